@@ -1,0 +1,102 @@
+/**
+ * Diagnostics in Packer's shape: every parse, evaluation and validation problem is collected as data,
+ * never thrown, so one pass reports all of them (errors and warnings apart).
+ */
+
+/** 1-based line and column; columns count UTF-16 code units like JS string indices. */
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+export interface SourceRange {
+  readonly file: string;
+  readonly start: Position;
+  readonly end: Position;
+}
+
+export type Severity = 'error' | 'warning';
+
+export interface Diagnostic {
+  readonly severity: Severity;
+  readonly summary: string;
+  readonly detail?: string;
+  readonly range?: SourceRange;
+}
+
+export function error(summary: string, detail?: string, range?: SourceRange): Diagnostic {
+  return { severity: 'error', summary, ...(detail ? { detail } : {}), ...(range ? { range } : {}) };
+}
+
+export function warning(summary: string, detail?: string, range?: SourceRange): Diagnostic {
+  return { severity: 'warning', summary, ...(detail ? { detail } : {}), ...(range ? { range } : {}) };
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}
+
+/** Converts a 0-based string offset in `text` into a 1-based position. */
+export function positionAt(text: string, offset: number): Position {
+  let line = 1;
+  let lineStart = 0;
+  const end = Math.min(Math.max(offset, 0), text.length);
+  for (let i = 0; i < end; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: end - lineStart + 1 };
+}
+
+export interface FormatOptions {
+  /** Source text per file name, used to print the offending line with a caret. */
+  readonly sources?: ReadonlyMap<string, string>;
+  readonly color?: boolean;
+}
+
+const RED = '\u001b[31m';
+const YELLOW = '\u001b[33m';
+const BOLD = '\u001b[1m';
+const RESET = '\u001b[0m';
+
+/**
+ * Prints one diagnostic the way Packer does:
+ *
+ *     Error: Unsupported attribute
+ *
+ *       on build.pkr.hcl line 12, column 18:
+ *       12:   ami_name = var.x
+ *                        ^
+ *
+ *     <detail>
+ */
+export function formatDiagnostic(d: Diagnostic, options: FormatOptions = {}): string {
+  const paint = (code: string, s: string) => (options.color ? `${code}${s}${RESET}` : s);
+  const label = d.severity === 'error' ? paint(RED + BOLD, 'Error:') : paint(YELLOW + BOLD, 'Warning:');
+  const lines = [`${label} ${paint(BOLD, d.summary)}`];
+  if (d.range) {
+    const { file, start } = d.range;
+    lines.push('', `  on ${file} line ${start.line}, column ${start.column}:`);
+    const source = options.sources?.get(file);
+    const text = source?.split('\n')[start.line - 1];
+    if (text !== undefined) {
+      const gutter = `  ${start.line}: `;
+      lines.push(`${gutter}${text.replace(/\r$/, '')}`);
+      lines.push(`${' '.repeat(gutter.length + start.column - 1)}^`);
+    }
+  }
+  if (d.detail) lines.push('', d.detail);
+  return `${lines.join('\n')}\n`;
+}
+
+export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: FormatOptions = {}): string {
+  return diagnostics.map((d) => formatDiagnostic(d, options)).join('\n');
+}
+
+/** Packer-style one-liner for logs and machine output: `file:line:col: summary`. */
+export function diagnosticOneLine(d: Diagnostic): string {
+  const where = d.range ? `${d.range.file}:${d.range.start.line}:${d.range.start.column}: ` : '';
+  return `${where}${d.summary}${d.detail ? `: ${d.detail}` : ''}`;
+}
