@@ -73,4 +73,6 @@ export interface BuildPlan {
   /** All files any build needs, deduplicated. */
   readonly files: readonly FileRef[];
   readonly warnings: readonly Diagnostic[];
+  /** Packer's `packer_run_uuid` for this run, when the caller fixed one (manifest, tags). */
+  readonly runUuid?: string;
 }

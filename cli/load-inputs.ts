@@ -1,0 +1,60 @@
+/**
+ * Turns command-line inputs into a loadTemplate call. Every verb (validate, inspect, plan) and the
+ * conformance suite go through here, so they resolve paths and variables identically.
+ */
+import { isAbsolute, join } from 'node:path';
+import { KilnError } from '../core/errors.ts';
+import { loadTemplate } from '../core/template/load.ts';
+import type { LoadOptions, LoadResult } from '../core/template/model.ts';
+
+export interface TemplateRequest {
+  /** Template file or directory as typed by the user (a trailing slash is kept: `path.root` sees it). */
+  readonly path: string;
+  readonly vars?: readonly (readonly [string, string])[];
+  readonly varFiles?: readonly string[];
+  readonly only?: readonly string[];
+  readonly except?: readonly string[];
+  readonly syntaxOnly?: boolean;
+  readonly now?: Date;
+}
+
+export interface LoadContext {
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Either a LoadResult (possibly with diagnostics), or a typed error the loader raised (missing path, ...). */
+export type LoadOutcome =
+  | { readonly kind: 'loaded'; readonly result: LoadResult }
+  | { readonly kind: 'failed'; readonly error: KilnError };
+
+/** `join`, not `resolve`: it keeps a trailing slash, which Packer passes on to `path.root`. */
+export function resolveFrom(cwd: string, path: string): string {
+  return isAbsolute(path) ? path : join(cwd, path);
+}
+
+export function toLoadOptions(request: TemplateRequest, context: LoadContext): LoadOptions {
+  return {
+    cwd: context.cwd,
+    env: context.env,
+    vars: request.vars ?? [],
+    // As typed: the loader resolves them against cwd and prints them the way the user wrote them.
+    varFiles: request.varFiles ?? [],
+    only: request.only ?? [],
+    except: request.except ?? [],
+    syntaxOnly: request.syntaxOnly ?? false,
+    ...(request.now ? { now: request.now } : {}),
+  };
+}
+
+/** Only typed Kiln errors are outcomes; anything else is a bug and propagates. */
+export async function loadForCli(request: TemplateRequest, context: LoadContext): Promise<LoadOutcome> {
+  try {
+    // The path goes as typed (the loader resolves it against cwd), so diagnostics name files as the user does.
+    const result = await loadTemplate(request.path, toLoadOptions(request, context));
+    return { kind: 'loaded', result };
+  } catch (error) {
+    if (error instanceof KilnError) return { kind: 'failed', error };
+    throw error;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * `kiln plan`: what each build will create, as a table for people or as the (redacted) BuildPlan JSON
+ * that PrepareBuild stores.
+ */
+
+import { KilnError } from '../core/errors.ts';
+import { planTemplate, redactPlan } from '../core/plan/plan.ts';
+import type { BuildPlan } from '../core/plan/types.ts';
+import { formatDiagnostic, hasErrors } from '../core/template/diagnostics.ts';
+import type { CliIO } from './io.ts';
+import { loadForCli, type TemplateRequest } from './load-inputs.ts';
+import { renderPlanText } from './plan-render.ts';
+
+export interface PlanOptions extends TemplateRequest {
+  readonly json?: boolean;
+}
+
+export async function runPlan(options: PlanOptions, io: CliIO): Promise<number> {
+  const outcome = await loadForCli(options, io);
+  if (outcome.kind === 'failed') {
+    io.err(`Error: ${outcome.error.message}\n`);
+    return 1;
+  }
+  const { result } = outcome;
+  for (const d of result.diagnostics) {
+    io.err(`${formatDiagnostic(d, { sources: result.sources, color: io.color })}\n`);
+  }
+  if (!result.template || hasErrors(result.diagnostics)) return 1;
+  let plan: BuildPlan;
+  try {
+    plan = redactPlan(planTemplate(result.template, { now: options.now ?? io.now() }), result.template.sensitiveValues);
+  } catch (error) {
+    // A plan that cannot be made (an entry too big for a Step Functions payload) is a user-facing error.
+    if (error instanceof KilnError) {
+      io.err(`Error: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  const already = new Set(result.diagnostics.map((d) => d.summary));
+  for (const w of plan.warnings.filter((d) => !already.has(d.summary))) {
+    io.err(`${formatDiagnostic(w, { sources: result.sources, color: io.color })}\n`);
+  }
+  io.out(options.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlanText(plan));
+  return 0;
+}

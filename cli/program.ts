@@ -1,0 +1,165 @@
+/**
+ * The `kiln` command line: commander wiring only. Each verb's logic lives in its own module as a function
+ * of (options, io) returning the exit code, so it is tested without spawning processes.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { normalizeArgv, parseVarAssignment, splitNameList } from './argv.ts';
+import type { InspectOptions } from './inspect.ts';
+import type { CliIO } from './io.ts';
+import type { TemplateRequest } from './load-inputs.ts';
+import type { PlanOptions } from './plan.ts';
+import type { ValidateOptions } from './validate.ts';
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** Repeatable flags are absent (undefined) until given once. */
+interface InputFlags {
+  var?: string[];
+  varFile?: string[];
+  only?: string[];
+  except?: string[];
+  syntaxOnly?: boolean;
+  machineReadable?: boolean;
+  json?: boolean;
+}
+
+class UsageError extends Error {}
+
+function addInputOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--var <name=value>', 'set a template variable (repeatable; split on the first "=")').argParser(
+        collect,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--var-file <path>',
+        'JSON or .pkrvars.hcl file with variable values (repeatable, applied in order)',
+      ).argParser(collect),
+    )
+    .addOption(
+      new Option('--only <names>', 'validate only these builds (comma-separated names or globs)').argParser(collect),
+    )
+    .addOption(
+      new Option(
+        '--except <names>',
+        'skip these builds and post-processors (comma-separated names or globs)',
+      ).argParser(collect),
+    );
+}
+
+function toRequest(path: string, flags: InputFlags): TemplateRequest {
+  const vars = (flags.var ?? []).map((raw) => {
+    const pair = parseVarAssignment(raw);
+    if (!pair) throw new UsageError(`invalid value "${raw}" for flag -var: must be name=value`);
+    return pair;
+  });
+  return {
+    path,
+    vars,
+    varFiles: flags.varFile ?? [],
+    only: splitNameList(flags.only ?? []),
+    except: splitNameList(flags.except ?? []),
+    syntaxOnly: flags.syntaxOnly === true,
+  };
+}
+
+/** What each verb does once its arguments are parsed; runCli runs the real commands. */
+export interface VerbHandlers {
+  validate(options: ValidateOptions): Promise<number>;
+  inspect(options: InspectOptions): Promise<number>;
+  plan(options: PlanOptions): Promise<number>;
+}
+
+/** Verbs load the template engine on first use, so `kiln --help` does not pay for it (about 0.5 s with tsx). */
+export function commandHandlers(io: CliIO): VerbHandlers {
+  return {
+    validate: async (options) => (await import('./validate.ts')).runValidate(options, io),
+    inspect: async (options) => (await import('./inspect.ts')).runInspect(options, io),
+    plan: async (options) => (await import('./plan.ts')).runPlan(options, io),
+  };
+}
+
+export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: number) => void): Command {
+  const program = new Command('kiln')
+    .description('Kiln: run Packer templates (JSON and HCL2) as a serverless image factory in your AWS account.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      '\nPacker-style single-dash flags are accepted too: kiln validate -var region=us-east-1 -syntax-only x.pkr.hcl',
+    );
+
+  addInputOptions(
+    program
+      .command('validate')
+      .description(
+        'Check a template the way `packer validate` does: syntax, variables, build/only/except wiring and every ' +
+          'builder, provisioner and post-processor configuration. Exit 0 if valid, 1 otherwise.',
+      )
+      .argument('<path>', 'template file (.json, .pkr.hcl, .pkr.json) or directory of .pkr.hcl files'),
+  )
+    .option('--syntax-only', 'only check syntax; do not evaluate variables or validate components')
+    .option('--machine-readable', "Packer's machine-readable output: timestamp,target,type,data...")
+    .action(async (path: string, flags: InputFlags) => {
+      setExit(await handlers.validate({ ...toRequest(path, flags), machineReadable: flags.machineReadable === true }));
+    });
+
+  addInputOptions(
+    program
+      .command('inspect')
+      .description(
+        'Show what a template declares, like `packer inspect`: variables (sensitive values as <sensitive>), ' +
+          'builds, provisioners in run order and post-processor chains.',
+      )
+      .argument('<path>', 'template file or directory'),
+  )
+    .option('--machine-readable', "Packer's machine-readable output: timestamp,target,type,data...")
+    .action(async (path: string, flags: InputFlags) => {
+      setExit(await handlers.inspect({ ...toRequest(path, flags), machineReadable: flags.machineReadable === true }));
+    });
+
+  addInputOptions(
+    program
+      .command('plan')
+      .description(
+        'Show what each build will create: driver (ec2-ami, ec2-docker or agent), instance type, source AMI or ' +
+          'image, AMI name, regions, ECR repository and agent labels. Nothing is created.',
+      )
+      .argument('<path>', 'template file or directory'),
+  )
+    .option('--json', 'print the BuildPlan as JSON (sensitive values redacted)')
+    .action(async (path: string, flags: InputFlags) => {
+      setExit(await handlers.plan({ ...toRequest(path, flags), json: flags.json === true }));
+    });
+
+  return program;
+}
+
+/** Runs `kiln <argv>` against the given IO and returns the process exit code. */
+export async function runCli(
+  argv: readonly string[],
+  io: CliIO,
+  handlers: VerbHandlers = commandHandlers(io),
+): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(io, handlers, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(normalizeArgv(argv), { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with exit code 0; usage errors with 1 (already printed).
+      return error.exitCode;
+    }
+    if (error instanceof UsageError) {
+      io.err(`Error: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  return exitCode;
+}

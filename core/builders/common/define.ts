@@ -1,0 +1,45 @@
+/** Builds a component spec from a zod shape and its rules, so each component module stays declarative. */
+import { z } from 'zod';
+import type { BuildSummary, Driver } from '../../plan/types.ts';
+import type { Config } from '../../template/model.ts';
+import { optionalShape } from './fields.ts';
+import {
+  type BuilderSpec,
+  type ComponentKind,
+  type ComponentSpec,
+  type Finding,
+  type ValidateContext,
+  validateComponent,
+} from './spec.ts';
+
+export interface ComponentOptions {
+  readonly type: string;
+  readonly shape: z.ZodRawShape;
+  readonly removedKeys?: readonly string[];
+  readonly rules?: (config: Config, ctx: ValidateContext) => Finding[];
+}
+
+export function defineComponent(kind: ComponentKind, options: ComponentOptions): ComponentSpec {
+  const schema = z.looseObject(optionalShape(options.shape));
+  const def = { ...options, kind, schema };
+  return {
+    type: options.type,
+    kind,
+    keys: Object.keys(options.shape),
+    validate: (config, keyRanges, ctx) => validateComponent(def, config, keyRanges, ctx),
+  };
+}
+
+export interface BuilderOptions extends ComponentOptions {
+  readonly driver: Driver;
+  readonly summarize: (config: Config) => BuildSummary;
+}
+
+export function defineBuilder(options: BuilderOptions): BuilderSpec {
+  return {
+    ...defineComponent('builder', options),
+    kind: 'builder',
+    driver: options.driver,
+    summarize: options.summarize,
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * Field kinds for component schemas, written with zod but decoding the way Packer's mapstructure does with
+ * `WeaklyTypedInput`: numbers and booleans may be written as strings (`"40960"`, `"true"`), a single value stands
+ * for a one-element list. Every kind also accepts an UnknownValue (known only at run time) and a string still
+ * holding a legacy `{{ }}` expression (rendered at run time), because neither can be judged offline.
+ *
+ * Each kind tags its zod issue with `params.kind`, which `describeIssue` turns into Packer's wording.
+ */
+import { z } from 'zod';
+import { isUnknown } from '../../template/model.ts';
+
+export type FieldKind = 'string' | 'int' | 'float' | 'bool' | 'duration' | 'list' | 'map' | 'object' | 'enum';
+
+/** A string that still holds a `{{ }}` expression or an HCL interpolation left for run time. */
+export function isDeferred(value: unknown): boolean {
+  return isUnknown(value) || (typeof value === 'string' && /\{\{.*\}\}|\$\{/s.test(value));
+}
+
+function kind<T>(name: FieldKind, test: (v: unknown) => boolean, extra: Record<string, unknown> = {}) {
+  return z.custom<T>((v) => v === undefined || v === null || isDeferred(v) || test(v), {
+    params: { kind: name, ...extra },
+  });
+}
+
+const GO_BOOLS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False', '']);
+
+export function str() {
+  return kind<string>('string', (v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean');
+}
+
+export function int() {
+  return kind<number>(
+    'int',
+    (v) =>
+      (typeof v === 'number' && Number.isInteger(v)) ||
+      typeof v === 'boolean' ||
+      (typeof v === 'string' && /^\s*([-+]?\d+)?\s*$/.test(v)),
+  );
+}
+
+export function float() {
+  return kind<number>('float', (v) => typeof v === 'number' || (typeof v === 'string' && Number.isFinite(Number(v))));
+}
+
+export function bool() {
+  return kind<boolean>(
+    'bool',
+    (v) => typeof v === 'boolean' || typeof v === 'number' || (typeof v === 'string' && GO_BOOLS.has(v)),
+  );
+}
+
+/** Go `time.ParseDuration` syntax: `300ms`, `1.5h`, `2h45m`, `0`. */
+export const GO_DURATION =
+  /^[-+]?(0|(\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))$|^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$/;
+
+export function duration() {
+  return kind<string>('duration', (v) => typeof v === 'string' && (v === '' || GO_DURATION.test(v)));
+}
+
+function listOf(item: (v: unknown) => boolean) {
+  return (v: unknown) => (Array.isArray(v) ? v.every((x) => x === null || isDeferred(x) || item(x)) : item(v));
+}
+
+const isScalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+
+/** `[]string`; a lone string is a list of one (mapstructure weak decoding). */
+export function strList() {
+  return kind<string[]>('list', listOf(isScalar), { of: 'string' });
+}
+
+/** `map[string]string`. */
+export function strMap() {
+  return kind<Record<string, string>>(
+    'map',
+    (v) =>
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      Object.values(v as object).every((x) => x === null || isDeferred(x) || isScalar(x)),
+  );
+}
+
+/** Any JSON object (free-form maps such as `changes`, `custom_data`, policy documents). */
+export function anyObject() {
+  return kind<Record<string, unknown>>('object', (v) => typeof v === 'object' && !Array.isArray(v));
+}
+
+/** `[][]string` such as `vboxmanage`, `qemuargs`. */
+export function strListList() {
+  return kind<string[][]>('list', (v) => Array.isArray(v) && v.every((x) => isDeferred(x) || listOf(isScalar)(x)), {
+    of: 'list of strings',
+  });
+}
+
+export function oneOf(...values: readonly string[]) {
+  return kind<string>('enum', (v) => typeof v === 'string' && values.includes(v), { values });
+}
+
+/** Every option is optional: requiredness is a rule with Packer's own message, not a schema failure. */
+export function optionalShape(shape: z.ZodRawShape): z.ZodRawShape {
+  return Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, (v as z.ZodType).optional()]));
+}
+
+export function anything() {
+  return z.unknown();
+}
+
+/**
+ * A nested block (`source_ami_filter { ... }`, `metadata_options`): JSON writes an object, HCL front ends may
+ * hand a one-element list; unknown keys inside are reported by zod as `unrecognized_keys`.
+ */
+export function block(shape: z.ZodRawShape) {
+  const inner = z.strictObject(optionalShape(shape));
+  return z
+    .union([inner, z.array(inner).max(1)])
+    .or(z.custom<never>((v) => v === undefined || v === null || isUnknown(v)));
+}
+
+/** A repeatable nested block (`launch_block_device_mappings`): a list of objects, or one object. */
+export function blockList(shape: z.ZodRawShape) {
+  const inner = z.strictObject(optionalShape(shape));
+  return z.union([z.array(inner), inner]).or(z.custom<never>((v) => v === undefined || v === null || isUnknown(v)));
+}
+
+/** Packer's `[]config.KeyValue` (`tag { key = ... value = ... }`), the HCL spelling of a map. */
+export function keyValueList() {
+  return blockList({ key: str(), value: str() });
+}
+
+export function nameValueList() {
+  return blockList({ name: str(), value: str() });
+}

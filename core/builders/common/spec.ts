@@ -1,0 +1,142 @@
+/**
+ * The shape every component module (builder, provisioner, post-processor) exports, and the shared validation
+ * pass: unknown and removed keys first (with did-you-mean and the key's range), then the zod schema for types,
+ * then the component's own cross-field rules. Everything is collected; nothing throws.
+ */
+import type { z } from 'zod';
+import type { BuildSummary, Driver } from '../../plan/types.ts';
+import { type Diagnostic, error, type SourceRange, warning } from '../../template/diagnostics.ts';
+import type { Config, KeyRanges, TemplateFormat } from '../../template/model.ts';
+import { didYouMean } from '../../template/suggest.ts';
+import { describeIssue } from './issues.ts';
+
+export type ComponentKind = 'builder' | 'provisioner' | 'post-processor';
+
+export interface ValidateContext {
+  readonly format: TemplateFormat;
+  /** Template directory: relative script and file paths resolve against it (Packer resolves against cwd). */
+  readonly templateDir: string;
+  /** Working directory Packer would run from (LoadOptions.cwd); relative paths are tried there first. */
+  readonly cwd?: string;
+  /** Whether a path exists on disk; injected so tests and the Lambda (bundle in memory) can answer. */
+  readonly fileExists: (path: string) => boolean;
+  /** Range of the whole block, used when a problem has no key of its own. */
+  readonly range?: SourceRange;
+}
+
+/** A cross-field problem found by a component rule; `key` points the diagnostic at that key's range. */
+export interface Finding {
+  readonly message: string;
+  readonly key?: string;
+  readonly detail?: string;
+  readonly severity?: 'error' | 'warning';
+}
+
+export interface ComponentSpec {
+  readonly type: string;
+  readonly kind: ComponentKind;
+  readonly validate: (config: Config, keyRanges: KeyRanges | undefined, ctx: ValidateContext) => Diagnostic[];
+  /** Every option name the schema knows, for did-you-mean and documentation. */
+  readonly keys: readonly string[];
+}
+
+export interface BuilderSpec extends ComponentSpec {
+  readonly kind: 'builder';
+  readonly driver: Driver;
+  readonly summarize: (config: Config) => BuildSummary;
+}
+
+export interface ComponentDefinition {
+  readonly type: string;
+  readonly kind: ComponentKind;
+  readonly shape: z.ZodRawShape;
+  readonly schema: z.ZodType;
+  /** Keys Packer removed; JSON templates get Packer's "please call packer fix" message. */
+  readonly removedKeys?: readonly string[];
+  readonly rules?: (config: Config, ctx: ValidateContext) => Finding[];
+}
+
+/** Keys Packer's template layer consumes before the component sees its configuration. */
+const META_KEYS: Record<ComponentKind, readonly string[]> = {
+  builder: ['type', 'name'],
+  provisioner: ['type', 'name', 'only', 'except', 'override', 'pause_before', 'max_retries', 'timeout'],
+  'post-processor': ['type', 'name', 'only', 'except', 'keep_input_artifact'],
+};
+
+/** Packer injects these into every component configuration (`packer_build_name` ...); templates may set them. */
+const PACKER_KEYS = [
+  'packer_build_name',
+  'packer_builder_type',
+  'packer_core_version',
+  'packer_debug',
+  'packer_force',
+  'packer_on_error',
+  'packer_user_variables',
+  'packer_sensitive_variables',
+];
+
+export function unknownKeyDiagnostic(
+  key: string,
+  candidates: readonly string[],
+  format: TemplateFormat,
+  range: SourceRange | undefined,
+): Diagnostic {
+  const hint = didYouMean(key, candidates);
+  if (format === 'hcl') {
+    return error(
+      'Unsupported argument',
+      `An argument named "${key}" is not expected here.${hint ? ` ${hint}` : ''}`,
+      range,
+    );
+  }
+  return error(`Unknown configuration key: "${key}"`, hint, range);
+}
+
+export function removedKeyDiagnostic(key: string, format: TemplateFormat, range: SourceRange | undefined): Diagnostic {
+  if (format === 'hcl') {
+    // HCL has no `packer fix`: the attribute is simply not part of the schema any more.
+    return error('Unsupported argument', `An argument named "${key}" is not expected here.`, range);
+  }
+  return error(
+    `Deprecated configuration key: '${key}'. Please call \`packer fix\` against your template to update your template to be compatible with the current version of Packer. Visit https://www.packer.io/docs/commands/fix/ to learn more.`,
+    undefined,
+    range,
+  );
+}
+
+export function validateComponent(
+  def: ComponentDefinition,
+  config: Config,
+  keyRanges: KeyRanges | undefined,
+  ctx: ValidateContext,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const known = Object.keys(def.shape);
+  const meta = new Set([...META_KEYS[def.kind], ...PACKER_KEYS]);
+  const removed = new Set(def.removedKeys ?? []);
+  const checked: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    const range = keyRanges?.[key] ?? ctx.range;
+    if (meta.has(key)) continue;
+    if (removed.has(key)) out.push(removedKeyDiagnostic(key, ctx.format, range));
+    else if (!Object.hasOwn(def.shape, key)) out.push(unknownKeyDiagnostic(key, known, ctx.format, range));
+    else checked[key] = value;
+  }
+  const parsed = def.schema.safeParse(checked);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const top = typeof issue.path[0] === 'string' ? issue.path[0] : undefined;
+      const range = (top !== undefined ? keyRanges?.[top] : undefined) ?? ctx.range;
+      out.push(...describeIssue(issue, checked, ctx.format, range));
+    }
+  }
+  for (const finding of def.rules?.(config, ctx) ?? []) {
+    const range = (finding.key !== undefined ? keyRanges?.[finding.key] : undefined) ?? ctx.range;
+    out.push(
+      finding.severity === 'warning'
+        ? warning(finding.message, finding.detail, range)
+        : error(finding.message, finding.detail, range),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,25 @@
+/** virtualbox-ovf: imports an OVF/OVA (`source_path`) into VirtualBox, on an on-prem agent (driver agent). */
+import { defineBuilder } from './common/define.ts';
+import { str, strList } from './common/fields.ts';
+import { communicatorRemovedKeys } from './common/options.ts';
+import { isSet } from './common/values.ts';
+import { virtualboxCommonShape, virtualboxRules } from './hypervisor/virtualbox.ts';
+
+export const virtualboxOvf = defineBuilder({
+  type: 'virtualbox-ovf',
+  driver: 'agent',
+  shape: {
+    ...virtualboxCommonShape,
+    source_path: str(),
+    checksum: str(),
+    import_flags: strList(),
+    import_opts: str(),
+    target_path: str(),
+  },
+  removedKeys: [...communicatorRemovedKeys, 'guest_additions_attach'],
+  rules: (config, ctx) => [
+    ...(isSet(config.source_path) ? [] : [{ message: 'source_path is required' }]),
+    ...virtualboxRules(config, ctx),
+  ],
+  summarize: () => ({ agentLabels: ['builder:virtualbox-ovf'] }),
+});

@@ -1,0 +1,195 @@
+/**
+ * planTemplate: the normalized template → one PlannedBuild per build, deterministic for fixed inputs and
+ * JSON-serializable (UnknownValue prints through toJSON). Routes each build to its driver, renders plan-time
+ * legacy expressions left in HCL values, turns scripts and uploaded files into FileRefs, summarizes the build
+ * for `kiln plan`, records where sensitive values went, and checks each entry fits a Step Functions payload.
+ */
+import { display } from '../builders/common/values.ts';
+import { builderSpec, driverFor } from '../builders/registry.ts';
+import { type Diagnostic, warning } from '../template/diagnostics.ts';
+import { isRenderError, renderLegacy } from '../template/legacy/index.ts';
+import {
+  type BuildDef,
+  type Config,
+  isUnknown,
+  type PostProcessorDef,
+  type ProvisionerDef,
+  type Template,
+} from '../template/model.ts';
+import { parseGoDuration } from './duration.ts';
+import { diskReader, type FileReader, planFiles } from './files.ts';
+import { sensitivePaths } from './sensitive.ts';
+import { assertPlanFits } from './size.ts';
+import type {
+  BuildPlan,
+  BuildSummary,
+  FileRef,
+  PlannedBuild,
+  PlannedPostProcessor,
+  PlannedProvisioner,
+} from './types.ts';
+
+export { redactPlan } from './redact.ts';
+
+export interface PlanOptions {
+  /** Clock for `{{timestamp}}`/`{{isotime}}`; defaults to the current time. */
+  readonly now?: Date;
+  readonly runUuid?: string;
+  /** Replaces the legacy `{{ }}` engine (tests); defaults to core/template/legacy renderLegacy, offline. */
+  readonly renderLegacy?: (text: string, build: BuildDef) => string;
+  /** `packer_version` as rendered into values. */
+  readonly packerVersion?: string;
+  readonly reader?: FileReader;
+  /** Working directory of the run (LoadOptions.cwd): relative paths are looked up there first, as Packer does. */
+  readonly cwd?: string;
+}
+
+/** Deep-maps strings, keeping UnknownValue instances (they serialize themselves). */
+function mapStrings(value: unknown, fn: (s: string) => string): unknown {
+  if (typeof value === 'string') return value.includes('{{') ? fn(value) : value;
+  if (Array.isArray(value)) return value.map((v) => mapStrings(v, fn));
+  if (value && typeof value === 'object' && !isUnknown(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, fn)]));
+  }
+  return value;
+}
+
+type LegacyRenderer = (text: string) => string;
+
+interface BuildContext {
+  readonly template: Template;
+  readonly render: LegacyRenderer;
+  readonly reader: FileReader;
+  readonly files: FileRef[];
+  readonly warnings: Diagnostic[];
+  readonly cwd: string | undefined;
+}
+
+function renderConfig(config: Config, ctx: BuildContext): Config {
+  // JSON front ends render `{{ }}` themselves (leaving run-time placeholders); HCL values may still carry them.
+  return ctx.template.format === 'hcl' ? (mapStrings(config, ctx.render) as Config) : config;
+}
+
+function planProvisioner(p: ProvisionerDef, index: number, ctx: BuildContext): PlannedProvisioner {
+  const { config, files } = planFiles(p.type, renderConfig(p.config, ctx), ctx.template.dir, ctx.reader, ctx.cwd);
+  for (const f of files) {
+    if (!f.directory && f.sha256 === undefined) {
+      ctx.warnings.push(
+        warning(`File ${f.relativePath} of the ${p.type} provisioner was not found`, undefined, p.range),
+      );
+    }
+  }
+  ctx.files.push(...files);
+  const timeoutSeconds = p.timeout ? parseGoDuration(p.timeout) : undefined;
+  return {
+    index,
+    type: p.type,
+    ...(p.name !== undefined ? { name: p.name } : {}),
+    config,
+    files,
+    ...(p.pauseBefore ? { pauseBefore: p.pauseBefore } : {}),
+    maxRetries: p.maxRetries ?? 0,
+    ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+  };
+}
+
+function planPostProcessor(pp: PostProcessorDef, ctx: BuildContext): PlannedPostProcessor {
+  return {
+    type: pp.type,
+    ...(pp.name !== undefined ? { name: pp.name } : {}),
+    config: renderConfig(pp.config, ctx),
+    keepInputArtifact: pp.keepInputArtifact ?? false,
+  };
+}
+
+function summarize(
+  build: BuildDef,
+  config: Config,
+  chains: readonly (readonly PlannedPostProcessor[])[],
+): BuildSummary {
+  const spec = builderSpec(build.builderType);
+  const base: BuildSummary = spec?.summarize(config) ?? {};
+  const driver = driverFor(build.builderType);
+  const tagged = chains.flat().find((pp) => pp.type === 'docker-tag' || pp.type === 'docker-import');
+  const repository = tagged ? display(tagged.config.repository) : undefined;
+  return {
+    ...base,
+    ...(driver === 'ec2-docker' && repository ? { ecrRepository: repository } : {}),
+    ...(driver === 'agent' && !base.agentLabels ? { agentLabels: [`builder:${build.builderType}`] } : {}),
+  };
+}
+
+function planBuild(
+  build: BuildDef,
+  template: Template,
+  options: PlanOptions,
+  shared: FileRef[],
+  warnings: Diagnostic[],
+): PlannedBuild {
+  const now = options.now ?? new Date();
+  const render: LegacyRenderer = options.renderLegacy
+    ? (text) => options.renderLegacy?.(text, build) ?? text
+    : (text) => {
+        // Offline: plan-time functions render; run-time data (`.HTTPIP`, build `ID`) stays as written.
+        const result = renderLegacy(text, {
+          mode: 'offline',
+          templateDir: template.dir,
+          ...(options.cwd ? { pwd: options.cwd } : {}),
+          buildName: build.name,
+          buildType: build.builderType,
+          now,
+          ...(options.packerVersion ? { packerVersion: options.packerVersion } : {}),
+        });
+        return isRenderError(result) ? text : result.value;
+      };
+  const ctx: BuildContext = {
+    template,
+    render,
+    reader: options.reader ?? diskReader,
+    files: shared,
+    warnings,
+    cwd: options.cwd,
+  };
+  const config = renderConfig(build.config, ctx);
+  const provisioners = build.provisioners.map((p, i) => planProvisioner(p, i, ctx));
+  const postProcessors = build.postProcessors.map((chain) => chain.map((pp) => planPostProcessor(pp, ctx)));
+  const entry = {
+    name: build.name,
+    builderType: build.builderType,
+    driver: driverFor(build.builderType),
+    config,
+    provisioners,
+    ...(build.errorCleanupProvisioner
+      ? { errorCleanupProvisioner: planProvisioner(build.errorCleanupProvisioner, provisioners.length, ctx) }
+      : {}),
+    postProcessors,
+    summary: summarize(build, config, postProcessors),
+  };
+  return { ...entry, sensitivePaths: sensitivePaths(entry, template.sensitiveValues) };
+}
+
+function dedupeFiles(files: readonly FileRef[]): FileRef[] {
+  const byPath = new Map<string, FileRef>();
+  for (const f of files) if (!byPath.has(f.path)) byPath.set(f.path, f);
+  return [...byPath.values()].sort((a, b) =>
+    a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0,
+  );
+}
+
+/** Throws LimitExceededError (Kiln.LimitExceeded) naming the build when an entry exceeds the payload budget. */
+export function planTemplate(template: Template, options: PlanOptions = {}): BuildPlan {
+  const files: FileRef[] = [];
+  const warnings: Diagnostic[] = [];
+  const builds = template.builds.map((b) => planBuild(b, template, options, files, warnings));
+  const plan: BuildPlan = {
+    version: 1,
+    format: template.format,
+    templatePath: template.path,
+    builds,
+    files: dedupeFiles(files),
+    warnings,
+    ...(options.runUuid ? { runUuid: options.runUuid } : {}),
+  };
+  assertPlanFits(plan);
+  return plan;
+}

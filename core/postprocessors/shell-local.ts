@@ -1,0 +1,9 @@
+/** shell-local as a post-processor: same options and checks as the provisioner. */
+import { defineComponent } from '../builders/common/define.ts';
+import { shellLocalRules, shellLocalShape } from '../provisioners/shell-local.ts';
+
+export const shellLocalPostProcessor = defineComponent('post-processor', {
+  type: 'shell-local',
+  shape: shellLocalShape,
+  rules: shellLocalRules,
+});

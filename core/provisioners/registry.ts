@@ -1,0 +1,50 @@
+/** Every provisioner Kiln has a schema for, and how other provisioner types resolve. */
+import { resolveComponent, thirdPartyComponent, unknownComponent } from '../builders/common/catalog.ts';
+import type { ComponentSpec, ValidateContext } from '../builders/common/spec.ts';
+import { OFFICIAL_PROVISIONERS, THIRD_PARTY } from '../builders/plugins.ts';
+import type { Driver } from '../plan/types.ts';
+import { type Diagnostic, warning } from '../template/diagnostics.ts';
+import type { ProvisionerDef, RequiredPlugin } from '../template/model.ts';
+import { breakpoint } from './breakpoint.ts';
+import { file } from './file.ts';
+import { powershell } from './powershell.ts';
+import { shell } from './shell.ts';
+import { shellLocal } from './shell-local.ts';
+import { windowsRestart } from './windows-restart.ts';
+
+export const PROVISIONERS: ReadonlyMap<string, ComponentSpec> = new Map(
+  [shell, file, shellLocal, powershell, windowsRestart, breakpoint].map((s) => [s.type, s]),
+);
+
+export const ALL_PROVISIONER_TYPES: readonly string[] = [
+  ...PROVISIONERS.keys(),
+  ...OFFICIAL_PROVISIONERS,
+  ...Object.keys(THIRD_PARTY.provisioner),
+];
+
+export function validateProvisioner(
+  p: ProvisionerDef,
+  driver: Driver,
+  ctx: ValidateContext,
+  requiredPlugins: readonly RequiredPlugin[],
+): Diagnostic[] {
+  const resolution = resolveComponent('provisioner', p.type, PROVISIONERS, OFFICIAL_PROVISIONERS);
+  switch (resolution.status) {
+    case 'kiln':
+      return resolution.spec.validate(p.config, p.keyRanges, ctx);
+    case 'official':
+      return driver === 'agent'
+        ? []
+        : [
+            warning(
+              `Kiln runs the ${p.type} provisioner only on the agent driver`,
+              `This build uses the ${driver} driver, which runs shell, powershell, file, windows-restart, shell-local and breakpoint provisioners; run the build on an agent to use ${p.type}.`,
+              p.range,
+            ),
+          ];
+    case 'third-party':
+      return [thirdPartyComponent('provisioner', p.type, resolution.source, requiredPlugins, p.range)];
+    case 'unknown':
+      return [unknownComponent('provisioner', p.type, ALL_PROVISIONER_TYPES, p.range)];
+  }
+}

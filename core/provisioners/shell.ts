@@ -1,0 +1,27 @@
+/** shell: runs inline commands or uploaded scripts on the machine being built (SSM RunShellScript for EC2 drivers). */
+import { defineComponent } from '../builders/common/define.ts';
+import { bool, duration, str, strList, strMap } from '../builders/common/fields.ts';
+import { remoteScriptRules } from './scripts.ts';
+
+export const shellShape = {
+  inline: strList(),
+  script: str(),
+  scripts: strList(),
+  environment_vars: strList(),
+  env: strMap(),
+  env_var_format: str(),
+  use_env_var_file: bool(),
+  execute_command: str(),
+  inline_shebang: str(),
+  valid_exit_codes: strList(),
+  expect_disconnect: bool(),
+  remote_folder: str(),
+  remote_file: str(),
+  remote_path: str(),
+  skip_clean: bool(),
+  start_retry_timeout: duration(),
+  pause_after: duration(),
+  binary: bool(),
+};
+
+export const shell = defineComponent('provisioner', { type: 'shell', shape: shellShape, rules: remoteScriptRules });

@@ -1,0 +1,123 @@
+/**
+ * Provisioner and post-processor blocks of a build, evaluated for one source: only/except filtering, `override`
+ * merging, and the special attributes Packer reads itself (pause_before, max_retries, timeout, name, keep_input_artifact).
+ */
+import { type Diagnostic, error } from '../../diagnostics.ts';
+import type { PostProcessorDef, ProvisionerDef } from '../../model.ts';
+import type { EvalContext } from '../eval/context.ts';
+import { isObject, toStr, type Value } from '../eval/values.ts';
+import { parseGoDuration } from '../functions/datetime.ts';
+import type { Block } from '../syntax/ast.ts';
+import { evalAttr, evalBody } from './config-body.ts';
+
+const PROVISIONER_SPECIAL = new Set(['only', 'except', 'override', 'pause_before', 'max_retries', 'timeout', 'name']);
+const POST_PROCESSOR_SPECIAL = new Set(['only', 'except', 'name', 'keep_input_artifact']);
+
+function attrValue(block: Block, name: string, ctx: EvalContext, diagnostics: Diagnostic[]): Value | undefined {
+  const a = block.body.attributes.find((x) => x.name === name);
+  return a ? evalAttr(a.expr, ctx, diagnostics) : undefined;
+}
+
+function stringList(block: Block, name: string, ctx: EvalContext, diagnostics: Diagnostic[]): string[] | undefined {
+  const v = attrValue(block, name, ctx, diagnostics);
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) {
+    const a = block.body.attributes.find((x) => x.name === name);
+    diagnostics.push(
+      error(
+        'Incorrect attribute value type',
+        `Inappropriate value for attribute "${name}": list of string required.`,
+        a?.expr.range,
+      ),
+    );
+    return undefined;
+  }
+  return v.filter((x): x is string => typeof x === 'string');
+}
+
+/** Whether a provisioner or post-processor applies to the build of source `sourceKey` (`type.name`). */
+export function appliesTo(block: Block, sourceKey: string, ctx: EvalContext, diagnostics: Diagnostic[]): boolean {
+  const only = stringList(block, 'only', ctx, diagnostics);
+  const except = stringList(block, 'except', ctx, diagnostics);
+  if (only && except) {
+    diagnostics.push(
+      error(
+        "only one of 'only' or 'except' may be specified",
+        `Both are set in this ${block.type} block.`,
+        block.typeRange,
+      ),
+    );
+  }
+  if (only) return only.includes(sourceKey);
+  if (except) return !except.includes(sourceKey);
+  return true;
+}
+
+function durationAttr(block: Block, name: string, ctx: EvalContext, diagnostics: Diagnostic[]): string | undefined {
+  const v = attrValue(block, name, ctx, diagnostics);
+  if (v === undefined || v === null || typeof v === 'object') return undefined;
+  const s = toStr(v);
+  if (parseGoDuration(s) === undefined) {
+    const detail = /^[-+]?[\d.]+$/.test(s) ? `time: missing unit in duration "${s}"` : `time: invalid duration "${s}"`;
+    diagnostics.push(error(`Failed to parse ${name} duration`, detail, block.range));
+  }
+  return s;
+}
+
+export function evalProvisioner(
+  block: Block,
+  sourceKey: string,
+  ctx: EvalContext,
+  diagnostics: Diagnostic[],
+): ProvisionerDef {
+  const type = block.labels[0] ?? '';
+  const { config, keyRanges } = evalBody(block.body, ctx, diagnostics, PROVISIONER_SPECIAL);
+  const override = attrValue(block, 'override', ctx, diagnostics);
+  if (isObject(override)) {
+    const forSource = override[sourceKey] ?? override[sourceKey.split('.').slice(1).join('.')];
+    if (isObject(forSource)) Object.assign(config, forSource);
+  }
+  const name = attrValue(block, 'name', ctx, diagnostics);
+  const maxRetries = attrValue(block, 'max_retries', ctx, diagnostics);
+  const pauseBefore = durationAttr(block, 'pause_before', ctx, diagnostics);
+  const timeout = durationAttr(block, 'timeout', ctx, diagnostics);
+  const retries = typeof maxRetries === 'string' ? Number(maxRetries) : maxRetries;
+  if (retries !== undefined && retries !== null && (typeof retries !== 'number' || !Number.isInteger(retries))) {
+    diagnostics.push(
+      error(
+        'Incorrect attribute value type',
+        'Inappropriate value for attribute "max_retries": a whole number is required.',
+        block.range,
+      ),
+    );
+  }
+  return {
+    type,
+    ...(typeof name === 'string' ? { name } : {}),
+    config,
+    keyRanges,
+    ...(pauseBefore !== undefined ? { pauseBefore } : {}),
+    ...(typeof retries === 'number' && Number.isInteger(retries) ? { maxRetries: retries } : {}),
+    ...(timeout !== undefined ? { timeout } : {}),
+    range: block.range,
+  };
+}
+
+export function evalPostProcessor(block: Block, ctx: EvalContext, diagnostics: Diagnostic[]): PostProcessorDef {
+  const type = block.labels[0] ?? '';
+  const { config, keyRanges } = evalBody(block.body, ctx, diagnostics, POST_PROCESSOR_SPECIAL);
+  const name = attrValue(block, 'name', ctx, diagnostics);
+  const keep = attrValue(block, 'keep_input_artifact', ctx, diagnostics);
+  return {
+    type,
+    ...(typeof name === 'string' ? { name } : {}),
+    config,
+    keyRanges,
+    ...(typeof keep === 'boolean'
+      ? { keepInputArtifact: keep }
+      : keep === 'true' || keep === 'false'
+        ? { keepInputArtifact: keep === 'true' }
+        : {}),
+    range: block.range,
+  };
+}

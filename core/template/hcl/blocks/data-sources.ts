@@ -1,0 +1,110 @@
+/**
+ * `data` blocks. Offline (no resolvers) every data source is an UnknownValue; with resolvers, the three AWS
+ * data sources Kiln knows are resolved (async, before builds are evaluated). Other types warn and stay unknown.
+ */
+import { type Diagnostic, error, warning } from '../../diagnostics.ts';
+import { type Resolvers, UnknownValue } from '../../model.ts';
+import type { EvalContext, LazyRoot } from '../eval/context.ts';
+import { didYouMean } from '../eval/suggest.ts';
+import { containsUnknown, fail, type ObjectValue, type Value } from '../eval/values.ts';
+import type { Block } from '../syntax/ast.ts';
+import { evalBody } from './config-body.ts';
+
+export const KNOWN_DATA_SOURCES = new Set(['amazon-ami', 'amazon-parameterstore', 'amazon-secretsmanager']);
+
+export class DataRoot implements LazyRoot {
+  readonly lazy = true as const;
+  readonly values: Record<string, ObjectValue> = {};
+
+  constructor(blocks: readonly Block[], diagnostics: Diagnostic[]) {
+    for (const b of blocks) {
+      const [type, name] = b.labels;
+      if (type === undefined || name === undefined || b.labels.length !== 2) {
+        diagnostics.push(
+          error('Missing data source labels', 'A data block needs two labels: the type and the name.', b.range),
+        );
+        continue;
+      }
+      this.values[type] ??= {};
+      const byType = this.values[type];
+      if (name in byType) {
+        diagnostics.push(
+          error(
+            'Duplicate data source',
+            `Data source "${type}.${name}" is defined more than once.`,
+            b.labelRanges[1] ?? b.range,
+          ),
+        );
+        continue;
+      }
+      byType[name] = new UnknownValue(`data.${type}.${name}`);
+    }
+  }
+
+  get(type: string, range: Parameters<LazyRoot['get']>[1]): Value {
+    const v = this.values[type];
+    if (!v)
+      return fail(
+        'Unsupported attribute',
+        `There is no data source of type "${type}" in this template.${didYouMean(type, Object.keys(this.values))}`,
+        range,
+      );
+    return v;
+  }
+
+  whole(): Value {
+    return this.values;
+  }
+}
+
+function str(v: Value | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+export async function resolveDataSources(
+  blocks: readonly Block[],
+  root: DataRoot,
+  ctx: EvalContext,
+  resolvers: Resolvers | undefined,
+  diagnostics: Diagnostic[],
+  sensitiveValues: string[],
+): Promise<void> {
+  for (const b of blocks) {
+    const [type, name] = b.labels;
+    if (type === undefined || name === undefined) continue;
+    const { config } = evalBody(b.body, ctx, diagnostics);
+    if (!KNOWN_DATA_SOURCES.has(type)) {
+      diagnostics.push(
+        warning(
+          'Unknown data source type',
+          `Data source type "${type}" is not known to Kiln; its attributes are unknown until run time.`,
+          b.labelRanges[0] ?? b.range,
+        ),
+      );
+      continue;
+    }
+    if (!resolvers || containsUnknown(config as Value)) continue;
+    const byType = root.values[type] as ObjectValue;
+    try {
+      if (type === 'amazon-ami' && resolvers.amazonAmi) {
+        byType[name] = (await resolvers.amazonAmi(config)) as ObjectValue;
+      } else if (type === 'amazon-parameterstore' && resolvers.parameterStore) {
+        const value = await resolvers.parameterStore(str(config.name as Value) ?? '', config.with_decryption === true);
+        byType[name] = { value, id: str(config.name as Value) ?? '' };
+        if (config.with_decryption === true) sensitiveValues.push(value);
+      } else if (type === 'amazon-secretsmanager' && resolvers.secretsManager) {
+        const value = await resolvers.secretsManager(
+          str(config.name as Value) ?? '',
+          str(config.key as Value),
+          str(config.version_stage as Value),
+        );
+        byType[name] = { value, secret_string: value, id: str(config.name as Value) ?? '' };
+        sensitiveValues.push(value);
+      }
+    } catch (e) {
+      diagnostics.push(
+        error(`Failed to resolve data source ${type}.${name}`, e instanceof Error ? e.message : String(e), b.range),
+      );
+    }
+  }
+}

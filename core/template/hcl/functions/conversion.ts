@@ -1,0 +1,59 @@
+/** Type conversion functions (`convert` itself is in the evaluator: its second argument is a type, not a value). */
+import { UnknownValue } from '../../model.ts';
+import type { FunctionDef } from '../eval/context.ts';
+import { convertValue, type TypeSpec } from '../eval/types.ts';
+import { fail, type Value } from '../eval/values.ts';
+import { type FunctionTable, fixed } from './helpers.ts';
+
+function converter(type: TypeSpec, label: string): FunctionDef {
+  return fixed(1, (a, c) => {
+    const r = convertValue(a[0] as Value, type);
+    if (!r.ok)
+      fail(
+        'Invalid function argument',
+        `Invalid value for "v" parameter: cannot convert to ${label}: ${r.message}`,
+        c.argRanges[0],
+      );
+    return r.value;
+  });
+}
+
+function unknownOf(what: string): FunctionDef {
+  return {
+    min: 1,
+    max: 'variadic',
+    acceptsUnknown: true,
+    impl: (a) => new UnknownValue(`${what}(${a.map((x) => JSON.stringify(x)).join(', ')})`),
+  };
+}
+
+export const conversionFunctions: FunctionTable = {
+  tostring: converter({ kind: 'string' }, 'string'),
+  tonumber: converter({ kind: 'number' }, 'number'),
+  tobool: converter({ kind: 'bool' }, 'bool'),
+  tolist: converter({ kind: 'list', elem: { kind: 'any' } }, 'list'),
+  toset: fixed(1, (a, c) => {
+    const r = convertValue(a[0] as Value, { kind: 'set', elem: { kind: 'any' } });
+    if (!r.ok)
+      fail(
+        'Invalid function argument',
+        `Invalid value for "v" parameter: cannot convert to set: ${r.message}`,
+        c.argRanges[0],
+      );
+    const items = r.value as Value[];
+    return items.filter((x, i) => items.findIndex((y) => JSON.stringify(y) === JSON.stringify(x)) === i);
+  }),
+  tomap: converter({ kind: 'map', elem: { kind: 'any' } }, 'map'),
+  sensitive: { min: 1, acceptsUnknown: true, impl: (a) => a[0] as Value },
+  nonsensitive: { min: 1, acceptsUnknown: true, impl: (a) => a[0] as Value },
+  // Secret stores are read at run time (resolvers), never while evaluating offline.
+  aws_secretsmanager: unknownOf('aws_secretsmanager'),
+  aws_secretsmanager_raw: unknownOf('aws_secretsmanager_raw'),
+  vault: unknownOf('vault'),
+  consul_key: unknownOf('consul_key'),
+  env: fixed(1, (a, c) => {
+    const name = a[0];
+    if (typeof name !== 'string') fail('Invalid function argument', 'env() expects a string.', c.argRanges[0]);
+    return c.ctx.environment.env[name] ?? '';
+  }),
+};

@@ -1,0 +1,45 @@
+/**
+ * Packer 1.16's HCL2 function table (112 names with `try`, `can` and `convert`, which the evaluator handles itself:
+ * lazy arguments, type argument).
+ *
+ * Not implemented (a call reports "Call to unknown function"):
+ * - bcrypt, rsadecrypt: no bcrypt / RSA PKCS#1 v1.5 decryption library in the dependency set.
+ * Partly implemented:
+ * - cidrhost, cidrnetmask, cidrsubnet, cidrsubnets: IPv4 only.
+ * - aws_secretsmanager, aws_secretsmanager_raw, vault, consul_key: always UnknownValue while loading (secrets are
+ *   read at run time through the resolvers, never during validation).
+ * Kiln extras: env (Packer allows it in variable defaults only), filebase64, base64sha256/512, one, sum,
+ * alltrue/anytrue, strcontains.
+ */
+import type { FunctionDef } from '../eval/context.ts';
+import { collectionFunctions } from './collection.ts';
+import { conversionFunctions } from './conversion.ts';
+import { cryptoFunctions } from './crypto.ts';
+import { datetimeFunctions } from './datetime.ts';
+import { encodingFunctions } from './encoding.ts';
+import { filesystemFunctions } from './filesystem.ts';
+import { networkFunctions } from './network.ts';
+import { numericFunctions } from './numeric.ts';
+import { stringFunctions } from './string.ts';
+
+/** Names the evaluator implements itself; listed so did-you-mean suggestions include them. */
+export const SPECIAL_FUNCTIONS = ['try', 'can', 'convert'] as const;
+
+let table: ReadonlyMap<string, FunctionDef> | undefined;
+
+export function hclFunctions(): ReadonlyMap<string, FunctionDef> {
+  table ??= new Map(
+    Object.entries({
+      ...stringFunctions,
+      ...collectionFunctions,
+      ...numericFunctions,
+      ...encodingFunctions,
+      ...cryptoFunctions,
+      ...datetimeFunctions,
+      ...filesystemFunctions,
+      ...conversionFunctions,
+      ...networkFunctions,
+    }),
+  );
+  return table;
+}

@@ -1,0 +1,29 @@
+/** `pause_before` and `timeout` on provisioners must be Go durations (`10s`, `1m30s`); Packer fails on `"5"`. */
+
+import { GO_DURATION } from '../../builders/common/fields.ts';
+import { durationError } from '../../builders/common/issues.ts';
+import { type Diagnostic, error } from '../diagnostics.ts';
+import type { TemplateRule } from './types.ts';
+
+export const ProvisionerDuration: TemplateRule = (template) => {
+  const out: Diagnostic[] = [];
+  for (const build of template.builds) {
+    const all = [...build.provisioners, ...(build.errorCleanupProvisioner ? [build.errorCleanupProvisioner] : [])];
+    for (const p of all) {
+      for (const [key, value] of [
+        ['pause_before', p.pauseBefore],
+        ['timeout', p.timeout],
+      ] as const) {
+        if (value === undefined || value === '' || GO_DURATION.test(value) || value.includes('{{')) continue;
+        out.push(
+          error(
+            `Failed to parse ${key} of the ${p.type} provisioner: ${durationError(value)}`,
+            `Use a Go duration such as "10s", "5m" or "1m30s".`,
+            p.keyRanges?.[key] ?? p.range,
+          ),
+        );
+      }
+    }
+  }
+  return out;
+};

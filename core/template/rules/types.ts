@@ -1,0 +1,12 @@
+/** The shape of a template rule: one pure function per file (cdk-nag style), template in, diagnostics out. */
+import type { Diagnostic } from '../diagnostics.ts';
+import type { Template } from '../model.ts';
+
+export interface RuleContext {
+  /** Whether a path exists; scripts, file sources and floppy files are checked at validate time as Packer does. */
+  readonly fileExists: (path: string) => boolean;
+  /** Working directory of the run (LoadOptions.cwd); Packer resolves relative paths against it. */
+  readonly cwd?: string;
+}
+
+export type TemplateRule = (template: Template, ctx: RuleContext) => Diagnostic[];

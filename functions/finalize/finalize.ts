@@ -1,0 +1,156 @@
+/**
+ * Finalize: after every build of the execution ended (succeeded, or failed and cleaned up), write the Packer
+ * manifest, record each build's outcome on the build record, remove the staged files (shared by all builds of
+ * the execution, so only here) and return the execution result. A failed build never fails the execution.
+ */
+import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { TransientError } from '../../core/errors.ts';
+import { amiArtifactId } from '../../core/manifest/manifest.ts';
+import { awsCall } from '../lib/aws-errors.ts';
+import { buildStateSchema, driverSchema } from '../lib/build-state.ts';
+import { filesPrefix, loadStoredPlan, manifestKeyFor } from '../lib/plan-store.ts';
+import type { BaseDeps } from '../lib/stage-deps.ts';
+import { amisByRegion, executionManifest, runUuid } from './manifest.ts';
+
+const succeededSchema = z.object({
+  name: z.string(),
+  status: z.literal('SUCCEEDED'),
+  state: buildStateSchema,
+});
+const failedSchema = z.object({
+  name: z.string(),
+  index: z.number().optional(),
+  driver: driverSchema.or(z.string()).optional(),
+  status: z.literal('FAILED'),
+  error: z.string(),
+  cause: z.string().optional(),
+  cleanup: z.unknown().optional(),
+});
+
+export const finalizeInputSchema = z.object({
+  buildId: z.string(),
+  planKey: z.string(),
+  executionName: z.string(),
+  results: z.array(z.union([succeededSchema, failedSchema])),
+});
+export type FinalizeInput = z.infer<typeof finalizeInputSchema>;
+
+export interface BuildOutcome {
+  readonly name: string;
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly artifactId?: string;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly cleanup?: unknown;
+  readonly notes?: string[];
+}
+
+export interface ExecutionResult {
+  readonly buildId: string;
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'PARTIAL';
+  readonly manifest: string;
+  readonly builds: BuildOutcome[];
+}
+
+export interface FinalizeDeps extends Pick<BaseDeps, 's3' | 'artifactsBucket' | 'now'> {
+  readonly dynamo: DynamoDBClient;
+  readonly buildsTable: string;
+}
+
+const transient = (m: string, cause: unknown) => new TransientError(m, { cause });
+
+async function deleteStagedFiles(deps: FinalizeDeps, buildId: string): Promise<void> {
+  const prefix = filesPrefix(buildId);
+  let token: string | undefined;
+  do {
+    const out = await deps.s3.send(
+      new ListObjectsV2Command({
+        Bucket: deps.artifactsBucket,
+        Prefix: prefix,
+        ...(token ? { ContinuationToken: token } : {}),
+      }),
+    );
+    const keys = (out.Contents ?? []).map((o) => o.Key).filter((k): k is string => !!k);
+    if (keys.length > 0) {
+      await deps.s3.send(
+        new DeleteObjectsCommand({
+          Bucket: deps.artifactsBucket,
+          Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+    }
+    token = out.IsTruncated ? out.NextContinuationToken : undefined;
+  } while (token);
+}
+
+export function overallStatus(builds: readonly BuildOutcome[]): ExecutionResult['status'] {
+  const ok = builds.filter((b) => b.status === 'SUCCEEDED').length;
+  if (ok === builds.length) return 'SUCCEEDED';
+  return ok === 0 ? 'FAILED' : 'PARTIAL';
+}
+
+export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promise<ExecutionResult> {
+  const stored = await loadStoredPlan(deps.s3, deps.artifactsBucket, input.planKey).catch(() => undefined);
+  const now = deps.now();
+  const outcomes: BuildOutcome[] = input.results.map((r) =>
+    r.status === 'SUCCEEDED'
+      ? {
+          name: r.name,
+          status: r.status,
+          artifactId: amiArtifactId(amisByRegion(r.state.images)),
+          ...(r.state.notes ? { notes: r.state.notes } : {}),
+        }
+      : { name: r.name, status: r.status, error: r.error, cause: r.cause ?? '', cleanup: r.cleanup },
+  );
+  const manifest = executionManifest(
+    stored?.plan.runUuid ?? runUuid(input.executionName),
+    input.results.flatMap((r) =>
+      r.status === 'SUCCEEDED'
+        ? [{ name: r.name, images: r.state.images, finishedAt: now, build: stored?.plan.builds[r.state.index] }]
+        : [],
+    ),
+  );
+  const manifestKey = manifestKeyFor(input.buildId);
+  await awsCall('writing the manifest', transient, () =>
+    deps.s3.send(
+      new PutObjectCommand({
+        Bucket: deps.artifactsBucket,
+        Key: manifestKey,
+        Body: JSON.stringify(manifest, null, 2),
+        ContentType: 'application/json',
+        ServerSideEncryption: 'aws:kms',
+      }),
+    ),
+  );
+  const status = overallStatus(outcomes);
+  await awsCall('recording the build outcome', transient, () =>
+    deps.dynamo.send(
+      new UpdateItemCommand({
+        TableName: deps.buildsTable,
+        Key: { buildId: { S: input.buildId } },
+        UpdateExpression: 'SET #s = :s, finishedAt = :f, outcomes = :o, manifestKey = :m',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: {
+          ':s': { S: status },
+          ':f': { S: now.toISOString() },
+          ':m': { S: manifestKey },
+          ':o': {
+            L: outcomes.map((o) => ({
+              M: {
+                name: { S: o.name },
+                status: { S: o.status },
+                ...(o.artifactId ? { artifactId: { S: o.artifactId } } : {}),
+                ...(o.error ? { error: { S: o.error } } : {}),
+              },
+            })),
+          },
+        },
+      }),
+    ),
+  );
+  // Staged scripts are no longer needed by any build; failing to delete them must not fail the execution.
+  await deleteStagedFiles(deps, input.buildId).catch(() => undefined);
+  return { buildId: input.buildId, status, manifest: `s3://${deps.artifactsBucket}/${manifestKey}`, builds: outcomes };
+}

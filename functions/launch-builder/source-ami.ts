@@ -1,0 +1,101 @@
+/**
+ * Source AMI resolution and AMI-name pre-validation (Packer's StepSourceAMIInfo and StepPreValidate).
+ */
+import {
+  DeleteSnapshotCommand,
+  DeregisterImageCommand,
+  DescribeImagesCommand,
+  type EC2Client,
+  type Filter,
+  type Image,
+} from '@aws-sdk/client-ec2';
+import { AmiNameInUseError, LaunchFailedError } from '../../core/errors.ts';
+import { awsCall } from '../lib/aws-errors.ts';
+import { bool, type Config, obj, str, strList } from '../lib/config.ts';
+
+const launchFailed = (m: string, cause: unknown) => new LaunchFailedError(m, { cause });
+
+/** `source_ami_filter { filters = {...}, owners = [...], most_recent = true }` → DescribeImages request. */
+export function filterRequest(filter: Config): { Owners?: string[]; Filters: Filter[] } {
+  const filters = obj(filter, 'filters') ?? {};
+  const Filters: Filter[] = Object.entries(filters).map(([Name, v]) => ({
+    Name,
+    Values: Array.isArray(v) ? v.map(String) : [String(v)],
+  }));
+  const owners = strList(filter, 'owners');
+  return owners.length > 0 ? { Owners: owners, Filters } : { Filters };
+}
+
+/** Newest by CreationDate when most_recent; otherwise exactly one match is required (as Packer does). */
+export function pickImage(images: readonly Image[], mostRecent: boolean): Image | undefined {
+  if (images.length === 0) return undefined;
+  if (images.length > 1 && !mostRecent) {
+    throw new LaunchFailedError(
+      `source_ami_filter matched ${images.length} AMIs; set most_recent = true or narrow the filters`,
+    );
+  }
+  return [...images].sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? ''))[0];
+}
+
+export async function resolveSourceImage(ec2: EC2Client, config: Config): Promise<Image> {
+  const sourceAmi = str(config, 'source_ami');
+  if (sourceAmi) {
+    const out = await awsCall(`looking up source_ami ${sourceAmi}`, launchFailed, () =>
+      ec2.send(new DescribeImagesCommand({ ImageIds: [sourceAmi] })),
+    );
+    const image = out.Images?.[0];
+    if (!image) throw new LaunchFailedError(`source_ami ${sourceAmi} was not found in this region`);
+    return image;
+  }
+  const filter = obj(config, 'source_ami_filter');
+  if (!filter) throw new LaunchFailedError('The build has neither source_ami nor source_ami_filter');
+  const out = await awsCall('resolving source_ami_filter', launchFailed, () =>
+    ec2.send(new DescribeImagesCommand(filterRequest(filter))),
+  );
+  const image = pickImage(out.Images ?? [], bool(filter, 'most_recent') ?? false);
+  if (!image?.ImageId) {
+    throw new LaunchFailedError('source_ami_filter matched no AMI: check the filters, owners and region');
+  }
+  return image;
+}
+
+export interface PreValidateResult {
+  /** AMIs deregistered because of force_deregister (for the build notes). */
+  readonly deregistered: string[];
+}
+
+/**
+ * Fails with Kiln.AmiNameInUse when an AMI with the target name exists, unless force_deregister, which removes
+ * it (and its snapshots with force_delete_snapshot) the way Packer does.
+ */
+export async function preValidateAmiName(ec2: EC2Client, config: Config): Promise<PreValidateResult> {
+  const amiName = str(config, 'ami_name');
+  if (!amiName || bool(config, 'skip_create_ami')) return { deregistered: [] };
+  const out = await awsCall(`checking whether an AMI named "${amiName}" exists`, launchFailed, () =>
+    ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [amiName] }] })),
+  );
+  const existing = (out.Images ?? []).filter((i) => i.ImageId);
+  if (existing.length === 0) return { deregistered: [] };
+  if (!bool(config, 'force_deregister')) {
+    throw new AmiNameInUseError(
+      `An AMI named "${amiName}" already exists (${existing.map((i) => i.ImageId).join(', ')}): change ami_name ` +
+        '(e.g. add {{timestamp}}) or set force_deregister = true',
+    );
+  }
+  const deleteSnapshots = bool(config, 'force_delete_snapshot') ?? false;
+  for (const image of existing) {
+    const imageId = image.ImageId as string;
+    await awsCall(`deregistering ${imageId} (force_deregister)`, launchFailed, () =>
+      ec2.send(new DeregisterImageCommand({ ImageId: imageId })),
+    );
+    if (!deleteSnapshots) continue;
+    for (const m of image.BlockDeviceMappings ?? []) {
+      const snapshotId = m.Ebs?.SnapshotId;
+      if (!snapshotId) continue;
+      await awsCall(`deleting snapshot ${snapshotId} (force_delete_snapshot)`, launchFailed, () =>
+        ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })),
+      );
+    }
+  }
+  return { deregistered: existing.map((i) => i.ImageId as string) };
+}

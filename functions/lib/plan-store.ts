@@ -1,0 +1,61 @@
+/**
+ * Where a build's plan lives: PrepareBuild writes `builds/<buildId>/plan.json` once (SSE), every later stage
+ * reads it by key and picks its build by index. The plan is immutable per buildId, so a warm container caches it.
+ */
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { NotFoundError } from '../../core/errors.ts';
+import type { BuildPlan, PlannedBuild } from '../../core/plan/types.ts';
+import { awsCall } from './aws-errors.ts';
+
+export interface TemplateLocation {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+}
+
+export interface StoredPlan {
+  readonly version: 1;
+  readonly buildId: string;
+  readonly executionName: string;
+  readonly template: TemplateLocation;
+  readonly plan: BuildPlan;
+  /** Values to redact from every output (sensitive variables, resolved secrets). Lives only in this object. */
+  readonly sensitiveValues: readonly string[];
+  readonly createdAt: string;
+}
+
+export const buildPrefix = (buildId: string): string => `builds/${buildId}/`;
+export const planKeyFor = (buildId: string): string => `${buildPrefix(buildId)}plan.json`;
+export const filesPrefix = (buildId: string): string => `${buildPrefix(buildId)}files/`;
+export const manifestKeyFor = (buildId: string): string => `${buildPrefix(buildId)}manifest.json`;
+export const stagedFileKey = (buildId: string, relativePath: string): string =>
+  `${filesPrefix(buildId)}${relativePath.replace(/^\.?\/+/, '')}`;
+
+const cache = new Map<string, StoredPlan>();
+
+export async function loadStoredPlan(s3: S3Client, bucket: string, key: string): Promise<StoredPlan> {
+  const cacheKey = `${bucket}/${key}`;
+  const hit = cache.get(cacheKey);
+  if (hit) return hit;
+  const out = await awsCall(
+    `reading the build plan s3://${bucket}/${key}`,
+    (m, cause) => new NotFoundError(m, { cause }),
+    () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+  );
+  const text = await out.Body?.transformToString('utf8');
+  if (!text) throw new NotFoundError(`The build plan s3://${bucket}/${key} is empty`);
+  const stored = JSON.parse(text) as StoredPlan;
+  cache.set(cacheKey, stored);
+  return stored;
+}
+
+export function plannedBuild(stored: StoredPlan, index: number): PlannedBuild {
+  const build = stored.plan.builds[index];
+  if (!build) throw new NotFoundError(`The plan has no build #${index} (it has ${stored.plan.builds.length})`);
+  return build;
+}
+
+/** For tests: forget cached plans. */
+export function clearPlanCache(): void {
+  cache.clear();
+}

@@ -1,0 +1,59 @@
+/**
+ * Adaptive polling for the Check → Choice → Wait loops of the state machine. Each poll costs three state
+ * transitions, so the wait grows with the time already spent (two thirds of it, capped at 5 minutes): with a
+ * 15 s minimum a 30-minute AMI wait costs 12 polls (≈36 transitions), a 2-hour one 30 polls, instead of 120 or
+ * 480 polls at a fixed 15 s. The price: a result is noticed up to 2/3 of the elapsed time (≤ 5 min) late.
+ */
+export const MAX_POLL_SECONDS = 300;
+export const DEFAULT_MIN_POLL_SECONDS = 15;
+
+export interface PollTiming {
+  /** Seconds since the waited-for thing was requested. */
+  readonly elapsedSeconds: number;
+  readonly minSeconds: number;
+  /** Seconds after which the wait gives up; the next wait never sleeps past it by more than minSeconds. */
+  readonly deadlineSeconds: number;
+  readonly maxSeconds?: number;
+}
+
+export function nextWaitSeconds({ elapsedSeconds, minSeconds, deadlineSeconds, maxSeconds }: PollTiming): number {
+  const max = Math.max(minSeconds, maxSeconds ?? MAX_POLL_SECONDS);
+  const adaptive = Math.min(Math.max((elapsedSeconds * 2) / 3, minSeconds), max);
+  const untilDeadline = Math.max(deadlineSeconds - elapsedSeconds, minSeconds);
+  return Math.ceil(Math.min(adaptive, untilDeadline));
+}
+
+export function elapsedSince(iso: string, now: Date): number {
+  return Math.max(0, (now.getTime() - Date.parse(iso)) / 1000);
+}
+
+/** Packer `aws_polling { delay_seconds, max_attempts }`: their product replaces the default deadline. */
+export function pollingDeadline(config: Record<string, unknown>, defaultSeconds: number): number {
+  const polling = config.aws_polling;
+  if (polling && typeof polling === 'object') {
+    const p = polling as Record<string, unknown>;
+    const delay = Number(p.delay_seconds ?? 2);
+    const attempts = Number(p.max_attempts ?? 0);
+    if (Number.isFinite(delay) && Number.isFinite(attempts) && delay > 0 && attempts > 0) return delay * attempts;
+  }
+  return defaultSeconds;
+}
+
+const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+
+/** Go duration strings as Packer writes them (`10s`, `5m`, `1h30m`, `0.5s`); a bare number is seconds. */
+export function parseDuration(text: string | number | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (typeof text === 'number') return text;
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  let total = 0;
+  let rest = text.trim();
+  const part = /^(\d+(?:\.\d+)?)(ms|h|m|s)/;
+  while (rest.length > 0) {
+    const m = part.exec(rest);
+    if (!m?.[1] || !m[2]) return undefined;
+    total += Number(m[1]) * (UNIT_SECONDS[m[2]] ?? 0);
+    rest = rest.slice(m[0].length);
+  }
+  return total;
+}

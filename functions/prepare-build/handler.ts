@@ -1,0 +1,26 @@
+import { dynamoClient, ec2Client, homeRegion, s3Client, secretsClient, ssmClient } from '../lib/clients.ts';
+import { requireKilnEnv } from '../lib/env.ts';
+import { lambdaHandler } from '../lib/wiring.ts';
+import { coreEngine } from './engine.ts';
+import { normalizeInput, prepareInputSchema } from './input.ts';
+import { type PrepareDeps, prepareBuild } from './prepare-build.ts';
+
+const region = homeRegion();
+const deps: PrepareDeps = {
+  s3: s3Client(region),
+  dynamo: dynamoClient(region),
+  artifactsBucket: requireKilnEnv('artifactsBucket'),
+  buildsTable: requireKilnEnv('buildsTable'),
+  resolvers: {
+    ec2For: (r) => ec2Client(r),
+    ssm: ssmClient(region),
+    secrets: secretsClient(region),
+    homeRegion: region,
+  },
+  engine: coreEngine,
+  now: () => new Date(),
+};
+
+export const handler = lambdaHandler(prepareInputSchema, (event) =>
+  prepareBuild(deps, normalizeInput(event.input), event.executionName),
+);

@@ -1,0 +1,86 @@
+/**
+ * PrepareBuild's input, normalized: a direct request (console, CLI, schedule) or the raw EventBridge
+ * "Object Created" event from the template bucket. The ASL wraps either as `{ input, executionName }`.
+ */
+import { z } from 'zod';
+import type { TemplateLocation } from '../lib/plan-store.ts';
+
+const varsSchema = z.union([
+  z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  z.array(z.tuple([z.string(), z.string()])),
+]);
+
+export const directRequestSchema = z.object({
+  template: z.object({ bucket: z.string().min(1), key: z.string().min(1), versionId: z.string().optional() }),
+  vars: varsSchema.optional(),
+  /** Keys in the template bucket, relative to the bucket root. */
+  varFiles: z.array(z.string()).optional(),
+  only: z.array(z.string()).optional(),
+  except: z.array(z.string()).optional(),
+});
+
+export const objectCreatedSchema = z.object({
+  source: z.literal('aws.s3').optional(),
+  'detail-type': z.literal('Object Created'),
+  detail: z.object({
+    bucket: z.object({ name: z.string() }),
+    object: z.object({ key: z.string(), 'version-id': z.string().optional() }),
+  }),
+});
+
+export const prepareInputSchema = z.object({
+  input: z.union([directRequestSchema, objectCreatedSchema]),
+  executionName: z.string().min(1),
+});
+
+export interface BuildRequest {
+  readonly template: TemplateLocation;
+  readonly vars: readonly (readonly [string, string])[];
+  readonly varFiles: readonly string[];
+  readonly only: readonly string[];
+  readonly except: readonly string[];
+  readonly trigger: 'request' | 's3-upload';
+  /**
+   * The key exactly as the event carried it, when decoding changed it: AWS URL-encodes keys in S3 events
+   * (space → `+`), moto does not, and a key may really contain `+` or `%`; PrepareBuild tries this one when the
+   * decoded key does not exist.
+   */
+  readonly rawKey?: string;
+}
+
+function safeDecode(key: string): string {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return key; // not valid percent-encoding: it is the raw key
+  }
+}
+
+export function normalizeInput(input: z.infer<typeof prepareInputSchema>['input']): BuildRequest {
+  if ('detail' in input) {
+    const { bucket, object } = input.detail;
+    // EventBridge URL-encodes keys ("a+b%2Fc"); S3 wants them decoded.
+    const key = safeDecode(object.key);
+    const versionId = object['version-id'];
+    return {
+      template: { bucket: bucket.name, key, ...(versionId ? { versionId } : {}) },
+      vars: [],
+      varFiles: [],
+      only: [],
+      except: [],
+      trigger: 's3-upload',
+      ...(key !== object.key ? { rawKey: object.key } : {}),
+    };
+  }
+  const vars = Array.isArray(input.vars)
+    ? input.vars.map(([k, v]) => [k, v] as const)
+    : Object.entries(input.vars ?? {}).map(([k, v]) => [k, String(v)] as const);
+  return {
+    template: input.template,
+    vars,
+    varFiles: input.varFiles ?? [],
+    only: input.only ?? [],
+    except: input.except ?? [],
+    trigger: 'request',
+  };
+}

@@ -1,0 +1,8 @@
+import { stagePayloadSchema } from '../lib/build-state.ts';
+import { baseDepsFromEnv } from '../lib/handler-deps.ts';
+import { lambdaHandler } from '../lib/wiring.ts';
+import { publishImage } from './publish-image.ts';
+
+const deps = baseDepsFromEnv();
+
+export const handler = lambdaHandler(stagePayloadSchema, (payload) => publishImage(deps, payload));

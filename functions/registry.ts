@@ -1,0 +1,167 @@
+/**
+ * Every Lambda of the build pipeline, in one list. The CDK app builds one NodejsFunction per entry and
+ * substitutes `${<placeholder>}` in the ASL files with its ARN; the local harness's Lambda router serves
+ * invocations from the same handlers; infra tests check the ASL placeholders against this list. Keeping the
+ * list here (not in infra/) means the three cannot drift.
+ */
+
+/** Environment variables a function may need; the CDK app fills them, handlers read them once at cold start. */
+export const KILN_ENV = {
+  artifactsBucket: 'KILN_ARTIFACTS_BUCKET',
+  templateBucket: 'KILN_TEMPLATE_BUCKET',
+  buildsTable: 'KILN_BUILDS_TABLE',
+  builderInstanceProfile: 'KILN_BUILDER_INSTANCE_PROFILE',
+  builderSecurityGroup: 'KILN_BUILDER_SECURITY_GROUP',
+  subnetIds: 'KILN_SUBNET_IDS',
+  provisionLogGroup: 'KILN_PROVISION_LOG_GROUP',
+  /** Set on every function so a router or log reader can tell which registry entry a deployed function is. */
+  functionId: 'KILN_FUNCTION_ID',
+} as const;
+
+export type KilnEnvKey = keyof typeof KILN_ENV;
+
+/**
+ * What a function may touch. The CDK app turns each scope into least-privilege statements:
+ * - `builder-ec2`: EC2 instances/images/snapshots, mutating calls conditioned on the `kiln:build-id` tag
+ * - `ssm-commands`: SendCommand on AWS-RunShellScript/AWS-RunPowerShellScript to instances tagged by Kiln
+ * - `artifacts-rw` / `templates-read`: the two buckets (by ARN)
+ * - `builds-table`: the builds table (by ARN)
+ * - `pass-builder-role`: iam:PassRole on the builder instance role only
+ * - `read-params-secrets`: ssm:GetParameter / secretsmanager:GetSecretValue (resolvers), describe images
+ */
+export type PermissionScope =
+  | 'builder-ec2'
+  | 'ssm-commands'
+  | 'artifacts-rw'
+  | 'templates-read'
+  | 'builds-table'
+  | 'pass-builder-role'
+  | 'read-params-secrets'
+  | 'provision-logs';
+
+export interface FunctionSpec {
+  /** PascalCase id; the ASL placeholder is `${<id>FunctionArn}`. */
+  readonly id: string;
+  /** Folder under functions/ holding handler.ts. */
+  readonly dir: string;
+  readonly description: string;
+  readonly env: readonly KilnEnvKey[];
+  readonly permissions: readonly PermissionScope[];
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+}
+
+export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
+  {
+    id: 'PrepareBuild',
+    dir: 'prepare-build',
+    description: 'Fetch the template by version id, validate, plan, stage files, record the build',
+    env: ['artifactsBucket', 'buildsTable', 'templateBucket'],
+    permissions: ['templates-read', 'artifacts-rw', 'builds-table', 'read-params-secrets'],
+    timeoutSeconds: 300,
+    memoryMb: 1024,
+  },
+  {
+    id: 'LaunchBuilder',
+    dir: 'launch-builder',
+    description: 'Resolve the source AMI, pre-validate the AMI name, launch the builder instance',
+    env: ['artifactsBucket', 'builderInstanceProfile', 'builderSecurityGroup', 'subnetIds'],
+    permissions: ['builder-ec2', 'pass-builder-role', 'artifacts-rw'],
+    timeoutSeconds: 120,
+    memoryMb: 512,
+  },
+  {
+    id: 'CheckManaged',
+    dir: 'check-managed',
+    description: 'One poll: is the builder online in Systems Manager',
+    env: ['artifactsBucket'],
+    permissions: ['builder-ec2', 'ssm-commands', 'artifacts-rw'],
+    timeoutSeconds: 60,
+    memoryMb: 256,
+  },
+  {
+    id: 'RunProvisioner',
+    dir: 'run-provisioner',
+    description: 'Start one provisioner: SendCommand with the rendered script (or shell-local in the Lambda)',
+    env: ['artifactsBucket', 'provisionLogGroup'],
+    permissions: ['ssm-commands', 'artifacts-rw', 'provision-logs'],
+    timeoutSeconds: 330,
+    memoryMb: 1024,
+  },
+  {
+    id: 'CheckCommand',
+    dir: 'check-command',
+    description: 'One poll of the provisioner command: success, retry or ProvisionerFailed',
+    env: ['artifactsBucket'],
+    permissions: ['ssm-commands', 'artifacts-rw'],
+    timeoutSeconds: 60,
+    memoryMb: 256,
+  },
+  {
+    id: 'CreateImage',
+    dir: 'create-image',
+    description: 'Stop the builder, then CreateImage',
+    env: ['artifactsBucket'],
+    permissions: ['builder-ec2', 'artifacts-rw'],
+    timeoutSeconds: 60,
+    memoryMb: 256,
+  },
+  {
+    id: 'CheckImages',
+    dir: 'check-images',
+    description: 'One poll of every pending AMI (source and copies); tags snapshots once available',
+    env: ['artifactsBucket'],
+    permissions: ['builder-ec2', 'artifacts-rw'],
+    timeoutSeconds: 60,
+    memoryMb: 256,
+  },
+  {
+    id: 'Distribute',
+    dir: 'distribute',
+    description: 'CopyImage to each of ami_regions, recording every copy',
+    env: ['artifactsBucket'],
+    permissions: ['builder-ec2', 'artifacts-rw'],
+    timeoutSeconds: 120,
+    memoryMb: 256,
+  },
+  {
+    id: 'PublishImage',
+    dir: 'publish-image',
+    description: 'Launch and snapshot permissions, tags and deprecation in every region',
+    env: ['artifactsBucket'],
+    permissions: ['builder-ec2', 'artifacts-rw'],
+    timeoutSeconds: 120,
+    memoryMb: 256,
+  },
+  {
+    id: 'Terminate',
+    dir: 'terminate',
+    description: 'Terminate the builder instance (idempotent)',
+    env: [],
+    permissions: ['builder-ec2'],
+    timeoutSeconds: 60,
+    memoryMb: 256,
+  },
+  {
+    id: 'Cleanup',
+    dir: 'cleanup',
+    description: 'Compensation for a failed build: error-cleanup-provisioner, then remove what it created, in reverse',
+    env: ['artifactsBucket'],
+    permissions: ['builder-ec2', 'artifacts-rw', 'ssm-commands'],
+    timeoutSeconds: 300,
+    memoryMb: 256,
+  },
+  {
+    id: 'Finalize',
+    dir: 'finalize',
+    description: 'Packer manifest, build record outcome, staged files removed',
+    env: ['artifactsBucket', 'buildsTable'],
+    permissions: ['artifacts-rw', 'builds-table'],
+    timeoutSeconds: 120,
+    memoryMb: 256,
+  },
+];
+
+export function placeholderFor(spec: FunctionSpec): string {
+  return `${spec.id}FunctionArn`;
+}

@@ -1,0 +1,181 @@
+/**
+ * Renders one `shell` or `file` provisioner into a single bash script for AWS-RunShellScript. The script
+ * downloads its files first (presigned GET URLs, curl only: no AWS CLI needed on the image), then runs each
+ * script through `execute_command` exactly as Packer would, checking `valid_exit_codes`; it exits with the first
+ * invalid exit code so check-command can report it.
+ */
+import { ProvisionerFailedError } from '../../core/errors.ts';
+import { bool, type Config, str, strList } from '../lib/config.ts';
+import { flattenEnvVars, heredocDelimiter, parseEnvVars, sq } from './shell-quote.ts';
+
+/** A staged file or directory, with one presigned URL per file (`subPath` '' for a single file). */
+export interface StagedUrls {
+  readonly path: string;
+  readonly directory: boolean;
+  readonly entries: readonly { readonly subPath: string; readonly url: string }[];
+}
+
+export interface ShellRenderContext {
+  readonly buildName: string;
+  readonly builderType: string;
+  /** Provisioner index in the build; makes remote file names stable and distinct. */
+  readonly index: number;
+  /** Staged files by template path. */
+  readonly files: ReadonlyMap<string, StagedUrls>;
+  /** file provisioner `direction = "download"`: presigned PUT URL for the archive/file. */
+  readonly uploadUrl?: string;
+}
+
+export const DEFAULT_EXECUTE_COMMAND = 'chmod +x {{.Path}}; {{.Vars}} {{.Path}}';
+export const DEFAULT_INLINE_SHEBANG = '/bin/sh -e';
+
+const PRELUDE = [
+  '#!/bin/bash',
+  'set -u',
+  'kiln_fetch() {',
+  '  mkdir -p "$(dirname "$2")"',
+  '  curl --fail --silent --show-error --location --retry 5 --retry-connrefused -o "$2" "$1"',
+  '}',
+];
+
+function validCheck(codes: readonly number[], what: string): string[] {
+  return [
+    'kiln_rc=$?',
+    'case "$kiln_rc" in',
+    `  ${codes.map((c) => String(Math.trunc(c))).join('|')}) ;;`,
+    `  *) echo ${sq(`${what} exited with non-zero exit status:`)} "$kiln_rc" >&2; exit "$kiln_rc" ;;`,
+    'esac',
+  ];
+}
+
+function staged(ctx: ShellRenderContext, path: string): StagedUrls {
+  const found = ctx.files.get(path);
+  if (!found) throw new ProvisionerFailedError(`The file "${path}" was not staged for this build`);
+  return found;
+}
+
+function basename(path: string): string {
+  const parts = path.replace(/\/+$/, '').split('/');
+  return parts[parts.length - 1] ?? path;
+}
+
+export const DEFAULT_ENV_FILE_EXECUTE_COMMAND = 'chmod +x {{.Path}}; . {{.EnvVarFile}} && {{.Path}}';
+
+/** `environment_vars` ("K=V" list) and `env` (map), plus the two variables Packer always sets. */
+function shellVars(config: Config, ctx: ShellRenderContext): [string, string][] {
+  const vars = parseEnvVars(strList(config, 'environment_vars'));
+  const map = config.env;
+  if (map && typeof map === 'object' && !Array.isArray(map)) {
+    for (const [k, v] of Object.entries(map as Record<string, unknown>)) vars.push([k, String(v)]);
+  }
+  vars.push(['PACKER_BUILDER_TYPE', ctx.builderType], ['PACKER_BUILD_NAME', ctx.buildName]);
+  return vars;
+}
+
+export function renderShell(config: Config, ctx: ShellRenderContext): string {
+  const codes = config.valid_exit_codes !== undefined ? strList(config, 'valid_exit_codes').map(Number) : [0];
+  const folder = str(config, 'remote_folder') ?? '/tmp';
+  const vars = shellVars(config, ctx);
+  const useEnvFile = bool(config, 'use_env_var_file') ?? false;
+  const envFile = `${folder}/varfile_${ctx.index}.sh`;
+  const flat = flattenEnvVars(vars, str(config, 'env_var_format'));
+  const execute =
+    str(config, 'execute_command') ?? (useEnvFile ? DEFAULT_ENV_FILE_EXECUTE_COMMAND : DEFAULT_EXECUTE_COMMAND);
+  const cleanup = !(bool(config, 'skip_clean') ?? false);
+  const lines = [...PRELUDE, `mkdir -p ${sq(folder)}`];
+  if (useEnvFile) {
+    const body = vars.map(([k, v]) => `export ${k}=${sq(v)}`).join('\n');
+    const delimiter = heredocDelimiter(body);
+    lines.push(`cat > ${sq(envFile)} <<'${delimiter}'`, body, delimiter);
+  }
+  const run = (remotePath: string, what: string) => {
+    // Packer chmods every uploaded script 0755 before running it, whatever execute_command says.
+    lines.push(`chmod 0755 ${sq(remotePath)}`);
+    lines.push(
+      execute
+        .replace(/\{\{\s*\.Vars\s*\}\}/g, useEnvFile ? '' : flat)
+        .replace(/\{\{\s*\.EnvVarFile\s*\}\}/g, envFile)
+        .replace(/\{\{\s*\.Path\s*\}\}/g, remotePath),
+    );
+    lines.push(...validCheck(codes, what));
+    // Packer removes each uploaded script after it ran, unless skip_clean.
+    if (cleanup) lines.push(`rm -f ${sq(remotePath)}`);
+  };
+  const remotePath = str(config, 'remote_path');
+  const remoteFile = str(config, 'remote_file');
+  const remoteFor = (n: number) =>
+    n === 0 && remotePath
+      ? remotePath
+      : n === 0 && remoteFile
+        ? `${folder}/${remoteFile}`
+        : `${folder}/script_${ctx.index}_${n}.sh`;
+
+  const inline = strList(config, 'inline');
+  if (inline.length > 0) {
+    const body = [`#!${str(config, 'inline_shebang') ?? DEFAULT_INLINE_SHEBANG}`, ...inline].join('\n');
+    const delimiter = heredocDelimiter(body);
+    const remote = remoteFor(0);
+    lines.push(`cat > ${sq(remote)} <<'${delimiter}'`, body, delimiter);
+    run(remote, 'Inline script');
+  } else {
+    const scripts = [
+      ...(str(config, 'script') ? [str(config, 'script') as string] : []),
+      ...strList(config, 'scripts'),
+    ];
+    if (scripts.length === 0)
+      throw new ProvisionerFailedError('The shell provisioner has no inline, script or scripts');
+    // Download everything first: presigned URLs expire, later scripts may run long after the command starts.
+    const remotes = scripts.map((s, n) => {
+      const url = staged(ctx, s).entries[0]?.url;
+      if (!url) throw new ProvisionerFailedError(`The script "${s}" was not staged for this build`);
+      const remote = remoteFor(n);
+      lines.push(`kiln_fetch ${sq(url)} ${sq(remote)} || exit 1`);
+      return { script: s, remote };
+    });
+    for (const { script, remote } of remotes) run(remote, `Script ${basename(script)}`);
+  }
+  if (useEnvFile && cleanup) lines.push(`rm -f ${sq(envFile)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** file provisioner: upload (default) or download (instance → S3 via presigned PUT). */
+export function renderFile(config: Config, ctx: ShellRenderContext): string {
+  const destination = str(config, 'destination');
+  const sources = [...(str(config, 'source') ? [str(config, 'source') as string] : []), ...strList(config, 'sources')];
+  if (!destination || sources.length === 0) {
+    throw new ProvisionerFailedError('The file provisioner needs source (or sources) and destination');
+  }
+  const lines = [...PRELUDE];
+  if (str(config, 'direction') === 'download') {
+    if (!ctx.uploadUrl) throw new ProvisionerFailedError('No upload URL for the file download');
+    const source = sources[0] as string;
+    // A directory travels as a tar.gz; a file as itself.
+    lines.push(
+      `if [ -d ${sq(source)} ]; then`,
+      `  tar -C ${sq(source)} -czf /tmp/kiln-download.tgz . || exit 1`,
+      `  curl --fail --silent --show-error -X PUT --upload-file /tmp/kiln-download.tgz ${sq(ctx.uploadUrl)} || exit 1`,
+      'else',
+      `  curl --fail --silent --show-error -X PUT --upload-file ${sq(source)} ${sq(ctx.uploadUrl)} || exit 1`,
+      'fi',
+    );
+    return `${lines.join('\n')}\n`;
+  }
+  for (const source of sources) {
+    const item = staged(ctx, source);
+    for (const entry of item.entries) {
+      let target: string;
+      if (!item.directory) {
+        target =
+          destination.endsWith('/') || sources.length > 1
+            ? `${destination.replace(/\/+$/, '')}/${basename(source)}`
+            : destination;
+      } else {
+        // Packer: "dir/" copies the contents, "dir" copies the directory itself into destination.
+        const base = source.endsWith('/') ? '' : `${basename(source)}/`;
+        target = `${destination.replace(/\/+$/, '')}/${base}${entry.subPath}`;
+      }
+      lines.push(`kiln_fetch ${sq(entry.url)} ${sq(target)} || exit 1`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,161 @@
+import { ArnFormat } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { PermissionScope } from '../../functions/registry.ts';
+import { builderEc2Statements, ec2Arn } from './ec2-permissions.ts';
+import { BUILD_ID_TAG, type PermissionTargets, tagPresent } from './permission-basics.ts';
+import { STORE_LAYOUT } from './template-store.ts';
+
+/** The only SSM documents Kiln runs on builders (AWS-owned, so their ARNs have no account). */
+export const RUN_COMMAND_DOCUMENTS = ['AWS-RunShellScript', 'AWS-RunPowerShellScript'] as const;
+
+export { BUILD_ID_TAG, EC2_DESCRIBE_ACTIONS, type PermissionTargets } from './permission-basics.ts';
+
+/** Least-privilege statements for one permission scope of a function. */
+export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam.PolicyStatement[] {
+  switch (scope) {
+    case 'builder-ec2':
+      return builderEc2Statements(t);
+    case 'ssm-commands':
+      return ssmCommandStatements(t);
+    case 'artifacts-rw':
+      return bucketStatements(t, 'Artifacts', t.artifactsBucketArn, STORE_LAYOUT.buildsPrefix, true);
+    case 'templates-read':
+      return bucketStatements(t, 'Templates', t.templateBucketArn, STORE_LAYOUT.templatesPrefix, false);
+    case 'builds-table':
+      return buildsTableStatements(t);
+    case 'pass-builder-role':
+      return [
+        new iam.PolicyStatement({
+          sid: 'PassBuilderRoleToEc2',
+          actions: ['iam:PassRole'],
+          resources: [t.builderRoleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+        }),
+      ];
+    case 'read-params-secrets':
+      return resolverStatements(t);
+    case 'provision-logs':
+      return [
+        new iam.PolicyStatement({
+          sid: 'ReadProvisionerOutput',
+          actions: ['logs:GetLogEvents', 'logs:FilterLogEvents', 'logs:DescribeLogStreams'],
+          resources: [t.provisionLogGroupArn, `${t.provisionLogGroupArn}:log-stream:*`],
+        }),
+      ];
+  }
+}
+
+function ssmCommandStatements(t: PermissionTargets): iam.PolicyStatement[] {
+  const documents = RUN_COMMAND_DOCUMENTS.map((name) =>
+    t.stack.formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: name }),
+  );
+  return [
+    // Two statements because a condition applies to every resource of its statement and documents carry no tags.
+    new iam.PolicyStatement({ sid: 'SendRunCommandDocuments', actions: ['ssm:SendCommand'], resources: documents }),
+    new iam.PolicyStatement({
+      sid: 'SendCommandToKilnBuilders',
+      actions: ['ssm:SendCommand'],
+      resources: [ec2Arn(t, 'instance')],
+      conditions: tagPresent(`ssm:resourceTag/${BUILD_ID_TAG}`),
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadCommandStatus',
+      // Read-only SSM calls without resource-level permissions.
+      actions: [
+        'ssm:GetCommandInvocation',
+        'ssm:ListCommandInvocations',
+        'ssm:ListCommands',
+        'ssm:DescribeInstanceInformation',
+      ],
+      resources: ['*'],
+    }),
+  ];
+}
+
+function bucketStatements(
+  t: PermissionTargets,
+  label: string,
+  bucketArn: string,
+  prefix: string,
+  write: boolean,
+): iam.PolicyStatement[] {
+  const region = t.stack.region;
+  return [
+    new iam.PolicyStatement({
+      sid: `${write ? 'ReadWrite' : 'Read'}${label}Objects`,
+      actions: write
+        ? ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:PutObjectTagging', 's3:DeleteObject']
+        : ['s3:GetObject', 's3:GetObjectVersion'],
+      resources: [`${bucketArn}/${prefix}*`],
+    }),
+    new iam.PolicyStatement({
+      sid: `List${label}Prefix`,
+      actions: ['s3:ListBucket'],
+      resources: [bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+    }),
+    new iam.PolicyStatement({
+      sid: `Use${label}KeyThroughS3`,
+      actions: write ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
+      resources: [t.dataKeyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } },
+    }),
+  ];
+}
+
+function buildsTableStatements(t: PermissionTargets): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'ReadWriteBuildsTable',
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:ConditionCheckItem',
+      ],
+      resources: [t.buildsTableArn, `${t.buildsTableArn}/index/*`],
+    }),
+    new iam.PolicyStatement({
+      sid: 'UseTableKeyThroughDynamoDb',
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [t.dataKeyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${t.stack.region}.amazonaws.com` } },
+    }),
+  ];
+}
+
+function resolverStatements(t: PermissionTargets): iam.PolicyStatement[] {
+  const region = t.stack.region;
+  return [
+    new iam.PolicyStatement({
+      sid: 'ResolveTemplateParametersAndSecrets',
+      // Templates name parameters and secrets freely ({{ssm ...}}, data "amazon-secretsmanager"), so any in this
+      // account and region; read-only, and values never leave the resolver (see design notes on secrets).
+      actions: ['ssm:GetParameter', 'ssm:GetParameters', 'secretsmanager:GetSecretValue'],
+      resources: [
+        t.stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: '*' }),
+        t.stack.formatArn({
+          service: 'secretsmanager',
+          resource: 'secret',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    }),
+    new iam.PolicyStatement({
+      sid: 'DecryptOnlyThroughSsmAndSecretsManager',
+      actions: ['kms:Decrypt'],
+      resources: [t.stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' })],
+      conditions: {
+        StringEquals: { 'kms:ViaService': [`ssm.${region}.amazonaws.com`, `secretsmanager.${region}.amazonaws.com`] },
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: 'ResolveSourceImages',
+      actions: ['ec2:DescribeImages'],
+      resources: ['*'],
+    }),
+  ];
+}

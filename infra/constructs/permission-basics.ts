@@ -1,0 +1,38 @@
+import type { Stack } from 'aws-cdk-lib';
+
+/** Shared by the permission modules (kept apart so they do not import each other). */
+
+/** The resources permission scopes point at. ARNs may be CloudFormation tokens. */
+export interface PermissionTargets {
+  readonly stack: Stack;
+  readonly artifactsBucketArn: string;
+  readonly templateBucketArn: string;
+  readonly dataKeyArn: string;
+  readonly buildsTableArn: string;
+  readonly builderRoleArn: string;
+  readonly builderVpcId: string;
+  readonly provisionLogGroupArn: string;
+}
+
+/** Tag every EC2 resource Kiln creates carries; mutating EC2 and SSM calls are conditioned on it. */
+export const BUILD_ID_TAG = 'kiln:build-id';
+
+/**
+ * Read-only EC2 calls. EC2 Describe* actions support no resource-level permissions, so `*` is the only
+ * resource IAM accepts for them.
+ */
+export const EC2_DESCRIBE_ACTIONS = [
+  'ec2:DescribeInstances',
+  'ec2:DescribeInstanceStatus',
+  'ec2:DescribeImages',
+  'ec2:DescribeImageAttribute',
+  'ec2:DescribeSnapshots',
+  'ec2:DescribeVolumes',
+  'ec2:DescribeTags',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeInstanceTypes',
+  'ec2:DescribeRegions',
+] as const;
+
+export const tagPresent = (key: string) => ({ Null: { [key]: 'false' } });

@@ -1,0 +1,87 @@
+/**
+ * Reading the CDK context (`cdk.json` "context" or `cdk synth -c key=value`) into typed settings. Pure: takes a
+ * getter, so tests need no App. Values from `-c` arrive as strings, values from cdk.json as JSON.
+ */
+import type { ScheduledBuild } from './constructs/triggers.ts';
+
+export interface KilnContext {
+  /** `kiln:stackName`, default `Kiln`. */
+  readonly stackName: string;
+  readonly account?: string;
+  readonly region?: string;
+  /** Both or neither: `vpcId` + `subnetIds` (comma list or array). */
+  readonly existingVpc?: { readonly vpcId: string; readonly subnetIds: readonly string[] };
+  /** `kiln:egressPorts` (comma list or array), default [443]. */
+  readonly egressPorts?: readonly number[];
+  /** `kiln:schedules`: JSON array of `{ name, cron, template: { bucket, key } }`. */
+  readonly schedules: readonly ScheduledBuild[];
+  /** `kiln:stateMachinesDir`: where the `*.asl.json` files are (relative to the project root). */
+  readonly stateMachinesDir?: string;
+  /** `kiln:logLevel`: Powertools log level of every function. */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+export type ContextGetter = (key: string) => unknown;
+
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+
+export function readKilnContext(get: ContextGetter): KilnContext {
+  const vpcId = optionalString(get, 'vpcId');
+  const subnetIds = list(get('subnetIds'), 'subnetIds');
+  if ((vpcId === undefined) !== (subnetIds.length === 0)) {
+    throw new Error('context: give both vpcId and subnetIds (comma list), or neither to let Kiln create a VPC');
+  }
+  const egress = list(get('kiln:egressPorts'), 'kiln:egressPorts').map((port) => {
+    const n = Number(port);
+    if (!Number.isInteger(n)) throw new Error(`context kiln:egressPorts: "${port}" is not a port`);
+    return n;
+  });
+  const logLevel = optionalString(get, 'kiln:logLevel');
+  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new Error(`context kiln:logLevel must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const account = optionalString(get, 'account');
+  const region = optionalString(get, 'region');
+  const stateMachinesDir = optionalString(get, 'kiln:stateMachinesDir');
+  return {
+    stackName: optionalString(get, 'kiln:stackName') ?? 'Kiln',
+    ...(account ? { account } : {}),
+    ...(region ? { region } : {}),
+    ...(vpcId ? { existingVpc: { vpcId, subnetIds } } : {}),
+    ...(egress.length > 0 ? { egressPorts: egress } : {}),
+    schedules: schedules(get('kiln:schedules')),
+    ...(stateMachinesDir ? { stateMachinesDir } : {}),
+    ...(logLevel ? { logLevel: logLevel as KilnContext['logLevel'] & string } : {}),
+  };
+}
+
+function optionalString(get: ContextGetter, key: string): string | undefined {
+  const value = get(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new Error(`context ${key} must be a string`);
+  return value.trim();
+}
+
+function list(value: unknown, key: string): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : undefined;
+  if (!items) throw new Error(`context ${key} must be a comma list or an array`);
+  return items.map((item) => String(item).trim()).filter((item) => item.length > 0);
+}
+
+function schedules(value: unknown): ScheduledBuild[] {
+  if (value === undefined || value === null || value === '') return [];
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  if (!Array.isArray(parsed)) throw new Error('context kiln:schedules must be a JSON array');
+  return parsed.map((item: unknown, index) => {
+    const s = item as Partial<ScheduledBuild> | null;
+    if (!s || typeof s.name !== 'string' || typeof s.cron !== 'string' || !s.template) {
+      throw new Error(`context kiln:schedules[${index}] needs name, cron and template {bucket, key}`);
+    }
+    const { bucket, key } = s.template;
+    if (typeof bucket !== 'string' || typeof key !== 'string') {
+      throw new Error(`context kiln:schedules[${index}].template needs bucket and key strings`);
+    }
+    return { name: s.name, cron: s.cron, template: { bucket, key }, ...(s.timezone ? { timezone: s.timezone } : {}) };
+  });
+}

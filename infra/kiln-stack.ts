@@ -1,0 +1,183 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { Aspects, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import { type FunctionSpec, KILN_FUNCTIONS } from '../functions/registry.ts';
+import { placeholdersIn } from './asl-placeholders.ts';
+import { BuildPipeline } from './constructs/build-pipeline.ts';
+import { BuilderIdentity } from './constructs/builder-identity.ts';
+import { BuilderNetwork, type ExistingBuilderVpc } from './constructs/builder-network.ts';
+import { tagComponent } from './constructs/component-tag.ts';
+import { EncryptionKeys } from './constructs/encryption-keys.ts';
+import { Monitoring } from './constructs/monitoring.ts';
+import { StateMachineFromFile } from './constructs/state-machine-from-file.ts';
+import { STORE_LAYOUT, TemplateStore } from './constructs/template-store.ts';
+import { type ScheduledBuild, Triggers } from './constructs/triggers.ts';
+import { WildcardJustifications } from './constructs/wildcard-justifications.ts';
+
+/**
+ * Values other than function ARNs that an ASL file may reference as `${Name}`; each file gets only those it uses.
+ */
+export const SHARED_SUBSTITUTION_NAMES = [
+  'ArtifactsBucketName',
+  'TemplateBucketName',
+  'BuildsTableName',
+  'BuilderInstanceProfileArn',
+  'BuilderSecurityGroupId',
+  'BuilderSubnetIds',
+  'ProvisionLogGroupName',
+] as const;
+export type SharedSubstitutionName = (typeof SHARED_SUBSTITUTION_NAMES)[number];
+
+/** The state machine uploads and schedules start. */
+export const BUILD_STATE_MACHINE_FILE = 'build.asl.json';
+
+export interface KilnStackProps extends StackProps {
+  /** Repository root (functions/, statemachines/, package-lock.json). */
+  readonly projectRoot: string;
+  /** @default KILN_FUNCTIONS from functions/registry.ts */
+  readonly functions?: readonly FunctionSpec[];
+  /** @default `<projectRoot>/functions` */
+  readonly functionsRoot?: string;
+  /** @default `<projectRoot>/statemachines` */
+  readonly stateMachinesDir?: string;
+  /** @default - a new VPC (see BuilderNetwork) */
+  readonly existingVpc?: ExistingBuilderVpc;
+  /** @default [443] */
+  readonly egressPorts?: readonly number[];
+  /** @default [] */
+  readonly schedules?: readonly ScheduledBuild[];
+  /** @default 'INFO' */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+/**
+ * Everything Kiln deploys in the user's account: store, builder network and identity, one Lambda per registry
+ * entry, one state machine per ASL file, triggers and alarms.
+ */
+export class KilnStack extends Stack {
+  public readonly keys: EncryptionKeys;
+  public readonly store: TemplateStore;
+  public readonly network: BuilderNetwork;
+  public readonly builder: BuilderIdentity;
+  public readonly pipeline: BuildPipeline;
+  /** By file name without `.asl.json` (`build`, ...). */
+  public readonly stateMachines: ReadonlyMap<string, StateMachineFromFile>;
+  public readonly triggers: Triggers;
+  public readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: KilnStackProps) {
+    super(scope, id, props);
+    const functions = props.functions ?? KILN_FUNCTIONS;
+    const stateMachinesDir = props.stateMachinesDir ?? join(props.projectRoot, 'statemachines');
+    const aslFiles = readdirSync(stateMachinesDir)
+      .filter((file) => file.endsWith('.asl.json'))
+      .sort();
+    if (!aslFiles.includes(BUILD_STATE_MACHINE_FILE)) {
+      throw new Error(`KilnStack: ${join(stateMachinesDir, BUILD_STATE_MACHINE_FILE)} is missing`);
+    }
+
+    this.keys = new EncryptionKeys(this, 'Keys');
+    this.store = new TemplateStore(this, 'Store', { dataKey: this.keys.dataKey });
+    this.network = new BuilderNetwork(this, 'Network', {
+      logsKey: this.keys.logsKey,
+      ...(props.existingVpc ? { existingVpc: props.existingVpc } : {}),
+      ...(props.egressPorts ? { egressPorts: props.egressPorts } : {}),
+    });
+    this.builder = new BuilderIdentity(this, 'Builder', {
+      artifactsBucket: this.store.artifactsBucket,
+      dataKey: this.keys.dataKey,
+      logsKey: this.keys.logsKey,
+    });
+
+    const subnetIds = this.network.subnetIds.join(',');
+    this.pipeline = new BuildPipeline(this, 'Pipeline', {
+      functions,
+      functionsRoot: props.functionsRoot ?? join(props.projectRoot, 'functions'),
+      projectRoot: props.projectRoot,
+      logsKey: this.keys.logsKey,
+      ...(props.logLevel ? { logLevel: props.logLevel } : {}),
+      env: {
+        artifactsBucket: this.store.artifactsBucket.bucketName,
+        templateBucket: this.store.templateBucket.bucketName,
+        buildsTable: this.store.buildsTable.tableName,
+        builderInstanceProfile: this.builder.instanceProfile.instanceProfileArn,
+        builderSecurityGroup: this.network.securityGroup.securityGroupId,
+        subnetIds,
+        provisionLogGroup: this.builder.provisionLogGroup.logGroupName,
+      },
+      permissionTargets: {
+        stack: this,
+        artifactsBucketArn: this.store.artifactsBucket.bucketArn,
+        templateBucketArn: this.store.templateBucket.bucketArn,
+        dataKeyArn: this.keys.dataKey.keyArn,
+        buildsTableArn: this.store.buildsTable.tableArn,
+        builderRoleArn: this.builder.role.roleArn,
+        builderVpcId: this.network.vpc.vpcId,
+        provisionLogGroupArn: this.builder.provisionLogGroup.logGroupArn,
+      },
+    });
+
+    const sharedSubstitutions: Record<SharedSubstitutionName, string> = {
+      ArtifactsBucketName: this.store.artifactsBucket.bucketName,
+      TemplateBucketName: this.store.templateBucket.bucketName,
+      BuildsTableName: this.store.buildsTable.tableName,
+      BuilderInstanceProfileArn: this.builder.instanceProfile.instanceProfileArn,
+      BuilderSecurityGroupId: this.network.securityGroup.securityGroupId,
+      BuilderSubnetIds: subnetIds,
+      ProvisionLogGroupName: this.builder.provisionLogGroup.logGroupName,
+    };
+    const machines = new Map<string, StateMachineFromFile>();
+    for (const file of aslFiles) {
+      const name = basename(file, '.asl.json');
+      const path = join(stateMachinesDir, file);
+      const used = new Set(placeholdersIn(readFileSync(path, 'utf8')));
+      const fns = new Map<string, lambda.IFunction>();
+      for (const [placeholder, fn] of this.pipeline.functionsByPlaceholder)
+        if (used.has(placeholder)) fns.set(placeholder, fn);
+      const substitutions = Object.fromEntries(Object.entries(sharedSubstitutions).filter(([key]) => used.has(key)));
+      machines.set(
+        name,
+        new StateMachineFromFile(this, `${pascal(name)}StateMachine`, {
+          file: path,
+          functions: fns,
+          substitutions,
+          logsKey: this.keys.logsKey,
+        }),
+      );
+    }
+    this.stateMachines = machines;
+    const build = machines.get(basename(BUILD_STATE_MACHINE_FILE, '.asl.json'));
+    if (!build) throw new Error('unreachable: build state machine checked above');
+
+    this.triggers = new Triggers(this, 'Triggers', {
+      stateMachine: build.stateMachine,
+      templateBucket: this.store.templateBucket,
+      templatesPrefix: STORE_LAYOUT.templatesPrefix,
+      schedules: props.schedules ?? [],
+    });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stateMachine: build.stateMachine,
+      alarms: [...machines.values()].flatMap((m) => [m.failedAlarm, m.timedOutAlarm]),
+      deadLetterQueue: this.triggers.deadLetterQueue,
+      functions: this.pipeline.functions,
+    });
+
+    new CfnOutput(this, 'TemplateBucketName', { value: this.store.templateBucket.bucketName });
+    new CfnOutput(this, 'ArtifactsBucketName', { value: this.store.artifactsBucket.bucketName });
+    new CfnOutput(this, 'BuildsTableName', { value: this.store.buildsTable.tableName });
+    new CfnOutput(this, 'BuildStateMachineArn', { value: build.stateMachine.stateMachineArn });
+    // Acknowledge only the IAM wildcards Kiln can justify; any other wildcard fails cdk-nag.
+    Aspects.of(this).add(new WildcardJustifications());
+    tagComponent(this, 'kiln');
+  }
+}
+
+function pascal(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]?.toUpperCase() + part.slice(1))
+    .join('');
+}

@@ -1,0 +1,157 @@
+/**
+ * Kiln running locally, end to end: the local AWS (moto + router), the synthesized stack deployed into it, the
+ * upload trigger (mirror rule + event pump), and helpers to upload a template folder and follow its build.
+ * Shared by the integration tests and `npm start` (cli/start.ts), so both exercise the same path.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, posix, relative, sep } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { localClientConfig } from './clients.ts';
+import { deployKiln, type KilnDeployment } from './deploy.ts';
+import { type EventPump, mirrorStateMachineRules, type PumpedStart, startEventPump } from './event-pump.ts';
+import { type LocalAws, type LocalAwsOptions, startLocalAws } from './local-aws.ts';
+import { type SynthOptions, synthKiln } from './synth.ts';
+
+export interface KilnLocalOptions extends LocalAwsOptions {
+  readonly synth?: SynthOptions;
+  readonly onPumpedStart?: (start: PumpedStart) => void;
+  /** Progress of the bring-up (`synthesized`, `deployed`, ...), for the CLI. */
+  readonly onPhase?: (phase: string, detail: string) => void;
+}
+
+export interface KilnLocal {
+  readonly aws: LocalAws;
+  readonly deployment: KilnDeployment;
+  readonly pump: EventPump;
+  stop(): Promise<void>;
+}
+
+export async function startKilnLocal(options: KilnLocalOptions = {}): Promise<KilnLocal> {
+  const phase = options.onPhase ?? (() => undefined);
+  const startedSynth = Date.now();
+  const assembly = await synthKiln(options.synth);
+  phase('synthesized', `${assembly.stackName} (${assembly.fresh ? `${Date.now() - startedSynth} ms` : 'cached'})`);
+  const aws = await startLocalAws(options);
+  phase('emulator', `moto ${aws.moto.endpoint} (pid ${aws.moto.pid}) behind the router ${aws.endpoint}`);
+  try {
+    const deployment = await deployKiln({ endpoint: aws.endpoint, assembly });
+    phase('deployed', `${deployment.resources.length} resources, state machine ${deployment.stateMachineArn}`);
+    const mirrors = await mirrorStateMachineRules(aws.endpoint, deployment.region);
+    const pump = startEventPump(aws.endpoint, mirrors, {
+      region: deployment.region,
+      ...(options.onPumpedStart ? { onStart: options.onPumpedStart } : {}),
+    });
+    phase('trigger', `${mirrors.length} upload rule(s) mirrored to SQS for the event pump`);
+    let stopped: Promise<void> | undefined;
+    return {
+      aws,
+      deployment,
+      pump,
+      stop: () => {
+        stopped ??= pump.stop().finally(() => aws.stop());
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await aws.stop();
+    throw error;
+  }
+}
+
+/**
+ * Uploads a template folder the way a user would: every other file first, the template last, so the build the
+ * template's upload starts finds its scripts next to it. Returns the template's key.
+ */
+export async function uploadTemplateFolder(
+  endpoint: string,
+  bucket: string,
+  prefix: string,
+  dir: string,
+  templateFile: string,
+): Promise<string> {
+  const s3 = new S3Client(localClientConfig(endpoint));
+  const files = listFiles(dir).map((file) => relative(dir, file).split(sep).join('/'));
+  const ordered = [...files.filter((f) => f !== templateFile), templateFile];
+  for (const file of ordered) {
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: posix.join(prefix, file), Body: readFileSync(join(dir, file)) }),
+    );
+  }
+  return posix.join(prefix, templateFile);
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => (statSync(join(dir, name)).isDirectory() ? listFiles(join(dir, name)) : [join(dir, name)]));
+}
+
+/** Resolves with the first execution the pump starts (the upload's build). */
+export async function nextPumpedStart(
+  pump: EventPump,
+  already = pump.starts.length,
+  timeoutMs = 30_000,
+): Promise<PumpedStart> {
+  const deadline = Date.now() + timeoutMs;
+  while (pump.starts.length <= already) {
+    if (Date.now() > deadline) throw new Error('no build started: the upload did not reach the state machine');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return pump.starts[already] as PumpedStart;
+}
+
+export interface StageEvent {
+  readonly state: string;
+  readonly type: string;
+  readonly at: Date;
+  /** The state's input (JSON text), e.g. to tell which build of the Map a state belongs to. */
+  readonly input?: string;
+}
+
+/**
+ * Polls an execution until it ends, reporting each state entered (from the execution history) once.
+ * Resolves with the final DescribeExecution.
+ */
+export async function followExecution(
+  endpoint: string,
+  executionArn: string,
+  onStage: (event: StageEvent) => void = () => undefined,
+  options: { timeoutMs?: number; pollMs?: number } = {},
+): Promise<DescribeExecutionCommandOutput> {
+  const sfn = new SFNClient(localClientConfig(endpoint));
+  const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+  let seen = 0;
+  for (;;) {
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const events = await history(sfn, executionArn);
+    for (const event of events.slice(seen)) {
+      const state = event.stateEnteredEventDetails?.name;
+      const input = event.stateEnteredEventDetails?.input;
+      if (state && event.type) {
+        onStage({ state, type: event.type, at: event.timestamp ?? new Date(), ...(input ? { input } : {}) });
+      }
+    }
+    seen = events.length;
+    if (execution.status !== 'RUNNING') return execution;
+    if (Date.now() > deadline) throw new Error(`execution ${executionArn} still running after the timeout`);
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 250));
+  }
+}
+
+async function history(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}

@@ -1,0 +1,239 @@
+"""Start moto_server with the small fixes Kiln's local harness needs (moto 5.2.1).
+
+Each patch is applied before `moto.server.main()` and fixes one measured bug in moto's Step Functions
+interpreter (see /work/shared/HARNESS.md and test/harness/README.md). They are deliberately narrow: they wrap
+the buggy function and leave the rest of moto untouched, so a newer moto that fixes a bug only makes the
+wrapper a no-op. `KILN_MOTO_PATCHES=0` starts plain moto (used to show the bugs still exist upstream).
+
+The launcher also exits when its stdin closes: the Node harness holds the other end of that pipe, so moto
+never outlives the test worker or CLI that started it, even when that process is killed with SIGKILL.
+"""
+
+import copy
+import datetime
+import os
+import sys
+import threading
+
+
+def _patch_clone_without_backend() -> None:
+    """StartExecution deep-copies the state machine, and with it `backend` (every other state machine and
+    their running executions, whose worker threads hold an RLock): the second StartExecution fails with
+    `cannot pickle '_thread.RLock'`. Share the backend and drop past executions from the copy instead."""
+    import moto.stepfunctions.parser.models as parser_models
+
+    real_deepcopy = copy.deepcopy
+
+    def clone_state_machine(state_machine, memo=None):
+        memo = {} if memo is None else memo
+        backend = getattr(state_machine, "backend", None)
+        if backend is not None:
+            memo[id(backend)] = backend
+        executions = getattr(state_machine, "executions", None)
+        if executions is not None:
+            memo[id(executions)] = []
+        return real_deepcopy(state_machine, memo)
+
+    class _CopyModule:
+        deepcopy = staticmethod(clone_state_machine)
+
+    # parser/models.py calls `copy.deepcopy(state_machine)` only in start_execution.
+    parser_models.copy = _CopyModule()
+
+
+def _patch_execution_names() -> None:
+    """Without a name the parser backend builds the ARN from `None`: every unnamed execution is `...:None`
+    and the second one is taken for the first. AWS (and moto's non-executing backend) use a UUID."""
+    import uuid
+
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    real_start = StepFunctionsParserBackend.start_execution
+
+    def start_execution(self, state_machine_arn, name=None, execution_input=None, trace_header=None):
+        return real_start(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+
+    StepFunctionsParserBackend.start_execution = start_execution
+
+
+def _patch_output_datetimes() -> None:
+    """A successful execution keeps its output as a Python object; DescribeExecution then `json.dumps` it and
+    fails on the datetimes that `aws-sdk:ec2` task results carry. Serialize it once, the way the interpreter
+    itself encodes state data (ISO dates), when the execution ends."""
+    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    real_reflect = BaseExecutionWorkerCommunication._reflect_execution_status
+
+    def reflect_execution_status(self):
+        real_reflect(self)
+        output = self.execution.output
+        if output is not None and not isinstance(output, str):
+            self.execution.output = to_json_str(output, separators=(",", ":"))
+
+    BaseExecutionWorkerCommunication._reflect_execution_status = reflect_execution_status
+
+
+def _patch_cloudformation_state_machines() -> None:
+    """CloudFormation creates state machines in the plain Step Functions backend even when execution is on,
+    so StartExecution (served by the executing backend) cannot find a stack's state machine. Route the
+    CloudFormation hooks to the backend the API uses."""
+    import moto.stepfunctions.models as sfn_models
+    from moto.stepfunctions.responses import get_backend
+
+    class _BackendByConfig:
+        def __getitem__(self, account_id):
+            class _Regions:
+                def __getitem__(self, region_name):
+                    return get_backend(account_id, region_name)
+
+            return _Regions()
+
+    # Only the CloudFormation classmethods in models.py read this module global by name.
+    sfn_models.stepfunctions_backends = _BackendByConfig()
+
+
+def _patch_definite_json_paths() -> None:
+    """`$.Instances[0].InstanceId` evaluates to `["i-..."]` in moto (a fix for moto issue 7825 wraps any match
+    reached through an array index), where AWS returns the string. AWS follows Jayway JsonPath: a *definite*
+    path (no wildcard, slice, filter, deep scan or union) yields its single value, never a list."""
+    import importlib
+    import re
+
+    from jsonpath_ng.ext import parse
+
+    import moto.stepfunctions.parser.asl.utils.json_path as json_path
+
+    real_extract = json_path.extract_json
+    indefinite = re.compile(r"\*|\.\.|\?\(|\[[^\]]*[:,][^\]]*\]")
+
+    def extract_json(path, data):
+        if not indefinite.search(path):
+            matches = parse(path).find(data)
+            if len(matches) == 1:
+                return matches[0].value
+        return real_extract(path, data)
+
+    # Modules bind the function at import (`from ...json_path import extract_json`): rebind it in each one
+    # whose source names it, found by reading the installed package rather than by a list that could go stale.
+    import moto
+    import moto.stepfunctions.parser as parser_package
+
+    site_packages = os.path.dirname(os.path.dirname(moto.__file__))
+    package_dir = os.path.dirname(parser_package.__file__)
+    for root, _dirs, files in os.walk(package_dir):
+        for file in files:
+            if not file.endswith(".py"):
+                continue
+            with open(os.path.join(root, file), encoding="utf-8") as source:
+                if "extract_json" not in source.read():
+                    continue
+            relative = os.path.relpath(os.path.join(root, file[:-3]), site_packages)
+            module = importlib.import_module(relative.replace(os.sep, "."))
+            if getattr(module, "extract_json", None) is real_extract:
+                module.extract_json = extract_json
+    json_path.extract_json = extract_json
+
+
+def _patch_rule_targets_moto_cannot_deliver() -> None:
+    """A rule with a target moto cannot deliver to (a state machine) raises NotImplementedError: PutEvents
+    answers HTTP 500, and on the S3 path the error is swallowed so every rule evaluated after it misses the
+    event. Deliver to the targets moto supports and log the others, so one rule cannot hide an event from the
+    rest (the harness mirrors state machine targets through SQS; see test/harness/event-pump.ts)."""
+    from moto.events.models import Rule
+    from moto.utilities.arns import parse_arn
+
+    real_send = Rule.send_to_targets
+
+    def deliverable(target) -> bool:
+        arn = parse_arn(target["Arn"])
+        return arn.service in ("sqs", "events") or (arn.service == "logs" and arn.resource_type == "log-group")
+
+    def send_to_targets(self, original_event, transform_input=True):
+        targets = self.targets
+        kept = [t for t in targets if deliverable(t)]
+        if len(kept) != len(targets) and self.event_pattern.matches_event(original_event):
+            skipped = ", ".join(t["Arn"] for t in targets if not deliverable(t))
+            print(f"kiln-moto-launcher: rule {self.name}: moto cannot deliver to {skipped}", flush=True)
+        self.targets = kept
+        try:
+            real_send(self, original_event, transform_input)
+        finally:
+            self.targets = targets
+
+    Rule.send_to_targets = send_to_targets
+
+
+def _patch_kms_stack_tags() -> None:
+    """CloudFormation gives AWS::KMS::Key tags as `Key`/`Value`; moto hands them to the KMS tagger, which
+    wants `TagKey`/`TagValue`, and CreateStack fails with `KeyError: 'TagKey'`. Rename them on the way in."""
+    from moto.kms.models import Key
+
+    real_create = Key.create_from_cloudformation_json.__func__
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = cloudformation_json.get("Properties", {})
+        tags = properties.get("Tags")
+        if tags:
+            properties["Tags"] = [
+                {"TagKey": t.get("Key", t.get("TagKey")), "TagValue": t.get("Value", t.get("TagValue"))} for t in tags
+            ]
+        return real_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    Key.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+
+
+def _patch_root_volume_without_size() -> None:
+    """AWS accepts an EBS block device mapping with neither VolumeSize nor SnapshotId for the AMI's root device
+    (the size comes from the AMI's snapshot; Packer and Kiln send `{DeleteOnTermination, Encrypted}` that way).
+    moto rejects it with `MissingParameter: size or snapshotId`. Give it moto's default root size (8 GiB)."""
+    from moto.ec2.responses.instances import InstanceResponse
+
+    real_validate = InstanceResponse._validate_block_device_mapping
+
+    def validate_block_device_mapping(device_mapping):
+        ebs = device_mapping.get("Ebs")
+        if isinstance(ebs, dict) and not ebs.get("VolumeSize") and not ebs.get("SnapshotId"):
+            ebs["VolumeSize"] = 8
+        return real_validate(device_mapping)
+
+    InstanceResponse._validate_block_device_mapping = staticmethod(validate_block_device_mapping)
+
+
+def apply_patches() -> None:
+    _patch_clone_without_backend()
+    _patch_execution_names()
+    _patch_output_datetimes()
+    _patch_cloudformation_state_machines()
+    _patch_definite_json_paths()
+    _patch_rule_targets_moto_cannot_deliver()
+    _patch_kms_stack_tags()
+    _patch_root_volume_without_size()
+
+
+def _exit_when_parent_goes() -> None:
+    def watch() -> None:
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        finally:
+            os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def main() -> None:
+    if os.environ.get("KILN_MOTO_PATCHES", "1") != "0":
+        apply_patches()
+    if os.environ.get("KILN_MOTO_WATCH_STDIN", "1") != "0":
+        _exit_when_parent_goes()
+    # Printed before the server binds; the harness waits for HTTP instead of parsing this.
+    print(f"kiln-moto-launcher: patches applied at {datetime.datetime.now().isoformat()}", flush=True)
+
+    from moto.server import main as moto_main
+
+    moto_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

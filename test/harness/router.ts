@@ -1,0 +1,172 @@
+/**
+ * The local AWS front door: one HTTP endpoint that everything (tests, handlers, moto's own Step Functions
+ * interpreter) calls. It serves Lambda Invoke from the in-process handlers (lambda-invoker.ts), the SSM Run
+ * Command surface from the shim (ssm-shim.ts), and pipes every other request to moto unchanged.
+ */
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type DeployedFunction, LambdaInvoker, type LambdaInvokerOptions } from './lambda-invoker.ts';
+import { SsmShim, type SsmShimOptions } from './ssm-shim.ts';
+
+export interface RouterOptions {
+  readonly motoEndpoint: string;
+  /** Port to listen on (moto was told it as MOTO_PORT); default: any free one. */
+  readonly port?: number;
+  readonly lambda: Omit<LambdaInvokerOptions, 'lookup'>;
+  readonly ssm: Omit<SsmShimOptions, 'motoEndpoint'>;
+}
+
+export interface Router {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly invoker: LambdaInvoker;
+  readonly shim: SsmShim;
+  stop(): Promise<void>;
+}
+
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
+
+export async function startRouter(options: RouterOptions): Promise<Router> {
+  const moto = new URL(options.motoEndpoint);
+  const invoker = new LambdaInvoker({ ...options.lambda, lookup: (name, region) => getFunction(moto, name, region) });
+  const shim = new SsmShim({ ...options.ssm, motoEndpoint: options.motoEndpoint });
+
+  const server: Server = createServer((req, res) => {
+    void serve(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
+      res.end(`kiln router: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const url = req.url ?? '/';
+    const path = url.split('?')[0] ?? '/';
+    const region = regionOf(req);
+
+    const invoke = req.method === 'POST' ? INVOKE_PATH.exec(path) : null;
+    if (invoke?.[1]) {
+      const name = decodeURIComponent(invoke[1]);
+      const result = await invoker.invoke(
+        name,
+        regionFromArn(name) ?? region,
+        body.toString('utf8'),
+        String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse'),
+      );
+      res.writeHead(result.status, result.headers).end(result.body);
+      return;
+    }
+
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const action = target.startsWith('AmazonSSM.') ? target.slice('AmazonSSM.'.length) : '';
+    if (SsmShim.handles(action)) {
+      const parsed = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
+      const result = await shim.handle(action, region, parsed);
+      res.writeHead(result.status, { 'Content-Type': 'application/x-amz-json-1.1' }).end(JSON.stringify(result.body));
+      return;
+    }
+
+    const proxied = await forward(moto, req, url, body);
+    if (path === '/moto-api/reset' && proxied.status < 300) {
+      shim.reset();
+      invoker.reset();
+    }
+    res.writeHead(proxied.status, proxied.headers).end(proxied.body);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    invoker,
+    shim,
+    stop: async () => {
+      shim.reset();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+interface Proxied {
+  readonly status: number;
+  readonly headers: Record<string, string | string[]>;
+  readonly body: Buffer;
+}
+
+function forward(moto: URL, req: IncomingMessage, url: string, body: Buffer): Promise<Proxied> {
+  return new Promise((resolve, reject) => {
+    const upstream = httpRequest(
+      { hostname: moto.hostname, port: moto.port, method: req.method, path: url, headers: req.headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const headers: Record<string, string | string[]> = {};
+          for (const [key, value] of Object.entries(res.headers)) {
+            // The body is re-sent whole, so framing headers are recomputed by Node.
+            if (value !== undefined && key !== 'transfer-encoding' && key !== 'connection') headers[key] = value;
+          }
+          resolve({ status: res.statusCode ?? 502, headers, body: Buffer.concat(chunks) });
+        });
+        res.on('error', reject);
+      },
+    );
+    upstream.on('error', reject);
+    upstream.end(body);
+  });
+}
+
+/** The region of a SigV4-signed request (`Credential=AKID/date/<region>/<service>/aws4_request`). */
+function regionOf(req: IncomingMessage): string {
+  const auth = String(req.headers.authorization ?? '');
+  return /Credential=[^/]+\/\d+\/([^/]+)\//.exec(auth)?.[1] ?? 'us-east-1';
+}
+
+function regionFromArn(nameOrArn: string): string | undefined {
+  return nameOrArn.startsWith('arn:') ? nameOrArn.split(':')[3] : undefined;
+}
+
+/** moto's GetFunction, signed just enough for moto to route it (moto does not check signatures). */
+async function getFunction(moto: URL, nameOrArn: string, region: string): Promise<DeployedFunction | undefined> {
+  const response = await fetch(new URL(`/2015-03-31/functions/${encodeURIComponent(nameOrArn)}`, moto), {
+    headers: {
+      Authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${region}/lambda/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+  });
+  if (response.status === 404) return undefined;
+  if (!response.ok) throw new Error(`GetFunction ${nameOrArn}: HTTP ${response.status} ${await response.text()}`);
+  const { Configuration: c } = (await response.json()) as {
+    Configuration: {
+      FunctionName: string;
+      FunctionArn: string;
+      Timeout?: number;
+      MemorySize?: number;
+      Environment?: { Variables?: Record<string, string> };
+    };
+  };
+  return {
+    name: c.FunctionName,
+    arn: c.FunctionArn,
+    region: c.FunctionArn.split(':')[3] ?? region,
+    timeoutSeconds: c.Timeout ?? 3,
+    memoryMb: c.MemorySize ?? 128,
+    environment: c.Environment?.Variables ?? {},
+  };
+}

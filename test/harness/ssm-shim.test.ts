@@ -1,0 +1,189 @@
+import { existsSync, rmSync } from 'node:fs';
+import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import {
+  DescribeImagesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  type GetCommandInvocationCommandOutput,
+  ListCommandInvocationsCommand,
+  ListCommandsCommand,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { localClientConfig } from './clients.ts';
+import { privateTmpSupport } from './command-runner.ts';
+import { type LocalAws, startLocalAws } from './local-aws.ts';
+
+describe('SSM shim: Run Command on moto instances, executed in a sandbox', () => {
+  let aws: LocalAws;
+  let ssm: SSMClient;
+  let ec2: EC2Client;
+  let managed: string;
+  let unmanaged: string;
+
+  let imageId: string | undefined;
+
+  async function launch(profile: boolean): Promise<string> {
+    // moto's public AMIs survive a reset; listing them is slow, so once.
+    imageId ??= (await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images?.[0]?.ImageId;
+    const out = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: imageId,
+        MinCount: 1,
+        MaxCount: 1,
+        InstanceType: 't3.micro',
+        ...(profile ? { IamInstanceProfile: { Name: 'builder' } } : {}),
+      }),
+    );
+    return out.Instances?.[0]?.InstanceId ?? '';
+  }
+
+  async function run(commands: string[], extra: Partial<{ timeout: string; bucket: string }> = {}) {
+    const sent = await ssm.send(
+      new SendCommandCommand({
+        DocumentName: 'AWS-RunShellScript',
+        InstanceIds: [managed],
+        Parameters: { commands, ...(extra.timeout ? { executionTimeout: [extra.timeout] } : {}) },
+        ...(extra.bucket ? { OutputS3BucketName: extra.bucket, OutputS3KeyPrefix: 'logs' } : {}),
+      }),
+    );
+    const CommandId = sent.Command?.CommandId ?? '';
+    let invocation: GetCommandInvocationCommandOutput;
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      invocation = await ssm.send(new GetCommandInvocationCommand({ CommandId, InstanceId: managed }));
+    } while (invocation.Status === 'Pending' || invocation.Status === 'InProgress');
+    return invocation;
+  }
+
+  beforeAll(async () => {
+    aws = await startLocalAws({ functions: [] });
+    ssm = new SSMClient(localClientConfig(aws.endpoint));
+    ec2 = new EC2Client(localClientConfig(aws.endpoint));
+  });
+  afterAll(async () => {
+    await aws?.stop();
+  });
+  beforeEach(async () => {
+    await aws.reset();
+    // The builder's instance profile, as Kiln's stack creates it.
+    const TemplateBody = JSON.stringify({
+      Resources: {
+        Profile: { Type: 'AWS::IAM::InstanceProfile', Properties: { InstanceProfileName: 'builder', Roles: [] } },
+      },
+    });
+    await new CloudFormationClient(localClientConfig(aws.endpoint)).send(
+      new CreateStackCommand({ StackName: 'profile', TemplateBody }),
+    );
+    managed = await launch(true);
+    unmanaged = await launch(false);
+  });
+
+  it('reports running instances with an instance profile as online, and only those', async () => {
+    const all = await ssm.send(new DescribeInstanceInformationCommand({}));
+    expect(all.InstanceInformationList?.map((i) => [i.InstanceId, i.PingStatus])).toEqual([[managed, 'Online']]);
+    const filtered = await ssm.send(
+      new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [unmanaged] }] }),
+    );
+    expect(filtered.InstanceInformationList).toEqual([]);
+    await ec2.send(new StopInstancesCommand({ InstanceIds: [managed] }));
+    const afterStop = await ssm.send(new DescribeInstanceInformationCommand({}));
+    expect(afterStop.InstanceInformationList).toEqual([]);
+  });
+
+  it('runs the commands as one bash script with HOME and cwd in the instance sandbox', async () => {
+    const result = await run(['set -e', 'echo "home=$HOME"', 'pwd', 'echo hello > greeting.txt', 'cat greeting.txt']);
+    expect(result.Status).toBe('Success');
+    expect(result.ResponseCode).toBe(0);
+    const [home, cwd, greeting] = (result.StandardOutputContent ?? '').trim().split('\n');
+    expect(home).toBe(`home=${aws.sandboxRoot}/${managed}/home`);
+    expect(cwd).toBe(`${aws.sandboxRoot}/${managed}/home`);
+    expect(greeting).toBe('hello');
+  });
+
+  it('reports a failing script as Failed with its exit code and stderr', async () => {
+    const result = await run(['echo before', 'echo broken >&2', 'exit 3', 'echo never']);
+    expect(result).toMatchObject({
+      Status: 'Failed',
+      ResponseCode: 3,
+      StandardOutputContent: 'before\n',
+      StandardErrorContent: 'broken\n',
+    });
+  });
+
+  it('kills a script that outlives executionTimeout and reports TimedOut', async () => {
+    const result = await run(['echo started', 'sleep 30'], { timeout: '1' });
+    expect(result.Status).toBe('TimedOut');
+    expect(result.StatusDetails).toBe('ExecutionTimedOut');
+    expect(result.StandardOutputContent).toBe('started\n');
+  });
+
+  it('truncates inline output like SSM and writes it in full to the output bucket', async () => {
+    const s3 = new S3Client(localClientConfig(aws.endpoint));
+    await s3.send(new CreateBucketCommand({ Bucket: 'ssm-output' }));
+    const result = await run(['head -c 30000 /dev/zero | tr "\\0" o', 'head -c 9000 /dev/zero | tr "\\0" e >&2'], {
+      bucket: 'ssm-output',
+    });
+    expect(result.StandardOutputContent).toHaveLength(24_000);
+    expect(result.StandardErrorContent).toHaveLength(8_000);
+    const key = `logs/${result.CommandId}/${managed}/awsrunShellScript/0.awsrunShellScript/stdout`;
+    expect(result.StandardOutputUrl).toContain(key);
+    const object = await s3.send(new GetObjectCommand({ Bucket: 'ssm-output', Key: key }));
+    expect(await object.Body?.transformToString()).toHaveLength(30_000);
+  });
+
+  it('refuses instances SSM could not manage, like SSM', async () => {
+    await expect(
+      ssm.send(
+        new SendCommandCommand({
+          DocumentName: 'AWS-RunShellScript',
+          InstanceIds: [unmanaged],
+          Parameters: { commands: ['true'] },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidInstanceId' });
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [managed] }));
+    await expect(
+      ssm.send(
+        new SendCommandCommand({
+          DocumentName: 'AWS-RunShellScript',
+          InstanceIds: [managed],
+          Parameters: { commands: ['true'] },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidInstanceId' });
+  });
+
+  it('lists commands and invocations with their real status', async () => {
+    const ok = await run(['true']);
+    const bad = await run(['exit 7']);
+    const commands = await ssm.send(new ListCommandsCommand({}));
+    expect(commands.Commands?.map((c) => [c.CommandId, c.Status])).toEqual([
+      [bad.CommandId, 'Failed'],
+      [ok.CommandId, 'Success'],
+    ]);
+    const invocations = await ssm.send(new ListCommandInvocationsCommand({ CommandId: bad.CommandId, Details: true }));
+    expect(invocations.CommandInvocations?.[0]?.CommandPlugins?.[0]).toMatchObject({
+      ResponseCode: 7,
+      Status: 'Failed',
+    });
+  });
+
+  it('gives each instance its own /tmp where mount namespaces are available (else shares the host /tmp)', async () => {
+    const marker = `kiln-shim-${process.pid}-${Date.now()}`;
+    const result = await run([`echo private > /tmp/${marker}`, `cat /tmp/${marker}`]);
+    expect(result.StandardOutputContent).toBe('private\n');
+    const privateTmp = privateTmpSupport() !== 'none';
+    expect(existsSync(`/tmp/${marker}`)).toBe(!privateTmp);
+    expect(existsSync(`${aws.sandboxRoot}/${managed}/tmp/${marker}`)).toBe(privateTmp);
+    rmSync(`/tmp/${marker}`, { force: true });
+  });
+});

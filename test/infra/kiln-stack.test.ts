@@ -1,0 +1,470 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { placeholdersIn } from '../../infra/asl-placeholders.ts';
+import { EC2_DESCRIBE_ACTIONS, RUN_COMMAND_DOCUMENTS } from '../../infra/constructs/function-permissions.ts';
+import { STAR_ONLY_ACTIONS } from '../../infra/constructs/wildcard-justifications.ts';
+import type { KilnStack } from '../../infra/kiln-stack.ts';
+import { FIXTURE_FUNCTIONS } from '../fixtures/infra/registry.ts';
+import {
+  actionsOf,
+  allActions,
+  FIXTURE_DIR,
+  logicalId,
+  resourcesOf,
+  type Statement,
+  statementsOfRole,
+  synthFixtureStack,
+  text,
+} from './helpers.ts';
+
+// One synthesis for the whole file (~2-5 s); cdk-nag runs during it, so an unacknowledged finding fails here.
+let stack: KilnStack;
+let template: Template;
+beforeAll(() => {
+  ({ stack, template } = synthFixtureStack());
+});
+
+const EC2_MUTATING = [
+  'ec2:RunInstances',
+  'ec2:TerminateInstances',
+  'ec2:StopInstances',
+  'ec2:CreateImage',
+  'ec2:CopyImage',
+  'ec2:DeregisterImage',
+  'ec2:DeleteSnapshot',
+  'ec2:CreateTags',
+  'ec2:ModifyImageAttribute',
+  'ec2:ModifySnapshotAttribute',
+  'ec2:EnableImageDeprecation',
+];
+
+function functionRole(id: string): Statement[] {
+  const fn = stack.pipeline.functions.get(id);
+  if (!fn) throw new Error(`no function ${id}`);
+  return statementsOfRole(template, logicalId(stack, fn.role ?? fn));
+}
+
+describe('TemplateStore', () => {
+  it('encrypts both data buckets with the rotating customer managed key, versioned, private, logged', () => {
+    const dataKey = logicalId(stack, stack.keys.dataKey);
+    for (const bucket of [stack.store.templateBucket, stack.store.artifactsBucket]) {
+      const props = template.toJSON().Resources[logicalId(stack, bucket)].Properties;
+      expect(props.BucketEncryption.ServerSideEncryptionConfiguration[0]).toEqual({
+        BucketKeyEnabled: true,
+        ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [dataKey, 'Arn'] } },
+      });
+      expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(props.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(props.LoggingConfiguration.DestinationBucketName).toEqual({
+        Ref: logicalId(stack, stack.store.accessLogsBucket),
+      });
+    }
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      Description: Match.stringLikeRegexp('templates'),
+    });
+  });
+
+  it('denies non-TLS access on every bucket', () => {
+    for (const bucket of [stack.store.templateBucket, stack.store.artifactsBucket, stack.store.accessLogsBucket]) {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: logicalId(stack, bucket) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              Principal: { AWS: '*' },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('sends template bucket events to EventBridge natively, without a custom resource', () => {
+    const props = template.toJSON().Resources[logicalId(stack, stack.store.templateBucket)].Properties;
+    expect(props.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
+    const types = Object.values(template.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type);
+    expect(types.filter((type) => type.startsWith('Custom::'))).toEqual([]);
+    expect(template.toJSON().Parameters?.BootstrapVersion).toBeUndefined();
+  });
+
+  it('expires per-build files and logs in the artifacts bucket', () => {
+    const rules = template.toJSON().Resources[logicalId(stack, stack.store.artifactsBucket)].Properties
+      .LifecycleConfiguration.Rules as Array<{
+      Id: string;
+      Prefix?: string;
+      ExpirationInDays?: number;
+      TagFilters?: unknown[];
+    }>;
+    expect(rules.find((r) => r.Id === 'expire-build-files-and-logs')).toMatchObject({
+      Prefix: 'builds/',
+      ExpirationInDays: 180,
+    });
+    expect(rules.find((r) => r.Id === 'expire-staged-files')).toMatchObject({
+      Prefix: 'builds/',
+      ExpirationInDays: 14,
+      TagFilters: [{ Key: 'kiln:retention', Value: 'staged' }],
+    });
+  });
+
+  it('keys the builds table by buildId with point-in-time recovery and KMS', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'buildId', KeyType: 'HASH' }],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
+    });
+  });
+});
+
+describe('builder identity and network', () => {
+  it('lets the builder role read staged files and write logs only, with no EC2 access', () => {
+    const role = template.toJSON().Resources[logicalId(stack, stack.builder.role)];
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' } },
+    ]);
+    expect(text(role.Properties.ManagedPolicyArns)).toContain('AmazonSSMManagedInstanceCore');
+    const statements = statementsOfRole(template, logicalId(stack, stack.builder.role));
+    expect([...allActions(statements)].filter((a) => a.startsWith('ec2:'))).toEqual([]);
+    const s3 = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+    const byAction = (action: string) =>
+      s3
+        .filter((s) => actionsOf(s).includes(action))
+        .flatMap(resourcesOf)
+        .map(text);
+    expect(byAction('s3:GetObject')).toHaveLength(1);
+    expect(byAction('s3:GetObject')[0]).toMatch(/\/builds\/\*\/files\/\*"\]\]\}$/);
+    expect(byAction('s3:PutObject')).toHaveLength(1);
+    expect(byAction('s3:PutObject')[0]).toMatch(/\/builds\/\*\/logs\/\*"\]\]\}$/);
+    expect(s3.flatMap(actionsOf).sort()).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject']);
+    const kms = statements.find((s) => actionsOf(s).includes('kms:Decrypt'));
+    expect(kms?.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack, stack.keys.dataKey), 'Arn'] });
+    expect(text(kms?.Condition)).toContain('kms:ViaService');
+  });
+
+  it('wraps the builder role in an instance profile', () => {
+    template.hasResourceProperties('AWS::IAM::InstanceProfile', {
+      Roles: [{ Ref: logicalId(stack, stack.builder.role) }],
+    });
+  });
+
+  it('gives the builder security group no ingress and tcp/443 egress only', () => {
+    const sg = template.toJSON().Resources[logicalId(stack, stack.network.securityGroup)].Properties;
+    expect(sg.SecurityGroupIngress).toBeUndefined();
+    expect(sg.SecurityGroupEgress).toEqual([
+      expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0' }),
+    ]);
+    template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  });
+
+  it('creates a NAT-less VPC with public subnets, an S3 gateway endpoint and flow logs by default', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    template.resourceCountIs('AWS::EC2::Subnet', 2);
+    template.hasResourceProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: true });
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
+    template.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL' });
+  });
+});
+
+describe('BuildPipeline functions', () => {
+  it.each(FIXTURE_FUNCTIONS.map((spec) => [spec.id, spec] as const))(
+    '%s: runtime, arch, tracing, env, logs',
+    (id, spec) => {
+      const fn = stack.pipeline.functions.get(id);
+      if (!fn) throw new Error('missing');
+      const props = template.toJSON().Resources[logicalId(stack, fn)].Properties;
+      expect(props).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        Timeout: spec.timeoutSeconds,
+        MemorySize: spec.memoryMb,
+      });
+      const env = props.Environment.Variables;
+      expect(env).toMatchObject({
+        KILN_FUNCTION_ID: id,
+        POWERTOOLS_SERVICE_NAME: `kiln-${spec.dir}`,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+      const expectedKeys = ['KILN_FUNCTION_ID', 'NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
+      const envNames: Record<string, string> = {
+        templateBucket: 'KILN_TEMPLATE_BUCKET',
+        artifactsBucket: 'KILN_ARTIFACTS_BUCKET',
+        buildsTable: 'KILN_BUILDS_TABLE',
+        builderInstanceProfile: 'KILN_BUILDER_INSTANCE_PROFILE',
+        builderSecurityGroup: 'KILN_BUILDER_SECURITY_GROUP',
+        subnetIds: 'KILN_SUBNET_IDS',
+        provisionLogGroup: 'KILN_PROVISION_LOG_GROUP',
+      };
+      expect(Object.keys(env).sort()).toEqual([...expectedKeys, ...spec.env.map((key) => envNames[key])].sort());
+      const logGroup = template.toJSON().Resources[props.LoggingConfig.LogGroup.Ref].Properties;
+      expect(logGroup.KmsKeyId).toEqual({ 'Fn::GetAtt': [logicalId(stack, stack.keys.logsKey), 'Arn'] });
+      expect(logGroup.RetentionInDays).toBe(30);
+    },
+  );
+
+  it('points env values at the deployed resources', () => {
+    const launch = stack.pipeline.functions.get('LaunchBuilder');
+    if (!launch) throw new Error('missing');
+    const env = template.toJSON().Resources[logicalId(stack, launch)].Properties.Environment.Variables;
+    expect(env.KILN_BUILDER_INSTANCE_PROFILE).toEqual({
+      'Fn::GetAtt': [logicalId(stack, stack.builder.instanceProfile), 'Arn'],
+    });
+    expect(env.KILN_BUILDER_SECURITY_GROUP).toEqual({
+      'Fn::GetAtt': [logicalId(stack, stack.network.securityGroup), 'GroupId'],
+    });
+    expect(text(env.KILN_SUBNET_IDS)).toMatch(/Subnet1.*Subnet2/);
+    expect(env.KILN_BUILDS_TABLE).toEqual({ Ref: logicalId(stack, stack.store.buildsTable) });
+  });
+
+  it('lets only LaunchBuilder pass a role, and only the builder role to EC2', () => {
+    for (const spec of FIXTURE_FUNCTIONS) {
+      const pass = functionRole(spec.id).filter((s) => actionsOf(s).includes('iam:PassRole'));
+      if (spec.id !== 'LaunchBuilder') {
+        expect(pass, spec.id).toEqual([]);
+        continue;
+      }
+      expect(pass).toEqual([
+        expect.objectContaining({
+          Resource: { 'Fn::GetAtt': [logicalId(stack, stack.builder.role), 'Arn'] },
+          Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+        }),
+      ]);
+    }
+  });
+
+  it('conditions every mutating EC2 statement, except the few that only create or read', () => {
+    // Each exception is deliberate: launching reads any source AMI; CreateImage's snapshots and CopyImage's copies
+    // are new resources the stages tag right after (their sources are tag-constrained elsewhere).
+    const unconditioned: Record<string, string[]> = {
+      RunBuildersFromAnyImage: ['ec2:RunInstances'],
+      CreateImageSnapshots: ['ec2:CreateImage'],
+      CopyImages: ['ec2:CopyImage'],
+    };
+    const statements = functionRole('LaunchBuilder');
+    const mutating = statements.filter((s) => actionsOf(s).some((a) => EC2_MUTATING.includes(a)));
+    expect(mutating.length).toBeGreaterThan(5);
+    for (const s of mutating) {
+      expect(resourcesOf(s), s.Sid).not.toContain('*');
+      const exception = unconditioned[s.Sid ?? ''];
+      if (exception) {
+        expect(actionsOf(s)).toEqual(exception);
+        expect(resourcesOf(s).map(text).join()).toMatch(/:(image|snapshot)\/\*/);
+        expect(resourcesOf(s).map(text).join()).not.toMatch(/:instance\//);
+        continue;
+      }
+      expect(text(s.Condition), s.Sid).toMatch(/aws:(Request|Resource)Tag\/kiln:build-id|ec2:CreateAction|ec2:Vpc/);
+    }
+    const covered = new Set(mutating.flatMap(actionsOf));
+    expect([...covered].sort()).toEqual([...EC2_MUTATING].sort());
+    const destructive = mutating.filter((s) =>
+      actionsOf(s).some((a) =>
+        ['ec2:TerminateInstances', 'ec2:StopInstances', 'ec2:DeregisterImage', 'ec2:DeleteSnapshot'].includes(a),
+      ),
+    );
+    for (const s of destructive) expect(s.Condition).toEqual({ Null: { 'aws:ResourceTag/kiln:build-id': 'false' } });
+  });
+
+  it('tags on create only through RunInstances, CreateImage and CopyImage', () => {
+    const tagOnCreate = functionRole('LaunchBuilder').find((s) => s.Sid === 'TagOnCreateOnly');
+    expect(tagOnCreate?.Condition).toEqual({
+      StringEquals: { 'ec2:CreateAction': ['RunInstances', 'CreateImage', 'CopyImage'] },
+    });
+  });
+
+  it('requires the build tag when launching instances and volumes, and the builder VPC for network resources', () => {
+    const statements = functionRole('LaunchBuilder');
+    const tagged = statements.find((s) => s.Sid === 'RunTaggedBuilders');
+    expect(tagged?.Condition).toEqual({ Null: { 'aws:RequestTag/kiln:build-id': 'false' } });
+    expect(
+      resourcesOf(tagged as Statement)
+        .map(text)
+        .join(),
+    ).toMatch(/instance\/\*.*volume\/\*/);
+    const network = statements.find((s) => s.Sid === 'RunBuildersInBuilderVpc');
+    expect(text(network?.Condition)).toContain(logicalId(stack, stack.network.vpc));
+  });
+
+  it('scopes SendCommand to the two run-script documents and Kiln-tagged instances', () => {
+    const send = functionRole('RunProvisioner').filter((s) => actionsOf(s).includes('ssm:SendCommand'));
+    expect(send).toHaveLength(2);
+    const documents = send.find((s) => s.Sid === 'SendRunCommandDocuments');
+    const docText = resourcesOf(documents as Statement).map(text);
+    expect(docText).toHaveLength(RUN_COMMAND_DOCUMENTS.length);
+    for (const [i, name] of RUN_COMMAND_DOCUMENTS.entries()) expect(docText[i]).toContain(`::document/${name}`);
+    const instances = send.find((s) => s.Sid === 'SendCommandToKilnBuilders');
+    expect(
+      resourcesOf(instances as Statement)
+        .map(text)
+        .join(),
+    ).toMatch(/:instance\/\*/);
+    expect(instances?.Condition).toEqual({ Null: { 'ssm:resourceTag/kiln:build-id': 'false' } });
+    for (const id of ['PrepareBuild', 'LaunchBuilder', 'Finalize']) {
+      expect(allActions(functionRole(id)).has('ssm:SendCommand'), id).toBe(false);
+    }
+  });
+
+  it('grants no function a mutating action on "*"', () => {
+    for (const spec of FIXTURE_FUNCTIONS) {
+      for (const s of functionRole(spec.id)) {
+        if (!resourcesOf(s).includes('*')) continue;
+        for (const action of actionsOf(s)) expect(STAR_ONLY_ACTIONS.has(action), `${spec.id} ${action}`).toBe(true);
+      }
+    }
+    expect(functionRole('LaunchBuilder').find((s) => s.Sid === 'DescribeEc2')?.Action).toEqual([
+      ...EC2_DESCRIBE_ACTIONS,
+    ]);
+  });
+
+  it('gives each function only the buckets, prefixes and table its scopes name', () => {
+    const prepare = functionRole('PrepareBuild');
+    const templateArn = logicalId(stack, stack.store.templateBucket);
+    const templateRead = prepare.filter((s) => text(s.Resource).includes(templateArn));
+    expect(templateRead.flatMap(actionsOf).sort()).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket']);
+    expect(templateRead.flatMap(resourcesOf).map(text).join()).toMatch(/\/templates\/\*/);
+    expect(allActions(prepare).has('ec2:RunInstances')).toBe(false);
+    const launch = functionRole('LaunchBuilder');
+    expect([...allActions(launch)].filter((a) => a.startsWith('s3:'))).toEqual([]);
+    const table = logicalId(stack, stack.store.buildsTable);
+    const runProvisioner = functionRole('RunProvisioner');
+    expect(runProvisioner.some((s) => text(s.Resource).includes(table))).toBe(false);
+    expect(launch.some((s) => text(s.Resource).includes(table))).toBe(true);
+  });
+});
+
+describe('build state machine', () => {
+  it('substitutes exactly the placeholders of the ASL file, with function ARNs and resource names', () => {
+    const machine = stack.stateMachines.get('build');
+    if (!machine) throw new Error('missing');
+    const props = template.toJSON().Resources[logicalId(stack, machine.stateMachine)].Properties;
+    const asl = readFileSync(join(FIXTURE_DIR, 'statemachines/build.asl.json'), 'utf8');
+    expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual(placeholdersIn(asl));
+    for (const spec of FIXTURE_FUNCTIONS) {
+      const fn = stack.pipeline.functions.get(spec.id);
+      if (!fn) throw new Error('missing');
+      expect(props.DefinitionSubstitutions[`${spec.id}FunctionArn`]).toEqual({
+        'Fn::GetAtt': [logicalId(stack, fn), 'Arn'],
+      });
+    }
+    expect(props.DefinitionSubstitutions.ArtifactsBucketName).toEqual({
+      Ref: logicalId(stack, stack.store.artifactsBucket),
+    });
+    // The definition is the file, verbatim, so the local harness and AWS run the same thing.
+    expect(props.DefinitionString).toBe(asl);
+    expect(props).toMatchObject({
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+    });
+  });
+
+  it('may invoke exactly the substituted functions', () => {
+    const machine = stack.stateMachines.get('build');
+    if (!machine) throw new Error('missing');
+    const statements = statementsOfRole(template, logicalId(stack, machine.stateMachine.role));
+    const invoke = statements.filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    expect(invoke).toHaveLength(1);
+    const expected = FIXTURE_FUNCTIONS.map((spec) => {
+      const fn = stack.pipeline.functions.get(spec.id);
+      if (!fn) throw new Error('missing');
+      return { 'Fn::GetAtt': [logicalId(stack, fn), 'Arn'] };
+    });
+    expect(resourcesOf(invoke[0] as Statement)).toEqual(expected);
+  });
+
+  it('logs to a KMS-encrypted log group and alarms on failed and timed-out executions', () => {
+    const machine = stack.stateMachines.get('build');
+    if (!machine) throw new Error('missing');
+    const logGroup = template.toJSON().Resources[logicalId(stack, machine.logGroup)].Properties;
+    expect(logGroup.KmsKeyId).toEqual({ 'Fn::GetAtt': [logicalId(stack, stack.keys.logsKey), 'Arn'] });
+    for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: metric,
+        Namespace: 'AWS/States',
+        Threshold: 1,
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: logicalId(stack, machine.stateMachine) } }],
+      });
+    }
+  });
+});
+
+describe('Triggers', () => {
+  it('starts the build machine on template uploads under templates/, with a DLQ and retries', () => {
+    const machine = stack.stateMachines.get('build');
+    if (!machine) throw new Error('missing');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: {
+          bucket: { name: [{ Ref: logicalId(stack, stack.store.templateBucket) }] },
+          object: {
+            key: [
+              { wildcard: 'templates/*.json' },
+              { wildcard: 'templates/*.pkr.hcl' },
+              { wildcard: 'templates/*.zip' },
+              { wildcard: 'templates/*.tar.gz' },
+            ],
+          },
+        },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: logicalId(stack, machine.stateMachine) },
+          RoleArn: { 'Fn::GetAtt': [logicalId(stack, stack.triggers.startRole), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack, stack.triggers.deadLetterQueue), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 21600 },
+        }),
+      ],
+    });
+  });
+
+  it('lets the trigger role start only the build machine', () => {
+    const machine = stack.stateMachines.get('build');
+    if (!machine) throw new Error('missing');
+    const statements = statementsOfRole(template, logicalId(stack, stack.triggers.startRole));
+    // The events target repeats the grant CDK-side; the set of (action, resource) pairs is what matters.
+    const pairs = new Set(statements.map((s) => text([s.Effect, s.Action, s.Resource, s.Condition ?? null])));
+    expect([...pairs]).toEqual([
+      text(['Allow', 'states:StartExecution', { Ref: logicalId(stack, machine.stateMachine) }, null]),
+    ]);
+  });
+
+  it('encrypts the dead-letter queue and alarms when it holds messages', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+    });
+  });
+});
+
+describe('tags', () => {
+  it('tags resources with their kiln:component', () => {
+    const tagOf = (construct: Parameters<typeof logicalId>[1]) =>
+      (
+        template.toJSON().Resources[logicalId(stack, construct)].Properties.Tags as Array<{
+          Key: string;
+          Value: string;
+        }>
+      ).find((tag) => tag.Key === 'kiln:component')?.Value;
+    expect(tagOf(stack.store.templateBucket)).toBe('template-store');
+    expect(tagOf(stack.builder.role)).toBe('builder');
+    expect(tagOf(stack.network.securityGroup)).toBe('builder-network');
+    expect(tagOf(stack.triggers.deadLetterQueue)).toBe('triggers');
+    const fn = stack.pipeline.functions.get('PrepareBuild');
+    if (!fn) throw new Error('missing');
+    expect(tagOf(fn)).toBe('build-pipeline');
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * The amazon-ebs pipeline end to end in the local emulator: a template folder uploaded to the template bucket
+ * starts the real state machine (moto's interpreter), which drives the real handlers (the router), whose
+ * provisioners run as real shell scripts (the SSM shim). Everything is asserted against moto's state.
+ */
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, type Image } from '@aws-sdk/client-ec2';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localClientConfig } from '../harness/clients.ts';
+import {
+  followExecution,
+  type KilnLocal,
+  nextPumpedStart,
+  startKilnLocal,
+  uploadTemplateFolder,
+} from '../harness/kiln-local.ts';
+
+const EXAMPLE_DIR = new URL('../../examples/amazon-ebs-basic', import.meta.url).pathname;
+const TEMPLATE = 'amazon-ebs-basic.pkr.hcl';
+const COPY_REGION = 'eu-west-1';
+
+interface BuildOutput {
+  buildId: string;
+  status: string;
+  manifest: string;
+  builds: { name: string; status: string; artifactId?: string; error?: string; cause?: string }[];
+}
+
+describe('amazon-ebs pipeline in the local emulator', () => {
+  let kiln: KilnLocal;
+  const ec2 = (region = 'us-east-1') => new EC2Client(localClientConfig(kiln.aws.endpoint, region));
+  const s3 = () => new S3Client(localClientConfig(kiln.aws.endpoint));
+
+  /** Uploads a template folder, waits for the build it starts, returns the execution output. */
+  async function build(dir: string, prefix: string): Promise<{ status?: string; output: BuildOutput }> {
+    const before = kiln.pump.starts.length;
+    await uploadTemplateFolder(kiln.aws.endpoint, kiln.deployment.templateBucket, prefix, dir, TEMPLATE);
+    const start = await nextPumpedStart(kiln.pump, before);
+    expect(start.error).toBeUndefined();
+    const done = await followExecution(kiln.aws.endpoint, start.executionArn ?? '', undefined, { timeoutMs: 300_000 });
+    return { status: done.status, output: JSON.parse(done.output ?? '{}') as BuildOutput };
+  }
+
+  const imagesOfBuild = async (buildId: string, region: string): Promise<Image[]> =>
+    (
+      await ec2(region).send(
+        new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'tag:kiln:build-id', Values: [buildId] }] }),
+      )
+    ).Images ?? [];
+
+  const liveInstancesOfBuild = async (buildId: string) =>
+    (
+      await ec2().send(
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: 'tag:kiln:build-id', Values: [buildId] },
+            { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+          ],
+        }),
+      )
+    ).Reservations?.flatMap((r) => r.Instances ?? []) ?? [];
+
+  const objectsUnder = async (prefix: string): Promise<string[]> =>
+    (
+      await s3().send(new ListObjectsV2Command({ Bucket: kiln.deployment.artifactsBucket, Prefix: prefix }))
+    ).Contents?.map((o) => o.Key ?? '') ?? [];
+
+  beforeAll(async () => {
+    kiln = await startKilnLocal();
+  }, 240_000);
+  afterAll(async () => {
+    await kiln?.stop();
+  });
+
+  it('builds the AMI, copies it to the second region, tags both, and leaves nothing behind', async () => {
+    const { status, output } = await build(EXAMPLE_DIR, 'templates/amazon-ebs-basic');
+    expect(status).toBe('SUCCEEDED');
+    expect(output.status).toBe('SUCCEEDED');
+    const [result] = output.builds;
+    expect(result).toMatchObject({ name: 'amazon-ebs.web', status: 'SUCCEEDED' });
+
+    // The AMI and its copy, tagged as the template says (plus Kiln's own tags).
+    const [home] = await imagesOfBuild(output.buildId, 'us-east-1');
+    const [copy] = await imagesOfBuild(output.buildId, COPY_REGION);
+    for (const image of [home, copy]) {
+      expect(image?.State).toBe('available');
+      expect(image?.Name).toMatch(/^kiln-example-web-1\.4\.2-\d{14}$/);
+      const tags = Object.fromEntries((image?.Tags ?? []).map((t) => [t.Key, t.Value]));
+      expect(tags).toMatchObject({ Name: 'kiln-example-web', Version: '1.4.2', Team: 'platform' });
+    }
+    expect(result?.artifactId?.split(',').sort()).toEqual([
+      `${COPY_REGION}:${copy?.ImageId}`,
+      `us-east-1:${home?.ImageId}`,
+    ]);
+
+    // The manifest, in Packer's format, next to the build's records.
+    const manifestKey = output.manifest.replace(`s3://${kiln.deployment.artifactsBucket}/`, '');
+    const manifestObject = await s3().send(
+      new GetObjectCommand({ Bucket: kiln.deployment.artifactsBucket, Key: manifestKey }),
+    );
+    const manifest = JSON.parse((await manifestObject.Body?.transformToString()) ?? '{}') as {
+      builds: { name: string; builder_type: string; artifact_id: string }[];
+    };
+    expect(manifest.builds).toHaveLength(1);
+    expect(manifest.builds[0]).toMatchObject({ name: 'amazon-ebs.web', builder_type: 'amazon-ebs' });
+    expect(manifest.builds[0]?.artifact_id).toContain(`us-east-1:${home?.ImageId}`);
+
+    // The provisioners really ran, in order, on the simulated instance.
+    const commands = kiln.aws.router.shim.allCommands();
+    expect(commands.length).toBeGreaterThanOrEqual(3);
+    const invocations = commands.flatMap((c) => [...c.invocations.values()]);
+    expect(invocations.every((i) => i.status === 'Success')).toBe(true);
+    expect(invocations.map((i) => i.stdout ?? '').join('\n')).toContain('installed site version 1.4.2');
+
+    // Nothing left: the builder is terminated and the staged scripts and files are gone.
+    expect(await liveInstancesOfBuild(output.buildId)).toEqual([]);
+    expect(await objectsUnder(`builds/${output.buildId}/files/`)).toEqual([]);
+  });
+
+  it('fails the build with the provisioner exit code and cleans up everything it created', async () => {
+    // The example plus a last provisioner that fails, in a folder of its own.
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-failing-'));
+    cpSync(EXAMPLE_DIR, dir, { recursive: true });
+    const text = readFileSync(join(dir, TEMPLATE), 'utf8');
+    const failing = 'provisioner "shell" {\n    inline = ["echo about to fail", "exit 3"]\n  }\n';
+    writeFileSync(join(dir, TEMPLATE), text.replace(/\n}\s*$/, `\n  ${failing}}\n`));
+
+    const { status, output } = await build(dir, 'templates/amazon-ebs-failing');
+    expect(status).toBe('SUCCEEDED'); // the execution reports; the build inside it failed
+    expect(output.status).toBe('FAILED');
+    const [result] = output.builds;
+    expect(result?.status).toBe('FAILED');
+    expect(result?.error).toBe('Kiln.ProvisionerFailed');
+    expect(result?.cause).toMatch(/\b3\b/);
+
+    const failed = kiln.aws.router.shim
+      .allCommands()
+      .flatMap((c) => [...c.invocations.values()])
+      .filter((i) => i.status === 'Failed');
+    expect(failed.map((i) => i.exitCode)).toEqual([3]);
+
+    expect(await liveInstancesOfBuild(output.buildId)).toEqual([]);
+    expect(await imagesOfBuild(output.buildId, 'us-east-1')).toEqual([]);
+    expect(await imagesOfBuild(output.buildId, COPY_REGION)).toEqual([]);
+    expect(await objectsUnder(`builds/${output.buildId}/files/`)).toEqual([]);
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * `npm start` run as a user would (a child process, no terminal): exit codes, the key lines of its report, and
+ * that it leaves no process behind, also when stopped with SIGTERM mid-build.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+interface Run {
+  readonly child: ChildProcess;
+  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  /** Resolves when a stdout line matches. */
+  waitFor(pattern: RegExp): Promise<RegExpExecArray>;
+}
+
+function runStart(args: string[] = []): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/start.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    for (const waiter of [...waiters]) {
+      const match = waiter.pattern.exec(stdout);
+      if (match) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(match);
+      }
+    }
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolveDone) => child.on('close', (code, signal) => resolveDone({ code, signal, stdout, stderr })),
+  );
+  return {
+    child,
+    done,
+    waitFor: (pattern) =>
+      new Promise((resolveWait, reject) => {
+        const match = pattern.exec(stdout);
+        if (match) return resolveWait(match);
+        waiters.push({ pattern, resolve: resolveWait });
+        void done.then(() => reject(new Error(`npm start ended before printing ${pattern}:\n${stdout}\n${stderr}`)));
+      }),
+  };
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('npm start', () => {
+  it('builds the example AMI, reports what ran for real, stops everything and exits 0', async () => {
+    const run = runStart();
+    const motoPid = Number((await run.waitFor(/\(pid (\d+)\)/))[1]);
+    const { code, stdout, stderr } = await run.done;
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(
+      /uploaded examples\/amazon-ebs-basic to s3:\/\/\S+\/templates\/amazon-ebs-basic\/amazon-ebs-basic\.pkr\.hcl/,
+    );
+    expect(stdout).toMatch(/amazon-ebs\.web · RunProvisioner/);
+    expect(stdout).toMatch(/build kb-\S+ SUCCEEDED in [\d.]+s/);
+    expect(stdout).toMatch(/AMI ami-[0-9a-f]+ in us-east-1/);
+    expect(stdout).toMatch(/AMI ami-[0-9a-f]+ in eu-west-1/);
+    expect(stdout).toMatch(/manifest: s3:\/\/\S+\/builds\/kb-\S+\/manifest\.json/);
+    expect(stdout).toContain('Ran for real here:');
+    expect(stdout).toContain('Only simulated by the emulator:');
+    expect(stdout).toMatch(/stopped \(done\): moto_server pid \d+/);
+    expect(alive(motoPid)).toBe(false);
+  }, 240_000);
+
+  it('exits non-zero when the build fails, with the provisioner error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-start-failing-'));
+    cpSync(join(ROOT, 'examples/amazon-ebs-basic'), dir, { recursive: true });
+    const file = join(dir, 'amazon-ebs-basic.pkr.hcl');
+    const failing = 'provisioner "shell" {\n    inline = ["exit 3"]\n  }\n';
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/\n}\s*$/, `\n  ${failing}}\n`));
+    const { code, stdout } = await runStart(['--template', dir]).done;
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/build kb-\S+ FAILED/);
+    expect(stdout).toMatch(/error Kiln\.ProvisionerFailed: .*\b3\b/);
+    expect(stdout).toMatch(/stopped \(done\)/);
+  }, 240_000);
+
+  it('stops moto and exits 143 on SIGTERM in the middle of a build', async () => {
+    const run = runStart();
+    const motoPid = Number((await run.waitFor(/\(pid (\d+)\)/))[1]);
+    await run.waitFor(/build started by the upload/);
+    run.child.kill('SIGTERM');
+    const { code, stdout } = await run.done;
+    expect(code).toBe(143);
+    expect(stdout).toMatch(/stopped \(SIGTERM\)/);
+    expect(alive(motoPid)).toBe(false);
+  }, 240_000);
+});

@@ -1,0 +1,318 @@
+/**
+ * Runs the REAL statemachines/build.asl.json in aws-local-stepfunctions with fake stage handlers: happy paths,
+ * a failure injected at every stage (cleanup runs, the build fails, siblings succeed), driver routing, and the
+ * number of state transitions an adaptive AMI wait costs.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { describe, expect, it } from 'vitest';
+import { BUILTIN_ERROR_NAMES, KILN_ERROR_NAMES } from '../../core/errors.ts';
+import { KILN_FUNCTIONS, placeholderFor } from '../../functions/registry.ts';
+import { type FakeBuild, makeWorld } from './build-fakes.ts';
+
+const ASL_PATH = new URL('../../statemachines/build.asl.json', import.meta.url);
+const raw = readFileSync(ASL_PATH, 'utf8');
+const placeholders = [...new Set([...raw.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1] as string))];
+const filled = raw.replace(
+  /\$\{(\w+)\}/g,
+  (_, name: string) => `arn:aws:lambda:us-east-1:123456789012:function:${name.replace(/FunctionArn$/, '')}`,
+);
+const definition = JSON.parse(filled);
+// Built once per file: schema compilation costs 100-200 ms per construction.
+const machine = new StateMachine(definition, { validationOptions: { checkArn: true } });
+
+const WAITS = ['WaitManaged', 'PauseBefore', 'WaitCommand', 'WaitStopped', 'WaitImage', 'WaitCopies'];
+const TASKS = [
+  'PrepareBuild',
+  'LaunchBuilder',
+  'CheckManaged',
+  'RunProvisioner',
+  'CheckCommand',
+  'CreateImage',
+  'CheckImage',
+  'Terminate',
+  'Distribute',
+  'CheckCopies',
+  'PublishImage',
+  'Cleanup',
+  'Finalize',
+];
+
+type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+interface BuildResult {
+  name: string;
+  status: 'SUCCEEDED' | 'FAILED';
+  error?: string;
+  cause?: string;
+  cleanup?: { steps: { action: string; target: string }[]; complete: boolean };
+  state?: { images: { region: string }[] };
+}
+
+async function run(builds: FakeBuild[]) {
+  const world = makeWorld(builds);
+  const execution = machine.run(
+    { template: { bucket: 'templates', key: 'web/ubuntu.pkr.hcl', versionId: 'v1' } },
+    {
+      overrides: {
+        taskResourceLocalHandlers: world.handlers,
+        waitTimeOverrides: Object.fromEntries(WAITS.map((w) => [w, 0])),
+        retryIntervalOverrides: Object.fromEntries(TASKS.map((t) => [t, 0])),
+      },
+      context: { Execution: { Name: 'exec-1' } } as never,
+    },
+  );
+  const events: EventLog[] = [];
+  const collect = (async () => {
+    for await (const e of execution.eventLogs) events.push(e);
+  })();
+  let result: { buildId: string; builds: BuildResult[] } | undefined;
+  let error: unknown;
+  try {
+    result = (await execution.result) as unknown as typeof result;
+  } catch (err) {
+    error = err;
+  }
+  await collect;
+  const entered = events
+    .filter((e) => e.type === 'StateEntered')
+    .map((e) => (e as { state: { name: string } }).state.name);
+  return { world, result, error, entered };
+}
+
+describe('build.asl.json structure', () => {
+  it('passes asl-validator (validated on a copy: the validator mutates its input)', () => {
+    const require = createRequire(import.meta.url);
+    const mod = require('asl-validator') as { default?: unknown };
+    const validate = (mod.default ?? mod) as (d: unknown) => { isValid: boolean; errorsText: () => string };
+    const result = validate(JSON.parse(raw));
+    expect(result.errorsText()).toBe('');
+    expect(result.isValid).toBe(true);
+  });
+
+  it('uses exactly one placeholder per registry function, and every registry function', () => {
+    expect(placeholders.sort()).toEqual(KILN_FUNCTIONS.map(placeholderFor).sort());
+  });
+
+  it('matches only Kiln error names or built-ins in every Retry and Catch', () => {
+    const names = new Set<string>([...KILN_ERROR_NAMES, ...BUILTIN_ERROR_NAMES]);
+    const used = [...raw.matchAll(/"ErrorEquals":\s*\[([^\]]*)\]/g)].flatMap(
+      (m) => JSON.parse(`[${m[1]}]`) as string[],
+    );
+    expect(used.length).toBeGreaterThan(20);
+    expect(used.filter((n) => !names.has(n))).toEqual([]);
+  });
+
+  it('gives every Lambda task the standard Lambda retry and the Kiln.Transient retry', () => {
+    const tasks: {
+      name: string;
+      Retry?: { ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; BackoffRate?: number }[];
+    }[] = [];
+    const visit = (states: Record<string, Record<string, unknown>>) => {
+      for (const [name, s] of Object.entries(states)) {
+        if (s.Type === 'Task') tasks.push({ name, ...(s as object) });
+        const inner = (s.ItemProcessor ?? s.Iterator) as
+          | { States: Record<string, Record<string, unknown>> }
+          | undefined;
+        if (inner) visit(inner.States);
+      }
+    };
+    visit(JSON.parse(raw).States);
+    expect(tasks).toHaveLength(13);
+    for (const t of tasks) {
+      const lambda = t.Retry?.find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
+      expect(lambda, t.name).toMatchObject({ IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 });
+      expect(lambda?.ErrorEquals).toEqual(
+        expect.arrayContaining([
+          'Lambda.AWSLambdaException',
+          'Lambda.SdkClientException',
+          'Lambda.TooManyRequestsException',
+        ]),
+      );
+      expect(
+        t.Retry?.some((r) => r.ErrorEquals.includes('Kiln.Transient')),
+        t.name,
+      ).toBe(true);
+    }
+  });
+});
+
+describe('build.asl.json execution', () => {
+  it('runs one ec2-ami build end to end and finalizes with its images', async () => {
+    const { result, error, world } = await run([
+      { name: 'amazon-ebs.ubuntu', driver: 'ec2-ami', provisioners: 3, regions: ['eu-west-1'] },
+    ]);
+    expect(error).toBeUndefined();
+    expect(result?.builds).toHaveLength(1);
+    expect(result?.builds[0]).toMatchObject({ name: 'amazon-ebs.ubuntu', status: 'SUCCEEDED' });
+    expect(result?.builds[0]?.state?.images.map((i) => i.region)).toEqual(['us-east-1', 'eu-west-1']);
+    const order = world.calls.map((c) => c.state);
+    expect(order.filter((s) => s === 'RunProvisioner')).toHaveLength(3);
+    expect(order.indexOf('Terminate')).toBeGreaterThan(order.indexOf('CheckImage'));
+    expect(order.indexOf('PublishImage')).toBeGreaterThan(order.indexOf('CheckCopies'));
+    expect(order.at(-1)).toBe('Finalize');
+    expect(world.cleanups).toEqual([]);
+  });
+
+  it('runs several builds, each to its own result', async () => {
+    const builds: FakeBuild[] = ['a', 'b', 'c', 'd', 'e'].map((n) => ({
+      name: `amazon-ebs.${n}`,
+      driver: 'ec2-ami',
+      provisioners: 1,
+    }));
+    const { result, error } = await run(builds);
+    expect(error).toBeUndefined();
+    expect(result?.builds.map((b) => [b.name, b.status])).toEqual(builds.map((b) => [b.name, 'SUCCEEDED']));
+  });
+
+  const failingStages = [
+    ['LaunchBuilder', 'Kiln.AmiNameInUse', 0],
+    ['CheckManaged', 'Kiln.Timeout', 1],
+    ['RunProvisioner', 'Kiln.ProvisionerFailed', 1],
+    ['CheckCommand', 'Kiln.ProvisionerFailed', 1],
+    ['CreateImage', 'Kiln.ImageFailed', 1],
+    ['CheckImage', 'Kiln.ImageFailed', 2],
+    ['Terminate', 'Kiln.LaunchFailed', 2],
+    ['Distribute', 'Kiln.DistributeFailed', 2],
+    ['CheckCopies', 'Kiln.Timeout', 3],
+    ['PublishImage', 'Kiln.DistributeFailed', 3],
+  ] as const;
+
+  it.each(failingStages)(
+    'a failure at %s (%s) ends in cleanup and a failed build; the sibling succeeds',
+    async (stage, errorName, created) => {
+      const { result, error, world } = await run([
+        {
+          name: 'amazon-ebs.bad',
+          driver: 'ec2-ami',
+          failAt: { state: stage, error: errorName },
+          regions: ['eu-west-1'],
+        },
+        { name: 'amazon-ebs.good', driver: 'ec2-ami', regions: ['eu-west-1'] },
+      ]);
+      expect(error).toBeUndefined();
+      const bad = result?.builds.find((b) => b.name === 'amazon-ebs.bad');
+      expect(bad).toMatchObject({ status: 'FAILED', error: errorName });
+      expect(bad?.cause).toContain(`${stage} failed`);
+      // Cleanup saw everything created before the failure, and removed it newest first.
+      expect(world.cleanups).toHaveLength(1);
+      expect(world.cleanups[0]?.created).toHaveLength(created);
+      expect(bad?.cleanup?.steps.map((s) => s.target)).toEqual(
+        [...(world.cleanups[0]?.created ?? [])].reverse().map((c) => ('id' in c ? c.id : '')),
+      );
+      expect(result?.builds.find((b) => b.name === 'amazon-ebs.good')?.status).toBe('SUCCEEDED');
+    },
+  );
+
+  it('routes a distribute failure returned as data to cleanup with the copies already made', async () => {
+    const { result, world } = await run([
+      {
+        name: 'amazon-ebs.multi',
+        driver: 'ec2-ami',
+        regions: ['eu-west-1', 'ap-south-1', 'us-west-2'],
+        distributeFailsAfter: 2,
+      },
+    ]);
+    expect(result?.builds[0]).toMatchObject({ status: 'FAILED', error: 'Kiln.DistributeFailed' });
+    const regions = world.cleanups[0]?.created
+      .filter((c) => c.kind === 'image')
+      .map((c) => ('region' in c ? c.region : ''));
+    expect(regions).toEqual(['us-east-1', 'eu-west-1', 'ap-south-1']);
+    expect(result?.builds[0]?.cleanup?.steps[0]?.action).toBe('image');
+  });
+
+  it('still returns a failed build result when the Cleanup Lambda itself fails', async () => {
+    const { result, error } = await run([
+      {
+        name: 'amazon-ebs.x',
+        driver: 'ec2-ami',
+        failAt: { state: 'CreateImage', error: 'Kiln.ImageFailed' },
+        cleanupCrashes: true,
+      },
+    ]);
+    expect(error).toBeUndefined();
+    expect(result?.builds[0]).toMatchObject({
+      status: 'FAILED',
+      error: 'Kiln.ImageFailed',
+      cleanup: { complete: false },
+    });
+  });
+
+  it('routes ec2-docker and agent builds to DriverUnavailable without launching anything', async () => {
+    const { result, world } = await run([
+      { name: 'docker.app', driver: 'ec2-docker' },
+      { name: 'vmware-iso.base', driver: 'agent' },
+      { name: 'amazon-ebs.ok', driver: 'ec2-ami', provisioners: 0 },
+    ]);
+    expect(result?.builds.map((b) => [b.name, b.status, b.error])).toEqual([
+      ['docker.app', 'FAILED', 'Kiln.DriverUnavailable'],
+      ['vmware-iso.base', 'FAILED', 'Kiln.DriverUnavailable'],
+      ['amazon-ebs.ok', 'SUCCEEDED', undefined],
+    ]);
+    expect(result?.builds[0]?.cause).toContain('ec2-docker driver is not available yet');
+    expect(world.calls.filter((c) => c.build !== 'amazon-ebs.ok' && c.build !== '*')).toEqual([]);
+  });
+
+  it('waits pause_before in a Wait state and re-sends a failed command while max_retries allows', async () => {
+    const { result, entered, world } = await run([
+      { name: 'amazon-ebs.p', driver: 'ec2-ami', provisioners: 2, pauseAt: 0, flakyAt: { index: 1, failures: 2 } },
+    ]);
+    expect(result?.builds[0]?.status).toBe('SUCCEEDED');
+    expect(entered.filter((s) => s === 'PauseBefore')).toHaveLength(1);
+    // Provisioner 0: pause then send; provisioner 1: first send plus two retries.
+    expect(world.calls.filter((c) => c.state === 'RunProvisioner')).toHaveLength(5);
+    expect(world.calls.filter((c) => c.state === 'CheckCommand')).toHaveLength(4);
+  });
+
+  it('fails the execution with Kiln.TemplateInvalid when PrepareBuild rejects the template', async () => {
+    const { error, world } = await run([
+      { name: 'amazon-ebs.x', driver: 'ec2-ami', failAt: { state: 'PrepareBuild', error: 'Kiln.TemplateInvalid' } },
+    ]);
+    expect(error).toBeInstanceOf(Error);
+    expect(((error as Error).cause as Error).name).toBe('Kiln.TemplateInvalid');
+    expect((error as Error).message).toContain('template.pkr.hcl:3:5');
+    expect(world.calls.map((c) => c.state)).toEqual(['PrepareBuild']);
+  });
+
+  it('retries Kiln.Transient on the same state instead of failing the build', async () => {
+    const world = makeWorld([{ name: 'amazon-ebs.t', driver: 'ec2-ami', provisioners: 0 }]);
+    let failures = 0;
+    const original = world.handlers.Terminate as (i: unknown) => Promise<unknown>;
+    const handlers = {
+      ...world.handlers,
+      Terminate: async (input: unknown) => {
+        if (failures++ < 2) throw Object.assign(new Error('throttled'), { name: 'Kiln.Transient' });
+        return original(input);
+      },
+    };
+    const out = (await machine.run(
+      { template: { bucket: 'b', key: 'k.pkr.hcl' } },
+      {
+        context: { Execution: { Name: 'exec-2' } } as never,
+        overrides: {
+          taskResourceLocalHandlers: handlers as never,
+          waitTimeOverrides: Object.fromEntries(WAITS.map((w) => [w, 0])),
+          retryIntervalOverrides: Object.fromEntries(TASKS.map((t) => [t, 0])),
+        },
+      },
+    ).result) as unknown as { builds: BuildResult[] };
+    expect(failures).toBe(3);
+    expect(out.builds[0]?.status).toBe('SUCCEEDED');
+  });
+
+  it('keeps a 30-minute AMI wait under 40 state transitions with the adaptive back-off', async () => {
+    const { result, entered, world } = await run([
+      { name: 'amazon-ebs.slow', driver: 'ec2-ami', provisioners: 0, imageSeconds: 1800 },
+    ]);
+    expect(result?.builds[0]?.status).toBe('SUCCEEDED');
+    const imageLoop = entered.filter((s) => s === 'WaitImage' || s === 'CheckImage' || s === 'ImageChoice');
+    // A fixed 15 s poll would cost 1800 / 15 * 3 = 360 transitions.
+    expect(imageLoop.length).toBeLessThan(40);
+    expect(world.calls.filter((c) => c.state === 'CheckImage').length).toBeGreaterThan(5);
+    // The simulated clock shows the AMI was really waited for (and not much longer: ≤ 5 min late).
+    const waited = world.clock.get('amazon-ebs.slow') ?? 0;
+    expect(waited).toBeGreaterThanOrEqual(1800);
+    expect(waited).toBeLessThan(1800 + 300 + 120);
+  });
+});

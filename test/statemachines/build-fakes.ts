@@ -1,0 +1,210 @@
+/**
+ * Fake stage handlers for running statemachines/build.asl.json in aws-local-stepfunctions. They follow the
+ * stage contracts (same payload types as functions/lib/build-state.ts) over a tiny in-memory "world", and use
+ * the real polling back-off, so the ASL is exercised the way the real handlers drive it.
+ */
+import type { StateMachine } from 'aws-local-stepfunctions';
+import { KilnError, type KilnErrorName } from '../../core/errors.ts';
+import type { BuildState, StagePayload, StepError } from '../../functions/lib/build-state.ts';
+import { nextWaitSeconds } from '../../functions/lib/polling.ts';
+
+export interface FakeBuild {
+  readonly name: string;
+  readonly driver: 'ec2-ami' | 'ec2-docker' | 'agent';
+  readonly provisioners?: number;
+  /** Fail this task state (by ASL state name) with the error name. */
+  readonly failAt?: { readonly state: string; readonly error: KilnErrorName };
+  /** Simulated seconds until the source AMI is available. */
+  readonly imageSeconds?: number;
+  readonly regions?: readonly string[];
+  /** Distribute reports a failure as data after this many copies. */
+  readonly distributeFailsAfter?: number;
+  /** Provisioner index that has a pause_before. */
+  readonly pauseAt?: number;
+  /** Provisioner index whose command fails this many times before succeeding (max_retries). */
+  readonly flakyAt?: { readonly index: number; readonly failures: number };
+  /** The Cleanup Lambda itself crashes (after the build failed). */
+  readonly cleanupCrashes?: boolean;
+}
+
+/** The library's JSON value type (not exported by name). */
+export type JSONValue = Parameters<StateMachine['run']>[0];
+
+class FakeError extends KilnError {
+  override readonly name: KilnErrorName;
+  constructor(name: KilnErrorName, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+export interface World {
+  readonly handlers: Record<string, (input: JSONValue) => Promise<JSONValue>>;
+  readonly calls: { state: string; build: string }[];
+  readonly cleanups: { build: string; error: StepError; created: BuildState['created'] }[];
+  /** Simulated seconds per build, advanced by every wait the ASL is told to do. */
+  readonly clock: Map<string, number>;
+}
+
+const MIN = 15;
+
+export function makeWorld(builds: readonly FakeBuild[]): World {
+  const byName = new Map(builds.map((b) => [b.name, b]));
+  const calls: World['calls'] = [];
+  const cleanups: World['cleanups'] = [];
+  const clock = new Map<string, number>();
+  const imageRequestedAt = new Map<string, number>();
+  let counter = 0;
+
+  const stage =
+    (stateName: string, run: (p: StagePayload, b: FakeBuild) => StagePayload) =>
+    async (input: JSONValue): Promise<JSONValue> => {
+      const payload = input as unknown as StagePayload;
+      const build = byName.get(payload.state.name);
+      if (!build) throw new Error(`unknown build ${payload.state.name}`);
+      calls.push({ state: stateName, build: build.name });
+      if (build.failAt?.state === stateName)
+        throw new FakeError(build.failAt.error, `${stateName} failed for ${build.name}`);
+      const out = run(payload, build);
+      // The Wait state that follows sleeps `waitSeconds`: advance the simulated clock by it.
+      if (out.wait && !out.wait.done) clock.set(build.name, (clock.get(build.name) ?? 0) + out.wait.waitSeconds);
+      return out as unknown as JSONValue;
+    };
+  const now = (b: FakeBuild) => clock.get(b.name) ?? 0;
+  const id = (prefix: string) => `${prefix}-${String(++counter).padStart(8, '0')}`;
+
+  const handlers: World['handlers'] = {
+    PrepareBuild: async (input) => {
+      calls.push({ state: 'PrepareBuild', build: '*' });
+      const failing = builds.find((b) => b.failAt?.state === 'PrepareBuild');
+      if (failing?.failAt) throw new FakeError(failing.failAt.error, 'template.pkr.hcl:3:5: Unsupported argument');
+      const { input: raw } = input as { input: { template?: { key?: string } } };
+      if (!raw.template?.key) throw new Error('PrepareBuild got no template');
+      return {
+        buildId: 'kb-test',
+        planKey: 'builds/kb-test/plan.json',
+        builds: builds.map((b, index) => ({ index, name: b.name, driver: b.driver })),
+        extra: 'x'.repeat(10),
+      };
+    },
+    LaunchBuilder: stage('LaunchBuilder', ({ state }, b) => {
+      const instanceId = id('i');
+      return {
+        state: {
+          ...state,
+          region: 'us-east-1',
+          instanceId,
+          provision: { index: 0, count: b.provisioners ?? 2, attempt: 0 },
+          created: [...state.created, { kind: 'instance', region: 'us-east-1', id: instanceId }],
+        },
+        wait: { done: false, waitSeconds: MIN },
+      };
+    }),
+    CheckManaged: stage('CheckManaged', ({ state }, b) => ({
+      state,
+      wait: now(b) >= 30 ? { done: true, waitSeconds: 0 } : { done: false, waitSeconds: MIN },
+    })),
+    RunProvisioner: stage('RunProvisioner', ({ state }, b) => {
+      const p = state.provision as NonNullable<BuildState['provision']>;
+      if (b.pauseAt === p.index && !p.paused)
+        return { state: { ...state, provision: { ...p, paused: true } }, wait: { done: false, waitSeconds: 30 } };
+      return {
+        state: { ...state, provision: { ...p, commandId: id('cmd') } },
+        wait: { done: false, waitSeconds: MIN },
+      };
+    }),
+    CheckCommand: stage('CheckCommand', ({ state }, b) => {
+      const p = state.provision as NonNullable<BuildState['provision']>;
+      if (b.flakyAt?.index === p.index && p.attempt < b.flakyAt.failures) {
+        return {
+          state: { ...state, provision: { index: p.index, count: p.count, attempt: p.attempt + 1, paused: true } },
+          wait: { done: false, waitSeconds: 0, retry: true },
+        };
+      }
+      return {
+        state: { ...state, provision: { index: p.index + 1, count: p.count, attempt: 0 } },
+        wait: { done: true, waitSeconds: 0 },
+      };
+    }),
+    CreateImage: stage('CreateImage', ({ state }, b) => {
+      if (!state.stopRequestedAt)
+        return { state: { ...state, stopRequestedAt: 'stopping' }, wait: { done: false, waitSeconds: MIN } };
+      const imageId = id('ami');
+      imageRequestedAt.set(b.name, now(b));
+      return {
+        state: {
+          ...state,
+          images: [
+            { region: 'us-east-1', imageId, snapshotIds: [], requestedAt: 'now', available: false, copy: false },
+          ],
+          created: [...state.created, { kind: 'image', region: 'us-east-1', id: imageId }],
+        },
+        wait: { done: true, waitSeconds: MIN },
+      };
+    }),
+    CheckImage: stage('CheckImage', ({ state }, b) => {
+      const elapsed = now(b) - (imageRequestedAt.get(b.name) ?? 0);
+      if (elapsed >= (b.imageSeconds ?? 0)) {
+        return {
+          state: { ...state, images: state.images.map((i) => ({ ...i, available: true, snapshotIds: ['snap-1'] })) },
+          wait: { done: true, waitSeconds: 0 },
+        };
+      }
+      return {
+        state,
+        wait: {
+          done: false,
+          waitSeconds: nextWaitSeconds({ elapsedSeconds: elapsed, minSeconds: MIN, deadlineSeconds: 3600 }),
+        },
+      };
+    }),
+    Terminate: stage('Terminate', (p) => ({ ...p, wait: { done: true, waitSeconds: 0 } })),
+    Distribute: stage('Distribute', ({ state }, b) => {
+      let next = state;
+      for (const [n, region] of (b.regions ?? []).entries()) {
+        if (b.distributeFailsAfter !== undefined && n >= b.distributeFailsAfter) {
+          return { state: next, error: { Error: 'Kiln.DistributeFailed', Cause: `copying to ${region}: denied` } };
+        }
+        const imageId = id('ami');
+        next = {
+          ...next,
+          images: [
+            ...next.images,
+            { region, imageId, snapshotIds: [], requestedAt: 'now', available: false, copy: true },
+          ],
+          created: [...next.created, { kind: 'image', region, id: imageId }],
+        };
+      }
+      return { state: next, wait: { done: (b.regions ?? []).length === 0, waitSeconds: MIN } };
+    }),
+    CheckCopies: stage('CheckCopies', ({ state }) => ({
+      state: { ...state, images: state.images.map((i) => ({ ...i, available: true })) },
+      wait: { done: true, waitSeconds: 0 },
+    })),
+    PublishImage: stage('PublishImage', (p) => ({ ...p, wait: { done: true, waitSeconds: 0 } })),
+    Cleanup: async (input) => {
+      const { state, error } = input as unknown as { state: BuildState; error: StepError };
+      calls.push({ state: 'Cleanup', build: state.name });
+      cleanups.push({ build: state.name, error, created: state.created });
+      if (byName.get(state.name)?.cleanupCrashes) throw new Error('cleanup crashed');
+      const steps = [...state.created]
+        .reverse()
+        .map((c) => ({ action: c.kind, target: 'id' in c ? c.id : c.key, outcome: 'removed' }));
+      return {
+        name: state.name,
+        index: state.index,
+        driver: state.driver,
+        status: 'FAILED',
+        error: error.Error,
+        cause: error.Cause ?? '',
+        cleanup: { steps, complete: true },
+      } as unknown as JSONValue;
+    },
+    Finalize: async (input) => {
+      calls.push({ state: 'Finalize', build: '*' });
+      const { results } = input as { results: { name: string; status: string }[] };
+      return { buildId: (input as { buildId: string }).buildId, builds: results } as unknown as JSONValue;
+    },
+  };
+  return { handlers, calls, cleanups, clock };
+}

@@ -1,0 +1,175 @@
+import {
+  DeleteSnapshotCommand,
+  DeregisterImageCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommandInvocationCommand, ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
+import 'aws-sdk-client-mock-vitest/extend';
+import { describe, expect, it } from 'vitest';
+import { causeMessage, cleanupBuild } from '../../../functions/cleanup/cleanup.ts';
+import { body, launchedState, mocks, planWith } from './fakes.ts';
+
+const state = launchedState({
+  images: [
+    {
+      region: 'us-east-1',
+      imageId: 'ami-src',
+      snapshotIds: ['snap-src'],
+      requestedAt: 't',
+      available: true,
+      copy: false,
+    },
+    { region: 'eu-west-1', imageId: 'ami-eu', snapshotIds: [], requestedAt: 't', available: false, copy: true },
+  ],
+  created: [
+    { kind: 'instance', region: 'us-east-1', id: 'i-0abc' },
+    { kind: 'image', region: 'us-east-1', id: 'ami-src' },
+    { kind: 'image', region: 'eu-west-1', id: 'ami-eu' },
+    { kind: 's3-object', bucket: 'kiln-artifacts', key: 'builds/kb-test/downloads/0/x' },
+  ],
+});
+const error = {
+  Error: 'Kiln.ProvisionerFailed',
+  Cause: JSON.stringify({
+    errorType: 'Kiln.ProvisionerFailed',
+    errorMessage: 'exit code 3: token hunter2-secret',
+    trace: [],
+  }),
+};
+
+function setup() {
+  const t = mocks();
+  t.ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+  t.ec2.on(DescribeImagesCommand, { Owners: ['self'] }).resolves({ Images: [] });
+  t.ec2
+    .on(DescribeImagesCommand, { ImageIds: ['ami-eu'] })
+    .resolves({ Images: [{ ImageId: 'ami-eu', BlockDeviceMappings: [{ Ebs: { SnapshotId: 'snap-eu' } }] }] });
+  t.ec2.on(DescribeImagesCommand, { ImageIds: ['ami-src'] }).resolves({ Images: [] });
+  return t;
+}
+
+describe('cleanupBuild', () => {
+  it('removes everything in reverse order of creation and reports each step', async () => {
+    const t = setup();
+    const result = await cleanupBuild(t.deps, { state, error });
+    expect(result.cleanup.steps.map((s) => [s.action, s.target, s.outcome])).toEqual([
+      ['delete-object', 's3://kiln-artifacts/builds/kb-test/downloads/0/x', 'removed'],
+      ['deregister-image', 'ami-eu', 'removed'],
+      ['delete-snapshot', 'snap-eu', 'removed'],
+      ['deregister-image', 'ami-src', 'removed'],
+      ['delete-snapshot', 'snap-src', 'removed'],
+      ['terminate-instance', 'i-0abc', 'removed'],
+    ]);
+    expect(result.cleanup.complete).toBe(true);
+    expect(t.s3).toHaveReceivedCommandWith(DeleteObjectCommand, {
+      Bucket: 'kiln-artifacts',
+      Key: 'builds/kb-test/downloads/0/x',
+    });
+  });
+
+  it('returns the failed build result with the Lambda error message, secrets redacted', async () => {
+    const result = await cleanupBuild(setup().deps, { state, error });
+    expect(result).toMatchObject({
+      name: 'amazon-ebs.ubuntu',
+      index: 0,
+      status: 'FAILED',
+      error: 'Kiln.ProvisionerFailed',
+      cause: 'exit code 3: token <sensitive>',
+    });
+  });
+
+  it('treats NotFound as already gone and keeps going after a real failure', async () => {
+    const t = setup();
+    t.ec2
+      .on(DeregisterImageCommand, { ImageId: 'ami-eu' })
+      .rejects(Object.assign(new Error('x'), { name: 'InvalidAMIID.NotFound' }));
+    t.ec2
+      .on(DeleteSnapshotCommand, { SnapshotId: 'snap-src' })
+      .rejects(Object.assign(new Error('in use'), { name: 'InvalidSnapshot.InUse' }));
+    const result = await cleanupBuild(t.deps, { state, error });
+    const outcome = Object.fromEntries(result.cleanup.steps.map((s) => [s.target, s.outcome]));
+    expect(outcome).toMatchObject({ 'ami-eu': 'already-gone', 'snap-src': 'failed', 'i-0abc': 'removed' });
+    expect(result.cleanup.complete).toBe(false);
+    expect(t.ec2).toHaveReceivedCommandWith(TerminateInstancesCommand, { InstanceIds: ['i-0abc'] });
+  });
+
+  it('is idempotent: a second run reports everything as already gone', async () => {
+    const t = setup();
+    const gone = (name: string) => Object.assign(new Error('gone'), { name });
+    t.ec2.on(DeregisterImageCommand).rejects(gone('InvalidAMIID.Unavailable'));
+    t.ec2.on(DeleteSnapshotCommand).rejects(gone('InvalidSnapshot.NotFound'));
+    t.ec2.on(TerminateInstancesCommand).rejects(gone('InvalidInstanceID.NotFound'));
+    t.s3.on(DeleteObjectCommand).rejects(gone('NoSuchKey'));
+    const result = await cleanupBuild(t.deps, { state, error });
+    expect(new Set(result.cleanup.steps.map((s) => s.outcome))).toEqual(new Set(['already-gone']));
+    expect(result.cleanup.complete).toBe(true);
+  });
+
+  it('finds an instance a crashed LaunchBuilder created but never recorded, by its build tags', async () => {
+    const t = setup();
+    t.ec2.on(DescribeInstancesCommand).callsFake(async (_input, getClient) => {
+      const region = await getClient().config.region();
+      return {
+        Reservations:
+          region === 'us-east-1' ? [{ Instances: [{ InstanceId: 'i-orphan', State: { Name: 'running' } }] }] : [],
+      };
+    });
+    const result = await cleanupBuild(t.deps, { state: launchedState({ instanceId: undefined, created: [] }), error });
+    expect(t.ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, {
+      Filters: [
+        { Name: 'tag:kiln:build-id', Values: ['kb-test'] },
+        { Name: 'tag:kiln:build-index', Values: ['0'] },
+      ],
+    });
+    expect(result.cleanup.steps).toEqual([
+      { action: 'terminate-instance', target: 'i-orphan', region: 'us-east-1', outcome: 'removed' },
+    ]);
+  });
+
+  it('runs the error-cleanup-provisioner on the builder before removing anything', async () => {
+    const t = setup();
+    const plan = planWith((p) => {
+      Object.assign(p.plan.builds[0] ?? {}, {
+        errorCleanupProvisioner: {
+          index: 0,
+          type: 'shell',
+          maxRetries: 0,
+          files: [],
+          config: { inline: ['journalctl > /tmp/log'] },
+        },
+      });
+    });
+    t.s3.on(GetObjectCommand).resolves({ Body: body(plan) });
+    t.ssm.on(ListCommandsCommand).resolves({ Commands: [] });
+    t.ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-ec' } });
+    t.ssm
+      .on(GetCommandInvocationCommand)
+      .resolvesOnce({ Status: 'InProgress' })
+      .resolves({ Status: 'Success', ResponseCode: 0 });
+    const result = await cleanupBuild(
+      {
+        ...t.deps,
+        ssmFor: () => t.ssmClient,
+        presign: async () => 'https://u',
+        sleep: async () => undefined,
+        waitSeconds: 60,
+      },
+      { state, error },
+    );
+    expect(result.cleanup.steps[0]).toEqual({ action: 'error-cleanup-provisioner', target: 'cmd-ec', outcome: 'ran' });
+    expect(t.ssm).toHaveReceivedCommandWith(SendCommandCommand, {
+      InstanceIds: ['i-0abc'],
+      Comment: 'kiln kb-test b0 error-cleanup',
+    });
+    expect(result.cleanup.steps.at(-1)?.action).toBe('terminate-instance');
+  });
+
+  it('reads the message out of a Lambda error Cause, or keeps a plain cause', () => {
+    expect(causeMessage('{"errorType":"X","errorMessage":"boom"}')).toBe('boom');
+    expect(causeMessage('plain words')).toBe('plain words');
+    expect(causeMessage(undefined)).toBe('');
+  });
+});

@@ -1,0 +1,78 @@
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { describe, expect, it } from 'vitest';
+import { finalize } from '../../../functions/finalize/finalize.ts';
+import { runUuid } from '../../../functions/finalize/manifest.ts';
+import { launchedState, mocks, PLAN_KEY } from './fakes.ts';
+
+describe('finalize', () => {
+  it('writes the Packer manifest, records outcomes and removes staged files', async () => {
+    const t = mocks();
+    const ddb = mockClient(DynamoDBClient);
+    t.s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'builds/kb-test/files/scripts/setup.sh' }] });
+    const state = launchedState({
+      images: [
+        { region: 'eu-west-1', imageId: 'ami-eu', snapshotIds: [], requestedAt: 't', available: true, copy: true },
+        { region: 'us-east-1', imageId: 'ami-src', snapshotIds: [], requestedAt: 't', available: true, copy: false },
+      ],
+    });
+    const result = await finalize(
+      { ...t.deps, dynamo: new DynamoDBClient({ region: 'us-east-1' }), buildsTable: 'kiln-builds' },
+      {
+        buildId: 'kb-test',
+        planKey: PLAN_KEY,
+        executionName: 'exec-1',
+        results: [
+          { name: 'amazon-ebs.ubuntu', status: 'SUCCEEDED', state },
+          {
+            name: 'docker.app',
+            status: 'FAILED',
+            error: 'Kiln.DriverUnavailable',
+            cause: 'not yet',
+            cleanup: { steps: [], complete: true },
+          },
+        ],
+      },
+    );
+    expect(result.status).toBe('PARTIAL');
+    expect(result.builds[0]).toMatchObject({
+      name: 'amazon-ebs.ubuntu',
+      status: 'SUCCEEDED',
+      artifactId: 'eu-west-1:ami-eu,us-east-1:ami-src',
+    });
+    expect(result.builds[1]).toMatchObject({ status: 'FAILED', error: 'Kiln.DriverUnavailable' });
+    const put = t.s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
+    expect(put).toMatchObject({
+      Bucket: 'kiln-artifacts',
+      Key: 'builds/kb-test/manifest.json',
+      ServerSideEncryption: 'aws:kms',
+    });
+    const manifest = JSON.parse(String(put?.Body));
+    expect(manifest).toEqual({
+      builds: [
+        {
+          name: 'amazon-ebs.ubuntu',
+          builder_type: 'amazon-ebs',
+          build_time: 1767225600,
+          files: null,
+          artifact_id: 'eu-west-1:ami-eu,us-east-1:ami-src',
+          packer_run_uuid: runUuid('exec-1'),
+          custom_data: { team: 'web' },
+        },
+      ],
+      last_run_uuid: runUuid('exec-1'),
+    });
+    expect(runUuid('exec-1')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(ddb).toHaveReceivedCommandWith(UpdateItemCommand, {
+      TableName: 'kiln-builds',
+      Key: { buildId: { S: 'kb-test' } },
+    });
+    const values = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input.ExpressionAttributeValues;
+    expect(values?.[':s']).toEqual({ S: 'PARTIAL' });
+    expect(t.s3).toHaveReceivedCommandWith(DeleteObjectsCommand, {
+      Delete: { Objects: [{ Key: 'builds/kb-test/files/scripts/setup.sh' }], Quiet: true },
+    });
+  });
+});

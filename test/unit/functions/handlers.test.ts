@@ -1,0 +1,59 @@
+/**
+ * Every registry entry has a handler module the Lambda router and CDK can load; handlers read their
+ * environment at cold start and reject malformed events with Kiln.InputInvalid before any AWS call.
+ */
+import { existsSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { KILN_ENV, KILN_FUNCTIONS } from '../../../functions/registry.ts';
+
+const ENV: Record<string, string> = {
+  [KILN_ENV.artifactsBucket]: 'kiln-artifacts',
+  [KILN_ENV.buildsTable]: 'kiln-builds',
+  [KILN_ENV.templateBucket]: 'kiln-templates',
+  [KILN_ENV.builderInstanceProfile]: 'kiln-builder',
+  [KILN_ENV.builderSecurityGroup]: 'sg-1',
+  [KILN_ENV.subnetIds]: 'subnet-1',
+  [KILN_ENV.provisionLogGroup]: '/kiln/provision',
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'testing',
+  AWS_SECRET_ACCESS_KEY: 'testing',
+};
+
+const context = { functionName: 'f', awsRequestId: 'r', getRemainingTimeInMillis: () => 30_000 } as never;
+
+describe('handlers', () => {
+  beforeEach(() => {
+    vi.resetModules();
+    for (const [k, v] of Object.entries(ENV)) vi.stubEnv(k, v);
+    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+  });
+  afterEach(() => vi.unstubAllEnvs());
+
+  it.each(KILN_FUNCTIONS.map((f) => [f.id, f.dir] as const))(
+    '%s: functions/%s/handler.ts rejects a malformed event with Kiln.InputInvalid',
+    async (_id, dir) => {
+      expect(existsSync(new URL(`../../../functions/${dir}/handler.ts`, import.meta.url))).toBe(true);
+      const mod = (await import(`../../../functions/${dir}/handler.ts`)) as {
+        handler: (e: unknown, c: unknown) => Promise<unknown>;
+      };
+      await expect(mod.handler({ nonsense: true }, context)).rejects.toMatchObject({ name: 'Kiln.InputInvalid' });
+    },
+  );
+
+  it('fails at cold start when a required variable is missing', async () => {
+    vi.stubEnv(KILN_ENV.artifactsBucket, '');
+    await expect(import('../../../functions/create-image/handler.ts')).rejects.toThrow(
+      `Environment variable ${KILN_ENV.artifactsBucket} is required`,
+    );
+  });
+
+  it('declares in the registry every variable its handler requires', () => {
+    const launch = KILN_FUNCTIONS.find((f) => f.id === 'LaunchBuilder');
+    expect(launch?.env).toEqual(
+      expect.arrayContaining(['artifactsBucket', 'builderInstanceProfile', 'builderSecurityGroup', 'subnetIds']),
+    );
+    expect(KILN_FUNCTIONS.find((f) => f.id === 'Finalize')?.env).toEqual(
+      expect.arrayContaining(['artifactsBucket', 'buildsTable']),
+    );
+  });
+});

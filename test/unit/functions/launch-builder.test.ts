@@ -1,0 +1,179 @@
+import {
+  DeleteSnapshotCommand,
+  DeregisterImageCommand,
+  DescribeImagesCommand,
+  type Image,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import 'aws-sdk-client-mock-vitest/extend';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { launchBuilder } from '../../../functions/launch-builder/launch-builder.ts';
+import { pickImage } from '../../../functions/launch-builder/source-ami.ts';
+import { clientToken } from '../../../functions/lib/tokens.ts';
+import { baseState, body, mocks, planWith } from './fakes.ts';
+
+const SOURCE: Image = { ImageId: 'ami-0123456789abcdef0', RootDeviceName: '/dev/sda1', RootDeviceType: 'ebs' };
+const launch = {
+  instanceProfile: 'kiln-builder',
+  securityGroupId: 'sg-noingress',
+  subnetIds: ['subnet-a', 'subnet-b'],
+};
+
+function setup(planText?: string) {
+  const m = mocks(planText);
+  m.ec2.on(DescribeImagesCommand, { ImageIds: ['ami-0123456789abcdef0'] }).resolves({ Images: [SOURCE] });
+  m.ec2.on(DescribeImagesCommand, { Owners: ['self'] }).resolves({ Images: [] });
+  m.ec2.on(RunInstancesCommand).resolves({ Instances: [{ InstanceId: 'i-0new' }] });
+  return { ...m, run: () => launchBuilder({ ...m.deps, launch }, { state: baseState() }) };
+}
+
+describe('launchBuilder', () => {
+  let t: ReturnType<typeof setup>;
+  beforeEach(() => {
+    t = setup();
+  });
+
+  it('launches with IMDSv2, encrypted volumes, the no-ingress group, instance profile and an idempotent token', async () => {
+    await t.run();
+    expect(t.ec2).toHaveReceivedCommandWith(RunInstancesCommand, {
+      ImageId: SOURCE.ImageId,
+      InstanceType: 't3.small',
+      MinCount: 1,
+      MaxCount: 1,
+      ClientToken: clientToken('launch', 'exec-1', 'kb-test', 0),
+      MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
+      IamInstanceProfile: { Name: 'kiln-builder' },
+      SecurityGroupIds: ['sg-noingress'],
+      SubnetId: 'subnet-a',
+      UserData: Buffer.from('#!/bin/bash\necho hello').toString('base64'),
+      BlockDeviceMappings: [
+        { DeviceName: '/dev/sda1', Ebs: { DeleteOnTermination: true, Encrypted: true } },
+        {
+          DeviceName: '/dev/sdb',
+          Ebs: { DeleteOnTermination: true, VolumeSize: 20, VolumeType: 'gp3', Encrypted: true },
+        },
+      ],
+    });
+  });
+
+  it('tags instance and volumes with run tags, Kiln tags and Name', async () => {
+    await t.run();
+    const input = t.ec2.commandCalls(RunInstancesCommand)[0]?.args[0].input;
+    const [instance, volume] = input?.TagSpecifications ?? [];
+    expect(instance?.ResourceType).toBe('instance');
+    expect(instance?.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'Name', Value: 'web builder' },
+        { Key: 'Purpose', Value: 'build' },
+        { Key: 'kiln:build-id', Value: 'kb-test' },
+        { Key: 'kiln:execution', Value: 'exec-1' },
+        { Key: 'kiln:template', Value: 's3://templates/web/ubuntu.pkr.hcl' },
+      ]),
+    );
+    expect(volume?.ResourceType).toBe('volume');
+    expect(volume?.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'Purpose', Value: 'build-volume' },
+        { Key: 'kiln:build-id', Value: 'kb-test' },
+      ]),
+    );
+  });
+
+  it('records the instance in the build state before anything waits on it', async () => {
+    const out = await t.run();
+    expect(out.state).toMatchObject({
+      instanceId: 'i-0new',
+      region: 'us-east-1',
+      provision: { index: 0, count: 7, attempt: 0 },
+    });
+    expect(out.state.created).toEqual([{ kind: 'instance', region: 'us-east-1', id: 'i-0new' }]);
+    expect(out.wait).toEqual({ done: false, waitSeconds: 15 });
+  });
+
+  it('fails with Kiln.AmiNameInUse when the AMI name exists and force_deregister is off', async () => {
+    t.ec2.on(DescribeImagesCommand, { Owners: ['self'] }).resolves({ Images: [{ ImageId: 'ami-old' }] });
+    await expect(t.run()).rejects.toMatchObject({
+      name: 'Kiln.AmiNameInUse',
+      message: expect.stringContaining('force_deregister'),
+    });
+    expect(t.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
+  });
+
+  it('deregisters the old AMI and its snapshots with force_deregister + force_delete_snapshot', async () => {
+    const forced = setup(
+      planWith((p) =>
+        Object.assign(p.plan.builds[0]?.config ?? {}, { force_deregister: true, force_delete_snapshot: true }),
+      ),
+    );
+    forced.ec2
+      .on(DescribeImagesCommand, { Owners: ['self'] })
+      .resolves({ Images: [{ ImageId: 'ami-old', BlockDeviceMappings: [{ Ebs: { SnapshotId: 'snap-old' } }] }] });
+    const out = await forced.run();
+    expect(forced.ec2).toHaveReceivedCommandWith(DeregisterImageCommand, { ImageId: 'ami-old' });
+    expect(forced.ec2).toHaveReceivedCommandWith(DeleteSnapshotCommand, { SnapshotId: 'snap-old' });
+    expect(out.state.notes).toEqual(['force_deregister removed ami-old']);
+  });
+
+  it('resolves source_ami_filter to the most recent match', async () => {
+    const filtered = setup(
+      planWith((p) => {
+        const c = p.plan.builds[0]?.config as Record<string, unknown>;
+        delete c.source_ami;
+        c.source_ami_filter = {
+          filters: { name: 'ubuntu/*', 'root-device-type': 'ebs' },
+          owners: ['099720109477'],
+          most_recent: true,
+        };
+      }),
+    );
+    filtered.ec2.on(DescribeImagesCommand, { Owners: ['099720109477'] }).resolves({
+      Images: [
+        { ImageId: 'ami-older', CreationDate: '2024-01-01T00:00:00Z' },
+        { ImageId: 'ami-newest', CreationDate: '2025-06-01T00:00:00Z' },
+      ],
+    });
+    await filtered.run();
+    expect(filtered.ec2).toHaveReceivedCommandWith(DescribeImagesCommand, {
+      Owners: ['099720109477'],
+      Filters: [
+        { Name: 'name', Values: ['ubuntu/*'] },
+        { Name: 'root-device-type', Values: ['ebs'] },
+      ],
+    });
+    expect(filtered.ec2).toHaveReceivedCommandWith(RunInstancesCommand, { ImageId: 'ami-newest' });
+  });
+
+  it('reads user_data_file from the staged files', async () => {
+    const withFile = setup(
+      planWith((p) => {
+        const c = p.plan.builds[0]?.config as Record<string, unknown>;
+        delete c.user_data;
+        c.user_data_file = 'user-data.sh';
+      }),
+    );
+    withFile.s3
+      .on(GetObjectCommand, { Bucket: 'kiln-artifacts', Key: 'builds/kb-test/files/user-data.sh' })
+      .resolves({ Body: body('#cloud-config\n') });
+    await withFile.run();
+    expect(withFile.ec2).toHaveReceivedCommandWith(RunInstancesCommand, {
+      UserData: Buffer.from('#cloud-config\n').toString('base64'),
+    });
+  });
+
+  it('refuses several filter matches without most_recent, like Packer', () => {
+    expect(() => pickImage([{ ImageId: 'a' }, { ImageId: 'b' }], false)).toThrow(/most_recent/);
+  });
+
+  it('turns capacity errors into Kiln.LaunchFailed with a hint and throttling into Kiln.Transient', async () => {
+    t.ec2
+      .on(RunInstancesCommand)
+      .rejects(Object.assign(new Error('no capacity'), { name: 'InsufficientInstanceCapacity' }));
+    await expect(t.run()).rejects.toMatchObject({
+      name: 'Kiln.LaunchFailed',
+      message: expect.stringContaining('another instance_type'),
+    });
+    t.ec2.on(RunInstancesCommand).rejects(Object.assign(new Error('slow down'), { name: 'RequestLimitExceeded' }));
+    await expect(t.run()).rejects.toMatchObject({ name: 'Kiln.Transient', retryable: true });
+  });
+});

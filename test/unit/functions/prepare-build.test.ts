@@ -1,0 +1,221 @@
+import { readFileSync } from 'node:fs';
+import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { describe, expect, it } from 'vitest';
+import type { StoredPlan } from '../../../functions/lib/plan-store.ts';
+import { parseEvent } from '../../../functions/lib/wiring.ts';
+import { coreEngine } from '../../../functions/prepare-build/engine.ts';
+import { sourceFor } from '../../../functions/prepare-build/fetch-template.ts';
+import { normalizeInput, prepareInputSchema } from '../../../functions/prepare-build/input.ts';
+import { buildIdFor, type PrepareDeps, prepareBuild } from '../../../functions/prepare-build/prepare-build.ts';
+import { awsResolvers } from '../../../functions/prepare-build/resolvers.ts';
+import { body } from './fakes.ts';
+
+const FIXTURES = new URL('../../fixtures/functions/prepare/web/', import.meta.url);
+const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
+
+function setup(templateName: string) {
+  const s3 = mockClient(S3Client);
+  const ddb = mockClient(DynamoDBClient);
+  s3.on(GetObjectCommand, { Bucket: 'templates', Key: `web/${templateName}` }).resolves({
+    Body: body(fixture(templateName)),
+  });
+  s3.on(GetObjectCommand, { Bucket: 'templates', Key: 'web/scripts/setup.sh' }).resolves({
+    Body: body(fixture('scripts/setup.sh')),
+  });
+  s3.on(ListObjectsV2Command).resolves({
+    Contents: [
+      { Key: `web/${templateName}`, Size: 10 },
+      { Key: 'web/scripts/setup.sh', Size: 21 },
+    ],
+  });
+  const deps: PrepareDeps = {
+    s3: new S3Client({ region: 'us-east-1' }),
+    dynamo: new DynamoDBClient({ region: 'us-east-1' }),
+    artifactsBucket: 'kiln-artifacts',
+    buildsTable: 'kiln-builds',
+    resolvers: {
+      ec2For: (r) => new EC2Client({ region: r }),
+      ssm: new SSMClient({}),
+      secrets: new SecretsManagerClient({}),
+      homeRegion: 'us-east-1',
+    },
+    engine: coreEngine,
+    now: () => new Date('2026-01-01T00:00:00Z'),
+  };
+  const request = normalizeInput({ template: { bucket: 'templates', key: `web/${templateName}`, versionId: 'v7' } });
+  return { s3, ddb, deps, run: () => prepareBuild(deps, request, 'exec-1') };
+}
+
+describe('prepareBuild with the real template engine', () => {
+  it('reads the template by version, stages its script, stores the plan and records the build', async () => {
+    const t = setup('ubuntu.pkr.hcl');
+    const out = await t.run();
+    const buildId = buildIdFor('exec-1');
+    expect(out).toEqual({
+      buildId,
+      planKey: `builds/${buildId}/plan.json`,
+      builds: [{ index: 0, name: 'amazon-ebs.ubuntu', driver: 'ec2-ami' }],
+    });
+    expect(t.s3).toHaveReceivedCommandWith(GetObjectCommand, {
+      Bucket: 'templates',
+      Key: 'web/ubuntu.pkr.hcl',
+      VersionId: 'v7',
+    });
+    expect(t.s3).toHaveReceivedCommandWith(PutObjectCommand, {
+      Bucket: 'kiln-artifacts',
+      Key: `builds/${buildId}/files/scripts/setup.sh`,
+      ServerSideEncryption: 'aws:kms',
+    });
+    const planPut = t.s3.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key === out.planKey)?.args[0].input;
+    expect(planPut?.ServerSideEncryption).toBe('aws:kms');
+    const stored = JSON.parse(String(planPut?.Body)) as StoredPlan;
+    expect(stored.plan.builds[0]?.provisioners[0]?.files[0]?.relativePath).toBe('scripts/setup.sh');
+    expect(stored.sensitiveValues).toContain('hunter2-secret');
+    expect(stored.template).toEqual({ bucket: 'templates', key: 'web/ubuntu.pkr.hcl', versionId: 'v7' });
+    // The returned payload is small and holds no secret.
+    expect(JSON.stringify(out)).not.toContain('hunter2');
+    expect(t.ddb).toHaveReceivedCommandWith(PutItemCommand, {
+      TableName: 'kiln-builds',
+      ConditionExpression: 'attribute_not_exists(buildId)',
+    });
+    const item = t.ddb.commandCalls(PutItemCommand)[0]?.args[0].input.Item;
+    expect(item).toMatchObject({
+      buildId: { S: buildId },
+      templateVersion: { S: 'v7' },
+      status: { S: 'RUNNING' },
+      createdAt: { S: '2026-01-01T00:00:00.000Z' },
+    });
+  });
+
+  it('is idempotent per execution: same buildId, and an existing record is left alone', async () => {
+    const t = setup('ubuntu.pkr.hcl');
+    t.ddb.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    const first = await t.run();
+    expect(first.buildId).toBe(buildIdFor('exec-1'));
+    expect(buildIdFor('exec-1')).not.toBe(buildIdFor('exec-2'));
+  });
+
+  it('falls back to the raw event key when the URL-decoded one does not exist (a real "+" in the name)', async () => {
+    const t = setup('ubuntu.pkr.hcl');
+    t.s3
+      .on(GetObjectCommand, { Bucket: 'templates', Key: 'web/a b.pkr.hcl' })
+      .rejects(Object.assign(new Error('no'), { name: 'NoSuchKey' }));
+    t.s3
+      .on(GetObjectCommand, { Bucket: 'templates', Key: 'web/a+b.pkr.hcl' })
+      .resolves({ Body: body(fixture('ubuntu.pkr.hcl')) });
+    const event = parseEvent(prepareInputSchema, {
+      executionName: 'exec-3',
+      input: {
+        'detail-type': 'Object Created',
+        detail: { bucket: { name: 'templates' }, object: { key: 'web/a+b.pkr.hcl' } },
+      },
+    });
+    const out = await prepareBuild(t.deps, normalizeInput(event.input), event.executionName);
+    expect(out.builds).toEqual([{ index: 0, name: 'amazon-ebs.ubuntu', driver: 'ec2-ami' }]);
+    expect(t.s3).toHaveReceivedCommandWith(GetObjectCommand, { Key: 'web/a+b.pkr.hcl' });
+  });
+
+  it('fails with Kiln.TemplateInvalid carrying Packer-style file:line:col diagnostics, creating nothing', async () => {
+    const t = setup('broken.pkr.hcl');
+    const err = (await t.run().catch((e: unknown) => e)) as Error;
+    expect(err.name).toBe('Kiln.TemplateInvalid');
+    expect(err.message).toContain('Unsupported argument');
+    expect(err.message).toContain('line 7, column 3');
+    expect(t.s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(t.ddb).not.toHaveReceivedCommand(PutItemCommand);
+  });
+});
+
+describe('template sources', () => {
+  it.each([
+    ['web/ubuntu.pkr.hcl', true],
+    ['web/ubuntu.pkr.json', true],
+    ['legacy/template.json', true],
+    ['web/prod.pkrvars.hcl', false],
+    ['web/prod.pkrvars.json', false],
+    ['web/scripts/setup.sh', false],
+  ] as const)('%s is a template: %s', (key, expected) => {
+    if (expected) expect(sourceFor(key)).toBeDefined();
+    else expect(() => sourceFor(key)).toThrow(expect.objectContaining({ name: 'Kiln.TemplateInvalid' }));
+  });
+});
+
+describe('PrepareBuild input', () => {
+  it('normalizes the EventBridge Object Created event (URL-encoded key, version id)', () => {
+    const event = parseEvent(prepareInputSchema, {
+      executionName: 'e',
+      input: {
+        version: '0',
+        source: 'aws.s3',
+        'detail-type': 'Object Created',
+        detail: {
+          bucket: { name: 'templates' },
+          object: { key: 'web/my+app%2Bv2.pkr.hcl', 'version-id': 'v9', size: 10 },
+        },
+      },
+    });
+    expect(normalizeInput(event.input)).toMatchObject({
+      template: { bucket: 'templates', key: 'web/my app+v2.pkr.hcl', versionId: 'v9' },
+      trigger: 's3-upload',
+    });
+  });
+
+  it('accepts vars as a map and rejects a malformed request with Kiln.InputInvalid', () => {
+    const ok = parseEvent(prepareInputSchema, {
+      executionName: 'e',
+      input: { template: { bucket: 'b', key: 'k.pkr.hcl' }, vars: { a: 1 }, only: ['x'] },
+    });
+    expect(normalizeInput(ok.input)).toMatchObject({ vars: [['a', '1']], only: ['x'], trigger: 'request' });
+    expect(() => parseEvent(prepareInputSchema, { executionName: 'e', input: { template: { bucket: '' } } })).toThrow(
+      expect.objectContaining({ name: 'Kiln.InputInvalid' }),
+    );
+  });
+});
+
+describe('AWS resolvers', () => {
+  it('reads a Secrets Manager key and remembers both the value and the raw secret as sensitive', async () => {
+    const sm = mockClient(SecretsManagerClient);
+    sm.on(GetSecretValueCommand, { SecretId: 'db' }).resolves({
+      SecretString: '{"password":"s3cr3t-value","user":"app"}',
+    });
+    const sensitive: string[] = [];
+    const r = awsResolvers(
+      {
+        ec2For: () => new EC2Client({}),
+        ssm: new SSMClient({}),
+        secrets: new SecretsManagerClient({}),
+        homeRegion: 'us-east-1',
+      },
+      sensitive,
+    );
+    expect(await r.secretsManager?.('db', 'password')).toBe('s3cr3t-value');
+    expect(sensitive).toEqual(['s3cr3t-value', '{"password":"s3cr3t-value","user":"app"}']);
+    await expect(r.secretsManager?.('db', 'nope')).rejects.toMatchObject({ name: 'Kiln.TemplateInvalid' });
+  });
+
+  it('marks SecureString parameters sensitive but not plain ones', async () => {
+    const ssm = mockClient(SSMClient);
+    ssm.on(GetParameterCommand, { Name: '/a' }).resolves({ Parameter: { Value: 'plain', Type: 'String' } });
+    ssm.on(GetParameterCommand, { Name: '/b' }).resolves({ Parameter: { Value: 'hidden', Type: 'SecureString' } });
+    const sensitive: string[] = [];
+    const r = awsResolvers(
+      {
+        ec2For: () => new EC2Client({}),
+        ssm: new SSMClient({}),
+        secrets: new SecretsManagerClient({}),
+        homeRegion: 'us-east-1',
+      },
+      sensitive,
+    );
+    expect(await r.parameterStore?.('/a', false)).toBe('plain');
+    expect(await r.parameterStore?.('/b', true)).toBe('hidden');
+    expect(ssm).toHaveReceivedCommandWith(GetParameterCommand, { Name: '/b', WithDecryption: true });
+    expect(sensitive).toEqual(['hidden']);
+  });
+});
