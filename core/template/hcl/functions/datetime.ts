@@ -2,25 +2,12 @@
  * Date and time functions. `timestamp`/`legacy_isotime`/`legacy_strftime` read the environment clock (LoadOptions.now
  * in tests and plans), so evaluation is reproducible. All times are UTC, as Packer's are.
  */
+
+import { DAYS, MONTHS } from '../../legacy/goTime.ts';
 import type { CallInfo } from '../eval/context.ts';
 import { fail } from '../eval/values.ts';
 import { argError, type FunctionTable, fixed, str } from './helpers.ts';
 
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const p2 = (n: number) => String(n).padStart(2, '0');
 
 export function rfc3339(d: Date): string {
