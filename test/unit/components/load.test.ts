@@ -1,7 +1,8 @@
 /** loadTemplate end to end: front-end choice, validation after parsing, and the two reference templates. */
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { planTemplate } from '../../../core/plan/plan.ts';
 import { error } from '../../../core/template/diagnostics.ts';
@@ -9,7 +10,8 @@ import { frontEndKind, loadTemplate } from '../../../core/template/load.ts';
 import type { LoadResult } from '../../../core/template/model.ts';
 import { build, template } from '../plan/template-builders.ts';
 
-const EXAMPLES = '/work/shared/examples';
+// The reference templates as shipped beside the repository (../shared/examples), unchanged.
+const EXAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/examples');
 
 describe('frontEndKind', () => {
   it('sends legacy .json to the JSON front end and .pkr.hcl, .pkr.json and directories to HCL', () => {
