@@ -2,6 +2,7 @@ import { type IAspect, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { rules } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { EC2_DESCRIBE_ACTIONS } from './permission-basics.ts';
 
 /** A kind of IAM resource wildcard Kiln accepts, and why. */
 export interface WildcardJustification {
@@ -16,17 +17,7 @@ export interface WildcardJustification {
  * and fails synthesis.
  */
 export const STAR_ONLY_ACTIONS: ReadonlySet<string> = new Set([
-  'ec2:DescribeInstances',
-  'ec2:DescribeInstanceStatus',
-  'ec2:DescribeImages',
-  'ec2:DescribeImageAttribute',
-  'ec2:DescribeSnapshots',
-  'ec2:DescribeVolumes',
-  'ec2:DescribeTags',
-  'ec2:DescribeSubnets',
-  'ec2:DescribeSecurityGroups',
-  'ec2:DescribeInstanceTypes',
-  'ec2:DescribeRegions',
+  ...EC2_DESCRIBE_ACTIONS,
   'ssm:GetCommandInvocation',
   'ssm:ListCommandInvocations',
   'ssm:ListCommands',
