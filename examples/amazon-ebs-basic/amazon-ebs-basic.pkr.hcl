@@ -50,8 +50,8 @@ build {
   provisioner "shell" {
     inline = [
       "echo \"provisioning $(uname -s) as $(id -un)\"",
-      "mkdir -p \"$HOME/site\"",
-      "echo '${var.app_version}' > \"$HOME/site/VERSION\"",
+      "mkdir -p \"/srv/site\"",
+      "echo '${var.app_version}' > \"/srv/site/VERSION\"",
     ]
   }
 

@@ -18,6 +18,7 @@ import { redact } from '../lib/redact.ts';
 import type { BaseDeps } from '../lib/stage-deps.ts';
 import { advance } from '../run-provisioner/run-provisioner.ts';
 import { MAX_EXECUTION_TIMEOUT_SECONDS } from '../run-provisioner/send-command.ts';
+import { outputForTail, SSM_INLINE_LIMITS } from './full-output.ts';
 
 export interface CheckCommandDeps extends BaseDeps {
   readonly ssmFor: (region: string) => SSMClient;
@@ -92,13 +93,20 @@ export async function checkCommand(deps: CheckCommandDeps, payload: StagePayload
         wait: { done: false, waitSeconds: 0, retry: true },
       };
     }
-    const stderr = tail(redact(out?.StandardErrorContent ?? '', ctx.secrets));
-    const stdout = stderr ? '' : tail(redact(out?.StandardOutputContent ?? '', ctx.secrets));
-    const shown = stderr || stdout;
+    const inlineErr = out?.StandardErrorContent ?? '';
+    const stream = inlineErr.trim() ? 'stderr' : 'stdout';
+    const source = await outputForTail(
+      deps.s3,
+      stream === 'stderr' ? inlineErr : (out?.StandardOutputContent ?? ''),
+      stream === 'stderr' ? out?.StandardErrorUrl : out?.StandardOutputUrl,
+      SSM_INLINE_LIMITS[stream],
+    );
+    const shown = tail(redact(source.text, ctx.secrets));
+    const note = source.from === 'inline-truncated' ? ' (of the first part SSM returned; the output was cut)' : '';
     throw new ProvisionerFailedError(
       `${label} failed on ${instanceId}: ${outcome.status}, exit code ${outcome.exitCode}` +
         (prov.attempt > 0 ? ` after ${prov.attempt + 1} attempts` : '') +
-        (shown ? `\n--- last ${STDERR_TAIL_LINES} lines of ${stderr ? 'stderr' : 'stdout'} ---\n${shown}` : '') +
+        (shown ? `\n--- last ${STDERR_TAIL_LINES} lines of ${stream}${note} ---\n${shown}` : '') +
         `\nFull output: s3://${deps.artifactsBucket}/builds/${state.buildId}/logs/${state.index}/${prov.index}-${prov.attempt}/`,
     );
   }

@@ -1,22 +1,30 @@
 /**
- * Runs an `AWS-RunShellScript` command for the SSM shim: the `commands` become one bash script, run in a
- * sandbox directory that stands for the instance (HOME and cwd there). This is a simulation of a builder
- * instance, not isolation: the script runs on this machine as the current user. Where the kernel allows a
- * private mount namespace (`unshare -m`, or `unshare -rm` unprivileged), each instance also gets its own /tmp,
- * so a provisioner writing to /tmp does not touch the host's (the sandbox itself must then live outside /tmp:
- * see `sandboxParent`).
+ * Runs an `AWS-RunShellScript` command for the SSM shim the way the SSM agent does on Linux: the `commands`
+ * joined into one `_script.sh` under the command's orchestration directory, which is also the working
+ * directory, run with the agent's environment (the agent's PATH, no HOME, no USER, no shell profile) plus
+ * what the instance profile gives. A script that relies on `$HOME` under `set -u` fails here as on AWS.
+ * This is a simulation of a builder instance, not isolation: the script runs on this machine. Where the kernel
+ * allows a private mount namespace (`unshare -m`, or `unshare -rm` unprivileged), each instance also gets its
+ * own /tmp, /srv and /opt, so a provisioner writing there does not touch the host's (the sandbox itself must
+ * then live outside /tmp: see `sandboxParent`).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** PATH of the SSM agent's service (systemd's default on Amazon Linux and Ubuntu). */
+export const AGENT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Directories each instance gets privately (bind-mounted from its sandbox) where namespaces allow. */
+export const PRIVATE_DIRS = ['/tmp', '/srv', '/opt'] as const;
+
 export interface RunRequest {
   /** One directory per instance; created if missing. */
   readonly sandboxDir: string;
   readonly commandId: string;
   readonly commands: readonly string[];
-  /** SSM `workingDirectory`: relative paths resolve inside the sandbox's home. */
+  /** SSM `workingDirectory`; default: the command's orchestration directory, as the agent does. */
   readonly workingDirectory?: string;
   readonly timeoutSeconds: number;
   /** Variables the instance would have (AWS endpoint and credentials of its instance profile, region). */
@@ -53,49 +61,50 @@ export function privateTmpSupport(): 'root' | 'user' | 'none' {
 }
 
 export function runShellScript(request: RunRequest): RunningCommand {
-  const home = join(request.sandboxDir, 'home');
-  const tmp = join(request.sandboxDir, 'tmp');
-  const scripts = join(request.sandboxDir, 'ssm', request.commandId);
-  for (const dir of [home, tmp, scripts]) mkdirSync(dir, { recursive: true });
-  const cwd = request.workingDirectory?.startsWith('/')
-    ? request.workingDirectory
-    : join(home, request.workingDirectory ?? '');
-  const script = join(scripts, '_script.sh');
-  // Like the SSM agent: the commands, in order, as one script.
-  writeFileSync(script, `#!/bin/bash\n${request.commands.join('\n')}\n`, { mode: 0o700 });
+  const mounts = PRIVATE_DIRS.map((dir) => ({ target: dir, source: join(request.sandboxDir, 'fs', dir.slice(1)) }));
+  // The agent's orchestration directory for this command and plugin; `_script.sh` and the default cwd.
+  const orchestration = join(
+    request.sandboxDir,
+    'orchestration',
+    request.commandId,
+    'awsrunShellScript',
+    '0.awsrunShellScript',
+  );
+  for (const dir of [...mounts.map((m) => m.source), orchestration]) mkdirSync(dir, { recursive: true });
+  const cwd = request.workingDirectory || orchestration;
+  const script = join(orchestration, '_script.sh');
+  // Like the SSM agent: the commands, in order, as one file (no shebang added; Kiln's scripts bring their own).
+  writeFileSync(script, `${request.commands.join('\n')}\n`, { mode: 0o700 });
 
-  const env = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    LANG: 'C.UTF-8',
-    HOME: home,
-    TMPDIR: '/tmp',
-    ...request.env,
-  };
+  // The agent's own environment: no HOME, USER or LANG (systemd sets none for it), its PATH.
+  const env = { PATH: AGENT_PATH, ...request.env };
   // The instance's own /tmp hides the host's, so a sandbox under the host's /tmp could not see itself there.
   const support = request.sandboxDir.startsWith('/tmp/') ? 'none' : privateTmpSupport();
+  const binds = mounts.map((_, n) => `mount --bind "\${${n + 3}}" ${mounts[n]?.target}`).join(' && ');
   const [file, args] =
     support === 'none'
-      ? ['bash', [script]]
+      ? ['sh', ['-c', script]]
       : [
           'unshare',
           [
             ...(support === 'root' ? ['-m'] : ['-rm']),
             '--propagation',
             'private',
-            'bash',
+            'sh',
             '-c',
-            'mount --bind "$1" /tmp && mkdir -p "$2" && cd "$2" && exec bash "$3"',
+            // The agent runs `sh -c <script>`: a script starting with #! runs under its interpreter.
+            `${binds} && mkdir -p "$1" && cd "$1" && exec sh -c "$2"`,
             'kiln-instance',
-            tmp,
             cwd,
             script,
+            ...mounts.map((m) => m.source),
           ],
         ];
   // Without a namespace the directory is made here; with one, inside it (an absolute /tmp path is private there).
   if (support === 'none') mkdirSync(cwd, { recursive: true });
   const startedAt = new Date();
   const child = spawn(file, args as string[], {
-    cwd: support === 'none' ? cwd : home,
+    cwd: support === 'none' ? cwd : orchestration,
     env,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -21,6 +21,8 @@ export interface LocalAwsOptions {
   readonly handlerEnv?: Readonly<Record<string, string>>;
   readonly onInvoke?: (record: InvocationRecord) => void;
   readonly onCommandEnd?: (command: CommandRecord, invocation: CommandInvocation) => void;
+  /** Seconds after launch before the SSM shim reports an instance Online (its default otherwise). */
+  readonly onlineDelaySeconds?: number;
 }
 
 export interface LocalAws {
@@ -65,6 +67,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
           KILN_LOCAL_INSTANCE_ID: instanceId,
         }),
         ...(options.onCommandEnd ? { onCommandEnd: options.onCommandEnd } : {}),
+        ...(options.onlineDelaySeconds !== undefined ? { onlineDelaySeconds: options.onlineDelaySeconds } : {}),
       },
     });
   } catch (error) {

@@ -19,8 +19,11 @@ import {
 } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { localClientConfig } from './clients.ts';
-import { privateTmpSupport } from './command-runner.ts';
+import { AGENT_PATH, privateTmpSupport } from './command-runner.ts';
 import { type LocalAws, startLocalAws } from './local-aws.ts';
+
+/** The shim's online delay in these tests: long enough to observe, short enough to wait out. */
+const ONLINE_DELAY_SECONDS = 2;
 
 describe('SSM shim: Run Command on moto instances, executed in a sandbox', () => {
   let aws: LocalAws;
@@ -47,6 +50,7 @@ describe('SSM shim: Run Command on moto instances, executed in a sandbox', () =>
   }
 
   async function run(commands: string[], extra: Partial<{ timeout: string; bucket: string }> = {}) {
+    await waitUntilOnline(managed);
     const sent = await ssm.send(
       new SendCommandCommand({
         DocumentName: 'AWS-RunShellScript',
@@ -64,8 +68,19 @@ describe('SSM shim: Run Command on moto instances, executed in a sandbox', () =>
     return invocation;
   }
 
+  async function waitUntilOnline(id: string): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      const out = await ssm.send(
+        new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [id] }] }),
+      );
+      if ((out.InstanceInformationList ?? []).length > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`${id} never came online`);
+  }
+
   beforeAll(async () => {
-    aws = await startLocalAws({ functions: [] });
+    aws = await startLocalAws({ functions: [], onlineDelaySeconds: ONLINE_DELAY_SECONDS });
     ssm = new SSMClient(localClientConfig(aws.endpoint));
     ec2 = new EC2Client(localClientConfig(aws.endpoint));
   });
@@ -87,7 +102,27 @@ describe('SSM shim: Run Command on moto instances, executed in a sandbox', () =>
     unmanaged = await launch(false);
   });
 
+  const waitOnline = () => new Promise((resolve) => setTimeout(resolve, ONLINE_DELAY_SECONDS * 1000 + 200));
+
+  it('reports a new instance online only after the agent delay, and refuses commands until then', async () => {
+    const early = await ssm.send(new DescribeInstanceInformationCommand({}));
+    expect(early.InstanceInformationList).toEqual([]);
+    await expect(
+      ssm.send(
+        new SendCommandCommand({
+          DocumentName: 'AWS-RunShellScript',
+          InstanceIds: [managed],
+          Parameters: { commands: ['true'] },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidInstanceId' });
+    await waitOnline();
+    const later = await ssm.send(new DescribeInstanceInformationCommand({}));
+    expect(later.InstanceInformationList?.map((i) => i.InstanceId)).toEqual([managed]);
+  });
+
   it('reports running instances with an instance profile as online, and only those', async () => {
+    await waitOnline();
     const all = await ssm.send(new DescribeInstanceInformationCommand({}));
     expect(all.InstanceInformationList?.map((i) => [i.InstanceId, i.PingStatus])).toEqual([[managed, 'Online']]);
     const filtered = await ssm.send(
@@ -99,14 +134,76 @@ describe('SSM shim: Run Command on moto instances, executed in a sandbox', () =>
     expect(afterStop.InstanceInformationList).toEqual([]);
   });
 
-  it('runs the commands as one bash script with HOME and cwd in the instance sandbox', async () => {
-    const result = await run(['set -e', 'echo "home=$HOME"', 'pwd', 'echo hello > greeting.txt', 'cat greeting.txt']);
+  it("runs the commands as one script with the agent's environment: its PATH, no HOME, cwd in the orchestration dir", async () => {
+    const result = await run([
+      'set -e',
+      'echo "home=${HOME-unset} user=${USER-unset}"',
+      'echo "path=$PATH"',
+      'pwd',
+      'echo hello > greeting.txt',
+      'cat greeting.txt',
+    ]);
     expect(result.Status).toBe('Success');
     expect(result.ResponseCode).toBe(0);
-    const [home, cwd, greeting] = (result.StandardOutputContent ?? '').trim().split('\n');
-    expect(home).toBe(`home=${aws.sandboxRoot}/${managed}/home`);
-    expect(cwd).toBe(`${aws.sandboxRoot}/${managed}/home`);
+    const [home, path, cwd, greeting] = (result.StandardOutputContent ?? '').trim().split('\n');
+    expect(home).toBe('home=unset user=unset');
+    expect(path).toBe(`path=${AGENT_PATH}`);
+    expect(cwd).toBe(
+      `${aws.sandboxRoot}/${managed}/orchestration/${result.CommandId}/awsrunShellScript/0.awsrunShellScript`,
+    );
     expect(greeting).toBe('hello');
+  });
+
+  it('fails a script that needs HOME under set -u, as the SSM agent does', async () => {
+    const result = await run(['#!/bin/bash', 'set -u', 'mkdir -p "$HOME/site"']);
+    expect(result.Status).toBe('Failed');
+    expect(result.StandardErrorContent).toMatch(/HOME: unbound variable/);
+  });
+
+  it.each([
+    ['a comment over 100 characters', { Comment: 'x'.repeat(101) }, 'ValidationException'],
+    ['executionTimeout 0', { Parameters: { commands: ['true'], executionTimeout: ['0'] } }, 'InvalidParameters'],
+    [
+      'executionTimeout over 48 h',
+      { Parameters: { commands: ['true'], executionTimeout: ['172801'] } },
+      'InvalidParameters',
+    ],
+    [
+      'a non-numeric executionTimeout',
+      { Parameters: { commands: ['true'], executionTimeout: ['1h'] } },
+      'InvalidParameters',
+    ],
+    ['a parameter the document lacks', { Parameters: { commands: ['true'], shell: ['zsh'] } }, 'InvalidParameters'],
+    [
+      'more than 50 instance ids',
+      { InstanceIds: Array.from({ length: 51 }, (_, n) => `i-${String(n).padStart(17, '0')}`) },
+      'ValidationException',
+    ],
+    ['a malformed instance id', { InstanceIds: ['i-123'] }, 'InvalidInstanceId'],
+    [
+      'an output prefix over 500 characters',
+      { OutputS3BucketName: 'b', OutputS3KeyPrefix: 'p'.repeat(501) },
+      'ValidationException',
+    ],
+  ])('refuses %s as the SSM API does', async (_what, override, error) => {
+    await expect(
+      ssm.send(
+        new SendCommandCommand({
+          DocumentName: 'AWS-RunShellScript',
+          InstanceIds: [managed],
+          Parameters: { commands: ['true'] },
+          ...override,
+        }),
+      ),
+    ).rejects.toMatchObject({ name: error });
+  });
+
+  it('accepts executionTimeout at both ends of its range', async () => {
+    await waitOnline();
+    for (const timeout of ['1', '172800']) {
+      const result = await run(['true'], { timeout });
+      expect(result.Status).toBe('Success');
+    }
   });
 
   it('reports a failing script as Failed with its exit code and stderr', async () => {
@@ -150,6 +247,7 @@ describe('SSM shim: Run Command on moto instances, executed in a sandbox', () =>
         }),
       ),
     ).rejects.toMatchObject({ name: 'InvalidInstanceId' });
+    await waitUntilOnline(managed);
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [managed] }));
     await expect(
       ssm.send(
@@ -183,7 +281,7 @@ describe('SSM shim: Run Command on moto instances, executed in a sandbox', () =>
     expect(result.StandardOutputContent).toBe('private\n');
     const privateTmp = privateTmpSupport() !== 'none';
     expect(existsSync(`/tmp/${marker}`)).toBe(!privateTmp);
-    expect(existsSync(`${aws.sandboxRoot}/${managed}/tmp/${marker}`)).toBe(privateTmp);
+    expect(existsSync(`${aws.sandboxRoot}/${managed}/fs/tmp/${marker}`)).toBe(privateTmp);
     rmSync(`/tmp/${marker}`, { force: true });
   });
 });

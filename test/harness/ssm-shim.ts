@@ -5,7 +5,11 @@
  * CancelCommand, DescribeInstanceInformation); nothing of it is forwarded to moto, so every answer comes from
  * one source. Everything else in SSM (parameters) stays moto's.
  *
- * - A managed instance is one moto reports `running` with an instance profile (SSM's precondition in AWS).
+ * - A managed instance is one moto reports `running` with an instance profile (SSM's precondition in AWS),
+ *   and only `onlineDelaySeconds` after its launch: the agent needs time to boot and register, and a
+ *   SendCommand before that fails with InvalidInstanceId as on AWS.
+ * - SendCommand's request is validated as the SSM API and the AWS-RunShellScript document do (Comment length,
+ *   InstanceIds count and pattern, document name, `executionTimeout` range, `workingDirectory` type).
  * - `AWS-RunShellScript` really runs the commands as a bash script in a sandbox directory per instance
  *   (command-runner.ts), with the execution timeout; status and exit code are the script's.
  * - Output is truncated like SSM's API (24,000 / 8,000 characters) and written in full to the output bucket
@@ -44,7 +48,12 @@ export interface SsmShimOptions {
   /** Environment of a command on an instance (its AWS endpoint and credentials). */
   readonly instanceEnv: (instanceId: string, region: string) => Record<string, string>;
   readonly onCommandEnd?: (command: CommandRecord, invocation: InvocationRecord) => void;
+  /** Seconds after launch before an instance reports Online (default `DEFAULT_ONLINE_DELAY_SECONDS`). */
+  readonly onlineDelaySeconds?: number;
 }
+
+/** A real agent takes tens of seconds; a few seconds keep the local runs quick but still make waiting real. */
+export const DEFAULT_ONLINE_DELAY_SECONDS = 3;
 
 export interface ShimResponse {
   readonly status: number;
@@ -121,9 +130,12 @@ export class SsmShim {
     const out = await ec2.send(
       new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['running'] }] }),
     );
+    const delayMs = (this.options.onlineDelaySeconds ?? DEFAULT_ONLINE_DELAY_SECONDS) * 1000;
+    const now = Date.now();
     return (out.Reservations ?? [])
       .flatMap((r) => r.Instances ?? [])
-      .filter((i) => i.IamInstanceProfile?.Arn !== undefined);
+      .filter((i) => i.IamInstanceProfile?.Arn !== undefined)
+      .filter((i) => i.LaunchTime === undefined || now - i.LaunchTime.getTime() >= delayMs);
   }
 
   private async instanceInformation(region: string, request: Json): Promise<Json[]> {
@@ -149,6 +161,7 @@ export class SsmShim {
   }
 
   private async send(region: string, request: Json): Promise<CommandRecord> {
+    validateSendCommand(request);
     const documentName = String(request.DocumentName ?? '');
     if (documentName !== 'AWS-RunShellScript') {
       throw new ShimError('InvalidDocument', `The local SSM shim runs only AWS-RunShellScript, not ${documentName}`);
@@ -285,6 +298,66 @@ export class SsmShim {
 }
 
 export { commandStatus };
+
+/** AWS-RunShellScript's `executionTimeout` allowedPattern: an integer from 1 to 172800 (48 hours). */
+const EXECUTION_TIMEOUT = /^([1-9][0-9]{0,4}|1[0-6][0-9]{4}|17[01][0-9]{3}|172[0-7][0-9]{2}|172800)$/;
+const INSTANCE_ID = /^(i-(\w{8}|\w{17})|mi-\w{17})$/;
+const DOCUMENT_NAME = /^[a-zA-Z0-9_\-.:/]{3,128}$/;
+
+/** The SendCommand constraints of the SSM API reference and the AWS-RunShellScript document. */
+export function validateSendCommand(request: Json): void {
+  const invalid = (type: string, message: string) => new ShimError(type, message);
+  const comment = request.Comment;
+  if (typeof comment === 'string' && comment.length > 100) {
+    throw invalid(
+      'ValidationException',
+      `Value at 'comment' failed to satisfy constraint: Member must have length less than or equal to 100`,
+    );
+  }
+  if (!DOCUMENT_NAME.test(String(request.DocumentName ?? ''))) {
+    throw invalid(
+      'ValidationException',
+      `Value at 'documentName' failed to satisfy constraint: Member must satisfy regular expression pattern`,
+    );
+  }
+  const ids = request.InstanceIds;
+  if (Array.isArray(ids)) {
+    if (ids.length > 50) {
+      throw invalid(
+        'ValidationException',
+        `Value at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 50`,
+      );
+    }
+    const bad = ids.find((id) => typeof id !== 'string' || !INSTANCE_ID.test(id));
+    if (bad !== undefined) throw invalid('InvalidInstanceId', `Invalid instance id ${String(bad)}`);
+  }
+  const prefix = request.OutputS3KeyPrefix;
+  if (typeof prefix === 'string' && prefix.length > 500) {
+    throw invalid(
+      'ValidationException',
+      `Value at 'outputS3KeyPrefix' failed to satisfy constraint: Member must have length less than or equal to 500`,
+    );
+  }
+  const parameters = (request.Parameters as Record<string, unknown> | undefined) ?? {};
+  const known = new Set(['commands', 'workingDirectory', 'executionTimeout']);
+  for (const [name, value] of Object.entries(parameters)) {
+    if (!known.has(name)) throw invalid('InvalidParameters', `Parameter "${name}" is not defined in the document`);
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+      throw invalid('InvalidParameters', `Parameter "${name}" must be a list of strings`);
+    }
+  }
+  const timeout = parameters.executionTimeout as string[] | undefined;
+  if (timeout !== undefined && (timeout.length !== 1 || !EXECUTION_TIMEOUT.test(timeout[0] ?? ''))) {
+    throw invalid(
+      'InvalidParameters',
+      `Parameter "executionTimeout" "${timeout.join(',')}" does not match the allowed pattern (1 to 172800 seconds)`,
+    );
+  }
+  const wd = parameters.workingDirectory as string[] | undefined;
+  if (wd !== undefined && wd.length > 1) {
+    throw invalid('InvalidParameters', 'Parameter "workingDirectory" takes one value');
+  }
+}
 
 function clientFor<T>(cache: Map<string, T>, region: string, make: (region: string) => T): T {
   let client = cache.get(region);

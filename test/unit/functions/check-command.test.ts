@@ -1,8 +1,10 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommandInvocationCommand } from '@aws-sdk/client-ssm';
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
 import { checkCommand, classifyInvocation } from '../../../functions/check-command/check-command.ts';
-import { launchedState, mocks } from './fakes.ts';
+import { outputForTail, parseOutputUrl, SSM_INLINE_LIMITS } from '../../../functions/check-command/full-output.ts';
+import { body, launchedState, mocks } from './fakes.ts';
 
 function setup(index: number, attempt = 0) {
   const m = mocks();
@@ -43,6 +45,55 @@ describe('checkCommand', () => {
     expect(err.message).not.toContain('line 10\n');
     expect(err.message).toContain('line 12');
     expect(err.message).toContain('s3://kiln-artifacts/builds/kb-test/logs/0/0-0/');
+  });
+
+  it('takes the tail from the full output in S3 when SSM cut the inline stderr (it keeps the beginning)', async () => {
+    const t = setup(0);
+    const full = `${'noise\n'.repeat(3000)}the real cause: disk full\n`;
+    const url =
+      'https://s3.us-east-1.amazonaws.com/kiln-artifacts/builds/kb-test/logs/0/0-0/cmd-1/i-0abc/awsrunShellScript/0.awsrunShellScript/stderr';
+    t.ssm.on(GetCommandInvocationCommand).resolves({
+      Status: 'Failed',
+      ResponseCode: 1,
+      StandardErrorContent: full.slice(0, SSM_INLINE_LIMITS.stderr),
+      StandardErrorUrl: url,
+    });
+    t.s3
+      .on(GetObjectCommand, { Bucket: 'kiln-artifacts', Key: parseOutputUrl(url)?.key })
+      .resolves({ Body: body(full.slice(-4000)) });
+    const err = (await t.check().catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain('the real cause: disk full');
+    expect(t.s3).toHaveReceivedCommandWith(GetObjectCommand, { Range: 'bytes=-16384' });
+  });
+
+  it('says the tail may be cut when the full output cannot be read', async () => {
+    const t = setup(0);
+    t.ssm.on(GetCommandInvocationCommand).resolves({
+      Status: 'Failed',
+      ResponseCode: 1,
+      StandardErrorContent: 'x\n'.repeat(SSM_INLINE_LIMITS.stderr / 2),
+      StandardErrorUrl: '',
+    });
+    const err = (await t.check().catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain('the output was cut');
+  });
+
+  it.each([
+    ['https://s3.us-east-1.amazonaws.com/b/k/x/stderr', { bucket: 'b', key: 'k/x/stderr' }],
+    ['https://b.s3.eu-west-1.amazonaws.com/k/stderr', { bucket: 'b', key: 'k/stderr' }],
+    ['https://s3.amazonaws.com/b/', undefined],
+    ['not a url', undefined],
+  ])('parses the SSM output URL %s', (url, expected) => {
+    expect(parseOutputUrl(url)).toEqual(expected);
+  });
+
+  it('uses the inline text when it is whole, without reading S3', async () => {
+    const t = setup(0);
+    expect(await outputForTail(t.deps.s3, 'short', 'https://s3.amazonaws.com/b/k', 8000)).toEqual({
+      text: 'short',
+      from: 'inline',
+    });
+    expect(t.s3).not.toHaveReceivedCommand(GetObjectCommand);
   });
 
   it('asks for a retry while max_retries allows, without pausing again', async () => {
