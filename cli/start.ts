@@ -111,7 +111,7 @@ async function main(argv: readonly string[]): Promise<number> {
       statesEntered += 1;
       say(`  ${describeStage(event)}`);
     });
-    const output = JSON.parse(done.output ?? '{}') as BuildOutput;
+    const output = JSON.parse(done.result ?? '{}') as BuildOutput;
     const seconds = ((Date.now() - buildStarted) / 1000).toFixed(1);
     const ok = done.status === 'SUCCEEDED' && output.status === 'SUCCEEDED';
     say(`build ${output.buildId ?? ''} ${ok ? 'SUCCEEDED' : 'FAILED'} in ${seconds}s (execution ${done.status})`);

@@ -17,6 +17,8 @@ export const KILN_ERROR_NAMES = [
   'Kiln.DriverUnavailable',
   'Kiln.Transient',
   'Kiln.LimitExceeded',
+  /** The execution's own failure when any build failed (a Fail state, after Finalize). */
+  'Kiln.BuildFailed',
 ] as const;
 
 export type KilnErrorName = (typeof KILN_ERROR_NAMES)[number];

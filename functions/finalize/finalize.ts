@@ -1,7 +1,9 @@
 /**
  * Finalize: after every build of the execution ended (succeeded, or failed and cleaned up), write the Packer
  * manifest, record each build's outcome on the build record, remove the staged files (shared by all builds of
- * the execution, so only here) and return the execution result. A failed build never fails the execution.
+ * the execution, so only here) and return the execution result. Finalize itself always completes (the manifest
+ * and record must be written); the ASL then fails the execution with `Kiln.BuildFailed` and `summary` as its cause
+ * when any build failed, as Packer exits non-zero.
  */
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -51,7 +53,20 @@ export interface ExecutionResult {
   readonly buildId: string;
   readonly status: 'SUCCEEDED' | 'FAILED' | 'PARTIAL';
   readonly manifest: string;
+  /** One line for people and for the execution's failure cause: `1 of 2 builds failed: web (Kiln.Timeout)`. */
+  readonly summary: string;
   readonly builds: BuildOutcome[];
+}
+
+/** Longest summary kept (a Fail state's cause is at most 32,768 characters; a line is what people read). */
+const MAX_SUMMARY = 2_000;
+
+export function summarize(builds: readonly BuildOutcome[]): string {
+  const failed = builds.filter((b) => b.status === 'FAILED');
+  if (failed.length === 0) return `${builds.length} of ${builds.length} builds succeeded`;
+  const list = failed.map((b) => `${b.name} (${b.error ?? 'failed'})`).join(', ');
+  const text = `${failed.length} of ${builds.length} builds failed: ${list}`;
+  return text.length > MAX_SUMMARY ? `${text.slice(0, MAX_SUMMARY - 1)}…` : text;
 }
 
 export interface FinalizeDeps extends Pick<BaseDeps, 's3' | 'artifactsBucket' | 'now'> {
@@ -152,5 +167,11 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
   );
   // Staged scripts are no longer needed by any build; failing to delete them must not fail the execution.
   await deleteStagedFiles(deps, input.buildId).catch(() => undefined);
-  return { buildId: input.buildId, status, manifest: `s3://${deps.artifactsBucket}/${manifestKey}`, builds: outcomes };
+  return {
+    buildId: input.buildId,
+    status,
+    manifest: `s3://${deps.artifactsBucket}/${manifestKey}`,
+    summary: summarize(outcomes),
+    builds: outcomes,
+  };
 }

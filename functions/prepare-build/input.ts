@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { TemplateLocation } from '../lib/plan-store.ts';
+import { scheduledBuildSchema } from '../lib/trigger-contract.ts';
 
 const varsSchema = z.union([
   z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
@@ -29,7 +30,7 @@ export const objectCreatedSchema = z.object({
 });
 
 export const prepareInputSchema = z.object({
-  input: z.union([directRequestSchema, objectCreatedSchema]),
+  input: z.union([directRequestSchema, objectCreatedSchema, scheduledBuildSchema]),
   executionName: z.string().min(1),
 });
 
@@ -39,7 +40,9 @@ export interface BuildRequest {
   readonly varFiles: readonly string[];
   readonly only: readonly string[];
   readonly except: readonly string[];
-  readonly trigger: 'request' | 's3-upload';
+  readonly trigger: 'request' | 's3-upload' | 'schedule';
+  /** The schedule's name when a schedule started the build. */
+  readonly schedule?: string;
   /**
    * The key exactly as the event carried it, when decoding changed it: AWS URL-encodes keys in S3 events
    * (space → `+`), moto does not, and a key may really contain `+` or `%`; PrepareBuild tries this one when the
@@ -57,6 +60,20 @@ function safeDecode(key: string): string {
 }
 
 export function normalizeInput(input: z.infer<typeof prepareInputSchema>['input']): BuildRequest {
+  if ('detail' in input && 'schedule' in input.detail) {
+    // Scheduled rebuilds read the template's latest version (a schedule names a key, not a version).
+    const { bucket, object, schedule } = input.detail;
+    const versionId = object['version-id'];
+    return {
+      template: { bucket: bucket.name, key: object.key, ...(versionId ? { versionId } : {}) },
+      vars: [],
+      varFiles: [],
+      only: [],
+      except: [],
+      trigger: 'schedule',
+      schedule,
+    };
+  }
   if ('detail' in input) {
     const { bucket, object } = input.detail;
     // EventBridge URL-encodes keys ("a+b%2Fc"); S3 wants them decoded.

@@ -4,7 +4,7 @@
  * the build, and return a SMALL payload. The buildId comes from the execution name, so a retried PrepareBuild
  * writes the same objects and the same record instead of a second build.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConditionalCheckFailedException, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -16,6 +16,7 @@ import { awsCall } from '../lib/aws-errors.ts';
 import { planKeyFor, type StoredPlan } from '../lib/plan-store.ts';
 import { redact } from '../lib/redact.ts';
 import { shortId } from '../lib/tokens.ts';
+import { notATemplate } from '../lib/trigger-contract.ts';
 import type { TemplateEngine } from './engine.ts';
 import { fetchVarFiles, sourceFor } from './fetch-template.ts';
 import type { BuildRequest } from './input.ts';
@@ -36,6 +37,8 @@ export interface PreparedBuild {
   readonly buildId: string;
   readonly planKey: string;
   readonly builds: { readonly index: number; readonly name: string; readonly driver: Driver }[];
+  /** Why nothing is built (the object that triggered is not a template), else null; the ASL ends there. */
+  readonly skipped: string | null;
 }
 
 export const buildIdFor = (executionName: string): string => shortId('kb', executionName);
@@ -50,7 +53,17 @@ export async function prepareBuild(
   const buildId = buildIdFor(executionName);
   const dir = await mkdtemp(join(tmpdir(), 'kiln-template-'));
   try {
+    const key = request.template.key;
+    const lower = key.toLowerCase();
+    const keySkip = notATemplate(key);
+    if (keySkip) return { buildId, planKey: '', builds: [], skipped: keySkip };
     const materialized = await materialize(deps.s3, request, dir);
+    // `.json` is shared by templates, var files and app files beside them: only a Packer template builds.
+    if (lower.endsWith('.json') && !lower.endsWith('.pkr.json')) {
+      const content = await readFile(materialized.templatePath, 'utf8');
+      const skipped = notATemplate(key, content);
+      if (skipped) return { buildId, planKey: '', builds: [], skipped };
+    }
     const sensitive: string[] = [];
     const now = deps.now();
     const result = await deps.engine.load(materialized.templatePath, {
@@ -98,7 +111,7 @@ export async function prepareBuild(
     );
     const builds = plan.builds.map((b, index) => ({ index, name: b.name, driver: b.driver }));
     await recordBuild(deps, { buildId, executionName, request, builds, createdAt: now.toISOString() });
-    return { buildId, planKey, builds };
+    return { buildId, planKey, builds, skipped: null };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -7,11 +7,11 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { scheduledBuildInput, TEMPLATE_SUFFIXES } from '../../functions/lib/trigger-contract.ts';
 import { tagComponent } from './component-tag.ts';
 import { acknowledge } from './nag-acknowledge.ts';
 
-/** Object keys under the templates prefix that start a build: Packer JSON/HCL2 files and bundles. */
-export const TEMPLATE_SUFFIXES = ['.json', '.pkr.hcl', '.zip', '.tar.gz'] as const;
+export { TEMPLATE_SUFFIXES };
 
 /** A periodic rebuild of one template. */
 export interface ScheduledBuild {
@@ -39,8 +39,8 @@ const SCHEDULE_NAME = /^[0-9a-zA-Z_.-]{1,64}$/;
 
 /**
  * What starts a build: an upload to the template bucket (S3 → EventBridge → StartExecution with the event as
- * input) and EventBridge Scheduler rebuilds. Scheduled builds send an event-shaped input (same `detail.bucket.name`
- * and `detail.object.key` as S3's "Object Created"), so the state machine reads one input shape for both.
+ * input) and EventBridge Scheduler rebuilds. Both input shapes are owned by functions/lib/trigger-contract.ts, which
+ * PrepareBuild parses with.
  * Starts that keep failing land in one encrypted dead-letter queue.
  */
 export class Triggers extends Construct {
@@ -83,7 +83,7 @@ export class Triggers extends Construct {
     );
 
     this.uploadRule = new events.Rule(this, 'TemplateUploaded', {
-      description: 'Start a Kiln build when a template or bundle is uploaded',
+      description: 'Start a Kiln build when a template is uploaded',
       eventPattern: {
         source: ['aws.s3'],
         detailType: ['Object Created'],
@@ -109,12 +109,7 @@ export class Triggers extends Construct {
   }
 
   private createSchedule(s: ScheduledBuild, machine: sfn.IStateMachine, retryAttempts: number): scheduler.CfnSchedule {
-    const input = {
-      version: '0',
-      source: 'kiln.scheduler',
-      'detail-type': 'Scheduled Build',
-      detail: { schedule: s.name, bucket: { name: s.template.bucket }, object: { key: s.template.key } },
-    };
+    const input = scheduledBuildInput(s.name, s.template.bucket, s.template.key);
     return new scheduler.CfnSchedule(this, `Schedule-${s.name}`, {
       name: s.name,
       description: `Kiln rebuild of s3://${s.template.bucket}/${s.template.key}`,

@@ -120,7 +120,10 @@ export function startEventPump(
           .catch((error: unknown) => ({ ruleName: mirror.ruleName, input, error: String(error) }));
         starts.push(start);
         options.onStart?.(start);
-        await sqs.send(new DeleteMessageCommand({ QueueUrl: mirror.queueUrl, ReceiptHandle: message.ReceiptHandle }));
+        // A failed delete only means the message may come again; the loop must keep pumping.
+        await sqs
+          .send(new DeleteMessageCommand({ QueueUrl: mirror.queueUrl, ReceiptHandle: message.ReceiptHandle }))
+          .catch(() => undefined);
       }
       if (!received) await new Promise((r) => setTimeout(r, 200));
     }

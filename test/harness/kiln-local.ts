@@ -115,19 +115,27 @@ export interface StageEvent {
   readonly input?: string;
 }
 
+/** The final DescribeExecution, plus the build result Finalize produced (JSON text). */
+export type FollowedExecution = DescribeExecutionCommandOutput & { readonly result?: string };
+
+/** States whose input is the execution's build result when the execution fails after Finalize. */
+const FAILED_RESULT_STATES = new Set(['BuildsFailed']);
+
 /**
  * Polls an execution until it ends, reporting each state entered (from the execution history) once.
- * Resolves with the final DescribeExecution.
+ * Resolves with the final DescribeExecution and the build result: the output when it succeeded, else the input
+ * of the Fail state that follows Finalize (a failed build fails the execution, as Packer exits non-zero).
  */
 export async function followExecution(
   endpoint: string,
   executionArn: string,
   onStage: (event: StageEvent) => void = () => undefined,
   options: { timeoutMs?: number; pollMs?: number } = {},
-): Promise<DescribeExecutionCommandOutput> {
+): Promise<FollowedExecution> {
   const sfn = new SFNClient(localClientConfig(endpoint));
   const deadline = Date.now() + (options.timeoutMs ?? 600_000);
   let seen = 0;
+  let failedResult: string | undefined;
   for (;;) {
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     const events = await history(sfn, executionArn);
@@ -137,9 +145,13 @@ export async function followExecution(
       if (state && event.type) {
         onStage({ state, type: event.type, at: event.timestamp ?? new Date(), ...(input ? { input } : {}) });
       }
+      if (state && FAILED_RESULT_STATES.has(state) && input) failedResult = input;
     }
     seen = events.length;
-    if (execution.status !== 'RUNNING') return execution;
+    if (execution.status !== 'RUNNING') {
+      const result = execution.output ?? failedResult;
+      return { ...execution, ...(result ? { result } : {}) };
+    }
     if (Date.now() > deadline) throw new Error(`execution ${executionArn} still running after the timeout`);
     await new Promise((r) => setTimeout(r, options.pollMs ?? 250));
   }

@@ -1,5 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { normalizeInput, prepareInputSchema } from '../../functions/prepare-build/input.ts';
 import { scheduleExpression } from '../../infra/constructs/triggers.ts';
 import type { KilnStack } from '../../infra/kiln-stack.ts';
 import { logicalId, statementsOfRole, synthFixtureStack, text } from './helpers.ts';
@@ -61,6 +62,7 @@ describe('with the user VPC from context', () => {
 });
 
 describe('scheduled rebuilds', () => {
+  // PrepareBuild's own parser, imported here so the infra side cannot drift from it.
   it('creates one EventBridge Scheduler schedule per entry, targeting the build machine with an event-shaped input', () => {
     const machine = stack.stateMachines.get('build');
     if (!machine) throw new Error('missing');
@@ -82,6 +84,18 @@ describe('scheduled rebuilds', () => {
       'detail-type': 'Scheduled Build',
       detail: { schedule: 'nightly-base', bucket: { name: 'my-templates' }, object: { key: 'templates/base.pkr.hcl' } },
     });
+  });
+
+  it('sends an input PrepareBuild accepts: the synthesized schedule input crosses the contract', () => {
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')).map((r) => r.Properties);
+    for (const s of schedules) {
+      const parsed = prepareInputSchema.parse({ input: JSON.parse(s.Target.Input), executionName: 'e' });
+      expect(normalizeInput(parsed.input)).toMatchObject({
+        trigger: 'schedule',
+        schedule: s.Name,
+        template: { bucket: 'my-templates' },
+      });
+    }
   });
 
   it('lets the scheduler role start the build machine and write to the dead-letter queue, nothing else', () => {

@@ -411,10 +411,9 @@ describe('Triggers', () => {
           bucket: { name: [{ Ref: logicalId(stack, stack.store.templateBucket) }] },
           object: {
             key: [
-              { wildcard: 'templates/*.json' },
               { wildcard: 'templates/*.pkr.hcl' },
-              { wildcard: 'templates/*.zip' },
-              { wildcard: 'templates/*.tar.gz' },
+              { wildcard: 'templates/*.pkr.json' },
+              { wildcard: 'templates/*.json' },
             ],
           },
         },

@@ -35,13 +35,21 @@ describe('amazon-ebs pipeline in the local emulator', () => {
   const s3 = () => new S3Client(localClientConfig(kiln.aws.endpoint));
 
   /** Uploads a template folder, waits for the build it starts, returns the execution output. */
-  async function build(dir: string, prefix: string): Promise<{ status?: string; output: BuildOutput }> {
+  async function build(
+    dir: string,
+    prefix: string,
+  ): Promise<{ status?: string; error?: string; cause?: string; output: BuildOutput }> {
     const before = kiln.pump.starts.length;
     await uploadTemplateFolder(kiln.aws.endpoint, kiln.deployment.templateBucket, prefix, dir, TEMPLATE);
     const start = await nextPumpedStart(kiln.pump, before);
     expect(start.error).toBeUndefined();
     const done = await followExecution(kiln.aws.endpoint, start.executionArn ?? '', undefined, { timeoutMs: 300_000 });
-    return { status: done.status, output: JSON.parse(done.output ?? '{}') as BuildOutput };
+    return {
+      status: done.status,
+      error: done.error,
+      cause: done.cause,
+      output: JSON.parse(done.result ?? '{}') as BuildOutput,
+    };
   }
 
   const imagesOfBuild = async (buildId: string, region: string): Promise<Image[]> =>
@@ -128,8 +136,11 @@ describe('amazon-ebs pipeline in the local emulator', () => {
     const failing = 'provisioner "shell" {\n    inline = ["echo about to fail", "exit 3"]\n  }\n';
     writeFileSync(join(dir, TEMPLATE), text.replace(/\n}\s*$/, `\n  ${failing}}\n`));
 
-    const { status, output } = await build(dir, 'templates/amazon-ebs-failing');
-    expect(status).toBe('SUCCEEDED'); // the execution reports; the build inside it failed
+    const { status, output, error, cause } = await build(dir, 'templates/amazon-ebs-failing');
+    // Packer exits non-zero when a build fails; so does the execution, after Finalize recorded everything.
+    expect(status).toBe('FAILED');
+    expect(error).toBe('Kiln.BuildFailed');
+    expect(cause).toBe('1 of 1 builds failed: amazon-ebs.web (Kiln.ProvisionerFailed)');
     expect(output.status).toBe('FAILED');
     const [result] = output.builds;
     expect(result?.status).toBe('FAILED');

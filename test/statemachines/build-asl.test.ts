@@ -50,10 +50,10 @@ interface BuildResult {
   state?: { images: { region: string }[] };
 }
 
-async function run(builds: FakeBuild[]) {
+async function run(builds: FakeBuild[], key = 'web/ubuntu.pkr.hcl') {
   const world = makeWorld(builds);
   const execution = machine.run(
-    { template: { bucket: 'templates', key: 'web/ubuntu.pkr.hcl', versionId: 'v1' } },
+    { template: { bucket: 'templates', key, versionId: 'v1' } },
     {
       overrides: {
         taskResourceLocalHandlers: world.handlers,
@@ -67,12 +67,14 @@ async function run(builds: FakeBuild[]) {
   const collect = (async () => {
     for await (const e of execution.eventLogs) events.push(e);
   })();
-  let result: { buildId: string; builds: BuildResult[] } | undefined;
+  let result: { buildId: string; status: string; summary: string; builds: BuildResult[] } | undefined;
   let error: unknown;
   try {
     result = (await execution.result) as unknown as typeof result;
   } catch (err) {
     error = err;
+    // A failed build fails the execution after Finalize: its result is then Finalize's output.
+    result = world.finalized.output as unknown as typeof result;
   }
   await collect;
   const entered = events
@@ -191,7 +193,9 @@ describe('build.asl.json execution', () => {
         },
         { name: 'amazon-ebs.good', driver: 'ec2-ami', regions: ['eu-west-1'] },
       ]);
-      expect(error).toBeUndefined();
+      // Packer exits non-zero when any build fails: the execution fails after Finalize, naming the build.
+      expect((error as Error).message).toContain(`1 of 2 builds failed: amazon-ebs.bad (${errorName})`);
+      expect(result?.status).toBe('PARTIAL');
       const bad = result?.builds.find((b) => b.name === 'amazon-ebs.bad');
       expect(bad).toMatchObject({ status: 'FAILED', error: errorName });
       expect(bad?.cause).toContain(`${stage} failed`);
@@ -231,7 +235,7 @@ describe('build.asl.json execution', () => {
         cleanupCrashes: true,
       },
     ]);
-    expect(error).toBeUndefined();
+    expect((error as Error).message).toContain('1 of 1 builds failed: amazon-ebs.x (Kiln.ImageFailed)');
     expect(result?.builds[0]).toMatchObject({
       status: 'FAILED',
       error: 'Kiln.ImageFailed',
@@ -239,8 +243,19 @@ describe('build.asl.json execution', () => {
     });
   });
 
+  it('ends a var file upload at NotATemplate, successfully, without building or finalizing', async () => {
+    const { result, error, world, entered } = await run(
+      [{ name: 'amazon-ebs.x', driver: 'ec2-ami' }],
+      'web/prod.pkrvars.json',
+    );
+    expect(error).toBeUndefined();
+    expect(entered).toEqual(['PrepareBuild', 'IsTemplate', 'NotATemplate']);
+    expect((result as unknown as { skipped: string }).skipped).toContain('variable file');
+    expect(world.calls.map((c) => c.state)).toEqual(['PrepareBuild']);
+  });
+
   it('routes ec2-docker and agent builds to DriverUnavailable without launching anything', async () => {
-    const { result, world } = await run([
+    const { result, world, error } = await run([
       { name: 'docker.app', driver: 'ec2-docker' },
       { name: 'vmware-iso.base', driver: 'agent' },
       { name: 'amazon-ebs.ok', driver: 'ec2-ami', provisioners: 0 },
@@ -252,6 +267,9 @@ describe('build.asl.json execution', () => {
     ]);
     expect(result?.builds[0]?.cause).toContain('ec2-docker driver is not available yet');
     expect(world.calls.filter((c) => c.build !== 'amazon-ebs.ok' && c.build !== '*')).toEqual([]);
+    // The execution fails with the Fail state's named error after Finalize wrote the manifest and record.
+    expect(((error as Error).cause as Error).name).toBe('Kiln.BuildFailed');
+    expect(world.calls.at(-1)?.state).toBe('Finalize');
   });
 
   it('waits pause_before in a Wait state and re-sends a failed command while max_retries allows', async () => {

@@ -5,8 +5,12 @@
  */
 import type { StateMachine } from 'aws-local-stepfunctions';
 import { KilnError, type KilnErrorName } from '../../core/errors.ts';
+import type { Driver } from '../../core/plan/types.ts';
+import { type BuildOutcome, overallStatus, summarize } from '../../functions/finalize/finalize.ts';
 import type { BuildState, StagePayload, StepError } from '../../functions/lib/build-state.ts';
 import { nextWaitSeconds } from '../../functions/lib/polling.ts';
+import { notATemplate } from '../../functions/lib/trigger-contract.ts';
+import type { PreparedBuild } from '../../functions/prepare-build/prepare-build.ts';
 
 export interface FakeBuild {
   readonly name: string;
@@ -44,12 +48,15 @@ export interface World {
   readonly cleanups: { build: string; error: StepError; created: BuildState['created'] }[];
   /** Simulated seconds per build, advanced by every wait the ASL is told to do. */
   readonly clock: Map<string, number>;
+  /** What Finalize returned (the execution's output, or the input of its Fail state). */
+  readonly finalized: { output?: { buildId: string; status: string; summary: string; builds: unknown[] } };
 }
 
 const MIN = 15;
 
 export function makeWorld(builds: readonly FakeBuild[]): World {
   const byName = new Map(builds.map((b) => [b.name, b]));
+  const finalized: World['finalized'] = {};
   const calls: World['calls'] = [];
   const cleanups: World['cleanups'] = [];
   const clock = new Map<string, number>();
@@ -80,12 +87,16 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
       if (failing?.failAt) throw new FakeError(failing.failAt.error, 'template.pkr.hcl:3:5: Unsupported argument');
       const { input: raw } = input as { input: { template?: { key?: string } } };
       if (!raw.template?.key) throw new Error('PrepareBuild got no template');
-      return {
+      // The real rule for which uploads are templates, so the ASL's skip branch is fed what PrepareBuild returns.
+      const skipped = notATemplate(raw.template.key) ?? null;
+      const out: PreparedBuild & { extra: string } = {
         buildId: 'kb-test',
-        planKey: 'builds/kb-test/plan.json',
-        builds: builds.map((b, index) => ({ index, name: b.name, driver: b.driver })),
+        planKey: skipped ? '' : 'builds/kb-test/plan.json',
+        builds: skipped ? [] : builds.map((b, index) => ({ index, name: b.name, driver: b.driver as Driver })),
+        skipped,
         extra: 'x'.repeat(10),
       };
+      return out as unknown as JSONValue;
     },
     LaunchBuilder: stage('LaunchBuilder', ({ state }, b) => {
       const instanceId = id('i');
@@ -202,9 +213,16 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
     },
     Finalize: async (input) => {
       calls.push({ state: 'Finalize', build: '*' });
-      const { results } = input as { results: { name: string; status: string }[] };
-      return { buildId: (input as { buildId: string }).buildId, builds: results } as unknown as JSONValue;
+      const { results } = input as unknown as { results: BuildOutcome[] };
+      // The real status and summary rules: the ASL's final Choice and Fail state read these two fields.
+      finalized.output = {
+        buildId: (input as { buildId: string }).buildId,
+        status: overallStatus(results),
+        summary: summarize(results),
+        builds: results,
+      };
+      return finalized.output as unknown as JSONValue;
     },
   };
-  return { handlers, calls, cleanups, clock };
+  return { handlers, calls, cleanups, clock, finalized };
 }

@@ -61,6 +61,7 @@ describe('prepareBuild with the real template engine', () => {
       buildId,
       planKey: `builds/${buildId}/plan.json`,
       builds: [{ index: 0, name: 'amazon-ebs.ubuntu', driver: 'ec2-ami' }],
+      skipped: null,
     });
     expect(t.s3).toHaveReceivedCommandWith(GetObjectCommand, {
       Bucket: 'templates',

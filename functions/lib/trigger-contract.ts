@@ -1,0 +1,78 @@
+/**
+ * The contract between what starts a build (the S3 upload rule, EventBridge Scheduler, a direct request) and
+ * PrepareBuild, which reads the input. Infra builds the rule pattern and the schedule input from these; PrepareBuild
+ * parses with these; tests cross the boundary by feeding one to the other.
+ */
+import { z } from 'zod';
+
+/** Uploads with these suffixes under the templates prefix start a build (bundles join when they are read). */
+export const TEMPLATE_SUFFIXES = ['.pkr.hcl', '.pkr.json', '.json'] as const;
+
+/** Variable files match `.json` too; they are inputs of a template, never a build of their own. */
+export const VAR_FILE_SUFFIXES = ['.pkrvars.json', '.pkrvars.hcl'] as const;
+
+/** Top-level keys of a JSON file that is a Packer template (legacy `builders`, or HCL2 in JSON syntax). */
+const TEMPLATE_JSON_KEYS = [
+  'builders',
+  'variables',
+  'provisioners',
+  'post-processors',
+  'min_packer_version',
+  'sensitive-variables',
+  'source',
+  'build',
+  'variable',
+  'packer',
+  'locals',
+  'local',
+  'data',
+];
+
+export const SCHEDULER_SOURCE = 'kiln.scheduler';
+export const SCHEDULED_DETAIL_TYPE = 'Scheduled Build';
+
+/** What an EventBridge Scheduler schedule sends: event-shaped, so one path reads the template location. */
+export const scheduledBuildSchema = z.object({
+  version: z.string().optional(),
+  source: z.literal(SCHEDULER_SOURCE),
+  'detail-type': z.literal(SCHEDULED_DETAIL_TYPE),
+  detail: z.object({
+    schedule: z.string().min(1),
+    bucket: z.object({ name: z.string().min(1) }),
+    object: z.object({ key: z.string().min(1), 'version-id': z.string().optional() }),
+  }),
+});
+export type ScheduledBuildInput = z.infer<typeof scheduledBuildSchema>;
+
+export function scheduledBuildInput(schedule: string, bucket: string, key: string): ScheduledBuildInput {
+  return {
+    version: '0',
+    source: SCHEDULER_SOURCE,
+    'detail-type': SCHEDULED_DETAIL_TYPE,
+    detail: { schedule, bucket: { name: bucket }, object: { key } },
+  };
+}
+
+/**
+ * Why an uploaded object that matched the rule is not a template (so its execution ends at once, successfully,
+ * instead of failing), or undefined when it is one. `.json` is ambiguous: app files and var files share it.
+ */
+export function notATemplate(key: string, content?: string): string | undefined {
+  const lower = key.toLowerCase();
+  if (VAR_FILE_SUFFIXES.some((s) => lower.endsWith(s))) return `${key} is a variable file, not a template`;
+  if (!TEMPLATE_SUFFIXES.some((s) => lower.endsWith(s)))
+    return `${key} does not end in ${TEMPLATE_SUFFIXES.join(', ')}`;
+  if (!lower.endsWith('.json') || lower.endsWith('.pkr.json') || content === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch {
+    return undefined; // malformed JSON: the template engine reports it with line and column
+  }
+  const isTemplate =
+    parsed !== null &&
+    typeof parsed === 'object' &&
+    !Array.isArray(parsed) &&
+    TEMPLATE_JSON_KEYS.some((k) => Object.hasOwn(parsed as object, k));
+  return isTemplate ? undefined : `${key} is JSON without builders or HCL2 blocks: not a Packer template`;
+}
