@@ -28,6 +28,7 @@ export type KilnEnvKey = keyof typeof KILN_ENV;
  * - `builds-table`: the builds table (by ARN)
  * - `pass-builder-role`: iam:PassRole on the builder instance role only
  * - `read-params-secrets`: ssm:GetParameter / secretsmanager:GetSecretValue (resolvers), describe images
+ * - `manifests-write`: PutObject under `manifests/` of the artifacts bucket (kept, outside the expiring `builds/`)
  */
 export type PermissionScope =
   | 'builder-ec2'
@@ -37,7 +38,8 @@ export type PermissionScope =
   | 'builds-table'
   | 'pass-builder-role'
   | 'read-params-secrets'
-  | 'provision-logs';
+  | 'provision-logs'
+  | 'manifests-write';
 
 export interface FunctionSpec {
   /** PascalCase id; the ASL placeholder is `${<id>FunctionArn}`. */
@@ -156,7 +158,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     dir: 'finalize',
     description: 'Packer manifest, build record outcome, staged files removed',
     env: ['artifactsBucket', 'buildsTable'],
-    permissions: ['artifacts-rw', 'builds-table'],
+    permissions: ['artifacts-rw', 'builds-table', 'manifests-write'],
     timeoutSeconds: 120,
     memoryMb: 256,
   },

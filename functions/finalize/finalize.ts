@@ -135,7 +135,6 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
         Key: manifestKey,
         Body: JSON.stringify(manifest, null, 2),
         ContentType: 'application/json',
-        ServerSideEncryption: 'aws:kms',
       }),
     ),
   );

@@ -24,12 +24,7 @@ export interface StoredPlan {
   readonly createdAt: string;
 }
 
-export const buildPrefix = (buildId: string): string => `builds/${buildId}/`;
-export const planKeyFor = (buildId: string): string => `${buildPrefix(buildId)}plan.json`;
-export const filesPrefix = (buildId: string): string => `${buildPrefix(buildId)}files/`;
-export const manifestKeyFor = (buildId: string): string => `${buildPrefix(buildId)}manifest.json`;
-export const stagedFileKey = (buildId: string, relativePath: string): string =>
-  `${filesPrefix(buildId)}${relativePath.replace(/^\.?\/+/, '')}`;
+export { buildPrefix, filesPrefix, manifestKeyFor, planKeyFor, stagedFileKey } from './store-layout.ts';
 
 const cache = new Map<string, StoredPlan>();
 

@@ -105,7 +105,6 @@ export async function prepareBuild(
           Key: planKey,
           Body: JSON.stringify(stored),
           ContentType: 'application/json',
-          ServerSideEncryption: 'aws:kms',
         }),
       ),
     );

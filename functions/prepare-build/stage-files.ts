@@ -10,6 +10,7 @@ import { TemplateInvalidError, TransientError } from '../../core/errors.ts';
 import type { FileRef } from '../../core/plan/types.ts';
 import { awsCall } from '../lib/aws-errors.ts';
 import { stagedFileKey } from '../lib/plan-store.ts';
+import { STAGED_TAGGING } from '../lib/store-layout.ts';
 
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -35,7 +36,9 @@ export async function stageFiles(
     await awsCall(
       `staging ${rel}`,
       (m, c) => new TransientError(m, { cause: c }),
-      () => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ServerSideEncryption: 'aws:kms' })),
+      // No SSE header: the bucket's default (its customer-managed key) applies; `aws:kms` alone would pick the
+      // AWS-managed key. The tag lets the staged-files lifecycle rule remove leftovers early.
+      () => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, Tagging: STAGED_TAGGING })),
     );
     staged.push(key);
   };

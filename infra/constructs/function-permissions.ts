@@ -34,6 +34,15 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
       ];
     case 'read-params-secrets':
       return resolverStatements(t);
+    case 'manifests-write':
+      // Write only: a manifest is never rewritten or deleted by the pipeline (the bucket's key is granted by artifacts-rw).
+      return [
+        new iam.PolicyStatement({
+          sid: 'WriteManifests',
+          actions: ['s3:PutObject'],
+          resources: [`${t.artifactsBucketArn}/${STORE_LAYOUT.manifestsPrefix}*`],
+        }),
+      ];
     case 'provision-logs':
       return [
         new iam.PolicyStatement({

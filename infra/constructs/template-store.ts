@@ -3,22 +3,12 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { STORE_LAYOUT } from '../../functions/lib/store-layout.ts';
 import { tagComponent } from './component-tag.ts';
 import { acknowledge } from './nag-acknowledge.ts';
 import { createSecureBucket } from './secure-bucket.ts';
 
-/** Where things live in the buckets: the Lambdas, the builder role and the triggers all agree on these. */
-export const STORE_LAYOUT = {
-  /** Uploads under this prefix of the template bucket start builds. */
-  templatesPrefix: 'templates/',
-  /** Artifacts bucket: per-build staged files (scripts, uploads) read by the builder. */
-  buildFilesPattern: 'builds/*/files/*',
-  /** Artifacts bucket: per-build provisioner output written by the builder (SSM OutputS3KeyPrefix). */
-  buildLogsPattern: 'builds/*/logs/*',
-  buildsPrefix: 'builds/',
-  /** Object tag the staging Lambda sets on staged files so a lifecycle rule removes them early. */
-  stagedTag: { key: 'kiln:retention', value: 'staged' },
-} as const;
+export { STORE_LAYOUT };
 
 export interface TemplateStoreProps {
   /** Customer managed key for both data buckets and the builds table. */

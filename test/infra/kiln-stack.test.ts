@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { manifestKeyFor, STAGED_TAGGING } from '../../functions/lib/store-layout.ts';
 import { placeholdersIn } from '../../infra/asl-placeholders.ts';
 import { EC2_DESCRIBE_ACTIONS, RUN_COMMAND_DOCUMENTS } from '../../infra/constructs/function-permissions.ts';
 import { STAR_ONLY_ACTIONS } from '../../infra/constructs/wildcard-justifications.ts';
@@ -116,6 +117,18 @@ describe('TemplateStore', () => {
       ExpirationInDays: 14,
       TagFilters: [{ Key: 'kiln:retention', Value: 'staged' }],
     });
+  });
+
+  it('keeps manifests (no expiring rule covers their keys) and tags staged files as the staged rule filters', () => {
+    const rules = template.toJSON().Resources[logicalId(stack, stack.store.artifactsBucket)].Properties
+      .LifecycleConfiguration.Rules as Array<{ Prefix?: string; ExpirationInDays?: number; TagFilters?: unknown[] }>;
+    const manifestKey = manifestKeyFor('kb-0123');
+    const expiring = rules.filter((r) => r.ExpirationInDays !== undefined && manifestKey.startsWith(r.Prefix ?? ''));
+    expect(expiring).toEqual([]);
+    // The Tagging the staging Lambda sends, parsed as S3 does, is exactly the staged rule's tag filter.
+    const tagging = Object.fromEntries(new URLSearchParams(STAGED_TAGGING));
+    const staged = rules.find((r) => r.TagFilters !== undefined);
+    expect(staged?.TagFilters).toEqual(Object.entries(tagging).map(([Key, Value]) => ({ Key, Value })));
   });
 
   it('keys the builds table by buildId with point-in-time recovery and KMS', () => {

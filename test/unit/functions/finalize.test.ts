@@ -46,7 +46,7 @@ describe('finalize', () => {
     const put = t.s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
     expect(put).toMatchObject({
       Bucket: 'kiln-artifacts',
-      Key: 'builds/kb-test/manifest.json',
+      Key: 'manifests/kb-test/manifest.json',
       ServerSideEncryption: 'aws:kms',
     });
     const manifest = JSON.parse(String(put?.Body));

@@ -71,10 +71,15 @@ describe('prepareBuild with the real template engine', () => {
     expect(t.s3).toHaveReceivedCommandWith(PutObjectCommand, {
       Bucket: 'kiln-artifacts',
       Key: `builds/${buildId}/files/scripts/setup.sh`,
-      ServerSideEncryption: 'aws:kms',
+      Tagging: 'kiln%3Aretention=staged',
     });
+    // No write picks an encryption of its own: `aws:kms` without a key id would use the AWS-managed key, not the
+    // bucket's customer-managed one.
+    for (const call of t.s3.commandCalls(PutObjectCommand)) {
+      const input = call.args[0].input;
+      expect(input.ServerSideEncryption === undefined || input.SSEKMSKeyId !== undefined).toBe(true);
+    }
     const planPut = t.s3.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key === out.planKey)?.args[0].input;
-    expect(planPut?.ServerSideEncryption).toBe('aws:kms');
     const stored = JSON.parse(String(planPut?.Body)) as StoredPlan;
     expect(stored.plan.builds[0]?.provisioners[0]?.files[0]?.relativePath).toBe('scripts/setup.sh');
     expect(stored.sensitiveValues).toContain('hunter2-secret');
