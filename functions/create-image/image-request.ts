@@ -1,7 +1,7 @@
 /**
- * Pure construction of the CreateImage request (Packer's StepCreateAMI). Tags go on the image only: snapshot
- * tags are applied with CreateTags once the snapshots exist (moto answers 500 to snapshot TagSpecifications
- * here, and AWS tags snapshots only when they are created anyway).
+ * Pure construction of the CreateImage request (Packer's StepCreateAMI). The image and its snapshots are tagged
+ * at creation: the snapshots of a still-pending AMI must carry the build tag, or a failed build could not delete
+ * them (DeleteSnapshot is conditioned on it). moto needed a patch for snapshot TagSpecifications; the product does not.
  */
 import type { CreateImageCommandInput } from '@aws-sdk/client-ec2';
 import { toBlockDeviceMapping } from '../launch-builder/run-request.ts';
@@ -23,6 +23,9 @@ export function buildCreateImageRequest(
     ...(mappings.length > 0 ? { BlockDeviceMappings: mappings } : {}),
     // The instance is stopped first (unless disable_stop_instance), so no reboot is needed for consistency.
     NoReboot: !(bool(config, 'disable_stop_instance') ?? false),
-    TagSpecifications: [{ ResourceType: 'image', Tags: mergeTags(toTags(config.tags), kilnTags(tags)) }],
+    TagSpecifications: [
+      { ResourceType: 'image', Tags: mergeTags(toTags(config.tags), kilnTags(tags)) },
+      { ResourceType: 'snapshot', Tags: mergeTags(toTags(config.snapshot_tags), kilnTags(tags)) },
+    ],
   };
 }

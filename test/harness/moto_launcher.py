@@ -200,6 +200,29 @@ def _patch_root_volume_without_size() -> None:
     InstanceResponse._validate_block_device_mapping = staticmethod(validate_block_device_mapping)
 
 
+def _patch_create_image_snapshot_tags() -> None:
+    """AWS's CreateImage accepts TagSpecifications for `image` and `snapshot` and tags the new snapshots as they are
+    created; moto raises NotImplementedError (HTTP 500) for `snapshot`. Kiln tags snapshots at creation so that a
+    failed build can delete the snapshots of a still-pending AMI (DeleteSnapshot is conditioned on the build tag):
+    apply the snapshot tags to the AMI's snapshot after moto created it."""
+    from moto.ec2.models.amis import AmiBackend
+
+    real_create_image = AmiBackend.create_image
+
+    def create_image(self, instance_id, name, description, tag_specifications):
+        specs = tag_specifications or []
+        snapshot_tags = [t for s in specs if s.get("ResourceType") == "snapshot" for t in s.get("Tags", [])]
+        others = [s for s in specs if s.get("ResourceType") != "snapshot"]
+        ami = real_create_image(self, instance_id, name, description, tag_specifications=others)
+        snapshot = getattr(ami, "ebs_snapshot", None)
+        if snapshot is not None:
+            for tag in snapshot_tags:
+                snapshot.add_tag(tag["Key"], tag["Value"])
+        return ami
+
+    AmiBackend.create_image = create_image
+
+
 def apply_patches() -> None:
     _patch_clone_without_backend()
     _patch_execution_names()
@@ -209,6 +232,7 @@ def apply_patches() -> None:
     _patch_rule_targets_moto_cannot_deliver()
     _patch_kms_stack_tags()
     _patch_root_volume_without_size()
+    _patch_create_image_snapshot_tags()
 
 
 def _exit_when_parent_goes() -> None:

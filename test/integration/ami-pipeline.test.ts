@@ -6,7 +6,13 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, type Image } from '@aws-sdk/client-ec2';
+import {
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeSnapshotsCommand,
+  EC2Client,
+  type Image,
+} from '@aws-sdk/client-ec2';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClientConfig } from '../harness/clients.ts';
@@ -99,6 +105,12 @@ describe('amazon-ebs pipeline in the local emulator', () => {
       const tags = Object.fromEntries((image?.Tags ?? []).map((t) => [t.Key, t.Value]));
       expect(tags).toMatchObject({ Name: 'kiln-example-web', Version: '1.4.2', Team: 'platform' });
     }
+    // The home AMI's snapshot carries the build tag from its creation (CreateImage TagSpecifications).
+    const snapshotId = home?.BlockDeviceMappings?.find((m) => m.Ebs?.SnapshotId)?.Ebs?.SnapshotId;
+    const snapshots = await ec2().send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId ?? 'none'] }));
+    expect(snapshots.Snapshots?.[0]?.Tags).toEqual(
+      expect.arrayContaining([{ Key: 'kiln:build-id', Value: output.buildId }]),
+    );
     expect(result?.artifactId?.split(',').sort()).toEqual([
       `${COPY_REGION}:${copy?.ImageId}`,
       `us-east-1:${home?.ImageId}`,

@@ -58,7 +58,7 @@ describe('createImage', () => {
     expect(t.ec2).toHaveReceivedCommandTimes(StopInstancesCommand, 1);
   });
 
-  it('creates the AMI once stopped, tags only the image, and records it before waiting', async () => {
+  it('creates the AMI once stopped, tags the image and its snapshots at creation, and records it before waiting', async () => {
     const t = mocks();
     t.ec2.on(DescribeInstancesCommand).resolves(instanceIn('stopped'));
     t.ec2.on(DescribeImagesCommand).resolves({ Images: [] });
@@ -72,7 +72,11 @@ describe('createImage', () => {
       NoReboot: true,
       BlockDeviceMappings: [{ DeviceName: '/dev/sdc', NoDevice: '' }],
     });
-    expect(input?.TagSpecifications?.map((s) => s.ResourceType)).toEqual(['image']);
+    expect(input?.TagSpecifications?.map((s) => s.ResourceType)).toEqual(['image', 'snapshot']);
+    // The snapshots of a pending AMI carry the build tag, so a failed build's cleanup may delete them.
+    expect(input?.TagSpecifications?.[1]?.Tags).toEqual(
+      expect.arrayContaining([{ Key: 'kiln:build-id', Value: 'kb-test' }]),
+    );
     expect(input?.TagSpecifications?.[0]?.Tags).toEqual(
       expect.arrayContaining([
         { Key: 'Team', Value: 'web' },
