@@ -194,6 +194,8 @@ export function renderFile(config: Config, ctx: ShellRenderContext): string {
   if (!destination || sources.length === 0) {
     throw new ProvisionerFailedError('The file provisioner needs source (or sources) and destination');
   }
+  assertNoNul(destination, 'destination');
+  for (const source of sources) assertNoNul(source, 'The file source');
   const lines = [...PRELUDE];
   if (str(config, 'direction') === 'download') {
     if (!ctx.uploadUrl) throw new ProvisionerFailedError('No upload URL for the file download');
