@@ -131,8 +131,21 @@ export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: 
       .argument('<path>', 'template file or directory'),
   )
     .option('--json', 'print the BuildPlan as JSON (sensitive values redacted)')
-    .action(async (path: string, flags: InputFlags) => {
-      setExit(await handlers.plan({ ...toRequest(path, flags), json: flags.json === true }));
+    .option(
+      '--scripts <dir>',
+      'also write the exact script each provisioner sends to the builder, one file per build and provisioner ' +
+        '(DIR/<build>/<index>-<type>.sh or .ps1), rendered as RunProvisioner renders them; presigned URLs exist ' +
+        'only at run time and appear as KILN_PRESIGNED_GET_URL(<file>) and KILN_PRESIGNED_PUT_URL(<download>) ' +
+        'placeholders; sensitive values appear redacted',
+    )
+    .action(async (path: string, flags: InputFlags & { scripts?: string }) => {
+      setExit(
+        await handlers.plan({
+          ...toRequest(path, flags),
+          json: flags.json === true,
+          ...(flags.scripts ? { scripts: flags.scripts } : {}),
+        }),
+      );
     });
 
   return program;

@@ -4,6 +4,7 @@ import { bool, oneOf, str, strList } from '../builders/common/fields.ts';
 import { missingFile, statError } from '../builders/common/options.ts';
 import type { Finding } from '../builders/common/spec.ts';
 import { isSet, isTrue, knownString, stringList } from '../builders/common/values.ts';
+import { nulRules } from './scripts.ts';
 
 export const file = defineComponent('provisioner', {
   type: 'file',
@@ -34,6 +35,6 @@ export const file = defineComponent('provisioner', {
     if (hasSource && isSet(config.content))
       out.push({ message: 'Cannot specify both source and content', key: 'content' });
     if (!isSet(config.destination)) out.push({ message: 'Destination must be specified.' });
-    return out;
+    return [...out, ...nulRules(config)];
   },
 });

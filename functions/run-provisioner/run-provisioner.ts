@@ -6,6 +6,8 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ProvisionerFailedError } from '../../core/errors.ts';
 import type { PlannedProvisioner } from '../../core/plan/types.ts';
+import { renderPowerShell, renderWindowsRestart } from '../../core/provisioners/render/powershell.ts';
+import { renderFile, renderShell, type ShellRenderContext } from '../../core/provisioners/render/shell.ts';
 import { type BuildContext, loadBuildContext } from '../lib/build-context.ts';
 import { type BuildState, requireInstance, type StagePayload } from '../lib/build-state.ts';
 import { str, strList } from '../lib/config.ts';
@@ -13,8 +15,6 @@ import { buildPrefix } from '../lib/plan-store.ts';
 import { parseDuration } from '../lib/polling.ts';
 import type { BaseDeps } from '../lib/stage-deps.ts';
 import { findFileRef, readStagedText, stagedKeyFor } from '../lib/staged-files.ts';
-import { renderPowerShell, renderWindowsRestart } from './render-powershell.ts';
-import { renderFile, renderShell, type ShellRenderContext } from './render-shell.ts';
 import { commandComment, type DocumentName, sendOnce } from './send-command.ts';
 import { runShellLocal } from './shell-local.ts';
 import { type Presign, presignFiles, URL_EXPIRY_SECONDS } from './stage-files.ts';

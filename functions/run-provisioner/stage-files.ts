@@ -5,9 +5,9 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { ProvisionerFailedError } from '../../core/errors.ts';
 import type { FileRef } from '../../core/plan/types.ts';
+import type { StagedUrls } from '../../core/provisioners/render/shell.ts';
 import { awsCall } from '../lib/aws-errors.ts';
 import { stagedFileKey } from '../lib/plan-store.ts';
-import type { StagedUrls } from './render-shell.ts';
 
 export type Presign = (method: 'GET' | 'PUT', bucket: string, key: string, expiresInSeconds: number) => Promise<string>;
 

@@ -6,9 +6,9 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
-import { renderFile, renderShell } from '../../../functions/run-provisioner/render-shell.ts';
+import { flattenEnvVars, shq as sq } from '../../../core/provisioners/render/quote.ts';
+import { renderFile, renderShell } from '../../../core/provisioners/render/shell.ts';
 import { type RunProvisionerDeps, runProvisioner } from '../../../functions/run-provisioner/run-provisioner.ts';
-import { flattenEnvVars, sq } from '../../../functions/run-provisioner/shell-quote.ts';
 import { launchedState, mocks, planWith } from './fakes.ts';
 
 const presign: RunProvisionerDeps['presign'] = async (method, bucket, key) =>
@@ -86,7 +86,8 @@ describe('runProvisioner', () => {
       `kiln_fetch 'https://kiln-artifacts.s3.example/builds/kb-test/files/scripts/setup.sh?X-Amz-Signature=GET' '/var/tmp/script_1_0.sh'`,
     );
     expect(script).toContain(
-      `sudo -E sh -c 'PACKER_BUILDER_TYPE='amazon-ebs' PACKER_BUILD_NAME='amazon-ebs.ubuntu'  /var/tmp/script_1_1.sh'`,
+      // Inside the author's single quotes {{.Vars}} is escaped for them, so the nested sh reads quoted values.
+      `sudo -E sh -c 'PACKER_BUILDER_TYPE='"'"'amazon-ebs'"'"' PACKER_BUILD_NAME='"'"'amazon-ebs.ubuntu'"'"'  /var/tmp/script_1_1.sh'`,
     );
     expect(script).toContain('case "$kiln_rc" in\n  0|2) ;;');
     // Both downloads come before the first run, so expiring URLs never hit a later script.

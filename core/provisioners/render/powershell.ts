@@ -1,10 +1,11 @@
 /**
- * Renders `powershell` and `windows-restart` provisioners for AWS-RunPowerShellScript.
+ * Renders `powershell` and `windows-restart` provisioners for AWS-RunPowerShellScript. Values reach the script
+ * only as PowerShell single-quoted strings (`psq`); variable names only as checked identifiers.
  */
-import { ProvisionerFailedError } from '../../core/errors.ts';
-import { type Config, str, strList } from '../lib/config.ts';
-import type { ShellRenderContext } from './render-shell.ts';
-import { parseEnvVars, psq } from './shell-quote.ts';
+import { ProvisionerFailedError } from '../../errors.ts';
+import { type Config, str, strList } from './config.ts';
+import { assertEnvName, assertNoNul, parseEnvVars, psq } from './quote.ts';
+import { exitCodes, type ShellRenderContext } from './shell.ts';
 
 function exitCheck(codes: readonly number[], what: string): string[] {
   return [
@@ -13,12 +14,21 @@ function exitCheck(codes: readonly number[], what: string): string[] {
   ];
 }
 
-export function renderPowerShell(config: Config, ctx: ShellRenderContext): string[] {
-  const codes = config.valid_exit_codes !== undefined ? strList(config, 'valid_exit_codes').map(Number) : [0];
-  const lines: string[] = ["$ErrorActionPreference = 'Stop'", "$ProgressPreference = 'SilentlyContinue'"];
+/** `environment_vars`, `env` and Packer's two variables as `$env:NAME = '…'` lines. */
+function envLines(config: Config, ctx: ShellRenderContext): string[] {
   const vars = parseEnvVars(strList(config, 'environment_vars'));
+  const map = config.env;
+  if (map && typeof map === 'object' && !Array.isArray(map)) {
+    for (const [k, v] of Object.entries(map as Record<string, unknown>)) vars.push([assertEnvName(k), String(v)]);
+  }
   vars.push(['PACKER_BUILDER_TYPE', ctx.builderType], ['PACKER_BUILD_NAME', ctx.buildName]);
-  for (const [k, v] of vars) lines.push(`$env:${k.replace(/[^A-Za-z0-9_]/g, '_')} = ${psq(v)}`);
+  return vars.map(([k, v]) => `$env:${assertEnvName(k)} = ${psq(v)}`);
+}
+
+export function renderPowerShell(config: Config, ctx: ShellRenderContext): string[] {
+  const codes = exitCodes(config);
+  const lines: string[] = ["$ErrorActionPreference = 'Stop'", "$ProgressPreference = 'SilentlyContinue'"];
+  lines.push(...envLines(config, ctx));
   const inline = strList(config, 'inline');
   if (inline.length > 0) {
     lines.push(...inline, ...exitCheck(codes, 'Inline script'));
@@ -27,7 +37,7 @@ export function renderPowerShell(config: Config, ctx: ShellRenderContext): strin
   const scripts = [...(str(config, 'script') ? [str(config, 'script') as string] : []), ...strList(config, 'scripts')];
   if (scripts.length === 0)
     throw new ProvisionerFailedError('The powershell provisioner has no inline, script or scripts');
-  const folder = str(config, 'remote_folder') ?? 'C:/Windows/Temp';
+  const folder = assertNoNul(str(config, 'remote_folder') ?? 'C:/Windows/Temp', 'remote_folder');
   scripts.forEach((script, n) => {
     const url = ctx.files.get(script)?.entries[0]?.url;
     if (!url) throw new ProvisionerFailedError(`The script "${script}" was not staged for this build`);

@@ -4,9 +4,20 @@
  * script through `execute_command` exactly as Packer would, checking `valid_exit_codes`; it exits with the first
  * invalid exit code so check-command can report it.
  */
-import { ProvisionerFailedError } from '../../core/errors.ts';
-import { bool, type Config, str, strList } from '../lib/config.ts';
-import { flattenEnvVars, heredocDelimiter, parseEnvVars, sq } from './shell-quote.ts';
+import { ProvisionerFailedError } from '../../errors.ts';
+import { bool, type Config, str, strList } from './config.ts';
+import {
+  assertEnvName,
+  assertNoNul,
+  codeAt,
+  flattenEnvVars,
+  heredocDelimiter,
+  parseEnvVars,
+  printable,
+  shq as sq,
+  substituteShell,
+  wordAt,
+} from './quote.ts';
 
 /** A staged file or directory, with one presigned URL per file (`subPath` '' for a single file). */
 export interface StagedUrls {
@@ -33,16 +44,27 @@ const PRELUDE = [
   '#!/bin/bash',
   'set -u',
   'kiln_fetch() {',
-  '  mkdir -p "$(dirname "$2")"',
+  '  mkdir -p -- "$(dirname -- "$2")"',
   '  curl --fail --silent --show-error --location --retry 5 --retry-connrefused -o "$2" "$1"',
   '}',
 ];
+
+/** `valid_exit_codes` as integers; anything else is refused (the codes are written into the script). */
+export function exitCodes(config: Config): number[] {
+  if (config.valid_exit_codes === undefined) return [0];
+  return strList(config, 'valid_exit_codes').map((raw) => {
+    if (!/^-?\d{1,10}$/.test(raw.trim())) {
+      throw new ProvisionerFailedError(`valid_exit_codes: "${printable(raw)}" is not a whole number`);
+    }
+    return Number(raw.trim());
+  });
+}
 
 function validCheck(codes: readonly number[], what: string): string[] {
   return [
     'kiln_rc=$?',
     'case "$kiln_rc" in',
-    `  ${codes.map((c) => String(Math.trunc(c))).join('|')}) ;;`,
+    `  ${codes.map((c) => String(c)).join('|')}) ;;`,
     `  *) echo ${sq(`${what} exited with non-zero exit status:`)} "$kiln_rc" >&2; exit "$kiln_rc" ;;`,
     'esac',
   ];
@@ -66,15 +88,45 @@ function shellVars(config: Config, ctx: ShellRenderContext): [string, string][] 
   const vars = parseEnvVars(strList(config, 'environment_vars'));
   const map = config.env;
   if (map && typeof map === 'object' && !Array.isArray(map)) {
-    for (const [k, v] of Object.entries(map as Record<string, unknown>)) vars.push([k, String(v)]);
+    for (const [k, v] of Object.entries(map as Record<string, unknown>)) {
+      vars.push([assertEnvName(k), assertNoNul(String(v), `The environment variable ${k}`)]);
+    }
   }
-  vars.push(['PACKER_BUILDER_TYPE', ctx.builderType], ['PACKER_BUILD_NAME', ctx.buildName]);
+  vars.push(
+    ['PACKER_BUILDER_TYPE', assertNoNul(ctx.builderType, 'The builder type')],
+    ['PACKER_BUILD_NAME', assertNoNul(ctx.buildName, 'The build name')],
+  );
   return vars;
 }
 
+const EXECUTE_TOKEN = /\{\{\s*\.(Vars|Path|EnvVarFile)\s*\}\}/;
+
+/**
+ * `execute_command` is the author's shell code; the values it names are substituted by a tokenizer that
+ * knows the quoting around each `{{.X}}`, never by pattern replacement.
+ */
+export function renderExecuteCommand(
+  execute: string,
+  values: { readonly vars: string; readonly path: string; readonly envVarFile: string },
+): string {
+  return substituteShell(execute, EXECUTE_TOKEN, (m, context) => {
+    if (m[1] === 'Vars') return codeAt(values.vars, context, '{{.Vars}}');
+    if (m[1] === 'Path') return wordAt(values.path, context, '{{.Path}}');
+    return wordAt(values.envVarFile, context, '{{.EnvVarFile}}');
+  }).text;
+}
+
+function shebangOf(config: Config): string {
+  const shebang = str(config, 'inline_shebang') ?? DEFAULT_INLINE_SHEBANG;
+  if (/[\0\r\n]/.test(shebang)) {
+    throw new ProvisionerFailedError(`inline_shebang "${printable(shebang)}" must be one line without NUL bytes`);
+  }
+  return shebang;
+}
+
 export function renderShell(config: Config, ctx: ShellRenderContext): string {
-  const codes = config.valid_exit_codes !== undefined ? strList(config, 'valid_exit_codes').map(Number) : [0];
-  const folder = str(config, 'remote_folder') ?? '/tmp';
+  const codes = exitCodes(config);
+  const folder = assertNoNul(str(config, 'remote_folder') ?? '/tmp', 'remote_folder');
   const vars = shellVars(config, ctx);
   const useEnvFile = bool(config, 'use_env_var_file') ?? false;
   const envFile = `${folder}/varfile_${ctx.index}.sh`;
@@ -82,7 +134,7 @@ export function renderShell(config: Config, ctx: ShellRenderContext): string {
   const execute =
     str(config, 'execute_command') ?? (useEnvFile ? DEFAULT_ENV_FILE_EXECUTE_COMMAND : DEFAULT_EXECUTE_COMMAND);
   const cleanup = !(bool(config, 'skip_clean') ?? false);
-  const lines = [...PRELUDE, `mkdir -p ${sq(folder)}`];
+  const lines = [...PRELUDE, `mkdir -p -- ${sq(folder)}`];
   if (useEnvFile) {
     const body = vars.map(([k, v]) => `export ${k}=${sq(v)}`).join('\n');
     const delimiter = heredocDelimiter(body);
@@ -90,19 +142,16 @@ export function renderShell(config: Config, ctx: ShellRenderContext): string {
   }
   const run = (remotePath: string, what: string) => {
     // Packer chmods every uploaded script 0755 before running it, whatever execute_command says.
-    lines.push(`chmod 0755 ${sq(remotePath)}`);
-    lines.push(
-      execute
-        .replace(/\{\{\s*\.Vars\s*\}\}/g, useEnvFile ? '' : flat)
-        .replace(/\{\{\s*\.EnvVarFile\s*\}\}/g, envFile)
-        .replace(/\{\{\s*\.Path\s*\}\}/g, remotePath),
-    );
+    lines.push(`chmod 0755 -- ${sq(remotePath)}`);
+    lines.push(renderExecuteCommand(execute, { vars: useEnvFile ? '' : flat, path: remotePath, envVarFile: envFile }));
     lines.push(...validCheck(codes, what));
     // Packer removes each uploaded script after it ran, unless skip_clean.
-    if (cleanup) lines.push(`rm -f ${sq(remotePath)}`);
+    if (cleanup) lines.push(`rm -f -- ${sq(remotePath)}`);
   };
   const remotePath = str(config, 'remote_path');
   const remoteFile = str(config, 'remote_file');
+  if (remotePath) assertNoNul(remotePath, 'remote_path');
+  if (remoteFile) assertNoNul(remoteFile, 'remote_file');
   const remoteFor = (n: number) =>
     n === 0 && remotePath
       ? remotePath
@@ -112,7 +161,7 @@ export function renderShell(config: Config, ctx: ShellRenderContext): string {
 
   const inline = strList(config, 'inline');
   if (inline.length > 0) {
-    const body = [`#!${str(config, 'inline_shebang') ?? DEFAULT_INLINE_SHEBANG}`, ...inline].join('\n');
+    const body = [`#!${shebangOf(config)}`, ...inline].join('\n');
     const delimiter = heredocDelimiter(body);
     const remote = remoteFor(0);
     lines.push(`cat > ${sq(remote)} <<'${delimiter}'`, body, delimiter);
@@ -134,7 +183,7 @@ export function renderShell(config: Config, ctx: ShellRenderContext): string {
     });
     for (const { script, remote } of remotes) run(remote, `Script ${basename(script)}`);
   }
-  if (useEnvFile && cleanup) lines.push(`rm -f ${sq(envFile)}`);
+  if (useEnvFile && cleanup) lines.push(`rm -f -- ${sq(envFile)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -145,6 +194,8 @@ export function renderFile(config: Config, ctx: ShellRenderContext): string {
   if (!destination || sources.length === 0) {
     throw new ProvisionerFailedError('The file provisioner needs source (or sources) and destination');
   }
+  assertNoNul(destination, 'destination');
+  for (const source of sources) assertNoNul(source, 'The file source');
   const lines = [...PRELUDE];
   if (str(config, 'direction') === 'download') {
     if (!ctx.uploadUrl) throw new ProvisionerFailedError('No upload URL for the file download');
