@@ -7,6 +7,7 @@ import { KilnError } from '../core/errors.ts';
 import { planTemplate, redactPlan } from '../core/plan/plan.ts';
 import type { BuildPlan } from '../core/plan/types.ts';
 import { formatDiagnostic, hasErrors } from '../core/template/diagnostics.ts';
+import { pipelinePlanOptions } from '../core/template/pipeline.ts';
 import type { CliIO } from './io.ts';
 import { loadForCli, type TemplateRequest } from './load-inputs.ts';
 import { renderPlanText } from './plan-render.ts';
@@ -28,7 +29,10 @@ export async function runPlan(options: PlanOptions, io: CliIO): Promise<number> 
   if (!result.template || hasErrors(result.diagnostics)) return 1;
   let plan: BuildPlan;
   try {
-    plan = redactPlan(planTemplate(result.template, { now: options.now ?? io.now() }), result.template.sensitiveValues);
+    const now = options.now ?? io.now();
+    // --pipeline: plan under the same confinement PrepareBuild uses.
+    const planOptions = outcome.root !== undefined ? pipelinePlanOptions(outcome.root, now) : { now };
+    plan = redactPlan(planTemplate(result.template, planOptions), result.template.sensitiveValues);
   } catch (error) {
     // A plan that cannot be made (an entry too big for a Step Functions payload) is a user-facing error.
     if (error instanceof KilnError) {
