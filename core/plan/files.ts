@@ -53,6 +53,8 @@ export function fileRef(
   };
 }
 
+const FOLDER_KEYS = new Set(['source', 'sources']);
+
 export interface PlannedFiles {
   readonly config: Config;
   readonly files: FileRef[];
@@ -75,8 +77,12 @@ export function planFiles(
     const written = knownString(value);
     if (written === undefined || written === '' || typeof value !== 'string') return value;
     const f = fileRef(templateDir, written, files, cwd);
-    if (f.problem !== undefined) {
-      problems.push({ key, problem: f.problem });
+    // Only the file provisioner uploads folders; a script or playbook must be a file.
+    const problem =
+      f.problem ??
+      (f.ref.directory && !FOLDER_KEYS.has(key) ? `"${written}" is a directory, not a regular file` : undefined);
+    if (problem !== undefined) {
+      problems.push({ key, problem });
       return value;
     }
     refs.push(f.ref);
