@@ -86,7 +86,13 @@ beforeAll(async () => {
           const r = JSON.parse(line) as { id: string; code: number; out: string; err: string };
           childResults.set(r.id, r);
         }
-        if (err) childProblem = `child ended early (${err.message}): ${errText.slice(0, 500)}`;
+        if (err) {
+          const e = err as Error & { killed?: boolean; code?: unknown; signal?: unknown };
+          const how = e.killed
+            ? 'killed at the timeout: a case hung'
+            : `exit ${String(e.code)}, signal ${String(e.signal)}`;
+          childProblem = `the child ended early (${how}): ${errText.slice(0, 300)}`;
+        }
         done();
       },
     );
