@@ -2,10 +2,12 @@
  * Turns command-line inputs into a loadTemplate call. Every verb (validate, inspect, plan) and the
  * conformance suite go through here, so they resolve paths and variables identically.
  */
-import { isAbsolute, join } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { KilnError } from '../core/errors.ts';
 import { loadTemplate } from '../core/template/load.ts';
 import type { LoadOptions, LoadResult } from '../core/template/model.ts';
+import { pipelineLoadOptions } from '../core/template/pipeline.ts';
 
 export interface TemplateRequest {
   /** Template file or directory as typed by the user (a trailing slash is kept: `path.root` sees it). */
@@ -16,6 +18,11 @@ export interface TemplateRequest {
   readonly except?: readonly string[];
   readonly syntaxOnly?: boolean;
   readonly now?: Date;
+  /**
+   * Apply the pipeline's rules (`--pipeline`): every file the template names must be inside its folder, relative
+   * paths resolve there, env() sees an empty environment. The same options PrepareBuild passes.
+   */
+  readonly pipeline?: boolean;
 }
 
 export interface LoadContext {
@@ -25,7 +32,12 @@ export interface LoadContext {
 
 /** Either a LoadResult (possibly with diagnostics), or a typed error the loader raised (missing path, ...). */
 export type LoadOutcome =
-  | { readonly kind: 'loaded'; readonly result: LoadResult }
+  | {
+      readonly kind: 'loaded';
+      readonly result: LoadResult;
+      /** With --pipeline: the template's root, for planning under the same confinement. */
+      readonly root?: string;
+    }
   | { readonly kind: 'failed'; readonly error: KilnError };
 
 /** `join`, not `resolve`: it keeps a trailing slash, which Packer passes on to `path.root`. */
@@ -47,9 +59,29 @@ export function toLoadOptions(request: TemplateRequest, context: LoadContext): L
   };
 }
 
+/** The template's root in the pipeline: the folder given, or the folder of the file given. */
+export function pipelineRoot(cwd: string, path: string): string {
+  const abs = resolve(cwd, path);
+  try {
+    return statSync(abs).isDirectory() ? abs : dirname(abs);
+  } catch {
+    return dirname(abs);
+  }
+}
+
 /** Only typed Kiln errors are outcomes; anything else is a bug and propagates. */
 export async function loadForCli(request: TemplateRequest, context: LoadContext): Promise<LoadOutcome> {
   try {
+    if (request.pipeline) {
+      const root = pipelineRoot(context.cwd, request.path);
+      const { cwd: _cwd, env: _env, ...inputs } = toLoadOptions(request, context);
+      const options = pipelineLoadOptions(root, {
+        ...inputs,
+        // Typed relative to the shell's directory; the pipeline fetches them into the template's folder.
+        varFiles: (request.varFiles ?? []).map((f) => resolve(context.cwd, f)),
+      });
+      return { kind: 'loaded', result: await loadTemplate(resolveFrom(context.cwd, request.path), options), root };
+    }
     // The path goes as typed (the loader resolves it against cwd), so diagnostics name files as the user does.
     const result = await loadTemplate(request.path, toLoadOptions(request, context));
     return { kind: 'loaded', result };

@@ -8,6 +8,7 @@ import { KilnError } from '../core/errors.ts';
 import { planTemplate, redactPlan } from '../core/plan/plan.ts';
 import type { BuildPlan } from '../core/plan/types.ts';
 import { formatDiagnostic, hasErrors } from '../core/template/diagnostics.ts';
+import { pipelinePlanOptions } from '../core/template/pipeline.ts';
 import type { CliIO } from './io.ts';
 import { loadForCli, type TemplateRequest } from './load-inputs.ts';
 import { renderPlanText } from './plan-render.ts';
@@ -33,7 +34,10 @@ export async function runPlan(options: PlanOptions, io: CliIO): Promise<number> 
   let plan: BuildPlan;
   let written: string[] = [];
   try {
-    plan = redactPlan(planTemplate(result.template, { now: options.now ?? io.now() }), result.template.sensitiveValues);
+    const now = options.now ?? io.now();
+    // --pipeline: plan under the same confinement PrepareBuild uses.
+    const planOptions = outcome.root !== undefined ? pipelinePlanOptions(outcome.root, now) : { now };
+    plan = redactPlan(planTemplate(result.template, planOptions), result.template.sensitiveValues);
     // Rendered from the redacted plan: script files on disk never hold sensitive values.
     if (options.scripts) written = writePlanScripts(resolve(io.cwd, options.scripts), planScripts(plan));
   } catch (error) {

@@ -21,6 +21,7 @@ interface InputFlags {
   syntaxOnly?: boolean;
   machineReadable?: boolean;
   json?: boolean;
+  pipeline?: boolean;
 }
 
 class UsageError extends Error {}
@@ -49,6 +50,11 @@ function addInputOptions(command: Command): Command {
     );
 }
 
+const PIPELINE_HELP =
+  "apply the pipeline's rules, as PrepareBuild does for an upload: every file the template names (scripts, " +
+  'uploads, file() and friends, --var-file) must be inside the template folder after following symlinks ' +
+  '(no absolute paths elsewhere, no .., no devices or FIFOs), relative paths resolve there, env() reads nothing';
+
 function toRequest(path: string, flags: InputFlags): TemplateRequest {
   const vars = (flags.var ?? []).map((raw) => {
     const pair = parseVarAssignment(raw);
@@ -62,6 +68,7 @@ function toRequest(path: string, flags: InputFlags): TemplateRequest {
     only: splitNameList(flags.only ?? []),
     except: splitNameList(flags.except ?? []),
     syntaxOnly: flags.syntaxOnly === true,
+    pipeline: flags.pipeline === true,
   };
 }
 
@@ -102,6 +109,7 @@ export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: 
       .argument('<path>', 'template file (.json, .pkr.hcl, .pkr.json) or directory of .pkr.hcl files'),
   )
     .option('--syntax-only', 'only check syntax; do not evaluate variables or validate components')
+    .option('--pipeline', PIPELINE_HELP)
     .option('--machine-readable', "Packer's machine-readable output: timestamp,target,type,data...")
     .action(async (path: string, flags: InputFlags) => {
       setExit(await handlers.validate({ ...toRequest(path, flags), machineReadable: flags.machineReadable === true }));
@@ -138,6 +146,7 @@ export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: 
         'only at run time and appear as KILN_PRESIGNED_GET_URL(<file>) and KILN_PRESIGNED_PUT_URL(<download>) ' +
         'placeholders; sensitive values appear redacted',
     )
+    .option('--pipeline', PIPELINE_HELP)
     .action(async (path: string, flags: InputFlags & { scripts?: string }) => {
       setExit(
         await handlers.plan({

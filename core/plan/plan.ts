@@ -6,6 +6,8 @@
  */
 import { display } from '../builders/common/values.ts';
 import { builderSpec, driverFor } from '../builders/registry.ts';
+import { TemplateInvalidError } from '../errors.ts';
+import { type Confinement, type FileAccess, fileAccess } from '../files/access.ts';
 import { type Diagnostic, warning } from '../template/diagnostics.ts';
 import { isRenderError, renderLegacy } from '../template/legacy/index.ts';
 import {
@@ -17,7 +19,7 @@ import {
   type Template,
 } from '../template/model.ts';
 import { parseGoDuration } from './duration.ts';
-import { diskReader, type FileReader, planFiles } from './files.ts';
+import { diskAccess, planFiles } from './files.ts';
 import { sensitivePaths } from './sensitive.ts';
 import { assertPlanFits } from './size.ts';
 import type {
@@ -39,7 +41,10 @@ export interface PlanOptions {
   readonly renderLegacy?: (text: string, build: BuildDef) => string;
   /** `packer_version` as rendered into values. */
   readonly packerVersion?: string;
-  readonly reader?: FileReader;
+  /** Disk access; defaults to unconfined (the CLI), or to one confined to `confinement.root`. */
+  readonly files?: FileAccess;
+  /** The pipeline's rule: scripts and uploads must resolve inside this root. */
+  readonly confinement?: Confinement;
   /** Working directory of the run (LoadOptions.cwd): relative paths are looked up there first, as Packer does. */
   readonly cwd?: string;
 }
@@ -59,7 +64,7 @@ type LegacyRenderer = (text: string) => string;
 interface BuildContext {
   readonly template: Template;
   readonly render: LegacyRenderer;
-  readonly reader: FileReader;
+  readonly access: FileAccess;
   readonly files: FileRef[];
   readonly warnings: Diagnostic[];
   readonly cwd: string | undefined;
@@ -71,7 +76,22 @@ function renderConfig(config: Config, ctx: BuildContext): Config {
 }
 
 function planProvisioner(p: ProvisionerDef, index: number, ctx: BuildContext): PlannedProvisioner {
-  const { config, files } = planFiles(p.type, renderConfig(p.config, ctx), ctx.template.dir, ctx.reader, ctx.cwd);
+  const { config, files, problems } = planFiles(
+    p.type,
+    renderConfig(p.config, ctx),
+    ctx.template.dir,
+    ctx.access,
+    ctx.cwd,
+  );
+  for (const { key, problem } of problems) {
+    const range = p.keyRanges?.[key] ?? p.range;
+    const at = range ? `${range.file}:${range.start.line}:${range.start.column}: ` : '';
+    // In the pipeline nothing outside the template's root, and nothing but regular files, is ever staged.
+    if (ctx.access.root !== undefined) {
+      throw new TemplateInvalidError(`${at}${p.type} provisioner "${key}": ${problem}`);
+    }
+    ctx.warnings.push(warning(`File of the ${p.type} provisioner "${key}" cannot be used`, `${problem}.`, range));
+  }
   for (const f of files) {
     if (!f.directory && f.sha256 === undefined) {
       ctx.warnings.push(
@@ -145,7 +165,7 @@ function planBuild(
   const ctx: BuildContext = {
     template,
     render,
-    reader: options.reader ?? diskReader,
+    access: options.files ?? (options.confinement ? fileAccess({ confinement: options.confinement }) : diskAccess),
     files: shared,
     warnings,
     cwd: options.cwd,

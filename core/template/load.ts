@@ -4,8 +4,9 @@
  * the caller asked for syntax only or the front end already failed, validates every component and returns all
  * diagnostics together.
  */
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { fileAccess } from '../files/access.ts';
 import { hasErrors } from './diagnostics.ts';
 import { loadHclTemplate } from './hcl/index.ts';
 import { loadJsonTemplate } from './json/index.ts';
@@ -47,8 +48,17 @@ export async function loadTemplate(
   const frontEnd = deps.frontEnd ?? FRONT_ENDS[frontEndKind(full)];
   const result = await frontEnd(path, opts);
   if (opts.syntaxOnly || !result.template || hasErrors(result.diagnostics)) return result;
-  const readFile = opts.readFile;
-  const fileExists = (p: string) => existsSync(p) || (readFile !== undefined && readFile(p) !== undefined);
-  const diagnostics = validateTemplate(result.template, { fileExists, cwd: opts.cwd ?? process.cwd() });
+  const files = fileAccess({
+    ...(opts.confinement ? { confinement: opts.confinement } : {}),
+    ...(opts.readFile ? { readFile: opts.readFile } : {}),
+  });
+  // A path the confinement refuses is reported once, by the FileConfinement rule, not also as missing; its
+  // existence is never looked up.
+  const fileExists = (p: string) => !files.check(p).ok || files.kind(p) !== 'missing';
+  const diagnostics = validateTemplate(result.template, {
+    fileExists,
+    cwd: opts.cwd ?? process.cwd(),
+    ...(opts.confinement ? { confinement: opts.confinement } : {}),
+  });
   return { ...result, diagnostics: [...result.diagnostics, ...diagnostics] };
 }

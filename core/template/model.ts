@@ -3,6 +3,7 @@
  * and what validation, planning, the CLI, the Lambdas and the agent consume. Values are plain JSON data except
  * for `UnknownValue`, which stands for something only known at run time (data sources offline, `build.*`).
  */
+import type { Confinement } from '../files/access.ts';
 import type { Diagnostic, SourceRange } from './diagnostics.ts';
 
 export type TemplateFormat = 'json' | 'hcl';
@@ -137,8 +138,13 @@ export interface LoadOptions {
   readonly now?: Date;
   /** Stop after syntax checks (`validate -syntax-only`). */
   readonly syntaxOnly?: boolean;
-  /** Reads a file; defaults to node:fs. Lets the Lambda read a bundle from memory. */
+  /** Reads a file; defaults to node:fs (regular files only, bounded). Lets the Lambda read a bundle from memory. */
   readonly readFile?: (path: string) => string | undefined;
+  /**
+   * The pipeline's rule (PrepareBuild, `kiln validate|plan --pipeline`): every path the template names (var
+   * files, file functions, scripts and uploads) must resolve inside `root` after following symlinks.
+   */
+  readonly confinement?: Confinement;
   readonly packerVersion?: string;
 }
 

@@ -3,6 +3,7 @@
  * warnings, deduplicated (a JSON provisioner applies to every build, and should be reported once).
  */
 import { existsSync } from 'node:fs';
+import type { Confinement } from '../files/access.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import type { Template } from './model.ts';
 import { TEMPLATE_RULES } from './rules/index.ts';
@@ -13,6 +14,8 @@ export interface ValidateOptions {
   readonly fileExists?: (path: string) => boolean;
   /** Working directory (LoadOptions.cwd): relative script and file paths are tried there, then in the template dir. */
   readonly cwd?: string;
+  /** The pipeline's rule: files named by the template must be inside this root. */
+  readonly confinement?: Confinement;
   /** Rules to run; defaults to all of them. */
   readonly rules?: readonly TemplateRule[];
 }
@@ -36,6 +39,7 @@ export function validateTemplate(template: Template, options: ValidateOptions = 
   const ctx: RuleContext = {
     fileExists: options.fileExists ?? existsSync,
     ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.confinement ? { confinement: options.confinement } : {}),
   };
   return dedupe((options.rules ?? TEMPLATE_RULES).flatMap((rule) => rule(template, ctx)));
 }

@@ -6,10 +6,12 @@ import { planTemplate } from '../../core/plan/plan.ts';
 import type { BuildPlan } from '../../core/plan/types.ts';
 import { loadTemplate } from '../../core/template/load.ts';
 import type { LoadOptions, LoadResult, Template } from '../../core/template/model.ts';
+import { pipelinePlanOptions } from '../../core/template/pipeline.ts';
 
 export interface PlanInputs {
   readonly now?: Date;
-  readonly cwd?: string;
+  /** The template's root: scripts and uploads must resolve inside it (the pipeline's confinement). */
+  readonly root: string;
 }
 
 export interface TemplateEngine {
@@ -19,6 +21,5 @@ export interface TemplateEngine {
 
 export const coreEngine: TemplateEngine = {
   load: (path, opts) => loadTemplate(path, opts),
-  plan: (template, opts) =>
-    planTemplate(template, { ...(opts.now ? { now: opts.now } : {}), ...(opts.cwd ? { cwd: opts.cwd } : {}) }),
+  plan: (template, opts) => planTemplate(template, pipelinePlanOptions(opts.root, opts.now)),
 };

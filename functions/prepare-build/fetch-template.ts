@@ -5,7 +5,7 @@
  * same `TemplateSource` interface by extracting the archive into the directory.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, posix } from 'node:path';
+import { dirname, isAbsolute, join, posix, relative, resolve } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { NotFoundError, TemplateInvalidError } from '../../core/errors.ts';
 import { awsCall } from '../lib/aws-errors.ts';
@@ -29,6 +29,52 @@ export interface TemplateSource {
 }
 
 const notFound = (m: string, cause: unknown) => new NotFoundError(m, { cause });
+
+const isControl = (ch: string) => (ch.codePointAt(0) ?? 0) < 0x20 || ch === '\u007f';
+/** The key with control characters (NUL, newlines) shown as `?`, safe to put in a message. */
+const printable = (key: string) => [...key].map((ch) => (isControl(ch) ? '?' : ch)).join('');
+
+/**
+ * Where an S3 key (relative to the template's folder) lands under `dir`. Keys are written by whoever uploads
+ * the template, so anything that could leave `dir` or alias another path is refused: absolute keys, `.` and
+ * `..` segments, empty segments (`a//b`), backslashes and control characters.
+ */
+export function localPathForKey(dir: string, rel: string, displayKey: string = rel): string {
+  const refuse = (why: string) =>
+    new TemplateInvalidError(
+      `The S3 key "${printable(displayKey)}" beside the template cannot be used: ${why}; rename the object`,
+    );
+  if (rel === '') throw refuse('it names the folder itself');
+  if (printable(rel) !== rel) throw refuse('it contains a control character');
+  if (rel.includes('\\')) throw refuse('it contains a backslash');
+  if (rel.startsWith('/')) throw refuse('it is an absolute path');
+  const segments = rel.split('/');
+  if (segments.some((seg) => seg === '')) throw refuse('it has an empty path segment');
+  if (segments.some((seg) => seg === '.' || seg === '..')) throw refuse('it has a "." or ".." path segment');
+  const local = resolve(dir, ...segments);
+  const back = relative(resolve(dir), local);
+  if (back === '' || back.startsWith('..') || isAbsolute(back))
+    throw refuse('it would land outside the scratch folder');
+  return local;
+}
+
+/** Writes an object's body; a key that clashes with a folder of another key (`a` and `a/b`) is the user's to fix. */
+async function writeObject(local: string, body: Uint8Array, key: string): Promise<void> {
+  try {
+    await mkdir(dirname(local), { recursive: true });
+    // `wx`: never overwrite, never follow what is already there.
+    await writeFile(local, body, { flag: 'wx' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') {
+      throw new TemplateInvalidError(
+        `The S3 key "${key}" clashes with another object beside the template (a file and a folder of the same name); rename one of them`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
 
 async function getText(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<Uint8Array> {
   const out = await awsCall(`reading s3://${bucket}/${key}`, notFound, () =>
@@ -72,9 +118,8 @@ export const plainTemplateSource: TemplateSource = {
     const templatePath = join(dir, posix.basename(location.key));
     await writeFile(templatePath, await getText(s3, location.bucket, location.key, location.versionId));
     for (const key of await siblingKeys(s3, location.bucket, folder, location.key)) {
-      const local = join(dir, key.slice(folder.length));
-      await mkdir(dirname(local), { recursive: true });
-      await writeFile(local, await getText(s3, location.bucket, key));
+      const local = localPathForKey(dir, key.slice(folder.length), key);
+      await writeObject(local, await getText(s3, location.bucket, key), key);
     }
     const displayPrefix = `s3://${location.bucket}/${folder}`;
     return {
@@ -106,9 +151,10 @@ export async function fetchVarFiles(
 ): Promise<string[]> {
   const paths: string[] = [];
   for (const [n, key] of keys.entries()) {
-    const local = join(dir, '.kiln-var-files', `${n}-${posix.basename(key)}`);
-    await mkdir(dirname(local), { recursive: true });
-    await writeFile(local, await getText(s3, bucket, key));
+    // The key must be a clean relative key too, though only its last segment names the local file.
+    localPathForKey(dir, key);
+    const local = localPathForKey(dir, `.kiln-var-files/${n}-${posix.basename(key)}`, key);
+    await writeObject(local, await getText(s3, bucket, key), key);
     paths.push(local);
   }
   return paths;

@@ -12,6 +12,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { NotFoundError, TemplateInvalidError, TransientError } from '../../core/errors.ts';
 import type { Driver } from '../../core/plan/types.ts';
 import { formatDiagnostics, hasErrors } from '../../core/template/diagnostics.ts';
+import { pipelineLoadOptions } from '../../core/template/pipeline.ts';
 import { awsCall } from '../lib/aws-errors.ts';
 import { planKeyFor, type StoredPlan } from '../lib/plan-store.ts';
 import { redact } from '../lib/redact.ts';
@@ -66,16 +67,18 @@ export async function prepareBuild(
     }
     const sensitive: string[] = [];
     const now = deps.now();
-    const result = await deps.engine.load(materialized.templatePath, {
-      vars: request.vars,
-      varFiles: await fetchVarFiles(deps.s3, request.template.bucket, request.varFiles, dir),
-      only: request.only,
-      except: request.except,
-      cwd: dir,
-      env: {},
-      now,
-      resolvers: awsResolvers(deps.resolvers, sensitive),
-    });
+    // The pipeline's rules: every path the template names stays inside `dir`, env() sees nothing.
+    const result = await deps.engine.load(
+      materialized.templatePath,
+      pipelineLoadOptions(dir, {
+        vars: request.vars,
+        varFiles: await fetchVarFiles(deps.s3, request.template.bucket, request.varFiles, dir),
+        only: request.only,
+        except: request.except,
+        now,
+        resolvers: awsResolvers(deps.resolvers, sensitive),
+      }),
+    );
     const secrets = [...sensitive, ...(result.template?.sensitiveValues ?? [])];
     if (!result.template || hasErrors(result.diagnostics)) {
       const text = formatDiagnostics(
@@ -84,7 +87,7 @@ export async function prepareBuild(
       );
       throw new TemplateInvalidError(redact(text.split(dir).join(`s3://${request.template.bucket}`), secrets));
     }
-    const plan = await deps.engine.plan(result.template, { now, cwd: dir });
+    const plan = await deps.engine.plan(result.template, { now, root: dir });
     if (plan.builds.length === 0) throw new TemplateInvalidError('The template has no builds left after only/except');
 
     await stageFiles(deps.s3, deps.artifactsBucket, buildId, dir, plan.files);

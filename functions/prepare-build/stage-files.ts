@@ -1,26 +1,20 @@
 /**
  * Stages the files a plan references (scripts, user_data_file, file provisioner sources) from the local
  * template directory to `s3://<artifacts>/builds/<buildId>/files/<relativePath>`, encrypted. Directories are
- * walked and staged file by file under their own prefix.
+ * walked and staged file by file under their own prefix. Every path is confined to the template directory
+ * (after symlinks) and read as a bounded regular file: the plan is checked already, this is the last gate
+ * before anything leaves the Lambda.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { TemplateInvalidError, TransientError } from '../../core/errors.ts';
+import { fileAccess } from '../../core/files/access.ts';
+import { MAX_STAGED_FILE_BYTES } from '../../core/files/read.ts';
 import type { FileRef } from '../../core/plan/types.ts';
 import { awsCall } from '../lib/aws-errors.ts';
 import { stagedFileKey } from '../lib/plan-store.ts';
 import { STAGED_TAGGING } from '../lib/store-layout.ts';
-
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await walk(full)));
-    else if (entry.isFile()) out.push(full);
-  }
-  return out;
-}
+import { MAX_SIBLING_OBJECTS } from './fetch-template.ts';
 
 export async function stageFiles(
   s3: S3Client,
@@ -29,10 +23,13 @@ export async function stageFiles(
   templateDir: string,
   refs: readonly FileRef[],
 ): Promise<string[]> {
+  const files = fileAccess({ confinement: { root: templateDir } });
   const staged: string[] = [];
   const put = async (local: string, rel: string) => {
     const key = stagedFileKey(buildId, rel);
-    const body = await readFile(local);
+    const read = files.readBytes(local, MAX_STAGED_FILE_BYTES, `"${rel}"`);
+    if (!read.ok) throw new TemplateInvalidError(`The file ${read.problem}; it cannot be staged for the build`);
+    const body = read.bytes;
     await awsCall(
       `staging ${rel}`,
       (m, c) => new TransientError(m, { cause: c }),
@@ -44,10 +41,14 @@ export async function stageFiles(
   };
   for (const ref of refs) {
     const local = join(templateDir, ref.relativePath);
-    const info = await stat(local).catch(() => undefined);
-    if (!info) throw new TemplateInvalidError(`The file "${ref.path}" that the template references does not exist`);
-    if (info.isDirectory()) {
-      for (const file of await walk(local)) await put(file, relative(templateDir, file));
+    const checked = files.check(local, `"${ref.relativePath}"`);
+    if (!checked.ok) throw new TemplateInvalidError(`The file ${checked.problem}; it cannot be staged for the build`);
+    const kind = files.kind(local);
+    if (kind === 'missing') {
+      throw new TemplateInvalidError(`The file "${ref.relativePath}" that the template references does not exist`);
+    }
+    if (kind === 'directory') {
+      for (const file of files.listFiles(local, MAX_SIBLING_OBJECTS)) await put(file, relative(templateDir, file));
     } else {
       await put(local, ref.relativePath);
     }

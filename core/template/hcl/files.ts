@@ -1,6 +1,7 @@
 /** Which files make up an HCL2 template: one file, or a directory's `*.pkr.hcl`/`*.pkr.json` and auto var files. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { MAX_INPUT_FILE_BYTES, readRegularText } from '../../files/read.ts';
 
 export interface TemplateFiles {
   readonly dir: string;
@@ -39,10 +40,8 @@ export function discoverFiles(absPath: string): TemplateFiles {
   };
 }
 
+/** A regular file's text (bounded, never blocking on a FIFO or device), or undefined. */
 export function defaultReadFile(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
+  const r = readRegularText(path, MAX_INPUT_FILE_BYTES);
+  return r.ok ? r.text : undefined;
 }

@@ -3,6 +3,8 @@
  * locals (lazy, cycle-checked) and data sources, then evaluate builds. Every problem becomes a diagnostic.
  */
 import { dirname, relative, resolve } from 'node:path';
+import { fileAccess } from '../../files/access.ts';
+import { recordingEnv } from '../credential-env.ts';
 import { type Diagnostic, error, hasErrors } from '../diagnostics.ts';
 import { type LoadOptions, type LoadResult, PACKER_COMPAT_VERSION, type Template } from '../model.ts';
 import { evalBuilds, type SourceDecl } from './blocks/builds.ts';
@@ -19,7 +21,7 @@ import {
 import type { Environment, EvalContext, LazyRoot } from './eval/context.ts';
 import { didYouMean } from './eval/suggest.ts';
 import { fail, type Value } from './eval/values.ts';
-import { defaultReadFile, discoverFiles } from './files.ts';
+import { discoverFiles } from './files.ts';
 import { hclFunctions } from './functions/index.ts';
 import type { Block } from './syntax/ast.ts';
 import { parseFile } from './syntax/parse-file.ts';
@@ -57,26 +59,36 @@ function varRoot(values: Record<string, Value>, declared: ReadonlySet<string>): 
 export async function loadHcl(path: string, opts: LoadOptions): Promise<LoadResult> {
   const cwd = opts.cwd ?? process.cwd();
   const absPath = resolve(cwd, path);
-  const readFile = opts.readFile ?? defaultReadFile;
+  const files = fileAccess({
+    ...(opts.confinement ? { confinement: opts.confinement } : {}),
+    ...(opts.readFile ? { readFile: opts.readFile } : {}),
+  });
+  const readFile = (p: string): string | undefined => {
+    const r = files.readText(p);
+    return r.ok ? r.text : undefined;
+  };
   const sources = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
   const display = (f: string) => relative(cwd, f) || f;
-  const files = discoverFiles(absPath);
-  if (files.configFiles.length === 0) {
+  const found = discoverFiles(absPath);
+  if (found.configFiles.length === 0) {
     diagnostics.push(error('Could not find any config file', `No *.pkr.hcl or *.pkr.json file in ${path}.`));
     return { diagnostics, sources };
   }
   const blocks: Block[] = [];
   // Only syntax errors (and unreadable files) stop here; structural problems are reported with everything else.
   let syntaxFailed = false;
-  for (const file of files.configFiles) {
-    const text = readFile(file);
+  for (const file of found.configFiles) {
     const name = display(file);
-    if (text === undefined) {
-      diagnostics.push(error('Failed to read file', `Could not read ${name}.`));
+    const read = files.readText(file, name);
+    if (!read.ok) {
+      diagnostics.push(
+        error(read.tooLarge ? 'File too large' : 'Failed to read file', `Could not read ${name}: ${read.problem}.`),
+      );
       syntaxFailed = true;
       continue;
     }
+    const text = read.text;
     sources.set(name, text);
     const parsed = await parseFile(name, text);
     diagnostics.push(...parsed.diagnostics);
@@ -105,8 +117,8 @@ export async function loadHcl(path: string, opts: LoadOptions): Promise<LoadResu
     const skeleton: Template = {
       format: 'hcl',
       path,
-      dir: files.dir,
-      files: files.configFiles,
+      dir: found.dir,
+      files: found.configFiles,
       requiredPlugins: [],
       variables: [],
       sensitiveValues: [],
@@ -115,16 +127,19 @@ export async function loadHcl(path: string, opts: LoadOptions): Promise<LoadResu
     return { template: skeleton, diagnostics: dedupe(diagnostics), sources };
   }
   const packerVersion = opts.packerVersion ?? PACKER_COMPAT_VERSION;
+  const envSecrets: string[] = [];
   const fixedNow = opts.now;
   const environment: Environment = {
     cwd,
-    baseDir: files.dir,
+    baseDir: found.dir,
     readFile,
+    files,
     now: () => fixedNow ?? new Date(),
-    env: opts.env ?? {},
+    // Credential-like variables read through env() become sensitive values.
+    env: recordingEnv(opts.env ?? {}, envSecrets),
   };
   // path.root is the template argument as given (a directory keeps its trailing slash), or its directory.
-  const pathRoot = files.isDirectory ? path : dirname(path);
+  const pathRoot = found.isDirectory ? path : dirname(path);
   const baseRoots = new Map<string, Value | LazyRoot>([
     ['path', { root: pathRoot, cwd }],
     // versionFingerprint is Packer's git commit; Kiln has none, so it reports its compatibility version.
@@ -140,14 +155,15 @@ export async function loadHcl(path: string, opts: LoadOptions): Promise<LoadResu
     if (k.startsWith('PKR_VAR_') && v !== undefined && decls.has(k.slice(8)))
       inputs.push({ name: k.slice(8), raw: v, source: 'env' });
   }
-  const varFiles = [...files.autoVarFiles, ...(opts.varFiles ?? []).map((f) => resolve(cwd, f))];
+  const varFiles = [...found.autoVarFiles, ...(opts.varFiles ?? []).map((f) => resolve(cwd, f))];
   for (const f of varFiles) {
     const name = display(f);
-    const text = readFile(f);
-    if (text === undefined) {
-      diagnostics.push(error('Failed to read variable file', `Could not read ${name}.`));
+    const read = files.readText(f, name);
+    if (!read.ok) {
+      diagnostics.push(error('Failed to read variable file', `Could not read ${name}: ${read.problem}.`));
       continue;
     }
+    const text = read.text;
     sources.set(name, text);
     const parsed = await parseFile(name, text, 'varfile');
     diagnostics.push(...parsed.diagnostics);
@@ -156,7 +172,7 @@ export async function loadHcl(path: string, opts: LoadOptions): Promise<LoadResu
   for (const [name, raw] of opts.vars ?? []) inputs.push({ name, raw, source: 'var' });
   const resolved = resolveVariables(decls, inputs, baseCtx, diagnostics);
   validateVariables(decls, resolved.values, baseCtx, diagnostics);
-  const sensitiveValues = [...resolved.sensitiveValues];
+  const sensitiveValues = [...resolved.sensitiveValues, ...envSecrets];
 
   // Locals and data sources see each other and the variables.
   const localDecls = declareLocals(ofType('locals', 'local'), diagnostics);
@@ -222,8 +238,8 @@ export async function loadHcl(path: string, opts: LoadOptions): Promise<LoadResu
   const template: Template = {
     format: 'hcl',
     path,
-    dir: files.dir,
-    files: [...files.configFiles, ...varFiles],
+    dir: found.dir,
+    files: [...found.configFiles, ...varFiles],
     ...(typeof descValue === 'string' ? { description: descValue } : {}),
     ...(packer.requiredVersion !== undefined ? { requiredVersion: packer.requiredVersion } : {}),
     requiredPlugins: packer.requiredPlugins,

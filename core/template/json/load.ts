@@ -3,8 +3,9 @@
  * validation, min_packer_version, required variables, variable rendering, builds). Each stage that fails
  * stops interpolation, like Packer, but the model is still returned so tools can show what was read.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { type FileAccess, fileAccess } from '../../files/access.ts';
+import { recordingEnv } from '../credential-env.ts';
 import { type Diagnostic, error, hasErrors } from '../diagnostics.ts';
 import type { LegacyContext } from '../legacy/context.ts';
 import { secretRequestKey } from '../legacy/context.ts';
@@ -28,14 +29,10 @@ import { compareVersions, formatVersion, parseVersion } from './version.ts';
 /** Larger templates are refused before parsing: no real template comes near, and Lambda memory is finite. */
 export const MAX_TEMPLATE_BYTES = 4 * 1024 * 1024;
 
-function readText(path: string, opts: LoadOptions): string | { error: string } {
-  try {
-    const text = opts.readFile ? opts.readFile(path) : readFileSync(path, 'utf8');
-    return text ?? { error: `open ${path}: no such file or directory` };
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { error: code === 'ENOENT' ? `open ${path}: no such file or directory` : String(e) };
-  }
+function readText(path: string, display: string, files: FileAccess): string | { error: string } {
+  const r = files.readText(path, display, MAX_TEMPLATE_BYTES);
+  if (r.ok) return r.text;
+  return { error: r.missing ? `open ${display}: no such file or directory` : r.problem };
 }
 
 function syntaxDiagnostic(text: string, map: SourceMap, err: Parameters<typeof packerErrorLocation>[1]) {
@@ -51,7 +48,11 @@ export async function loadJsonTemplate(path: string, opts: LoadOptions): Promise
   const cwd = opts.cwd ?? process.cwd();
   const file = isAbsolute(path) ? path : resolve(cwd, path);
   const sources = new Map<string, string>();
-  const read = readText(file, opts);
+  const files = fileAccess({
+    ...(opts.confinement ? { confinement: opts.confinement } : {}),
+    ...(opts.readFile ? { readFile: opts.readFile } : {}),
+  });
+  const read = readText(file, file, files);
   if (typeof read !== 'string') return { diagnostics: [error('Failed to read template', read.error)], sources };
   const text = read;
   sources.set(path, text);
@@ -77,10 +78,12 @@ export async function loadJsonTemplate(path: string, opts: LoadOptions): Promise
   if (!raw || hasErrors(diagnostics)) return { diagnostics, sources };
 
   const dir = dirname(file);
-  const files = [path];
+  const envSecrets: string[] = [];
+  const filesRead = [path];
   const base: LegacyContext = {
     mode: opts.resolvers?.secretsManager ? 'pipeline' : 'offline',
-    env: opts.env ?? {},
+    // Credential-like variables read through {{env}} become sensitive values.
+    env: recordingEnv(opts.env ?? {}, envSecrets),
     templateDir: dir,
     pwd: cwd,
     now: opts.now ?? new Date(),
@@ -98,13 +101,13 @@ export async function loadJsonTemplate(path: string, opts: LoadOptions): Promise
   const inputs = new Map<string, InputValue>();
   for (const vf of opts.varFiles ?? []) {
     const vfPath = isAbsolute(vf) ? vf : resolve(cwd, vf);
-    const vfText = readText(vfPath, opts);
+    const vfText = readText(vfPath, vfPath, files);
     if (typeof vfText !== 'string') {
       diagnostics.push(error(`Could not read var-file "${vf}"`, vfText.error));
       continue;
     }
     sources.set(vf, vfText);
-    files.push(vf);
+    filesRead.push(vf);
     const r = parseVarFile(vf, vfText);
     diagnostics.push(...r.diagnostics);
     for (const [k, v] of r.values) inputs.set(k, { value: v, source: `var-file:${vf}` });
@@ -140,7 +143,7 @@ export async function loadJsonTemplate(path: string, opts: LoadOptions): Promise
   diagnostics.push(...built.diagnostics);
 
   const sensitiveNames = new Set(raw.sensitiveVariables);
-  const sensitiveValues = new Set<string>([...(resolved?.sensitive ?? []), ...built.sensitive]);
+  const sensitiveValues = new Set<string>([...(resolved?.sensitive ?? []), ...built.sensitive, ...envSecrets]);
   const variables: VariableInfo[] = raw.variables.map((v) => {
     const unknown = resolved?.unknown.get(v.name);
     const value = unknown ? new UnknownValue(unknown.join(', ')) : resolved?.values[v.name];
@@ -159,7 +162,7 @@ export async function loadJsonTemplate(path: string, opts: LoadOptions): Promise
     format: 'json',
     path,
     dir,
-    files,
+    files: filesRead,
     ...(raw.description ? { description: raw.description } : {}),
     ...(raw.minVersion ? { minPackerVersion: raw.minVersion.value } : {}),
     requiredPlugins: [],

@@ -1,5 +1,6 @@
 /** Every template rule, in the order their diagnostics are reported. */
 import { BuilderConfig } from './BuilderConfig.ts';
+import { FileConfinement } from './FileConfinement.ts';
 import { PostProcessorConfig } from './PostProcessorConfig.ts';
 import { ProvisionerConfig } from './ProvisionerConfig.ts';
 import { ProvisionerDuration } from './ProvisionerDuration.ts';
@@ -7,6 +8,7 @@ import { ProvisionerMaxRetries } from './ProvisionerMaxRetries.ts';
 import type { TemplateRule } from './types.ts';
 
 export const TEMPLATE_RULES: readonly TemplateRule[] = [
+  FileConfinement,
   BuilderConfig,
   ProvisionerConfig,
   ProvisionerDuration,

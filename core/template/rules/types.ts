@@ -1,4 +1,5 @@
 /** The shape of a template rule: one pure function per file (cdk-nag style), template in, diagnostics out. */
+import type { Confinement } from '../../files/access.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import type { Template } from '../model.ts';
 
@@ -7,6 +8,8 @@ export interface RuleContext {
   readonly fileExists: (path: string) => boolean;
   /** Working directory of the run (LoadOptions.cwd); Packer resolves relative paths against it. */
   readonly cwd?: string;
+  /** The pipeline's rule: files named by the template must be inside this root. */
+  readonly confinement?: Confinement;
 }
 
 export type TemplateRule = (template: Template, ctx: RuleContext) => Diagnostic[];

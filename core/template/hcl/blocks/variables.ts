@@ -8,6 +8,7 @@ import type { EvalContext } from '../eval/context.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { convertValue, parseType, type TypeSpec, typeString } from '../eval/types.ts';
 import { containsUnknown, HclEvalError, isObject, type Value } from '../eval/values.ts';
+import { variableDefaultFunctions } from '../functions/index.ts';
 import type { Attribute, Block, Body, Expr } from '../syntax/ast.ts';
 import { parseExpressionText } from '../syntax/template-parse.ts';
 import { evalAttr } from './config-body.ts';
@@ -169,9 +170,10 @@ export function resolveVariables(
   diagnostics: Diagnostic[],
 ): ResolvedVariables {
   const chosen = new Map<string, { value: Value; source: string; range?: SourceRange }>();
+  const defaultsCtx: EvalContext = { ...ctx, functions: variableDefaultFunctions() };
   for (const [name, decl] of decls) {
     if (!decl.defaultExpr) continue;
-    const v = evalAttr(decl.defaultExpr, ctx, diagnostics);
+    const v = evalAttr(decl.defaultExpr, defaultsCtx, diagnostics);
     if (v !== undefined) chosen.set(name, { value: v, source: 'default', range: decl.defaultExpr.range });
   }
   for (const input of inputs) {

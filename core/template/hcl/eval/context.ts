@@ -1,4 +1,5 @@
 /** Evaluation scope: root names (`var`, `local`, `path`, iteration variables) and the function table. */
+import type { FileAccess } from '../../../files/access.ts';
 import type { SourceRange } from '../../diagnostics.ts';
 import type { Value } from './values.ts';
 
@@ -32,6 +33,8 @@ export interface Environment {
   /** Directory relative paths of file functions resolve against: the template directory, as Packer's basedir. */
   readonly baseDir: string;
   readonly readFile: (path: string) => string | undefined;
+  /** Confinement and bounded reads for file functions; without it they read through `readFile`, unconfined. */
+  readonly files?: FileAccess;
   readonly now: () => Date;
   readonly env: Readonly<Record<string, string | undefined>>;
 }

@@ -51,6 +51,13 @@ export const conversionFunctions: FunctionTable = {
   aws_secretsmanager_raw: unknownOf('aws_secretsmanager_raw'),
   vault: unknownOf('vault'),
   consul_key: unknownOf('consul_key'),
+};
+
+/**
+ * env() exists only while evaluating variable `default` values, as in Packer (its variables are decoded with an
+ * evaluation context holding env alone); anywhere else it is an unknown function.
+ */
+export const envFunction: FunctionTable = {
   env: fixed(1, (a, c) => {
     const name = a[0];
     if (typeof name !== 'string') fail('Invalid function argument', 'env() expects a string.', c.argRanges[0]);

@@ -1,10 +1,12 @@
 /**
  * Filesystem functions. Relative paths resolve against the template directory (Packer's basedir), except
  * `abspath` which uses the working directory;
- * reads go through LoadOptions.readFile so a Lambda can serve a bundle from memory.
+ * reads go through the loader's FileAccess: regular files only, bounded, and confined to the template's folder in
+ * the pipeline.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
+import { type FileAccess, fileAccess } from '../../../files/access.ts';
+import { notRegularText } from '../../../files/read.ts';
 import type { CallInfo } from '../eval/context.ts';
 import { evalTemplate } from '../eval/evaluate.ts';
 import { fail, isObject, type Value } from '../eval/values.ts';
@@ -14,40 +16,35 @@ import { type FunctionTable, fixed, obj, str } from './helpers.ts';
 
 const MAX_FILESET = 100_000;
 
-function resolvePath(p: string, call: CallInfo): string {
-  return isAbsolute(p) ? p : resolve(call.ctx.environment.baseDir, p);
+/** The loader's FileAccess (confined in the pipeline); tests that only inject readFile get an unconfined one. */
+function access(call: CallInfo): FileAccess {
+  const env = call.ctx.environment;
+  return env.files ?? fileAccess({ readFile: env.readFile });
+}
+
+function failCall(fn: string, problem: string, call: CallInfo): never {
+  return fail('Error in function call', `Call to function "${fn}" failed: ${problem}.`, call.argRanges[0]);
+}
+
+/** Resolves a path argument against the template directory; a path the confinement refuses fails the call. */
+function resolvePath(p: string, call: CallInfo, fn: string): string {
+  const checked = access(call).resolveWritten(p, call.ctx.environment.baseDir);
+  if (!checked.ok) failCall(fn, checked.problem, call);
+  return checked.path;
 }
 
 function readText(p: string, call: CallInfo, fn: string): string {
-  const abs = resolvePath(p, call);
-  const text = call.ctx.environment.readFile(abs);
-  if (text === undefined) {
-    fail(
-      'Error in function call',
-      `Call to function "${fn}" failed: no file exists at "${p}"; this function works only with files that are distributed as part of the configuration source code.`,
-      call.argRanges[0],
+  const abs = resolvePath(p, call, fn);
+  const read = access(call).readText(abs, `"${p}"`);
+  if (read.ok) return read.text;
+  if (read.missing) {
+    failCall(
+      fn,
+      `no file exists at "${p}"; this function works only with files that are distributed as part of the configuration source code`,
+      call,
     );
   }
-  return text;
-}
-
-function walk(dir: string, out: string[]): void {
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    if (out.length > MAX_FILESET) return;
-    const full = join(dir, e);
-    try {
-      if (statSync(full).isDirectory()) walk(full, out);
-      else out.push(full);
-    } catch {
-      // Broken links and races are skipped, like Go's filepath.Glob.
-    }
-  }
+  return failCall(fn, read.problem, call);
 }
 
 export const filesystemFunctions: FunctionTable = {
@@ -61,13 +58,18 @@ export const filesystemFunctions: FunctionTable = {
   }),
   file: fixed(1, (a, c) => readText(str(a, 0, c), c, 'file')),
   filebase64: fixed(1, (a, c) => Buffer.from(readText(str(a, 0, c), c, 'filebase64'), 'utf8').toString('base64')),
-  fileexists: fixed(1, (a, c) => c.ctx.environment.readFile(resolvePath(str(a, 0, c), c)) !== undefined),
+  fileexists: fixed(1, (a, c) => {
+    const p = str(a, 0, c);
+    const kind = access(c).kind(resolvePath(p, c, 'fileexists'));
+    if (kind === 'missing') return false;
+    if (kind !== 'file') failCall('fileexists', `"${p}" ${notRegularText(kind)}`, c);
+    return true;
+  }),
   fileset: fixed(2, (a, c) => {
-    const base = resolvePath(str(a, 0, c), c);
+    const base = resolvePath(str(a, 0, c), c, 'fileset');
     const re = globToRegExp(str(a, 1, c), { pathMode: true });
-    const files: string[] = [];
-    walk(base, files);
-    return files
+    return access(c)
+      .listFiles(base, MAX_FILESET)
       .map((f) => relative(base, f).split('\\').join('/'))
       .filter((f) => re.test(f))
       .sort();
@@ -77,7 +79,7 @@ export const filesystemFunctions: FunctionTable = {
     const text = readText(path, c, 'templatefile');
     const vars = a[1] as Value;
     if (!isObject(vars)) obj(a, 1, c);
-    const parsed = parseTemplateText(text, resolvePath(path, c));
+    const parsed = parseTemplateText(text, resolvePath(path, c, 'templatefile'));
     const first = parsed.diagnostics[0];
     if (first)
       fail('Error in function call', `Call to function "templatefile" failed: ${path}: ${first.summary}.`, c.range);

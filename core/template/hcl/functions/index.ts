@@ -8,12 +8,13 @@
  * - cidrhost, cidrnetmask, cidrsubnet, cidrsubnets: IPv4 only.
  * - aws_secretsmanager, aws_secretsmanager_raw, vault, consul_key: always UnknownValue while loading (secrets are
  *   read at run time through the resolvers, never during validation).
- * Kiln extras: env (Packer allows it in variable defaults only), filebase64, base64sha256/512, one, sum,
+ * env is only in variableDefaultFunctions(): Packer allows it in variable `default` values alone.
+ * Kiln extras: filebase64, base64sha256/512, one, sum,
  * alltrue/anytrue, strcontains.
  */
 import type { FunctionDef } from '../eval/context.ts';
 import { collectionFunctions } from './collection.ts';
-import { conversionFunctions } from './conversion.ts';
+import { conversionFunctions, envFunction } from './conversion.ts';
 import { cryptoFunctions } from './crypto.ts';
 import { datetimeFunctions } from './datetime.ts';
 import { encodingFunctions } from './encoding.ts';
@@ -42,4 +43,12 @@ export function hclFunctions(): ReadonlyMap<string, FunctionDef> {
     }),
   );
   return table;
+}
+
+let withEnv: ReadonlyMap<string, FunctionDef> | undefined;
+
+/** The table for variable `default` expressions: everything plus env(). */
+export function variableDefaultFunctions(): ReadonlyMap<string, FunctionDef> {
+  withEnv ??= new Map([...hclFunctions(), ...Object.entries(envFunction)]);
+  return withEnv;
 }
