@@ -493,5 +493,6 @@ describe('shellcheck on rendered scripts', () => {
     } finally {
       sb.dispose();
     }
-  });
+    // One shellcheck over ~72 scripts: generous for a loaded shared machine (it took 62 s under load 30).
+  }, 300_000);
 });
