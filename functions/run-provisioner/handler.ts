@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { stagePayloadSchema } from '../lib/build-state.ts';
 import { ssmClient } from '../lib/clients.ts';
@@ -15,7 +15,11 @@ const deps: RunProvisionerDeps = {
   presign: (method, Bucket, Key, expiresIn) =>
     getSignedUrl(
       base.s3,
-      method === 'GET' ? new GetObjectCommand({ Bucket, Key }) : new PutObjectCommand({ Bucket, Key }),
+      method === 'GET'
+        ? new GetObjectCommand({ Bucket, Key })
+        : method === 'DELETE'
+          ? new DeleteObjectCommand({ Bucket, Key })
+          : new PutObjectCommand({ Bucket, Key }),
       {
         expiresIn,
       },

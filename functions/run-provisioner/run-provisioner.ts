@@ -6,13 +6,14 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ProvisionerFailedError } from '../../core/errors.ts';
 import type { PlannedProvisioner } from '../../core/plan/types.ts';
-import { type BuildContext, loadBuildContext } from '../lib/build-context.ts';
+import { type BuildContext, loadBuildContext, unsealedProvisioner } from '../lib/build-context.ts';
 import { type BuildState, requireInstance, type StagePayload } from '../lib/build-state.ts';
 import { str, strList } from '../lib/config.ts';
 import { buildPrefix } from '../lib/plan-store.ts';
 import { parseDuration } from '../lib/polling.ts';
 import type { BaseDeps } from '../lib/stage-deps.ts';
 import { findFileRef, readStagedText, stagedKeyFor } from '../lib/staged-files.ts';
+import { type Delivery, deliver, oneShotName } from './one-shot.ts';
 import { renderPowerShell, renderWindowsRestart } from './render-powershell.ts';
 import { renderFile, renderShell, type ShellRenderContext } from './render-shell.ts';
 import { commandComment, type DocumentName, sendOnce } from './send-command.ts';
@@ -83,11 +84,27 @@ export async function renderRemote(
   }
 }
 
+/**
+ * What SendCommand may carry for a provisioner: its real values are put back (placeholders in the plan) only
+ * here, and a script that reveals one goes through the one-shot channel instead of the command parameters.
+ */
+export async function renderForSend(
+  deps: Pick<RunProvisionerDeps, 's3' | 'presign' | 'artifactsBucket' | 'dataKeyId'>,
+  ctx: BuildContext,
+  state: BuildState,
+  p: PlannedProvisioner,
+  name: string,
+): Promise<Delivery & { document: DocumentName }> {
+  const { document, commands } = await renderRemote(deps, ctx, state, unsealedProvisioner(ctx, p));
+  const delivery = await deliver(deps, { buildId: state.buildId, name, document, commands, secrets: ctx.secrets });
+  return { document, ...delivery };
+}
+
 export async function runProvisioner(deps: RunProvisionerDeps, payload: StagePayload): Promise<StagePayload> {
   const { state } = payload;
   const prov = state.provision;
   if (!prov || prov.index >= prov.count) return { state, wait: { done: true, waitSeconds: 0 } };
-  const ctx = await loadBuildContext(deps, state);
+  const ctx = await loadBuildContext(deps, state, { withSecrets: true });
   const p = ctx.build.provisioners[prov.index];
   if (!p) throw new ProvisionerFailedError(`The plan has no provisioner #${prov.index} for build ${state.name}`);
 
@@ -130,7 +147,13 @@ export async function runProvisioner(deps: RunProvisionerDeps, payload: StagePay
   }
 
   const instanceId = requireInstance(state);
-  const { document, commands } = await renderRemote(deps, ctx, state, p);
+  const { document, commands } = await renderForSend(
+    deps,
+    ctx,
+    state,
+    p,
+    oneShotName(state.index, prov.index, prov.attempt),
+  );
   const commandId = await sendOnce(deps.ssmFor(ctx.region), {
     instanceId,
     document,

@@ -8,8 +8,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProvisionerFailedError } from '../../core/errors.ts';
+import { redactText as redact } from '../../core/plan/sensitive.ts';
 import { type Config, str, strList } from '../lib/config.ts';
-import { redact } from '../lib/redact.ts';
 import { parseEnvVars } from './shell-quote.ts';
 
 export const SHELL_LOCAL_MAX_SECONDS = 300;

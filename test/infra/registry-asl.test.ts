@@ -43,6 +43,7 @@ describe('permission scopes', () => {
     dataKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/data',
     buildsTableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/builds',
     builderRoleArn: 'arn:aws:iam::111122223333:role/builder',
+    secretScope: { prefix: 'kiln/' },
     builderVpcId: 'vpc-0123456789abcdef0',
     provisionLogGroupArn: 'arn:aws:logs:us-east-1:111122223333:log-group:provision',
   };
