@@ -18,6 +18,8 @@ export const KILN_ENV = {
   dataKeyId: 'KILN_DATA_KEY_ID',
   /** Secrets and parameters templates may read: names starting with this (`kiln:secretPrefix`, default `kiln/`). */
   secretPrefix: 'KILN_SECRET_PREFIX',
+  /** Name of the isolated ShellLocal function; RunProvisioner invokes it (filled from `invokes`, not from env values). */
+  shellLocalFunction: 'KILN_SHELL_LOCAL_FUNCTION',
   /** Set on every function so a router or log reader can tell which registry entry a deployed function is. */
   functionId: 'KILN_FUNCTION_ID',
 } as const;
@@ -58,6 +60,13 @@ export interface FunctionSpec {
   readonly permissions: readonly PermissionScope[];
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
+  /**
+   * Functions this one invokes directly (lambda:InvokeFunction on exactly those, their name in the registry env
+   * key). Used where a state would put secrets into the execution history.
+   */
+  readonly invokes?: readonly { readonly id: string; readonly env: KilnEnvKey }[];
+  /** Invoked by another function, not a state: no ASL placeholder. */
+  readonly invokedByFunction?: boolean;
 }
 
 export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
@@ -91,9 +100,10 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   {
     id: 'RunProvisioner',
     dir: 'run-provisioner',
-    description: 'Start one provisioner: SendCommand with the rendered script (or shell-local in the Lambda)',
+    description: 'Start one provisioner: SendCommand with the rendered script (shell-local: invoke ShellLocal)',
     env: ['artifactsBucket', 'provisionLogGroup', 'dataKeyId'],
     permissions: ['ssm-commands', 'artifacts-rw', 'provision-logs', 'build-secrets'],
+    invokes: [{ id: 'ShellLocal', env: 'shellLocalFunction' }],
     timeoutSeconds: 330,
     memoryMb: 1024,
   },
@@ -168,6 +178,17 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['artifacts-rw', 'builds-table', 'build-secrets'],
     timeoutSeconds: 120,
     memoryMb: 256,
+  },
+  {
+    id: 'ShellLocal',
+    dir: 'shell-local',
+    description:
+      'shell-local provisioners, isolated: no AWS permissions beyond its own logs, invoked by RunProvisioner',
+    env: [],
+    permissions: [],
+    timeoutSeconds: 330,
+    memoryMb: 512,
+    invokedByFunction: true,
   },
 ];
 

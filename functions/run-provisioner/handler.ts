@@ -1,14 +1,17 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { stagePayloadSchema } from '../lib/build-state.ts';
-import { ssmClient } from '../lib/clients.ts';
+import { lambdaClient, ssmClient } from '../lib/clients.ts';
 import { optionalEnv } from '../lib/env.ts';
 import { baseDepsFromEnv } from '../lib/handler-deps.ts';
 import { lambdaHandler } from '../lib/wiring.ts';
+import { KILN_ENV } from '../registry.ts';
+import { invokeShellLocal } from './invoke-shell-local.ts';
 import { type RunProvisionerDeps, runProvisioner } from './run-provisioner.ts';
 
 const base = baseDepsFromEnv();
 const logGroup = optionalEnv('KILN_PROVISION_LOG_GROUP');
+const shellLocalFunction = optionalEnv(KILN_ENV.shellLocalFunction);
 const deps: RunProvisionerDeps = {
   ...base,
   ssmFor: (r) => ssmClient(r),
@@ -25,6 +28,7 @@ const deps: RunProvisionerDeps = {
       },
     ),
   ...(logGroup ? { logGroup } : {}),
+  ...(shellLocalFunction ? { shellLocal: invokeShellLocal(lambdaClient(), shellLocalFunction) } : {}),
 };
 
 export const handler = lambdaHandler(stagePayloadSchema, (payload) => runProvisioner(deps, payload));
