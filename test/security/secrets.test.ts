@@ -19,40 +19,10 @@ import { executionManifest } from '../../functions/finalize/manifest.ts';
 import { checkSecretScope } from '../../functions/prepare-build/resolvers.ts';
 import { deliver } from '../../functions/run-provisioner/one-shot.ts';
 import { runShellLocal } from '../../functions/shell-local/run-shell-local.ts';
+import { encodings } from './encodings.ts';
 
 /** The marker: mixed case, a quote, a space, a slash, an ampersand and a non-ASCII letter, so every encoding differs. */
 const MARKER = "Kiln-Marker/s3cr\u00e9t 'q' & x=1";
-
-/** Every encoding computed here, independently of core/plan/sensitive.ts. */
-function encodings(secret: string): Record<string, string> {
-  const bytes = Buffer.from(secret, 'utf8');
-  const b64 = bytes.toString('base64');
-  const url64 = b64.replace(/\+/g, '-').replace(/\//g, '_');
-  // Embedded behind 1 and 2 bytes: the part of the encoding that depends on the secret alone.
-  const behind = (k: number, url: boolean) => {
-    const enc = Buffer.concat([Buffer.from('ABC'.slice(0, k)), bytes]).toString('base64');
-    const mid = enc.slice(Math.ceil((8 * k) / 6), Math.floor((8 * (k + bytes.length)) / 6));
-    return url ? mid.replace(/\+/g, '-').replace(/\//g, '_') : mid;
-  };
-  const json = JSON.stringify(secret).slice(1, -1);
-  return {
-    raw: secret,
-    base64: b64,
-    'base64 unpadded': b64.replace(/=+$/, ''),
-    'base64 url-safe': url64,
-    'base64 embedded +1 byte': behind(1, false),
-    'base64 embedded +2 bytes': behind(2, false),
-    'base64 url-safe embedded +1 byte': behind(1, true),
-    'base64 url-safe embedded +2 bytes': behind(2, true),
-    'hex lower': bytes.toString('hex'),
-    'hex upper': bytes.toString('hex').toUpperCase(),
-    'url encoding': encodeURIComponent(secret),
-    'url form encoding': encodeURIComponent(secret).replace(/%20/g, '+'),
-    'json string': json,
-    'json go-style (\\u0026)': json.replace(/&/g, '\\u0026'),
-    'json in json': JSON.stringify(json).slice(1, -1),
-  };
-}
 
 /** How each form appears in real text: embedded mid-string, as an HCL function's output would be. */
 function embed(name: string, form: string): string {
