@@ -1,15 +1,11 @@
 /** Turning template values into text for people: unknowns, sensitive values and absent fields. */
+import { REDACTED } from '../core/plan/sensitive.ts';
 import { isUnknown } from '../core/template/model.ts';
 
-export const SENSITIVE = '<sensitive>';
+export const SENSITIVE = REDACTED;
 
-/** Replaces every occurrence of a sensitive value; longest first so a value containing another is hidden whole. */
-export function redactText(text: string, sensitiveValues: readonly string[]): string {
-  const values = [...new Set(sensitiveValues.filter((v) => v.length > 0))].sort((a, b) => b.length - a.length);
-  let out = text;
-  for (const v of values) out = out.split(v).join(SENSITIVE);
-  return out;
-}
+/** Every form of a sensitive value (raw, base64, hex, URL, JSON) is hidden: the one redaction of core/plan. */
+export { redactText } from '../core/plan/sensitive.ts';
 
 /** Strings print raw, unknowns as `<unknown: source>`, anything else as compact JSON. */
 export function displayValue(value: unknown): string {

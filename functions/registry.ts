@@ -14,11 +14,20 @@ export const KILN_ENV = {
   builderSecurityGroup: 'KILN_BUILDER_SECURITY_GROUP',
   subnetIds: 'KILN_SUBNET_IDS',
   provisionLogGroup: 'KILN_PROVISION_LOG_GROUP',
+  /** Id of the artifacts bucket's KMS key: objects that carry a secret name it explicitly (never aws/s3). */
+  dataKeyId: 'KILN_DATA_KEY_ID',
+  /** Secrets and parameters templates may read: names starting with this (`kiln:secretPrefix`, default `kiln/`). */
+  secretPrefix: 'KILN_SECRET_PREFIX',
+  /** Name of the isolated ShellLocal function; RunProvisioner invokes it (filled from `invokes`, not from env values). */
+  shellLocalFunction: 'KILN_SHELL_LOCAL_FUNCTION',
   /** Set on every function so a router or log reader can tell which registry entry a deployed function is. */
   functionId: 'KILN_FUNCTION_ID',
 } as const;
 
 export type KilnEnvKey = keyof typeof KILN_ENV;
+
+/** Default of `kiln:secretPrefix`: templates may read secrets and parameters named `kiln/...` (or `/kiln/...`). */
+export const DEFAULT_SECRET_PREFIX = 'kiln/';
 
 /**
  * What a function may touch. The CDK app turns each scope into least-privilege statements:
@@ -27,8 +36,9 @@ export type KilnEnvKey = keyof typeof KILN_ENV;
  * - `artifacts-rw` / `templates-read`: the two buckets (by ARN)
  * - `builds-table`: the builds table (by ARN)
  * - `pass-builder-role`: iam:PassRole on the builder instance role only
- * - `read-params-secrets`: ssm:GetParameter / secretsmanager:GetSecretValue (resolvers), describe images
  * - `manifests-write`: PutObject under `manifests/` of the artifacts bucket (kept, outside the expiring `builds/`)
+ * - `read-params-secrets`: ssm:GetParameter / secretsmanager:GetSecretValue on the deployer's prefix (resolvers)
+ * - `build-secrets`: the sealed values and one-shot scripts under `secrets/` of the artifacts bucket
  */
 export type PermissionScope =
   | 'builder-ec2'
@@ -39,7 +49,8 @@ export type PermissionScope =
   | 'pass-builder-role'
   | 'read-params-secrets'
   | 'provision-logs'
-  | 'manifests-write';
+  | 'manifests-write'
+  | 'build-secrets';
 
 export interface FunctionSpec {
   /** PascalCase id; the ASL placeholder is `${<id>FunctionArn}`. */
@@ -51,6 +62,13 @@ export interface FunctionSpec {
   readonly permissions: readonly PermissionScope[];
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
+  /**
+   * Functions this one invokes directly (lambda:InvokeFunction on exactly those, their name in the registry env
+   * key). Used where a state would put secrets into the execution history.
+   */
+  readonly invokes?: readonly { readonly id: string; readonly env: KilnEnvKey }[];
+  /** Invoked by another function, not a state: no ASL placeholder. */
+  readonly invokedByFunction?: boolean;
 }
 
 export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
@@ -58,8 +76,8 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     id: 'PrepareBuild',
     dir: 'prepare-build',
     description: 'Fetch the template by version id, validate, plan, stage files, record the build',
-    env: ['artifactsBucket', 'buildsTable', 'templateBucket'],
-    permissions: ['templates-read', 'artifacts-rw', 'builds-table', 'read-params-secrets'],
+    env: ['artifactsBucket', 'buildsTable', 'templateBucket', 'dataKeyId', 'secretPrefix'],
+    permissions: ['templates-read', 'artifacts-rw', 'builds-table', 'read-params-secrets', 'build-secrets'],
     timeoutSeconds: 300,
     memoryMb: 1024,
   },
@@ -84,9 +102,10 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   {
     id: 'RunProvisioner',
     dir: 'run-provisioner',
-    description: 'Start one provisioner: SendCommand with the rendered script (or shell-local in the Lambda)',
-    env: ['artifactsBucket', 'provisionLogGroup'],
-    permissions: ['ssm-commands', 'artifacts-rw', 'provision-logs'],
+    description: 'Start one provisioner: SendCommand with the rendered script (shell-local: invoke ShellLocal)',
+    env: ['artifactsBucket', 'provisionLogGroup', 'dataKeyId'],
+    permissions: ['ssm-commands', 'artifacts-rw', 'provision-logs', 'build-secrets'],
+    invokes: [{ id: 'ShellLocal', env: 'shellLocalFunction' }],
     timeoutSeconds: 330,
     memoryMb: 1024,
   },
@@ -95,7 +114,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     dir: 'check-command',
     description: 'One poll of the provisioner command: success, retry or ProvisionerFailed',
     env: ['artifactsBucket'],
-    permissions: ['ssm-commands', 'artifacts-rw'],
+    permissions: ['ssm-commands', 'artifacts-rw', 'build-secrets'],
     timeoutSeconds: 60,
     memoryMb: 256,
   },
@@ -148,8 +167,8 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     id: 'Cleanup',
     dir: 'cleanup',
     description: 'Compensation for a failed build: error-cleanup-provisioner, then remove what it created, in reverse',
-    env: ['artifactsBucket'],
-    permissions: ['builder-ec2', 'artifacts-rw', 'ssm-commands'],
+    env: ['artifactsBucket', 'dataKeyId'],
+    permissions: ['builder-ec2', 'artifacts-rw', 'ssm-commands', 'build-secrets'],
     timeoutSeconds: 300,
     memoryMb: 256,
   },
@@ -158,9 +177,20 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     dir: 'finalize',
     description: 'Packer manifest, build record outcome, staged files removed',
     env: ['artifactsBucket', 'buildsTable'],
-    permissions: ['artifacts-rw', 'builds-table', 'manifests-write'],
+    permissions: ['artifacts-rw', 'builds-table', 'manifests-write', 'build-secrets'],
     timeoutSeconds: 120,
     memoryMb: 256,
+  },
+  {
+    id: 'ShellLocal',
+    dir: 'shell-local',
+    description:
+      'shell-local provisioners, isolated: no AWS permissions beyond its own logs, invoked by RunProvisioner',
+    env: [],
+    permissions: [],
+    timeoutSeconds: 330,
+    memoryMb: 512,
+    invokedByFunction: true,
   },
 ];
 

@@ -2,6 +2,8 @@
  * Reading the CDK context (`cdk.json` "context" or `cdk synth -c key=value`) into typed settings. Pure: takes a
  * getter, so tests need no App. Values from `-c` arrive as strings, values from cdk.json as JSON.
  */
+import { DEFAULT_SECRET_PREFIX } from '../functions/registry.ts';
+import type { SecretScope } from './constructs/permission-basics.ts';
 import type { ScheduledBuild } from './constructs/triggers.ts';
 
 export interface KilnContext {
@@ -19,6 +21,8 @@ export interface KilnContext {
   readonly stateMachinesDir?: string;
   /** `kiln:logLevel`: Powertools log level of every function. */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** `kiln:secretPrefix` (default `kiln/`) and `kiln:secretTag` (`key=value`): what templates may read. */
+  readonly secretScope?: SecretScope;
 }
 
 export type ContextGetter = (key: string) => unknown;
@@ -43,6 +47,10 @@ export function readKilnContext(get: ContextGetter): KilnContext {
   const account = optionalString(get, 'account');
   const region = optionalString(get, 'region');
   const stateMachinesDir = optionalString(get, 'kiln:stateMachinesDir');
+  const secretPrefix = optionalString(get, 'kiln:secretPrefix');
+  const secretTag = optionalString(get, 'kiln:secretTag');
+  const tagMatch = secretTag === undefined ? undefined : /^([^=]+)=(.+)$/.exec(secretTag);
+  if (secretTag !== undefined && !tagMatch) throw new Error('context kiln:secretTag must be key=value');
   return {
     stackName: optionalString(get, 'kiln:stackName') ?? 'Kiln',
     ...(account ? { account } : {}),
@@ -52,6 +60,16 @@ export function readKilnContext(get: ContextGetter): KilnContext {
     schedules: schedules(get('kiln:schedules')),
     ...(stateMachinesDir ? { stateMachinesDir } : {}),
     ...(logLevel ? { logLevel: logLevel as KilnContext['logLevel'] & string } : {}),
+    ...(secretPrefix || tagMatch
+      ? {
+          secretScope: {
+            prefix: secretPrefix ?? DEFAULT_SECRET_PREFIX,
+            ...(tagMatch
+              ? { tag: { key: (tagMatch[1] as string).trim(), value: (tagMatch[2] as string).trim() } }
+              : {}),
+          },
+        }
+      : {}),
   };
 }
 

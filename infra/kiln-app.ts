@@ -64,6 +64,7 @@ export function createKilnApp(options: CreateKilnAppOptions = {}): { app: App; s
     ...(context.existingVpc ? { existingVpc: context.existingVpc } : {}),
     ...(context.egressPorts ? { egressPorts: context.egressPorts } : {}),
     ...(context.logLevel ? { logLevel: context.logLevel } : {}),
+    ...(context.secretScope ? { secretScope: context.secretScope } : {}),
     schedules: context.schedules,
   });
   if (options.nag ?? true) {

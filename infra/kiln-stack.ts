@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { Aspects, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { type FunctionSpec, KILN_FUNCTIONS } from '../functions/registry.ts';
+import { DEFAULT_SECRET_PREFIX, type FunctionSpec, KILN_FUNCTIONS } from '../functions/registry.ts';
 import { placeholdersIn } from './asl-placeholders.ts';
 import { BuildPipeline } from './constructs/build-pipeline.ts';
 import { BuilderIdentity } from './constructs/builder-identity.ts';
@@ -11,6 +11,7 @@ import { BuilderNetwork, type ExistingBuilderVpc } from './constructs/builder-ne
 import { tagComponent } from './constructs/component-tag.ts';
 import { EncryptionKeys } from './constructs/encryption-keys.ts';
 import { Monitoring } from './constructs/monitoring.ts';
+import type { SecretScope } from './constructs/permission-basics.ts';
 import { StateMachineFromFile } from './constructs/state-machine-from-file.ts';
 import { STORE_LAYOUT, TemplateStore } from './constructs/template-store.ts';
 import { type ScheduledBuild, Triggers } from './constructs/triggers.ts';
@@ -50,6 +51,11 @@ export interface KilnStackProps extends StackProps {
   readonly schedules?: readonly ScheduledBuild[];
   /** @default 'INFO' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /**
+   * Secrets and parameters templates may read (context `kiln:secretPrefix`, `kiln:secretTag`).
+   * @default { prefix: 'kiln/' }
+   */
+  readonly secretScope?: SecretScope;
 }
 
 /**
@@ -92,6 +98,12 @@ export class KilnStack extends Stack {
     });
 
     const subnetIds = this.network.subnetIds.join(',');
+    const secretScope = props.secretScope ?? { prefix: DEFAULT_SECRET_PREFIX };
+    if (!/^[A-Za-z0-9/_+=.@-]+$/.test(secretScope.prefix)) {
+      throw new Error(
+        `KilnStack: secretScope.prefix "${secretScope.prefix}" must be a non-empty secret name prefix (no *)`,
+      );
+    }
     this.pipeline = new BuildPipeline(this, 'Pipeline', {
       functions,
       functionsRoot: props.functionsRoot ?? join(props.projectRoot, 'functions'),
@@ -106,6 +118,8 @@ export class KilnStack extends Stack {
         builderSecurityGroup: this.network.securityGroup.securityGroupId,
         subnetIds,
         provisionLogGroup: this.builder.provisionLogGroup.logGroupName,
+        dataKeyId: this.keys.dataKey.keyId,
+        secretPrefix: secretScope.prefix,
       },
       permissionTargets: {
         stack: this,
@@ -116,6 +130,7 @@ export class KilnStack extends Stack {
         builderRoleArn: this.builder.role.roleArn,
         builderVpcId: this.network.vpc.vpcId,
         provisionLogGroupArn: this.builder.provisionLogGroup.logGroupArn,
+        secretScope,
       },
     });
 

@@ -9,13 +9,14 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { ProvisionerFailedError, TimeoutError } from '../../core/errors.ts';
+import { redactText as redact } from '../../core/plan/sensitive.ts';
 import { awsCall, awsErrorCode } from '../lib/aws-errors.ts';
 import { loadBuildContext } from '../lib/build-context.ts';
 import { requireInstance, type StagePayload } from '../lib/build-state.ts';
 import { bool, strList } from '../lib/config.ts';
 import { elapsedSince, nextWaitSeconds } from '../lib/polling.ts';
-import { redact } from '../lib/redact.ts';
 import type { BaseDeps } from '../lib/stage-deps.ts';
+import { oneShotName, removeOneShot } from '../run-provisioner/one-shot.ts';
 import { advance } from '../run-provisioner/run-provisioner.ts';
 import { MAX_EXECUTION_TIMEOUT_SECONDS } from '../run-provisioner/send-command.ts';
 import { outputForTail, SSM_INLINE_LIMITS } from './full-output.ts';
@@ -56,7 +57,7 @@ export async function checkCommand(deps: CheckCommandDeps, payload: StagePayload
   const prov = state.provision;
   if (!prov?.commandId) throw new ProvisionerFailedError(`build ${state.name}: no command to check`);
   const instanceId = requireInstance(state);
-  const ctx = await loadBuildContext(deps, state);
+  const ctx = await loadBuildContext(deps, state, { withSecrets: true });
   const p = ctx.build.provisioners[prov.index];
   if (!p) throw new ProvisionerFailedError(`The plan has no provisioner #${prov.index}`);
   const commandId = prov.commandId;
@@ -81,6 +82,10 @@ export async function checkCommand(deps: CheckCommandDeps, payload: StagePayload
     ? classifyInvocation(out, codes, bool(p.config, 'expect_disconnect') ?? false)
     : { kind: 'running' };
   const label = `Provisioner #${prov.index} (${p.name ?? p.type})`;
+  // The command ended: its one-shot script (if it carried a secret) must not outlive it, in any version.
+  if (outcome.kind !== 'running' && ctx.secrets.length > 0) {
+    await removeOneShot(deps, state.buildId, oneShotName(state.index, prov.index, prov.attempt));
+  }
 
   if (outcome.kind === 'success') return { state: advance(state), wait: { done: true, waitSeconds: 0 } };
   if (outcome.kind === 'failed') {

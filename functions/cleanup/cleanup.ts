@@ -14,11 +14,12 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { redactText as redact } from '../../core/plan/sensitive.ts';
 import { awsErrorCode, isNotFoundAwsError } from '../lib/aws-errors.ts';
 import { loadBuildContext } from '../lib/build-context.ts';
 import type { BuildState, CreatedResource, StepError } from '../lib/build-state.ts';
 import { strList } from '../lib/config.ts';
-import { redact } from '../lib/redact.ts';
+import { deleteAllVersions, oneShotKeyFor } from '../lib/sealed-values.ts';
 import type { BaseDeps } from '../lib/stage-deps.ts';
 import { TAG_BUILD_ID, TAG_BUILD_INDEX } from '../lib/tags.ts';
 import { type ErrorCleanupDeps, runErrorCleanupProvisioner } from './error-cleanup.ts';
@@ -161,7 +162,7 @@ export async function cleanupBuild(
   const regions = new Set<string>(state.region ? [state.region] : []);
   const steps: CleanupStep[] = [];
   try {
-    const ctx = await loadBuildContext(deps, state);
+    const ctx = await loadBuildContext(deps, state, { withSecrets: true });
     if (deps.ssmFor && deps.presign) {
       const errorCleanupDeps: ErrorCleanupDeps = {
         ...deps,
@@ -188,6 +189,12 @@ export async function cleanupBuild(
     // The plan may be unreadable (that may be the failure); clean up what the state records.
   }
   for (const i of state.images) regions.add(i.region);
+  // This build's one-shot scripts (the sealed values are shared by the execution's builds: Finalize removes them).
+  const oneShots = oneShotKeyFor(state.buildId, `b${state.index}-`);
+  const removedOneShots = await deleteAllVersions(deps, oneShots).catch(() => 0);
+  if (removedOneShots > 0) {
+    steps.push({ action: 'delete-object', target: `s3://${deps.artifactsBucket}/${oneShots}*`, outcome: 'removed' });
+  }
 
   const extra = await sweep(deps, state, [...regions]);
   const all = [...state.created, ...extra];

@@ -7,7 +7,8 @@ import { GetCommandInvocationCommand, type SSMClient } from '@aws-sdk/client-ssm
 import type { BuildContext } from '../lib/build-context.ts';
 import type { BuildState } from '../lib/build-state.ts';
 import type { BaseDeps } from '../lib/stage-deps.ts';
-import { renderRemote } from '../run-provisioner/run-provisioner.ts';
+import { oneShotName, removeOneShot } from '../run-provisioner/one-shot.ts';
+import { renderForSend } from '../run-provisioner/run-provisioner.ts';
 import { sendOnce } from '../run-provisioner/send-command.ts';
 import type { Presign } from '../run-provisioner/stage-files.ts';
 
@@ -35,8 +36,9 @@ export async function runErrorCleanupProvisioner(
   // Only a builder that came online (provisioning started) can run it.
   if (!p || !state.instanceId || !state.provision) return undefined;
   const instanceId = state.instanceId;
+  const name = oneShotName(state.index, 'error-cleanup', 0);
   try {
-    const { document, commands } = await renderRemote(deps, ctx, state, p);
+    const { document, commands } = await renderForSend(deps, ctx, state, p, name);
     const ssm = deps.ssmFor(ctx.region);
     const commandId = await sendOnce(ssm, {
       instanceId,
@@ -62,5 +64,7 @@ export async function runErrorCleanupProvisioner(
     return { outcome: 'failed', target: commandId, message: `no result within ${deps.waitSeconds}s` };
   } catch (err) {
     return { outcome: 'failed', target: p.type, message: err instanceof Error ? err.message : String(err) };
+  } finally {
+    await removeOneShot(deps, state.buildId, name);
   }
 }

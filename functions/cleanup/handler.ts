@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { z } from 'zod';
 import { buildStateSchema, stepErrorSchema } from '../lib/build-state.ts';
@@ -14,7 +14,11 @@ const deps: CleanupDeps = {
   presign: (method, Bucket, Key, expiresIn) =>
     getSignedUrl(
       base.s3,
-      method === 'GET' ? new GetObjectCommand({ Bucket, Key }) : new PutObjectCommand({ Bucket, Key }),
+      method === 'GET'
+        ? new GetObjectCommand({ Bucket, Key })
+        : method === 'DELETE'
+          ? new DeleteObjectCommand({ Bucket, Key })
+          : new PutObjectCommand({ Bucket, Key }),
       {
         expiresIn,
       },

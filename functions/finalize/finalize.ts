@@ -10,9 +10,11 @@ import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@a
 import { z } from 'zod';
 import { TransientError } from '../../core/errors.ts';
 import { amiArtifactId } from '../../core/manifest/manifest.ts';
+import { redactValue } from '../../core/plan/sensitive.ts';
 import { awsCall } from '../lib/aws-errors.ts';
 import { buildStateSchema, driverSchema } from '../lib/build-state.ts';
 import { filesPrefix, loadStoredPlan, manifestKeyFor } from '../lib/plan-store.ts';
+import { deleteBuildSecrets, loadSealedValues } from '../lib/sealed-values.ts';
 import type { BaseDeps } from '../lib/stage-deps.ts';
 import { amisByRegion, executionManifest, runUuid } from './manifest.ts';
 
@@ -108,8 +110,14 @@ export function overallStatus(builds: readonly BuildOutcome[]): ExecutionResult[
 
 export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promise<ExecutionResult> {
   const stored = await loadStoredPlan(deps.s3, deps.artifactsBucket, input.planKey).catch(() => undefined);
+  // The plan holds no sensitive value; the values are read once more only to redact what Finalize writes (defence
+  // in depth), then removed with every version, whatever happened to the builds.
+  const secrets = stored?.sealed
+    ? ((await loadSealedValues(deps, input.buildId).catch(() => undefined))?.values ?? [])
+    : [];
+  await deleteBuildSecrets(deps, input.buildId).catch(() => undefined);
   const now = deps.now();
-  const outcomes: BuildOutcome[] = input.results.map((r) =>
+  const rawOutcomes: BuildOutcome[] = input.results.map((r) =>
     r.status === 'SUCCEEDED'
       ? {
           name: r.name,
@@ -119,7 +127,8 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
         }
       : { name: r.name, status: r.status, error: r.error, cause: r.cause ?? '', cleanup: r.cleanup },
   );
-  const manifest = executionManifest(
+  const outcomes = redactValue(rawOutcomes, secrets);
+  const rawManifest = executionManifest(
     stored?.plan.runUuid ?? runUuid(input.executionName),
     input.results.flatMap((r) =>
       r.status === 'SUCCEEDED'
@@ -127,6 +136,7 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
         : [],
     ),
   );
+  const manifest = redactValue(rawManifest, secrets);
   const manifestKey = manifestKeyFor(input.buildId);
   await awsCall('writing the manifest', transient, () =>
     deps.s3.send(

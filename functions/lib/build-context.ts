@@ -2,10 +2,12 @@
  * Loads what a stage needs about its build: the stored plan, the planned build, its configuration and the
  * source region. Cached per container through the plan cache.
  */
-import type { PlannedBuild } from '../../core/plan/types.ts';
+import { type SealTable, unsealValue } from '../../core/plan/sensitive.ts';
+import type { PlannedBuild, PlannedProvisioner } from '../../core/plan/types.ts';
 import type { BuildState } from './build-state.ts';
 import { type Config, str } from './config.ts';
 import { loadStoredPlan, plannedBuild, type StoredPlan } from './plan-store.ts';
+import { EMPTY_SEALED, loadSealedValues } from './sealed-values.ts';
 import type { BaseDeps } from './stage-deps.ts';
 import type { KilnTagContext } from './tags.ts';
 
@@ -14,23 +16,30 @@ export interface BuildContext {
   readonly build: PlannedBuild;
   readonly config: Config;
   readonly region: string;
+  /** The build's sensitive values, for redaction of anything this stage shows (read from the sealed object). */
   readonly secrets: readonly string[];
+  /** Resolves the placeholders of provisioner configuration (RunProvisioner, error-cleanup only). */
+  readonly table: SealTable;
   readonly tagContext: KilnTagContext;
 }
 
 export async function loadBuildContext(
   deps: Pick<BaseDeps, 's3' | 'artifactsBucket' | 'homeRegion'>,
   state: BuildState,
+  /** Only stages that render provisioners or show their output read the sealed values (and may, by IAM). */
+  opts: { readonly withSecrets?: boolean } = {},
 ) {
   const stored = await loadStoredPlan(deps.s3, deps.artifactsBucket, state.planKey);
   const build = plannedBuild(stored, state.index);
   const region = state.region ?? str(build.config, 'region') ?? deps.homeRegion;
+  const sealed = stored.sealed && opts.withSecrets ? await loadSealedValues(deps, state.buildId) : EMPTY_SEALED;
   const context: BuildContext = {
     stored,
     build,
     config: build.config,
     region,
-    secrets: stored.sensitiveValues,
+    secrets: sealed.values,
+    table: sealed.table,
     tagContext: {
       buildId: state.buildId,
       executionName: state.executionName,
@@ -40,4 +49,9 @@ export async function loadBuildContext(
     },
   };
   return context;
+}
+
+/** A provisioner with its real values, for rendering only: the result must never be stored, logged or thrown. */
+export function unsealedProvisioner(ctx: BuildContext, p: PlannedProvisioner): PlannedProvisioner {
+  return unsealValue(p, ctx.table);
 }

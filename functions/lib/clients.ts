@@ -5,6 +5,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -45,4 +46,5 @@ export const s3Client = cachedPerRegion(
   (region) => new S3Client({ ...clientConfig(region), forcePathStyle: optionalEnv('AWS_ENDPOINT_URL') !== undefined }),
 );
 export const dynamoClient = cachedPerRegion((region) => new DynamoDBClient(clientConfig(region)));
+export const lambdaClient = cachedPerRegion((region) => new LambdaClient(clientConfig(region)));
 export const secretsClient = cachedPerRegion((region) => new SecretsManagerClient(clientConfig(region)));

@@ -19,8 +19,11 @@ export interface StoredPlan {
   readonly executionName: string;
   readonly template: TemplateLocation;
   readonly plan: BuildPlan;
-  /** Values to redact from every output (sensitive variables, resolved secrets). Lives only in this object. */
-  readonly sensitiveValues: readonly string[];
+  /**
+   * True when the build has sensitive values: they live in the sealed object (functions/lib/sealed-values.ts),
+   * and the plan holds placeholders (provisioners) or `<sensitive>` (everything else) instead.
+   */
+  readonly sealed?: boolean;
   readonly createdAt: string;
 }
 

@@ -9,6 +9,8 @@ export interface BaseDeps {
   readonly s3: S3Client;
   readonly ec2For: (region: string) => EC2Client;
   readonly artifactsBucket: string;
+  /** The artifacts bucket's KMS key id, named on objects that carry a secret (absent: the bucket default). */
+  readonly dataKeyId?: string;
   /** Region the function runs in; a build's source region defaults to it. */
   readonly homeRegion: string;
   readonly minPollSeconds: number;

@@ -13,6 +13,8 @@ export const STORE_LAYOUT = {
   buildLogsPattern: 'builds/*/logs/*',
   /** Artifacts bucket: Packer manifests, kept (outside `builds/`, so no expiry rule reaches them). */
   manifestsPrefix: 'manifests/',
+  /** Artifacts bucket: sealed sensitive values and one-shot scripts of running builds (minutes, not days). */
+  secretsPrefix: 'secrets/',
   /** Object tag set on staged files so a lifecycle rule removes them early. */
   stagedTag: { key: 'kiln:retention', value: 'staged' },
 } as const;

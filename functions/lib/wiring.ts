@@ -8,7 +8,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { InputInvalidError, KilnError } from '../../core/errors.ts';
-import { redactForLog } from './redact.ts';
+import { redactForLog } from '../../core/plan/sensitive.ts';
 
 export const logger = new Logger({ serviceName: 'kiln' });
 

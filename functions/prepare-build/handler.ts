@@ -1,6 +1,7 @@
 import { dynamoClient, ec2Client, homeRegion, s3Client, secretsClient, ssmClient } from '../lib/clients.ts';
-import { requireKilnEnv } from '../lib/env.ts';
+import { optionalEnv, requireKilnEnv } from '../lib/env.ts';
 import { lambdaHandler } from '../lib/wiring.ts';
+import { DEFAULT_SECRET_PREFIX, KILN_ENV } from '../registry.ts';
 import { coreEngine } from './engine.ts';
 import { normalizeInput, prepareInputSchema } from './input.ts';
 import { type PrepareDeps, prepareBuild } from './prepare-build.ts';
@@ -10,12 +11,15 @@ const deps: PrepareDeps = {
   s3: s3Client(region),
   dynamo: dynamoClient(region),
   artifactsBucket: requireKilnEnv('artifactsBucket'),
+  ...(optionalEnv(KILN_ENV.dataKeyId) ? { dataKeyId: optionalEnv(KILN_ENV.dataKeyId) as string } : {}),
   buildsTable: requireKilnEnv('buildsTable'),
   resolvers: {
     ec2For: (r) => ec2Client(r),
     ssm: ssmClient(region),
     secrets: secretsClient(region),
     homeRegion: region,
+    // The deployment's scope (the same prefix as the IAM policy of this function).
+    secretPrefix: optionalEnv(KILN_ENV.secretPrefix) ?? DEFAULT_SECRET_PREFIX,
   },
   engine: coreEngine,
   now: () => new Date(),

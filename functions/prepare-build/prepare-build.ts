@@ -4,18 +4,21 @@
  * the build, and return a SMALL payload. The buildId comes from the execution name, so a retried PrepareBuild
  * writes the same objects and the same record instead of a second build.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConditionalCheckFailedException, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { NotFoundError, TemplateInvalidError, TransientError } from '../../core/errors.ts';
+import { sealPlan } from '../../core/plan/seal.ts';
+import { redactText as redact } from '../../core/plan/sensitive.ts';
 import type { Driver } from '../../core/plan/types.ts';
 import { formatDiagnostics, hasErrors } from '../../core/template/diagnostics.ts';
 import { pipelineLoadOptions } from '../../core/template/pipeline.ts';
 import { awsCall } from '../lib/aws-errors.ts';
 import { planKeyFor, type StoredPlan } from '../lib/plan-store.ts';
-import { redact } from '../lib/redact.ts';
+import { encryptionFor, storeSealedValues } from '../lib/sealed-values.ts';
 import { shortId } from '../lib/tokens.ts';
 import { notATemplate } from '../lib/trigger-contract.ts';
 import type { TemplateEngine } from './engine.ts';
@@ -28,6 +31,8 @@ export interface PrepareDeps {
   readonly s3: S3Client;
   readonly dynamo: DynamoDBClient;
   readonly artifactsBucket: string;
+  /** KMS key of the artifacts bucket, for the sealed values object. */
+  readonly dataKeyId?: string;
   readonly buildsTable: string;
   readonly resolvers: ResolverDeps;
   readonly engine: TemplateEngine;
@@ -92,13 +97,18 @@ export async function prepareBuild(
 
     await stageFiles(deps.s3, deps.artifactsBucket, buildId, dir, plan.files);
     const planKey = planKeyFor(buildId);
+    // plan.json never holds a sensitive value: they go to the sealed object (see functions/PIPELINE.md, Secrets).
+    const values = [...new Set(secrets)];
+    const { plan: sealedPlan, table } = sealPlan(plan, values, randomBytes(12).toString('hex'));
+    const sealed = table.forms.length > 0;
+    if (sealed) await storeSealedValues(deps, buildId, { version: 1, values, table });
     const stored: StoredPlan = {
       version: 1,
       buildId,
       executionName,
       template: request.template,
-      plan,
-      sensitiveValues: [...new Set(secrets)],
+      plan: sealedPlan,
+      ...(sealed ? { sealed: true } : {}),
       createdAt: now.toISOString(),
     };
     await awsCall('storing the build plan', transient, () =>
@@ -108,10 +118,11 @@ export async function prepareBuild(
           Key: planKey,
           Body: JSON.stringify(stored),
           ContentType: 'application/json',
+          ...encryptionFor(deps),
         }),
       ),
     );
-    const builds = plan.builds.map((b, index) => ({ index, name: b.name, driver: b.driver }));
+    const builds = sealedPlan.builds.map((b, index) => ({ index, name: b.name, driver: b.driver }));
     await recordBuild(deps, { buildId, executionName, request, builds, createdAt: now.toISOString() });
     return { buildId, planKey, builds, skipped: null };
   } finally {

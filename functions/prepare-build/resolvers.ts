@@ -16,6 +16,34 @@ export interface ResolverDeps {
   readonly ssm: SSMClient;
   readonly secrets: SecretsManagerClient;
   readonly homeRegion: string;
+  /**
+   * Names of secrets and parameters a template may read start with this (the deployer's `kiln:secretPrefix`,
+   * the same prefix the IAM policy allows). Undefined = no check here (unit tests; IAM still applies).
+   */
+  readonly secretPrefix?: string;
+}
+
+/** A secret id may be a name or an ARN (`arn:aws:secretsmanager:r:a:secret:name-AbCdEf`); parameters may start with /. */
+export function secretNameOf(id: string): string {
+  const arn = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+)$/.exec(id);
+  return arn?.[1] ?? id;
+}
+
+export function parameterNameOf(name: string): string {
+  const arn = /^arn:[^:]+:ssm:[^:]*:[^:]*:parameter\/(.+)$/.exec(name);
+  return (arn?.[1] ?? name).replace(/^\/+/, '');
+}
+
+/** Refuses a name outside the deployer's prefix, saying how to allow it. */
+export function checkSecretScope(kind: 'secret' | 'parameter', id: string, prefix: string | undefined): void {
+  if (prefix === undefined || prefix === '') return;
+  const name = kind === 'secret' ? secretNameOf(id) : parameterNameOf(id);
+  if (name.startsWith(prefix)) return;
+  throw new TemplateInvalidError(
+    `The ${kind} "${id}" is outside what this Kiln deployment may read: templates may only read ${kind}s whose ` +
+      `name starts with "${prefix}"${kind === 'parameter' ? ` (as /${prefix}...)` : ''}. Store it under that prefix, ` +
+      `or have the deployer widen it with \`cdk deploy -c kiln:secretPrefix=<prefix>\` (README, "Deploying").`,
+  );
 }
 
 const invalid = (m: string, cause: unknown) => new TemplateInvalidError(m, { cause });
@@ -42,6 +70,7 @@ export function awsResolvers(deps: ResolverDeps, sensitive: string[]): Resolvers
       };
     },
     parameterStore: async (name, withDecryption) => {
+      checkSecretScope('parameter', name, deps.secretPrefix);
       const out = await awsCall(`reading parameter ${name}`, invalid, () =>
         deps.ssm.send(new GetParameterCommand({ Name: name, WithDecryption: withDecryption })),
       );
@@ -50,6 +79,7 @@ export function awsResolvers(deps: ResolverDeps, sensitive: string[]): Resolvers
       return value;
     },
     secretsManager: async (secretId, key, versionStage) => {
+      checkSecretScope('secret', secretId, deps.secretPrefix);
       const out = await awsCall(`reading secret ${secretId}`, invalid, () =>
         deps.secrets.send(
           new GetSecretValueCommand({ SecretId: secretId, ...(versionStage ? { VersionStage: versionStage } : {}) }),

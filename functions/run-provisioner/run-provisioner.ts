@@ -5,24 +5,52 @@
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ProvisionerFailedError } from '../../core/errors.ts';
+import { redactText, unsealValue } from '../../core/plan/sensitive.ts';
 import type { PlannedProvisioner } from '../../core/plan/types.ts';
 import { renderPowerShell, renderWindowsRestart } from '../../core/provisioners/render/powershell.ts';
 import { renderFile, renderShell, type ShellRenderContext } from '../../core/provisioners/render/shell.ts';
-import { type BuildContext, loadBuildContext } from '../lib/build-context.ts';
+import { type BuildContext, loadBuildContext, unsealedProvisioner } from '../lib/build-context.ts';
 import { type BuildState, requireInstance, type StagePayload } from '../lib/build-state.ts';
 import { str, strList } from '../lib/config.ts';
 import { buildPrefix } from '../lib/plan-store.ts';
 import { parseDuration } from '../lib/polling.ts';
 import type { BaseDeps } from '../lib/stage-deps.ts';
 import { findFileRef, readStagedText, stagedKeyFor } from '../lib/staged-files.ts';
+import type { ShellLocalRequest, ShellLocalResult } from '../shell-local/run-shell-local.ts';
+import { type Delivery, deliver, oneShotName } from './one-shot.ts';
 import { commandComment, type DocumentName, sendOnce } from './send-command.ts';
-import { runShellLocal } from './shell-local.ts';
 import { type Presign, presignFiles, URL_EXPIRY_SECONDS } from './stage-files.ts';
 
 export interface RunProvisionerDeps extends BaseDeps {
   readonly ssmFor: (region: string) => SSMClient;
   readonly presign: Presign;
   readonly logGroup?: string;
+  /**
+   * Runs shell-local in the isolated ShellLocal function (a Lambda invoke, so the script and its values never
+   * enter the execution history). Absent: shell-local is refused with a message saying how to enable it.
+   */
+  readonly shellLocal?: (req: ShellLocalRequest) => Promise<ShellLocalResult>;
+}
+
+export const SHELL_LOCAL_DISABLED =
+  'shell-local runs only in the isolated ShellLocal function (no AWS permissions, so the script cannot borrow the ' +
+  "pipeline's credentials), and this RunProvisioner was deployed without it: redeploy the current Kiln stack " +
+  '(infra/ creates ShellLocal and sets KILN_SHELL_LOCAL_FUNCTION), or remove the shell-local provisioner';
+
+/** Packer's shell-local failure, with the end of the output (redacted: the caller knows the secrets). */
+function shellLocalFailure(
+  label: string,
+  result: ShellLocalResult,
+  secrets: readonly string[],
+): ProvisionerFailedError {
+  const tail = redactText(result.outputTail, secrets).split('\n').slice(-20).join('\n');
+  if (result.error) return new ProvisionerFailedError(`${label}: ${result.error}`);
+  if (result.timedOut) {
+    return new ProvisionerFailedError(`${label} did not finish within ${result.limitSeconds}s\n${tail}`);
+  }
+  return new ProvisionerFailedError(
+    `${label}: shell-local exited with non-zero exit status: ${result.exitCode}\n${tail}`,
+  );
 }
 
 export function advance(state: BuildState, note?: string): BuildState {
@@ -83,11 +111,27 @@ export async function renderRemote(
   }
 }
 
+/**
+ * What SendCommand may carry for a provisioner: its real values are put back (placeholders in the plan) only
+ * here, and a script that reveals one goes through the one-shot channel instead of the command parameters.
+ */
+export async function renderForSend(
+  deps: Pick<RunProvisionerDeps, 's3' | 'presign' | 'artifactsBucket' | 'dataKeyId'>,
+  ctx: BuildContext,
+  state: BuildState,
+  p: PlannedProvisioner,
+  name: string,
+): Promise<Delivery & { document: DocumentName }> {
+  const { document, commands } = await renderRemote(deps, ctx, state, unsealedProvisioner(ctx, p));
+  const delivery = await deliver(deps, { buildId: state.buildId, name, document, commands, secrets: ctx.secrets });
+  return { document, ...delivery };
+}
+
 export async function runProvisioner(deps: RunProvisionerDeps, payload: StagePayload): Promise<StagePayload> {
   const { state } = payload;
   const prov = state.provision;
   if (!prov || prov.index >= prov.count) return { state, wait: { done: true, waitSeconds: 0 } };
-  const ctx = await loadBuildContext(deps, state);
+  const ctx = await loadBuildContext(deps, state, { withSecrets: true });
   const p = ctx.build.provisioners[prov.index];
   if (!p) throw new ProvisionerFailedError(`The plan has no provisioner #${prov.index} for build ${state.name}`);
 
@@ -119,18 +163,36 @@ export async function runProvisioner(deps: RunProvisionerDeps, payload: StagePay
         ),
       ),
     );
-    await runShellLocal(p.config, {
+    if (!deps.shellLocal) throw new ProvisionerFailedError(`${label}: ${SHELL_LOCAL_DISABLED}`);
+    const real = unsealedProvisioner(ctx, p).config;
+    const command = str(real, 'command');
+    const shebang = str(real, 'inline_shebang');
+    const result = await deps.shellLocal({
       buildName: ctx.build.name,
       builderType: ctx.build.builderType,
-      scriptBodies,
-      secrets: ctx.secrets,
+      ...(command ? { command } : {}),
+      inline: strList(real, 'inline'),
+      scriptBodies: scriptBodies.map((b) => unsealValue(b, ctx.table)),
+      ...(shebang ? { inlineShebang: shebang } : {}),
+      environmentVars: strList(real, 'environment_vars'),
+      validExitCodes: real.valid_exit_codes !== undefined ? strList(real, 'valid_exit_codes').map(Number) : [0],
       ...(p.timeoutSeconds !== undefined ? { timeoutSeconds: p.timeoutSeconds } : {}),
     });
-    return { state: advance(state, `${label} ran inside the pipeline Lambda`), wait: { done: true, waitSeconds: 0 } };
+    if (!result.ok) throw shellLocalFailure(label, result, ctx.secrets);
+    return {
+      state: advance(state, `${label} ran in the isolated ShellLocal function`),
+      wait: { done: true, waitSeconds: 0 },
+    };
   }
 
   const instanceId = requireInstance(state);
-  const { document, commands } = await renderRemote(deps, ctx, state, p);
+  const { document, commands } = await renderForSend(
+    deps,
+    ctx,
+    state,
+    p,
+    oneShotName(state.index, prov.index, prov.attempt),
+  );
   const commandId = await sendOnce(deps.ssmFor(ctx.region), {
     instanceId,
     document,

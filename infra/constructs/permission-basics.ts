@@ -12,6 +12,17 @@ export interface PermissionTargets {
   readonly builderRoleArn: string;
   readonly builderVpcId: string;
   readonly provisionLogGroupArn: string;
+  /** Which secrets and parameters templates may read (PrepareBuild's resolvers). */
+  readonly secretScope: SecretScope;
+}
+
+/**
+ * The deployer's allowance for templates: names starting with `prefix` (Secrets Manager name, or SSM parameter
+ * path without its leading slash), and, when `tag` is set, only resources carrying that tag.
+ */
+export interface SecretScope {
+  readonly prefix: string;
+  readonly tag?: { readonly key: string; readonly value: string };
 }
 
 /** Tag every EC2 resource Kiln creates carries; mutating EC2 and SSM calls are conditioned on it. */

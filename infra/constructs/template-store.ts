@@ -85,6 +85,13 @@ export class TemplateStore extends Construct {
         // Lifecycle prefixes cannot hold wildcards (builds/*/logs/), so the whole per-build area ages out and
         // staged files, tagged by the staging Lambda, go sooner. Manifests live outside builds/.
         { id: 'expire-build-files-and-logs', prefix: STORE_LAYOUT.buildsPrefix, expiration: Duration.days(buildDays) },
+        // Backstop only: Finalize and Cleanup remove every version under secrets/<buildId>/ when a build ends.
+        {
+          id: 'expire-sealed-values',
+          prefix: STORE_LAYOUT.secretsPrefix,
+          expiration: Duration.days(1),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
         {
           id: 'expire-staged-files',
           prefix: STORE_LAYOUT.buildsPrefix,

@@ -58,7 +58,7 @@ export const KILN_WILDCARD_JUSTIFICATIONS: readonly WildcardJustification[] = [
       'the kiln:build-id tag, RunInstances may read any source AMI.',
   },
   {
-    pattern: /\/(builds\/\*\/(files|logs)\/\*|builds\/\*|templates\/\*|manifests\/\*)$/,
+    pattern: /\/(builds\/\*\/(files|logs)\/\*|builds\/\*|templates\/\*|manifests\/\*|secrets\/\*)$/,
     reason: 'Per-build keys are created at run time under the Kiln prefixes of a bucket this stack owns.',
   },
   {
@@ -66,9 +66,10 @@ export const KILN_WILDCARD_JUSTIFICATIONS: readonly WildcardJustification[] = [
     reason: 'Indexes of the builds table this stack owns.',
   },
   {
-    pattern: new RegExp(`:ssm:${SEG}:${SEG}:parameter/\\*$|:secretsmanager:${SEG}:${SEG}:secret:\\*$`),
+    pattern: new RegExp(`:ssm:${SEG}:${SEG}:parameter/[^*]*\\*$|:secretsmanager:${SEG}:${SEG}:secret:[^*]*\\*$`),
     reason:
-      'Templates name the parameters and secrets they resolve ({{ssm}}, data sources); read-only, this account and region.',
+      'Templates name the parameters and secrets they resolve ({{ssm}}, data sources): read-only, this account and ' +
+      'region, and only under the prefix (and tag) the deployer allows (kiln:secretPrefix, kiln:secretTag).',
   },
   {
     pattern: new RegExp(`:kms:${SEG}:${SEG}:key/\\*$`),

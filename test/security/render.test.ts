@@ -12,7 +12,7 @@ import { PROVISIONERS } from '../../core/provisioners/registry.ts';
 import { renderPowerShell } from '../../core/provisioners/render/powershell.ts';
 import { flattenEnvVars, psq, shq } from '../../core/provisioners/render/quote.ts';
 import { renderFile, renderShell, type ShellRenderContext } from '../../core/provisioners/render/shell.ts';
-import { runShellLocal } from '../../functions/run-provisioner/shell-local.ts';
+import { runShellLocal } from '../../functions/shell-local/run-shell-local.ts';
 import { readPsVerbatim } from './ps-literal.ts';
 import { makeSandbox, type Sandbox, shellcheck } from './sandbox.ts';
 
@@ -249,11 +249,13 @@ const POSITIONS: Record<string, Position> = {
     return { got: readFileSync(uploaded, 'utf8'), want: 'downloaded', script };
   },
   'shell-local environment_vars value': async (_sb, v) => {
-    const r = await runShellLocal(
-      { inline: ['printf %s "$V"'], environment_vars: [`V=${v}`] },
-      { buildName: 'b', builderType: 't', scriptBodies: [], secrets: [] },
-    );
-    return { got: r.output, want: v };
+    const r = await runShellLocal({
+      buildName: 'b',
+      builderType: 't',
+      inline: ['printf %s "$V"'],
+      environmentVars: [`V=${v}`],
+    });
+    return { got: r.outputTail, want: v };
   },
 };
 
@@ -264,15 +266,7 @@ const REFUSED: Record<string, (v: string) => unknown> = {
   valid_exit_codes: (v) => renderShell({ inline: ['true'], valid_exit_codes: [0, v] }, CTX()),
   'powershell env name': (v) => renderPowerShell({ inline: ['x'], environment_vars: [`${v}=1`] }, CTX()),
   'shell-local env name': (v) =>
-    runShellLocal(
-      { inline: ['true'], environment_vars: [`${v}=1`] },
-      {
-        buildName: 'b',
-        builderType: 't',
-        scriptBodies: [],
-        secrets: [],
-      },
-    ),
+    runShellLocal({ buildName: 'b', builderType: 't', inline: ['true'], environmentVars: [`${v}=1`] }),
 };
 
 /** Every payload goes through these positions; the others take the core payloads (keeps the file fast). */

@@ -94,7 +94,9 @@ describe('build.asl.json structure', () => {
   });
 
   it('uses exactly one placeholder per registry function, and every registry function', () => {
-    expect(placeholders.sort()).toEqual(KILN_FUNCTIONS.map(placeholderFor).sort());
+    // Functions invoked by another function (ShellLocal, by RunProvisioner) are not states.
+    const states = KILN_FUNCTIONS.filter((f) => !f.invokedByFunction);
+    expect(placeholders.sort()).toEqual(states.map(placeholderFor).sort());
   });
 
   it('matches only Kiln error names or built-ins in every Retry and Catch', () => {

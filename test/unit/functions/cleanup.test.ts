@@ -10,7 +10,7 @@ import { GetCommandInvocationCommand, ListCommandsCommand, SendCommandCommand } 
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
 import { causeMessage, cleanupBuild } from '../../../functions/cleanup/cleanup.ts';
-import { body, launchedState, mocks, planWith } from './fakes.ts';
+import { body, launchedState, mocks, PLAN_KEY, planWith } from './fakes.ts';
 
 const state = launchedState({
   images: [
@@ -142,7 +142,7 @@ describe('cleanupBuild', () => {
         },
       });
     });
-    t.s3.on(GetObjectCommand).resolves({ Body: body(plan) });
+    t.s3.on(GetObjectCommand, { Key: PLAN_KEY }).resolves({ Body: body(plan) });
     t.ssm.on(ListCommandsCommand).resolves({ Commands: [] });
     t.ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-ec' } });
     t.ssm

@@ -7,14 +7,23 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { formsOf } from '../../../core/plan/sensitive.ts';
 import type { BuildState } from '../../../functions/lib/build-state.ts';
 import { clearPlanCache, type StoredPlan } from '../../../functions/lib/plan-store.ts';
+import { clearSealedCache, type SealedValues, sealedKeyFor } from '../../../functions/lib/sealed-values.ts';
 import type { BaseDeps } from '../../../functions/lib/stage-deps.ts';
 
 export const PLAN_TEXT = readFileSync(new URL('../../fixtures/functions/plan-ebs.json', import.meta.url), 'utf8');
 export const PLAN = JSON.parse(PLAN_TEXT) as StoredPlan;
 export const PLAN_KEY = 'builds/kb-test/plan.json';
 export const BUCKET = 'kiln-artifacts';
+/** The fixture build's sensitive value, served from its sealed object (the plan itself holds none). */
+export const SECRET = 'hunter2-secret';
+export const SEALED: SealedValues = {
+  version: 1,
+  values: [SECRET],
+  table: { nonce: 'n0nce', forms: formsOf([SECRET]) },
+};
 
 export function body(text: string) {
   // The SDK's stream mixin is not needed: stages only call transformToString / transformToByteArray.
@@ -32,10 +41,14 @@ export function planWith(mutate: (plan: StoredPlan) => void): string {
 
 export function mocks(planText = PLAN_TEXT) {
   clearPlanCache();
+  clearSealedCache();
   const s3 = mockClient(S3Client);
   const ec2 = mockClient(EC2Client);
   const ssm = mockClient(SSMClient);
   s3.on(GetObjectCommand, { Bucket: BUCKET, Key: PLAN_KEY }).resolves({ Body: body(planText) });
+  s3.on(GetObjectCommand, { Bucket: BUCKET, Key: sealedKeyFor('kb-test') }).resolves({
+    Body: body(JSON.stringify(SEALED)),
+  });
   const s3Client = new S3Client({ region: 'us-east-1' });
   const ec2Clients = new Map<string, EC2Client>();
   let now = new Date('2026-01-01T00:00:00.000Z');

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { LaunchFailedError } from '../../../core/errors.ts';
+import { redactText as redact, redactForLog, redactSensitiveKeys, redactValue } from '../../../core/plan/sensitive.ts';
 import { classifyAwsError, isNotFoundAwsError } from '../../../functions/lib/aws-errors.ts';
 import { numberEnv, requireEnv } from '../../../functions/lib/env.ts';
 import { nextWaitSeconds, parseDuration, pollingDeadline } from '../../../functions/lib/polling.ts';
-import { redact, redactForLog, redactSensitiveKeys, redactValue } from '../../../functions/lib/redact.ts';
 import { mergeTags, toTags } from '../../../functions/lib/tags.ts';
 
 const awsError = (name: string, status = 400) =>

@@ -38,6 +38,7 @@ function setup(templateName: string) {
     s3: new S3Client({ region: 'us-east-1' }),
     dynamo: new DynamoDBClient({ region: 'us-east-1' }),
     artifactsBucket: 'kiln-artifacts',
+    dataKeyId: 'data-key-id',
     buildsTable: 'kiln-builds',
     resolvers: {
       ec2For: (r) => new EC2Client({ region: r }),
@@ -80,9 +81,17 @@ describe('prepareBuild with the real template engine', () => {
       expect(input.ServerSideEncryption === undefined || input.SSEKMSKeyId !== undefined).toBe(true);
     }
     const planPut = t.s3.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key === out.planKey)?.args[0].input;
+    expect(planPut).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'data-key-id' });
     const stored = JSON.parse(String(planPut?.Body)) as StoredPlan;
     expect(stored.plan.builds[0]?.provisioners[0]?.files[0]?.relativePath).toBe('scripts/setup.sh');
-    expect(stored.sensitiveValues).toContain('hunter2-secret');
+    // The sensitive value lives only in the sealed object (the bucket's own key), never in plan.json.
+    expect(stored.sealed).toBe(true);
+    expect(String(planPut?.Body)).not.toContain('hunter2');
+    const sealedPut = t.s3
+      .commandCalls(PutObjectCommand)
+      .find((c) => c.args[0].input.Key === `secrets/${buildId}/values.json`)?.args[0].input;
+    expect(sealedPut).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: 'data-key-id' });
+    expect(String(sealedPut?.Body)).toContain('hunter2-secret');
     expect(stored.template).toEqual({ bucket: 'templates', key: 'web/ubuntu.pkr.hcl', versionId: 'v7' });
     // The returned payload is small and holds no secret.
     expect(JSON.stringify(out)).not.toContain('hunter2');

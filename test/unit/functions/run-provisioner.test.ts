@@ -6,9 +6,11 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
+import { ProvisionerFailedError } from '../../../core/errors.ts';
 import { flattenEnvVars, shq as sq } from '../../../core/provisioners/render/quote.ts';
 import { renderFile, renderShell } from '../../../core/provisioners/render/shell.ts';
 import { type RunProvisionerDeps, runProvisioner } from '../../../functions/run-provisioner/run-provisioner.ts';
+import { runShellLocal } from '../../../functions/shell-local/run-shell-local.ts';
 import { launchedState, mocks, planWith } from './fakes.ts';
 
 const presign: RunProvisionerDeps['presign'] = async (method, bucket, key) =>
@@ -18,7 +20,13 @@ function setup() {
   const m = mocks();
   m.ssm.on(ListCommandsCommand).resolves({ Commands: [] });
   m.ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
-  const deps: RunProvisionerDeps = { ...m.deps, ssmFor: () => m.ssmClient, presign, logGroup: '/kiln/provision' };
+  const deps: RunProvisionerDeps = {
+    ...m.deps,
+    ssmFor: () => m.ssmClient,
+    presign,
+    logGroup: '/kiln/provision',
+    shellLocal: runShellLocal,
+  };
   const run = (index: number, extra: Partial<NonNullable<ReturnType<typeof launchedState>['provision']>> = {}) =>
     runProvisioner(deps, { state: launchedState({ provision: { index, count: 7, attempt: 0, ...extra } }) });
   return { ...m, run };
@@ -147,7 +155,17 @@ describe('runProvisioner', () => {
     expect(t.ssm).not.toHaveReceivedCommand(SendCommandCommand);
   });
 
-  it('runs shell-local inside the Lambda without the function credentials', async () => {
+  it('refuses shell-local when the isolated ShellLocal function is not deployed, saying how to enable it', async () => {
+    const m = mocks();
+    const deps: RunProvisionerDeps = { ...m.deps, ssmFor: () => m.ssmClient, presign };
+    const err = await runProvisioner(deps, {
+      state: launchedState({ provision: { index: 4, count: 7, attempt: 0 } }),
+    }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(ProvisionerFailedError);
+    expect((err as Error).message).toContain('redeploy the current Kiln stack');
+  });
+
+  it('runs shell-local through the isolated runner without the function credentials', async () => {
     const t = setup();
     process.env.AWS_SECRET_ACCESS_KEY = 'should-not-leak';
     try {

@@ -2,6 +2,7 @@
  * Input variables: `variable` and legacy `variables` blocks, then values by Packer's precedence:
  * default < PKR_VAR_name < *.auto.pkrvars (name order) < -var-file (in order) < -var (in order).
  */
+import { REDACTED, redactText } from '../../../plan/sensitive.ts';
 import { type Diagnostic, error, type SourceRange, warning } from '../../diagnostics.ts';
 import type { VariableInfo } from '../../model.ts';
 import type { EvalContext } from '../eval/context.ts';
@@ -150,6 +151,16 @@ function valueFromString(raw: string, decl: VariableDecl, input: VariableInput, 
   return evaluate(expr.expr, ctx);
 }
 
+/** Parse and evaluation messages may quote any fragment of the value: keep only what kind of problem it is. */
+function hideValue(d: Diagnostic, input: VariableInput): Diagnostic {
+  const summary = redactText(d.summary, [input.raw ?? '']);
+  return {
+    ...d,
+    summary,
+    detail: `The value given for var.${input.name} (from ${input.source}) is not valid: ${summary}. The variable is sensitive, so the value and the parser's message about it are not shown; check its syntax and type.`,
+  };
+}
+
 export interface ResolvedVariables {
   readonly values: Record<string, Value>;
   readonly infos: VariableInfo[];
@@ -204,7 +215,8 @@ export function resolveVariables(
       chosen.set(input.name, { value: v, source: input.source, ...(input.range ? { range: input.range } : {}) });
     } catch (e) {
       if (!(e instanceof HclEvalError)) throw e;
-      diagnostics.push(e.diagnostic);
+      // A sensitive -var value that does not parse must not be echoed back in the error (nor any encoding of it).
+      diagnostics.push(decl.sensitive && input.raw !== undefined ? hideValue(e.diagnostic, input) : e.diagnostic);
     }
   }
   const values: Record<string, Value> = {};
@@ -217,10 +229,12 @@ export function resolveVariables(
       const r = convertValue(value, decl.type);
       if (r.ok) value = r.value;
       else {
+        // The conversion message quotes the value: say only which type was expected when it is sensitive.
+        const why = decl.sensitive ? `the value (${REDACTED}) is not a ${typeString(decl.type)}` : r.message;
         diagnostics.push(
           error(
             'Invalid value for variable',
-            `The value for var.${name} is not compatible with the variable's type constraint: ${r.message}`,
+            `The value for var.${name} is not compatible with the variable's type constraint: ${why}`,
             c.range ?? decl.range,
           ),
         );
