@@ -4,6 +4,7 @@
  * for `UnknownValue`, which stands for something only known at run time (data sources offline, `build.*`).
  */
 import type { Diagnostic, SourceRange } from './diagnostics.ts';
+import type { TemplateLimits } from './limits.ts';
 
 export type TemplateFormat = 'json' | 'hcl';
 
@@ -140,6 +141,8 @@ export interface LoadOptions {
   /** Reads a file; defaults to node:fs. Lets the Lambda read a bundle from memory. */
   readonly readFile?: (path: string) => string | undefined;
   readonly packerVersion?: string;
+  /** Overrides of the resource budgets (limits.ts); the pipeline passes none and gets the defaults. */
+  readonly limits?: Partial<TemplateLimits>;
 }
 
 export interface LoadResult {
