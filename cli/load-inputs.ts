@@ -4,6 +4,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import { KilnError } from '../core/errors.ts';
+import type { TemplateLimits } from '../core/template/limits.ts';
 import { loadTemplate } from '../core/template/load.ts';
 import type { LoadOptions, LoadResult } from '../core/template/model.ts';
 
@@ -16,6 +17,8 @@ export interface TemplateRequest {
   readonly except?: readonly string[];
   readonly syntaxOnly?: boolean;
   readonly now?: Date;
+  /** `-limit name=value` overrides of the template resource limits (limits.ts). */
+  readonly limits?: Partial<TemplateLimits>;
 }
 
 export interface LoadContext {
@@ -44,6 +47,7 @@ export function toLoadOptions(request: TemplateRequest, context: LoadContext): L
     except: request.except ?? [],
     syntaxOnly: request.syntaxOnly ?? false,
     ...(request.now ? { now: request.now } : {}),
+    ...(request.limits ? { limits: request.limits } : {}),
   };
 }
 

@@ -2,7 +2,9 @@
  * The `kiln` command line: commander wiring only. Each verb's logic lives in its own module as a function
  * of (options, io) returning the exit code, so it is tested without spawning processes.
  */
+
 import { Command, CommanderError, Option } from 'commander';
+import { LIMIT_NAMES, type LimitName, parseLimitAssignment } from '../core/template/limits.ts';
 import { normalizeArgv, parseVarAssignment, splitNameList } from './argv.ts';
 import type { InspectOptions } from './inspect.ts';
 import type { CliIO } from './io.ts';
@@ -19,6 +21,7 @@ interface InputFlags {
   only?: string[];
   except?: string[];
   syntaxOnly?: boolean;
+  limit?: string[];
   machineReadable?: boolean;
   json?: boolean;
 }
@@ -46,7 +49,23 @@ function addInputOptions(command: Command): Command {
         '--except <names>',
         'skip these builds and post-processors (comma-separated names or globs)',
       ).argParser(collect),
+    )
+    .addOption(
+      new Option(
+        '--limit <name=value>',
+        `raise a template resource limit for this run (repeatable; ${LIMIT_NAMES.join(', ')}); the pipeline always uses the defaults`,
+      ).argParser(collect),
     );
+}
+
+function toLimits(raw: readonly string[]): Partial<Record<LimitName, number>> {
+  const out: Partial<Record<LimitName, number>> = {};
+  for (const r of raw) {
+    const parsed = parseLimitAssignment(r);
+    if (typeof parsed === 'string') throw new UsageError(parsed);
+    out[parsed[0]] = parsed[1];
+  }
+  return out;
 }
 
 function toRequest(path: string, flags: InputFlags): TemplateRequest {
@@ -62,6 +81,7 @@ function toRequest(path: string, flags: InputFlags): TemplateRequest {
     only: splitNameList(flags.only ?? []),
     except: splitNameList(flags.except ?? []),
     syntaxOnly: flags.syntaxOnly === true,
+    ...(flags.limit?.length ? { limits: toLimits(flags.limit) } : {}),
   };
 }
 
