@@ -203,12 +203,6 @@ export function currentLimits(): TemplateLimits {
   return currentBudget().limits;
 }
 
-/** Runs one load under a fresh budget. A load nested in another (a front end called by loadTemplate) shares it. */
-export function withBudget<T>(limits: TemplateLimits, fn: () => Promise<T>): Promise<T> {
-  if (store.getStore()) return fn();
-  return store.run(new Budget(limits), fn);
-}
-
 /**
  * A budget stop as one diagnostic. Engine RangeErrors (call stack, string length) are mapped too, as a last
  * line of defence for a path no budget covers yet: the template is refused and the process lives on.
@@ -230,7 +224,10 @@ export async function loadWithinBudget(
   const outer = store.getStore();
   const limits = outer?.limits ?? resolveLimits(overrides);
   try {
-    return await withBudget(limits, load);
+    if (outer) return await load();
+    const budget = new Budget(limits);
+    const result = await store.run(budget, load);
+    return { ...result, usage: { steps: budget.used, ms: Date.now() - (budget.deadline - limits.maxWallTimeMs) } };
   } catch (e) {
     // Inside an outer load, the outer one reports it (once).
     if (outer) throw e;

@@ -151,6 +151,8 @@ export interface LoadResult {
   readonly diagnostics: readonly Diagnostic[];
   /** Source text of every file read, for printing diagnostics. */
   readonly sources: ReadonlyMap<string, string>;
+  /** Budget used by the load (limits.ts): evaluation steps and wall time. */
+  readonly usage?: { readonly steps: number; readonly ms: number };
 }
 
 /** The Packer version Kiln's semantics follow; reported by `packer_version` and `packer.version`. */

@@ -196,6 +196,11 @@ export function evalTemplate(parts: readonly TemplatePart[], ctx: EvalContext): 
     }
   };
   run(parts, ctx);
+  budget.stringLength(
+    out.length,
+    'This string template',
+    parts[0]?.kind === 'interp' ? parts[0].expr.range : undefined,
+  );
   if (unknown) return new UnknownValue(`template: ${unknown.source}`);
   return out;
 }

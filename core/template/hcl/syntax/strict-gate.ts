@@ -49,11 +49,9 @@ export function nestingTooDeep(source: string, max = currentLimits().maxNestingD
 /** Exponents past this are refused: float64 ends at 1e308, and Go's big.Float takes seconds on 1e999999. */
 export const MAX_EXPONENT_DIGITS = 4;
 
-interface Hazard {
-  readonly index: number;
-  readonly summary: string;
-  readonly detail: string;
-}
+type Hazard =
+  | { readonly kind: 'operators'; readonly index: number; readonly max: number }
+  | { readonly kind: 'exponent'; readonly index: number; readonly digits: number };
 
 /**
  * Inputs known to break the Go checker, found without parsing: a run of unary operators (`!!!!…true`, each one
@@ -90,12 +88,7 @@ export function gateHazard(source: string, maxRun = currentLimits().maxNestingDe
     }
     if (c === 33 || c === 45) {
       if (run++ === 0) runStart = i;
-      if (run > maxRun)
-        return {
-          index: runStart,
-          summary: `Template limit maxNestingDepth exceeded`,
-          detail: `More than ${maxRun} unary operators in a row; each one is a nesting level. The limit is ${maxRun} levels.`,
-        };
+      if (run > maxRun) return { kind: 'operators', index: runStart, max: maxRun };
       continue;
     }
     if (c !== 32 && c !== 9 && c !== 13 && c !== 10) run = 0;
@@ -105,11 +98,7 @@ export function gateHazard(source: string, maxRun = currentLimits().maxNestingDe
     const before = source.charCodeAt(m.index - 1);
     // Part of an identifier or a hex/word such as `abc1e99999`: not a number literal.
     if (/[A-Za-z_]/.test(String.fromCharCode(before))) continue;
-    return {
-      index: m.index,
-      summary: 'Number literal out of range',
-      detail: `The exponent has ${m[1]?.length} digits; Kiln accepts exponents of up to ${MAX_EXPONENT_DIGITS} digits (float64 ends at 1e308).`,
-    };
+    return { kind: 'exponent', index: m.index, digits: m[1]?.length ?? 0 };
   }
   return undefined;
 }
@@ -127,7 +116,14 @@ export async function strictSyntaxCheck(source: string, file: string): Promise<D
     return [limitDiagnostic('maxNestingDepth', limits.maxNestingDepth, what, point(file, source, deep))];
   }
   const hazard = gateHazard(source, limits.maxNestingDepth);
-  if (hazard) return [error(hazard.summary, hazard.detail, point(file, source, hazard.index))];
+  if (hazard?.kind === 'operators') {
+    const what = `More than ${hazard.max} unary operators in a row (each one is a nesting level)`;
+    return [limitDiagnostic('maxNestingDepth', hazard.max, what, point(file, source, hazard.index))];
+  }
+  if (hazard?.kind === 'exponent') {
+    const detail = `The exponent has ${hazard.digits} digits; Kiln accepts exponents of up to ${MAX_EXPONENT_DIGITS} digits (float64 ends at 1e308).`;
+    return [error('Number literal out of range', detail, point(file, source, hazard.index))];
+  }
   const outcome = await checkInWorker(MARK, source, limits.syntaxCheckTimeoutMs);
   switch (outcome.kind) {
     case 'ok':
