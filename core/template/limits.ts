@@ -38,7 +38,8 @@ export interface TemplateLimits {
 export type LimitName = keyof TemplateLimits;
 
 export const DEFAULT_LIMITS: TemplateLimits = Object.freeze({
-  maxFileBytes: 4 * 1024 * 1024,
+  // HCL parsing costs ~2-4 s per MB on a busy 2-core machine (measured); real templates are kilobytes.
+  maxFileBytes: 1024 * 1024,
   maxNestingDepth: 200,
   maxEvalSteps: 2_000_000,
   maxCollectionLength: 100_000,

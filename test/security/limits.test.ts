@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are HCL source, where ${} is HCL interpolation.
 /**
  * A template upload is untrusted input: every resource budget of the engine (core/template/limits.ts) is tested
  * at its limit (accepted, right result) and just past it (a clean diagnostic naming the limit), and the inputs
