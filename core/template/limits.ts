@@ -31,7 +31,7 @@ export interface TemplateLimits {
   readonly maxSnippetChars: number;
   /** Milliseconds for one load (parse, evaluate, validate). */
   readonly maxWallTimeMs: number;
-  /** Milliseconds for one call of the strict HCL syntax checker. */
+  /** Milliseconds for one call of the strict HCL syntax checker (its start-up is not counted). */
   readonly syntaxCheckTimeoutMs: number;
 }
 
@@ -48,7 +48,7 @@ export const DEFAULT_LIMITS: TemplateLimits = Object.freeze({
   maxDiagnosticChars: 256 * 1024,
   maxSnippetChars: 160,
   maxWallTimeMs: 30_000,
-  syntaxCheckTimeoutMs: 10_000,
+  syntaxCheckTimeoutMs: 15_000,
 });
 
 export const LIMIT_NAMES = Object.keys(DEFAULT_LIMITS) as LimitName[];

@@ -13,6 +13,11 @@ import { Worker } from 'node:worker_threads';
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { parse } = require(workerData.module);
+// Compile the wasm and run one parse before saying ready, so per-call time limits never include start-up.
+parse('warmup', '').then(
+  () => parentPort.postMessage({ ready: true }),
+  () => parentPort.postMessage({ ready: true }),
+);
 parentPort.on('message', async ({ id, file, source }) => {
   try {
     await parse(file, source);
@@ -37,7 +42,11 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
+/** Start-up (worker + wasm compile) can take seconds on a loaded machine; it has its own, generous limit. */
+export const STARTUP_TIMEOUT_MS = 120_000;
+
 let worker: Worker | undefined;
+let ready: Promise<boolean> | undefined;
 let nextId = 1;
 const pending = new Map<number, Pending>();
 /** Calls are run one at a time: a timeout discards the worker, and with it anything else in flight. */
@@ -67,7 +76,17 @@ function start(): Worker {
   const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module } });
   gateStats.started++;
   w.unref();
-  w.on('message', (m: { id: number; ok: boolean; message?: string }) => {
+  let markReady: (ok: boolean) => void = () => undefined;
+  ready = new Promise<boolean>((res) => {
+    markReady = res;
+  });
+  const startup = setTimeout(() => markReady(false), STARTUP_TIMEOUT_MS);
+  startup.unref();
+  w.on('message', (m: { id: number; ok: boolean; message?: string; ready?: boolean }) => {
+    if (m.ready) {
+      clearTimeout(startup);
+      return markReady(true);
+    }
     const p = pending.get(m.id);
     if (!p) return;
     clearTimeout(p.timer);
@@ -83,6 +102,7 @@ function start(): Worker {
     p.resolve({ kind: 'syntax', message });
   });
   const died = (reason: string) => {
+    markReady(false);
     if (worker === w) {
       worker = undefined;
       gateStats.discarded++;
@@ -94,9 +114,14 @@ function start(): Worker {
   return w;
 }
 
-function call(file: string, source: string, timeoutMs: number): Promise<GateOutcome> {
+async function call(file: string, source: string, timeoutMs: number): Promise<GateOutcome> {
   worker ??= start();
   const w = worker;
+  w.ref();
+  if (!(await ready)) {
+    discard(w);
+    return { kind: 'crashed', message: 'the checker did not start' };
+  }
   const id = nextId++;
   return new Promise<GateOutcome>((resolve) => {
     const timer = setTimeout(() => {
