@@ -4,7 +4,7 @@
  */
 
 /** Long options that take a value as the next argument (when not written `-opt=value`). */
-const VALUE_OPTIONS = new Set(['var', 'var-file', 'only', 'except']);
+const VALUE_OPTIONS = new Set(['var', 'var-file', 'only', 'except', 'limit']);
 
 /** Single-dash tokens that are real short options and must stay as they are. */
 const SHORT_OPTIONS = new Set(['-h', '-V']);

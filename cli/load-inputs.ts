@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { KilnError } from '../core/errors.ts';
+import type { TemplateLimits } from '../core/template/limits.ts';
 import { loadTemplate } from '../core/template/load.ts';
 import type { LoadOptions, LoadResult } from '../core/template/model.ts';
 import { pipelineLoadOptions } from '../core/template/pipeline.ts';
@@ -23,6 +24,8 @@ export interface TemplateRequest {
    * paths resolve there, env() sees an empty environment. The same options PrepareBuild passes.
    */
   readonly pipeline?: boolean;
+  /** `-limit name=value` overrides of the template resource limits (limits.ts). */
+  readonly limits?: Partial<TemplateLimits>;
 }
 
 export interface LoadContext {
@@ -56,6 +59,7 @@ export function toLoadOptions(request: TemplateRequest, context: LoadContext): L
     except: request.except ?? [],
     syntaxOnly: request.syntaxOnly ?? false,
     ...(request.now ? { now: request.now } : {}),
+    ...(request.limits ? { limits: request.limits } : {}),
   };
 }
 

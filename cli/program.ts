@@ -2,7 +2,9 @@
  * The `kiln` command line: commander wiring only. Each verb's logic lives in its own module as a function
  * of (options, io) returning the exit code, so it is tested without spawning processes.
  */
+
 import { Command, CommanderError, Option } from 'commander';
+import { LIMIT_NAMES, type LimitName, parseLimitAssignment } from '../core/template/limits.ts';
 import { normalizeArgv, parseVarAssignment, splitNameList } from './argv.ts';
 import type { InspectOptions } from './inspect.ts';
 import type { CliIO } from './io.ts';
@@ -19,6 +21,7 @@ interface InputFlags {
   only?: string[];
   except?: string[];
   syntaxOnly?: boolean;
+  limit?: string[];
   machineReadable?: boolean;
   json?: boolean;
   pipeline?: boolean;
@@ -47,6 +50,12 @@ function addInputOptions(command: Command): Command {
         '--except <names>',
         'skip these builds and post-processors (comma-separated names or globs)',
       ).argParser(collect),
+    )
+    .addOption(
+      new Option(
+        '--limit <name=value>',
+        `raise a template resource limit for this run (repeatable; ${LIMIT_NAMES.join(', ')}); the pipeline always uses the defaults`,
+      ).argParser(collect),
     );
 }
 
@@ -54,6 +63,16 @@ const PIPELINE_HELP =
   "apply the pipeline's rules, as PrepareBuild does for an upload: every file the template names (scripts, " +
   'uploads, file() and friends, --var-file) must be inside the template folder after following symlinks ' +
   '(no absolute paths elsewhere, no .., no devices or FIFOs), relative paths resolve there, env() reads nothing';
+
+function toLimits(raw: readonly string[]): Partial<Record<LimitName, number>> {
+  const out: Partial<Record<LimitName, number>> = {};
+  for (const r of raw) {
+    const parsed = parseLimitAssignment(r);
+    if (typeof parsed === 'string') throw new UsageError(parsed);
+    out[parsed[0]] = parsed[1];
+  }
+  return out;
+}
 
 function toRequest(path: string, flags: InputFlags): TemplateRequest {
   const vars = (flags.var ?? []).map((raw) => {
@@ -69,6 +88,7 @@ function toRequest(path: string, flags: InputFlags): TemplateRequest {
     except: splitNameList(flags.except ?? []),
     syntaxOnly: flags.syntaxOnly === true,
     pipeline: flags.pipeline === true,
+    ...(flags.limit?.length ? { limits: toLimits(flags.limit) } : {}),
   };
 }
 

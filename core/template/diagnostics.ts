@@ -2,6 +2,7 @@
  * Diagnostics in Packer's shape: every parse, evaluation and validation problem is collected as data,
  * never thrown, so one pass reports all of them (errors and warnings apart).
  */
+import { DEFAULT_LIMITS } from './limits.ts';
 
 /** 1-based line and column; columns count UTF-16 code units like JS string indices. */
 export interface Position {
@@ -54,6 +55,34 @@ export interface FormatOptions {
   /** Source text per file name, used to print the offending line with a caret. */
   readonly sources?: ReadonlyMap<string, string>;
   readonly color?: boolean;
+  /** Longest source excerpt printed under a diagnostic; longer lines show a window around the column. */
+  readonly maxSnippetChars?: number;
+}
+
+/** Line `line` (1-based) of `source`, found without splitting the whole text (sources can be megabytes). */
+function lineOf(source: string, line: number): string | undefined {
+  let start = 0;
+  for (let n = 1; n < line; n++) {
+    const nl = source.indexOf('\n', start);
+    if (nl < 0) return undefined;
+    start = nl + 1;
+  }
+  const end = source.indexOf('\n', start);
+  return source.slice(start, end < 0 ? source.length : end).replace(/\r$/, '');
+}
+
+/**
+ * The excerpt of `text` to print and where the caret goes in it: the whole line when short, otherwise a window
+ * of `max` characters around `column` with `…` marking what was cut, so a one-line template of megabytes
+ * cannot make every diagnostic reprint it.
+ */
+export function snippetWindow(text: string, column: number, max: number): { text: string; caret: number } {
+  if (text.length <= max) return { text, caret: column };
+  const col = Math.max(1, Math.min(column, text.length + 1));
+  const from = Math.max(0, Math.min(col - 1 - Math.floor(max / 2), text.length - max));
+  const to = Math.min(text.length, from + max);
+  const head = from > 0 ? '…' : '';
+  return { text: `${head}${text.slice(from, to)}${to < text.length ? '…' : ''}`, caret: col - from + head.length };
 }
 
 const RED = '\u001b[31m';
@@ -80,11 +109,12 @@ export function formatDiagnostic(d: Diagnostic, options: FormatOptions = {}): st
     const { file, start } = d.range;
     lines.push('', `  on ${file} line ${start.line}, column ${start.column}:`);
     const source = options.sources?.get(file);
-    const text = source?.split('\n')[start.line - 1];
+    const text = source === undefined ? undefined : lineOf(source, start.line);
     if (text !== undefined) {
       const gutter = `  ${start.line}: `;
-      lines.push(`${gutter}${text.replace(/\r$/, '')}`);
-      lines.push(`${' '.repeat(gutter.length + start.column - 1)}^`);
+      const shown = snippetWindow(text, start.column, options.maxSnippetChars ?? DEFAULT_LIMITS.maxSnippetChars);
+      lines.push(`${gutter}${shown.text}`);
+      lines.push(`${' '.repeat(gutter.length + shown.caret - 1)}^`);
     }
   }
   if (d.detail) lines.push('', d.detail);

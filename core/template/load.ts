@@ -7,9 +7,10 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileAccess } from '../files/access.ts';
-import { hasErrors } from './diagnostics.ts';
+import { type Diagnostic, error, hasErrors } from './diagnostics.ts';
 import { loadHclTemplate } from './hcl/index.ts';
 import { loadJsonTemplate } from './json/index.ts';
+import { loadWithinBudget, resolveLimits, type TemplateLimits } from './limits.ts';
 import type { LoadOptions, LoadResult } from './model.ts';
 import { validateTemplate } from './validate.ts';
 
@@ -44,6 +45,12 @@ export async function loadTemplate(
   opts: LoadOptions = {},
   deps: LoadTemplateDeps = {},
 ): Promise<LoadResult> {
+  const limits = resolveLimits(opts.limits);
+  const result = await loadWithinBudget(opts.limits, () => loadAndValidate(path, opts, deps));
+  return { ...result, diagnostics: capDiagnostics(result.diagnostics, limits) };
+}
+
+async function loadAndValidate(path: string, opts: LoadOptions, deps: LoadTemplateDeps): Promise<LoadResult> {
   const full = isAbsolute(path) ? path : resolve(opts.cwd ?? process.cwd(), path);
   const frontEnd = deps.frontEnd ?? FRONT_ENDS[frontEndKind(full)];
   const result = await frontEnd(path, opts);
@@ -61,4 +68,43 @@ export async function loadTemplate(
     ...(opts.confinement ? { confinement: opts.confinement } : {}),
   });
   return { ...result, diagnostics: [...result.diagnostics, ...diagnostics] };
+}
+
+const clip = (s: string, max: number) =>
+  s.length <= max ? s : `${s.slice(0, max)}… (${s.length - max} more characters)`;
+
+/**
+ * Keeps the first maxDiagnostics diagnostics and at most maxDiagnosticChars of text, errors before warnings
+ * so a flood of warnings cannot hide the error that matters; one last diagnostic says how many were left out.
+ */
+export function capDiagnostics(all: readonly Diagnostic[], limits: TemplateLimits): Diagnostic[] {
+  const perField = Math.max(200, Math.floor(limits.maxDiagnosticChars / 16));
+  const sizeOf = (d: Diagnostic) => d.summary.length + (d.detail?.length ?? 0);
+  const fits =
+    all.length <= limits.maxDiagnostics &&
+    all.every((d) => d.summary.length <= perField && (d.detail?.length ?? 0) <= perField) &&
+    all.reduce((n, d) => n + sizeOf(d), 0) <= limits.maxDiagnosticChars;
+  if (fits) return [...all];
+  const ordered = [...all.filter((d) => d.severity === 'error'), ...all.filter((d) => d.severity !== 'error')];
+  const kept: Diagnostic[] = [];
+  let chars = 0;
+  for (const d of ordered) {
+    const summary = clip(d.summary, perField);
+    const detail = d.detail === undefined ? undefined : clip(d.detail, perField);
+    const size = summary.length + (detail?.length ?? 0);
+    if (kept.length >= limits.maxDiagnostics || chars + size > limits.maxDiagnosticChars) break;
+    chars += size;
+    kept.push({ ...d, summary, ...(detail !== undefined ? { detail } : {}) });
+  }
+  const omitted = all.length - kept.length;
+  if (omitted > 0) {
+    const which = kept.length >= limits.maxDiagnostics ? 'maxDiagnostics' : 'maxDiagnosticChars';
+    kept.push(
+      error(
+        `${omitted} more diagnostics not shown`,
+        `Kiln reports at most ${limits.maxDiagnostics} diagnostics and ${limits.maxDiagnosticChars} characters of diagnostic text per template (${which}). Fix the ones above and validate again.`,
+      ),
+    );
+  }
+  return kept;
 }

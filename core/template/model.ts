@@ -5,6 +5,7 @@
  */
 import type { Confinement } from '../files/access.ts';
 import type { Diagnostic, SourceRange } from './diagnostics.ts';
+import type { TemplateLimits } from './limits.ts';
 
 export type TemplateFormat = 'json' | 'hcl';
 
@@ -146,6 +147,8 @@ export interface LoadOptions {
    */
   readonly confinement?: Confinement;
   readonly packerVersion?: string;
+  /** Overrides of the resource budgets (limits.ts); the pipeline passes none and gets the defaults. */
+  readonly limits?: Partial<TemplateLimits>;
 }
 
 export interface LoadResult {
@@ -154,6 +157,8 @@ export interface LoadResult {
   readonly diagnostics: readonly Diagnostic[];
   /** Source text of every file read, for printing diagnostics. */
   readonly sources: ReadonlyMap<string, string>;
+  /** Budget used by the load (limits.ts): evaluation steps and wall time. */
+  readonly usage?: { readonly steps: number; readonly ms: number };
 }
 
 /** The Packer version Kiln's semantics follow; reported by `packer_version` and `packer.version`. */

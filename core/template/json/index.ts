@@ -2,4 +2,13 @@
 
 export type { JsonEntry, JsonNode, JsonSpan } from './jsonAst.ts';
 export { MAX_NESTING_DEPTH, packerErrorLocation, parseJson } from './jsonParser.ts';
-export { loadJsonTemplate, MAX_TEMPLATE_BYTES } from './load.ts';
+
+import { loadWithinBudget } from '../limits.ts';
+import type { LoadOptions, LoadResult } from '../model.ts';
+import { loadJsonFile } from './load.ts';
+
+export { MAX_TEMPLATE_BYTES } from './load.ts';
+
+export function loadJsonTemplate(path: string, opts: LoadOptions): Promise<LoadResult> {
+  return loadWithinBudget(opts.limits, () => loadJsonFile(path, opts));
+}

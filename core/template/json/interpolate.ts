@@ -6,6 +6,7 @@
 import { type Diagnostic, error, type SourceRange } from '../diagnostics.ts';
 import { isRenderError, type LegacyContext } from '../legacy/context.ts';
 import { renderLegacy } from '../legacy/render.ts';
+import { currentBudget, withRangeOnLimit } from '../limits.ts';
 import { type Config, type KeyRanges, UnknownValue } from '../model.ts';
 import type { JsonNode, JsonObjectNode } from './jsonAst.ts';
 import type { SourceMap } from './sourceMap.ts';
@@ -28,7 +29,7 @@ function rangeInString(node: JsonNode & { kind: 'string' }, offset: number, st: 
 }
 
 export function renderString(node: JsonNode & { kind: 'string' }, path: string, st: RenderState): unknown {
-  const r = renderLegacy(node.value, st.ctx);
+  const r = withRangeOnLimit(() => renderLegacy(node.value, st.ctx), st.map.range(node));
   if (isRenderError(r)) {
     st.diagnostics.push(
       error(
@@ -44,8 +45,9 @@ export function renderString(node: JsonNode & { kind: 'string' }, path: string, 
   return r.value;
 }
 
-/** Depth is bounded by the JSON parser's nesting limit, so recursion is safe here. */
+/** Depth is bounded by maxNestingDepth, enforced by the JSON parser (load.ts), so recursion is safe here. */
 export function renderNode(node: JsonNode, path: string, st: RenderState): unknown {
+  currentBudget().step();
   switch (node.kind) {
     case 'string':
       return renderString(node, path, st);

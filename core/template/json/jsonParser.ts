@@ -24,7 +24,13 @@ export interface JsonDuplicateKey {
 }
 
 export type JsonParseResult =
-  | { readonly ok: true; readonly value: JsonNode; readonly duplicate?: JsonDuplicateKey }
+  | {
+      readonly ok: true;
+      readonly value: JsonNode;
+      readonly duplicate?: JsonDuplicateKey;
+      /** Where nesting first went past the caller's depth limit (below Go's own limit, so not a syntax error). */
+      readonly tooDeepAt?: number;
+    }
   | { readonly ok: false; readonly error: JsonSyntaxError };
 
 /** Go's quoteChar for a byte in a syntax error. */
@@ -68,7 +74,11 @@ const isHex = (c: number) => isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x4
 class Parser {
   private i = 0;
   private duplicate: JsonDuplicateKey | undefined;
-  constructor(private readonly text: string) {}
+  private tooDeepAt: number | undefined;
+  constructor(
+    private readonly text: string,
+    private readonly depthLimit: number,
+  ) {}
 
   private fail(context: string, at = this.i): never {
     if (at >= this.text.length) throw new SyntaxFailure('unexpected end of JSON input', this.text.length);
@@ -83,7 +93,12 @@ class Parser {
   parse(): JsonParseResult {
     try {
       const value = this.document();
-      return { ok: true, value, ...(this.duplicate ? { duplicate: this.duplicate } : {}) };
+      return {
+        ok: true,
+        value,
+        ...(this.duplicate ? { duplicate: this.duplicate } : {}),
+        ...(this.tooDeepAt !== undefined ? { tooDeepAt: this.tooDeepAt } : {}),
+      };
     } catch (e) {
       if (e instanceof SyntaxFailure)
         return { ok: false, error: { kind: 'syntax', message: e.message, index: e.index } };
@@ -101,6 +116,7 @@ class Parser {
       const c = this.text.charCodeAt(this.i);
       if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
         if (stack.length >= MAX_NESTING_DEPTH) throw new SyntaxFailure('exceeded max depth', this.i);
+        if (stack.length >= this.depthLimit) this.tooDeepAt ??= this.i;
         const start = this.i++;
         this.skipWs();
         if (c === 0x7b) {
@@ -282,8 +298,9 @@ class Parser {
   }
 }
 
-export function parseJson(text: string): JsonParseResult {
-  return new Parser(text).parse();
+/** `depthLimit`: nesting that Go accepts but Kiln's budget does not (limits.ts maxNestingDepth) is reported. */
+export function parseJson(text: string, depthLimit = MAX_NESTING_DEPTH): JsonParseResult {
+  return new Parser(text, depthLimit).parse();
 }
 
 /**

@@ -9,6 +9,7 @@ import { recordingEnv } from '../credential-env.ts';
 import { type Diagnostic, error, hasErrors } from '../diagnostics.ts';
 import type { LegacyContext } from '../legacy/context.ts';
 import { secretRequestKey } from '../legacy/context.ts';
+import { currentLimits, DEFAULT_LIMITS, limitDiagnostic } from '../limits.ts';
 import {
   type LoadOptions,
   type LoadResult,
@@ -27,7 +28,7 @@ import { checkRequired, type InputValue, type ResolvedVariables, resolveVariable
 import { compareVersions, formatVersion, parseVersion } from './version.ts';
 
 /** Larger templates are refused before parsing: no real template comes near, and Lambda memory is finite. */
-export const MAX_TEMPLATE_BYTES = 4 * 1024 * 1024;
+export const MAX_TEMPLATE_BYTES = DEFAULT_LIMITS.maxFileBytes;
 
 function readText(path: string, display: string, files: FileAccess): string | { error: string } {
   const r = files.readText(path, display, MAX_TEMPLATE_BYTES);
@@ -44,7 +45,7 @@ function syntaxDiagnostic(text: string, map: SourceMap, err: Parameters<typeof p
   );
 }
 
-export async function loadJsonTemplate(path: string, opts: LoadOptions): Promise<LoadResult> {
+export async function loadJsonFile(path: string, opts: LoadOptions): Promise<LoadResult> {
   const cwd = opts.cwd ?? process.cwd();
   const file = isAbsolute(path) ? path : resolve(cwd, path);
   const sources = new Map<string, string>();
@@ -56,18 +57,24 @@ export async function loadJsonTemplate(path: string, opts: LoadOptions): Promise
   if (typeof read !== 'string') return { diagnostics: [error('Failed to read template', read.error)], sources };
   const text = read;
   sources.set(path, text);
-  if (Buffer.byteLength(text, 'utf8') > MAX_TEMPLATE_BYTES) {
-    const size = Buffer.byteLength(text, 'utf8');
+  const limits = currentLimits();
+  const size = Buffer.byteLength(text, 'utf8');
+  if (size > limits.maxFileBytes) {
     return {
-      diagnostics: [
-        error('Template file is too large', `${path} is ${size} bytes; the limit is ${MAX_TEMPLATE_BYTES} bytes.`),
-      ],
+      diagnostics: [limitDiagnostic('maxFileBytes', limits.maxFileBytes, `Template file ${path} is ${size} bytes`)],
       sources,
     };
   }
   const map = new SourceMap(path, text);
-  const parsed = parseJson(text);
+  const parsed = parseJson(text, limits.maxNestingDepth);
   if (!parsed.ok) return { diagnostics: [syntaxDiagnostic(text, map, parsed.error)], sources };
+  if (parsed.tooDeepAt !== undefined) {
+    const what = `A value in ${path} nests deeper than ${limits.maxNestingDepth} arrays and objects`;
+    return {
+      diagnostics: [limitDiagnostic('maxNestingDepth', limits.maxNestingDepth, what, map.point(parsed.tooDeepAt))],
+      sources,
+    };
+  }
   if (parsed.duplicate) {
     const d = parsed.duplicate;
     return { diagnostics: [error(`template has duplicate field: ${d.key}`, undefined, map.range(d.keySpan))], sources };

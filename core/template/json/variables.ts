@@ -5,6 +5,7 @@
 import { type Diagnostic, error, warning } from '../diagnostics.ts';
 import { isRenderError, type LegacyContext, type SecretRequest } from '../legacy/context.ts';
 import { renderLegacy } from '../legacy/render.ts';
+import { withRangeOnLimit } from '../limits.ts';
 import type { RawVariable } from './decodeRoot.ts';
 import type { SourceMap } from './sourceMap.ts';
 
@@ -66,12 +67,16 @@ export function resolveVariables(
     for (const k of pending) {
       const entry = raw.get(k);
       if (!entry) continue;
-      const r = renderLegacy(entry.text, {
-        ...base,
-        inVariables: true,
-        userVariables: values,
-        unknownUserVariables: new Set(unknown.keys()),
-      });
+      const r = withRangeOnLimit(
+        () =>
+          renderLegacy(entry.text, {
+            ...base,
+            inVariables: true,
+            userVariables: values,
+            unknownUserVariables: new Set(unknown.keys()),
+          }),
+        entry.span ? map.range(entry.span) : undefined,
+      );
       if (isRenderError(r)) {
         if (r.error.includes('variable not set:')) {
           next.push(k);

@@ -3,6 +3,8 @@
  * `{{ .Path }}`, builder data `{{ build `ID` }}`) are kept exactly as written so the run-time side can render
  * them; everything known now (user variables, timestamp...) is substituted.
  */
+
+import { currentBudget } from '../limits.ts';
 import type { Command, ParsedTemplate, Pipeline, Term } from './ast.ts';
 import {
   isRenderError,
@@ -129,9 +131,13 @@ function renderParsed(parsed: ParsedTemplate, text: string, ctx: LegacyContext):
   };
   const ev = new Evaluator(ctx, rec);
   const unknowns: string[] = [];
+  const budget = currentBudget();
   let out = '';
   try {
     for (const node of parsed.nodes) {
+      budget.step();
+      // Values can double per variable (`{{user `a`}}{{user `a`}}`): stop before the string gets huge.
+      if (out.length > budget.limits.maxStringLength) budget.stringLength(out.length, 'A rendered template string');
       if (node.kind === 'text') {
         out += node.text;
         continue;
@@ -151,6 +157,7 @@ function renderParsed(parsed: ParsedTemplate, text: string, ctx: LegacyContext):
     if (e instanceof TemplateExecError) return { error: e.message, offset: e.offset };
     throw e;
   }
+  budget.stringLength(out.length, 'A rendered template string');
   return {
     value: out,
     ...(unknowns.length ? { unknowns: [...new Set(unknowns)] } : {}),

@@ -47,8 +47,9 @@ describe('finalize', () => {
     expect(put).toMatchObject({
       Bucket: 'kiln-artifacts',
       Key: 'manifests/kb-test/manifest.json',
-      ServerSideEncryption: 'aws:kms',
     });
+    // The bucket's customer-managed key applies: `aws:kms` without a key id would pick the AWS-managed one.
+    expect(put?.ServerSideEncryption === undefined || put?.SSEKMSKeyId !== undefined).toBe(true);
     const manifest = JSON.parse(String(put?.Body));
     expect(manifest).toEqual({
       builds: [

@@ -4,6 +4,7 @@
  */
 
 import type { SourceRange } from '../../diagnostics.ts';
+import { currentBudget } from '../../limits.ts';
 import { UnknownValue } from '../../model.ts';
 import type { Expr } from '../syntax/ast.ts';
 import type { EvalContext } from './context.ts';
@@ -72,7 +73,7 @@ export function evalCall(expr: Extract<Expr, { kind: 'call' }>, ctx: EvalContext
     if (u) return new UnknownValue(`${name}(${u.source})`);
   }
   try {
-    return fn.impl(args, { name, range: expr.range, argRanges, ctx });
+    return checkResult(fn.impl(args, { name, range: expr.range, argRanges, ctx }), name, expr.range);
   } catch (e) {
     if (e instanceof HclEvalError) {
       const d = e.diagnostic;
@@ -99,4 +100,14 @@ function evalConvert(expr: Extract<Expr, { kind: 'call' }>, ctx: EvalContext): V
   if (!r.ok)
     return fail('Invalid function argument', `Invalid value for "value" parameter: ${r.message}`, expr.args[0]?.range);
   return r.value;
+}
+
+/** Function results count against the budget like literal values: their size, and one step per element. */
+function checkResult(v: Value, name: string, range: SourceRange): Value {
+  const budget = currentBudget();
+  if (typeof v === 'string') budget.stringLength(v.length, `The result of ${name}()`, range);
+  else if (Array.isArray(v)) budget.collection(v.length, `The result of ${name}()`, range);
+  else if (v !== null && typeof v === 'object' && !(v instanceof UnknownValue))
+    budget.collection(Object.keys(v).length, `The result of ${name}()`, range);
+  return v;
 }

@@ -4,6 +4,7 @@
  * diagnostics by the caller; `try` and `can` catch them.
  */
 import type { SourceRange } from '../../diagnostics.ts';
+import { currentBudget } from '../../limits.ts';
 import { UnknownValue } from '../../model.ts';
 import type { Expr, Step, TemplatePart } from '../syntax/ast.ts';
 import { evalCall } from './calls.ts';
@@ -24,9 +25,9 @@ import {
   type Value,
 } from './values.ts';
 
-const MAX_ITERATIONS = 1_000_000;
-
 export function evaluate(expr: Expr, ctx: EvalContext): Value {
+  // Every expression evaluated is one step of the load's budget (limits.ts), so no template can loop forever.
+  currentBudget().step(1, expr.range);
   switch (expr.kind) {
     case 'literal':
       return expr.value;
@@ -47,6 +48,7 @@ export function evaluate(expr: Expr, ctx: EvalContext): Value {
       return items.map((item) => applySteps(item, expr.each, ctx, expr.range));
     }
     case 'tuple':
+      currentBudget().collection(expr.items.length, 'This tuple', expr.range);
       return expr.items.map((e) => evaluate(e, ctx));
     case 'object': {
       const out: ObjectValue = {};
@@ -161,6 +163,8 @@ export function evalTemplate(parts: readonly TemplatePart[], ctx: EvalContext): 
   if (parts.length === 1 && parts[0]?.kind === 'interp') return evaluate(parts[0].expr, ctx);
   let out = '';
   let unknown: UnknownValue | undefined;
+  const budget = currentBudget();
+  const max = budget.limits.maxStringLength;
   const run = (seq: readonly TemplatePart[], scope: EvalContext) => {
     for (const p of seq) {
       if (p.kind === 'text') out += p.text;
@@ -168,6 +172,8 @@ export function evalTemplate(parts: readonly TemplatePart[], ctx: EvalContext): 
         const v = evaluate(p.expr, scope);
         if (containsUnknown(v)) unknown ??= firstUnknown([v]);
         else out += toStr(v, p.expr.range);
+        // Concatenation is cheap (rope strings) until read, so checking after each part stops growth early.
+        if (out.length > max) budget.stringLength(out.length, 'This string template', p.expr.range);
       } else if (p.kind === 'if') {
         const c = evaluate(p.cond, scope);
         if (c instanceof UnknownValue) unknown ??= c;
@@ -178,7 +184,10 @@ export function evalTemplate(parts: readonly TemplatePart[], ctx: EvalContext): 
           unknown ??= coll;
           continue;
         }
-        for (const [k, v] of iterate(coll, p.collection.range)) {
+        const entries = iterate(coll, p.collection.range);
+        budget.collection(entries.length, "The collection of this template 'for' directive", p.collection.range);
+        for (const [k, v] of entries) {
+          if (out.length > max) budget.stringLength(out.length, 'This string template', p.collection.range);
           const vars: Record<string, Value> = { [p.valueVar]: v };
           if (p.keyVar !== undefined) vars[p.keyVar] = k;
           run(p.body, childContext(scope, vars));
@@ -187,6 +196,11 @@ export function evalTemplate(parts: readonly TemplatePart[], ctx: EvalContext): 
     }
   };
   run(parts, ctx);
+  budget.stringLength(
+    out.length,
+    'This string template',
+    parts[0]?.kind === 'interp' ? parts[0].expr.range : undefined,
+  );
   if (unknown) return new UnknownValue(`template: ${unknown.source}`);
   return out;
 }
@@ -211,8 +225,7 @@ function evalFor(expr: Extract<Expr, { kind: 'for' }>, ctx: EvalContext): Value 
       expr.collection.range,
     );
   const entries = iterate(coll, expr.collection.range);
-  if (entries.length > MAX_ITERATIONS)
-    fail('Collection too large', `More than ${MAX_ITERATIONS} elements.`, expr.range);
+  currentBudget().collection(entries.length, "The collection of this 'for' expression", expr.collection.range);
   const tuple: Value[] = [];
   const object: Record<string, Value> = {};
   const groups: Record<string, Value[]> = {};

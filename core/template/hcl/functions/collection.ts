@@ -1,4 +1,5 @@
 /** Collection functions: lists/tuples/sets are arrays, maps/objects are plain objects (keys iterate sorted). */
+import { currentBudget } from '../../limits.ts';
 import { UnknownValue } from '../../model.ts';
 import type { CallInfo } from '../eval/context.ts';
 import {
@@ -16,7 +17,8 @@ import {
 } from '../eval/values.ts';
 import { argError, type FunctionTable, fixed, int, list, num, obj, str, variadic } from './helpers.ts';
 
-const MAX_RESULT = 1_000_000;
+/** cty's artificial limit on `range` (Packer's behaviour, and a guard against huge lists). */
+const RANGE_MAX = 1024;
 
 function lengthOf(v: Value, call: CallInfo): number {
   if (typeof v === 'string') return [...v].length;
@@ -42,13 +44,15 @@ function setArgs(a: Value[], call: CallInfo): Value[][] {
   return a.map((_, i) => distinctValues(list(a, i, call)));
 }
 
-function product(sets: Value[][]): Value[][] {
+function product(sets: Value[][], call: CallInfo): Value[][] {
+  // The size is known before building anything: refuse a product past the budget without allocating it.
+  const size = sets.reduce((n, s) => n * s.length, 1);
+  currentBudget().collection(size, 'The result of setproduct()', call.range);
   let acc: Value[][] = [[]];
   for (const s of sets) {
     const next: Value[][] = [];
     for (const prefix of acc) for (const x of s) next.push([...prefix, x]);
     acc = next;
-    if (acc.length > MAX_RESULT) fail('Invalid function argument', 'setproduct result too large.', undefined);
   }
   return acc;
 }
@@ -153,7 +157,7 @@ export const collectionFunctions: FunctionTable = {
         return [];
       }
       const count = Math.ceil((limit - start) / step);
-      if (count > MAX_RESULT)
+      if (count > RANGE_MAX)
         fail(
           'Error in function call',
           'Call to function "range" failed: more than 1024 values were generated; either decrease the difference between start and end or use a smaller step.',
@@ -167,7 +171,12 @@ export const collectionFunctions: FunctionTable = {
     const sets = setArgs(a, c);
     return (sets[0] as Value[]).filter((x) => sets.every((s) => s.some((y) => deepEqual(x, y))));
   }),
-  setproduct: variadic(1, (a, c) => product(a.map((_, i) => list(a, i, c)))),
+  setproduct: variadic(1, (a, c) =>
+    product(
+      a.map((_, i) => list(a, i, c)),
+      c,
+    ),
+  ),
   setsubtract: fixed(2, (a, c) => {
     const [x, y] = setArgs(a, c) as [Value[], Value[]];
     return x.filter((v) => !y.some((w) => deepEqual(v, w)));

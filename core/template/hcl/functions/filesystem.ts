@@ -7,7 +7,7 @@
 import { basename, dirname, relative, resolve } from 'node:path';
 import { type FileAccess, fileAccess } from '../../../files/access.ts';
 import { notRegularText } from '../../../files/read.ts';
-import type { CallInfo } from '../eval/context.ts';
+import type { CallInfo, FunctionDef } from '../eval/context.ts';
 import { evalTemplate } from '../eval/evaluate.ts';
 import { fail, isObject, type Value } from '../eval/values.ts';
 import { globToRegExp } from '../glob.ts';
@@ -45,6 +45,30 @@ function readText(p: string, call: CallInfo, fn: string): string {
     );
   }
   return failCall(fn, read.problem, call);
+}
+
+/**
+ * Inside a template, `templatefile` is a stub that fails, as in Packer (go-cty-funcs): a template including
+ * itself twice would otherwise double the work per level, and Packer would refuse it anyway.
+ */
+const RECURSION_STUB: FunctionDef = {
+  min: 2,
+  impl: (_a, c) =>
+    fail(
+      'Error in function call',
+      'Call to function "templatefile" failed: cannot recursively call templatefile from inside templatefile call.',
+      c.range,
+    ),
+};
+const stubbed = new WeakMap<ReadonlyMap<string, FunctionDef>, ReadonlyMap<string, FunctionDef>>();
+
+function withoutTemplatefile(functions: ReadonlyMap<string, FunctionDef>): ReadonlyMap<string, FunctionDef> {
+  let out = stubbed.get(functions);
+  if (!out) {
+    out = new Map([...functions, ['templatefile', RECURSION_STUB]]);
+    stubbed.set(functions, out);
+  }
+  return out;
 }
 
 export const filesystemFunctions: FunctionTable = {
@@ -85,7 +109,7 @@ export const filesystemFunctions: FunctionTable = {
       fail('Error in function call', `Call to function "templatefile" failed: ${path}: ${first.summary}.`, c.range);
     const scope = {
       roots: new Map(Object.entries(vars as Record<string, Value>)),
-      functions: c.ctx.functions,
+      functions: withoutTemplatefile(c.ctx.functions),
       environment: c.ctx.environment,
     };
     const v = evalTemplate(parsed.parts, scope);

@@ -1,9 +1,11 @@
 /** `format` / `formatlist`: the subset of Go's fmt verbs cty's stdlib supports (%v %s %q %d %f %e %g %t %x %o %b %%). */
+import { currentBudget } from '../../limits.ts';
 import type { CallInfo } from '../eval/context.ts';
 import { fail, formatNumber, isObject, toBool, toNum, toStr, type Value } from '../eval/values.ts';
 
 function pad(s: string, width: number | undefined, left: boolean, zero: boolean): string {
   if (width === undefined || s.length >= width) return s;
+  currentBudget().stringLength(width, 'A padded format() verb');
   if (left) return s.padEnd(width, ' ');
   if (zero) {
     const neg = s.startsWith('-');

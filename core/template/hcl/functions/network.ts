@@ -39,17 +39,31 @@ export const networkFunctions: FunctionTable = {
     return ip(2 ** 32 - 2 ** (32 - bits));
   }),
   cidrsubnet: fixed(3, (a, c) => subnet(str(a, 0, c), int(a, 1, c), int(a, 2, c), c)),
+  /**
+   * Consecutive subnets inside the prefix, each aligned to its own size. As Terraform's cidrsubnets, a subnet
+   * that would not fit in what is left of the prefix is an error, never an address outside it.
+   */
   cidrsubnets: variadic(1, (a, c) => {
     const prefix = str(a, 0, c);
     const { base, bits } = parseCidr(prefix, c);
+    const end = base + 2 ** (32 - bits);
     let next = base;
+    let previous: string | undefined;
     return a.slice(1).map((_, i) => {
-      const nb = bits + int(a, i + 1, c);
-      if (nb > 32) argError(c, i + 1, 'would extend prefix past 32 bits.');
+      const newbits = int(a, i + 1, c);
+      const nb = bits + newbits;
+      if (nb > 32) argError(c, i + 1, `would extend prefix to ${nb} bits, which is too long for an IPv4 address.`);
       const size = 2 ** (32 - nb);
       if (next % size !== 0) next += size - (next % size);
+      if (next + size > end)
+        argError(
+          c,
+          i + 1,
+          `not enough remaining address space for a subnet with a prefix of ${nb} bits after ${previous ?? prefix}.`,
+        );
       const out = `${ip(next)}/${nb}`;
       next += size;
+      previous = out;
       return out;
     });
   }),

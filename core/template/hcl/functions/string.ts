@@ -1,4 +1,5 @@
 /** String functions (Packer's HCL2 string family). */
+import { currentBudget } from '../../limits.ts';
 import type { CallInfo } from '../eval/context.ts';
 import { fail, toStr, type Value } from '../eval/values.ts';
 import { formatString } from './format.ts';
@@ -90,13 +91,20 @@ export const stringFunctions: FunctionTable = {
     );
   }),
   indent: fixed(2, (a, c) => {
-    const pad = ' '.repeat(Math.max(0, int(a, 0, c)));
-    return str(a, 1, c).replace(/\n/g, `\n${pad}`);
+    const width = Math.max(0, int(a, 0, c));
+    const text = str(a, 1, c);
+    const lines = text.split('\n').length;
+    currentBudget().stringLength(text.length + (lines - 1) * width, 'The result of indent()', c.range);
+    const pad = ' '.repeat(width);
+    return text.replace(/\n/g, `\n${pad}`);
   }),
   join: variadic(2, (a, c) => {
     const sep = str(a, 0, c);
     const items = a.slice(1).flatMap((_, i) => list(a, i + 1, c));
-    return items.map((v) => toStr(v, c.range)).join(sep);
+    const parts = items.map((v) => toStr(v, c.range));
+    const length = parts.reduce((n, p) => n + p.length, 0) + sep.length * Math.max(0, parts.length - 1);
+    currentBudget().stringLength(length, 'The result of join()', c.range);
+    return parts.join(sep);
   }),
   lower: fixed(1, (a, c) => str(a, 0, c).toLowerCase()),
   upper: fixed(1, (a, c) => str(a, 0, c).toUpperCase()),

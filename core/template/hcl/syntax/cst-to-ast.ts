@@ -3,17 +3,33 @@
  * so template text is always sliced from the source between structural nodes rather than read from literals.
  */
 import type { Node } from 'web-tree-sitter';
-import { type Diagnostic, error, type SourceRange } from '../../diagnostics.ts';
+import type { Diagnostic, SourceRange } from '../../diagnostics.ts';
+import { currentLimits, limitDiagnostic } from '../../limits.ts';
 import type { Attribute, Block, Body, Expr, Step } from './ast.ts';
 import { templateFromCst } from './cst-template.ts';
 import { unescapeQuoted } from './template-tokens.ts';
 import { nodeRange } from './tree-sitter.ts';
 
-/** Deeper expressions are rejected with a diagnostic instead of risking the JS stack. */
-const MAX_DEPTH = 400;
+/**
+ * Node kinds that open a nesting level, as the user counts them: brackets, braces, calls, parentheses, operators,
+ * templates. Wrapper nodes of the CST (`expression`, `operation`, `collection_value`) do not, so 135 nested
+ * brackets are 135 levels, checked against maxNestingDepth (deeper input is refused before it risks the stack).
+ */
+const NESTING = new Set([
+  'tuple',
+  'object',
+  'function_call',
+  'for_expr',
+  'unary_operation',
+  'binary_operation',
+  'conditional',
+  'template_expr',
+]);
 
 export class CstConverter {
   readonly diagnostics: Diagnostic[] = [];
+  private readonly maxDepth = currentLimits().maxNestingDepth;
+  private reportedDepth = false;
   constructor(
     readonly file: string,
     readonly source: string,
@@ -84,14 +100,19 @@ export class CstConverter {
   }
 
   private tooDeep(node: Node): Expr {
-    this.diagnostics.push(error('Expression too deeply nested', `More than ${MAX_DEPTH} levels.`, this.range(node)));
+    // Once per file: the levels below the first one past the limit would only repeat it.
+    if (!this.reportedDepth) {
+      const what = `This expression nests deeper than ${this.maxDepth} levels (brackets, calls, operators)`;
+      this.diagnostics.push(limitDiagnostic('maxNestingDepth', this.maxDepth, what, this.range(node)));
+      this.reportedDepth = true;
+    }
     return { kind: 'invalid', range: this.range(node) };
   }
 
-  /** An `expression` node, or any term node. */
+  /** An `expression` node, or any term node; `depth` is the number of nesting levels around it. */
   expr(node: Node, depth: number): Expr {
-    if (depth > MAX_DEPTH) return this.tooDeep(node);
-    const d = depth + 1;
+    const d = NESTING.has(node.type) ? depth + 1 : depth;
+    if (d > this.maxDepth) return this.tooDeep(node);
     switch (node.type) {
       case 'expression':
         return this.sequence(node, node.children, d);
@@ -170,7 +191,7 @@ export class CstConverter {
         if (inner) {
           current = {
             kind: 'paren',
-            inner: this.expr(inner, depth),
+            inner: this.expr(inner, depth + 1),
             range: this.span(n, close && close.type === ')' ? close : inner),
           };
           startNode = n;
@@ -223,7 +244,7 @@ export class CstConverter {
     const e = inner.namedChildren.find((c) => c?.type === 'expression');
     return {
       kind: 'index',
-      key: e ? this.expr(e, depth) : { kind: 'invalid', range: this.range(node) },
+      key: e ? this.expr(e, depth + 1) : { kind: 'invalid', range: this.range(node) },
       range: this.range(node),
     };
   }

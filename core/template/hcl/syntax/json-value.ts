@@ -18,10 +18,15 @@ export class JsonSyntaxError extends Error {
   }
 }
 
-const MAX_DEPTH = 400;
+/** Nesting past the caller's limit (limits.ts maxNestingDepth): not a syntax error, a budget stop. */
+export class JsonTooDeepError extends JsonSyntaxError {}
 
-export function parseJsonWithPositions(text: string): JsonNode {
+export function parseJsonWithPositions(text: string, maxDepth = 200): JsonNode {
   let i = 0;
+  /** Containers enclosing the value being read, plus the one it opens. */
+  const open = (depth: number) => {
+    if (depth + 1 > maxDepth) throw new JsonTooDeepError(`Nesting deeper than ${maxDepth} levels`, i);
+  };
   const ws = () => {
     while (i < text.length && ' \t\r\n'.includes(text[i] as string)) i++;
   };
@@ -44,11 +49,11 @@ export function parseJsonWithPositions(text: string): JsonNode {
     return out;
   };
   const value = (depth: number): JsonNode => {
-    if (depth > MAX_DEPTH) throw new JsonSyntaxError('Nesting too deep', i);
     ws();
     const start = i;
     const ch = text[i];
     if (ch === '{') {
+      open(depth);
       i++;
       const entries: { key: string; keyStart: number; keyEnd: number; value: JsonNode }[] = [];
       ws();
@@ -79,6 +84,7 @@ export function parseJsonWithPositions(text: string): JsonNode {
       }
     }
     if (ch === '[') {
+      open(depth);
       i++;
       const items: JsonNode[] = [];
       ws();

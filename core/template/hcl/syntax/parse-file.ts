@@ -1,9 +1,10 @@
 /** Parses one `.hcl` or `.json` (HCL JSON syntax) file into an AST body plus syntax diagnostics. */
 import { type Diagnostic, error, positionAt } from '../../diagnostics.ts';
+import { currentLimits, DEFAULT_LIMITS, limitDiagnostic } from '../../limits.ts';
 import type { Body } from './ast.ts';
 import { CstConverter } from './cst-to-ast.ts';
 import { JsonBodyConverter } from './json-body.ts';
-import { JsonSyntaxError, parseJsonWithPositions } from './json-value.ts';
+import { JsonSyntaxError, JsonTooDeepError, parseJsonWithPositions } from './json-value.ts';
 import { nestingTooDeep, strictSyntaxCheck } from './strict-gate.ts';
 import { setSyncParser } from './template-parse.ts';
 import { getParser, parseHclTree, treeErrors } from './tree-sitter.ts';
@@ -14,11 +15,11 @@ export interface ParsedFile {
 }
 
 /**
- * Files above this size are refused with a diagnostic. Real Packer templates are kilobytes; both parsers hold the
- * whole file in memory and cost ~2-4 s per MB on a busy 2-core machine (measured), so 10 MB inputs would take a
- * minute and gigabytes instead of failing fast.
+ * Files above maxFileBytes (limits.ts) are refused with a diagnostic. Real Packer templates are kilobytes; both
+ * parsers hold the whole file in memory and cost ~2-4 s per MB on a busy 2-core machine (measured), so 10 MB
+ * inputs would take a minute and gigabytes instead of failing fast.
  */
-export const MAX_FILE_SIZE = 1024 * 1024;
+export const MAX_FILE_SIZE = DEFAULT_LIMITS.maxFileBytes;
 
 export async function ensureParser(): Promise<void> {
   setSyncParser(await getParser());
@@ -26,17 +27,13 @@ export async function ensureParser(): Promise<void> {
 
 export async function parseFile(file: string, text: string, context = 'root'): Promise<ParsedFile> {
   await ensureParser();
-  if (text.length > MAX_FILE_SIZE) {
+  const limits = currentLimits();
+  // Characters first: a cheap bound that avoids encoding a huge string just to measure it.
+  const bytes = text.length > limits.maxFileBytes ? text.length : Buffer.byteLength(text, 'utf8');
+  if (bytes > limits.maxFileBytes) {
     const at = { line: 1, column: 1 };
-    return {
-      diagnostics: [
-        error('File too large', `${file} has ${text.length} characters; Kiln reads HCL files up to ${MAX_FILE_SIZE}.`, {
-          file,
-          start: at,
-          end: at,
-        }),
-      ],
-    };
+    const what = `${file} is ${bytes} ${text.length > limits.maxFileBytes ? 'characters' : 'bytes'}`;
+    return { diagnostics: [limitDiagnostic('maxFileBytes', limits.maxFileBytes, what, { file, start: at, end: at })] };
   }
   if (file.endsWith('.json')) return parseJsonFile(file, text, context);
   const deep = nestingTooDeep(text);
@@ -55,7 +52,9 @@ export async function parseFile(file: string, text: string, context = 'root'): P
     const body = bodyNode
       ? conv.body(bodyNode)
       : { attributes: [], blocks: [], range: { file, start: { line: 1, column: 1 }, end: { line: 1, column: 1 } } };
-    return { body, diagnostics: [...diagnostics, ...conv.diagnostics] };
+    // A limit the gate already reported is not repeated by the converter.
+    const seen = new Set(diagnostics.map((d) => d.summary));
+    return { body, diagnostics: [...diagnostics, ...conv.diagnostics.filter((d) => !seen.has(d.summary))] };
   } finally {
     tree.delete();
   }
@@ -63,13 +62,18 @@ export async function parseFile(file: string, text: string, context = 'root'): P
 
 function parseJsonFile(file: string, text: string, context: string): ParsedFile {
   try {
-    const root = parseJsonWithPositions(text);
+    const root = parseJsonWithPositions(text, currentLimits().maxNestingDepth);
     const conv = new JsonBodyConverter(file, text);
     const body = conv.body(root, context);
     return { body, diagnostics: conv.diagnostics };
   } catch (e) {
     if (!(e instanceof JsonSyntaxError)) throw e;
     const at = positionAt(text, e.offset);
+    if (e instanceof JsonTooDeepError) {
+      const limit = currentLimits().maxNestingDepth;
+      const what = `A value in ${file} nests deeper than ${limit} arrays and objects`;
+      return { diagnostics: [limitDiagnostic('maxNestingDepth', limit, what, { file, start: at, end: at })] };
+    }
     return { diagnostics: [error('Invalid JSON syntax', e.message, { file, start: at, end: at })] };
   }
 }

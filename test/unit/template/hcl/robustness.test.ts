@@ -20,7 +20,7 @@ describe('robustness', () => {
     const r = await loadText(`x = ${'['.repeat(3000)}${']'.repeat(3000)}\n`);
     expect(hasErrors(r.diagnostics)).toBe(true);
     expect(r.diagnostics.map((d) => [d.summary, d.range?.start.line, d.range?.start.column])).toEqual([
-      ['Nesting too deep', 1, 205],
+      ['Template limit maxNestingDepth exceeded', 1, 205],
     ]);
     // The strict parser must still work afterwards (deep input used to crash its runtime for the process).
     const ok = await loadText('locals {\n  a = [[[1]]]\n}\n');
@@ -29,14 +29,14 @@ describe('robustness', () => {
 
   it('rejects deeply nested JSON syntax with a diagnostic', async () => {
     const r = await loadText(`{"locals": {"x": ${'['.repeat(3000)}${']'.repeat(3000)}}}`, 'pkr.json');
-    expect(r.diagnostics[0]?.summary).toBe('Invalid JSON syntax');
-    expect(r.diagnostics[0]?.detail).toBe('Nesting too deep');
+    expect(r.diagnostics[0]?.summary).toBe('Template limit maxNestingDepth exceeded');
+    expect(r.diagnostics[0]?.detail).toContain('nests deeper than 200 arrays and objects');
   });
 
   it('refuses a 10 MB file before parsing it', async () => {
     const line = `  k = "${'v'.repeat(90)}"\n`;
     const r = await loadText(`source "null" "a" {\n${line.repeat(110_000)}}\n`);
-    expect(r.diagnostics.map((d) => d.summary)).toEqual(['File too large']);
+    expect(r.diagnostics.map((d) => d.summary)).toEqual(['Template limit maxFileBytes exceeded']);
   });
 
   it('reports cyclic locals once, naming the cycle', async () => {

@@ -212,7 +212,7 @@ describe('loadJsonTemplate: limits and files', () => {
     const big = `{"builders":[{"type":"null","x":"${'a'.repeat(10 * 1024 * 1024)}"}]}`;
     const r = await loadJsonTemplate('/big.json', { readFile: () => big });
     expect(r.template).toBeUndefined();
-    expect(r.diagnostics[0]?.summary).toBe('Template file is too large');
+    expect(r.diagnostics[0]?.summary).toBe('Template limit maxFileBytes exceeded');
     expect(r.diagnostics[0]?.detail).toContain(String(MAX_TEMPLATE_BYTES));
   });
 
