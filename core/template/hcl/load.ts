@@ -6,6 +6,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { fileAccess } from '../../files/access.ts';
 import { recordingEnv } from '../credential-env.ts';
 import { type Diagnostic, error, hasErrors } from '../diagnostics.ts';
+import { currentLimits, limitDiagnostic } from '../limits.ts';
 import { type LoadOptions, type LoadResult, PACKER_COMPAT_VERSION, type Template } from '../model.ts';
 import { evalBuilds, type SourceDecl } from './blocks/builds.ts';
 import { DataRoot, resolveDataSources } from './blocks/data-sources.ts';
@@ -80,10 +81,14 @@ export async function loadHcl(path: string, opts: LoadOptions): Promise<LoadResu
   let syntaxFailed = false;
   for (const file of found.configFiles) {
     const name = display(file);
-    const read = files.readText(file, name);
+    // One size rule for every front end: the budget's maxFileBytes, checked before the read (bounded read).
+    const maxBytes = currentLimits().maxFileBytes;
+    const read = files.readText(file, name, maxBytes);
     if (!read.ok) {
       diagnostics.push(
-        error(read.tooLarge ? 'File too large' : 'Failed to read file', `Could not read ${name}: ${read.problem}.`),
+        read.tooLarge
+          ? limitDiagnostic('maxFileBytes', maxBytes, `${name} is larger`)
+          : error('Failed to read file', `Could not read ${name}: ${read.problem}.`),
       );
       syntaxFailed = true;
       continue;

@@ -30,9 +30,11 @@ import { compareVersions, formatVersion, parseVersion } from './version.ts';
 /** Larger templates are refused before parsing: no real template comes near, and Lambda memory is finite. */
 export const MAX_TEMPLATE_BYTES = DEFAULT_LIMITS.maxFileBytes;
 
-function readText(path: string, display: string, files: FileAccess): string | { error: string } {
-  const r = files.readText(path, display, MAX_TEMPLATE_BYTES);
+function readText(path: string, display: string, files: FileAccess): string | { error: string; tooLarge?: true } {
+  // The budget's maxFileBytes (raised by -limit), checked before the read: the read itself is bounded by it.
+  const r = files.readText(path, display, currentLimits().maxFileBytes);
   if (r.ok) return r.text;
+  if (r.tooLarge) return { error: r.problem, tooLarge: true };
   return { error: r.missing ? `open ${display}: no such file or directory` : r.problem };
 }
 
@@ -54,7 +56,13 @@ export async function loadJsonFile(path: string, opts: LoadOptions): Promise<Loa
     ...(opts.readFile ? { readFile: opts.readFile } : {}),
   });
   const read = readText(file, file, files);
-  if (typeof read !== 'string') return { diagnostics: [error('Failed to read template', read.error)], sources };
+  if (typeof read !== 'string') {
+    const limit = currentLimits().maxFileBytes;
+    const diagnostic = read.tooLarge
+      ? limitDiagnostic('maxFileBytes', limit, `Template file ${path} is larger`)
+      : error('Failed to read template', read.error);
+    return { diagnostics: [diagnostic], sources };
+  }
   const text = read;
   sources.set(path, text);
   const limits = currentLimits();
