@@ -49,6 +49,8 @@ export interface FunctionSpec {
   readonly permissions: readonly PermissionScope[];
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
+  /** Runs the template engine: its bundle ships the HCL parsers' wasm files (infra/bundle-recipe.ts). */
+  readonly templateEngine?: boolean;
 }
 
 export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
@@ -60,6 +62,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['templates-read', 'artifacts-rw', 'builds-table', 'read-params-secrets'],
     timeoutSeconds: 300,
     memoryMb: 1024,
+    templateEngine: true,
   },
   {
     id: 'LaunchBuilder',
