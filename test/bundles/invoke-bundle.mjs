@@ -1,7 +1,7 @@
 // Runs one Lambda bundle the way the nodejs22.x runtime does, in this fresh process: import the module, then
 // call its `handler` once with an event and a Lambda context. Plain JavaScript on purpose (no tsx, no loader),
 // so nothing but Node and the bundle is involved. Writes one JSON line to the result file (stdout belongs to the
-// handler's logger): { ok, value | errorType, errorMessage, importMs, invokeMs }. With --many, the event file
+// handler's logger): { ok, value | errorType, errorMessage, importMs, invokeMs, cpuMs }. With --many, the event file
 // holds a list of events, invoked one after the other in this process (warm after the first), and the result
 // line is the list of outcomes.
 // Usage: node invoke-bundle.mjs <bundle.mjs> <event.json> <result.json> [--many]
@@ -46,4 +46,9 @@ if (mode === '--many') {
 } else {
   result = await invoke(event);
 }
+// CPU time of this whole process so far (start-up, import, invocations): robust on a busy machine, where wall
+// time mostly measures waiting for a core.
+const cpu = process.cpuUsage();
+const cpuMs = (cpu.user + cpu.system) / 1000;
+result = Array.isArray(result) ? result.map((r) => ({ ...r, cpuMs })) : { ...result, cpuMs };
 writeFileSync(resultFile, `${JSON.stringify(result)}\n`);

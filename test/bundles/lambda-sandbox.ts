@@ -37,6 +37,8 @@ export interface Invocation {
   readonly errorMessage?: string;
   readonly importMs: number;
   readonly invokeMs: number;
+  /** CPU time (user + system) of the whole process, start-up included. */
+  readonly cpuMs: number;
   /** Whole process, spawn to exit, as measured from here. */
   readonly processMs: number;
   readonly exitCode: number | null;
