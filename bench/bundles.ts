@@ -129,6 +129,8 @@ function render(rows: readonly Row[], synthMs: number): string {
     ),
     '',
     'PrepareBuild is the large one on purpose: it carries the template engine (core/template, the component option schemas in full zod, yaml, web-tree-sitter and the hcl2json bridge) plus three wasm files (asset column).',
+    '',
+    "The remaining cold-start cost is the AWS SDK clients each handler imports at load (external, from the runtime's node_modules): the three functions without EC2 (RunProvisioner, CheckCommand, Finalize) spend far less CPU than those importing `@aws-sdk/client-ec2`.",
     SECTION_END,
   ].join('\n');
 }
