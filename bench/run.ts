@@ -4,13 +4,17 @@
  */
 const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   template: () => import('./template.ts'),
+  bundles: () => import('./bundles.ts'),
 };
 
-const name = process.argv[2] ?? 'template';
-const run = BENCHMARKS[name];
-if (!run) {
-  process.stderr.write(`Unknown benchmark "${name}". Available: ${Object.keys(BENCHMARKS).join(', ')}\n`);
-  process.exitCode = 1;
-} else {
+// No argument: all of them, template first (it rewrites the file; the others replace only their own section).
+const names = process.argv[2] ? [process.argv[2]] : Object.keys(BENCHMARKS);
+for (const name of names) {
+  const run = BENCHMARKS[name];
+  if (!run) {
+    process.stderr.write(`Unknown benchmark "${name}". Available: ${Object.keys(BENCHMARKS).join(', ')}\n`);
+    process.exitCode = 1;
+    break;
+  }
   await run();
 }

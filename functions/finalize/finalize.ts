@@ -7,7 +7,7 @@
  */
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { TransientError } from '../../core/errors.ts';
 import { amiArtifactId } from '../../core/manifest/manifest.ts';
 import { redactValue } from '../../core/plan/sensitive.ts';
@@ -25,12 +25,12 @@ const succeededSchema = z.object({
 });
 const failedSchema = z.object({
   name: z.string(),
-  index: z.number().optional(),
-  driver: driverSchema.or(z.string()).optional(),
+  index: z.optional(z.number()),
+  driver: z.optional(z.union([driverSchema, z.string()])),
   status: z.literal('FAILED'),
   error: z.string(),
-  cause: z.string().optional(),
-  cleanup: z.unknown().optional(),
+  cause: z.optional(z.string()),
+  cleanup: z.optional(z.unknown()),
 });
 
 export const finalizeInputSchema = z.object({

@@ -1,11 +1,12 @@
 import { stagePayloadSchema } from '../lib/build-state.ts';
+import { ec2Client } from '../lib/clients/ec2.ts';
 import { optionalEnv, requireKilnEnv } from '../lib/env.ts';
 import { baseDepsFromEnv } from '../lib/handler-deps.ts';
 import { lambdaHandler } from '../lib/wiring.ts';
 import { type LaunchDeps, launchBuilder } from './launch-builder.ts';
 
 const deps: LaunchDeps = {
-  ...baseDepsFromEnv(),
+  ...baseDepsFromEnv((r) => ec2Client(r)),
   launch: {
     instanceProfile: requireKilnEnv('builderInstanceProfile'),
     securityGroupId: requireKilnEnv('builderSecurityGroup'),

@@ -6,7 +6,10 @@
  * `created` is the ordered log of what exists because of this build; a stage appends an entry as soon as the
  * resource exists (before waiting on it), and cleanup walks it in reverse, like Packer's step cleanup.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+
+const nonNegativeInt = () => z.int().check(z.minimum(0));
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 export const driverSchema = z.enum(['ec2-ami', 'ec2-docker', 'agent']);
 
@@ -31,59 +34,59 @@ export type CreatedResource = z.infer<typeof createdResourceSchema>;
 
 export const provisionStateSchema = z.object({
   /** Index of the provisioner to run next (== count when all ran). */
-  index: z.number().int().min(0),
-  count: z.number().int().min(0),
+  index: nonNegativeInt(),
+  count: nonNegativeInt(),
   /** 0 for the first try; max_retries allows attempts 0..max_retries. */
-  attempt: z.number().int().min(0),
+  attempt: nonNegativeInt(),
   /** Set once `pause_before` has been waited for the current provisioner. */
-  paused: z.boolean().optional(),
-  commandId: z.string().optional(),
-  sentAt: z.string().optional(),
+  paused: z.optional(z.boolean()),
+  commandId: z.optional(z.string()),
+  sentAt: z.optional(z.string()),
 });
 export type ProvisionState = z.infer<typeof provisionStateSchema>;
 
 export const buildStateSchema = z.object({
-  buildId: z.string().min(1),
-  executionName: z.string().min(1),
-  planKey: z.string().min(1),
-  index: z.number().int().min(0),
+  buildId: nonEmpty(),
+  executionName: nonEmpty(),
+  planKey: nonEmpty(),
+  index: nonNegativeInt(),
   name: z.string(),
   driver: driverSchema,
   /** Source region of the build (template `region`), set by LaunchBuilder. */
-  region: z.string().optional(),
-  instanceId: z.string().optional(),
-  launchedAt: z.string().optional(),
-  stopRequestedAt: z.string().optional(),
-  provision: provisionStateSchema.optional(),
-  images: z.array(imageRecordSchema).default([]),
-  created: z.array(createdResourceSchema).default([]),
+  region: z.optional(z.string()),
+  instanceId: z.optional(z.string()),
+  launchedAt: z.optional(z.string()),
+  stopRequestedAt: z.optional(z.string()),
+  provision: z.optional(provisionStateSchema),
+  images: z._default(z.array(imageRecordSchema), []),
+  created: z._default(z.array(createdResourceSchema), []),
   /** Build start, for the manifest's build_time. */
-  startedAt: z.string().optional(),
+  startedAt: z.optional(z.string()),
   /** Provisioner notes (skipped breakpoint, shell-local output truncated) shown in the result. */
-  notes: z.array(z.string()).optional(),
+  notes: z.optional(z.array(z.string())),
 });
 export type BuildState = z.infer<typeof buildStateSchema>;
 
 export const waitStatusSchema = z.object({
   done: z.boolean(),
-  waitSeconds: z.number().int().min(0),
+  waitSeconds: nonNegativeInt(),
   /** check-command: the provisioner failed and has retries left; the ASL sends it again. */
-  retry: z.boolean().optional(),
+  retry: z.optional(z.boolean()),
 });
 export type WaitStatus = z.infer<typeof waitStatusSchema>;
 
 /** Step Functions' error shape (Catch with ResultPath `$.error`); stages may also return it (see distribute). */
-export const stepErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export const stepErrorSchema = z.object({ Error: z.string(), Cause: z.optional(z.string()) });
 export type StepError = z.infer<typeof stepErrorSchema>;
 
 export const stagePayloadSchema = z.object({
   state: buildStateSchema,
-  wait: waitStatusSchema.optional(),
+  wait: z.optional(waitStatusSchema),
   /**
    * A failure reported as data instead of thrown, when the stage must hand back what it created before failing
    * (a thrown error would lose the new state); the ASL routes a payload with `error` to Cleanup.
    */
-  error: stepErrorSchema.optional(),
+  error: z.optional(stepErrorSchema),
 });
 export type StagePayload = z.infer<typeof stagePayloadSchema>;
 

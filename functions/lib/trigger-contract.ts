@@ -3,7 +3,7 @@
  * PrepareBuild, which reads the input. Infra builds the rule pattern and the schedule input from these; PrepareBuild
  * parses with these; tests cross the boundary by feeding one to the other.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** Uploads with these suffixes under the templates prefix start a build (bundles join when they are read). */
 export const TEMPLATE_SUFFIXES = ['.pkr.hcl', '.pkr.json', '.json'] as const;
@@ -33,13 +33,13 @@ export const SCHEDULED_DETAIL_TYPE = 'Scheduled Build';
 
 /** What an EventBridge Scheduler schedule sends: event-shaped, so one path reads the template location. */
 export const scheduledBuildSchema = z.object({
-  version: z.string().optional(),
+  version: z.optional(z.string()),
   source: z.literal(SCHEDULER_SOURCE),
   'detail-type': z.literal(SCHEDULED_DETAIL_TYPE),
   detail: z.object({
-    schedule: z.string().min(1),
-    bucket: z.object({ name: z.string().min(1) }),
-    object: z.object({ key: z.string().min(1), 'version-id': z.string().optional() }),
+    schedule: z.string().check(z.minLength(1)),
+    bucket: z.object({ name: z.string().check(z.minLength(1)) }),
+    object: z.object({ key: z.string().check(z.minLength(1)), 'version-id': z.optional(z.string()) }),
   }),
 });
 export type ScheduledBuildInput = z.infer<typeof scheduledBuildSchema>;

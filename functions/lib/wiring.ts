@@ -1,19 +1,21 @@
 /**
- * Handler wiring shared by every Lambda: middy, the Powertools logger with the Lambda context, and zod
+ * Handler wiring shared by every Lambda: middy, the Powertools logger with the Lambda context, and zod/mini
  * parsing of the event into `Kiln.InputInvalid`. A handler file is one call to `lambdaHandler`.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
 import { InputInvalidError, KilnError } from '../../core/errors.ts';
 import { redactForLog } from '../../core/plan/sensitive.ts';
+import './zod-messages.ts';
+import * as z from 'zod/mini';
 
 export const logger = new Logger({ serviceName: 'kiln' });
 
-export function parseEvent<S extends z.ZodType>(schema: S, event: unknown): z.infer<S> {
-  const parsed = schema.safeParse(event);
+export function parseEvent<S extends z.core.$ZodType>(schema: S, event: unknown): z.infer<S> {
+  // The standalone safeParse takes any zod 4 schema, mini or classic.
+  const parsed = z.safeParse(schema, event);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; ');
     throw new InputInvalidError(`The function input is not valid: ${issues}`);
@@ -23,7 +25,7 @@ export function parseEvent<S extends z.ZodType>(schema: S, event: unknown): z.in
 
 export type KilnHandler<O> = (event: unknown, context: Context) => Promise<O>;
 
-export function lambdaHandler<S extends z.ZodType, O>(
+export function lambdaHandler<S extends z.core.$ZodType, O>(
   schema: S,
   run: (input: z.infer<S>) => Promise<O>,
 ): KilnHandler<O> {

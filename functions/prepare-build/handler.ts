@@ -1,4 +1,9 @@
-import { dynamoClient, ec2Client, homeRegion, s3Client, secretsClient, ssmClient } from '../lib/clients.ts';
+import { dynamoClient } from '../lib/clients/dynamodb.ts';
+import { ec2Client } from '../lib/clients/ec2.ts';
+import { s3Client } from '../lib/clients/s3.ts';
+import { secretsClient } from '../lib/clients/secrets-manager.ts';
+import { ssmClient } from '../lib/clients/ssm.ts';
+import { homeRegion } from '../lib/clients.ts';
 import { optionalEnv, requireKilnEnv } from '../lib/env.ts';
 import { lambdaHandler } from '../lib/wiring.ts';
 import { DEFAULT_SECRET_PREFIX, KILN_ENV } from '../registry.ts';

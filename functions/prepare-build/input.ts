@@ -2,7 +2,8 @@
  * PrepareBuild's input, normalized: a direct request (console, CLI, schedule) or the raw EventBridge
  * "Object Created" event from the template bucket. The ASL wraps either as `{ input, executionName }`.
  */
-import { z } from 'zod';
+
+import * as z from 'zod/mini';
 import type { TemplateLocation } from '../lib/plan-store.ts';
 import { scheduledBuildSchema } from '../lib/trigger-contract.ts';
 
@@ -12,26 +13,30 @@ const varsSchema = z.union([
 ]);
 
 export const directRequestSchema = z.object({
-  template: z.object({ bucket: z.string().min(1), key: z.string().min(1), versionId: z.string().optional() }),
-  vars: varsSchema.optional(),
+  template: z.object({
+    bucket: z.string().check(z.minLength(1)),
+    key: z.string().check(z.minLength(1)),
+    versionId: z.optional(z.string()),
+  }),
+  vars: z.optional(varsSchema),
   /** Keys in the template bucket, relative to the bucket root. */
-  varFiles: z.array(z.string()).optional(),
-  only: z.array(z.string()).optional(),
-  except: z.array(z.string()).optional(),
+  varFiles: z.optional(z.array(z.string())),
+  only: z.optional(z.array(z.string())),
+  except: z.optional(z.array(z.string())),
 });
 
 export const objectCreatedSchema = z.object({
-  source: z.literal('aws.s3').optional(),
+  source: z.optional(z.literal('aws.s3')),
   'detail-type': z.literal('Object Created'),
   detail: z.object({
     bucket: z.object({ name: z.string() }),
-    object: z.object({ key: z.string(), 'version-id': z.string().optional() }),
+    object: z.object({ key: z.string(), 'version-id': z.optional(z.string()) }),
   }),
 });
 
 export const prepareInputSchema = z.object({
   input: z.union([directRequestSchema, objectCreatedSchema, scheduledBuildSchema]),
-  executionName: z.string().min(1),
+  executionName: z.string().check(z.minLength(1)),
 });
 
 export interface BuildRequest {

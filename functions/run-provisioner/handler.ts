@@ -1,15 +1,16 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { stagePayloadSchema } from '../lib/build-state.ts';
-import { lambdaClient, ssmClient } from '../lib/clients.ts';
+import { lambdaClient } from '../lib/clients/lambda.ts';
+import { ssmClient } from '../lib/clients/ssm.ts';
 import { optionalEnv } from '../lib/env.ts';
-import { baseDepsFromEnv } from '../lib/handler-deps.ts';
+import { baseDepsFromEnv, noEc2 } from '../lib/handler-deps.ts';
 import { lambdaHandler } from '../lib/wiring.ts';
 import { KILN_ENV } from '../registry.ts';
 import { invokeShellLocal } from './invoke-shell-local.ts';
 import { type RunProvisionerDeps, runProvisioner } from './run-provisioner.ts';
 
-const base = baseDepsFromEnv();
+const base = baseDepsFromEnv(noEc2);
 const logGroup = optionalEnv('KILN_PROVISION_LOG_GROUP');
 const shellLocalFunction = optionalEnv(KILN_ENV.shellLocalFunction);
 const deps: RunProvisionerDeps = {

@@ -1,5 +1,5 @@
 import { stagePayloadSchema } from '../lib/build-state.ts';
-import { ec2Client } from '../lib/clients.ts';
+import { ec2Client } from '../lib/clients/ec2.ts';
 import { lambdaHandler } from '../lib/wiring.ts';
 import { terminateBuilder } from './terminate.ts';
 

@@ -8,6 +8,14 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type FunctionSpec, KILN_ENV, type KilnEnvKey, placeholderFor } from '../../functions/registry.ts';
+import {
+  BANNER,
+  copyCommands,
+  ESBUILD_COMMON,
+  EXTERNAL_ALWAYS,
+  EXTERNAL_LAMBDA,
+  TEMPLATE_ENGINE_FILES,
+} from '../bundle-recipe.ts';
 import { tagComponent } from './component-tag.ts';
 import { type PermissionTargets, statementsFor } from './function-permissions.ts';
 import { acknowledge } from './nag-acknowledge.ts';
@@ -134,20 +142,7 @@ export class BuildPipeline extends Construct {
       role,
       logGroup,
       environment,
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        // Typed Kiln errors are matched by `name` in ASL Catch blocks; minification must not rename classes.
-        keepNames: true,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // The nodejs22.x runtime ships AWS SDK v3; bundling it would only add cold-start time.
-        externalModules: ['@aws-sdk/*'],
-        // ESM bundles have no `require`; CommonJS dependencies that call it need one.
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-      },
+      bundling: lambdaBundling(props.projectRoot, spec),
     });
 
     for (const rule of ['AwsSolutions-L1', 'Serverless-LambdaLatestVersion']) {
@@ -176,6 +171,28 @@ export class BuildPipeline extends Construct {
     );
     return fn;
   }
+}
+
+/** NodejsFunction's spelling of infra/bundle-recipe.ts (the CLI bundle uses the same settings through esbuild's API). */
+function lambdaBundling(projectRoot: string, spec: FunctionSpec): nodejs.BundlingOptions {
+  const files = spec.templateEngine ? TEMPLATE_ENGINE_FILES : [];
+  return {
+    format: nodejs.OutputFormat.ESM,
+    target: ESBUILD_COMMON.target,
+    mainFields: [...ESBUILD_COMMON.mainFields],
+    keepNames: ESBUILD_COMMON.keepNames,
+    minify: ESBUILD_COMMON.minify,
+    sourceMap: ESBUILD_COMMON.sourcemap,
+    sourcesContent: ESBUILD_COMMON.sourcesContent,
+    esbuildArgs: { '--legal-comments': ESBUILD_COMMON.legalComments },
+    externalModules: [...EXTERNAL_LAMBDA, ...EXTERNAL_ALWAYS],
+    banner: BANNER,
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_inputDir, outputDir) => copyCommands(projectRoot, outputDir, files),
+    },
+  };
 }
 
 function validate(props: BuildPipelineProps): void {

@@ -115,7 +115,7 @@ function runSynth(outdir: string, args: string[]): Promise<void> {
   });
 }
 
-function locateStack(dir: string): { stackName: string; templateFile: string; assetsFile: string } {
+export function locateStack(dir: string): { stackName: string; templateFile: string; assetsFile: string } {
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
     artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
   };

@@ -1,5 +1,5 @@
 /** Builds a component spec from a zod shape and its rules, so each component module stays declarative. */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BuildSummary, Driver } from '../../plan/types.ts';
 import type { Config } from '../../template/model.ts';
 import { optionalShape } from './fields.ts';

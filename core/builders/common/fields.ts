@@ -6,7 +6,7 @@
  *
  * Each kind tags its zod issue with `params.kind`, which `describeIssue` turns into Packer's wording.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { isUnknown } from '../../template/model.ts';
 
 export type FieldKind = 'string' | 'int' | 'float' | 'bool' | 'duration' | 'list' | 'map' | 'object' | 'enum';

@@ -1,20 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REFERENCE_TEMPLATES, REPO_ROOT, referenceTemplatePath } from '../../../cli/reference-templates.ts';
+import { referenceTemplatePath } from '../../../cli/reference-templates.ts';
 
 describe('reference templates', () => {
-  it('are in examples/ byte for byte as in the shared folder', () => {
-    for (const name of REFERENCE_TEMPLATES) {
-      const path = referenceTemplatePath(name);
-      expect(path).toBe(join(REPO_ROOT, 'examples', name));
-      expect(readFileSync(path as string, 'utf8')).toBe(
-        readFileSync(join(REPO_ROOT, '../shared/examples', name), 'utf8'),
-      );
-    }
-  });
-
   it('fall back to ../shared/examples when the repository has no copy', () => {
     const base = mkdtempSync(join(tmpdir(), 'kiln-ref-'));
     try {

@@ -10,8 +10,9 @@ import { frontEndKind, loadTemplate } from '../../../core/template/load.ts';
 import type { LoadResult } from '../../../core/template/model.ts';
 import { build, template } from '../plan/template-builders.ts';
 
-// The reference templates as shipped beside the repository (../shared/examples), unchanged.
-const EXAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/examples');
+// The reference templates, unchanged: the repository's copies (test/conformance/shared-copies.test.ts checks they
+// match ../shared/examples byte for byte).
+const EXAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../examples');
 
 describe('frontEndKind', () => {
   it('sends legacy .json to the JSON front end and .pkr.hcl, .pkr.json and directories to HCL', () => {
