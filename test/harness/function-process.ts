@@ -126,6 +126,11 @@ export class ExecutionEnvironment {
     return expires === undefined || expires - Date.now() > Math.max(renewBeforeMs, this.settings.timeoutSeconds * 1000);
   }
 
+  /** Resolves when the init phase ended (either way). */
+  async initialized(): Promise<void> {
+    await this.init;
+  }
+
   get alive(): boolean {
     return !this.exited;
   }

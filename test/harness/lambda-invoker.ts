@@ -100,7 +100,7 @@ export class LambdaInvoker {
     const deployed = await this.options.lookup(nameOrArn, region);
     const spec = deployed && this.specOf(deployed);
     if (!deployed || !spec || this.warmEnvironment(deployed)) return;
-    await this.newEnvironment(spec, deployed);
+    await (await this.newEnvironment(spec, deployed)).initialized();
   }
 
   specOf(deployed: DeployedFunction): FunctionSpec | undefined {

@@ -112,9 +112,13 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     sandboxRoot,
     useDeployment: (next) => {
       deployment = next;
-      for (const name of next.functionNames ?? []) {
-        void router.invoker.prewarm(name, next.region ?? LOCAL_REGION).catch(() => undefined);
-      }
+      // One at a time: a burst of cold starts starves moto on a two-core machine (requests time out).
+      void (async () => {
+        for (const name of next.functionNames ?? []) {
+          if (deployment !== next) return;
+          await router.invoker.prewarm(name, next.region ?? LOCAL_REGION).catch(() => undefined);
+        }
+      })();
     },
     reset: async () => {
       // Through the router, so it forgets commands, sessions and function processes too.
