@@ -352,6 +352,32 @@ def _patch_step_functions_credentials() -> None:
             module.boto_client_for = boto_client_for
 
 
+def _patch_multi_object_delete() -> None:
+    """S3 DeleteObjects (POST ?delete) needs `s3:DeleteObject` on each key, as AWS checks it. moto authorizes it
+    once against the bucket ARN, which a prefix-scoped grant (`bucket/builds/*`) never matches, so Kiln's cleanup
+    of staged files was denied. Authorize each key of the request body instead."""
+    import re
+
+    from moto.iam.access_control import S3IAMRequest
+
+    real_check = S3IAMRequest.check_action_permitted
+
+    def check_action_permitted(self, resource):
+        body = self._body or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        keys = re.findall(rb"<Key>([^<]*)</Key>", body)
+        if self._action == "s3:DeleteObject" and "/" not in resource.split(":::", 1)[-1] and keys:
+            from xml.sax.saxutils import unescape
+
+            for key in keys:
+                real_check(self, f"{resource}/{unescape(key.decode('utf-8'))}")
+            return
+        real_check(self, resource)
+
+    S3IAMRequest.check_action_permitted = check_action_permitted
+
+
 def apply_patches() -> None:
     _patch_clone_without_backend()
     _patch_execution_names()
@@ -365,6 +391,7 @@ def apply_patches() -> None:
     _patch_unknown_resource_matches_action()
     _patch_presigned_urls()
     _patch_step_functions_credentials()
+    _patch_multi_object_delete()
 
 
 def _exit_when_parent_goes() -> None:
