@@ -156,7 +156,7 @@ function printProvenance(kiln: KilnLocal, invocations: readonly InvocationRecord
     'Ran for real here:',
     '  - the template engine (core/): parsing, variables, source_ami_filter, planning, in the PrepareBuild handler',
     `  - the state machine statemachines/build.asl.json, in moto's Step Functions interpreter (${statesEntered} states entered)`,
-    `  - the Lambda handlers' TypeScript, in-process behind the router (${functions.size} functions, ${invocations.length} invocations)`,
+    `  - the Lambda handlers' TypeScript, one Node process per function with its role's credentials (${functions.size} functions, ${invocations.length} invocations)`,
     `  - the provisioner scripts, as bash (${commands.length} SSM commands)`,
     `  - the deployment: the synthesized CDK stack created by moto's CloudFormation (${kiln.deployment.resources.length} resources)`,
     'Only simulated by the emulator:',

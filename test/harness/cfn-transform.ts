@@ -10,6 +10,9 @@
  * - The bootstrap version parameter and rule: moto cannot read `AWS::SSM::Parameter::Value<String>` without a
  *   bootstrapped account; dropped (Kiln's app does not generate them anyway).
  * - Types moto's CloudFormation cannot create (NOT_DEPLOYED_LOCALLY): dropped and reported, never faked.
+ * - `trustedPrincipal` (the harness's admin user) is added to every statement of every role's trust policy, so
+ *   the harness can assume a function's, the state machine's or the builder's role and act as it. moto compares
+ *   only `Principal.AWS` with the caller (and fails on a statement with a `Service` principal alone).
  */
 
 /** Resource types left out of the local stack, and why; everything else is created by moto's CloudFormation. */
@@ -44,12 +47,23 @@ export interface TransformReport {
   readonly dropped: Readonly<Record<string, string>>;
   /** State machines whose substitutions were inlined, with the placeholder names. */
   readonly inlined: Readonly<Record<string, readonly string[]>>;
+  /** Roles whose trust policy now also trusts the harness caller. */
+  readonly trusted: readonly string[];
 }
 
-export function transformForMoto(input: CfnTemplate): { template: CfnTemplate; report: TransformReport } {
+export interface TransformOptions {
+  /** ARN the local deploy adds to each role's trust policy (`Principal.AWS`). */
+  readonly trustedPrincipal?: string;
+}
+
+export function transformForMoto(
+  input: CfnTemplate,
+  options: TransformOptions = {},
+): { template: CfnTemplate; report: TransformReport } {
   const template = structuredClone(input);
   const dropped: Record<string, string> = {};
   const inlined: Record<string, string[]> = {};
+  const trusted: string[] = [];
 
   if (template.Rules) {
     delete template.Rules.CheckBootstrapVersion;
@@ -72,6 +86,10 @@ export function transformForMoto(input: CfnTemplate): { template: CfnTemplate; r
       delete resource.Properties.DefinitionSubstitutions;
       inlined[id] = Object.keys(substitutions).sort();
     }
+    if (resource.Type === 'AWS::IAM::Role' && options.trustedPrincipal) {
+      trustPrincipal(resource, options.trustedPrincipal);
+      trusted.push(id);
+    }
   }
 
   for (const resource of Object.values(template.Resources)) {
@@ -86,7 +104,16 @@ export function transformForMoto(input: CfnTemplate): { template: CfnTemplate; r
   if (leftover.length > 0) {
     throw new Error(`transformForMoto: dropped resources are still referenced: ${leftover.join(', ')}`);
   }
-  return { template, report: { dropped, inlined } };
+  return { template, report: { dropped, inlined, trusted } };
+}
+
+function trustPrincipal(role: CfnResource, principal: string): void {
+  const document = role.Properties?.AssumeRolePolicyDocument as { Statement?: Json[] } | undefined;
+  for (const statement of document?.Statement ?? []) {
+    const current = (statement.Principal ?? {}) as Json;
+    const aws = current.AWS === undefined ? [] : Array.isArray(current.AWS) ? current.AWS : [current.AWS];
+    statement.Principal = { ...current, AWS: [...aws, principal] };
+  }
 }
 
 const PLACEHOLDER = /(\$\{[A-Za-z0-9_]+\})/;

@@ -32,6 +32,8 @@ export interface DeployOptions {
   readonly assembly: CloudAssembly;
   readonly region?: string;
   readonly account?: string;
+  /** The harness's admin user: trusted by every role, so the harness can act as each (cfn-transform.ts). */
+  readonly trustedPrincipal?: string;
 }
 
 export interface DeployedResource {
@@ -50,6 +52,10 @@ export interface KilnDeployment {
   readonly artifactsBucket: string;
   readonly buildsTable: string;
   readonly stateMachineArn: string;
+  /** The builder instance profile's role: the SSM stand-in runs commands with its credentials. */
+  readonly builderRoleArn?: string;
+  /** The state machine's own role. */
+  readonly stateMachineRoleArn?: string;
   readonly transform: TransformReport;
   /** Assets published as placeholders: bundling is skipped locally; the router runs the TypeScript instead. */
   readonly placeholderAssets: readonly string[];
@@ -77,7 +83,10 @@ export async function deployKiln(options: DeployOptions): Promise<KilnDeployment
 
   const placeholderAssets = await publishAssets(s3, assembly, account, region);
   const original = JSON.parse(readFileSync(assembly.templateFile, 'utf8')) as CfnTemplate;
-  const { template, report } = transformForMoto(original);
+  const { template, report } = transformForMoto(
+    original,
+    options.trustedPrincipal ? { trustedPrincipal: options.trustedPrincipal } : {},
+  );
 
   const created = await cfn.send(
     new CreateStackCommand({
@@ -107,10 +116,38 @@ export async function deployKiln(options: DeployOptions): Promise<KilnDeployment
     artifactsBucket: need('ArtifactsBucketName'),
     buildsTable: need('BuildsTableName'),
     stateMachineArn: need('BuildStateMachineArn'),
+    ...rolesOf(template, resources, account),
     transform: report,
     placeholderAssets,
     reconciled,
   };
+}
+
+/** The roles behind the builder instance profile and the state machine, as deployed ARNs. */
+function rolesOf(
+  template: CfnTemplate,
+  resources: readonly DeployedResource[],
+  account: string,
+): { builderRoleArn?: string; stateMachineRoleArn?: string } {
+  const roleArn = (ref: unknown): string | undefined => {
+    const node = ref as { Ref?: string; 'Fn::GetAtt'?: [string, string] } | undefined;
+    const logicalId = node?.Ref ?? node?.['Fn::GetAtt']?.[0];
+    const name = resources.find((r) => r.logicalId === logicalId && r.type === 'AWS::IAM::Role')?.physicalId;
+    return name ? `arn:aws:iam::${account}:role/${name}` : undefined;
+  };
+  const out: { builderRoleArn?: string; stateMachineRoleArn?: string } = {};
+  for (const resource of Object.values(template.Resources)) {
+    const props = resource.Properties ?? {};
+    if (resource.Type === 'AWS::IAM::InstanceProfile') {
+      const arn = roleArn((props.Roles as unknown[] | undefined)?.[0]);
+      if (arn) out.builderRoleArn = arn;
+    }
+    if (resource.Type === 'AWS::StepFunctions::StateMachine') {
+      const arn = roleArn(props.RoleArn);
+      if (arn) out.stateMachineRoleArn = arn;
+    }
+  }
+  return out;
 }
 
 async function publishAssets(

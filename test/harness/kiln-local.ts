@@ -41,7 +41,15 @@ export async function startKilnLocal(options: KilnLocalOptions = {}): Promise<Ki
   const aws = await startLocalAws(options);
   phase('emulator', `moto ${aws.moto.endpoint} (pid ${aws.moto.pid}) behind the router ${aws.endpoint}`);
   try {
-    const deployment = await deployKiln({ endpoint: aws.endpoint, assembly });
+    const deployment = await deployKiln({
+      endpoint: aws.endpoint,
+      assembly,
+      trustedPrincipal: aws.moto.admin().arn,
+    });
+    aws.useDeployment({
+      ...deployment,
+      functionNames: deployment.resources.filter((r) => r.type === 'AWS::Lambda::Function').map((r) => r.physicalId),
+    });
     phase('deployed', `${deployment.resources.length} resources, state machine ${deployment.stateMachineArn}`);
     const mirrors = await mirrorStateMachineRules(aws.endpoint, deployment.region);
     const pump = startEventPump(aws.endpoint, mirrors, {

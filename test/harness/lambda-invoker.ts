@@ -1,15 +1,16 @@
 /**
- * Serves Lambda Invoke from the real handler code, in this process. moto can store a Lambda but needs Docker
- * to run it; this maps the invoked function to its registry entry (through the `KILN_FUNCTION_ID` variable the
- * CDK app sets on every function), imports `functions/<dir>/handler.ts` and calls `handler(event, context)`.
- * Results and errors come back in the Lambda wire format, so Step Functions Retry/Catch see the same error names
- * (`Kiln.*`) as in AWS.
+ * Serves Lambda Invoke from the real handler code. moto can store a Lambda but needs Docker to run it; this maps
+ * the invoked function to its registry entry (through the `KILN_FUNCTION_ID` variable the CDK app sets on every
+ * function) and runs it in an execution environment of its own (function-process.ts): a Node process with the
+ * function's environment, memory and timeout, signing its AWS calls with credentials of the function's role.
+ * Environments stay warm between invocations and one serves one invocation at a time, so concurrent invocations
+ * (a Map state) get more environments, as in Lambda. Results and errors come back in the Lambda wire format, so
+ * Step Functions Retry/Catch see the same error names (`Kiln.*`, `Sandbox.Timedout`) as in AWS.
  */
-import { randomUUID } from 'node:crypto';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Context } from 'aws-lambda';
 import { type FunctionSpec, KILN_ENV } from '../../functions/registry.ts';
+import type { LocalCredentials } from './clients.ts';
+import { ExecutionEnvironment, entryFor, type FunctionEntry } from './function-process.ts';
+import { RENEW_BEFORE_MS } from './role-credentials.ts';
 
 /** What the router learns about a deployed function (from moto's GetFunction). */
 export interface DeployedFunction {
@@ -19,6 +20,8 @@ export interface DeployedFunction {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly environment: Readonly<Record<string, string>>;
+  /** The function's execution role. */
+  readonly roleArn: string;
 }
 
 export type LookupFunction = (nameOrArn: string, region: string) => Promise<DeployedFunction | undefined>;
@@ -29,15 +32,17 @@ export interface InvokeResult {
   readonly body: string;
 }
 
-export type Handler = (event: unknown, context: Context) => Promise<unknown>;
-
 export interface LambdaInvokerOptions {
   readonly lookup: LookupFunction;
   readonly functions: readonly FunctionSpec[];
   /** Folder holding `<dir>/handler.ts`; default: the repository's functions/. */
   readonly functionsRoot?: string;
-  /** Set in process.env before a handler is imported (endpoint, credentials, poll settings). */
+  /** Environment every function gets besides its own (endpoint, poll settings); never credentials. */
   readonly baseEnv?: Readonly<Record<string, string>>;
+  /** Credentials of a role (AssumeRole), valid for a while. */
+  readonly credentialsFor: (roleArn: string) => Promise<LocalCredentials & { expiration: Date }>;
+  /** What code an environment runs; default `entryFor` (the TypeScript handler through tsx). */
+  readonly entry?: (spec: FunctionSpec, functionsRoot?: string) => FunctionEntry;
   /** Called for each invocation (the CLI's live view, tests). */
   readonly onInvoke?: (record: InvocationRecord) => void;
 }
@@ -47,31 +52,25 @@ export interface InvocationRecord {
   readonly functionName: string;
   readonly durationMs: number;
   readonly errorType?: string;
+  /** Whether this invocation started a new environment (a cold start). */
+  readonly coldStart: boolean;
 }
 
-const DEFAULT_ROOT = resolve(import.meta.dirname, '../../functions');
-/** Variables that legitimately differ per function; never copied into the shared process.env. */
-const PER_FUNCTION_ENV = new Set<string>([KILN_ENV.functionId]);
-/** The registry's resource variables: every function must carry the same value. */
-const SHARED_ENV = new Set<string>(Object.values(KILN_ENV).filter((name) => name !== KILN_ENV.functionId));
+/** Variables of the Lambda runtime a process inherits from the host (Lambda sets its own PATH, LANG, TZ). */
+const HOST_ENV = ['PATH', 'LANG', 'TMPDIR'] as const;
 
 export class LambdaInvoker {
   readonly invocations: InvocationRecord[] = [];
-  private readonly handlers = new Map<string, Promise<Handler>>();
-  /** Per-function variables whose values differ between functions; the first function's value is in effect. */
-  readonly divergentEnv = new Set<string>();
-  /** The values every function in this process sees (first value wins for per-function settings). */
-  private sharedEnv: Record<string, string> = {};
-  private generation = 0;
+  private environments = new Map<string, ExecutionEnvironment[]>();
 
   constructor(private readonly options: LambdaInvokerOptions) {}
 
   async invoke(nameOrArn: string, region: string, payload: string, invocationType: string): Promise<InvokeResult> {
     const deployed = await this.options.lookup(nameOrArn, region);
     if (!deployed) return awsError(404, 'ResourceNotFoundException', `Function not found: ${nameOrArn}`);
-    const functionId = deployed.environment[KILN_ENV.functionId];
-    const spec = this.options.functions.find((f) => f.id === functionId);
+    const spec = this.specOf(deployed);
     if (!spec) {
+      const functionId = deployed.environment[KILN_ENV.functionId];
       return awsError(
         400,
         'InvalidParameterValueException',
@@ -92,106 +91,147 @@ export class LambdaInvoker {
     return await run;
   }
 
+  /**
+   * Starts one environment of a deployed function ahead of its first invocation (as provisioned concurrency
+   * does), so the cold starts of a pipeline's functions overlap instead of adding up. Failures are left for the
+   * invocation to report.
+   */
+  async prewarm(nameOrArn: string, region: string): Promise<void> {
+    const deployed = await this.options.lookup(nameOrArn, region);
+    const spec = deployed && this.specOf(deployed);
+    if (!deployed || !spec || this.warmEnvironment(deployed)) return;
+    await (await this.newEnvironment(spec, deployed)).initialized();
+  }
+
+  specOf(deployed: DeployedFunction): FunctionSpec | undefined {
+    const functionId = deployed.environment[KILN_ENV.functionId];
+    return this.options.functions.find((f) => f.id === functionId);
+  }
+
   private async run(spec: FunctionSpec, deployed: DeployedFunction, event: unknown): Promise<InvokeResult> {
     const started = Date.now();
-    const deadline = started + deployed.timeoutSeconds * 1000;
-    let timer: NodeJS.Timeout | undefined;
+    let environment: ExecutionEnvironment;
+    let coldStart = false;
     try {
-      const handler = await this.handlerFor(spec, deployed);
-      const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new LambdaTimeout(`Task timed out after ${deployed.timeoutSeconds.toFixed(2)} seconds`)),
-          Math.max(0, deadline - Date.now()),
-        );
-      });
-      const result = await Promise.race([handler(event, lambdaContext(deployed, deadline)), timedOut]);
-      this.record(spec, deployed, started);
+      const warm = this.warmEnvironment(deployed);
+      coldStart = warm === undefined;
+      environment = warm ?? (await this.newEnvironment(spec, deployed));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.record(spec, deployed, started, true, 'Runtime.Unknown');
+      return functionError('Runtime.Unknown', `could not start an execution environment: ${message}`);
+    }
+    const outcome = await environment.invoke(event);
+    if (!environment.alive) this.retire(deployed.arn, environment);
+    this.record(spec, deployed, started, coldStart, outcome.ok ? undefined : outcome.errorType);
+    if (outcome.ok) {
       return {
         status: 200,
         headers: { 'Content-Type': 'application/json', 'X-Amz-Executed-Version': '$LATEST' },
-        body: result === undefined ? 'null' : JSON.stringify(result),
+        body: JSON.stringify(outcome.result ?? null),
       };
-    } catch (error) {
-      const { errorType, errorMessage } = describeError(error);
-      this.record(spec, deployed, started, errorType);
-      return {
-        status: 200,
-        headers: {
-          'Content-Type': 'application/json',
-          'X-Amz-Executed-Version': '$LATEST',
-          'X-Amz-Function-Error': 'Unhandled',
-        },
-        body: JSON.stringify({ errorType, errorMessage, trace: [] }),
-      };
-    } finally {
-      clearTimeout(timer);
     }
+    return functionError(outcome.errorType, outcome.errorMessage);
   }
 
-  private record(spec: FunctionSpec, deployed: DeployedFunction, started: number, errorType?: string): void {
+  private warmEnvironment(deployed: DeployedFunction): ExecutionEnvironment | undefined {
+    const pool = this.environments.get(deployed.arn) ?? [];
+    for (const environment of [...pool]) {
+      if (!environment.alive) this.retire(deployed.arn, environment);
+      else if (!environment.usable(RENEW_BEFORE_MS) && environment.settings.credentialsExpire) {
+        // Credentials about to lapse and idle: retire it; the next one starts with renewed credentials.
+        const expires = environment.settings.credentialsExpire.getTime();
+        if (expires - Date.now() <= RENEW_BEFORE_MS) {
+          this.retire(deployed.arn, environment);
+          environment.kill();
+        }
+      }
+    }
+    return (this.environments.get(deployed.arn) ?? []).find((e) => e.usable(RENEW_BEFORE_MS));
+  }
+
+  private async newEnvironment(spec: FunctionSpec, deployed: DeployedFunction): Promise<ExecutionEnvironment> {
+    const credentials = await this.options.credentialsFor(deployed.roleArn);
+    const host = Object.fromEntries(
+      HOST_ENV.flatMap((key) => (process.env[key] ? [[key, process.env[key] as string]] : [])),
+    );
+    const entry = (this.options.entry ?? entryFor)(spec, this.options.functionsRoot);
+    const environment = new ExecutionEnvironment({
+      entry,
+      functionName: deployed.name,
+      functionArn: deployed.arn,
+      memoryMb: deployed.memoryMb,
+      timeoutSeconds: deployed.timeoutSeconds,
+      credentialsExpire: credentials.expiration,
+      env: {
+        ...host,
+        ...this.options.baseEnv,
+        ...deployed.environment,
+        AWS_REGION: deployed.region,
+        AWS_DEFAULT_REGION: deployed.region,
+        AWS_LAMBDA_FUNCTION_NAME: deployed.name,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(deployed.memoryMb),
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
+      },
+    });
+    const pool = this.environments.get(deployed.arn) ?? [];
+    pool.push(environment);
+    this.environments.set(deployed.arn, pool);
+    return environment;
+  }
+
+  private retire(arn: string, environment: ExecutionEnvironment): void {
+    const pool = this.environments.get(arn) ?? [];
+    this.environments.set(
+      arn,
+      pool.filter((e) => e !== environment),
+    );
+  }
+
+  /** Live execution environments (processes), per function ARN. */
+  environmentCount(): number {
+    return [...this.environments.values()].reduce((n, pool) => n + pool.filter((e) => e.alive).length, 0);
+  }
+
+  private record(
+    spec: FunctionSpec,
+    deployed: DeployedFunction,
+    started: number,
+    coldStart: boolean,
+    errorType?: string,
+  ): void {
     const record: InvocationRecord = {
       functionId: spec.id,
       functionName: deployed.name,
       durationMs: Date.now() - started,
+      coldStart,
       ...(errorType ? { errorType } : {}),
     };
     this.invocations.push(record);
     this.options.onInvoke?.(record);
   }
 
-  /**
-   * Every handler shares this process's environment. That is sound for the values Kiln's functions must agree on
-   * (the registry's KILN_* resource names: checked, a disagreement fails the invocation). Per-function settings
-   * such as POWERTOOLS_SERVICE_NAME cannot be honoured in one process: the first value stays, and the
-   * differences are listed in `divergentEnv` rather than hidden.
-   */
-  private handlerFor(spec: FunctionSpec, deployed: DeployedFunction): Promise<Handler> {
-    const entries = Object.entries(deployed.environment).filter(([key]) => !PER_FUNCTION_ENV.has(key));
-    const differing = entries.filter(([k, v]) => k in this.sharedEnv && this.sharedEnv[k] !== v).map(([k]) => k);
-    const conflicts = differing.filter((k) => SHARED_ENV.has(k));
-    if (conflicts.length > 0) {
-      throw new Error(
-        `${deployed.name} disagrees with the functions invoked before on ${conflicts.join(', ')}: handlers running ` +
-          'in one process cannot share them (reset the harness between deployments)',
-      );
-    }
-    for (const key of differing) this.divergentEnv.add(key);
-    if (Object.keys(this.sharedEnv).length === 0) Object.assign(process.env, this.options.baseEnv ?? {});
-    for (const [key, value] of entries) if (!(key in this.sharedEnv)) this.sharedEnv[key] = value;
-    Object.assign(process.env, this.sharedEnv, { AWS_REGION: deployed.region });
-    let handler = this.handlers.get(spec.dir);
-    if (!handler) {
-      handler = this.importHandler(spec);
-      this.handlers.set(spec.dir, handler);
-    }
-    return handler;
-  }
-
-  /** After `/moto-api/reset`: the next deployment may bring other values, so handlers are imported afresh. */
-  reset(): void {
-    this.handlers.clear();
-    this.sharedEnv = {};
-    this.divergentEnv.clear();
-    this.generation += 1;
-  }
-
-  private async importHandler(spec: FunctionSpec): Promise<Handler> {
-    const file = join(this.options.functionsRoot ?? DEFAULT_ROOT, spec.dir, 'handler.ts');
-    // A query string gives a fresh module instance (module-scope env reads) for a new deployment.
-    const url = `${pathToFileURL(file).href}${this.generation > 0 ? `?deployment=${this.generation}` : ''}`;
-    const module = (await import(url)) as { handler?: unknown };
-    if (typeof module.handler !== 'function') throw new Error(`${file} does not export a handler function`);
-    return module.handler as Handler;
+  /** After `/moto-api/reset`: the next deployment brings other functions, roles and variables. */
+  async reset(): Promise<void> {
+    const all = [...this.environments.values()].flat();
+    this.environments = new Map();
+    await Promise.all(all.map((e) => e.stop()));
   }
 }
 
-class LambdaTimeout extends Error {
-  override readonly name = 'Sandbox.Timedout';
-}
-
-function describeError(error: unknown): { errorType: string; errorMessage: string } {
-  if (error instanceof Error) return { errorType: error.name || 'Error', errorMessage: error.message };
-  return { errorType: 'Error', errorMessage: String(error) };
+function functionError(errorType: string, errorMessage: string): InvokeResult {
+  return {
+    status: 200,
+    headers: {
+      'Content-Type': 'application/json',
+      'X-Amz-Executed-Version': '$LATEST',
+      'X-Amz-Function-Error': 'Unhandled',
+    },
+    body: JSON.stringify({ errorType, errorMessage, trace: [] }),
+  };
 }
 
 function awsError(status: number, type: string, message: string): InvokeResult {
@@ -199,23 +239,5 @@ function awsError(status: number, type: string, message: string): InvokeResult {
     status,
     headers: { 'Content-Type': 'application/json', 'X-Amzn-ErrorType': type },
     body: JSON.stringify({ __type: type, Type: 'User', message }),
-  };
-}
-
-function lambdaContext(deployed: DeployedFunction, deadline: number): Context {
-  const requestId = randomUUID();
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: deployed.name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: deployed.arn,
-    memoryLimitInMB: String(deployed.memoryMb),
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${deployed.name}`,
-    logStreamName: `local/${requestId}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
   };
 }

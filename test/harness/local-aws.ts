@@ -1,23 +1,25 @@
 /**
- * The whole local AWS: moto (with Kiln's patches) behind the router (Lambda handlers in-process, SSM shim).
- * Everything Kiln code and tests call goes to `endpoint` (the router); moto's own calls come back there too,
- * because moto is started with MOTO_PORT = the router's port.
+ * The whole local AWS: moto (with Kiln's patches, IAM enforced) behind the router (Lambda functions in their own
+ * processes, SSM shim). Everything Kiln code and tests call goes to `endpoint` (the router); moto's own calls
+ * come back there too, because moto is started with MOTO_PORT = the router's port. Setup calls sign as the
+ * harness's admin user; functions, the SSM stand-in's instances and Step Functions as their own roles.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type FunctionSpec, KILN_FUNCTIONS } from '../../functions/registry.ts';
-import { LOCAL_REGION, localAwsEnv } from './clients.ts';
+import { adminCredentials, LOCAL_REGION, type LocalCredentials, localAwsEnv } from './clients.ts';
 import { sandboxParent } from './command-runner.ts';
 import type { InvocationRecord } from './lambda-invoker.ts';
 import { type MotoServer, startMoto } from './moto.ts';
 import { freePort } from './ports.ts';
+import { RoleCredentialsCache } from './role-credentials.ts';
 import { type Router, startRouter } from './router.ts';
 import type { InvocationRecord as CommandInvocation, CommandRecord } from './ssm-records.ts';
 
 export interface LocalAwsOptions {
   readonly functions?: readonly FunctionSpec[];
   readonly functionsRoot?: string;
-  /** Extra environment for the in-process handlers. */
+  /** Extra environment for the functions. */
   readonly handlerEnv?: Readonly<Record<string, string>>;
   readonly onInvoke?: (record: InvocationRecord) => void;
   readonly onCommandEnd?: (command: CommandRecord, invocation: CommandInvocation) => void;
@@ -25,33 +27,59 @@ export interface LocalAwsOptions {
   readonly onlineDelaySeconds?: number;
 }
 
+/** The roles of a deployment the harness acts as (deploy.ts finds them in the stack). */
+export interface DeploymentRoles {
+  readonly builderRoleArn?: string;
+  readonly stateMachineRoleArn?: string;
+  /** Deployed function names: one environment each is started at once (prewarm). */
+  readonly functionNames?: readonly string[];
+  readonly region?: string;
+}
+
 export interface LocalAws {
   /** The router: give this to every client. */
   readonly endpoint: string;
   readonly moto: MotoServer;
   readonly router: Router;
+  readonly roles: RoleCredentialsCache;
   /** Per-instance sandboxes of the SSM shim. */
   readonly sandboxRoot: string;
-  /** Resets moto, the shim's commands and the loaded handlers. */
+  /** Tells the harness which roles the deployed stack gives the builder instances and the state machine. */
+  useDeployment(roles: DeploymentRoles): void;
+  /** Resets moto (and its admin user), the shim's commands and the function processes. */
   reset(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
   const routerPort = await freePort();
-  const moto = await startMoto({ callbackPort: routerPort });
-  const sandboxRoot = mkdtempSync(join(sandboxParent(), 'kiln-instances-'));
   const endpoint = `http://127.0.0.1:${routerPort}`;
+  const moto = await startMoto({ callbackPort: routerPort, aliases: [endpoint] });
+  const sandboxRoot = mkdtempSync(join(sandboxParent(), 'kiln-instances-'));
+  const roles = new RoleCredentialsCache(moto.endpoint);
+  let deployment: DeploymentRoles = {};
+  /** Without a deployment (shim tests) an instance has no profile role of the stack: it gets the admin's. */
+  const instanceCredentials = async (): Promise<LocalCredentials> =>
+    deployment.builderRoleArn
+      ? await roles.forRole(deployment.builderRoleArn, 'instance')
+      : adminCredentials(moto.endpoint);
   let router: Router;
   try {
     router = await startRouter({
       motoEndpoint: moto.endpoint,
       port: routerPort,
+      afterReset: async () => {
+        roles.reset();
+        deployment = {};
+        await moto.reauthenticate();
+      },
       lambda: {
         functions: options.functions ?? KILN_FUNCTIONS,
         ...(options.functionsRoot ? { functionsRoot: options.functionsRoot } : {}),
+        credentialsFor: (roleArn) => roles.forRole(roleArn, 'lambda'),
         baseEnv: {
-          ...localAwsEnv(endpoint, LOCAL_REGION),
+          AWS_ENDPOINT_URL: endpoint,
+          AWS_MAX_ATTEMPTS: '1',
           KILN_SDK_MAX_ATTEMPTS: '1',
           KILN_MIN_POLL_SECONDS: '1',
           POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
@@ -61,9 +89,10 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       },
       ssm: {
         sandboxRoot,
-        // What an instance profile would give the instance: credentials for this account, its region.
-        instanceEnv: (instanceId, region) => ({
-          ...localAwsEnv(endpoint, region),
+        instanceCredentials,
+        // What an instance profile gives the instance: its role's credentials, its region.
+        instanceEnv: (instanceId, region, credentials) => ({
+          ...localAwsEnv(endpoint, region, credentials),
           KILN_LOCAL_INSTANCE_ID: instanceId,
         }),
         ...(options.onCommandEnd ? { onCommandEnd: options.onCommandEnd } : {}),
@@ -79,9 +108,20 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     endpoint,
     moto,
     router,
+    roles,
     sandboxRoot,
+    useDeployment: (next) => {
+      deployment = next;
+      // One at a time: a burst of cold starts starves moto on a two-core machine (requests time out).
+      void (async () => {
+        for (const name of next.functionNames ?? []) {
+          if (deployment !== next) return;
+          await router.invoker.prewarm(name, next.region ?? LOCAL_REGION).catch(() => undefined);
+        }
+      })();
+    },
     reset: async () => {
-      // Through the router, so it forgets commands and handlers too.
+      // Through the router, so it forgets commands, sessions and function processes too.
       const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
       if (!response.ok) throw new Error(`reset: HTTP ${response.status}`);
     },

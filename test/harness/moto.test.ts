@@ -1,5 +1,5 @@
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
@@ -60,12 +60,36 @@ describe('moto_server with the launcher patches', () => {
     expect((await waitForEnd(sfn, b.executionArn ?? '')).status).toBe('SUCCEEDED');
   });
 
-  it('describes an execution whose output holds the dates of an aws-sdk:ec2 result', async () => {
-    const ec2 = new EC2Client(localClientConfig(moto.endpoint));
-    const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
-    const imageId = images.Images?.[0]?.ImageId;
-    expect(imageId).toMatch(/^ami-/);
-    const definition = JSON.stringify({
+  /** A role for the state machine, made through CloudFormation (the harness has no IAM client). */
+  async function stateMachineRole(name: string, actions: string[]): Promise<string> {
+    const role = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        RoleName: name,
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
+      },
+    };
+    // A separate AWS::IAM::Policy, as CDK writes it: moto's CloudFormation stores a role's inline `Policies` in
+    // a shape its own IAM enforcement cannot read (HTTP 500).
+    const policy = {
+      Type: 'AWS::IAM::Policy',
+      Properties: {
+        PolicyName: 'calls',
+        Roles: [{ Ref: 'Role' }],
+        PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] },
+      },
+    };
+    const template = JSON.stringify({ Resources: { Role: role, Policy: policy } });
+    const cfn = new CloudFormationClient(localClientConfig(moto.endpoint));
+    await cfn.send(new CreateStackCommand({ StackName: `role-${name}`, TemplateBody: template }));
+    return `arn:aws:iam::123456789012:role/${name}`;
+  }
+
+  const runInstancesMachine = (imageId: string) =>
+    JSON.stringify({
       StartAt: 'Run',
       States: {
         Run: {
@@ -77,9 +101,30 @@ describe('moto_server with the launcher patches', () => {
         },
       },
     });
+
+  it('signs aws-sdk integrations as the state machine role, so a role without the grant is denied', async () => {
+    const ec2 = new EC2Client(localClientConfig(moto.endpoint));
+    const imageId = (await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images?.[0]?.ImageId;
+    const roleArn = await stateMachineRole('no-run-instances', ['ec2:DescribeImages']);
     const { stateMachineArn } = await sfn.send(
-      new CreateStateMachineCommand({ name: 'dates', definition, roleArn: ROLE }),
+      new CreateStateMachineCommand({ name: 'denied', definition: runInstancesMachine(imageId ?? ''), roleArn }),
     );
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: '{}' }));
+    const done = await waitForEnd(sfn, executionArn ?? '');
+    expect(done.status).toBe('FAILED');
+    // moto's interpreter cannot map moto's own 403 (no RequestId) to a States error; what counts is no instance.
+    const launched = await ec2.send(new DescribeInstancesCommand({}));
+    expect(launched.Reservations?.flatMap((r) => r.Instances ?? []) ?? []).toEqual([]);
+  });
+
+  it('describes an execution whose output holds the dates of an aws-sdk:ec2 result', async () => {
+    const ec2 = new EC2Client(localClientConfig(moto.endpoint));
+    const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+    const imageId = images.Images?.[0]?.ImageId;
+    expect(imageId).toMatch(/^ami-/);
+    const definition = runInstancesMachine(imageId ?? '');
+    const roleArn = await stateMachineRole('runs-instances', ['ec2:RunInstances']);
+    const { stateMachineArn } = await sfn.send(new CreateStateMachineCommand({ name: 'dates', definition, roleArn }));
     const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: '{}' }));
     const done = await waitForEnd(sfn, executionArn ?? '');
     expect(done.status).toBe('SUCCEEDED');

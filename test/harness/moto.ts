@@ -8,6 +8,8 @@ import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type AdminUser, BOOTSTRAP_REQUESTS, bootstrapAdmin, resetAuth } from './admin-user.ts';
+import { setAdminCredentials } from './clients.ts';
 import { freePort } from './ports.ts';
 
 const LAUNCHER = join(dirname(fileURLToPath(import.meta.url)), 'moto_launcher.py');
@@ -24,6 +26,10 @@ export interface MotoOptions {
   readonly patches?: boolean;
   /** Where moto's request log goes; default: a file in a fresh temp dir. */
   readonly logFile?: string;
+  /** Endpoints (the router) whose clients sign as this moto's admin user too. */
+  readonly aliases?: readonly string[];
+  /** File where the launcher records the credentials it assumes for Step Functions (access key → role). */
+  readonly assumedRolesFile?: string;
 }
 
 export interface MotoServer {
@@ -31,6 +37,10 @@ export interface MotoServer {
   readonly port: number;
   readonly pid: number;
   readonly logFile: string;
+  /** The admin IAM user every setup call signs as; replaced by `reset()`. */
+  readonly admin: () => AdminUser;
+  /** After a `/moto-api/reset` sent by someone else (the router): bootstrap the admin user again. */
+  reauthenticate(): Promise<void>;
   /** Drops every resource (`/moto-api/reset`); the Step Functions config survives it. */
   reset(): Promise<void>;
   /** Kills moto's process group and waits for it to go. Idempotent. */
@@ -53,6 +63,9 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> 
       MOTO_PORT: String(options.callbackPort ?? port),
       MOTO_ENABLE_AMI_VALIDATION: 'true',
       KILN_MOTO_PATCHES: options.patches === false ? '0' : '1',
+      // IAM is enforced after the requests that make the admin user (admin-user.ts).
+      INITIAL_NO_AUTH_ACTION_COUNT: String(BOOTSTRAP_REQUESTS),
+      ...(options.assumedRolesFile ? { KILN_ASSUMED_ROLES_FILE: options.assumedRolesFile } : {}),
     },
   });
   const pid = child.pid;
@@ -64,9 +77,13 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> 
   process.once('exit', killOnExit);
 
   const endpoint = `http://127.0.0.1:${port}`;
+  const signers = [endpoint, ...(options.aliases ?? [])];
+  let admin: AdminUser;
   try {
     await waitUntilServing(endpoint, child, logFile);
     await configure(endpoint);
+    admin = await bootstrapAdmin(endpoint);
+    setAdminCredentials(signers, admin.credentials);
   } catch (error) {
     killGroup(pid, 'SIGKILL');
     throw error;
@@ -78,11 +95,17 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> 
     port,
     pid,
     logFile,
+    admin: () => admin,
+    reauthenticate: async () => {
+      admin = await rebootstrap(endpoint, signers);
+    },
     reset: async () => {
       await motoApi(endpoint, 'reset', {});
+      admin = await rebootstrap(endpoint, signers);
     },
     stop: () => {
       stopped ??= stopChild(child, pid).finally(() => {
+        setAdminCredentials(signers, undefined);
         process.removeListener('exit', killOnExit);
         closeSync(log);
         if (ownLogDir) rmSync(ownLogDir, { recursive: true, force: true });
@@ -90,6 +113,14 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> 
       return stopped;
     },
   };
+}
+
+/** After `/moto-api/reset` (which deleted the admin user): the allowance again, a new admin user. */
+export async function rebootstrap(endpoint: string, signers: readonly string[]): Promise<AdminUser> {
+  await resetAuth(endpoint);
+  const admin = await bootstrapAdmin(endpoint);
+  setAdminCredentials(signers, admin.credentials);
+  return admin;
 }
 
 /** Turns on moto's Step Functions interpreter (it survives `/moto-api/reset`). */

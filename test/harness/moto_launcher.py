@@ -223,6 +223,184 @@ def _patch_create_image_snapshot_tags() -> None:
     AmiBackend.create_image = create_image
 
 
+def _patch_signature_query_encoding() -> None:
+    """With IAM enforced, moto recomputes each request's SigV4 signature from the URL it received, whose query
+    string arrives decoded: `prefix=a%2Fb%2F` (as every SDK signs it) becomes `prefix=a/b/`, and a ListObjectsV2
+    with a folder prefix fails with SignatureDoesNotMatch. Re-encode the query as SigV4 prescribes (RFC 3986
+    unreserved characters only) before the signature is computed."""
+    from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+    from moto.iam.access_control import IAMRequestBase
+
+    real_create = IAMRequestBase._create_aws_request
+
+    def create_aws_request(self):
+        request = real_create(self)
+        parts = urlsplit(request.url)
+        if parts.query:
+            pairs = []
+            for pair in parts.query.split("&"):
+                key, sep, value = pair.partition("=")
+                encoded = quote(unquote(key), safe="-_.~")
+                pairs.append(encoded + "=" + quote(unquote(value), safe="-_.~") if sep else encoded)
+            request.url = urlunsplit(parts._replace(query="&".join(pairs)))
+        return request
+
+    IAMRequestBase._create_aws_request = create_aws_request
+
+
+def _patch_unknown_resource_matches_action() -> None:
+    """moto knows the resource of a request only for S3; every other service is authorized against resource
+    `*`, which a least-privilege statement (`Resource: <table ARN>`) never matches, so a correct policy is
+    denied. When moto does not know the resource, let a statement apply on its action alone: moto then proves
+    the action is granted (on some resource), and the IAM simulator replay checks resources and conditions."""
+    from moto.iam.access_control import IAMPolicyStatement
+
+    real_matches = IAMPolicyStatement._check_element_matches
+
+    def check_element_matches(self, statement_element, value):
+        if statement_element in ("Resource", "NotResource") and value == "*":
+            return statement_element == "Resource"
+        return real_matches(self, statement_element, value)
+
+    IAMPolicyStatement._check_element_matches = check_element_matches
+
+
+def _patch_presigned_urls() -> None:
+    """moto's IAM enforcement reads the signer only from the Authorization header, so a presigned URL (the
+    signature in the query, as Kiln's file provisioner fetches staged files with curl) fails with HTTP 500
+    `KeyError: 'HTTP_AUTHORIZATION'`. Take the signer and its session token from the query instead and authorize
+    the request as that signer. The query signature itself is not recomputed (an honest limit, README)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from moto.iam.access_control import IAMRequestBase
+
+    real_init = IAMRequestBase.__init__
+    real_check_signature = IAMRequestBase.check_signature
+
+    def init(self, account_id, method, path, data, body, headers, action):
+        query = parse_qs(urlsplit(path).query)
+        presigned = "Authorization" not in headers and "X-Amz-Credential" in query
+        if presigned:
+            headers = dict(headers)
+            headers["Authorization"] = (
+                f"AWS4-HMAC-SHA256 Credential={query['X-Amz-Credential'][0]}, "
+                f"SignedHeaders={query.get('X-Amz-SignedHeaders', ['host'])[0]}, "
+                f"Signature={query.get('X-Amz-Signature', [''])[0]}"
+            )
+            if "X-Amz-Security-Token" in query:
+                headers["X-Amz-Security-Token"] = query["X-Amz-Security-Token"][0]
+        real_init(self, account_id, method, path, data, body, headers, action)
+        self._kiln_presigned = presigned
+
+    def check_signature(self):
+        if getattr(self, "_kiln_presigned", False):
+            return
+        real_check_signature(self)
+
+    IAMRequestBase.__init__ = init
+    IAMRequestBase.check_signature = check_signature
+
+
+def _patch_step_functions_credentials() -> None:
+    """moto's Step Functions interpreter signs its service calls with fixed keys `ak`/`sk`, which IAM enforcement
+    rejects. Step Functions calls services with credentials of the state machine's role (or a Task's
+    `Credentials.RoleArn`): assume that role through moto's STS and sign with it. Each issued access key is
+    appended to `KILN_ASSUMED_ROLES_FILE` (one JSON line), so the harness router can tell which role calls it."""
+    import glob
+    import importlib
+    import json
+    import time
+
+    import boto3
+    from botocore.config import Config
+
+    import moto.stepfunctions.parser.asl.utils.boto_client as boto_client_module
+    from moto.sts.models import sts_backends
+
+    real_for = boto_client_module.boto_client_for
+    sessions = {}
+    lock = threading.Lock()
+    record_file = os.environ.get("KILN_ASSUMED_ROLES_FILE")
+
+    def credentials_for(role_arn, region):
+        account = role_arn.split(":")[4]
+        backend = sts_backends[account]["aws"]
+        with lock:
+            held = sessions.get(role_arn)
+            # Reused while moto still knows the session (a reset forgets it) and it has ten minutes left.
+            if held is not None and held[0] in backend.assumed_roles and held[1] - time.time() > 600:
+                return held[0]
+            role = backend.assume_role(
+                region_name=region,
+                role_session_name="kiln-states",
+                role_arn=role_arn,
+                policy=None,
+                duration=3600,
+                external_id=None,
+            )
+            sessions[role_arn] = (role, time.time() + 3600)
+            if record_file:
+                with open(record_file, "a", encoding="utf-8") as out:
+                    out.write(json.dumps({"accessKeyId": role.access_key_id, "roleArn": role_arn}) + "\n")
+            return role
+
+    def boto_client_for(region, service, state_credentials=None):
+        role_arn = getattr(state_credentials, "role_arn", None)
+        if not role_arn or not str(role_arn).startswith("arn:"):
+            return real_for(region, service, state_credentials)
+        role = credentials_for(role_arn, region)
+        return boto3.client(
+            service_name=service,
+            region_name=region,
+            endpoint_url=f"http://localhost:{moto_server_port()}",
+            aws_access_key_id=role.access_key_id,
+            aws_secret_access_key=role.secret_access_key,
+            aws_session_token=role.session_token,
+            config=Config(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1}),
+        )
+
+    from moto.settings import moto_server_port
+
+    boto_client_module.boto_client_for = boto_client_for
+    # Each caller imported the function by name: rebind it in every module of the interpreter that uses it.
+    root = os.path.dirname(os.path.dirname(os.path.dirname(boto_client_module.__file__)))
+    for path in glob.glob(os.path.join(root, "**", "*.py"), recursive=True):
+        with open(path, encoding="utf-8") as source:
+            if "import boto_client_for" not in source.read():
+                continue
+        relative = os.path.relpath(path, os.path.dirname(os.path.dirname(os.path.dirname(root))))
+        module = importlib.import_module(relative[: -len(".py")].replace(os.sep, "."))
+        if getattr(module, "boto_client_for", None) is real_for:
+            module.boto_client_for = boto_client_for
+
+
+def _patch_multi_object_delete() -> None:
+    """S3 DeleteObjects (POST ?delete) needs `s3:DeleteObject` on each key, as AWS checks it. moto authorizes it
+    once against the bucket ARN, which a prefix-scoped grant (`bucket/builds/*`) never matches, so Kiln's cleanup
+    of staged files was denied. Authorize each key of the request body instead."""
+    import re
+
+    from moto.iam.access_control import S3IAMRequest
+
+    real_check = S3IAMRequest.check_action_permitted
+
+    def check_action_permitted(self, resource):
+        body = self._body or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        keys = re.findall(rb"<Key>([^<]*)</Key>", body)
+        if self._action == "s3:DeleteObject" and "/" not in resource.split(":::", 1)[-1] and keys:
+            from xml.sax.saxutils import unescape
+
+            for key in keys:
+                real_check(self, f"{resource}/{unescape(key.decode('utf-8'))}")
+            return
+        real_check(self, resource)
+
+    S3IAMRequest.check_action_permitted = check_action_permitted
+
+
 def apply_patches() -> None:
     _patch_clone_without_backend()
     _patch_execution_names()
@@ -233,6 +411,11 @@ def apply_patches() -> None:
     _patch_kms_stack_tags()
     _patch_root_volume_without_size()
     _patch_create_image_snapshot_tags()
+    _patch_signature_query_encoding()
+    _patch_unknown_resource_matches_action()
+    _patch_presigned_urls()
+    _patch_step_functions_credentials()
+    _patch_multi_object_delete()
 
 
 def _exit_when_parent_goes() -> None:

@@ -24,7 +24,7 @@ const FUNCTIONS: FunctionSpec[] = ['Echo', 'Fail'].map((id) => ({
 const ROLE = 'arn:aws:iam::123456789012:role/kiln-test';
 
 /** The fixture functions as CloudFormation creates them from a stack (env resolved, inline code unused). */
-function stackTemplate(bucketValue: string): string {
+function stackTemplate(bucketValue: string, trusted: string): string {
   const fn = (id: string, timeout: number) => ({
     Type: 'AWS::Lambda::Function',
     Properties: {
@@ -42,8 +42,20 @@ function stackTemplate(bucketValue: string): string {
     Properties: {
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        // The harness acts as the role (as the deploy does for Kiln's stack: cfn-transform.ts).
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com', AWS: trusted }, Action: 'sts:AssumeRole' },
+        ],
       },
+      Policies: [
+        {
+          PolicyName: 'read-artifacts',
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${bucketValue}` }],
+          },
+        },
+      ],
     },
   };
   return JSON.stringify({ Resources: { Role: role, Echo: fn('Echo', 5), Fail: fn('Fail', 1) } });
@@ -77,12 +89,14 @@ describe('router: Lambda invocations from moto served by the real handler code',
   beforeEach(async () => {
     await aws.reset();
     const cfn = new CloudFormationClient(localClientConfig(aws.endpoint));
-    await cfn.send(new CreateStackCommand({ StackName: 'fns', TemplateBody: stackTemplate('artifacts-1') }));
+    await cfn.send(
+      new CreateStackCommand({ StackName: 'fns', TemplateBody: stackTemplate('artifacts-1', aws.moto.admin().arn) }),
+    );
     const stack = await cfn.send(new DescribeStacksCommand({ StackName: 'fns' }));
     expect(stack.Stacks?.[0]?.StackStatus).toBe('CREATE_COMPLETE');
   });
 
-  it('runs the handler in-process with the deployed environment, for a state machine in moto', async () => {
+  it('runs the handler in its own process with the deployed environment, for a state machine in moto', async () => {
     const done = await runMachine(
       aws,
       {
@@ -106,7 +120,10 @@ describe('router: Lambda invocations from moto served by the real handler code',
       endpoint: aws.endpoint,
       functionName: 'kiln-echo',
       remainingPositive: true,
+      memoryLimitInMB: '128',
+      pid: expect.any(Number),
     });
+    expect(JSON.parse(done.output ?? '{}').pid).not.toBe(process.pid);
     expect(aws.router.invoker.invocations.map((i) => i.functionId)).toContain('Echo');
   });
 
@@ -158,7 +175,9 @@ describe('router: Lambda invocations from moto served by the real handler code',
     );
     await aws.reset();
     const cfn = new CloudFormationClient(localClientConfig(aws.endpoint));
-    await cfn.send(new CreateStackCommand({ StackName: 'fns2', TemplateBody: stackTemplate('artifacts-2') }));
+    await cfn.send(
+      new CreateStackCommand({ StackName: 'fns2', TemplateBody: stackTemplate('artifacts-2', aws.moto.admin().arn) }),
+    );
     const done = await runMachine(
       aws,
       { StartAt: 'C', States: { C: { Type: 'Task', Resource: functionArn('kiln-echo'), End: true } } },
@@ -167,22 +186,48 @@ describe('router: Lambda invocations from moto served by the real handler code',
     expect(JSON.parse(done.output ?? '{}')).toMatchObject({ bucketAtColdStart: 'artifacts-2' });
   });
 
-  it('refuses to run functions of one deployment that disagree on a Kiln resource variable', async () => {
-    const invoke = (name: string) =>
-      fetch(`${aws.endpoint}/2015-03-31/functions/${name}/invocations`, { method: 'POST', body: '{}' });
-    expect((await invoke('kiln-echo')).headers.get('x-amz-function-error')).toBeNull();
-    const cfn = new CloudFormationClient(localClientConfig(aws.endpoint));
-    const other = JSON.parse(stackTemplate('artifacts-other')) as {
-      Resources: Record<string, { Properties: Record<string, unknown> }>;
+  const invokeDirect = async (name: string, payload: object) => {
+    const response = await fetch(`${aws.endpoint}/2015-03-31/functions/${name}/invocations`, {
+      method: 'POST',
+      body: JSON.stringify(payload),
+    });
+    return {
+      error: response.headers.get('x-amz-function-error'),
+      body: (await response.json()) as Record<string, unknown>,
     };
-    other.Resources = { Role: other.Resources.Role as never, Odd: other.Resources.Echo as never };
-    (other.Resources.Odd as { Properties: Record<string, unknown> }).Properties.FunctionName = 'kiln-echo-odd';
-    await cfn.send(new CreateStackCommand({ StackName: 'odd', TemplateBody: JSON.stringify(other) }));
-    const response = await invoke('kiln-echo-odd');
-    expect(response.headers.get('x-amz-function-error')).toBe('Unhandled');
-    expect(((await response.json()) as { errorMessage: string }).errorMessage).toMatch(
-      /kiln-echo-odd disagrees .* on KILN_ARTIFACTS_BUCKET/,
-    );
+  };
+
+  it("signs the handler's AWS calls with credentials of the function's own role", async () => {
+    const { body } = await invokeDirect('kiln-echo', { whoami: true });
+    expect(body.caller).toMatch(/^arn:aws:sts::123456789012:assumed-role\/[^/]+\/lambda$/);
+    expect(body.caller).not.toContain('kiln-harness-admin');
+  });
+
+  it('keeps an environment warm between invocations, one process per function', async () => {
+    const first = await invokeDirect('kiln-echo', {});
+    const second = await invokeDirect('kiln-echo', {});
+    const other = await invokeDirect('kiln-fail', { mode: 'pid' });
+    expect(second.body.pid).toBe(first.body.pid);
+    expect(other.body.pid).not.toBe(first.body.pid);
+  });
+
+  it('answers a crash with Runtime.ExitError and starts a fresh process for the next invocation', async () => {
+    const before = await invokeDirect('kiln-fail', { mode: 'pid' });
+    const crash = await invokeDirect('kiln-fail', { mode: 'exit' });
+    expect(crash.error).toBe('Unhandled');
+    expect(crash.body).toMatchObject({ errorType: 'Runtime.ExitError' });
+    expect(String(crash.body.errorMessage)).toContain('exit status 7');
+    const after = await invokeDirect('kiln-fail', { mode: 'pid' });
+    expect(after.error).toBeNull();
+    expect(after.body.pid).not.toBe(before.body.pid);
+  });
+
+  it('kills the process on a timeout, so the next invocation is a cold start', async () => {
+    const before = await invokeDirect('kiln-fail', { mode: 'pid' });
+    expect((await invokeDirect('kiln-fail', { mode: 'hang' })).body).toMatchObject({ errorType: 'Sandbox.Timedout' });
+    const after = await invokeDirect('kiln-fail', { mode: 'pid' });
+    expect(after.body.pid).not.toBe(before.body.pid);
+    expect(() => process.kill(before.body.pid as number, 0)).toThrow();
   });
 
   it('pipes every other request to moto unchanged', async () => {

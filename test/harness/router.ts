@@ -11,6 +11,8 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type FunctionConfiguration, GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { localClientConfig } from './clients.ts';
 import { type DeployedFunction, LambdaInvoker, type LambdaInvokerOptions } from './lambda-invoker.ts';
 import { SsmShim, type SsmShimOptions } from './ssm-shim.ts';
 
@@ -20,10 +22,24 @@ export interface RouterOptions {
   readonly port?: number;
   readonly lambda: Omit<LambdaInvokerOptions, 'lookup'>;
   readonly ssm: Omit<SsmShimOptions, 'motoEndpoint'>;
+  /** After a `/moto-api/reset` went through: moto forgot its users and sessions (bootstrap the admin again). */
+  readonly afterReset?: () => Promise<void>;
+}
+
+/** A request moto refused for authentication or authorization (what a missing grant looks like). */
+export interface DeniedRequest {
+  readonly at: Date;
+  readonly method: string;
+  readonly path: string;
+  readonly target: string;
+  readonly status: number;
+  readonly message: string;
 }
 
 export interface Router {
   readonly endpoint: string;
+  /** Requests moto answered with 403, newest last (the harness's view of IAM denials). */
+  readonly denied: DeniedRequest[];
   readonly port: number;
   readonly invoker: LambdaInvoker;
   readonly shim: SsmShim;
@@ -37,6 +53,7 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
   const invoker = new LambdaInvoker({ ...options.lambda, lookup: (name, region) => getFunction(moto, name, region) });
   const shim = new SsmShim({ ...options.ssm, motoEndpoint: options.motoEndpoint });
 
+  const denied: DeniedRequest[] = [];
   const server: Server = createServer((req, res) => {
     void serve(req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
@@ -73,9 +90,21 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
     }
 
     const proxied = await forward(moto, req, url, body);
+    if (proxied.status === 403) {
+      const text = proxied.body.toString('utf8');
+      denied.push({
+        at: new Date(),
+        method: req.method ?? '',
+        path,
+        target: String(req.headers['x-amz-target'] ?? ''),
+        status: proxied.status,
+        message: /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? text.slice(0, 300),
+      });
+    }
     if (path === '/moto-api/reset' && proxied.status < 300) {
       shim.reset();
-      invoker.reset();
+      await invoker.reset();
+      await options.afterReset?.();
     }
     res.writeHead(proxied.status, proxied.headers).end(proxied.body);
   }
@@ -88,10 +117,12 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
+    denied,
     invoker,
     shim,
     stop: async () => {
       shim.reset();
+      await invoker.reset();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
@@ -143,30 +174,28 @@ function regionFromArn(nameOrArn: string): string | undefined {
   return nameOrArn.startsWith('arn:') ? nameOrArn.split(':')[3] : undefined;
 }
 
-/** moto's GetFunction, signed just enough for moto to route it (moto does not check signatures). */
+/** moto's GetFunction, as the harness's admin user. */
 async function getFunction(moto: URL, nameOrArn: string, region: string): Promise<DeployedFunction | undefined> {
-  const response = await fetch(new URL(`/2015-03-31/functions/${encodeURIComponent(nameOrArn)}`, moto), {
-    headers: {
-      Authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${region}/lambda/aws4_request, SignedHeaders=host, Signature=0`,
-    },
-  });
-  if (response.status === 404) return undefined;
-  if (!response.ok) throw new Error(`GetFunction ${nameOrArn}: HTTP ${response.status} ${await response.text()}`);
-  const { Configuration: c } = (await response.json()) as {
-    Configuration: {
-      FunctionName: string;
-      FunctionArn: string;
-      Timeout?: number;
-      MemorySize?: number;
-      Environment?: { Variables?: Record<string, string> };
-    };
-  };
+  const lambda = new LambdaClient(localClientConfig(moto.origin, region));
+  let c: FunctionConfiguration;
+  try {
+    // By name: moto's signature check rejects the ARN's encoded colons in the path (HTTP 403).
+    const name = nameOrArn.startsWith('arn:') ? (nameOrArn.split(':')[6] ?? nameOrArn) : nameOrArn;
+    const out = await lambda.send(new GetFunctionCommand({ FunctionName: name }));
+    if (!out.Configuration) return undefined;
+    c = out.Configuration;
+  } catch (error) {
+    if ((error as Error).name === 'ResourceNotFoundException') return undefined;
+    throw error;
+  }
+  const arn = c.FunctionArn ?? nameOrArn;
   return {
-    name: c.FunctionName,
-    arn: c.FunctionArn,
-    region: c.FunctionArn.split(':')[3] ?? region,
+    name: c.FunctionName ?? nameOrArn,
+    arn,
+    region: arn.split(':')[3] ?? region,
     timeoutSeconds: c.Timeout ?? 3,
     memoryMb: c.MemorySize ?? 128,
     environment: c.Environment?.Variables ?? {},
+    roleArn: c.Role ?? '',
   };
 }

@@ -13,13 +13,14 @@
  * - `AWS-RunShellScript` really runs the commands as a bash script in a sandbox directory per instance
  *   (command-runner.ts), with the execution timeout; status and exit code are the script's.
  * - Output is truncated like SSM's API (24,000 / 8,000 characters) and written in full to the output bucket
- *   under SSM's key layout.
+ *   under SSM's key layout, with the instance's credentials (its instance profile role), as the agent does.
+ * - The commands get those credentials in their environment, as an instance profile would give them.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { localClientConfig } from './clients.ts';
+import { fixedClientConfig, type LocalCredentials, localClientConfig } from './clients.ts';
 import { type RunningCommand, runShellScript } from './command-runner.ts';
 import {
   type CommandRecord,
@@ -45,8 +46,10 @@ export interface SsmShimOptions {
   readonly motoEndpoint: string;
   /** One sub-directory per instance is created here. */
   readonly sandboxRoot: string;
-  /** Environment of a command on an instance (its AWS endpoint and credentials). */
-  readonly instanceEnv: (instanceId: string, region: string) => Record<string, string>;
+  /** Credentials of an instance (its instance profile's role, assumed). */
+  readonly instanceCredentials: (instanceId: string, region: string) => Promise<LocalCredentials>;
+  /** Environment of a command on an instance (its AWS endpoint and those credentials). */
+  readonly instanceEnv: (instanceId: string, region: string, credentials: LocalCredentials) => Record<string, string>;
   readonly onCommandEnd?: (command: CommandRecord, invocation: InvocationRecord) => void;
   /** Seconds after launch before an instance reports Online (default `DEFAULT_ONLINE_DELAY_SECONDS`). */
   readonly onlineDelaySeconds?: number;
@@ -66,7 +69,6 @@ export class SsmShim {
   private commands = new Map<string, CommandRecord>();
   private readonly running = new Map<string, RunningCommand>();
   private readonly ec2 = new Map<string, EC2Client>();
-  private readonly s3 = new Map<string, S3Client>();
 
   constructor(private readonly options: SsmShimOptions) {}
 
@@ -197,12 +199,21 @@ export class SsmShim {
     for (const instanceId of instanceIds) {
       command.invocations.set(instanceId, { instanceId, status: 'Pending', statusDetails: 'Pending', exitCode: -1 });
     }
+    const credentials = await Promise.all(instanceIds.map((id) => this.options.instanceCredentials(id, region)));
     this.commands.set(command.commandId, command);
-    for (const instanceId of instanceIds) this.start(command, instanceId, commands, parameters);
+    instanceIds.forEach((instanceId, i) => {
+      this.start(command, instanceId, commands, parameters, credentials[i] as LocalCredentials);
+    });
     return command;
   }
 
-  private start(command: CommandRecord, instanceId: string, commands: string[], parameters: Json): void {
+  private start(
+    command: CommandRecord,
+    instanceId: string,
+    commands: string[],
+    parameters: Json,
+    credentials: LocalCredentials,
+  ): void {
     const invocation = command.invocations.get(instanceId);
     if (!invocation) return;
     const run = runShellScript({
@@ -211,14 +222,14 @@ export class SsmShim {
       commands,
       workingDirectory: (parameters.workingDirectory as string[] | undefined)?.[0] || undefined,
       timeoutSeconds: command.timeoutSeconds,
-      env: this.options.instanceEnv(instanceId, command.region),
+      env: this.options.instanceEnv(instanceId, command.region, credentials),
     });
     const key = `${command.commandId}/${instanceId}`;
     this.running.set(key, run);
     Object.assign(invocation, { status: 'InProgress', statusDetails: 'InProgress', startedAt: new Date() });
     void run.done.then(async (outcome) => {
       // Output reaches S3 before the status turns terminal, as a poller that then reads S3 expects.
-      const urls = await this.uploadOutput(command, instanceId, outcome.stdout, outcome.stderr).catch(
+      const urls = await this.uploadOutput(command, instanceId, outcome.stdout, outcome.stderr, credentials).catch(
         (error: unknown) => ({ error: String(error) }),
       );
       if (this.commands.get(command.commandId) !== command) return; // reset meanwhile
@@ -251,11 +262,12 @@ export class SsmShim {
     instanceId: string,
     stdout: string,
     stderr: string,
+    credentials: LocalCredentials,
   ): Promise<{ stdoutUrl?: string; stderrUrl?: string }> {
     const bucket = command.outputBucket;
     if (!bucket) return {};
     const region = command.outputRegion;
-    const s3 = clientFor(this.s3, region, (r) => new S3Client(localClientConfig(this.options.motoEndpoint, r)));
+    const s3 = new S3Client(fixedClientConfig(this.options.motoEndpoint, region, credentials));
     const prefix = command.outputPrefix ? `${command.outputPrefix.replace(/\/$/, '')}/` : '';
     const base = `${prefix}${command.commandId}/${instanceId}/awsrunShellScript/0.awsrunShellScript`;
     const urls: { stdoutUrl?: string; stderrUrl?: string } = {};

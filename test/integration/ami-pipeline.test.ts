@@ -85,11 +85,19 @@ describe('amazon-ebs pipeline in the local emulator', () => {
   beforeAll(async () => {
     kiln = await startKilnLocal();
   }, 240_000);
+
+  /**
+   * A build runs every function in its own process: each cold start compiles the handler's TypeScript (tsx),
+   * about 2 s alone and 10-20 s on a loaded two-core machine (measured with a load average of 18).
+   */
+  const BUILD_TIMEOUT_MS = 240_000;
   afterAll(async () => {
     await kiln?.stop();
   });
 
-  it('builds the AMI, copies it to the second region, tags both, and leaves nothing behind', async () => {
+  it('builds the AMI, copies it to the second region, tags both, and leaves nothing behind', {
+    timeout: BUILD_TIMEOUT_MS,
+  }, async () => {
     const { status, output } = await build(EXAMPLE_DIR, 'templates/amazon-ebs-basic');
     expect(status).toBe('SUCCEEDED');
     expect(output.status).toBe('SUCCEEDED');
@@ -140,7 +148,9 @@ describe('amazon-ebs pipeline in the local emulator', () => {
     expect(await objectsUnder(`builds/${output.buildId}/files/`)).toEqual([]);
   });
 
-  it('fails the build with the provisioner exit code and cleans up everything it created', async () => {
+  it('fails the build with the provisioner exit code and cleans up everything it created', {
+    timeout: BUILD_TIMEOUT_MS,
+  }, async () => {
     // The example plus a last provisioner that fails, in a folder of its own.
     const dir = mkdtempSync(join(tmpdir(), 'kiln-failing-'));
     cpSync(EXAMPLE_DIR, dir, { recursive: true });
