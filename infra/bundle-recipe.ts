@@ -93,3 +93,31 @@ export function copyCommands(projectRoot: string, outputDir: string, files: read
     return [`mkdir -p ${q(dirname(target))}`, `cp ${q(runtimeFileSource(projectRoot, file))} ${q(target)}`];
   });
 }
+
+/**
+ * The HCL syntax checker (@cdktf/hcl2json, Go in wasm) runs in a disposable worker thread
+ * (core/template/hcl/syntax/gate-worker.ts), which loads the package by name. A bundle has no node_modules, so the
+ * package is shipped as a package of its own beside the bundle: one CommonJS file (its dependencies inlined) at
+ * its usual `lib/index.js`, a minimal package.json, and its `main.wasm.gz` (TEMPLATE_ENGINE_FILES), which it reads
+ * from `<lib>/../main.wasm.gz`.
+ */
+export function hclGateCommands(projectRoot: string, outputDir: string): string[] {
+  const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+  const require = createRequire(join(projectRoot, 'package.json'));
+  const entry = require.resolve('@cdktf/hcl2json');
+  const pkgDir = join(outputDir, 'node_modules/@cdktf/hcl2json');
+  const esbuild = join(projectRoot, 'node_modules/.bin/esbuild');
+  const manifest = JSON.stringify({ name: '@cdktf/hcl2json', main: 'lib/index.js' });
+  return [
+    `mkdir -p ${q(join(pkgDir, 'lib'))}`,
+    [
+      q(esbuild),
+      q(entry),
+      '--bundle --platform=node --format=cjs --target=node22 --minify --legal-comments=none',
+      ...EXTERNAL_ALWAYS.map((m) => `--external:${m}`),
+      `--outfile=${q(join(pkgDir, 'lib/index.js'))}`,
+      '--log-level=warning',
+    ].join(' '),
+    `printf '%s' ${q(manifest)} > ${q(join(pkgDir, 'package.json'))}`,
+  ];
+}

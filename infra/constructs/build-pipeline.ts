@@ -14,6 +14,7 @@ import {
   ESBUILD_COMMON,
   EXTERNAL_ALWAYS,
   EXTERNAL_LAMBDA,
+  hclGateCommands,
   TEMPLATE_ENGINE_FILES,
 } from '../bundle-recipe.ts';
 import { tagComponent } from './component-tag.ts';
@@ -190,7 +191,10 @@ function lambdaBundling(projectRoot: string, spec: FunctionSpec): nodejs.Bundlin
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
-      afterBundling: (_inputDir, outputDir) => copyCommands(projectRoot, outputDir, files),
+      afterBundling: (_inputDir, outputDir) => [
+        ...copyCommands(projectRoot, outputDir, files),
+        ...(spec.templateEngine ? hclGateCommands(projectRoot, outputDir) : []),
+      ],
     },
   };
 }

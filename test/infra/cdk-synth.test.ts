@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KILN_FUNCTIONS } from '../../functions/registry.ts';
+import { BANNER } from '../../infra/bundle-recipe.ts';
 import { PROJECT_ROOT } from '../../infra/kiln-app.ts';
 import { FIXTURE_FUNCTIONS } from '../fixtures/infra/registry.ts';
 
@@ -62,7 +63,8 @@ describe('cdk synth (real CLI)', () => {
     expect(assets).toHaveLength(FIXTURE_FUNCTIONS.length);
     for (const asset of assets) {
       const code = readFileSync(join(outdir, asset, 'index.mjs'), 'utf8');
-      expect(code.startsWith("import { createRequire } from 'node:module'; const require = createRequire(")).toBe(true);
+      // The recipe's banner (require, __dirname for CommonJS dependencies) opens every bundle.
+      expect(code.startsWith(BANNER)).toBe(true);
       expect(readdirSync(join(outdir, asset)).sort()).toEqual(['index.mjs', 'index.mjs.map']);
       const mod = (await import(pathToFileURL(join(outdir, asset, 'index.mjs')).href)) as {
         handler: (event: { fail?: boolean }) => Promise<{ ok: boolean; fn: string }>;

@@ -84,10 +84,10 @@ describe('secrets in the local emulator pipeline', () => {
       'provisioner "shell" {\n' +
       '    environment_vars = ["DB_PASSWORD=${var.db_password}", "API_KEY=${data.amazon-secretsmanager.api.value}"]\n' +
       '    inline = [\n' +
-      '      "printf %s \\"$DB_PASSWORD\\" > \\"$HOME/received-var\\"",\n' +
-      '      "printf %s \\"$API_KEY\\" > \\"$HOME/received-env\\"",\n' +
-      '      "printf %s \'${data.amazon-secretsmanager.api.value}\' > \\"$HOME/received-inline\\"",\n' +
-      '      "printf %s \'${base64encode(var.db_password)}\' > \\"$HOME/received-b64\\"",\n' +
+      '      "printf %s \\"$DB_PASSWORD\\" > \\"/srv/received-var\\"",\n' +
+      '      "printf %s \\"$API_KEY\\" > \\"/srv/received-env\\"",\n' +
+      '      "printf %s \'${data.amazon-secretsmanager.api.value}\' > \\"/srv/received-inline\\"",\n' +
+      '      "printf %s \'${base64encode(var.db_password)}\' > \\"/srv/received-b64\\"",\n' +
       '      "echo provisioned with secrets",\n' +
       '    ]\n  }\n';
     text = text.replace(/\n}\s*$/, `\n  ${provisioner}}\n`);

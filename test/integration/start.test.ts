@@ -78,7 +78,7 @@ describe('npm start', () => {
     expect(stdout).toMatch(/build kb-\S+ SUCCEEDED in [\d.]+s/);
     expect(stdout).toMatch(/AMI ami-[0-9a-f]+ in us-east-1/);
     expect(stdout).toMatch(/AMI ami-[0-9a-f]+ in eu-west-1/);
-    expect(stdout).toMatch(/manifest: s3:\/\/\S+\/builds\/kb-\S+\/manifest\.json/);
+    expect(stdout).toMatch(/manifest: s3:\/\/\S+\/manifests\/kb-\S+\/manifest\.json/);
     expect(stdout).toContain('Ran for real here:');
     expect(stdout).toContain('Only simulated by the emulator:');
     expect(stdout).toMatch(/stopped \(done\): moto_server pid \d+/);
