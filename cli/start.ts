@@ -169,4 +169,5 @@ function printProvenance(kiln: KilnLocal, invocations: readonly InvocationRecord
   process.stdout.write(lines.join('\n'));
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Everything main started is stopped by then; exit explicitly so a straggler handle can never keep the run alive.
+process.exit(await main(process.argv.slice(2)));

@@ -27,6 +27,9 @@ loaded.then(
     } satisfies RuntimeInit),
 );
 
+// The harness that started this environment is gone (or let it go): an execution environment never outlives it.
+process.on('disconnect', () => process.exit(0));
+
 process.on('message', (message: RuntimeRequest) => {
   void serve(message);
 });

@@ -62,6 +62,8 @@ const HOST_ENV = ['PATH', 'LANG', 'TMPDIR'] as const;
 export class LambdaInvoker {
   readonly invocations: InvocationRecord[] = [];
   private environments = new Map<string, ExecutionEnvironment[]>();
+  /** Bumped by every reset, so an environment that finishes starting afterwards is stopped, not leaked. */
+  private generation = 0;
 
   constructor(private readonly options: LambdaInvokerOptions) {}
 
@@ -151,6 +153,7 @@ export class LambdaInvoker {
   }
 
   private async newEnvironment(spec: FunctionSpec, deployed: DeployedFunction): Promise<ExecutionEnvironment> {
+    const generation = this.generation;
     const credentials = await this.options.credentialsFor(deployed.roleArn);
     const host = Object.fromEntries(
       HOST_ENV.flatMap((key) => (process.env[key] ? [[key, process.env[key] as string]] : [])),
@@ -177,6 +180,11 @@ export class LambdaInvoker {
         ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
       },
     });
+    if (this.generation !== generation) {
+      // A reset (or stop) came while the credentials were fetched: this environment belongs to nobody.
+      await environment.stop();
+      throw new Error(`${deployed.name}: the harness was reset while its execution environment started`);
+    }
     const pool = this.environments.get(deployed.arn) ?? [];
     pool.push(environment);
     this.environments.set(deployed.arn, pool);
@@ -218,6 +226,7 @@ export class LambdaInvoker {
   async reset(): Promise<void> {
     const all = [...this.environments.values()].flat();
     this.environments = new Map();
+    this.generation += 1;
     await Promise.all(all.map((e) => e.stop()));
   }
 }
