@@ -42,6 +42,9 @@ interface BuildOutput {
   builds?: { name: string; status: string; artifactId?: string; error?: string; cause?: string }[];
 }
 
+/** Set by the SIGINT/SIGTERM handler, which then owns the exit. */
+let signalReceived = false;
+
 async function main(argv: readonly string[]): Promise<number> {
   const options = parseArgs(argv);
   // Handler logs (Powertools JSON) would drown the live view; --verbose shows them.
@@ -72,6 +75,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ['SIGTERM', 143],
   ] as const) {
     process.once(signal, () => {
+      signalReceived = true;
       say(`${signal}: stopping`);
       void stopAll(signal).finally(() => process.exit(code));
     });
@@ -169,5 +173,7 @@ function printProvenance(kiln: KilnLocal, invocations: readonly InvocationRecord
   process.stdout.write(lines.join('\n'));
 }
 
+const code = await main(process.argv.slice(2));
 // Everything main started is stopped by then; exit explicitly so a straggler handle can never keep the run alive.
-process.exit(await main(process.argv.slice(2)));
+// After a signal, its handler exits (128 + n) once the stop it began has finished.
+if (!signalReceived) process.exit(code);
