@@ -8,8 +8,8 @@
  * Exit code: 0 when the build succeeded, 1 when it failed, 2 when the local run itself failed.
  */
 import { basename, join, relative, resolve } from 'node:path';
-import type { KilnLocal, StageEvent } from '../test/harness/kiln-local.ts';
-import type { InvocationRecord } from '../test/harness/lambda-invoker.ts';
+import type { KilnLocal, StageEvent } from '../harness/kiln-local.ts';
+import type { InvocationRecord } from '../harness/lambda-invoker.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DEFAULT_TEMPLATE_DIR = join(ROOT, 'examples/amazon-ebs-basic');
@@ -51,7 +51,7 @@ async function main(argv: readonly string[]): Promise<number> {
   process.env.POWERTOOLS_LOG_LEVEL ??= options.verbose ? 'INFO' : 'SILENT';
   // Imported after the log level is set: the handlers' logger reads it when first loaded.
   const { followExecution, nextPumpedStart, startKilnLocal, uploadTemplateFolder } = await import(
-    '../test/harness/kiln-local.ts'
+    '../harness/kiln-local.ts'
   );
   const started = Date.now();
   const stamp = () => `[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s]`;

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KILN_ENV, KILN_FUNCTIONS } from '../../functions/registry.ts';
+import { localAwsEnv, localClientConfig } from '../../harness/clients.ts';
+import { deployKiln, type KilnDeployment } from '../../harness/deploy.ts';
+import { uploadTemplateFolder } from '../../harness/kiln-local.ts';
+import { type MotoServer, startMoto } from '../../harness/moto.ts';
 import { TEMPLATE_ENGINE_FILES } from '../../infra/bundle-recipe.ts';
-import { localAwsEnv, localClientConfig } from '../harness/clients.ts';
-import { deployKiln, type KilnDeployment } from '../harness/deploy.ts';
-import { uploadTemplateFolder } from '../harness/kiln-local.ts';
-import { type MotoServer, startMoto } from '../harness/moto.ts';
 import {
   invokeInFreshProcess,
   invokeManyInFreshProcess,

@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CloudAssembly } from '../harness/synth.ts';
-import { locateStack } from '../harness/synth.ts';
+import type { CloudAssembly } from '../../harness/synth.ts';
+import { locateStack } from '../../harness/synth.ts';
 import { PROJECT_ROOT } from './lambda-sandbox.ts';
 
 export interface BundledAssembly {

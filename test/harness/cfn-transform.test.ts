@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type CfnTemplate, inlineSubstitutions, transformForMoto } from './cfn-transform.ts';
+import { type CfnTemplate, inlineSubstitutions, transformForMoto } from '../../harness/cfn-transform.ts';
 
 const fixture = (name: string): CfnTemplate =>
   JSON.parse(readFileSync(new URL(`../fixtures/harness/cdk/${name}`, import.meta.url), 'utf8')) as CfnTemplate;

@@ -8,12 +8,12 @@ import {
 } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localClientConfig } from '../../harness/clients.ts';
+import { deployKiln, type KilnDeployment } from '../../harness/deploy.ts';
+import { type EventPump, mirrorStateMachineRules, startEventPump } from '../../harness/event-pump.ts';
+import { type LocalAws, startLocalAws } from '../../harness/local-aws.ts';
+import { synthKiln } from '../../harness/synth.ts';
 import { FIXTURE_FUNCTIONS } from '../fixtures/infra/registry.ts';
-import { localClientConfig } from './clients.ts';
-import { deployKiln, type KilnDeployment } from './deploy.ts';
-import { type EventPump, mirrorStateMachineRules, startEventPump } from './event-pump.ts';
-import { type LocalAws, startLocalAws } from './local-aws.ts';
-import { synthKiln } from './synth.ts';
 
 // The infra tests' fixture registry and ASL: this suite checks the deploy path, not the pipeline's progress.
 const FIXTURE = {

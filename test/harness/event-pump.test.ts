@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { selectPath } from './event-pump.ts';
+import { selectPath } from '../../harness/event-pump.ts';
 
 describe('selectPath (EventBridge InputPath)', () => {
   const event = { source: 'aws.s3', detail: { bucket: { name: 'b' }, object: { key: 'templates/a.pkr.hcl' } } };

@@ -8,8 +8,8 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { localClientConfig } from './clients.ts';
-import { type MotoServer, startMoto } from './moto.ts';
+import { localClientConfig } from '../../harness/clients.ts';
+import { type MotoServer, startMoto } from '../../harness/moto.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/kiln-test';
 const PASS = JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', Result: { ok: true }, End: true } } });

@@ -9,8 +9,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FunctionSpec } from '../../functions/registry.ts';
-import { localClientConfig } from './clients.ts';
-import { type LocalAws, startLocalAws } from './local-aws.ts';
+import { localClientConfig } from '../../harness/clients.ts';
+import { type LocalAws, startLocalAws } from '../../harness/local-aws.ts';
 
 const FUNCTIONS: FunctionSpec[] = ['Echo', 'Fail'].map((id) => ({
   id,

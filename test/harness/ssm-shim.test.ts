@@ -18,9 +18,9 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { localClientConfig } from './clients.ts';
-import { AGENT_PATH, privateTmpSupport } from './command-runner.ts';
-import { type LocalAws, startLocalAws } from './local-aws.ts';
+import { localClientConfig } from '../../harness/clients.ts';
+import { AGENT_PATH, privateTmpSupport } from '../../harness/command-runner.ts';
+import { type LocalAws, startLocalAws } from '../../harness/local-aws.ts';
 
 /** The shim's online delay in these tests: long enough to observe, short enough to wait out. */
 const ONLINE_DELAY_SECONDS = 2;

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { zipDirectory, zipEntries } from './zip.ts';
+import { zipDirectory, zipEntries } from '../../harness/zip.ts';
 
 describe('zip writer', () => {
   it('writes an archive that unzip extracts to the same files', () => {

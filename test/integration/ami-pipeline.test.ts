@@ -15,14 +15,14 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localClientConfig } from '../harness/clients.ts';
+import { localClientConfig } from '../../harness/clients.ts';
 import {
   followExecution,
   type KilnLocal,
   nextPumpedStart,
   startKilnLocal,
   uploadTemplateFolder,
-} from '../harness/kiln-local.ts';
+} from '../../harness/kiln-local.ts';
 
 const EXAMPLE_DIR = new URL('../../examples/amazon-ebs-basic', import.meta.url).pathname;
 const TEMPLATE = 'amazon-ebs-basic.pkr.hcl';

@@ -13,14 +13,14 @@ import { GetObjectCommand, ListBucketsCommand, ListObjectVersionsCommand, S3Clie
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localClientConfig } from '../harness/clients.ts';
+import { localClientConfig } from '../../harness/clients.ts';
 import {
   followExecution,
   type KilnLocal,
   nextPumpedStart,
   startKilnLocal,
   uploadTemplateFolder,
-} from '../harness/kiln-local.ts';
+} from '../../harness/kiln-local.ts';
 import { leaksOf } from '../security/encodings.ts';
 
 const EXAMPLE_DIR = new URL('../../examples/amazon-ebs-basic', import.meta.url).pathname;

@@ -7,7 +7,7 @@
  * (a Map state) get more environments, as in Lambda. Results and errors come back in the Lambda wire format, so
  * Step Functions Retry/Catch see the same error names (`Kiln.*`, `Sandbox.Timedout`) as in AWS.
  */
-import { type FunctionSpec, KILN_ENV } from '../../functions/registry.ts';
+import { type FunctionSpec, KILN_ENV } from '../functions/registry.ts';
 import type { LocalCredentials } from './clients.ts';
 import { ExecutionEnvironment, entryFor, type FunctionEntry } from './function-process.ts';
 import { RENEW_BEFORE_MS } from './role-credentials.ts';

@@ -139,7 +139,7 @@ def _patch_rule_targets_moto_cannot_deliver() -> None:
     """A rule with a target moto cannot deliver to (a state machine) raises NotImplementedError: PutEvents
     answers HTTP 500, and on the S3 path the error is swallowed so every rule evaluated after it misses the
     event. Deliver to the targets moto supports and log the others, so one rule cannot hide an event from the
-    rest (the harness mirrors state machine targets through SQS; see test/harness/event-pump.ts)."""
+    rest (the harness mirrors state machine targets through SQS; see harness/event-pump.ts)."""
     from moto.events.models import Rule
     from moto.utilities.arns import parse_arn
 

@@ -8,10 +8,10 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { FunctionSpec } from '../../functions/registry.ts';
+import type { FunctionSpec } from '../functions/registry.ts';
 import type { RuntimeInit, RuntimeReply, RuntimeRequest } from './function-protocol.ts';
 
-const REPO = resolve(import.meta.dirname, '../..');
+const REPO = resolve(import.meta.dirname, '..');
 const NODE = join(REPO, 'node_modules/.bin/node');
 const RUNTIME = join(import.meta.dirname, 'function-runtime.ts');
 /**

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 
-export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
+export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 
 export interface SynthOptions {
   /** `<module.ts>#<export>` of a fixture registry (default: functions/registry.ts). */
@@ -36,7 +36,7 @@ const INPUTS = [
   'statemachines',
   'cdk.json',
   'package-lock.json',
-  'test/harness/synth-local.ts',
+  'harness/synth-local.ts',
 ];
 
 export async function synthKiln(options: SynthOptions = {}): Promise<CloudAssembly> {
@@ -94,7 +94,7 @@ function runSynth(outdir: string, args: string[]): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(PROJECT_ROOT, 'test/harness/synth-local.ts'), outdir, ...args],
+      ['--import', 'tsx', join(PROJECT_ROOT, 'harness/synth-local.ts'), outdir, ...args],
       {
         cwd: PROJECT_ROOT,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,7 +4,7 @@
  * bundling (the CLI forces `aws:cdk:bundling-stacks` to all stacks for synth, overriding `-c`), so this entry
  * builds the same app through `createKilnApp` and sets it after CLI context.
  *
- * Usage: node --import tsx test/harness/synth-local.ts <outdir> [options]
+ * Usage: node --import tsx harness/synth-local.ts <outdir> [options]
  *   --registry <module.ts>#<export>   a fixture registry instead of functions/registry.ts
  *   --functions-root <dir>            where its handlers live
  *   -c key=value                      CDK context over cdk.json's (kiln:stateMachinesDir=..., ...)
@@ -12,8 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { FunctionSpec } from '../../functions/registry.ts';
-import { createKilnApp, PROJECT_ROOT } from '../../infra/kiln-app.ts';
+import type { FunctionSpec } from '../functions/registry.ts';
+import { createKilnApp, PROJECT_ROOT } from '../infra/kiln-app.ts';
 
 async function main(argv: string[]): Promise<void> {
   const [outdir, ...rest] = argv;

@@ -6,7 +6,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type FunctionSpec, KILN_FUNCTIONS } from '../../functions/registry.ts';
+import { type FunctionSpec, KILN_FUNCTIONS } from '../functions/registry.ts';
 import { adminCredentials, LOCAL_REGION, type LocalCredentials, localAwsEnv } from './clients.ts';
 import { sandboxParent } from './command-runner.ts';
 import type { InvocationRecord } from './lambda-invoker.ts';

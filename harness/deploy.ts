@@ -200,7 +200,7 @@ function assetBody(assemblyDir: string, source: { path: string; packaging?: 'zip
 function placeholderZip(name: string): Buffer {
   const text =
     `${name}: bundling is skipped for the local harness.\n` +
-    'The harness router runs this function from its TypeScript source in-process (test/harness/router.ts).\n';
+    'The harness router runs this function from its TypeScript source in-process (harness/router.ts).\n';
   return zipEntries([
     { name: 'README.txt', data: Buffer.from(text) },
     {
