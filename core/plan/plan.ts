@@ -8,6 +8,8 @@ import { display } from '../builders/common/values.ts';
 import { builderSpec, driverFor } from '../builders/registry.ts';
 import { TemplateInvalidError } from '../errors.ts';
 import { type Confinement, type FileAccess, fileAccess } from '../files/access.ts';
+import { POST_PROCESSORS } from '../postprocessors/registry.ts';
+import { PROVISIONERS } from '../provisioners/registry.ts';
 import { type Diagnostic, warning } from '../template/diagnostics.ts';
 import { isRenderError, renderLegacy } from '../template/legacy/index.ts';
 import {
@@ -18,7 +20,7 @@ import {
   type ProvisionerDef,
   type Template,
 } from '../template/model.ts';
-import { parseGoDuration } from './duration.ts';
+import { parseGoDuration } from '../values/duration.ts';
 import { diskAccess, planFiles } from './files.ts';
 import { sensitivePaths } from './sensitive.ts';
 import { assertPlanFits } from './size.ts';
@@ -75,6 +77,11 @@ function renderConfig(config: Config, ctx: BuildContext): Config {
   return ctx.template.format === 'hcl' ? (mapStrings(config, ctx.render) as Config) : config;
 }
 
+/** Options typed once here (one rule, see core/builders/common/decode.ts); stages read the typed values. */
+function decodeWith(spec: { decode: (config: Config) => Config } | undefined, config: Config): Config {
+  return spec ? spec.decode(config) : config;
+}
+
 function planProvisioner(p: ProvisionerDef, index: number, ctx: BuildContext): PlannedProvisioner {
   const { config, files, problems } = planFiles(
     p.type,
@@ -101,13 +108,14 @@ function planProvisioner(p: ProvisionerDef, index: number, ctx: BuildContext): P
   }
   ctx.files.push(...files);
   const timeoutSeconds = p.timeout ? parseGoDuration(p.timeout) : undefined;
+  const pauseBeforeSeconds = p.pauseBefore ? parseGoDuration(p.pauseBefore) : undefined;
   return {
     index,
     type: p.type,
     ...(p.name !== undefined ? { name: p.name } : {}),
-    config,
+    config: decodeWith(PROVISIONERS.get(p.type), config),
     files,
-    ...(p.pauseBefore ? { pauseBefore: p.pauseBefore } : {}),
+    ...(pauseBeforeSeconds ? { pauseBeforeSeconds } : {}),
     maxRetries: p.maxRetries ?? 0,
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
   };
@@ -117,7 +125,7 @@ function planPostProcessor(pp: PostProcessorDef, ctx: BuildContext): PlannedPost
   return {
     type: pp.type,
     ...(pp.name !== undefined ? { name: pp.name } : {}),
-    config: renderConfig(pp.config, ctx),
+    config: decodeWith(POST_PROCESSORS.get(pp.type), renderConfig(pp.config, ctx)),
     keepInputArtifact: pp.keepInputArtifact ?? false,
   };
 }
@@ -170,7 +178,7 @@ function planBuild(
     warnings,
     cwd: options.cwd,
   };
-  const config = renderConfig(build.config, ctx);
+  const config = decodeWith(builderSpec(build.builderType), renderConfig(build.config, ctx));
   const provisioners = build.provisioners.map((p, i) => planProvisioner(p, i, ctx));
   const postProcessors = build.postProcessors.map((chain) => chain.map((pp) => planPostProcessor(pp, ctx)));
   const entry = {

@@ -28,7 +28,8 @@ export interface PlannedProvisioner {
   /** Configuration with scripts/files replaced by FileRef paths (content lives in S3). */
   readonly config: Config;
   readonly files: readonly FileRef[];
-  readonly pauseBefore?: string;
+  /** Seconds to wait before running (`pause_before`, parsed once at plan time). */
+  readonly pauseBeforeSeconds?: number;
   readonly maxRetries: number;
   /** Seconds; undefined = Packer's default (none for shell). */
   readonly timeoutSeconds?: number;

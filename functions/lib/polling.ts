@@ -38,22 +38,3 @@ export function pollingDeadline(config: Record<string, unknown>, defaultSeconds:
   }
   return defaultSeconds;
 }
-
-const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
-
-/** Go duration strings as Packer writes them (`10s`, `5m`, `1h30m`, `0.5s`); a bare number is seconds. */
-export function parseDuration(text: string | number | undefined): number | undefined {
-  if (text === undefined || text === '') return undefined;
-  if (typeof text === 'number') return text;
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
-  let total = 0;
-  let rest = text.trim();
-  const part = /^(\d+(?:\.\d+)?)(ms|h|m|s)/;
-  while (rest.length > 0) {
-    const m = part.exec(rest);
-    if (!m?.[1] || !m[2]) return undefined;
-    total += Number(m[1]) * (UNIT_SECONDS[m[2]] ?? 0);
-    rest = rest.slice(m[0].length);
-  }
-  return total;
-}

@@ -13,7 +13,6 @@ import { type BuildContext, loadBuildContext, unsealedProvisioner } from '../lib
 import { type BuildState, requireInstance, type StagePayload } from '../lib/build-state.ts';
 import { str, strList } from '../lib/config.ts';
 import { buildPrefix } from '../lib/plan-store.ts';
-import { parseDuration } from '../lib/polling.ts';
 import type { BaseDeps } from '../lib/stage-deps.ts';
 import { findFileRef, readStagedText, stagedKeyFor } from '../lib/staged-files.ts';
 import type { ShellLocalRequest, ShellLocalResult } from '../shell-local/run-shell-local.ts';
@@ -135,7 +134,7 @@ export async function runProvisioner(deps: RunProvisionerDeps, payload: StagePay
   const p = ctx.build.provisioners[prov.index];
   if (!p) throw new ProvisionerFailedError(`The plan has no provisioner #${prov.index} for build ${state.name}`);
 
-  const pause = parseDuration(p.pauseBefore);
+  const pause = p.pauseBeforeSeconds;
   if (pause && pause > 0 && !prov.paused) {
     return {
       state: { ...state, provision: { ...prov, paused: true } },

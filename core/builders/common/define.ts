@@ -7,6 +7,7 @@ import {
   type BuilderSpec,
   type ComponentKind,
   type ComponentSpec,
+  decodeComponent,
   type Finding,
   type ValidateContext,
   validateComponent,
@@ -27,6 +28,7 @@ export function defineComponent(kind: ComponentKind, options: ComponentOptions):
     kind,
     keys: Object.keys(options.shape),
     validate: (config, keyRanges, ctx) => validateComponent(def, config, keyRanges, ctx),
+    decode: (config) => decodeComponent(def, config),
   };
 }
 

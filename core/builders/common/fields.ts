@@ -8,6 +8,8 @@
  */
 import * as z from 'zod';
 import { isUnknown } from '../../template/model.ts';
+import { parseGoDuration } from '../../values/duration.ts';
+import { goBool, goFloat, goInt, goString, goStringList } from './decode.ts';
 
 export type FieldKind = 'string' | 'int' | 'float' | 'bool' | 'duration' | 'list' | 'map' | 'object' | 'enum';
 
@@ -16,16 +18,30 @@ export function isDeferred(value: unknown): boolean {
   return isUnknown(value) || (typeof value === 'string' && /\{\{.*\}\}|\$\{/s.test(value));
 }
 
-function kind<T>(name: FieldKind, test: (v: unknown) => boolean, extra: Record<string, unknown> = {}) {
-  return z.custom<T>((v) => v === undefined || v === null || isDeferred(v) || test(v), {
-    params: { kind: name, ...extra },
-  });
+const pending = (v: unknown) => v === undefined || v === null || isDeferred(v);
+
+/**
+ * A field of one kind: `test` decides what validates, `decode` turns an accepted value into the typed value the
+ * plan stores and the stages read (parse once, one rule). Values pending until run time pass through as written.
+ */
+function kind<T>(
+  name: FieldKind,
+  test: (v: unknown) => boolean,
+  extra: Record<string, unknown> = {},
+  decode: (v: unknown) => unknown = (v) => v,
+) {
+  return z
+    .custom<T>((v) => pending(v) || test(v), { params: { kind: name, ...extra } })
+    .transform((v) => (pending(v) ? v : decode(v)) as T);
 }
 
-const GO_BOOLS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False', '']);
-
 export function str() {
-  return kind<string>('string', (v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean');
+  return kind<string>(
+    'string',
+    (v) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean',
+    {},
+    goString,
+  );
 }
 
 export function int() {
@@ -35,26 +51,26 @@ export function int() {
       (typeof v === 'number' && Number.isInteger(v)) ||
       typeof v === 'boolean' ||
       (typeof v === 'string' && /^\s*([-+]?\d+)?\s*$/.test(v)),
+    {},
+    goInt,
   );
 }
 
 export function float() {
-  return kind<number>('float', (v) => typeof v === 'number' || (typeof v === 'string' && Number.isFinite(Number(v))));
-}
-
-export function bool() {
-  return kind<boolean>(
-    'bool',
-    (v) => typeof v === 'boolean' || typeof v === 'number' || (typeof v === 'string' && GO_BOOLS.has(v)),
+  return kind<number>(
+    'float',
+    (v) => typeof v === 'number' || (typeof v === 'string' && Number.isFinite(Number(v))),
+    {},
+    goFloat,
   );
 }
 
-/** Go `time.ParseDuration` syntax: `300ms`, `1.5h`, `2h45m`, `0`. */
-export const GO_DURATION =
-  /^[-+]?(0|(\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))$|^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$/;
+export function bool() {
+  return kind<boolean>('bool', (v) => goBool(v) !== undefined, {}, goBool);
+}
 
 export function duration() {
-  return kind<string>('duration', (v) => typeof v === 'string' && (v === '' || GO_DURATION.test(v)));
+  return kind<string>('duration', (v) => typeof v === 'string' && (v === '' || parseGoDuration(v) !== undefined));
 }
 
 function listOf(item: (v: unknown) => boolean) {
@@ -65,7 +81,7 @@ const isScalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' 
 
 /** `[]string`; a lone string is a list of one (mapstructure weak decoding). */
 export function strList() {
-  return kind<string[]>('list', listOf(isScalar), { of: 'string' });
+  return kind<string[]>('list', listOf(isScalar), { of: 'string' }, (v) => goStringList(v, pending));
 }
 
 /** `map[string]string`. */

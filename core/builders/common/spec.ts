@@ -38,6 +38,8 @@ export interface ComponentSpec {
   readonly validate: (config: Config, keyRanges: KeyRanges | undefined, ctx: ValidateContext) => Diagnostic[];
   /** Every option name the schema knows, for did-you-mean and documentation. */
   readonly keys: readonly string[];
+  /** The configuration with each known option decoded to its typed value (plan time; see decode.ts). */
+  readonly decode: (config: Config) => Config;
 }
 
 export interface BuilderSpec extends ComponentSpec {
@@ -139,4 +141,18 @@ export function validateComponent(
     );
   }
   return out;
+}
+
+/**
+ * Decodes a validated configuration once, by the same field kinds that validated it: `encrypt_boot = "t"` is
+ * stored as `true`, `"40960"` for an int as 40960, `"a,b"` for a list as two items. Keys the schema does not know
+ * (Packer's own, `type`, ...) are kept as written; a configuration that does not validate is returned unchanged
+ * (the validator reported it and no plan is made from it).
+ */
+export function decodeComponent(def: ComponentDefinition, config: Config): Config {
+  const known: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) if (Object.hasOwn(def.shape, key)) known[key] = value;
+  const parsed = def.schema.safeParse(known);
+  if (!parsed.success) return config;
+  return { ...config, ...(parsed.data as Config) };
 }

@@ -1,5 +1,6 @@
 /** Reading configuration values the way Packer's decoded structs see them, for cross-field rules. */
 import { isUnknown } from '../../template/model.ts';
+import { goBool } from './decode.ts';
 import { isDeferred } from './fields.ts';
 
 /** Set to something (an UnknownValue counts as set: it will have a value at run time). */
@@ -18,12 +19,9 @@ export function knownString(value: unknown): string | undefined {
   return undefined;
 }
 
-/** Go `strconv.ParseBool` truth, with mapstructure's weak decoding; unknown values are not true. */
+/** `goBool`, with everything that is not a known boolean (unset, unknown, still templated) as false. */
 export function isTrue(value: unknown): boolean {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number') return value !== 0;
-  if (typeof value === 'string') return ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value);
-  return false;
+  return goBool(value) === true;
 }
 
 export function knownNumber(value: unknown): number | undefined {

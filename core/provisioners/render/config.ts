@@ -2,6 +2,8 @@
  * Typed reads from a planned build's configuration (`Record<string, unknown>` after evaluation). Values that
  * are still unknown at run time or have the wrong type are treated as absent; the validator reported them.
  */
+import { goBool } from '../../builders/common/decode.ts';
+
 export type Config = Readonly<Record<string, unknown>>;
 
 export function str(config: Config, key: string): string | undefined {
@@ -18,12 +20,13 @@ export function num(config: Config, key: string): number | undefined {
   return undefined;
 }
 
+/**
+ * The plan stores booleans decoded; a value rendered only at run time is read by the same rule the validator
+ * used (Go's ParseBool under weak decoding), so what validated as true never runs as unset.
+ */
 export function bool(config: Config, key: string): boolean | undefined {
   const v = config[key];
-  if (typeof v === 'boolean') return v;
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  return undefined;
+  return v === undefined || v === null ? undefined : goBool(v);
 }
 
 export function strList(config: Config, key: string): string[] {

@@ -1,7 +1,7 @@
 /** `pause_before` and `timeout` on provisioners must be Go durations (`10s`, `1m30s`); Packer fails on `"5"`. */
 
-import { GO_DURATION } from '../../builders/common/fields.ts';
 import { durationError } from '../../builders/common/issues.ts';
+import { parseGoDuration } from '../../values/duration.ts';
 import { type Diagnostic, error } from '../diagnostics.ts';
 import type { TemplateRule } from './types.ts';
 
@@ -14,7 +14,8 @@ export const ProvisionerDuration: TemplateRule = (template) => {
         ['pause_before', p.pauseBefore],
         ['timeout', p.timeout],
       ] as const) {
-        if (value === undefined || value === '' || GO_DURATION.test(value) || value.includes('{{')) continue;
+        if (value === undefined || value === '' || parseGoDuration(value) !== undefined || value.includes('{{'))
+          continue;
         out.push(
           error(
             `Failed to parse ${key} of the ${p.type} provisioner: ${durationError(value)}`,

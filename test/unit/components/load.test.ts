@@ -59,8 +59,9 @@ describe('loadTemplate', () => {
     expect(b?.driver).toBe('ec2-docker');
     expect(b?.summary).toEqual({ image: 'python:3.9-slim', ecrRepository: 'my-python-app' });
     expect(b?.provisioners.map((p) => p.type)).toEqual(['shell']);
+    // `tag: ""` decodes as Packer's string → []string hook does: no tags (docker then tags `latest`).
     expect(b?.postProcessors.flat().map((p) => [p.type, p.config.repository, p.config.tag])).toEqual([
-      ['docker-tag', 'my-python-app', ''],
+      ['docker-tag', 'my-python-app', []],
     ]);
   });
 

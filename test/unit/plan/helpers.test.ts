@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseGoDuration } from '../../../core/plan/duration.ts';
 import { planSizeProblems } from '../../../core/plan/size.ts';
 import type { BuildPlan } from '../../../core/plan/types.ts';
+import { parseGoDuration } from '../../../core/values/duration.ts';
 
 describe('parseGoDuration', () => {
   it.each([

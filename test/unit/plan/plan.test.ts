@@ -49,10 +49,10 @@ describe('planTemplate', () => {
       { now: NOW },
     );
     const provisioners = plan.builds[0]?.provisioners ?? [];
-    expect(provisioners.map((p) => [p.index, p.type, p.maxRetries, p.timeoutSeconds, p.pauseBefore])).toEqual([
+    expect(provisioners.map((p) => [p.index, p.type, p.maxRetries, p.timeoutSeconds, p.pauseBeforeSeconds])).toEqual([
       [0, 'shell', 0, 90, undefined],
       [1, 'file', 3, undefined, undefined],
-      [2, 'shell', 0, undefined, '10s'],
+      [2, 'shell', 0, undefined, 10],
     ]);
   });
 

@@ -2,11 +2,12 @@
  * Provisioner and post-processor blocks of a build, evaluated for one source: only/except filtering, `override`
  * merging, and the special attributes Packer reads itself (pause_before, max_retries, timeout, name, keep_input_artifact).
  */
+
+import { parseGoDuration } from '../../../values/duration.ts';
 import { type Diagnostic, error } from '../../diagnostics.ts';
 import type { PostProcessorDef, ProvisionerDef } from '../../model.ts';
 import type { EvalContext } from '../eval/context.ts';
 import { isObject, toStr, type Value } from '../eval/values.ts';
-import { parseGoDuration } from '../functions/datetime.ts';
 import type { Block } from '../syntax/ast.ts';
 import { evalAttr, evalBody } from './config-body.ts';
 

@@ -3,6 +3,7 @@
  * in tests and plans), so evaluation is reproducible. All times are UTC, as Packer's are.
  */
 
+import { parseGoDuration as parseGoDurationSeconds } from '../../../values/duration.ts';
 import { DAYS, MONTHS } from '../../legacy/goTime.ts';
 import type { CallInfo } from '../eval/context.ts';
 import { fail } from '../eval/values.ts';
@@ -21,16 +22,10 @@ function parseRfc3339(s: string, call: CallInfo, i: number): Date {
   return d;
 }
 
-/** Go duration strings: `1h30m`, `-10s`, `1.5h`, `300ms`. */
+/** Go duration strings in milliseconds (`timeadd`); the one parser is core/values/duration.ts. */
 export function parseGoDuration(s: string): number | undefined {
-  const m = /^([-+]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+$/.exec(s);
-  if (!m && s !== '0') return undefined;
-  if (s === '0') return 0;
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  for (const part of s.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g))
-    total += Number(part[1]) * (units[part[2] as string] as number);
-  return m?.[1] === '-' ? -total : total;
+  const seconds = parseGoDurationSeconds(s);
+  return seconds === undefined ? undefined : Math.round(seconds * 1e6) / 1e3;
 }
 
 /** Terraform/Packer `formatdate` specification tokens. */

@@ -1,4 +1,4 @@
-/** Go `time.ParseDuration` for plan fields (`timeout = "1m30s"` → 90 seconds). */
+/** The one Go `time.ParseDuration` (seconds) for plan fields, HCL functions and stages (`timeout = "1m30s"` → 90 seconds). */
 const UNIT_SECONDS: Record<string, number> = {
   ns: 1e-9,
   us: 1e-6,
@@ -12,7 +12,7 @@ const UNIT_SECONDS: Record<string, number> = {
 
 /** Seconds in a Go duration string, or undefined when it is not one. `"0"` is zero, as in Go. */
 export function parseGoDuration(text: string): number | undefined {
-  const s = text.trim();
+  const s = text; // Go does not trim: " 5s" is not a duration
   if (s === '') return undefined;
   const sign = s.startsWith('-') ? -1 : 1;
   const body = s.replace(/^[-+]/, '');
