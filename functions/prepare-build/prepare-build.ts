@@ -14,7 +14,7 @@ import { NotFoundError, TemplateInvalidError, TransientError } from '../../core/
 import { sealPlan } from '../../core/plan/seal.ts';
 import { redactText as redact } from '../../core/plan/sensitive.ts';
 import type { Driver } from '../../core/plan/types.ts';
-import { formatDiagnostics, hasErrors } from '../../core/template/diagnostics.ts';
+import { hasErrors } from '../../core/template/diagnostics.ts';
 import { pipelineLoadOptions } from '../../core/template/pipeline.ts';
 import { awsCall } from '../lib/aws-errors.ts';
 import { planKeyFor, type StoredPlan } from '../lib/plan-store.ts';
@@ -24,6 +24,7 @@ import { notATemplate } from '../lib/trigger-contract.ts';
 import type { TemplateEngine } from './engine.ts';
 import { fetchVarFiles, sourceFor } from './fetch-template.ts';
 import type { BuildRequest } from './input.ts';
+import { invalidTemplateCause } from './invalid-cause.ts';
 import { awsResolvers, type ResolverDeps } from './resolvers.ts';
 import { stageFiles } from './stage-files.ts';
 
@@ -86,11 +87,12 @@ export async function prepareBuild(
     );
     const secrets = [...sensitive, ...(result.template?.sensitiveValues ?? [])];
     if (!result.template || hasErrors(result.diagnostics)) {
-      const text = formatDiagnostics(
+      const cause = invalidTemplateCause(
         result.diagnostics.filter((d) => d.severity === 'error'),
         { sources: result.sources },
+        (text) => redact(text.split(dir).join(`s3://${request.template.bucket}`), secrets),
       );
-      throw new TemplateInvalidError(redact(text.split(dir).join(`s3://${request.template.bucket}`), secrets));
+      throw new TemplateInvalidError(cause);
     }
     const plan = await deps.engine.plan(result.template, { now, root: dir });
     if (plan.builds.length === 0) throw new TemplateInvalidError('The template has no builds left after only/except');

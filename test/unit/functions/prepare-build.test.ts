@@ -12,6 +12,7 @@ import { parseEvent } from '../../../functions/lib/wiring.ts';
 import { coreEngine } from '../../../functions/prepare-build/engine.ts';
 import { sourceFor } from '../../../functions/prepare-build/fetch-template.ts';
 import { normalizeInput, prepareInputSchema } from '../../../functions/prepare-build/input.ts';
+import { MAX_CAUSE_CHARS } from '../../../functions/prepare-build/invalid-cause.ts';
 import { buildIdFor, type PrepareDeps, prepareBuild } from '../../../functions/prepare-build/prepare-build.ts';
 import { awsResolvers } from '../../../functions/prepare-build/resolvers.ts';
 import { body } from './fakes.ts';
@@ -19,11 +20,11 @@ import { body } from './fakes.ts';
 const FIXTURES = new URL('../../fixtures/functions/prepare/web/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
 
-function setup(templateName: string) {
+function setup(templateName: string, content = fixture(templateName)) {
   const s3 = mockClient(S3Client);
   const ddb = mockClient(DynamoDBClient);
   s3.on(GetObjectCommand, { Bucket: 'templates', Key: `web/${templateName}` }).resolves({
-    Body: body(fixture(templateName)),
+    Body: body(content),
   });
   s3.on(GetObjectCommand, { Bucket: 'templates', Key: 'web/scripts/setup.sh' }).resolves({
     Body: body(fixture('scripts/setup.sh')),
@@ -144,6 +145,27 @@ describe('prepareBuild with the real template engine', () => {
     expect(err.message).toContain('line 7, column 3');
     expect(t.s3).not.toHaveReceivedCommand(PutObjectCommand);
     expect(t.ddb).not.toHaveReceivedCommand(PutItemCommand);
+  });
+
+  it('keeps the failure cause within the 32,768 characters Step Functions stores, whole diagnostics first', async () => {
+    // 150 diagnostics (under the engine's own cap of 200) of ~500 characters each: ~75,000 characters.
+    const unknown = Object.fromEntries(
+      Array.from({ length: 150 }, (_, i) => [`not_an_option_${i}_${'x'.repeat(120)}`, 'y'.repeat(60)]),
+    );
+    const template = { builders: [{ type: 'amazon-ebs', ...unknown }] };
+    const t = setup('many.json', JSON.stringify(template, null, 1));
+    const err = (await t.run().catch((e: unknown) => e)) as Error;
+    expect(err.name).toBe('Kiln.TemplateInvalid');
+    expect(err.message.length).toBeLessThanOrEqual(MAX_CAUSE_CHARS - 512);
+    expect(err.message).toContain(`Unknown configuration key: "not_an_option_0_${'x'.repeat(120)}"`);
+    expect(err.message).toMatch(/…and \d+ more errors not shown .* run `kiln validate`/);
+    const shown = err.message.match(/Unknown configuration key/g)?.length ?? 0;
+    const left = Number(/…and (\d+) more/.exec(err.message)?.[1]);
+    // Every diagnostic is either shown whole or counted; none is cut in half.
+    expect(shown).toBeGreaterThan(20);
+    // The 150 unknown keys plus the options amazon-ebs requires and the template lacks.
+    expect(shown + left).toBeGreaterThanOrEqual(150);
+    expect(err.message.split('\n').at(-1)).toMatch(/^…and/);
   });
 });
 
