@@ -30,6 +30,14 @@ export function provisionerFileKeys(type: string, config: Config): readonly stri
   return [...stagedFileKeys(type, config), ...(OTHER_PROVISIONER_KEYS[type] ?? [])];
 }
 
+/**
+ * Builder keys whose files the pipeline reads itself (LaunchBuilder sends `user_data_file` as user data), so
+ * PrepareBuild stages them like provisioner scripts. Builders run by an agent get the template folder instead.
+ */
+export function builderStagedFileKeys(type: string): readonly string[] {
+  return type === 'amazon-ebs' ? ['user_data_file'] : [];
+}
+
 /** Builder keys naming local files or folders (communicator keys, user data, boot media). */
 export const BUILDER_FILE_KEYS: readonly string[] = [
   'user_data_file',

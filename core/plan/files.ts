@@ -69,6 +69,7 @@ export function planFiles(
   templateDir: string,
   files: FileAccess,
   cwd?: string,
+  keys: readonly string[] = stagedFileKeys(type, config),
 ): PlannedFiles {
   const refs: FileRef[] = [];
   const problems: { key: string; problem: string }[] = [];
@@ -88,7 +89,7 @@ export function planFiles(
     refs.push(f.ref);
     return f.ref.relativePath.startsWith('..') ? value : f.ref.relativePath;
   };
-  for (const key of stagedFileKeys(type, config)) {
+  for (const key of keys) {
     const value = config[key];
     if (value === undefined) continue;
     out[key] = Array.isArray(value) ? value.map((v) => ref(key, v)) : ref(key, value);

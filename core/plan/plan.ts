@@ -8,20 +8,22 @@ import { display } from '../builders/common/values.ts';
 import { builderSpec, driverFor } from '../builders/registry.ts';
 import { TemplateInvalidError } from '../errors.ts';
 import { type Confinement, type FileAccess, fileAccess } from '../files/access.ts';
+import { builderStagedFileKeys } from '../files/keys.ts';
 import { POST_PROCESSORS } from '../postprocessors/registry.ts';
 import { PROVISIONERS } from '../provisioners/registry.ts';
-import { type Diagnostic, warning } from '../template/diagnostics.ts';
+import { type Diagnostic, type SourceRange, warning } from '../template/diagnostics.ts';
 import { isRenderError, renderLegacy } from '../template/legacy/index.ts';
 import {
   type BuildDef,
   type Config,
   isUnknown,
+  type KeyRanges,
   type PostProcessorDef,
   type ProvisionerDef,
   type Template,
 } from '../template/model.ts';
 import { parseGoDuration } from '../values/duration.ts';
-import { diskAccess, planFiles } from './files.ts';
+import { diskAccess, type PlannedFiles, planFiles } from './files.ts';
 import { sensitivePaths } from './sensitive.ts';
 import { assertPlanFits } from './size.ts';
 import type {
@@ -82,6 +84,30 @@ function decodeWith(spec: { decode: (config: Config) => Config } | undefined, co
   return spec ? spec.decode(config) : config;
 }
 
+/**
+ * Records the files a component stages; a path that cannot be used is fatal in the pipeline (nothing outside
+ * the template's root, nothing but regular files is ever staged) and a warning for the CLI.
+ */
+function collectFiles(
+  what: string,
+  planned: Pick<PlannedFiles, 'files' | 'problems'>,
+  at: { keyRanges?: KeyRanges; range?: SourceRange },
+  ctx: BuildContext,
+): void {
+  for (const { key, problem } of planned.problems) {
+    const range = at.keyRanges?.[key] ?? at.range;
+    const where = range ? `${range.file}:${range.start.line}:${range.start.column}: ` : '';
+    if (ctx.access.root !== undefined) throw new TemplateInvalidError(`${where}${what} "${key}": ${problem}`);
+    ctx.warnings.push(warning(`File of the ${what} "${key}" cannot be used`, `${problem}.`, range));
+  }
+  for (const f of planned.files) {
+    if (!f.directory && f.sha256 === undefined) {
+      ctx.warnings.push(warning(`File ${f.relativePath} of the ${what} was not found`, undefined, at.range));
+    }
+  }
+  ctx.files.push(...planned.files);
+}
+
 function planProvisioner(p: ProvisionerDef, index: number, ctx: BuildContext): PlannedProvisioner {
   const { config, files, problems } = planFiles(
     p.type,
@@ -90,23 +116,7 @@ function planProvisioner(p: ProvisionerDef, index: number, ctx: BuildContext): P
     ctx.access,
     ctx.cwd,
   );
-  for (const { key, problem } of problems) {
-    const range = p.keyRanges?.[key] ?? p.range;
-    const at = range ? `${range.file}:${range.start.line}:${range.start.column}: ` : '';
-    // In the pipeline nothing outside the template's root, and nothing but regular files, is ever staged.
-    if (ctx.access.root !== undefined) {
-      throw new TemplateInvalidError(`${at}${p.type} provisioner "${key}": ${problem}`);
-    }
-    ctx.warnings.push(warning(`File of the ${p.type} provisioner "${key}" cannot be used`, `${problem}.`, range));
-  }
-  for (const f of files) {
-    if (!f.directory && f.sha256 === undefined) {
-      ctx.warnings.push(
-        warning(`File ${f.relativePath} of the ${p.type} provisioner was not found`, undefined, p.range),
-      );
-    }
-  }
-  ctx.files.push(...files);
+  collectFiles(`${p.type} provisioner`, { files, problems }, p, ctx);
   const timeoutSeconds = p.timeout ? parseGoDuration(p.timeout) : undefined;
   const pauseBeforeSeconds = p.pauseBefore ? parseGoDuration(p.pauseBefore) : undefined;
   return {
@@ -178,7 +188,16 @@ function planBuild(
     warnings,
     cwd: options.cwd,
   };
-  const config = decodeWith(builderSpec(build.builderType), renderConfig(build.config, ctx));
+  const builderFiles = planFiles(
+    build.builderType,
+    renderConfig(build.config, ctx),
+    template.dir,
+    ctx.access,
+    ctx.cwd,
+    builderStagedFileKeys(build.builderType),
+  );
+  collectFiles(`${build.builderType} builder`, builderFiles, build, ctx);
+  const config = decodeWith(builderSpec(build.builderType), builderFiles.config);
   const provisioners = build.provisioners.map((p, i) => planProvisioner(p, i, ctx));
   const postProcessors = build.postProcessors.map((chain) => chain.map((pp) => planPostProcessor(pp, ctx)));
   const entry = {

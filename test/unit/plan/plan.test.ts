@@ -56,6 +56,33 @@ describe('planTemplate', () => {
     ]);
   });
 
+  it('stages an amazon-ebs user_data_file like a script, so LaunchBuilder can read it from the staged files', () => {
+    const plan = planTemplate(
+      template([build({ builderType: 'amazon-ebs', config: { ...EBS_CONFIG, user_data_file: './files/app.conf' } })]),
+      { now: NOW },
+    );
+    const content = readFileSync(`${PROJECT_DIR}/files/app.conf`);
+    expect(plan.builds[0]?.config.user_data_file).toBe('files/app.conf');
+    expect(plan.files).toContainEqual(
+      expect.objectContaining({
+        relativePath: 'files/app.conf',
+        sha256: createHash('sha256').update(content).digest('hex'),
+        size: content.byteLength,
+      }),
+    );
+  });
+
+  it('refuses, in the pipeline, a user_data_file outside the template folder', () => {
+    expect(() =>
+      planTemplate(
+        template([
+          build({ builderType: 'amazon-ebs', config: { ...EBS_CONFIG, user_data_file: '../../plan/plan.test.ts' } }),
+        ]),
+        { now: NOW, confinement: { root: PROJECT_DIR } },
+      ),
+    ).toThrow(/amazon-ebs builder "user_data_file": .*outside/);
+  });
+
   it('turns scripts and uploads into FileRefs with hash and size, inline content stays inline', () => {
     const plan = planTemplate(
       template([
