@@ -10,7 +10,10 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const CORPUS_DIR = resolve(REPO_ROOT, '../shared/corpus');
+/** The corpus folder (with manifest.json): `KILN_CORPUS` when set, else ../shared/corpus beside the repository. */
+export const CORPUS_DIR = resolve(process.env.KILN_CORPUS ?? resolve(REPO_ROOT, '../shared/corpus'));
+/** The shared folder the corpus belongs to (reference templates in its examples/). */
+export const SHARED_DIR = dirname(CORPUS_DIR);
 
 export type Expect = 'valid' | 'valid-with-vars' | 'invalid' | 'needs-credentials' | 'unsupported-plugin';
 
@@ -49,7 +52,9 @@ export interface CorpusCase {
 export function loadManifest(): CorpusCase[] {
   const path = join(CORPUS_DIR, 'manifest.json');
   if (!existsSync(path)) {
-    throw new Error(`Conformance corpus not found at ${path}: it lives in ../shared/corpus next to the repository.`);
+    throw new Error(
+      `Conformance corpus not found at ${path}: it lives in ../shared/corpus next to the repository, or set KILN_CORPUS to its folder.`,
+    );
   }
   return JSON.parse(readFileSync(path, 'utf8')) as CorpusCase[];
 }

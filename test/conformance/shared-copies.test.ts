@@ -9,15 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { REFERENCE_TEMPLATES, REPO_ROOT, referenceTemplatePath } from '../../cli/reference-templates.ts';
 import { loadHclTemplate } from '../../core/template/hcl/index.ts';
 import { UnknownValue } from '../../core/template/model.ts';
-import { CORPUS_DIR } from './corpus-cases.ts';
+import { CORPUS_DIR, SHARED_DIR } from './corpus-cases.ts';
 
 describe('copies of the shared folder', () => {
   it.each(REFERENCE_TEMPLATES.map((n) => [n]))('examples/%s is byte for byte ../shared/examples', (name) => {
     const path = referenceTemplatePath(name);
     expect(path).toBe(join(REPO_ROOT, 'examples', name));
-    expect(readFileSync(path as string, 'utf8')).toBe(
-      readFileSync(join(REPO_ROOT, '../shared/examples', name), 'utf8'),
-    );
+    expect(readFileSync(path as string, 'utf8')).toBe(readFileSync(join(SHARED_DIR, 'examples', name), 'utf8'));
   });
 
   it("leaves build.* unknown until run time in Packer's complete testdata", async () => {
