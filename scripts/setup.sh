@@ -12,10 +12,19 @@ if ! command -v packer >/dev/null || ! command -v shellcheck >/dev/null; then
   $sudo_cmd apt-get update -qq
   $sudo_cmd apt-get install -y -qq packer shellcheck >/dev/null
 fi
-# moto (the local AWS emulator) and cfn-lint come with the machine's Python; PyPI is not reachable here.
-for tool in moto_server cfn-lint; do
-  command -v "$tool" >/dev/null || { echo "setup: $tool is required (Python package; pip install moto[server] cfn-lint)" >&2; exit 1; }
-done
+# moto (the local AWS emulator, pinned: moto_launcher.py patches 5.2.1) and cfn-lint, from
+# harness/python-requirements.txt: installed with pip when missing or another version, then checked.
+python="${KILN_PYTHON:-python3}"
+moto_pin=$(sed -n 's/^moto\[server\]==//p' harness/python-requirements.txt)
+python_tools_ok() {
+  [ "$("$python" -c 'import moto; print(moto.__version__)' 2>/dev/null)" = "$moto_pin" ] &&
+    command -v moto_server >/dev/null && command -v cfn-lint >/dev/null
+}
+if ! python_tools_ok; then
+  "$python" -m pip install --quiet -r harness/python-requirements.txt ||
+    { echo "setup: could not install harness/python-requirements.txt with $python -m pip (moto $moto_pin, cfn-lint)" >&2; exit 1; }
+  python_tools_ok || { echo "setup: moto $moto_pin and cfn-lint are required (found moto $("$python" -c 'import moto; print(moto.__version__)' 2>/dev/null || echo none))" >&2; exit 1; }
+fi
 
 npm ci --no-audit --no-fund
 # The kiln CLI as users run it: one bundle (same esbuild recipe as the Lambdas) plus its wasm files.
