@@ -21,9 +21,9 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import type { CloudAssembly } from './assembly.ts';
 import { type CfnTemplate, type TransformReport, transformForMoto } from './cfn-transform.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, localClientConfig } from './clients.ts';
-import type { CloudAssembly } from './synth.ts';
 import { zipDirectory, zipEntries } from './zip.ts';
 
 export interface DeployOptions {

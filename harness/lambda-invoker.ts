@@ -9,7 +9,8 @@
  */
 import { type FunctionSpec, KILN_ENV } from '../functions/registry.ts';
 import type { LocalCredentials } from './clients.ts';
-import { ExecutionEnvironment, entryFor, type FunctionEntry } from './function-process.ts';
+import { entryFor, type FunctionCode } from './function-code.ts';
+import { ExecutionEnvironment } from './function-process.ts';
 import { RENEW_BEFORE_MS } from './role-credentials.ts';
 
 /** What the router learns about a deployed function (from moto's GetFunction). */
@@ -35,14 +36,15 @@ export interface InvokeResult {
 export interface LambdaInvokerOptions {
   readonly lookup: LookupFunction;
   readonly functions: readonly FunctionSpec[];
-  /** Folder holding `<dir>/handler.ts`; default: the repository's functions/. */
-  readonly functionsRoot?: string;
+  /**
+   * The code the functions run (function-code.ts): the synthesized bundles, or a fixture registry's sources.
+   * Without it every invocation fails with `Runtime.Unknown` saying so: there is no default code to fall back to.
+   */
+  readonly code?: FunctionCode;
   /** Environment every function gets besides its own (endpoint, poll settings); never credentials. */
   readonly baseEnv?: Readonly<Record<string, string>>;
   /** Credentials of a role (AssumeRole), valid for a while. */
   readonly credentialsFor: (roleArn: string) => Promise<LocalCredentials & { expiration: Date }>;
-  /** What code an environment runs; default `entryFor` (the TypeScript handler through tsx). */
-  readonly entry?: (spec: FunctionSpec, functionsRoot?: string) => FunctionEntry;
   /** Called for each invocation (the CLI's live view, tests). */
   readonly onInvoke?: (record: InvocationRecord) => void;
 }
@@ -158,7 +160,7 @@ export class LambdaInvoker {
     const host = Object.fromEntries(
       HOST_ENV.flatMap((key) => (process.env[key] ? [[key, process.env[key] as string]] : [])),
     );
-    const entry = (this.options.entry ?? entryFor)(spec, this.options.functionsRoot);
+    const entry = entryFor(spec, this.options.code);
     const environment = new ExecutionEnvironment({
       entry,
       functionName: deployed.name,
