@@ -9,7 +9,7 @@
  */
 import { type FunctionSpec, KILN_ENV } from '../functions/registry.ts';
 import type { LocalCredentials } from './clients.ts';
-import { entryFor, type FunctionCode } from './function-code.ts';
+import { entryFor, type FunctionCode, type FunctionEntry } from './function-code.ts';
 import { ExecutionEnvironment } from './function-process.ts';
 import { RENEW_BEFORE_MS } from './role-credentials.ts';
 
@@ -56,6 +56,8 @@ export interface InvocationRecord {
   readonly errorType?: string;
   /** Whether this invocation started a new environment (a cold start). */
   readonly coldStart: boolean;
+  /** What code served it (function-code.ts); absent when no environment could be started. */
+  readonly code?: FunctionEntry['kind'];
 }
 
 /** Variables of the Lambda runtime a process inherits from the host (Lambda sets its own PATH, LANG, TZ). */
@@ -127,7 +129,14 @@ export class LambdaInvoker {
     }
     const outcome = await environment.invoke(event);
     if (!environment.alive) this.retire(deployed.arn, environment);
-    this.record(spec, deployed, started, coldStart, outcome.ok ? undefined : outcome.errorType);
+    this.record(
+      spec,
+      deployed,
+      started,
+      coldStart,
+      outcome.ok ? undefined : outcome.errorType,
+      environment.settings.entry.kind,
+    );
     if (outcome.ok) {
       return {
         status: 200,
@@ -212,6 +221,7 @@ export class LambdaInvoker {
     started: number,
     coldStart: boolean,
     errorType?: string,
+    code?: FunctionEntry['kind'],
   ): void {
     const record: InvocationRecord = {
       functionId: spec.id,
@@ -219,6 +229,7 @@ export class LambdaInvoker {
       durationMs: Date.now() - started,
       coldStart,
       ...(errorType ? { errorType } : {}),
+      ...(code ? { code } : {}),
     };
     this.invocations.push(record);
     this.options.onInvoke?.(record);
