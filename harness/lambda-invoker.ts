@@ -1,7 +1,8 @@
 /**
- * Serves Lambda Invoke from the real handler code. moto can store a Lambda but needs Docker to run it; this maps
- * the invoked function to its registry entry (through the `KILN_FUNCTION_ID` variable the CDK app sets on every
- * function) and runs it in an execution environment of its own (function-process.ts): a Node process with the
+ * Serves Lambda Invoke from the real bundles. moto can store a Lambda but needs Docker to run it; this maps the
+ * invoked function to its registry entry (through the `KILN_FUNCTION_ID` variable the CDK app sets on every
+ * function) and runs its code (function-code.ts: the synthesized bundle) in an execution environment of its own
+ * (function-process.ts): a Node process with the
  * function's environment, memory and timeout, signing its AWS calls with credentials of the function's role.
  * Environments stay warm between invocations and one serves one invocation at a time, so concurrent invocations
  * (a Map state) get more environments, as in Lambda. Results and errors come back in the Lambda wire format, so
