@@ -186,8 +186,9 @@ async function publishAssets(
 
 /**
  * A staged asset (a path inside the assembly) is published as CDK would: a folder zipped, a file as is. With
- * bundling skipped (fixture registries, synth-local.ts), CDK points a NodejsFunction's asset at the project root instead of staging anything:
- * that is never zipped (it would be the whole repository); `undefined` asks for a placeholder.
+ * bundling skipped (fixture registries, synth-local.ts), CDK points a NodejsFunction's asset at the project root
+ * instead of staging anything: that is never zipped (it would be the whole repository); `undefined` asks for a
+ * placeholder.
  */
 function assetBody(assemblyDir: string, source: { path: string; packaging?: 'zip' | 'file' }): Buffer | undefined {
   const path = isAbsolute(source.path) ? source.path : join(assemblyDir, source.path);
