@@ -38,6 +38,12 @@ export interface KilnLocal {
 export async function startKilnLocal(options: KilnLocalOptions = {}): Promise<KilnLocal> {
   const phase = options.onPhase ?? (() => undefined);
   const startedSynth = Date.now();
+  phase(
+    'synthesizing',
+    options.synth?.registry
+      ? 'fixture registry, bundling off'
+      : 'cdk synth with bundling, cached per input hash (a fresh one takes 20-60 s)',
+  );
   const assembly = await synthKiln(options.synth);
   const functionCode = codeOf(assembly, options.functionCode);
   phase(
