@@ -1,6 +1,6 @@
 /**
  * Bundle benchmark: `cdk synth` with bundling (timed), then per Lambda bundle its size and its cold start,
- * i.e. a fresh Node 22 process that imports the bundle and invokes the handler once (test/bundles/invoke-bundle.mjs,
+ * i.e. a fresh Node 22 process that imports the bundle and invokes the handler once (harness/invoke-bundle.mjs,
  * the Lambda-like layout of lambda-sandbox.ts), against an empty handler run the same way in the same run,
  * interleaved (A B A B ...) so machine drift hits both. The event is `{}`, which every handler rejects with
  * Kiln.InputInvalid before any AWS call: the figure is load + first invocation, not AWS latency.
@@ -10,9 +10,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KILN_ENV, KILN_FUNCTIONS } from '../functions/registry.ts';
-import { invokeInFreshProcess, PROJECT_ROOT, sandboxFor } from '../test/bundles/lambda-sandbox.ts';
-import { synthBundled } from '../test/bundles/synth-bundled.ts';
-import { formatMarkdownFile } from '../test/conformance/format-markdown.ts';
+import { invokeInFreshProcess, PROJECT_ROOT, sandboxFor } from '../harness/lambda-sandbox.ts';
+import { synthBundled } from '../harness/synth-bundled.ts';
+import { formatMarkdownFile } from './lib/format-markdown.ts';
 import { median, ms } from './stats.ts';
 
 const RUNS = Number(process.env.KILN_BENCH_PROCESS_RUNS ?? 5);

@@ -1,7 +1,7 @@
 /**
  * `node --import tsx bench/limits-figures.ts`: measures the template resource budgets on hostile inputs and the
  * isolated HCL syntax checker, and writes bench/limits-figures.md. Each hostile template runs in its own child
- * process (256 MB heap) through test/security/probe.ts, so the time and peak RSS are those of one load.
+ * process (256 MB heap) through bench/lib/template-probe.ts, so the time and peak RSS are those of one load.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -66,7 +66,7 @@ for (const [name, text, what] of cases) {
   const t0 = performance.now();
   const out = execFileSync(
     process.execPath,
-    ['--max-old-space-size=256', '--import', 'tsx', join(ROOT, 'test/security/probe.ts'), file],
+    ['--max-old-space-size=256', '--import', 'tsx', join(ROOT, 'bench/lib/template-probe.ts'), file],
     { cwd: ROOT, timeout: 300_000, encoding: 'utf8' },
   );
   const process_ms = Math.round(performance.now() - t0);
@@ -96,7 +96,7 @@ await stopGateWorker();
 // Import cost of the engine for a JSON template: the Go wasm no longer compiles at import.
 const importMs = (file: string) => {
   const t0 = performance.now();
-  execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/security/probe.ts'), file], { cwd: ROOT });
+  execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/lib/template-probe.ts'), file], { cwd: ROOT });
   return Math.round(performance.now() - t0);
 };
 const jsonProcess = importMs(join(dir, 'good.json'));

@@ -23,8 +23,8 @@ import {
   REPO_ROOT,
   validateArgs,
 } from '../test/conformance/corpus-cases.ts';
-import { packerBinary, packerEnv, packerVersion } from '../test/conformance/corpus-packer.ts';
-import { formatMarkdownFile } from '../test/conformance/format-markdown.ts';
+import { formatMarkdownFile } from './lib/format-markdown.ts';
+import { packerBinary, packerEnv, packerVersion } from './lib/packer.ts';
 import { median, ms, timeMedian } from './stats.ts';
 
 const RUNS = Number(process.env.KILN_BENCH_RUNS ?? 15);

@@ -2,7 +2,8 @@
  * `npm start`: the whole pipeline on this machine, against the local AWS emulator. Brings up moto and the
  * harness router, synthesizes and deploys Kiln's stack into moto, uploads the amazon-ebs example to the template
  * bucket (which starts a build exactly as in AWS), follows the build live, prints the AMIs and the manifest,
- * says what ran for real and what the emulator only simulated, and stops every process it started.
+ * says what ran as deployed (the Lambda bundles cdk synth staged, among others) and what the emulator only
+ * simulated, and stops every process it started.
  *
  * Usage: npm start [-- --template <folder> --file <template file>] [--verbose]
  * Exit code: 0 when the build succeeded, 1 when it failed, 2 when the local run itself failed.
@@ -154,16 +155,19 @@ function describeStage(event: StageEvent): string {
 
 function printProvenance(kiln: KilnLocal, invocations: readonly InvocationRecord[], statesEntered: number): void {
   const functions = new Set(invocations.map((i) => i.functionId));
+  const bundled = invocations.filter((i) => i.code === 'bundles');
+  const other = invocations.length - bundled.length;
   const commands = kiln.aws.router.shim.allCommands();
   const lines = [
     '',
-    'Ran for real here:',
-    '  - the template engine (core/): parsing, variables, source_ami_filter, planning, in the PrepareBuild handler',
+    'Ran as deployed here:',
+    '  - the template engine (core/): parsing, variables, source_ami_filter, planning, in the PrepareBuild bundle',
     `  - the state machine statemachines/build.asl.json, in moto's Step Functions interpreter (${statesEntered} states entered)`,
-    `  - the Lambda handlers' TypeScript, one Node process per function with its role's credentials (${functions.size} functions, ${invocations.length} invocations)`,
+    `  - the Lambda handlers as the real bundles cdk synth staged (asset index.mjs, source maps on): ${functions.size} functions, ${bundled.length} invocations${other > 0 ? `; ${other} NOT from a bundle` : ''}`,
     `  - the provisioner scripts, as bash (${commands.length} SSM commands)`,
     `  - the deployment: the synthesized CDK stack created by moto's CloudFormation (${kiln.deployment.resources.length} resources)`,
     'Only simulated by the emulator:',
+    "  - the Lambda runtime: one local Node 22 process per execution environment, with the template's environment, memory (heap limit) and timeout (killed when exceeded) and its role's credentials; no Lambda sandbox",
     '  - EC2: instances never boot; images are available at once; snapshots and copies are records',
     '  - SSM: commands run by the harness shim in a sandbox directory on this machine, not on an instance',
     '  - the upload trigger: a mirror rule to SQS and a pump call StartExecution (moto cannot target a state machine)',

@@ -21,9 +21,9 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import type { CloudAssembly } from './assembly.ts';
 import { type CfnTemplate, type TransformReport, transformForMoto } from './cfn-transform.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, localClientConfig } from './clients.ts';
-import type { CloudAssembly } from './synth.ts';
 import { zipDirectory, zipEntries } from './zip.ts';
 
 export interface DeployOptions {
@@ -57,7 +57,7 @@ export interface KilnDeployment {
   /** The state machine's own role. */
   readonly stateMachineRoleArn?: string;
   readonly transform: TransformReport;
-  /** Assets published as placeholders: bundling is skipped locally; the router runs the TypeScript instead. */
+  /** Assets published as placeholders (fixture registries synthesized without bundling); empty for Kiln's bundles. */
   readonly placeholderAssets: readonly string[];
   readonly reconciled: readonly string[];
 }
@@ -186,8 +186,9 @@ async function publishAssets(
 
 /**
  * A staged asset (a path inside the assembly) is published as CDK would: a folder zipped, a file as is. With
- * bundling skipped, CDK points a NodejsFunction's asset at the project root instead of staging anything:
- * that is never zipped (it would be the whole repository); `undefined` asks for a placeholder.
+ * bundling skipped (fixture registries, synth-local.ts), CDK points a NodejsFunction's asset at the project root
+ * instead of staging anything: that is never zipped (it would be the whole repository); `undefined` asks for a
+ * placeholder.
  */
 function assetBody(assemblyDir: string, source: { path: string; packaging?: 'zip' | 'file' }): Buffer | undefined {
   const path = isAbsolute(source.path) ? source.path : join(assemblyDir, source.path);
@@ -199,8 +200,8 @@ function assetBody(assemblyDir: string, source: { path: string; packaging?: 'zip
 
 function placeholderZip(name: string): Buffer {
   const text =
-    `${name}: bundling is skipped for the local harness.\n` +
-    'The harness router runs this function from its TypeScript source in-process (harness/router.ts).\n';
+    `${name}: synthesized without bundling (a fixture registry of the harness tests).\n` +
+    'The harness runs the fixture handler from its TypeScript source (harness/function-code.ts).\n';
   return zipEntries([
     { name: 'README.txt', data: Buffer.from(text) },
     {

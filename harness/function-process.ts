@@ -7,38 +7,20 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { FunctionSpec } from '../functions/registry.ts';
+import type { FunctionEntry } from './function-code.ts';
 import type { RuntimeInit, RuntimeReply, RuntimeRequest } from './function-protocol.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const NODE = join(REPO, 'node_modules/.bin/node');
+/** Plain Node loads it (type stripping, Node >= 22.18): no loader in the process a bundle runs in. */
 const RUNTIME = join(import.meta.dirname, 'function-runtime.ts');
 /**
  * The module import (cold start) is not part of the function timeout, as Lambda's init phase is not. Lambda
- * limits init to 10 s; compiling a handler's TypeScript with tsx on a loaded machine takes longer than a bundle
- * would, so the local limit is wider.
+ * limits init to 10 s; a bundle imports in well under a second, but on a loaded two-core machine (the test suite
+ * next to other work) a burst of cold starts waits for a core, and fixture sources compile through tsx, so the
+ * local limit is wider.
  */
 export const INIT_TIMEOUT_MS = 60_000;
-
-/** How an environment loads a function's code: the module to import and the Node flags that can load it. */
-export interface FunctionEntry {
-  /** URL of a module exporting `handler`. */
-  readonly module: string;
-  /** Node flags the module needs (tsx for TypeScript sources). */
-  readonly execArgv: readonly string[];
-}
-
-/**
- * The one place that decides what code a local function runs. Today: the TypeScript handler through tsx.
- * When the esbuild bundles exist, this returns the bundle's file and no loader flags; nothing else changes.
- */
-export function entryFor(spec: FunctionSpec, functionsRoot = join(REPO, 'functions')): FunctionEntry {
-  return {
-    module: pathToFileURL(join(functionsRoot, spec.dir, 'handler.ts')).href,
-    execArgv: ['--import', 'tsx'],
-  };
-}
 
 export interface EnvironmentSettings {
   readonly entry: FunctionEntry;
@@ -70,7 +52,7 @@ export class ExecutionEnvironment {
       execPath: NODE,
       execArgv: [...settings.entry.execArgv, `--max-old-space-size=${settings.memoryMb}`],
       env: { ...settings.env, KILN_HANDLER_MODULE: settings.entry.module },
-      cwd: REPO,
+      cwd: settings.entry.cwd,
       // Piped and forwarded through this process's streams, as the Lambda service collects a function's output for
       // CloudWatch Logs: whoever reads the harness's output (a test searching logs for secrets) sees every line.
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -2,8 +2,9 @@
  * The inside of a local Lambda execution environment: one Node process per warm environment, started by
  * function-process.ts. It imports the handler module named by `KILN_HANDLER_MODULE` once (the cold start) and
  * then serves invocations sent over the IPC channel, one at a time, as the Lambda runtime does. It knows
- * nothing of how the module was produced (TypeScript through tsx today, an esbuild bundle later): it imports a
- * module and calls its `handler` export.
+ * nothing of how the module was produced (an esbuild bundle, or a fixture's TypeScript through tsx): it imports a
+ * module and calls its `handler` export. Node runs this file itself (type stripping), so a bundle's process has
+ * no loader a deployed function would not have.
  */
 import type { Context } from 'aws-lambda';
 import type { RuntimeInit, RuntimeReply, RuntimeRequest } from './function-protocol.ts';

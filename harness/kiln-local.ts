@@ -13,9 +13,11 @@ import {
   type HistoryEvent,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import type { CloudAssembly } from './assembly.ts';
 import { localClientConfig } from './clients.ts';
 import { deployKiln, type KilnDeployment } from './deploy.ts';
 import { type EventPump, mirrorStateMachineRules, type PumpedStart, startEventPump } from './event-pump.ts';
+import type { FunctionCode } from './function-code.ts';
 import { type LocalAws, type LocalAwsOptions, startLocalAws } from './local-aws.ts';
 import { type SynthOptions, synthKiln } from './synth.ts';
 
@@ -36,9 +38,21 @@ export interface KilnLocal {
 export async function startKilnLocal(options: KilnLocalOptions = {}): Promise<KilnLocal> {
   const phase = options.onPhase ?? (() => undefined);
   const startedSynth = Date.now();
+  phase(
+    'synthesizing',
+    options.synth?.registry
+      ? 'fixture registry, bundling off'
+      : 'cdk synth with bundling, cached per input hash (a fresh one takes 20-60 s)',
+  );
   const assembly = await synthKiln(options.synth);
-  phase('synthesized', `${assembly.stackName} (${assembly.fresh ? `${Date.now() - startedSynth} ms` : 'cached'})`);
-  const aws = await startLocalAws(options);
+  const functionCode = codeOf(assembly, options.functionCode);
+  phase(
+    'synthesized',
+    `${assembly.stackName} (${assembly.fresh ? `${Date.now() - startedSynth} ms` : 'cached'}; ${
+      assembly.bundles ? `${assembly.bundles.size} Lambda bundles` : 'fixture sources'
+    })`,
+  );
+  const aws = await startLocalAws({ ...options, functionCode });
   phase('emulator', `moto ${aws.moto.endpoint} (pid ${aws.moto.pid}) behind the router ${aws.endpoint}`);
   try {
     const deployment = await deployKiln({
@@ -46,6 +60,11 @@ export async function startKilnLocal(options: KilnLocalOptions = {}): Promise<Ki
       assembly,
       trustedPrincipal: aws.moto.admin().arn,
     });
+    if (assembly.bundles && deployment.placeholderAssets.length > 0) {
+      throw new Error(
+        `deploy: published placeholders instead of bundles for ${deployment.placeholderAssets.join(', ')}`,
+      );
+    }
     aws.useDeployment({
       ...deployment,
       functionNames: deployment.resources.filter((r) => r.type === 'AWS::Lambda::Function').map((r) => r.physicalId),
@@ -71,6 +90,27 @@ export async function startKilnLocal(options: KilnLocalOptions = {}): Promise<Ki
     await aws.stop();
     throw error;
   }
+}
+
+/**
+ * The functions run the assembly's bundles; fixture sources only for a fixture registry synthesized without
+ * bundling, and only when the caller asks for them by name. No fallback either way.
+ */
+function codeOf(assembly: CloudAssembly, requested: FunctionCode | undefined): FunctionCode {
+  if (assembly.bundles) {
+    if (requested) {
+      throw new Error(
+        "startKilnLocal: Kiln's registry runs its synthesized bundles; functionCode is for fixture registries",
+      );
+    }
+    return { kind: 'bundles', assets: assembly.bundles };
+  }
+  if (requested?.kind !== 'fixture-sources') {
+    throw new Error(
+      'startKilnLocal: the assembly has no bundles (a fixture registry); pass functionCode: { kind: "fixture-sources", functionsRoot }',
+    );
+  }
+  return requested;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
- * Serves Lambda Invoke from the real handler code. moto can store a Lambda but needs Docker to run it; this maps
- * the invoked function to its registry entry (through the `KILN_FUNCTION_ID` variable the CDK app sets on every
- * function) and runs it in an execution environment of its own (function-process.ts): a Node process with the
+ * Serves Lambda Invoke from the real bundles. moto can store a Lambda but needs Docker to run it; this maps the
+ * invoked function to its registry entry (through the `KILN_FUNCTION_ID` variable the CDK app sets on every
+ * function) and runs its code (function-code.ts: the synthesized bundle) in an execution environment of its own
+ * (function-process.ts): a Node process with the
  * function's environment, memory and timeout, signing its AWS calls with credentials of the function's role.
  * Environments stay warm between invocations and one serves one invocation at a time, so concurrent invocations
  * (a Map state) get more environments, as in Lambda. Results and errors come back in the Lambda wire format, so
@@ -9,7 +10,8 @@
  */
 import { type FunctionSpec, KILN_ENV } from '../functions/registry.ts';
 import type { LocalCredentials } from './clients.ts';
-import { ExecutionEnvironment, entryFor, type FunctionEntry } from './function-process.ts';
+import { entryFor, type FunctionCode, type FunctionEntry } from './function-code.ts';
+import { ExecutionEnvironment } from './function-process.ts';
 import { RENEW_BEFORE_MS } from './role-credentials.ts';
 
 /** What the router learns about a deployed function (from moto's GetFunction). */
@@ -35,14 +37,15 @@ export interface InvokeResult {
 export interface LambdaInvokerOptions {
   readonly lookup: LookupFunction;
   readonly functions: readonly FunctionSpec[];
-  /** Folder holding `<dir>/handler.ts`; default: the repository's functions/. */
-  readonly functionsRoot?: string;
+  /**
+   * The code the functions run (function-code.ts): the synthesized bundles, or a fixture registry's sources.
+   * Without it every invocation fails with `Runtime.Unknown` saying so: there is no default code to fall back to.
+   */
+  readonly code?: FunctionCode;
   /** Environment every function gets besides its own (endpoint, poll settings); never credentials. */
   readonly baseEnv?: Readonly<Record<string, string>>;
   /** Credentials of a role (AssumeRole), valid for a while. */
   readonly credentialsFor: (roleArn: string) => Promise<LocalCredentials & { expiration: Date }>;
-  /** What code an environment runs; default `entryFor` (the TypeScript handler through tsx). */
-  readonly entry?: (spec: FunctionSpec, functionsRoot?: string) => FunctionEntry;
   /** Called for each invocation (the CLI's live view, tests). */
   readonly onInvoke?: (record: InvocationRecord) => void;
 }
@@ -54,6 +57,8 @@ export interface InvocationRecord {
   readonly errorType?: string;
   /** Whether this invocation started a new environment (a cold start). */
   readonly coldStart: boolean;
+  /** What code served it (function-code.ts); absent when no environment could be started. */
+  readonly code?: FunctionEntry['kind'];
 }
 
 /** Variables of the Lambda runtime a process inherits from the host (Lambda sets its own PATH, LANG, TZ). */
@@ -125,7 +130,14 @@ export class LambdaInvoker {
     }
     const outcome = await environment.invoke(event);
     if (!environment.alive) this.retire(deployed.arn, environment);
-    this.record(spec, deployed, started, coldStart, outcome.ok ? undefined : outcome.errorType);
+    this.record(
+      spec,
+      deployed,
+      started,
+      coldStart,
+      outcome.ok ? undefined : outcome.errorType,
+      environment.settings.entry.kind,
+    );
     if (outcome.ok) {
       return {
         status: 200,
@@ -158,7 +170,7 @@ export class LambdaInvoker {
     const host = Object.fromEntries(
       HOST_ENV.flatMap((key) => (process.env[key] ? [[key, process.env[key] as string]] : [])),
     );
-    const entry = (this.options.entry ?? entryFor)(spec, this.options.functionsRoot);
+    const entry = entryFor(spec, this.options.code);
     const environment = new ExecutionEnvironment({
       entry,
       functionName: deployed.name,
@@ -210,6 +222,7 @@ export class LambdaInvoker {
     started: number,
     coldStart: boolean,
     errorType?: string,
+    code?: FunctionEntry['kind'],
   ): void {
     const record: InvocationRecord = {
       functionId: spec.id,
@@ -217,6 +230,7 @@ export class LambdaInvoker {
       durationMs: Date.now() - started,
       coldStart,
       ...(errorType ? { errorType } : {}),
+      ...(code ? { code } : {}),
     };
     this.invocations.push(record);
     this.options.onInvoke?.(record);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { type FunctionSpec, KILN_FUNCTIONS } from '../functions/registry.ts';
 import { adminCredentials, LOCAL_REGION, type LocalCredentials, localAwsEnv } from './clients.ts';
 import { sandboxParent } from './command-runner.ts';
+import type { FunctionCode } from './function-code.ts';
 import type { InvocationRecord } from './lambda-invoker.ts';
 import { type MotoServer, startMoto } from './moto.ts';
 import { freePort } from './ports.ts';
@@ -18,7 +19,11 @@ import type { InvocationRecord as CommandInvocation, CommandRecord } from './ssm
 
 export interface LocalAwsOptions {
   readonly functions?: readonly FunctionSpec[];
-  readonly functionsRoot?: string;
+  /**
+   * What the functions run (function-code.ts): `startKilnLocal` passes the synthesized bundles; the harness's own
+   * tests of fixture registries pass `{ kind: 'fixture-sources', functionsRoot }`. Without it, invocations fail.
+   */
+  readonly functionCode?: FunctionCode;
   /** Extra environment for the functions. */
   readonly handlerEnv?: Readonly<Record<string, string>>;
   readonly onInvoke?: (record: InvocationRecord) => void;
@@ -75,7 +80,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
       },
       lambda: {
         functions: options.functions ?? KILN_FUNCTIONS,
-        ...(options.functionsRoot ? { functionsRoot: options.functionsRoot } : {}),
+        ...(options.functionCode ? { code: options.functionCode } : {}),
         credentialsFor: (roleArn) => roles.forRole(roleArn, 'lambda'),
         baseEnv: {
           AWS_ENDPOINT_URL: endpoint,

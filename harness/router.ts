@@ -1,7 +1,8 @@
 /**
  * The local AWS front door: one HTTP endpoint that everything (tests, handlers, moto's own Step Functions
- * interpreter) calls. It serves Lambda Invoke from the in-process handlers (lambda-invoker.ts), the SSM Run
- * Command surface from the shim (ssm-shim.ts), and pipes every other request to moto unchanged.
+ * interpreter) calls. It serves Lambda Invoke from the functions' bundles, each in its own process
+ * (lambda-invoker.ts), the SSM Run Command surface from the shim (ssm-shim.ts), and pipes every other request to
+ * moto unchanged.
  */
 import {
   createServer,

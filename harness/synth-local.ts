@@ -1,6 +1,8 @@
 /**
- * Synthesizes Kiln's CDK app for the local harness, with asset bundling skipped: the router runs the
- * TypeScript handlers in-process, so the esbuild bundles would never run here. `cdk synth` cannot skip
+ * Synthesizes the CDK app with a fixture registry of the harness tests (test/fixtures), with asset bundling
+ * skipped: those fixture handlers run from their TypeScript sources (function-code.ts, `fixture-sources`), so
+ * bundles would never run. Kiln's own registry is never synthesized here: synth.ts runs `cdk synth` with
+ * bundling for it, as a deploy does. `cdk synth` cannot skip
  * bundling (the CLI forces `aws:cdk:bundling-stacks` to all stacks for synth, overriding `-c`), so this entry
  * builds the same app through `createKilnApp` and sets it after CLI context.
  *

@@ -1,36 +1,55 @@
 /**
- * Synthesizes Kiln's CDK app once per set of inputs (synth-local.ts in a child process, ~5-9 s) and caches the
- * cloud assembly in the temp dir, keyed by a hash of everything that shapes the template. Parallel test workers
- * share one synthesis: the first takes a lock (an atomic mkdir), the others wait for its `done` marker.
+ * Synthesizes Kiln's CDK app once per set of inputs and caches the cloud assembly in the temp dir, keyed by a hash
+ * of everything that shapes it. Parallel test workers share one synthesis: the first takes a lock (an atomic
+ * mkdir holding its pid), the others wait for its `done` marker.
+ *
+ * Kiln's own registry is synthesized exactly as a deploy does it: `cdk synth` with bundling (synth-bundled.ts),
+ * so the hash covers everything a bundle is built from (core/, functions/, infra/, package-lock.json, tsconfig,
+ * ...). The assembly's folder then gets the runtime's AWS SDK beside the asset folders (lambda-sandbox.ts), so each
+ * asset folder is a Lambda task root the harness runs as is. A fixture registry (`registry`, test/fixtures) is
+ * synthesized through synth-local.ts without bundling: its functions run from sources (function-code.ts).
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { type CloudAssembly, locateStack } from './assembly.ts';
+import { provideRuntimeSdk } from './lambda-sandbox.ts';
+import { bundledAssets, cdkSynth } from './synth-bundled.ts';
+
+export { type CloudAssembly, locateStack } from './assembly.ts';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 
 export interface SynthOptions {
-  /** `<module.ts>#<export>` of a fixture registry (default: functions/registry.ts). */
+  /** `<module.ts>#<export>` of a fixture registry (default: functions/registry.ts, bundled). */
   readonly registry?: string;
+  /** Where the fixture registry's handlers live. */
   readonly functionsRoot?: string;
   readonly context?: Readonly<Record<string, string>>;
-  /** Cache directory parent; default the OS temp dir. */
+  /** Cache directory parent; default the OS temp dir. Must be outside the repository (lambda-sandbox.ts). */
   readonly cacheRoot?: string;
 }
 
-export interface CloudAssembly {
-  readonly dir: string;
-  readonly stackName: string;
-  readonly templateFile: string;
-  readonly assetsFile: string;
-  /** Whether this call synthesized (false: served from the cache). */
-  readonly fresh: boolean;
-}
+/** What a bundled synthesis is made of: the CDK app, every bundle's sources and build settings, the harness layout. */
+export const BUNDLED_INPUTS = [
+  'core',
+  'functions',
+  'infra',
+  'statemachines',
+  'cdk.json',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'harness/assembly.ts',
+  'harness/synth.ts',
+  'harness/synth-bundled.ts',
+  'harness/lambda-sandbox.ts',
+];
 
-/** What decides the synthesized template: the CDK app, the registry, the ASL files, cdk.json, the options. */
-const INPUTS = [
+/** What decides a fixture registry's template (no bundles): the CDK app, the registries, the ASL, cdk.json. */
+const FIXTURE_INPUTS = [
   'infra',
   'functions/registry.ts',
   'statemachines',
@@ -39,13 +58,17 @@ const INPUTS = [
   'harness/synth-local.ts',
 ];
 
+/** Longest a synthesis may take on a loaded machine before waiting workers give up. */
+const SYNTH_TIMEOUT_MS = 600_000;
+
 export async function synthKiln(options: SynthOptions = {}): Promise<CloudAssembly> {
+  const bundled = options.registry === undefined && options.functionsRoot === undefined;
   const args = [
     ...(options.registry ? ['--registry', options.registry] : []),
     ...(options.functionsRoot ? ['--functions-root', options.functionsRoot] : []),
     ...Object.entries(options.context ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
   ];
-  const key = inputHash(args, options);
+  const key = inputHash([bundled ? 'bundled' : 'fixture', ...args], bundled ? BUNDLED_INPUTS : FIXTURE_INPUTS, options);
   const dir = join(options.cacheRoot ?? tmpdir(), `kiln-synth-${key}`);
   const done = join(dir, '.done');
   const lock = `${dir}.lock`;
@@ -54,7 +77,12 @@ export async function synthKiln(options: SynthOptions = {}): Promise<CloudAssemb
     if (tryLock(lock)) {
       try {
         rmSync(dir, { recursive: true, force: true });
-        await runSynth(dir, args);
+        if (bundled) {
+          await cdkSynth(dir, options.context ?? {});
+          provideRuntimeSdk(dir);
+        } else {
+          await runSynthLocal(dir, args);
+        }
         writeFileSync(done, new Date().toISOString());
         fresh = true;
       } finally {
@@ -64,16 +92,16 @@ export async function synthKiln(options: SynthOptions = {}): Promise<CloudAssemb
       await waitFor(done, lock);
     }
   }
-  return { ...locateStack(dir), dir, fresh };
+  return { ...locateStack(dir), dir, fresh, ...(bundled ? { bundles: bundledAssets(dir) } : {}) };
 }
 
 function tryLock(lock: string): boolean {
   try {
     mkdirSync(lock);
+    writeFileSync(join(lock, 'pid'), String(process.pid));
     return true;
   } catch {
-    // A lock older than the longest synth is left over from a killed run.
-    if (Date.now() - statSync(lock).mtimeMs > 180_000) {
+    if (stale(lock)) {
       rmSync(lock, { recursive: true, force: true });
       return tryLock(lock);
     }
@@ -81,16 +109,32 @@ function tryLock(lock: string): boolean {
   }
 }
 
+/** A lock left over from a killed run: its holder is gone, or it is older than the longest synthesis. */
+function stale(lock: string): boolean {
+  try {
+    if (Date.now() - statSync(lock).mtimeMs > SYNTH_TIMEOUT_MS) return true;
+    const pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    // ESRCH: no such process (the holder died); ENOENT: the lock went away meanwhile or has no pid yet.
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 async function waitFor(done: string, lock: string): Promise<void> {
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + SYNTH_TIMEOUT_MS;
   while (!existsSync(done)) {
-    if (!existsSync(lock)) throw new Error('synth: the worker that held the lock failed; see its output');
+    if (!existsSync(lock) || stale(lock)) {
+      throw new Error('synth: the worker that held the lock failed or was killed; see its output');
+    }
     if (Date.now() > deadline) throw new Error('synth: timed out waiting for another worker');
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
-function runSynth(outdir: string, args: string[]): Promise<void> {
+function runSynthLocal(outdir: string, args: string[]): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       process.execPath,
@@ -115,24 +159,10 @@ function runSynth(outdir: string, args: string[]): Promise<void> {
   });
 }
 
-export function locateStack(dir: string): { stackName: string; templateFile: string; assetsFile: string } {
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
-    artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
-  };
-  const stacks = Object.entries(manifest.artifacts).filter(([, a]) => a.type === 'aws:cloudformation:stack');
-  if (stacks.length !== 1) throw new Error(`synth: expected one stack, found ${stacks.map(([n]) => n).join(', ')}`);
-  const [stackName, artifact] = stacks[0] as [string, { properties?: { templateFile?: string } }];
-  return {
-    stackName,
-    templateFile: join(dir, artifact.properties?.templateFile ?? `${stackName}.template.json`),
-    assetsFile: join(dir, `${stackName}.assets.json`),
-  };
-}
-
-function inputHash(args: string[], options: SynthOptions): string {
+function inputHash(args: string[], inputs: readonly string[], options: SynthOptions): string {
   const hash = createHash('sha256').update(JSON.stringify(args));
   const machines = options.context?.['kiln:stateMachinesDir'];
-  const files = [...INPUTS, ...(machines ? [machines] : [])].flatMap((p) => listFiles(resolve(PROJECT_ROOT, p)));
+  const files = [...inputs, ...(machines ? [machines] : [])].flatMap((p) => listFiles(resolve(PROJECT_ROOT, p)));
   const registryFile = options.registry?.split('#')[0];
   if (registryFile) files.push(resolve(PROJECT_ROOT, registryFile));
   for (const file of files.sort()) hash.update(relative(PROJECT_ROOT, file)).update(readFileSync(file));

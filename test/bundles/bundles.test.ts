@@ -1,13 +1,13 @@
 /**
- * The deployable bundles, as deployed: `cdk synth` with bundling into a temp folder, Kiln's stack created in moto
- * from that cloud assembly (real bundles as the function code), then every Lambda bundle loaded from its asset
- * folder in a fresh Node 22 process laid out like the Lambda runtime (lambda-sandbox.ts) and invoked once.
+ * The deployable bundles, as deployed: `cdk synth` with bundling (the harness's cached synthesis, harness/synth.ts,
+ * shared with the integration tests), Kiln's stack created in moto from that cloud assembly (real bundles as the
+ * function code), then every Lambda bundle copied out of its asset folder into a fresh Node 22 process laid out
+ * like the Lambda runtime (harness/lambda-sandbox.ts) and invoked once.
  * PrepareBuild runs for real on an HCL and a JSON template in the emulated template bucket (tree-sitter and
  * hcl2json from the wasm files shipped in its asset); every other function proves it loads and runs by failing
  * with its own typed error on an event it must reject.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,16 +15,16 @@ import { KILN_ENV, KILN_FUNCTIONS } from '../../functions/registry.ts';
 import { localAwsEnv, localClientConfig } from '../../harness/clients.ts';
 import { deployKiln, type KilnDeployment } from '../../harness/deploy.ts';
 import { uploadTemplateFolder } from '../../harness/kiln-local.ts';
-import { type MotoServer, startMoto } from '../../harness/moto.ts';
-import { TEMPLATE_ENGINE_FILES } from '../../infra/bundle-recipe.ts';
 import {
   invokeInFreshProcess,
   invokeManyInFreshProcess,
   PROJECT_ROOT,
   type Sandbox,
   sandboxFor,
-} from './lambda-sandbox.ts';
-import { type BundledAssembly, synthBundled } from './synth-bundled.ts';
+} from '../../harness/lambda-sandbox.ts';
+import { type MotoServer, startMoto } from '../../harness/moto.ts';
+import { type CloudAssembly, synthKiln } from '../../harness/synth.ts';
+import { TEMPLATE_ENGINE_FILES } from '../../infra/bundle-recipe.ts';
 
 const JSON_TEMPLATE = {
   variables: { app_version: '2.0.0' },
@@ -46,8 +46,7 @@ const JSON_TEMPLATE = {
   provisioners: [{ type: 'shell', inline: ['echo {{user `app_version`}}'] }],
 };
 
-let outdir: string;
-let bundled: BundledAssembly;
+let bundled: { assembly: CloudAssembly; assets: ReadonlyMap<string, string> };
 let moto: MotoServer;
 let deployment: KilnDeployment;
 const sandboxes = new Map<string, Sandbox>();
@@ -81,15 +80,16 @@ function envFor(id: string): Record<string, string> {
 }
 
 beforeAll(async () => {
-  outdir = mkdtempSync(join(tmpdir(), 'kiln-cdk-bundled-'));
-  [bundled, moto] = await Promise.all([synthBundled(outdir), startMoto()]);
+  let assembly: CloudAssembly;
+  [assembly, moto] = await Promise.all([synthKiln(), startMoto()]);
+  if (!assembly.bundles) throw new Error('synthKiln() gave no bundles for the real registry');
+  bundled = { assembly, assets: assembly.bundles };
   deployment = await deployKiln({ endpoint: moto.endpoint, assembly: bundled.assembly });
 }, 300_000);
 
 afterAll(async () => {
   for (const box of sandboxes.values()) box.remove();
   await moto?.stop();
-  if (outdir) rmSync(outdir, { recursive: true, force: true });
 });
 
 describe('cdk synth with bundling', () => {

@@ -5,11 +5,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatMarkdownFile } from '../../bench/lib/format-markdown.ts';
 import { type CorpusCase, loadManifest, prepareCase, REPO_ROOT } from './corpus-cases.ts';
 import { type CaseEvaluation, describeDisagreement, evaluateCase } from './corpus-kiln.ts';
 import { packerBinary, packerVersion, runPackerValidate } from './corpus-packer.ts';
 import { KNOWN_DISAGREEMENTS } from './expectations.ts';
-import { formatMarkdownFile } from './format-markdown.ts';
 
 const cellText = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ').slice(0, 160);
 

@@ -33,7 +33,10 @@ describe('deployKiln: the synthesized stack created in moto', () => {
     const assembly = await synthKiln(FIXTURE);
     aws = await startLocalAws({
       functions: FIXTURE_FUNCTIONS,
-      functionsRoot: new URL('../fixtures/infra/functions', import.meta.url).pathname,
+      functionCode: {
+        kind: 'fixture-sources',
+        functionsRoot: new URL('../fixtures/infra/functions', import.meta.url).pathname,
+      },
     });
     deployment = await deployKiln({ endpoint: aws.endpoint, assembly });
     pump = startEventPump(aws.endpoint, await mirrorStateMachineRules(aws.endpoint));

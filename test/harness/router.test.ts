@@ -80,7 +80,10 @@ describe('router: Lambda invocations from moto served by the real handler code',
   beforeAll(async () => {
     aws = await startLocalAws({
       functions: FUNCTIONS,
-      functionsRoot: new URL('../fixtures/harness/functions', import.meta.url).pathname,
+      functionCode: {
+        kind: 'fixture-sources',
+        functionsRoot: new URL('../fixtures/harness/functions', import.meta.url).pathname,
+      },
     });
   });
   afterAll(async () => {

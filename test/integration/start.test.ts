@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { KILN_FUNCTIONS } from '../../functions/registry.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -79,7 +80,15 @@ describe('npm start', () => {
     expect(stdout).toMatch(/AMI ami-[0-9a-f]+ in us-east-1/);
     expect(stdout).toMatch(/AMI ami-[0-9a-f]+ in eu-west-1/);
     expect(stdout).toMatch(/manifest: s3:\/\/\S+\/manifests\/kb-\S+\/manifest\.json/);
-    expect(stdout).toContain('Ran for real here:');
+    expect(stdout).toContain('Ran as deployed here:');
+    // Every Lambda invocation served by a synthesized bundle, none from sources.
+    expect(stdout).toMatch(
+      /the Lambda handlers as the real bundles cdk synth staged .*: \d+ functions, [1-9]\d* invocations\n/,
+    );
+    expect(stdout).not.toMatch(/NOT from a bundle/);
+    expect(stdout).toMatch(
+      new RegExp(`synthesized: Kiln \\((cached|\\d+ ms); ${KILN_FUNCTIONS.length} Lambda bundles\\)`),
+    );
     expect(stdout).toContain('Only simulated by the emulator:');
     expect(stdout).toMatch(/stopped \(done\): moto_server pid \d+/);
     expect(alive(motoPid)).toBe(false);

@@ -427,7 +427,7 @@ describe('limits: former crashes, in a child process with a 256 MB heap', () => 
           '--max-old-space-size=256',
           '--import',
           'tsx',
-          join(ROOT, 'test/security/probe.ts'),
+          join(ROOT, 'bench/lib/template-probe.ts'),
           ...cases.map((c) => c[1]),
         ],
         { cwd: ROOT, timeout: 240_000, maxBuffer: 10 * 1024 * 1024 },

@@ -2,13 +2,14 @@
  * Runs a synthesized Lambda asset outside the repository, laid out as the nodejs22.x runtime sees it: the asset
  * folder's files alone as the task root, and only the AWS SDK (which the runtime provides, and which the bundles
  * leave external) resolvable beside it. Any other package the bundle forgot to include fails to load here.
+ * Used by the bundle tests, `npm run bench bundles` and the harness's synthesized assembly (synth.ts).
  */
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 
-export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
+export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
 /** Node 22 from node_modules, as every npm script uses. */
 export const NODE22 = join(PROJECT_ROOT, 'node_modules/.bin/node');
 const RUNNER = join(import.meta.dirname, 'invoke-bundle.mjs');
@@ -24,10 +25,22 @@ export function sandboxFor(assetDir: string): Sandbox {
   const root = mkdtempSync(join(tmpdir(), 'kiln-lambda-'));
   const taskDir = join(root, 'task');
   cpSync(assetDir, taskDir, { recursive: true });
-  // The runtime's SDK, and nothing else, one level up (Node's ESM lookup walks parent node_modules folders).
-  mkdirSync(join(root, 'node_modules'));
-  symlinkSync(join(PROJECT_ROOT, 'node_modules/@aws-sdk'), join(root, 'node_modules/@aws-sdk'), 'dir');
+  provideRuntimeSdk(root);
   return { taskDir, entry: join(taskDir, 'index.mjs'), remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/**
+ * Makes the runtime's AWS SDK, and nothing else, resolvable from every task folder directly inside `root` (Node's
+ * ESM lookup walks parent node_modules folders), as the nodejs22.x runtime provides it. `root` must be outside
+ * the repository, or the bundles would also resolve the repository's node_modules and a package a bundle forgot
+ * would load here but not in Lambda.
+ */
+export function provideRuntimeSdk(root: string): void {
+  if (!relative(PROJECT_ROOT, resolve(root)).startsWith('..')) {
+    throw new Error(`${root}: a Lambda task root inside the repository would resolve its node_modules`);
+  }
+  mkdirSync(join(root, 'node_modules'), { recursive: true });
+  symlinkSync(join(PROJECT_ROOT, 'node_modules/@aws-sdk'), join(root, 'node_modules/@aws-sdk'), 'dir');
 }
 
 export interface Invocation {

@@ -1,13 +1,12 @@
 /**
- * `cdk synth` exactly as a deploy runs it (bundling on, esbuild through NodejsFunction and infra/bundle-recipe.ts),
- * into a given folder, then the asset folder of every Lambda by registry id. Used by the bundle tests and
- * `npm run bench`.
+ * `cdk synth` exactly as a deploy runs it (bundling on, esbuild through NodejsFunction and infra/bundle-recipe.ts,
+ * cdk-nag on), into a given folder, then the asset folder of every Lambda by registry id. Used by the harness's
+ * cached synthesis (synth.ts), the bundle tests and `npm run bench bundles`.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CloudAssembly } from '../../harness/synth.ts';
-import { locateStack } from '../../harness/synth.ts';
+import { type CloudAssembly, locateStack } from './assembly.ts';
 import { PROJECT_ROOT } from './lambda-sandbox.ts';
 
 export interface BundledAssembly {
@@ -17,10 +16,28 @@ export interface BundledAssembly {
   readonly synthMs: number;
 }
 
-export async function synthBundled(outdir: string): Promise<BundledAssembly> {
+export async function synthBundled(
+  outdir: string,
+  context: Readonly<Record<string, string>> = {},
+): Promise<BundledAssembly> {
   const started = performance.now();
-  await run(join(PROJECT_ROOT, 'node_modules/.bin/cdk'), ['synth', '--no-notices', '-q', '-o', outdir]);
+  await cdkSynth(outdir, context);
   const synthMs = performance.now() - started;
+  const stack = locateStack(outdir);
+  return { assembly: { ...stack, dir: outdir, fresh: true }, assets: bundledAssets(outdir), synthMs };
+}
+
+/** `cdk synth --no-notices -q -o <outdir>`, with `-c key=value` for each context entry. */
+export function cdkSynth(outdir: string, context: Readonly<Record<string, string>> = {}): Promise<void> {
+  const args = Object.entries(context).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  return run(join(PROJECT_ROOT, 'node_modules/.bin/cdk'), ['synth', '--no-notices', '-q', '-o', outdir, ...args]);
+}
+
+/**
+ * Each Lambda's asset folder in a synthesized assembly, by its `KILN_FUNCTION_ID`, from the template's
+ * `aws:asset:path` metadata. Throws when a function's asset has no `index.mjs` (not bundled).
+ */
+export function bundledAssets(outdir: string): Map<string, string> {
   const stack = locateStack(outdir);
   const template = JSON.parse(readFileSync(stack.templateFile, 'utf8')) as {
     Resources: Record<
@@ -42,7 +59,7 @@ export async function synthBundled(outdir: string): Promise<BundledAssembly> {
     if (!existsSync(join(dir, 'index.mjs'))) throw new Error(`synth: ${id}'s asset ${path} has no index.mjs`);
     assets.set(id, dir);
   }
-  return { assembly: { ...stack, dir: outdir, fresh: true }, assets, synthMs };
+  return assets;
 }
 
 function run(command: string, args: string[]): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * Child-process probe for limits.test.ts and bench/limits-figures.ts: loads each template given on the command
+ * Child-process probe for test/security/limits.test.ts and bench/limits-figures.ts: loads each template given on the command
  * line in this one process (so a poisoned engine would show on the next template) and prints one JSON line per
  * template with the outcome, the time taken and the peak RSS so far. `KILN_PROBE_LIMITS` holds limit overrides.
  */

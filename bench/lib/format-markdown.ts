@@ -3,8 +3,9 @@
  * stays clean without hand-aligning table columns here.
  */
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { REPO_ROOT } from './corpus-cases.ts';
+import { join, resolve } from 'node:path';
+
+const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
 export function formatMarkdownFile(path: string): void {
   const biome = join(REPO_ROOT, 'node_modules/.bin/biome');
