@@ -4,6 +4,7 @@
  * without vars, the template layer for mock-plugin fixtures, and build names / provisioner order.
  */
 import { readFileSync } from 'node:fs';
+import { type CorpusCase, type PreparedCase, prepareCase, validateArgs } from '../../bench/lib/corpus-cases.ts';
 import { bufferedIO } from '../../cli/io.ts';
 import type { LoadContext, TemplateRequest } from '../../cli/load-inputs.ts';
 import { resolveFrom, toLoadOptions } from '../../cli/load-inputs.ts';
@@ -11,7 +12,6 @@ import { runCli } from '../../cli/program.ts';
 import { type CheckOutcome, checkTemplate } from '../../cli/validate.ts';
 import type { Verdict } from '../../cli/verdict.ts';
 import type { Diagnostic } from '../../core/template/diagnostics.ts';
-import { type CorpusCase, type PreparedCase, prepareCase, validateArgs } from './corpus-cases.ts';
 import { PROBLEMS } from './expectations.ts';
 import { templateLayerVerdict } from './template-layer.ts';
 

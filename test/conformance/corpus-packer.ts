@@ -3,8 +3,8 @@
  * the corpus README describes. Used by the Packer test and the conformance report.
  */
 import { spawnSync } from 'node:child_process';
+import { type CorpusCase, validateArgs } from '../../bench/lib/corpus-cases.ts';
 import { packerEnv } from '../../bench/lib/packer.ts';
-import { type CorpusCase, validateArgs } from './corpus-cases.ts';
 
 export { PACKER_VERSION, packerBinary, packerEnv, packerVersion } from '../../bench/lib/packer.ts';
 

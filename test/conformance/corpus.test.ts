@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadManifest, prepareCase, validateArgs } from './corpus-cases.ts';
+import { loadManifest, prepareCase, validateArgs } from '../../bench/lib/corpus-cases.ts';
 import { describeDisagreement, evaluateCase } from './corpus-kiln.ts';
 import { KNOWN_DISAGREEMENTS, PROBLEMS } from './expectations.ts';
 

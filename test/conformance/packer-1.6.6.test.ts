@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadManifest, prepareCase, validateArgs } from './corpus-cases.ts';
+import { loadManifest, prepareCase, validateArgs } from '../../bench/lib/corpus-cases.ts';
 import { PACKER_VERSION, packerBinary, packerVersion, runPackerValidate } from './corpus-packer.ts';
 import { KILN_VS_PACKER_1_6_6 } from './expectations.ts';
 

@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type CorpusCase, loadManifest, prepareCase, REPO_ROOT } from '../../bench/lib/corpus-cases.ts';
 import { formatMarkdownFile } from '../../bench/lib/format-markdown.ts';
-import { type CorpusCase, loadManifest, prepareCase, REPO_ROOT } from './corpus-cases.ts';
 import { type CaseEvaluation, describeDisagreement, evaluateCase } from './corpus-kiln.ts';
 import { packerBinary, packerVersion, runPackerValidate } from './corpus-packer.ts';
 import { KNOWN_DISAGREEMENTS } from './expectations.ts';

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CORPUS_DIR, SHARED_DIR } from '../../bench/lib/corpus-cases.ts';
 import { REFERENCE_TEMPLATES, REPO_ROOT, referenceTemplatePath } from '../../cli/reference-templates.ts';
 import { loadHclTemplate } from '../../core/template/hcl/index.ts';
 import { UnknownValue } from '../../core/template/model.ts';
-import { CORPUS_DIR, SHARED_DIR } from './corpus-cases.ts';
 
 describe('copies of the shared folder', () => {
   it.each(REFERENCE_TEMPLATES.map((n) => [n]))('examples/%s is byte for byte ../shared/examples', (name) => {

@@ -5,9 +5,9 @@
  */
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type CorpusCase, loadManifest, prepareCase, varFileArgs } from '../../../../bench/lib/corpus-cases.ts';
 import { loadJsonTemplate } from '../../../../core/template/json/index.ts';
 import { isUnknown } from '../../../../core/template/model.ts';
-import { type CorpusCase, loadManifest, prepareCase, varFileArgs } from '../../../conformance/corpus-cases.ts';
 
 /** Invalid (or unsupported) only because of a component schema or plugin: the template layer passes them. */
 const COMPONENT_VERDICTS: Readonly<Record<string, string>> = {
