@@ -41,6 +41,8 @@ export const EC2_DESCRIBE_ACTIONS = [
   'ec2:DescribeVolumes',
   'ec2:DescribeTags',
   'ec2:DescribeSubnets',
+  'ec2:DescribeRouteTables',
+  'ec2:DescribeVpcEndpoints',
   'ec2:DescribeSecurityGroups',
   'ec2:DescribeInstanceTypes',
   'ec2:DescribeRegions',
