@@ -2,6 +2,7 @@ import {
   DeleteSnapshotCommand,
   DeregisterImageCommand,
   DescribeImagesCommand,
+  DescribeSnapshotsCommand,
   type Image,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -100,19 +101,76 @@ describe('launchBuilder', () => {
     expect(t.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
   });
 
-  it('deregisters the old AMI and its snapshots with force_deregister + force_delete_snapshot', async () => {
+  const KILN_TAG = [{ Key: 'kiln:build-id', Value: 'kb-older' }];
+  function forcedSetup(opts: {
+    imageTags?: typeof KILN_TAG;
+    snapshotTags?: typeof KILN_TAG;
+    deleteSnapshot?: boolean;
+  }) {
     const forced = setup(
       planWith((p) =>
-        Object.assign(p.plan.builds[0]?.config ?? {}, { force_deregister: true, force_delete_snapshot: true }),
+        Object.assign(p.plan.builds[0]?.config ?? {}, {
+          force_deregister: true,
+          force_delete_snapshot: opts.deleteSnapshot ?? true,
+        }),
       ),
     );
-    forced.ec2
-      .on(DescribeImagesCommand, { Owners: ['self'] })
-      .resolves({ Images: [{ ImageId: 'ami-old', BlockDeviceMappings: [{ Ebs: { SnapshotId: 'snap-old' } }] }] });
+    forced.ec2.on(DescribeImagesCommand, { Owners: ['self'] }).resolves({
+      Images: [
+        {
+          ImageId: 'ami-old',
+          BlockDeviceMappings: [{ Ebs: { SnapshotId: 'snap-old' } }],
+          ...(opts.imageTags ? { Tags: opts.imageTags } : {}),
+        },
+      ],
+    });
+    forced.ec2.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-old'] }).resolves({
+      Snapshots: [{ SnapshotId: 'snap-old', ...(opts.snapshotTags ? { Tags: opts.snapshotTags } : {}) }],
+    });
+    return forced;
+  }
+
+  it('deregisters an AMI Kiln made, and its snapshots, with force_deregister + force_delete_snapshot', async () => {
+    const forced = forcedSetup({ imageTags: KILN_TAG, snapshotTags: KILN_TAG });
     const out = await forced.run();
     expect(forced.ec2).toHaveReceivedCommandWith(DeregisterImageCommand, { ImageId: 'ami-old' });
     expect(forced.ec2).toHaveReceivedCommandWith(DeleteSnapshotCommand, { SnapshotId: 'snap-old' });
     expect(out.state.notes).toEqual(['force_deregister removed ami-old']);
+  });
+
+  it('deregisters an AMI Kiln made and keeps its snapshots without force_delete_snapshot', async () => {
+    const forced = forcedSetup({ imageTags: KILN_TAG, deleteSnapshot: false });
+    await forced.run();
+    expect(forced.ec2).toHaveReceivedCommandWith(DeregisterImageCommand, { ImageId: 'ami-old' });
+    expect(forced.ec2).not.toHaveReceivedCommand(DescribeSnapshotsCommand);
+    expect(forced.ec2).not.toHaveReceivedCommand(DeleteSnapshotCommand);
+  });
+
+  const foreign: [string, Parameters<typeof forcedSetup>[0], RegExp][] = [
+    [
+      'an AMI without Kiln tags',
+      { snapshotTags: KILN_TAG },
+      /ami-old\) was not created by Kiln.*deregister-image.*ami_name/,
+    ],
+    [
+      'an AMI with other tags only',
+      { imageTags: [{ Key: 'kiln:build-idx', Value: 'x' }], snapshotTags: KILN_TAG },
+      /was not created by Kiln/,
+    ],
+    [
+      'a Kiln AMI whose snapshot is not tagged',
+      { imageTags: KILN_TAG },
+      /snapshots snap-old .*force_delete_snapshot = false/,
+    ],
+  ];
+  it.each(foreign)('refuses force_deregister of %s, removing nothing', async (_name, opts, message) => {
+    const forced = forcedSetup(opts);
+    const err = (await forced.run().catch((e: unknown) => e)) as Error;
+    expect(err.name).toBe('Kiln.AmiNameInUse');
+    expect(err.message).toMatch(message);
+    expect(forced.ec2).not.toHaveReceivedCommand(DeregisterImageCommand);
+    expect(forced.ec2).not.toHaveReceivedCommand(DeleteSnapshotCommand);
+    expect(forced.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
   });
 
   it('resolves source_ami_filter to the most recent match', async () => {
