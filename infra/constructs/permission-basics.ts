@@ -14,6 +14,11 @@ export interface PermissionTargets {
   readonly provisionLogGroupArn: string;
   /** Which secrets and parameters templates may read (PrepareBuild's resolvers). */
   readonly secretScope: SecretScope;
+  /**
+   * Customer-managed KMS keys templates may use for EBS encryption (`kiln:kmsKeyArns`); the `build-kms-keys`
+   * scope grants exactly these, only through EC2. @default [] (AWS-managed keys only)
+   */
+  readonly buildKmsKeyArns?: readonly string[];
 }
 
 /**

@@ -49,13 +49,51 @@ describe('launchBuilder', () => {
       SubnetId: 'subnet-a',
       UserData: Buffer.from('#!/bin/bash\necho hello').toString('base64'),
       BlockDeviceMappings: [
-        { DeviceName: '/dev/sda1', Ebs: { DeleteOnTermination: true, Encrypted: true } },
+        // The fixture's kms_key_id encrypts the root volume at launch.
+        { DeviceName: '/dev/sda1', Ebs: { DeleteOnTermination: true, Encrypted: true, KmsKeyId: 'alias/default-key' } },
         {
           DeviceName: '/dev/sdb',
           Ebs: { DeleteOnTermination: true, VolumeSize: 20, VolumeType: 'gp3', Encrypted: true },
         },
       ],
     });
+  });
+
+  const KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const OTHER_KEY = 'arn:aws:kms:us-east-1:111122223333:key/9999abcd-12ab-34cd-56ef-1234567890ab';
+  it('encrypts the root volume at launch with kms_key_id', async () => {
+    const keyed = setup(
+      planWith((p) => Object.assign(p.plan.builds[0]?.config ?? {}, { kms_key_id: KEY, encrypt_boot: true })),
+    );
+    await keyed.run();
+    const input = keyed.ec2.commandCalls(RunInstancesCommand)[0]?.args[0].input;
+    expect(input?.BlockDeviceMappings?.[0]).toEqual({
+      DeviceName: '/dev/sda1',
+      Ebs: { DeleteOnTermination: true, Encrypted: true, KmsKeyId: KEY },
+    });
+  });
+
+  it("passes a launch_block_device_mappings entry's own kms_key_id, and it wins for the root device", async () => {
+    const keyed = setup(
+      planWith((p) =>
+        Object.assign(p.plan.builds[0]?.config ?? {}, {
+          kms_key_id: KEY,
+          launch_block_device_mappings: [
+            { device_name: '/dev/sda1', encrypted: true, kms_key_id: OTHER_KEY, volume_size: 30 },
+            { device_name: '/dev/sdc', encrypted: true, kms_key_id: KEY },
+          ],
+        }),
+      ),
+    );
+    await keyed.run();
+    const mappings = keyed.ec2.commandCalls(RunInstancesCommand)[0]?.args[0].input.BlockDeviceMappings;
+    expect(mappings).toEqual([
+      {
+        DeviceName: '/dev/sda1',
+        Ebs: { DeleteOnTermination: true, VolumeSize: 30, Encrypted: true, KmsKeyId: OTHER_KEY },
+      },
+      { DeviceName: '/dev/sdc', Ebs: { DeleteOnTermination: true, Encrypted: true, KmsKeyId: KEY } },
+    ]);
   });
 
   it('tags instance and volumes with run tags, Kiln tags and Name', async () => {
