@@ -10,6 +10,8 @@ export const KILN_ERROR_NAMES = [
   'Kiln.AmiNameInUse',
   'Kiln.LaunchFailed',
   'Kiln.InstanceNotManaged',
+  /** The builder's network cannot reach Systems Manager (no route, no endpoints, no public IP, no egress 443). */
+  'Kiln.BuilderUnreachable',
   'Kiln.ProvisionerFailed',
   'Kiln.ImageFailed',
   'Kiln.DistributeFailed',
@@ -49,6 +51,9 @@ export class LaunchFailedError extends KilnError {
 }
 export class InstanceNotManagedError extends KilnError {
   override readonly name = 'Kiln.InstanceNotManaged' as const;
+}
+export class BuilderUnreachableError extends KilnError {
+  override readonly name = 'Kiln.BuilderUnreachable' as const;
 }
 export class ProvisionerFailedError extends KilnError {
   override readonly name = 'Kiln.ProvisionerFailed' as const;

@@ -18,6 +18,8 @@ export const KILN_ENV = {
   dataKeyId: 'KILN_DATA_KEY_ID',
   /** Secrets and parameters templates may read: names starting with this (`kiln:secretPrefix`, default `kiln/`). */
   secretPrefix: 'KILN_SECRET_PREFIX',
+  /** Customer-managed KMS key ARNs templates may use (`kiln:kmsKeyArns`), comma-separated; Kiln's roles hold grants on exactly these. */
+  kmsKeyArns: 'KILN_KMS_KEY_ARNS',
   /** Name of the isolated ShellLocal function; RunProvisioner invokes it (filled from `invokes`, not from env values). */
   shellLocalFunction: 'KILN_SHELL_LOCAL_FUNCTION',
   /** Set on every function so a router or log reader can tell which registry entry a deployed function is. */
@@ -39,6 +41,8 @@ export const DEFAULT_SECRET_PREFIX = 'kiln/';
  * - `manifests-write`: PutObject under `manifests/` of the artifacts bucket (kept, outside the expiring `builds/`)
  * - `read-params-secrets`: ssm:GetParameter / secretsmanager:GetSecretValue on the deployer's prefix (resolvers)
  * - `build-secrets`: the sealed values and one-shot scripts under `secrets/` of the artifacts bucket
+ * - `build-kms-keys`: the deployer's customer-managed KMS keys (`kiln:kmsKeyArns`), only through EC2 (grants for
+ *   encrypted volumes, images and copies); nothing when the list is empty
  */
 export type PermissionScope =
   | 'builder-ec2'
@@ -50,7 +54,8 @@ export type PermissionScope =
   | 'read-params-secrets'
   | 'provision-logs'
   | 'manifests-write'
-  | 'build-secrets';
+  | 'build-secrets'
+  | 'build-kms-keys';
 
 export interface FunctionSpec {
   /** PascalCase id; the ASL placeholder is `${<id>FunctionArn}`. */
@@ -78,7 +83,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     id: 'PrepareBuild',
     dir: 'prepare-build',
     description: 'Fetch the template by version id, validate, plan, stage files, record the build',
-    env: ['artifactsBucket', 'buildsTable', 'templateBucket', 'dataKeyId', 'secretPrefix'],
+    env: ['artifactsBucket', 'buildsTable', 'templateBucket', 'dataKeyId', 'secretPrefix', 'kmsKeyArns'],
     permissions: ['templates-read', 'artifacts-rw', 'builds-table', 'read-params-secrets', 'build-secrets'],
     timeoutSeconds: 300,
     memoryMb: 1024,
@@ -89,7 +94,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     dir: 'launch-builder',
     description: 'Resolve the source AMI, pre-validate the AMI name, launch the builder instance',
     env: ['artifactsBucket', 'builderInstanceProfile', 'builderSecurityGroup', 'subnetIds'],
-    permissions: ['builder-ec2', 'pass-builder-role', 'artifacts-rw'],
+    permissions: ['builder-ec2', 'pass-builder-role', 'artifacts-rw', 'build-kms-keys'],
     timeoutSeconds: 120,
     memoryMb: 512,
   },
@@ -126,7 +131,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     dir: 'create-image',
     description: 'Stop the builder, then CreateImage',
     env: ['artifactsBucket'],
-    permissions: ['builder-ec2', 'artifacts-rw'],
+    permissions: ['builder-ec2', 'artifacts-rw', 'build-kms-keys'],
     timeoutSeconds: 60,
     memoryMb: 256,
   },
@@ -144,7 +149,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     dir: 'distribute',
     description: 'CopyImage to each of ami_regions, recording every copy',
     env: ['artifactsBucket'],
-    permissions: ['builder-ec2', 'artifacts-rw'],
+    permissions: ['builder-ec2', 'artifacts-rw', 'build-kms-keys'],
     timeoutSeconds: 120,
     memoryMb: 256,
   },

@@ -13,8 +13,12 @@ export interface KilnContext {
   readonly region?: string;
   /** Both or neither: `vpcId` + `subnetIds` (comma list or array). */
   readonly existingVpc?: { readonly vpcId: string; readonly subnetIds: readonly string[] };
-  /** `kiln:egressPorts` (comma list or array), default [443]. */
+  /** `kiln:egressPorts` (comma list or array), default [80, 443]. */
   readonly egressPorts?: readonly number[];
+  /** `kiln:privateEndpoints` (true) with `kiln:endpointsKms` and, for an existing VPC, `kiln:routeTableIds`. */
+  readonly privateEndpoints?: { readonly routeTableIds?: readonly string[]; readonly kms?: boolean };
+  /** `kiln:kmsKeyArns` (comma list or array): customer-managed keys templates may use. */
+  readonly kmsKeyArns?: readonly string[];
   /** `kiln:schedules`: JSON array of `{ name, cron, template: { bucket, key } }`. */
   readonly schedules: readonly ScheduledBuild[];
   /** `kiln:stateMachinesDir`: where the `*.asl.json` files are (relative to the project root). */
@@ -44,6 +48,13 @@ export function readKilnContext(get: ContextGetter): KilnContext {
   if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new Error(`context kiln:logLevel must be one of ${LOG_LEVELS.join(', ')}`);
   }
+  const privateEndpoints = flag(get, 'kiln:privateEndpoints');
+  const routeTableIds = list(get('kiln:routeTableIds'), 'kiln:routeTableIds');
+  const endpointsKms = flag(get, 'kiln:endpointsKms');
+  if (!privateEndpoints && (routeTableIds.length > 0 || endpointsKms)) {
+    throw new Error('context kiln:routeTableIds and kiln:endpointsKms need kiln:privateEndpoints=true');
+  }
+  const kmsKeyArns = list(get('kiln:kmsKeyArns'), 'kiln:kmsKeyArns');
   const account = optionalString(get, 'account');
   const region = optionalString(get, 'region');
   const stateMachinesDir = optionalString(get, 'kiln:stateMachinesDir');
@@ -57,6 +68,15 @@ export function readKilnContext(get: ContextGetter): KilnContext {
     ...(region ? { region } : {}),
     ...(vpcId ? { existingVpc: { vpcId, subnetIds } } : {}),
     ...(egress.length > 0 ? { egressPorts: egress } : {}),
+    ...(privateEndpoints
+      ? {
+          privateEndpoints: {
+            ...(routeTableIds.length > 0 ? { routeTableIds } : {}),
+            ...(endpointsKms ? { kms: true } : {}),
+          },
+        }
+      : {}),
+    ...(kmsKeyArns.length > 0 ? { kmsKeyArns } : {}),
     schedules: schedules(get('kiln:schedules')),
     ...(stateMachinesDir ? { stateMachinesDir } : {}),
     ...(logLevel ? { logLevel: logLevel as KilnContext['logLevel'] & string } : {}),
@@ -71,6 +91,13 @@ export function readKilnContext(get: ContextGetter): KilnContext {
         }
       : {}),
   };
+}
+
+function flag(get: ContextGetter, key: string): boolean {
+  const value = get(key);
+  if (value === undefined || value === null || value === '' || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new Error(`context ${key} must be true or false`);
 }
 
 function optionalString(get: ContextGetter, key: string): string | undefined {

@@ -63,6 +63,8 @@ export function createKilnApp(options: CreateKilnAppOptions = {}): { app: App; s
     ...(stateMachinesDir ? { stateMachinesDir } : {}),
     ...(context.existingVpc ? { existingVpc: context.existingVpc } : {}),
     ...(context.egressPorts ? { egressPorts: context.egressPorts } : {}),
+    ...(context.privateEndpoints ? { privateEndpoints: context.privateEndpoints } : {}),
+    ...(context.kmsKeyArns ? { kmsKeyArns: context.kmsKeyArns } : {}),
     ...(context.logLevel ? { logLevel: context.logLevel } : {}),
     ...(context.secretScope ? { secretScope: context.secretScope } : {}),
     schedules: context.schedules,

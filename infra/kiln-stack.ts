@@ -1,13 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Aspects, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { parseKmsKeyArn } from '../core/template/rules/DeploymentScope.ts';
 import { DEFAULT_SECRET_PREFIX, type FunctionSpec, KILN_FUNCTIONS } from '../functions/registry.ts';
 import { placeholdersIn } from './asl-placeholders.ts';
 import { BuildPipeline } from './constructs/build-pipeline.ts';
 import { BuilderIdentity } from './constructs/builder-identity.ts';
-import { BuilderNetwork, type ExistingBuilderVpc } from './constructs/builder-network.ts';
+import { BuilderNetwork, type ExistingBuilderVpc, type PrivateEndpointsOptions } from './constructs/builder-network.ts';
 import { tagComponent } from './constructs/component-tag.ts';
 import { EncryptionKeys } from './constructs/encryption-keys.ts';
 import { Monitoring } from './constructs/monitoring.ts';
@@ -45,8 +46,17 @@ export interface KilnStackProps extends StackProps {
   readonly stateMachinesDir?: string;
   /** @default - a new VPC (see BuilderNetwork) */
   readonly existingVpc?: ExistingBuilderVpc;
-  /** @default [443] */
+  /** @default [80, 443] (see BuilderNetwork) */
   readonly egressPorts?: readonly number[];
+  /** VPC endpoints for builders without internet access (see BuilderNetwork). @default - none */
+  readonly privateEndpoints?: PrivateEndpointsOptions;
+  /**
+   * Full ARNs of the customer-managed KMS keys templates may use (`kms_key_id`, `region_kms_key_ids`,
+   * block device `kms_key_id`): LaunchBuilder, CreateImage and Distribute get exactly these keys through EC2, and
+   * PrepareBuild refuses any other key (context `kiln:kmsKeyArns`).
+   * @default [] (AWS-managed EBS keys only)
+   */
+  readonly kmsKeyArns?: readonly string[];
   /** @default [] */
   readonly schedules?: readonly ScheduledBuild[];
   /** @default 'INFO' */
@@ -90,6 +100,7 @@ export class KilnStack extends Stack {
       logsKey: this.keys.logsKey,
       ...(props.existingVpc ? { existingVpc: props.existingVpc } : {}),
       ...(props.egressPorts ? { egressPorts: props.egressPorts } : {}),
+      ...(props.privateEndpoints ? { privateEndpoints: props.privateEndpoints } : {}),
     });
     this.builder = new BuilderIdentity(this, 'Builder', {
       artifactsBucket: this.store.artifactsBucket,
@@ -98,6 +109,13 @@ export class KilnStack extends Stack {
     });
 
     const subnetIds = this.network.subnetIds.join(',');
+    const kmsKeyArns = [...(props.kmsKeyArns ?? [])];
+    const badKeys = kmsKeyArns.filter((arn) => !Token.isUnresolved(arn) && !parseKmsKeyArn(arn));
+    if (badKeys.length > 0) {
+      throw new Error(
+        `KilnStack: kmsKeyArns must be full key ARNs (arn:aws:kms:<region>:<account>:key/<id>), not aliases or ids: ${badKeys.join(', ')}`,
+      );
+    }
     const secretScope = props.secretScope ?? { prefix: DEFAULT_SECRET_PREFIX };
     if (!/^[A-Za-z0-9/_+=.@-]+$/.test(secretScope.prefix)) {
       throw new Error(
@@ -120,6 +138,7 @@ export class KilnStack extends Stack {
         provisionLogGroup: this.builder.provisionLogGroup.logGroupName,
         dataKeyId: this.keys.dataKey.keyId,
         secretPrefix: secretScope.prefix,
+        kmsKeyArns: kmsKeyArns.join(','),
       },
       permissionTargets: {
         stack: this,
@@ -131,6 +150,7 @@ export class KilnStack extends Stack {
         builderVpcId: this.network.vpc.vpcId,
         provisionLogGroupArn: this.builder.provisionLogGroup.logGroupArn,
         secretScope,
+        buildKmsKeyArns: kmsKeyArns,
       },
     });
 

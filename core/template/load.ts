@@ -66,6 +66,7 @@ async function loadAndValidate(path: string, opts: LoadOptions, deps: LoadTempla
     fileExists,
     cwd: opts.cwd ?? process.cwd(),
     ...(opts.confinement ? { confinement: opts.confinement } : {}),
+    ...(opts.deployment ? { deployment: opts.deployment } : {}),
   });
   return { ...result, diagnostics: [...result.diagnostics, ...diagnostics] };
 }

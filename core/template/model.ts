@@ -6,6 +6,7 @@
 import type { Confinement } from '../files/access.ts';
 import type { Diagnostic, SourceRange } from './diagnostics.ts';
 import type { TemplateLimits } from './limits.ts';
+import type { DeploymentAllowances } from './rules/DeploymentScope.ts';
 
 export type TemplateFormat = 'json' | 'hcl';
 
@@ -146,6 +147,8 @@ export interface LoadOptions {
    * files, file functions, scripts and uploads) must resolve inside `root` after following symlinks.
    */
   readonly confinement?: Confinement;
+  /** What the deployment lets templates use (KMS keys); PrepareBuild passes it, see rules/DeploymentScope.ts. */
+  readonly deployment?: DeploymentAllowances;
   readonly packerVersion?: string;
   /** Overrides of the resource budgets (limits.ts); the pipeline passes none and gets the defaults. */
   readonly limits?: Partial<TemplateLimits>;

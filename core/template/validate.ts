@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import type { Confinement } from '../files/access.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import type { Template } from './model.ts';
+import type { DeploymentAllowances } from './rules/DeploymentScope.ts';
 import { TEMPLATE_RULES } from './rules/index.ts';
 import type { RuleContext, TemplateRule } from './rules/types.ts';
 
@@ -16,6 +17,8 @@ export interface ValidateOptions {
   readonly cwd?: string;
   /** The pipeline's rule: files named by the template must be inside this root. */
   readonly confinement?: Confinement;
+  /** The deployment's allowances (PrepareBuild). */
+  readonly deployment?: DeploymentAllowances;
   /** Rules to run; defaults to all of them. */
   readonly rules?: readonly TemplateRule[];
 }
@@ -40,6 +43,7 @@ export function validateTemplate(template: Template, options: ValidateOptions = 
     fileExists: options.fileExists ?? existsSync,
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.confinement ? { confinement: options.confinement } : {}),
+    ...(options.deployment ? { deployment: options.deployment } : {}),
   };
   return dedupe((options.rules ?? TEMPLATE_RULES).flatMap((rule) => rule(template, ctx)));
 }

@@ -1,17 +1,30 @@
 /**
  * CheckManaged: is the builder instance online in Systems Manager? One poll per invocation; the state machine
  * waits `waitSeconds` between polls (adaptive back-off) and this stage fails with Kiln.Timeout at the deadline.
+ * After a short grace, a builder that is running but not Online has its network inspected (reachability.ts):
+ * a subnet with no way to SSM fails at once with Kiln.BuilderUnreachable instead of at the deadline.
  */
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { InstanceNotManagedError, LaunchFailedError, TimeoutError } from '../../core/errors.ts';
+import {
+  BuilderUnreachableError,
+  InstanceNotManagedError,
+  LaunchFailedError,
+  TimeoutError,
+} from '../../core/errors.ts';
 import { awsCall } from '../lib/aws-errors.ts';
 import { loadBuildContext } from '../lib/build-context.ts';
 import { requireInstance, type StagePayload, sourceRegion } from '../lib/build-state.ts';
 import { elapsedSince, nextWaitSeconds, pollingDeadline } from '../lib/polling.ts';
 import type { BaseDeps } from '../lib/stage-deps.ts';
+import { diagnoseNetwork, gatherNetworkFacts } from './reachability.ts';
 
 export const DEFAULT_MANAGED_DEADLINE_SECONDS = 600;
+/**
+ * Seconds after launch before the network is inspected: long enough for the instance to be running with its
+ * interfaces attached, far shorter than the deadline. A network without a way out never recovers by waiting.
+ */
+export const NETWORK_CHECK_GRACE_SECONDS = 60;
 
 export interface CheckManagedDeps extends BaseDeps {
   readonly ssmFor: (region: string) => SSMClient;
@@ -48,6 +61,17 @@ export async function checkManaged(deps: CheckManagedDeps, payload: StagePayload
   if (online) return { state, wait: { done: true, waitSeconds: 0 } };
 
   const elapsed = elapsedSince(state.launchedAt ?? deps.now().toISOString(), deps.now());
+  if (instance && instanceState === 'running' && elapsed >= NETWORK_CHECK_GRACE_SECONDS) {
+    // Best effort: a describe call that fails (permissions, throttling) must not fail a build that may work.
+    const facts = await gatherNetworkFacts(deps.ec2For(region), region, instance).catch(() => undefined);
+    const problems = facts ? diagnoseNetwork(facts) : [];
+    if (problems.length > 0) {
+      throw new BuilderUnreachableError(
+        `The builder instance ${instanceId} cannot reach Systems Manager, so no provisioner could run: ` +
+          `${problems.join('; ')}.`,
+      );
+    }
+  }
   const deadline = pollingDeadline(ctx.config, DEFAULT_MANAGED_DEADLINE_SECONDS);
   if (elapsed >= deadline) {
     throw new TimeoutError(

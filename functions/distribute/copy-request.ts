@@ -15,8 +15,11 @@ export function buildCopyImageRequest(
 ): CopyImageCommandInput {
   const regionKeys = obj(config, 'region_kms_key_ids') ?? {};
   const regionKey = regionKeys[args.targetRegion];
-  const kmsKeyId = typeof regionKey === 'string' && regionKey !== '' ? regionKey : str(config, 'kms_key_id');
-  const encrypt = bool(config, 'encrypt_boot') ?? (kmsKeyId !== undefined ? true : undefined);
+  // kms_key_id names a key of the source region only (KMS keys are regional): as in Packer, a copy uses its
+  // region's entry of region_kms_key_ids, else that region's default EBS key.
+  const kmsKeyId = typeof regionKey === 'string' && regionKey !== '' ? regionKey : undefined;
+  const encrypt =
+    bool(config, 'encrypt_boot') ?? (kmsKeyId !== undefined || str(config, 'kms_key_id') ? true : undefined);
   const description = str(config, 'ami_description');
   return {
     SourceImageId: args.sourceImageId,
@@ -25,7 +28,7 @@ export function buildCopyImageRequest(
     ...(description ? { Description: description } : {}),
     ClientToken: args.clientToken,
     ...(encrypt !== undefined ? { Encrypted: encrypt } : {}),
-    // A key only makes sense for an encrypted copy; region_kms_key_ids wins over kms_key_id (Packer's rule).
+    // A key only makes sense for an encrypted copy.
     ...(encrypt && kmsKeyId ? { KmsKeyId: kmsKeyId } : {}),
   };
 }

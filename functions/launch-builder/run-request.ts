@@ -36,12 +36,21 @@ export function toBlockDeviceMapping(m: Config, encryptByDefault: boolean): Bloc
   };
 }
 
-/** The template's mappings, plus an encrypted root volume when the template does not map the root device. */
+/**
+ * The template's mappings, plus an encrypted root volume when the template does not map the root device.
+ * `kms_key_id` encrypts that root volume at launch (Packer copies the image into the key afterwards; encrypting
+ * at launch gives the same AMI, its snapshots under that key, without a second copy). The key must be one the
+ * deployment allows (PrepareBuild checked it) and lives in the build's region.
+ */
 export function launchBlockDevices(config: Config, source: Image): BlockDeviceMapping[] {
   const mappings = objList(config, 'launch_block_device_mappings').map((m) => toBlockDeviceMapping(m, true));
   const root = source.RootDeviceName;
   if (root && source.RootDeviceType !== 'instance-store' && !mappings.some((m) => m.DeviceName === root)) {
-    mappings.unshift({ DeviceName: root, Ebs: { DeleteOnTermination: true, Encrypted: true } });
+    const kmsKeyId = str(config, 'kms_key_id');
+    mappings.unshift({
+      DeviceName: root,
+      Ebs: { DeleteOnTermination: true, Encrypted: true, ...(kmsKeyId ? { KmsKeyId: kmsKeyId } : {}) },
+    });
   }
   return mappings;
 }

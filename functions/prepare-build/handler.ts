@@ -28,6 +28,13 @@ const deps: PrepareDeps = {
   },
   engine: coreEngine,
   now: () => new Date(),
+  // The same list the deployment's IAM grants cover (infra: kmsKeyArns); empty means AWS-managed keys only.
+  deployment: {
+    kmsKeyArns: (optionalEnv(KILN_ENV.kmsKeyArns) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  },
 };
 
 export const handler = lambdaHandler(prepareInputSchema, (event) =>

@@ -16,6 +16,7 @@ import { redactText as redact } from '../../core/plan/sensitive.ts';
 import type { Driver } from '../../core/plan/types.ts';
 import { hasErrors } from '../../core/template/diagnostics.ts';
 import { pipelineLoadOptions } from '../../core/template/pipeline.ts';
+import type { DeploymentAllowances } from '../../core/template/rules/DeploymentScope.ts';
 import { awsCall } from '../lib/aws-errors.ts';
 import { planKeyFor, type StoredPlan } from '../lib/plan-store.ts';
 import { encryptionFor, storeSealedValues } from '../lib/sealed-values.ts';
@@ -38,6 +39,8 @@ export interface PrepareDeps {
   readonly resolvers: ResolverDeps;
   readonly engine: TemplateEngine;
   readonly now: () => Date;
+  /** What the deployment lets templates use (its KMS keys); absent means none (AWS-managed keys only). */
+  readonly deployment?: DeploymentAllowances;
 }
 
 export interface PreparedBuild {
@@ -83,6 +86,7 @@ export async function prepareBuild(
         except: request.except,
         now,
         resolvers: awsResolvers(deps.resolvers, sensitive),
+        deployment: deps.deployment ?? { kmsKeyArns: [] },
       }),
     );
     const secrets = [...sensitive, ...(result.template?.sensitiveValues ?? [])];

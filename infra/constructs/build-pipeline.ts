@@ -21,8 +21,15 @@ import { tagComponent } from './component-tag.ts';
 import { type PermissionTargets, statementsFor } from './function-permissions.ts';
 import { acknowledge } from './nag-acknowledge.ts';
 
+/** Env keys a deployment may leave empty (the function then gets no variable and reads its default). */
+type OptionalEnvKey = 'kmsKeyArns';
+const OPTIONAL_ENV_KEYS: ReadonlySet<KilnEnvKey> = new Set<KilnEnvKey>(['kmsKeyArns']);
+
 /** Values for the registry's environment keys (`functionId` is filled per function). */
-export type FunctionEnvValues = Readonly<Record<Exclude<KilnEnvKey, 'functionId' | InvokeEnvKey>, string>>;
+export type FunctionEnvValues = Readonly<
+  Record<Exclude<KilnEnvKey, 'functionId' | InvokeEnvKey | OptionalEnvKey>, string> &
+    Partial<Record<OptionalEnvKey, string>>
+>;
 
 /** Env keys that name another function: filled from `FunctionSpec.invokes`, not from the stack's values. */
 type InvokeEnvKey = 'shellLocalFunction';
@@ -122,9 +129,8 @@ export class BuildPipeline extends Construct {
       [KILN_ENV.functionId]: spec.id,
     };
     for (const key of spec.env) {
-      if (key !== 'functionId' && !INVOKE_ENV_KEYS.has(key)) {
-        environment[KILN_ENV[key]] = props.env[key as keyof FunctionEnvValues];
-      }
+      const value = key !== 'functionId' && !INVOKE_ENV_KEYS.has(key) ? props.env[key as keyof FunctionEnvValues] : '';
+      if (value) environment[KILN_ENV[key]] = value;
     }
     // A function with no permissions at all (ShellLocal) runs untrusted code: not even X-Ray's write actions.
     const isolated = spec.permissions.length === 0 && spec.invokedByFunction === true;
@@ -218,7 +224,8 @@ function validate(props: BuildPipelineProps): void {
   // Stack-level check: a function whose env needs a value the stack did not provide fails here, not at cold start.
   for (const spec of props.functions) {
     for (const key of spec.env) {
-      if (key !== 'functionId' && !INVOKE_ENV_KEYS.has(key) && !props.env[key as keyof FunctionEnvValues])
+      const required = key !== 'functionId' && !INVOKE_ENV_KEYS.has(key) && !OPTIONAL_ENV_KEYS.has(key);
+      if (required && !props.env[key as keyof FunctionEnvValues])
         throw new Error(`BuildPipeline: ${spec.id}: no value for env ${key}`);
     }
   }

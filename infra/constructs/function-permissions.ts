@@ -45,6 +45,8 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
       ];
     case 'build-secrets':
       return buildSecretsStatements(t);
+    case 'build-kms-keys':
+      return buildKmsKeyStatements(t);
     case 'provision-logs':
       return [
         new iam.PolicyStatement({
@@ -54,6 +56,40 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
         }),
       ];
   }
+}
+
+/**
+ * EBS encryption with a customer-managed key: EC2 acts for the caller (RunInstances with encrypted volumes,
+ * CreateImage of them, CopyImage into a key), so the caller needs these on the key, through EC2 only, and
+ * grants only for AWS resources. Keys in other regions (region_kms_key_ids) are listed by their own ARNs. The key
+ * policy must also let the account's IAM policies work (the default key policy does).
+ */
+function buildKmsKeyStatements(t: PermissionTargets): iam.PolicyStatement[] {
+  const keys = [...(t.buildKmsKeyArns ?? [])];
+  if (keys.length === 0) return [];
+  return [
+    new iam.PolicyStatement({
+      sid: 'GrantBuildKeysToEc2Resources',
+      actions: ['kms:CreateGrant'],
+      resources: keys,
+      conditions: {
+        Bool: { 'kms:GrantIsForAWSResource': 'true' },
+        StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' },
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: 'UseBuildKeysThroughEc2',
+      actions: [
+        'kms:Decrypt',
+        'kms:GenerateDataKeyWithoutPlaintext',
+        'kms:ReEncryptFrom',
+        'kms:ReEncryptTo',
+        'kms:DescribeKey',
+      ],
+      resources: keys,
+      conditions: { StringLike: { 'kms:ViaService': 'ec2.*.amazonaws.com' } },
+    }),
+  ];
 }
 
 function ssmCommandStatements(t: PermissionTargets): iam.PolicyStatement[] {

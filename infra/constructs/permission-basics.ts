@@ -14,6 +14,11 @@ export interface PermissionTargets {
   readonly provisionLogGroupArn: string;
   /** Which secrets and parameters templates may read (PrepareBuild's resolvers). */
   readonly secretScope: SecretScope;
+  /**
+   * Customer-managed KMS keys templates may use for EBS encryption (`kiln:kmsKeyArns`); the `build-kms-keys`
+   * scope grants exactly these, only through EC2. @default [] (AWS-managed keys only)
+   */
+  readonly buildKmsKeyArns?: readonly string[];
 }
 
 /**
@@ -41,6 +46,8 @@ export const EC2_DESCRIBE_ACTIONS = [
   'ec2:DescribeVolumes',
   'ec2:DescribeTags',
   'ec2:DescribeSubnets',
+  'ec2:DescribeRouteTables',
+  'ec2:DescribeVpcEndpoints',
   'ec2:DescribeSecurityGroups',
   'ec2:DescribeInstanceTypes',
   'ec2:DescribeRegions',

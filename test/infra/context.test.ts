@@ -34,6 +34,32 @@ describe('readKilnContext', () => {
     });
   });
 
+  it('reads KMS keys and private endpoint options', () => {
+    const key = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    expect(
+      readKilnContext(
+        from({
+          'kiln:kmsKeyArns': `${key}, ${key.replace('eu-west-1', 'us-east-1')}`,
+          'kiln:privateEndpoints': 'true',
+          'kiln:routeTableIds': ['rtb-0123456789abcdef0'],
+          'kiln:endpointsKms': true,
+        }),
+      ),
+    ).toMatchObject({
+      kmsKeyArns: [key, key.replace('eu-west-1', 'us-east-1')],
+      privateEndpoints: { routeTableIds: ['rtb-0123456789abcdef0'], kms: true },
+    });
+    expect(readKilnContext(from({ 'kiln:privateEndpoints': false })).privateEndpoints).toBeUndefined();
+  });
+
+  it.each([
+    [{ 'kiln:routeTableIds': 'rtb-0123456789abcdef0' }, /need kiln:privateEndpoints=true/],
+    [{ 'kiln:endpointsKms': 'true' }, /need kiln:privateEndpoints=true/],
+    [{ 'kiln:privateEndpoints': 'yes' }, /must be true or false/],
+  ])('rejects inconsistent endpoint context %#', (values, message) => {
+    expect(() => readKilnContext(from(values))).toThrow(message);
+  });
+
   it('reads cdk.json JSON values (arrays, objects)', () => {
     const context = readKilnContext(
       from({ vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0123456789abcdef0'], 'kiln:schedules': [] }),

@@ -171,10 +171,11 @@ describe('builder identity and network', () => {
     });
   });
 
-  it('gives the builder security group no ingress and tcp/443 egress only', () => {
+  it('gives the builder security group no ingress and tcp/80 + tcp/443 egress (stock apt mirrors are HTTP)', () => {
     const sg = template.toJSON().Resources[logicalId(stack, stack.network.securityGroup)].Properties;
     expect(sg.SecurityGroupIngress).toBeUndefined();
     expect(sg.SecurityGroupEgress).toEqual([
+      expect.objectContaining({ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, CidrIp: '0.0.0.0/0' }),
       expect.objectContaining({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0' }),
     ]);
     template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);

@@ -47,6 +47,7 @@ describe('permission scopes', () => {
     secretScope: { prefix: 'kiln/' },
     builderVpcId: 'vpc-0123456789abcdef0',
     provisionLogGroupArn: 'arn:aws:logs:us-east-1:111122223333:log-group:provision',
+    buildKmsKeyArns: ['arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
   };
   const scopes = [...new Set(KILN_FUNCTIONS.flatMap((spec) => spec.permissions))] as PermissionScope[];
 

@@ -173,6 +173,7 @@ describe('build.asl.json execution', () => {
   const failingStages = [
     ['LaunchBuilder', 'Kiln.AmiNameInUse', 0],
     ['CheckManaged', 'Kiln.Timeout', 1],
+    ['CheckManaged', 'Kiln.BuilderUnreachable', 1],
     ['RunProvisioner', 'Kiln.ProvisionerFailed', 1],
     ['CheckCommand', 'Kiln.ProvisionerFailed', 1],
     ['CreateImage', 'Kiln.ImageFailed', 1],

@@ -1,5 +1,6 @@
 /** Every template rule, in the order their diagnostics are reported. */
 import { BuilderConfig } from './BuilderConfig.ts';
+import { DeploymentScope } from './DeploymentScope.ts';
 import { FileConfinement } from './FileConfinement.ts';
 import { PostProcessorConfig } from './PostProcessorConfig.ts';
 import { ProvisionerConfig } from './ProvisionerConfig.ts';
@@ -10,6 +11,7 @@ import type { TemplateRule } from './types.ts';
 export const TEMPLATE_RULES: readonly TemplateRule[] = [
   FileConfinement,
   BuilderConfig,
+  DeploymentScope,
   ProvisionerConfig,
   ProvisionerDuration,
   ProvisionerMaxRetries,

@@ -2,6 +2,7 @@
 import type { Confinement } from '../../files/access.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import type { Template } from '../model.ts';
+import type { DeploymentAllowances } from './DeploymentScope.ts';
 
 export interface RuleContext {
   /** Whether a path exists; scripts, file sources and floppy files are checked at validate time as Packer does. */
@@ -10,6 +11,8 @@ export interface RuleContext {
   readonly cwd?: string;
   /** The pipeline's rule: files named by the template must be inside this root. */
   readonly confinement?: Confinement;
+  /** What the deployment lets templates use (PrepareBuild): KMS keys; see DeploymentScope. */
+  readonly deployment?: DeploymentAllowances;
 }
 
 export type TemplateRule = (template: Template, ctx: RuleContext) => Diagnostic[];

@@ -196,7 +196,10 @@ describe('distribute', () => {
       Encrypted: true,
       KmsKeyId: 'alias/eu-key',
     });
-    expect(calls[1]?.args[0].input).toMatchObject({ KmsKeyId: 'alias/default-key', Encrypted: true });
+    // kms_key_id is the source region's key: a region without its own region_kms_key_ids entry gets its default
+    // EBS key (Packer's rule; a key ARN of another region would fail CopyImage).
+    expect(calls[1]?.args[0].input).toMatchObject({ Encrypted: true });
+    expect(calls[1]?.args[0].input.KmsKeyId).toBeUndefined();
     expect(out.state.images.map((i) => [i.region, i.imageId, i.copy])).toEqual([
       ['us-east-1', 'ami-src', false],
       ['eu-west-1', 'ami-eu', true],

@@ -2,6 +2,7 @@ import {
   DeleteSnapshotCommand,
   DeregisterImageCommand,
   DescribeImagesCommand,
+  DescribeSnapshotsCommand,
   type Image,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -48,13 +49,51 @@ describe('launchBuilder', () => {
       SubnetId: 'subnet-a',
       UserData: Buffer.from('#!/bin/bash\necho hello').toString('base64'),
       BlockDeviceMappings: [
-        { DeviceName: '/dev/sda1', Ebs: { DeleteOnTermination: true, Encrypted: true } },
+        // The fixture's kms_key_id encrypts the root volume at launch.
+        { DeviceName: '/dev/sda1', Ebs: { DeleteOnTermination: true, Encrypted: true, KmsKeyId: 'alias/default-key' } },
         {
           DeviceName: '/dev/sdb',
           Ebs: { DeleteOnTermination: true, VolumeSize: 20, VolumeType: 'gp3', Encrypted: true },
         },
       ],
     });
+  });
+
+  const KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const OTHER_KEY = 'arn:aws:kms:us-east-1:111122223333:key/9999abcd-12ab-34cd-56ef-1234567890ab';
+  it('encrypts the root volume at launch with kms_key_id', async () => {
+    const keyed = setup(
+      planWith((p) => Object.assign(p.plan.builds[0]?.config ?? {}, { kms_key_id: KEY, encrypt_boot: true })),
+    );
+    await keyed.run();
+    const input = keyed.ec2.commandCalls(RunInstancesCommand)[0]?.args[0].input;
+    expect(input?.BlockDeviceMappings?.[0]).toEqual({
+      DeviceName: '/dev/sda1',
+      Ebs: { DeleteOnTermination: true, Encrypted: true, KmsKeyId: KEY },
+    });
+  });
+
+  it("passes a launch_block_device_mappings entry's own kms_key_id, and it wins for the root device", async () => {
+    const keyed = setup(
+      planWith((p) =>
+        Object.assign(p.plan.builds[0]?.config ?? {}, {
+          kms_key_id: KEY,
+          launch_block_device_mappings: [
+            { device_name: '/dev/sda1', encrypted: true, kms_key_id: OTHER_KEY, volume_size: 30 },
+            { device_name: '/dev/sdc', encrypted: true, kms_key_id: KEY },
+          ],
+        }),
+      ),
+    );
+    await keyed.run();
+    const mappings = keyed.ec2.commandCalls(RunInstancesCommand)[0]?.args[0].input.BlockDeviceMappings;
+    expect(mappings).toEqual([
+      {
+        DeviceName: '/dev/sda1',
+        Ebs: { DeleteOnTermination: true, VolumeSize: 30, Encrypted: true, KmsKeyId: OTHER_KEY },
+      },
+      { DeviceName: '/dev/sdc', Ebs: { DeleteOnTermination: true, Encrypted: true, KmsKeyId: KEY } },
+    ]);
   });
 
   it('tags instance and volumes with run tags, Kiln tags and Name', async () => {
@@ -100,19 +139,76 @@ describe('launchBuilder', () => {
     expect(t.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
   });
 
-  it('deregisters the old AMI and its snapshots with force_deregister + force_delete_snapshot', async () => {
+  const KILN_TAG = [{ Key: 'kiln:build-id', Value: 'kb-older' }];
+  function forcedSetup(opts: {
+    imageTags?: typeof KILN_TAG;
+    snapshotTags?: typeof KILN_TAG;
+    deleteSnapshot?: boolean;
+  }) {
     const forced = setup(
       planWith((p) =>
-        Object.assign(p.plan.builds[0]?.config ?? {}, { force_deregister: true, force_delete_snapshot: true }),
+        Object.assign(p.plan.builds[0]?.config ?? {}, {
+          force_deregister: true,
+          force_delete_snapshot: opts.deleteSnapshot ?? true,
+        }),
       ),
     );
-    forced.ec2
-      .on(DescribeImagesCommand, { Owners: ['self'] })
-      .resolves({ Images: [{ ImageId: 'ami-old', BlockDeviceMappings: [{ Ebs: { SnapshotId: 'snap-old' } }] }] });
+    forced.ec2.on(DescribeImagesCommand, { Owners: ['self'] }).resolves({
+      Images: [
+        {
+          ImageId: 'ami-old',
+          BlockDeviceMappings: [{ Ebs: { SnapshotId: 'snap-old' } }],
+          ...(opts.imageTags ? { Tags: opts.imageTags } : {}),
+        },
+      ],
+    });
+    forced.ec2.on(DescribeSnapshotsCommand, { SnapshotIds: ['snap-old'] }).resolves({
+      Snapshots: [{ SnapshotId: 'snap-old', ...(opts.snapshotTags ? { Tags: opts.snapshotTags } : {}) }],
+    });
+    return forced;
+  }
+
+  it('deregisters an AMI Kiln made, and its snapshots, with force_deregister + force_delete_snapshot', async () => {
+    const forced = forcedSetup({ imageTags: KILN_TAG, snapshotTags: KILN_TAG });
     const out = await forced.run();
     expect(forced.ec2).toHaveReceivedCommandWith(DeregisterImageCommand, { ImageId: 'ami-old' });
     expect(forced.ec2).toHaveReceivedCommandWith(DeleteSnapshotCommand, { SnapshotId: 'snap-old' });
     expect(out.state.notes).toEqual(['force_deregister removed ami-old']);
+  });
+
+  it('deregisters an AMI Kiln made and keeps its snapshots without force_delete_snapshot', async () => {
+    const forced = forcedSetup({ imageTags: KILN_TAG, deleteSnapshot: false });
+    await forced.run();
+    expect(forced.ec2).toHaveReceivedCommandWith(DeregisterImageCommand, { ImageId: 'ami-old' });
+    expect(forced.ec2).not.toHaveReceivedCommand(DescribeSnapshotsCommand);
+    expect(forced.ec2).not.toHaveReceivedCommand(DeleteSnapshotCommand);
+  });
+
+  const foreign: [string, Parameters<typeof forcedSetup>[0], RegExp][] = [
+    [
+      'an AMI without Kiln tags',
+      { snapshotTags: KILN_TAG },
+      /ami-old\) was not created by Kiln.*deregister-image.*ami_name/,
+    ],
+    [
+      'an AMI with other tags only',
+      { imageTags: [{ Key: 'kiln:build-idx', Value: 'x' }], snapshotTags: KILN_TAG },
+      /was not created by Kiln/,
+    ],
+    [
+      'a Kiln AMI whose snapshot is not tagged',
+      { imageTags: KILN_TAG },
+      /snapshots snap-old .*force_delete_snapshot = false/,
+    ],
+  ];
+  it.each(foreign)('refuses force_deregister of %s, removing nothing', async (_name, opts, message) => {
+    const forced = forcedSetup(opts);
+    const err = (await forced.run().catch((e: unknown) => e)) as Error;
+    expect(err.name).toBe('Kiln.AmiNameInUse');
+    expect(err.message).toMatch(message);
+    expect(forced.ec2).not.toHaveReceivedCommand(DeregisterImageCommand);
+    expect(forced.ec2).not.toHaveReceivedCommand(DeleteSnapshotCommand);
+    expect(forced.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
   });
 
   it('resolves source_ami_filter to the most recent match', async () => {

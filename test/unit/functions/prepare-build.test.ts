@@ -256,3 +256,109 @@ describe('AWS resolvers', () => {
     expect(sensitive).toEqual(['hidden']);
   });
 });
+
+describe('PrepareBuild refuses what the deployment does not allow (KMS keys, instance profiles)', () => {
+  const KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const EU_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/5678abcd-12ab-34cd-56ef-1234567890ab';
+  const OTHER = 'arn:aws:kms:us-east-1:111122223333:key/9999abcd-12ab-34cd-56ef-1234567890ab';
+  const ALLOWED = { kmsKeyArns: [KEY, EU_KEY] };
+
+  /** The fixture template with `extra` lines added at the end of the source block (line 13 onwards). */
+  function withSourceLines(extra: string, deployment?: { kmsKeyArns: string[] }) {
+    const t = setup('ubuntu.pkr.hcl');
+    const text = fixture('ubuntu.pkr.hcl').replace(
+      '  ssh_username  = "ubuntu"\n',
+      `  ssh_username  = "ubuntu"\n${extra}`,
+    );
+    t.s3.on(GetObjectCommand, { Bucket: 'templates', Key: 'web/ubuntu.pkr.hcl' }).resolves({ Body: body(text) });
+    const request = normalizeInput({ template: { bucket: 'templates', key: 'web/ubuntu.pkr.hcl', versionId: 'v7' } });
+    const deps = { ...t.deps, ...(deployment ? { deployment } : {}) };
+    return { ...t, run: () => prepareBuild(deps, request, 'exec-1') };
+  }
+
+  const refused: [string, string, { kmsKeyArns: string[] } | undefined, RegExp[]][] = [
+    [
+      'a key not in the allowed list',
+      `  kms_key_id = "${OTHER}"\n  encrypt_boot = true\n`,
+      ALLOWED,
+      [/KMS key not allowed in "kms_key_id"/, /line 13, column 3/, /is not a key this Kiln deployment may use/],
+    ],
+    [
+      'any key when the deployment allows none (the default)',
+      `  kms_key_id = "${KEY}"\n  encrypt_boot = true\n`,
+      undefined,
+      [/This deployment allows none/, /kiln:kmsKeyArns/],
+    ],
+    [
+      'an alias',
+      '  kms_key_id = "alias/builds"\n  encrypt_boot = true\n',
+      ALLOWED,
+      [/is a KMS alias/, /use the key's ARN/],
+    ],
+    [
+      'an alias ARN',
+      '  kms_key_id = "arn:aws:kms:us-east-1:111122223333:alias/builds"\n  encrypt_boot = true\n',
+      ALLOWED,
+      [/is a KMS alias/],
+    ],
+    [
+      'the bare id of an allowed key used in another region',
+      '  kms_key_id = "5678abcd-12ab-34cd-56ef-1234567890ab"\n  encrypt_boot = true\n',
+      ALLOWED,
+      [/key id "5678abcd-12ab-34cd-56ef-1234567890ab" in us-east-1 is not a key/],
+    ],
+    [
+      'a region key that is not allowed',
+      `  ami_regions = ["eu-west-1"]\n  encrypt_boot = true\n  region_kms_key_ids = { "eu-west-1" = "${OTHER.replace('us-east-1', 'eu-west-1')}" }\n`,
+      ALLOWED,
+      [/KMS key not allowed in "region_kms_key_ids"/, /region_kms_key_ids\["eu-west-1"\]/, /line 15, column 3/],
+    ],
+    [
+      "a launch block device's key",
+      `  launch_block_device_mappings {\n    device_name = "/dev/sdf"\n    encrypted   = true\n    kms_key_id  = "${OTHER}"\n  }\n`,
+      ALLOWED,
+      [/launch_block_device_mappings \/dev\/sdf kms_key_id/, /line 13, column 3/],
+    ],
+    [
+      'iam_instance_profile',
+      '  iam_instance_profile = "admin-profile"\n',
+      ALLOWED,
+      [/Unsupported argument "iam_instance_profile" in the Kiln pipeline/, /line 13, column 3/, /builder role/],
+    ],
+    [
+      'temporary_iam_instance_profile_policy_document',
+      '  temporary_iam_instance_profile_policy_document {\n    Version = "2012-10-17"\n    Statement {\n      Effect = "Allow"\n      Action = ["s3:*"]\n      Resource = ["*"]\n    }\n  }\n',
+      ALLOWED,
+      [/Unsupported argument "temporary_iam_instance_profile_policy_document"/, /line 13, column 3/],
+    ],
+  ];
+  it.each(refused)(
+    'refuses %s with a Packer-style diagnostic, creating nothing',
+    async (_name, extra, deployment, patterns) => {
+      const t = withSourceLines(extra, deployment);
+      const err = (await t.run().catch((e: unknown) => e)) as Error;
+      expect(err.name).toBe('Kiln.TemplateInvalid');
+      for (const p of patterns) expect(err.message).toMatch(p);
+      expect(err.message).toContain('ubuntu.pkr.hcl');
+      expect(t.s3).not.toHaveReceivedCommand(PutObjectCommand);
+      expect(t.ddb).not.toHaveReceivedCommand(PutItemCommand);
+    },
+  );
+
+  const accepted: [string, string][] = [
+    ['an allowed key by ARN', `  kms_key_id = "${KEY}"\n  encrypt_boot = true\n`],
+    [
+      'an allowed key by its bare id in its region',
+      '  kms_key_id = "1234abcd-12ab-34cd-56ef-1234567890ab"\n  encrypt_boot = true\n',
+    ],
+    [
+      'allowed region keys',
+      `  ami_regions = ["eu-west-1"]\n  encrypt_boot = true\n  region_kms_key_ids = { "eu-west-1" = "${EU_KEY}" }\n`,
+    ],
+    ['encrypt_boot with the AWS-managed key (no key named)', '  encrypt_boot = true\n'],
+  ];
+  it.each(accepted)('accepts %s', async (_name, extra) => {
+    const out = await withSourceLines(extra, ALLOWED).run();
+    expect(out.builds).toHaveLength(1);
+  });
+});
