@@ -202,11 +202,24 @@ export function nodeBuiltinsPlugin(): Plugin {
  */
 export const LAMBDA_PLUGINS: readonly Plugin[] = [sdkSchemaKeysPlugin(), nodeBuiltinsPlugin()];
 
+/**
+ * index.mjs plus one chunk per dynamic import, beside it (web-tree-sitter finds its wasm next to the file that
+ * holds it, and the BANNER's `__dirname` is relative to each file): code reached only through `import()`, such
+ * as the SDK's credential providers other than the environment's and the HCL front end, is not even parsed at
+ * cold start.
+ */
+export const LAMBDA_OUTPUT = {
+  splitting: true,
+  entryNames: 'index',
+  chunkNames: '[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+} as const;
+
 export interface LambdaBundleRequest {
   readonly projectRoot: string;
   /** The handler module (`functions/<dir>/handler.ts`). */
   readonly entry: string;
-  /** Asset folder to write: index.mjs, index.mjs.map and, for the template engine, its runtime files. */
+  /** Asset folder to write: index.mjs, its chunks, their source maps and, for the template engine, its runtime files. */
   readonly outputDir: string;
   /** The function runs the template engine (FunctionSpec.templateEngine): ship its wasm files and HCL gate. */
   readonly templateEngine: boolean;
@@ -220,7 +233,8 @@ export async function bundleLambda(request: LambdaBundleRequest): Promise<void> 
     ...ESBUILD_COMMON,
     mainFields: [...ESBUILD_COMMON.mainFields],
     entryPoints: [request.entry],
-    outfile: join(request.outputDir, 'index.mjs'),
+    ...LAMBDA_OUTPUT,
+    outdir: request.outputDir,
     absWorkingDir: request.projectRoot,
     external: [...EXTERNAL_ALWAYS],
     plugins: [...LAMBDA_PLUGINS],
