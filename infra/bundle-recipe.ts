@@ -178,8 +178,10 @@ export function nodeBuiltinsPlugin(): Plugin {
       build.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, (args) => {
         const name = nodeBuiltinName(args.path);
         if (name === undefined) return undefined;
-        // require() calls stay what they are; ES imports go through a CommonJS module that requires the built-in.
-        if (args.kind === 'require-call') return { path: `node:${name}`, external: true };
+        // Static ES imports go through a CommonJS module that requires the built-in. `require()` and `import()`
+        // stay what they are: they run only when reached, and a dynamic import must resolve to the real module
+        // namespace (web-tree-sitter's `const { createRequire } = await import("module")`).
+        if (args.kind !== 'import-statement') return { path: `node:${name}`, external: true };
         return { path: name, namespace };
       });
       build.onLoad({ filter: /.*/, namespace }, (args) => ({

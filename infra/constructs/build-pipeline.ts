@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { AssetHashType, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -179,8 +179,14 @@ function lambdaCode(props: BuildPipelineProps, spec: FunctionSpec): lambda.Code 
   return lambda.Code.fromAsset(props.projectRoot, {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
-      // Required by CDK's type; never used, as local bundling either succeeds or throws.
+      // Docker settings, never used: local bundling either succeeds or throws. CDK caches staged assets by these
+      // options (tryBundle, a function, drops out of the key), so `command` names the function's own build.
       image: lambda.Runtime.NODEJS_22_X.bundlingImage,
+      command: [
+        'scripts/bundle-lambda.ts',
+        relative(props.projectRoot, request.entry),
+        ...(request.templateEngine ? ['--template-engine'] : []),
+      ],
       local: {
         tryBundle: (outputDir) => {
           bundleLambdaSync({ ...request, outputDir });
