@@ -1,7 +1,7 @@
 /**
  * Runs a synthesized Lambda asset outside the repository, laid out as the nodejs22.x runtime sees it: the asset
- * folder's files alone as the task root, and only the AWS SDK (which the runtime provides, and which the bundles
- * leave external) resolvable beside it. Any other package the bundle forgot to include fails to load here.
+ * folder's files alone as the task root, and only the AWS SDK (which the runtime provides; the bundles carry their
+ * own copy and must not need it) resolvable beside it. Any other package the bundle forgot fails to load here.
  * Used by the bundle tests, `npm run bench bundles` and the harness's synthesized assembly (synth.ts).
  */
 import { spawn } from 'node:child_process';

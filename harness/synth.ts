@@ -46,6 +46,7 @@ export const BUNDLED_INPUTS = [
   'harness/synth.ts',
   'harness/synth-bundled.ts',
   'harness/lambda-sandbox.ts',
+  'scripts/bundle-lambda.ts',
 ];
 
 /** What decides a fixture registry's template (no bundles): the CDK app, the registries, the ASL, cdk.json. */

@@ -8,7 +8,6 @@ import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileAccess } from '../files/access.ts';
 import { type Diagnostic, error, hasErrors } from './diagnostics.ts';
-import { loadHclTemplate } from './hcl/index.ts';
 import { loadJsonTemplate } from './json/index.ts';
 import { loadWithinBudget, resolveLimits, type TemplateLimits } from './limits.ts';
 import type { LoadOptions, LoadResult } from './model.ts';
@@ -32,6 +31,10 @@ export function frontEndKind(path: string): FrontEndKind {
   if (lower.endsWith('.json') && !lower.endsWith('.pkr.json')) return 'json';
   return 'hcl';
 }
+
+// The HCL front end (tree-sitter, hcl2json, yaml: most of the engine's code) is loaded on first use, so a JSON
+// template, and the PrepareBuild cold start, do not pay for it (bundles put it in a chunk of its own).
+const loadHclTemplate: FrontEnd = async (path, opts) => (await import('./hcl/index.ts')).loadHclTemplate(path, opts);
 
 const FRONT_ENDS: Record<FrontEndKind, FrontEnd> = { json: loadJsonTemplate, hcl: loadHclTemplate };
 

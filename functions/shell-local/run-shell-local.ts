@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseEnvVars } from '../../core/provisioners/render/quote.ts';
 
 export const SHELL_LOCAL_MAX_SECONDS = 300;
@@ -18,17 +18,18 @@ export const SHELL_LOCAL_MAX_OUTPUT_BYTES = 256 * 1024;
 /** What goes back to the caller: the end of the output, enough for an error message. */
 export const SHELL_LOCAL_RETURNED_CHARS = 16 * 1024;
 
+// zod/mini, as every handler's event schema: full zod would make this bundle half a megabyte (DESIGN.md).
 export const shellLocalRequestSchema = z.object({
   buildName: z.string(),
   builderType: z.string(),
-  command: z.string().optional(),
-  inline: z.array(z.string()).default([]),
+  command: z.optional(z.string()),
+  inline: z._default(z.array(z.string()), []),
   /** Script bodies of `script`/`scripts`, already read from the staged files by the caller. */
-  scriptBodies: z.array(z.string()).default([]),
-  inlineShebang: z.string().optional(),
-  environmentVars: z.array(z.string()).default([]),
-  validExitCodes: z.array(z.number().int()).default([0]),
-  timeoutSeconds: z.number().positive().optional(),
+  scriptBodies: z._default(z.array(z.string()), []),
+  inlineShebang: z.optional(z.string()),
+  environmentVars: z._default(z.array(z.string()), []),
+  validExitCodes: z._default(z.array(z.int()), [0]),
+  timeoutSeconds: z.optional(z.number().check(z.positive())),
 });
 export type ShellLocalRequest = z.input<typeof shellLocalRequestSchema>;
 

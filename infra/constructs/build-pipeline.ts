@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { join, relative } from 'node:path';
+import { AssetHashType, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,15 +8,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type FunctionSpec, KILN_ENV, type KilnEnvKey, placeholderFor } from '../../functions/registry.ts';
-import {
-  BANNER,
-  copyCommands,
-  ESBUILD_COMMON,
-  EXTERNAL_ALWAYS,
-  EXTERNAL_LAMBDA,
-  hclGateCommands,
-  TEMPLATE_ENGINE_FILES,
-} from '../bundle-recipe.ts';
+import { bundleLambdaSync } from '../bundle-recipe.ts';
 import { tagComponent } from './component-tag.ts';
 import { type PermissionTargets, statementsFor } from './function-permissions.ts';
 import { acknowledge } from './nag-acknowledge.ts';
@@ -136,10 +128,9 @@ export class BuildPipeline extends Construct {
     const isolated = spec.permissions.length === 0 && spec.invokedByFunction === true;
 
     const fn = new nodejs.NodejsFunction(scope, 'Function', {
-      entry: join(props.functionsRoot, spec.dir, 'handler.ts'),
-      handler: 'handler',
-      projectRoot: props.projectRoot,
-      depsLockFilePath: join(props.projectRoot, 'package-lock.json'),
+      // The asset bundleLambda built (infra/bundle-recipe.ts): index.mjs exports `handler`.
+      code: lambdaCode(props, spec),
+      handler: 'index.handler',
       description: spec.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -149,7 +140,6 @@ export class BuildPipeline extends Construct {
       role,
       logGroup,
       environment,
-      bundling: lambdaBundling(props.projectRoot, spec),
     });
 
     for (const rule of ['AwsSolutions-L1', 'Serverless-LambdaLatestVersion']) {
@@ -181,28 +171,36 @@ export class BuildPipeline extends Construct {
 }
 
 /** NodejsFunction's spelling of infra/bundle-recipe.ts (the CLI bundle uses the same settings through esbuild's API). */
-function lambdaBundling(projectRoot: string, spec: FunctionSpec): nodejs.BundlingOptions {
-  const files = spec.templateEngine ? TEMPLATE_ENGINE_FILES : [];
-  return {
-    format: nodejs.OutputFormat.ESM,
-    target: ESBUILD_COMMON.target,
-    mainFields: [...ESBUILD_COMMON.mainFields],
-    keepNames: ESBUILD_COMMON.keepNames,
-    minify: ESBUILD_COMMON.minify,
-    sourceMap: ESBUILD_COMMON.sourcemap,
-    sourcesContent: ESBUILD_COMMON.sourcesContent,
-    esbuildArgs: { '--legal-comments': ESBUILD_COMMON.legalComments },
-    externalModules: [...EXTERNAL_LAMBDA, ...EXTERNAL_ALWAYS],
-    banner: BANNER,
-    commandHooks: {
-      beforeBundling: () => [],
-      beforeInstall: () => [],
-      afterBundling: (_inputDir, outputDir) => [
-        ...copyCommands(projectRoot, outputDir, files),
-        ...(spec.templateEngine ? hclGateCommands(projectRoot, outputDir) : []),
-      ],
-    },
+/**
+ * The function's asset, built by the bundle recipe (esbuild with plugins, which NodejsFunction's own bundling
+ * cannot run) during synth; hashed by its output, as NodejsFunction does. With bundling skipped (the harness,
+ * infra tests) CDK points the asset at the project root and runs nothing.
+ */
+function lambdaCode(props: BuildPipelineProps, spec: FunctionSpec): lambda.Code {
+  const request = {
+    projectRoot: props.projectRoot,
+    entry: join(props.functionsRoot, spec.dir, 'handler.ts'),
+    templateEngine: spec.templateEngine === true,
   };
+  return lambda.Code.fromAsset(props.projectRoot, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Docker settings, never used: local bundling either succeeds or throws. CDK caches staged assets by these
+      // options (tryBundle, a function, drops out of the key), so `command` names the function's own build.
+      image: lambda.Runtime.NODEJS_22_X.bundlingImage,
+      command: [
+        'scripts/bundle-lambda.ts',
+        relative(props.projectRoot, request.entry),
+        ...(request.templateEngine ? ['--template-engine'] : []),
+      ],
+      local: {
+        tryBundle: (outputDir) => {
+          bundleLambdaSync({ ...request, outputDir });
+          return true;
+        },
+      },
+    },
+  });
 }
 
 function validate(props: BuildPipelineProps): void {

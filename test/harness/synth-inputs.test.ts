@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { KILN_FUNCTIONS } from '../../functions/registry.ts';
 import { BUNDLED_INPUTS } from '../../harness/synth.ts';
-import { ESBUILD_COMMON, EXTERNAL_ALWAYS, EXTERNAL_LAMBDA } from '../../infra/bundle-recipe.ts';
+import { ESBUILD_COMMON, EXTERNAL_ALWAYS, LAMBDA_OUTPUT, LAMBDA_PLUGINS } from '../../infra/bundle-recipe.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -21,7 +21,9 @@ describe('the bundled synthesis cache key', () => {
       ...ESBUILD_COMMON,
       mainFields: [...ESBUILD_COMMON.mainFields],
       entryPoints: KILN_FUNCTIONS.map((f) => resolve(ROOT, 'functions', f.dir, 'handler.ts')),
-      external: [...EXTERNAL_ALWAYS, ...EXTERNAL_LAMBDA],
+      ...LAMBDA_OUTPUT,
+      external: [...EXTERNAL_ALWAYS],
+      plugins: [...LAMBDA_PLUGINS],
       outdir: '/nonexistent',
       write: false,
       metafile: true,
@@ -38,6 +40,7 @@ describe('the bundled synthesis cache key', () => {
 
   it.each([
     ['the bundle recipe', 'infra/bundle-recipe.ts'],
+    ['the bundling script CDK runs', 'scripts/bundle-lambda.ts'],
     ['the locked dependency versions', 'package-lock.json'],
     ['the TypeScript settings esbuild reads', 'tsconfig.json'],
     ['the CDK context', 'cdk.json'],
