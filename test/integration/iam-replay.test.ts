@@ -96,9 +96,10 @@ describe('IAM replay: every call of a build is allowed by its role, conditions i
   });
 
   it('builds, and AWS would have allowed every call the build made', async () => {
-    expect(status).toBe('SUCCEEDED');
     const report = await iam.replay(calls);
+    // Denials first: when a missing grant also failed the build, the list says which call and why.
     expect(formatDenials(report.denied)).toBe('');
+    expect(status).toBe('SUCCEEDED');
     const checked = new Set(calls.flatMap((c) => (c.requests ?? []).map((r) => r.action)));
     expect(MUST_BE_CHECKED.filter((action) => !checked.has(action))).toEqual([]);
     // Calls the harness does not model cannot be checked: keep that list explicit.
