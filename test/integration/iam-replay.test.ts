@@ -83,7 +83,8 @@ describe('IAM replay: every call of a build is allowed by its role, conditions i
     writeFileSync(join(dir, TEMPLATE), text);
     const before = kiln.pump.starts.length;
     await uploadTemplateFolder(kiln.aws.endpoint, kiln.deployment.templateBucket, 'templates/replay', dir, TEMPLATE);
-    const start = await nextPumpedStart(kiln.pump, before);
+    // Generous: on a loaded two-core machine the S3 event can take longer than the helper's default 30 s.
+    const start = await nextPumpedStart(kiln.pump, before, 120_000);
     const done = await followExecution(kiln.aws.endpoint, start.executionArn ?? '', undefined, { timeoutMs: 300_000 });
     status = done.status;
     // Every async task of the build has ended with the execution; the shim's scripts too.
