@@ -7,11 +7,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type FunctionSpec, KILN_FUNCTIONS } from '../functions/registry.ts';
-import { adminCredentials, LOCAL_REGION, type LocalCredentials, localAwsEnv } from './clients.ts';
+import { CallerDirectory } from './callers.ts';
+import { adminCredentials, LOCAL_ACCOUNT, LOCAL_REGION, type LocalCredentials, localAwsEnv } from './clients.ts';
 import { sandboxParent } from './command-runner.ts';
 import type { FunctionCode } from './function-code.ts';
+import { IamGuard } from './iam-guard.ts';
 import type { InvocationRecord } from './lambda-invoker.ts';
 import { type MotoServer, startMoto } from './moto.ts';
+import { motoFacts } from './moto-facts.ts';
 import { freePort } from './ports.ts';
 import { RoleCredentialsCache } from './role-credentials.ts';
 import { type Router, startRouter } from './router.ts';
@@ -59,9 +62,24 @@ export interface LocalAws {
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
   const routerPort = await freePort();
   const endpoint = `http://127.0.0.1:${routerPort}`;
-  const moto = await startMoto({ callbackPort: routerPort, aliases: [endpoint] });
   const sandboxRoot = mkdtempSync(join(sandboxParent(), 'kiln-instances-'));
+  // The launcher records the roles Step Functions signs as here, so the router can tell who invokes a function.
+  const assumedRolesFile = join(sandboxRoot, '.assumed-roles.jsonl');
+  const moto = await startMoto({ callbackPort: routerPort, aliases: [endpoint], assumedRolesFile });
   const roles = new RoleCredentialsCache(moto.endpoint);
+  const admin = () => ({ arn: moto.admin().arn, accessKeyId: moto.admin().credentials.accessKeyId });
+  const iam = new IamGuard({
+    motoEndpoint: moto.endpoint,
+    account: LOCAL_ACCOUNT,
+    callers: new CallerDirectory({
+      admin,
+      roleOf: (key) => roles.roleOf(key),
+      sessionOf: (key) => roles.sessionOf(key),
+      assumedRolesFile,
+    }),
+    facts: motoFacts(moto.endpoint),
+    adminArn: () => moto.admin().arn,
+  });
   let deployment: DeploymentRoles = {};
   /** Without a deployment (shim tests) an instance has no profile role of the stack: it gets the admin's. */
   const instanceCredentials = async (): Promise<LocalCredentials> =>
@@ -73,6 +91,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     router = await startRouter({
       motoEndpoint: moto.endpoint,
       port: routerPort,
+      iam,
       afterReset: async () => {
         roles.reset();
         deployment = {};

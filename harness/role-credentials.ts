@@ -18,8 +18,8 @@ export interface RoleCredentials extends LocalCredentials {
 
 export class RoleCredentialsCache {
   private cache = new Map<string, Promise<RoleCredentials>>();
-  /** Access key id → role ARN, for the router's own authorization of calls it answers itself. */
-  private readonly issued = new Map<string, string>();
+  /** Access key id → role ARN and session, for the router's own authorization of calls it answers itself. */
+  private readonly issued = new Map<string, { roleArn: string; sessionName: string }>();
 
   constructor(private readonly motoEndpoint: string) {}
 
@@ -36,7 +36,12 @@ export class RoleCredentialsCache {
 
   /** The role whose credentials use this access key id, if the harness issued them. */
   roleOf(accessKeyId: string): string | undefined {
-    return this.issued.get(accessKeyId);
+    return this.issued.get(accessKeyId)?.roleArn;
+  }
+
+  /** The session name the credentials with this access key id were issued under. */
+  sessionOf(accessKeyId: string): string | undefined {
+    return this.issued.get(accessKeyId)?.sessionName;
   }
 
   /** After `/moto-api/reset` moto forgot every session. */
@@ -53,7 +58,7 @@ export class RoleCredentialsCache {
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) {
       throw new Error(`AssumeRole ${roleArn}: moto returned no credentials`);
     }
-    this.issued.set(c.AccessKeyId, roleArn);
+    this.issued.set(c.AccessKeyId, { roleArn, sessionName });
     return {
       accessKeyId: c.AccessKeyId,
       secretAccessKey: c.SecretAccessKey,

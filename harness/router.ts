@@ -13,7 +13,11 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type FunctionConfiguration, GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { parseCall } from './aws-calls.ts';
+import type { Caller } from './callers.ts';
 import { localClientConfig } from './clients.ts';
+import type { AuthorizationRequest } from './iam-evaluate.ts';
+import type { IamGuard } from './iam-guard.ts';
 import { type DeployedFunction, LambdaInvoker, type LambdaInvokerOptions } from './lambda-invoker.ts';
 import { SsmShim, type SsmShimOptions } from './ssm-shim.ts';
 
@@ -25,6 +29,11 @@ export interface RouterOptions {
   readonly ssm: Omit<SsmShimOptions, 'motoEndpoint'>;
   /** After a `/moto-api/reset` went through: moto forgot its users and sessions (bootstrap the admin again). */
   readonly afterReset?: () => Promise<void>;
+  /**
+   * Authorizes the calls the router answers itself (Lambda Invoke, SSM Run Command) and records every call of a
+   * deployed role for the IAM replay. Without it those calls are served to anyone (router unit tests).
+   */
+  readonly iam?: IamGuard;
 }
 
 /** A request moto refused for authentication or authorization (what a missing grant looks like). */
@@ -44,6 +53,7 @@ export interface Router {
   readonly port: number;
   readonly invoker: LambdaInvoker;
   readonly shim: SsmShim;
+  readonly iam: IamGuard | undefined;
   stop(): Promise<void>;
 }
 
@@ -67,8 +77,37 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
     const url = req.url ?? '/';
     const path = url.split('?')[0] ?? '/';
     const region = regionOf(req);
-
     const invoke = req.method === 'POST' ? INVOKE_PATH.exec(path) : null;
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const action = target.startsWith('AmazonSSM.') ? target.slice('AmazonSSM.'.length) : '';
+    const ownCall = Boolean(invoke?.[1]) || SsmShim.handles(action);
+
+    const iam = options.iam;
+    const call =
+      iam && !path.startsWith('/moto-api/') ? parseCall(req.method ?? 'GET', url, req.headers, body) : undefined;
+    const caller = call ? iam?.identify(call.accessKeyId) : undefined;
+    // The admin's own calls (setup, assertions) are neither recorded nor modelled unless the router serves them.
+    const pipelineCall = caller !== undefined && !iam?.isAdmin(caller);
+    const requests = call && caller && (ownCall || pipelineCall) ? await iam?.requestsFor(call) : undefined;
+    const recorded = call && caller && pipelineCall ? iam?.record(caller, call, requests) : undefined;
+
+    if (iam && ownCall) {
+      // Served here, not by moto: authorize as AWS would before serving.
+      const denial = await authorizeOwnCall(iam, call?.accessKeyId, caller, requests);
+      if (denial) {
+        const lambda = Boolean(invoke?.[1]);
+        const status = lambda ? 403 : 400;
+        if (recorded) recorded.status = status;
+        res
+          .writeHead(status, {
+            'Content-Type': lambda ? 'application/json' : 'application/x-amz-json-1.1',
+            'X-Amzn-ErrorType': denial.type,
+          })
+          .end(JSON.stringify({ __type: denial.type, Type: 'User', message: denial.message, Message: denial.message }));
+        return;
+      }
+    }
+
     if (invoke?.[1]) {
       const name = decodeURIComponent(invoke[1]);
       const result = await invoker.invoke(
@@ -77,20 +116,21 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
         body.toString('utf8'),
         String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse'),
       );
+      if (recorded) recorded.status = result.status;
       res.writeHead(result.status, result.headers).end(result.body);
       return;
     }
 
-    const target = String(req.headers['x-amz-target'] ?? '');
-    const action = target.startsWith('AmazonSSM.') ? target.slice('AmazonSSM.'.length) : '';
     if (SsmShim.handles(action)) {
       const parsed = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
       const result = await shim.handle(action, region, parsed);
+      if (recorded) recorded.status = result.status;
       res.writeHead(result.status, { 'Content-Type': 'application/x-amz-json-1.1' }).end(JSON.stringify(result.body));
       return;
     }
 
     const proxied = await forward(moto, req, url, body);
+    if (recorded) recorded.status = proxied.status;
     if (proxied.status === 403) {
       const text = proxied.body.toString('utf8');
       denied.push({
@@ -104,6 +144,7 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
     }
     if (path === '/moto-api/reset' && proxied.status < 300) {
       shim.reset();
+      options.iam?.reset();
       await invoker.reset();
       await options.afterReset?.();
     }
@@ -121,6 +162,7 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
     denied,
     invoker,
     shim,
+    iam: options.iam,
     stop: async () => {
       shim.reset();
       await invoker.reset();
@@ -128,6 +170,22 @@ export async function startRouter(options: RouterOptions): Promise<Router> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** AWS's answer to an unsigned, unknown or unauthorized caller of a call the router serves itself. */
+async function authorizeOwnCall(
+  iam: IamGuard,
+  accessKeyId: string | undefined,
+  caller: Caller | undefined,
+  requests: readonly AuthorizationRequest[] | undefined,
+): Promise<{ type: string; message: string } | undefined> {
+  if (!accessKeyId) return { type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' };
+  if (!caller) {
+    return { type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' };
+  }
+  if (!requests) return { type: 'AccessDeniedException', message: 'The local harness cannot authorize this call' };
+  const denial = await iam.authorize(caller, requests);
+  return denial ? { type: 'AccessDeniedException', message: denial.message } : undefined;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -1,4 +1,5 @@
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateStateMachineCommand,
@@ -9,7 +10,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FunctionSpec } from '../../functions/registry.ts';
-import { localClientConfig } from '../../harness/clients.ts';
+import { fixedClientConfig, type LocalCredentials, localClientConfig } from '../../harness/clients.ts';
 import { type LocalAws, startLocalAws } from '../../harness/local-aws.ts';
 
 const FUNCTIONS: FunctionSpec[] = ['Echo', 'Fail'].map((id) => ({
@@ -22,6 +23,7 @@ const FUNCTIONS: FunctionSpec[] = ['Echo', 'Fail'].map((id) => ({
   memoryMb: 256,
 }));
 const ROLE = 'arn:aws:iam::123456789012:role/kiln-test';
+const ECHO_ONLY_ROLE = 'arn:aws:iam::123456789012:role/kiln-test-echo-only';
 
 /** The fixture functions as CloudFormation creates them from a stack (env resolved, inline code unused). */
 function stackTemplate(bucketValue: string, trusted: string): string {
@@ -37,34 +39,60 @@ function stackTemplate(bucketValue: string, trusted: string): string {
       Environment: { Variables: { KILN_ARTIFACTS_BUCKET: bucketValue, KILN_FUNCTION_ID: id } },
     },
   });
-  const role = {
+  const role = (name: string) => ({
     Type: 'AWS::IAM::Role',
     Properties: {
+      RoleName: name,
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
         // The harness acts as the role (as the deploy does for Kiln's stack: cfn-transform.ts).
         Statement: [
-          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com', AWS: trusted }, Action: 'sts:AssumeRole' },
+          {
+            Effect: 'Allow',
+            Principal: { Service: ['lambda.amazonaws.com', 'states.amazonaws.com'], AWS: trusted },
+            Action: 'sts:AssumeRole',
+          },
         ],
       },
-      Policies: [
-        {
-          PolicyName: 'read-artifacts',
-          PolicyDocument: {
-            Version: '2012-10-17',
-            Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${bucketValue}` }],
-          },
-        },
-      ],
     },
-  };
-  return JSON.stringify({ Resources: { Role: role, Echo: fn('Echo', 5), Fail: fn('Fail', 1) } });
+  });
+  // AWS::IAM::Policy, not the role's inline Policies: moto's IAM cannot read those (harness/README.md).
+  const policy = (roleRef: string, statements: object[]) => ({
+    Type: 'AWS::IAM::Policy',
+    Properties: {
+      PolicyName: `${roleRef}-access`,
+      Roles: [{ Ref: roleRef }],
+      PolicyDocument: { Version: '2012-10-17', Statement: statements },
+    },
+  });
+  const listArtifacts = { Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${bucketValue}` };
+  const invoke = (...names: string[]) => ({
+    Effect: 'Allow',
+    Action: 'lambda:InvokeFunction',
+    Resource: names.map((n) => `arn:aws:lambda:us-east-1:123456789012:function:${n}`),
+  });
+  return JSON.stringify({
+    Resources: {
+      Role: role('kiln-test'),
+      RolePolicy: policy('Role', [listArtifacts, invoke('kiln-echo', 'kiln-fail')]),
+      // A role that may invoke one function only: what a missing grant looks like.
+      EchoOnly: role('kiln-test-echo-only'),
+      EchoOnlyPolicy: policy('EchoOnly', [invoke('kiln-echo')]),
+      Echo: fn('Echo', 5),
+      Fail: fn('Fail', 1),
+    },
+  });
 }
 
-async function runMachine(aws: LocalAws, definition: object, input: object): Promise<DescribeExecutionCommandOutput> {
+async function runMachine(
+  aws: LocalAws,
+  definition: object,
+  input: object,
+  roleArn = ROLE,
+): Promise<DescribeExecutionCommandOutput> {
   const sfn = new SFNClient(localClientConfig(aws.endpoint));
   const { stateMachineArn } = await sfn.send(
-    new CreateStateMachineCommand({ name: `m${Date.now()}`, definition: JSON.stringify(definition), roleArn: ROLE }),
+    new CreateStateMachineCommand({ name: `m${Date.now()}`, definition: JSON.stringify(definition), roleArn }),
   );
   const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
   for (;;) {
@@ -157,17 +185,12 @@ describe('router: Lambda invocations from moto served by the real handler code',
   });
 
   it('answers a direct invoke in the Lambda wire format, with the function timeout enforced', async () => {
-    const invoke = (name: string, payload: object) =>
-      fetch(`${aws.endpoint}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`, {
-        method: 'POST',
-        body: JSON.stringify(payload),
-      });
-    const hang = await invoke(functionArn('kiln-fail'), { mode: 'hang' });
+    const hang = await invokeDirect(functionArn('kiln-fail'), { mode: 'hang' });
     expect(hang.status).toBe(200);
-    expect(hang.headers.get('x-amz-function-error')).toBe('Unhandled');
-    expect(await hang.json()).toMatchObject({ errorType: 'Sandbox.Timedout' });
-    const missing = await invoke('no-such-function', {});
-    expect(missing.status).toBe(404);
+    expect(hang.error).toBe('Unhandled');
+    expect(hang.body).toMatchObject({ errorType: 'Sandbox.Timedout' });
+    const missing = await invokeDirect('no-such-function', {}).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } });
   });
 
   it('re-reads the environment after a reset and a new deployment', async () => {
@@ -189,16 +212,80 @@ describe('router: Lambda invocations from moto served by the real handler code',
     expect(JSON.parse(done.output ?? '{}')).toMatchObject({ bucketAtColdStart: 'artifacts-2' });
   });
 
-  const invokeDirect = async (name: string, payload: object) => {
-    const response = await fetch(`${aws.endpoint}/2015-03-31/functions/${name}/invocations`, {
-      method: 'POST',
-      body: JSON.stringify(payload),
-    });
+  /** A direct Invoke signed as `credentials` (default: the harness's admin), in the Lambda wire format. */
+  const invokeDirect = async (name: string, payload: object, credentials?: LocalCredentials) => {
+    const lambda = new LambdaClient(
+      credentials ? fixedClientConfig(aws.endpoint, 'us-east-1', credentials) : localClientConfig(aws.endpoint),
+    );
+    const out = await lambda.send(
+      new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode(JSON.stringify(payload)) }),
+    );
     return {
-      error: response.headers.get('x-amz-function-error'),
-      body: (await response.json()) as Record<string, unknown>,
+      status: out.StatusCode,
+      error: out.FunctionError ?? null,
+      body: JSON.parse(new TextDecoder().decode(out.Payload)) as Record<string, unknown>,
     };
   };
+
+  it("refuses an invoke the caller's policies do not allow, with AWS's AccessDeniedException", async () => {
+    const echoOnly = await aws.roles.forRole(ECHO_ONLY_ROLE, 'probe');
+    const before = aws.router.invoker.invocations.length;
+    expect((await invokeDirect('kiln-echo', {}, echoOnly)).body.functionName).toBe('kiln-echo');
+    const denied = await invokeDirect('kiln-fail', { mode: 'pid' }, echoOnly).catch((e: unknown) => e);
+    expect(denied).toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } });
+    expect((denied as Error).message).toBe(
+      'User: arn:aws:sts::123456789012:assumed-role/kiln-test-echo-only/probe is not authorized to perform: ' +
+        'lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:123456789012:function:kiln-fail ' +
+        'because no identity-based policy allows the lambda:InvokeFunction action',
+    );
+    // Denied before it ran: no environment was started for it.
+    expect(aws.router.invoker.invocations.slice(before).map((i) => i.functionId)).toEqual(['Echo']);
+  });
+
+  it("fails a state machine's task when the state machine's role may not invoke the function", async () => {
+    const before = aws.router.invoker.invocations.length;
+    const done = await runMachine(
+      aws,
+      { StartAt: 'C', States: { C: { Type: 'Task', Resource: functionArn('kiln-fail'), End: true } } },
+      { mode: 'pid' },
+      ECHO_ONLY_ROLE,
+    );
+    expect(done.status).toBe('FAILED');
+    expect(done.cause).toContain(
+      'assumed-role/kiln-test-echo-only/kiln-states is not authorized to perform: lambda:InvokeFunction on resource: ' +
+        'arn:aws:lambda:us-east-1:123456789012:function:kiln-fail',
+    );
+    expect(aws.router.invoker.invocations.length).toBe(before);
+  });
+
+  it.each([
+    ['unsigned', {}, 403, 'MissingAuthenticationTokenException'],
+    [
+      'signed with a key nobody was issued',
+      {
+        Authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIAFORGED000000000/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=00',
+      },
+      403,
+      'UnrecognizedClientException',
+    ],
+    [
+      'with a key in a malformed Authorization header',
+      { Authorization: 'AWS4-HMAC-SHA256 Signature=00' },
+      403,
+      'MissingAuthenticationTokenException',
+    ],
+  ])('refuses an invoke %s', async (_label, headers, status, type) => {
+    const before = aws.router.invoker.invocations.length;
+    const response = await fetch(`${aws.endpoint}/2015-03-31/functions/kiln-echo/invocations`, {
+      method: 'POST',
+      headers,
+      body: '{}',
+    });
+    expect(response.status).toBe(status);
+    expect(response.headers.get('x-amzn-errortype')).toBe(type);
+    expect(aws.router.invoker.invocations.length).toBe(before);
+  });
 
   it("signs the handler's AWS calls with credentials of the function's own role", async () => {
     const { body } = await invokeDirect('kiln-echo', { whoami: true });

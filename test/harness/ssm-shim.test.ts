@@ -1,6 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import {
+  CreateTagsCommand,
   DescribeImagesCommand,
   EC2Client,
   RunInstancesCommand,
@@ -18,12 +19,54 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { localClientConfig } from '../../harness/clients.ts';
+import { fixedClientConfig, localClientConfig } from '../../harness/clients.ts';
 import { AGENT_PATH, privateTmpSupport } from '../../harness/command-runner.ts';
 import { type LocalAws, startLocalAws } from '../../harness/local-aws.ts';
 
 /** The shim's online delay in these tests: long enough to observe, short enough to wait out. */
 const ONLINE_DELAY_SECONDS = 2;
+
+const ACCOUNT = '123456789012';
+/** Kiln's ssm-commands scope (infra/constructs/function-permissions.ts), written out: who may run what where. */
+const RUN_COMMANDS = [
+  { Effect: 'Allow', Action: 'ssm:SendCommand', Resource: 'arn:aws:ssm:us-east-1::document/AWS-RunShellScript' },
+  {
+    Effect: 'Allow',
+    Action: 'ssm:SendCommand',
+    Resource: `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/*`,
+    Condition: { Null: { 'ssm:resourceTag/kiln:build-id': 'false' } },
+  },
+];
+const READ_STATUS = {
+  Effect: 'Allow',
+  Action: ['ssm:GetCommandInvocation', 'ssm:ListCommandInvocations', 'ssm:DescribeInstanceInformation'],
+  Resource: '*',
+};
+
+/** Two callers: Kiln's grants, and the same without reading command status. */
+function callerRoles(trusted: string): Record<string, object> {
+  const role = (name: string, statements: object[]) => ({
+    [`${name}Role`]: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        RoleName: `ssm-${name}`,
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { AWS: trusted }, Action: 'sts:AssumeRole' }],
+        },
+      },
+    },
+    [`${name}Policy`]: {
+      Type: 'AWS::IAM::Policy',
+      Properties: {
+        PolicyName: `ssm-${name}`,
+        Roles: [{ Ref: `${name}Role` }],
+        PolicyDocument: { Version: '2012-10-17', Statement: statements },
+      },
+    },
+  });
+  return { ...role('kiln', [...RUN_COMMANDS, READ_STATUS]), ...role('sendonly', RUN_COMMANDS) };
+}
 
 describe('SSM shim: Run Command on moto instances, executed in a sandbox', () => {
   let aws: LocalAws;
@@ -93,6 +136,7 @@ describe('SSM shim: Run Command on moto instances, executed in a sandbox', () =>
     const TemplateBody = JSON.stringify({
       Resources: {
         Profile: { Type: 'AWS::IAM::InstanceProfile', Properties: { InstanceProfileName: 'builder', Roles: [] } },
+        ...callerRoles(aws.moto.admin().arn),
       },
     });
     await new CloudFormationClient(localClientConfig(aws.endpoint)).send(
@@ -283,5 +327,91 @@ describe('SSM shim: Run Command on moto instances, executed in a sandbox', () =>
     expect(existsSync(`/tmp/${marker}`)).toBe(!privateTmp);
     expect(existsSync(`${aws.sandboxRoot}/${managed}/fs/tmp/${marker}`)).toBe(privateTmp);
     rmSync(`/tmp/${marker}`, { force: true });
+  });
+
+  describe("IAM: the shim authorizes each call as SSM does, against the caller's policies", () => {
+    const asRole = async (name: string) =>
+      new SSMClient(
+        fixedClientConfig(
+          aws.endpoint,
+          'us-east-1',
+          await aws.roles.forRole(`arn:aws:iam::${ACCOUNT}:role/ssm-${name}`),
+        ),
+      );
+    const send = (client: SSMClient, instanceId: string, DocumentName = 'AWS-RunShellScript') =>
+      client.send(
+        new SendCommandCommand({ DocumentName, InstanceIds: [instanceId], Parameters: { commands: ['true'] } }),
+      );
+    const tagManaged = () =>
+      ec2.send(new CreateTagsCommand({ Resources: [managed], Tags: [{ Key: 'kiln:build-id', Value: 'b-1' }] }));
+
+    it('runs a command on an instance carrying the build tag, and refuses it on one without', async () => {
+      await waitUntilOnline(managed);
+      const kiln = await asRole('kiln');
+      const untagged = await send(kiln, managed).catch((e: unknown) => e);
+      expect(untagged).toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+      expect((untagged as Error).message).toBe(
+        `User: arn:aws:sts::${ACCOUNT}:assumed-role/ssm-kiln/kiln-local is not authorized to perform: ssm:SendCommand ` +
+          `on resource: arn:aws:ec2:us-east-1:${ACCOUNT}:instance/${managed} because no identity-based policy allows ` +
+          'the ssm:SendCommand action',
+      );
+      expect(aws.router.shim.allCommands()).toEqual([]);
+      await tagManaged();
+      const sent = await send(kiln, managed);
+      const status = await kiln.send(
+        new GetCommandInvocationCommand({ CommandId: sent.Command?.CommandId, InstanceId: managed }),
+      );
+      expect(status.InstanceId).toBe(managed);
+    });
+
+    it.each([
+      ['a document outside the grant', 'kiln', 'AWS-RunPowerShellScript', 'document/AWS-RunPowerShellScript'],
+      ['status reads without ssm:GetCommandInvocation', 'sendonly', 'status', 'resource: *'],
+      ['a listing without ssm:DescribeInstanceInformation', 'sendonly', 'describe', 'resource: *'],
+    ])('refuses %s with AccessDeniedException', async (_label, roleName, what, resource) => {
+      await waitUntilOnline(managed);
+      await tagManaged();
+      const client = await asRole(roleName);
+      const call =
+        what === 'status'
+          ? send(client, managed).then((sent) =>
+              client.send(new GetCommandInvocationCommand({ CommandId: sent.Command?.CommandId, InstanceId: managed })),
+            )
+          : what === 'describe'
+            ? client.send(new DescribeInstanceInformationCommand({}))
+            : send(client, managed, what);
+      const error = await call.then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.name).toBe('AccessDeniedException');
+      expect(error?.message).toContain(resource);
+    });
+
+    it.each([
+      ['unsigned', {}, 'MissingAuthenticationTokenException'],
+      [
+        'signed with a key nobody was issued',
+        {
+          Authorization:
+            'AWS4-HMAC-SHA256 Credential=AKIAFORGED000000000/20260101/us-east-1/ssm/aws4_request, SignedHeaders=host, Signature=00',
+        },
+        'UnrecognizedClientException',
+      ],
+    ])('refuses a SendCommand %s', async (_label, headers, type) => {
+      await tagManaged();
+      const response = await fetch(`${aws.endpoint}/`, {
+        method: 'POST',
+        headers: { ...headers, 'X-Amz-Target': 'AmazonSSM.SendCommand', 'Content-Type': 'application/x-amz-json-1.1' },
+        body: JSON.stringify({
+          DocumentName: 'AWS-RunShellScript',
+          InstanceIds: [managed],
+          Parameters: { commands: ['true'] },
+        }),
+      });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { __type: string }).__type).toBe(type);
+      expect(aws.router.shim.allCommands()).toEqual([]);
+    });
   });
 });

@@ -24,6 +24,15 @@ export function synthFixtureStack(context: Record<string, unknown> = {}): { stac
   return { stack, template: Template.fromStack(stack) };
 }
 
+/**
+ * Synthesizes the Kiln stack as `cdk synth` does (the real registry functions/registry.ts and statemachines/),
+ * bundling skipped; cdk-nag runs. Permission tests use this one: what they assert is what gets deployed.
+ */
+export function synthRealStack(context: Record<string, unknown> = {}): { stack: KilnStack; template: Template } {
+  const { stack } = createKilnApp({ appProps: { context: { 'aws:cdk:bundling-stacks': [], ...context } } });
+  return { stack, template: Template.fromStack(stack) };
+}
+
 export function logicalId(stack: Stack, construct: IConstruct): string {
   const element = (construct.node.defaultChild ?? construct) as CfnElement;
   return stack.resolve(stack.getLogicalId(element)) as string;

@@ -16,6 +16,7 @@ import {
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClientConfig } from '../../harness/clients.ts';
+import { formatDenials, type IamGuard } from '../../harness/iam-guard.ts';
 import {
   followExecution,
   type KilnLocal,
@@ -184,5 +185,15 @@ describe('amazon-ebs pipeline in the local emulator', () => {
     expect(await imagesOfBuild(output.buildId, 'us-east-1')).toEqual([]);
     expect(await imagesOfBuild(output.buildId, COPY_REGION)).toEqual([]);
     expect(await objectsUnder(`builds/${output.buildId}/files/`)).toEqual([]);
+  });
+
+  it('made only calls AWS would allow, conditions included, on the success and the failure path (IAM replay)', async () => {
+    // Runs after both builds: Cleanup's compensation (terminate, delete what the failed build made) is in it.
+    await kiln.aws.router.shim.idle();
+    const iam = kiln.aws.router.iam as IamGuard;
+    const report = await iam.replay();
+    expect(formatDenials(report.denied)).toBe('');
+    expect(report.checked).toBeGreaterThan(100);
+    expect(Object.keys(report.unmodelled)).toEqual([]);
   });
 });

@@ -1,0 +1,224 @@
+/**
+ * Permissions as deployed: the stack synthesized from the real registry (functions/registry.ts) and the real
+ * state machine (statemachines/), so a scope removed from a function or a statement changed in
+ * infra/constructs/ fails here. (kiln-stack.test.ts keeps a fixture registry for the construct's mechanics:
+ * env wiring, log groups, substitution of placeholders, which must not depend on the pipeline's progress.)
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { KILN_FUNCTIONS, type PermissionScope, placeholderFor } from '../../functions/registry.ts';
+import { placeholdersIn } from '../../infra/asl-placeholders.ts';
+import { EC2_DESCRIBE_ACTIONS, RUN_COMMAND_DOCUMENTS } from '../../infra/constructs/function-permissions.ts';
+import { STAR_ONLY_ACTIONS } from '../../infra/constructs/wildcard-justifications.ts';
+import { PROJECT_ROOT } from '../../infra/kiln-app.ts';
+import type { KilnStack } from '../../infra/kiln-stack.ts';
+import {
+  actionsOf,
+  allActions,
+  logicalId,
+  resourcesOf,
+  type Statement,
+  statementsOfRole,
+  synthRealStack,
+  text,
+} from './helpers.ts';
+
+let stack: KilnStack;
+let template: Template;
+beforeAll(() => {
+  ({ stack, template } = synthRealStack());
+});
+
+const EC2_MUTATING = [
+  'ec2:RunInstances',
+  'ec2:TerminateInstances',
+  'ec2:StopInstances',
+  'ec2:CreateImage',
+  'ec2:CopyImage',
+  'ec2:DeregisterImage',
+  'ec2:DeleteSnapshot',
+  'ec2:CreateTags',
+  'ec2:ModifyImageAttribute',
+  'ec2:ModifySnapshotAttribute',
+  'ec2:EnableImageDeprecation',
+];
+
+function functionRole(id: string): Statement[] {
+  const fn = stack.pipeline.functions.get(id);
+  if (!fn) throw new Error(`no function ${id}`);
+  return statementsOfRole(template, logicalId(stack, fn.role ?? fn));
+}
+
+const has = (id: string, scope: PermissionScope) =>
+  KILN_FUNCTIONS.find((spec) => spec.id === id)?.permissions.includes(scope) ?? false;
+
+describe('function permissions of the real registry', () => {
+  it('deploys one role per registry function', () => {
+    expect([...stack.pipeline.functions.keys()].sort()).toEqual(KILN_FUNCTIONS.map((f) => f.id).sort());
+  });
+
+  it.each(KILN_FUNCTIONS.map((spec) => [spec.id] as const))('%s may touch exactly what its scopes name', (id) => {
+    const statements = functionRole(id);
+    const actions = allActions(statements);
+    const touches = (logical: string) => statements.some((s) => text(s.Resource).includes(logical));
+    expect(
+      [...actions].some((a) => a.startsWith('ec2:') && a !== 'ec2:DescribeImages'),
+      'ec2',
+    ).toBe(has(id, 'builder-ec2'));
+    expect(actions.has('ssm:SendCommand'), 'ssm:SendCommand').toBe(has(id, 'ssm-commands'));
+    expect(actions.has('ssm:GetCommandInvocation'), 'ssm:GetCommandInvocation').toBe(has(id, 'ssm-commands'));
+    expect(actions.has('iam:PassRole'), 'iam:PassRole').toBe(has(id, 'pass-builder-role'));
+    expect(touches(logicalId(stack, stack.store.templateBucket)), 'template bucket').toBe(has(id, 'templates-read'));
+    expect(touches(logicalId(stack, stack.store.buildsTable)), 'builds table').toBe(has(id, 'builds-table'));
+    const artifacts = has(id, 'artifacts-rw') || has(id, 'manifests-write') || has(id, 'build-secrets');
+    expect(touches(logicalId(stack, stack.store.artifactsBucket)), 'artifacts bucket').toBe(artifacts);
+    // Deleting staged files is artifacts-rw's (Finalize and Cleanup rely on it); manifests are never deleted.
+    const deletes = statements.filter((s) => actionsOf(s).includes('s3:DeleteObject')).flatMap(resourcesOf);
+    expect(
+      deletes.map(text).some((r) => r.includes('/builds/*')),
+      's3:DeleteObject builds/',
+    ).toBe(has(id, 'artifacts-rw'));
+    expect(
+      deletes.map(text).some((r) => r.includes('/manifests/')),
+      's3:DeleteObject manifests/',
+    ).toBe(false);
+  });
+
+  it('lets only LaunchBuilder pass a role, and only the builder role to EC2', () => {
+    for (const spec of KILN_FUNCTIONS) {
+      const pass = functionRole(spec.id).filter((s) => actionsOf(s).includes('iam:PassRole'));
+      if (spec.id !== 'LaunchBuilder') {
+        expect(pass, spec.id).toEqual([]);
+        continue;
+      }
+      expect(pass).toEqual([
+        expect.objectContaining({
+          Resource: { 'Fn::GetAtt': [logicalId(stack, stack.builder.role), 'Arn'] },
+          Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+        }),
+      ]);
+    }
+  });
+
+  it.each(KILN_FUNCTIONS.filter((s) => s.permissions.includes('builder-ec2')).map((s) => [s.id] as const))(
+    '%s: every mutating EC2 statement is conditioned, except the few that only create or read',
+    (id) => {
+      // Each exception is deliberate: launching reads any source AMI; CreateImage's snapshots and CopyImage's
+      // copies are new resources the stages tag right after (their sources are tag-constrained elsewhere).
+      const unconditioned: Record<string, string[]> = {
+        RunBuildersFromAnyImage: ['ec2:RunInstances'],
+        CreateImageSnapshots: ['ec2:CreateImage'],
+        CopyImages: ['ec2:CopyImage'],
+      };
+      const mutating = functionRole(id).filter((s) => actionsOf(s).some((a) => EC2_MUTATING.includes(a)));
+      for (const s of mutating) {
+        expect(resourcesOf(s), s.Sid).not.toContain('*');
+        const exception = unconditioned[s.Sid ?? ''];
+        if (exception) {
+          expect(actionsOf(s)).toEqual(exception);
+          expect(resourcesOf(s).map(text).join()).toMatch(/:(image|snapshot)\/\*/);
+          expect(resourcesOf(s).map(text).join()).not.toMatch(/:instance\//);
+          continue;
+        }
+        expect(text(s.Condition), s.Sid).toMatch(/aws:(Request|Resource)Tag\/kiln:build-id|ec2:CreateAction|ec2:Vpc/);
+      }
+      expect([...new Set(mutating.flatMap(actionsOf))].sort()).toEqual([...EC2_MUTATING].sort());
+      const destructive = mutating.filter((s) =>
+        actionsOf(s).some((a) =>
+          ['ec2:TerminateInstances', 'ec2:StopInstances', 'ec2:DeregisterImage', 'ec2:DeleteSnapshot'].includes(a),
+        ),
+      );
+      expect(destructive.length).toBeGreaterThan(0);
+      for (const s of destructive) expect(s.Condition).toEqual({ Null: { 'aws:ResourceTag/kiln:build-id': 'false' } });
+    },
+  );
+
+  it('tags on create only through RunInstances, CreateImage and CopyImage', () => {
+    const tagOnCreate = functionRole('LaunchBuilder').find((s) => s.Sid === 'TagOnCreateOnly');
+    expect(tagOnCreate?.Condition).toEqual({
+      StringEquals: { 'ec2:CreateAction': ['RunInstances', 'CreateImage', 'CopyImage'] },
+    });
+  });
+
+  it('requires the build tag when launching instances and volumes, and the builder VPC for network resources', () => {
+    const statements = functionRole('LaunchBuilder');
+    const tagged = statements.find((s) => s.Sid === 'RunTaggedBuilders');
+    expect(tagged?.Condition).toEqual({ Null: { 'aws:RequestTag/kiln:build-id': 'false' } });
+    expect(
+      resourcesOf(tagged as Statement)
+        .map(text)
+        .join(),
+    ).toMatch(/instance\/\*.*volume\/\*/);
+    const network = statements.find((s) => s.Sid === 'RunBuildersInBuilderVpc');
+    expect(text(network?.Condition)).toContain(logicalId(stack, stack.network.vpc));
+  });
+
+  it.each(KILN_FUNCTIONS.filter((s) => s.permissions.includes('ssm-commands')).map((s) => [s.id] as const))(
+    '%s: SendCommand only with the two run-script documents, on Kiln-tagged instances',
+    (id) => {
+      const send = functionRole(id).filter((s) => actionsOf(s).includes('ssm:SendCommand'));
+      expect(send).toHaveLength(2);
+      const documents = send.find((s) => s.Sid === 'SendRunCommandDocuments');
+      const docText = resourcesOf(documents as Statement).map(text);
+      expect(docText).toHaveLength(RUN_COMMAND_DOCUMENTS.length);
+      for (const [i, name] of RUN_COMMAND_DOCUMENTS.entries()) expect(docText[i]).toContain(`::document/${name}`);
+      const instances = send.find((s) => s.Sid === 'SendCommandToKilnBuilders');
+      expect(
+        resourcesOf(instances as Statement)
+          .map(text)
+          .join(),
+      ).toMatch(/:instance\/\*/);
+      expect(instances?.Condition).toEqual({ Null: { 'ssm:resourceTag/kiln:build-id': 'false' } });
+    },
+  );
+
+  it('grants no function a mutating action on "*"', () => {
+    for (const spec of KILN_FUNCTIONS) {
+      for (const s of functionRole(spec.id)) {
+        if (!resourcesOf(s).includes('*')) continue;
+        for (const action of actionsOf(s)) expect(STAR_ONLY_ACTIONS.has(action), `${spec.id} ${action}`).toBe(true);
+      }
+    }
+    expect(functionRole('LaunchBuilder').find((s) => s.Sid === 'DescribeEc2')?.Action).toEqual([
+      ...EC2_DESCRIBE_ACTIONS,
+    ]);
+  });
+});
+
+describe('build state machine of the real registry', () => {
+  const stateFunctions = KILN_FUNCTIONS.filter((spec) => !spec.invokedByFunction);
+
+  it('substitutes every function placeholder of statemachines/build.asl.json with the deployed function', () => {
+    const machine = stack.stateMachines.get('build');
+    if (!machine) throw new Error('missing');
+    const props = template.toJSON().Resources[logicalId(stack, machine.stateMachine)].Properties;
+    const asl = readFileSync(join(PROJECT_ROOT, 'statemachines/build.asl.json'), 'utf8');
+    expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual(placeholdersIn(asl));
+    for (const spec of stateFunctions) {
+      const fn = stack.pipeline.functions.get(spec.id);
+      if (!fn) throw new Error('missing');
+      expect(props.DefinitionSubstitutions[placeholderFor(spec)]).toEqual({
+        'Fn::GetAtt': [logicalId(stack, fn), 'Arn'],
+      });
+    }
+  });
+
+  it('may invoke exactly the functions its states call (not ShellLocal, which only RunProvisioner invokes)', () => {
+    const machine = stack.stateMachines.get('build');
+    if (!machine) throw new Error('missing');
+    const statements = statementsOfRole(template, logicalId(stack, machine.stateMachine.role));
+    const invoke = statements.filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    expect(invoke).toHaveLength(1);
+    const arnOf = (id: string) => {
+      const fn = stack.pipeline.functions.get(id);
+      if (!fn) throw new Error('missing');
+      return { 'Fn::GetAtt': [logicalId(stack, fn), 'Arn'] };
+    };
+    expect(resourcesOf(invoke[0] as Statement)).toEqual(stateFunctions.map((spec) => arnOf(spec.id)));
+    const shellLocal = KILN_FUNCTIONS.filter((spec) => spec.invokedByFunction).map((spec) => text(arnOf(spec.id)));
+    expect(shellLocal.length).toBeGreaterThan(0);
+    for (const arn of shellLocal) expect(resourcesOf(invoke[0] as Statement).map(text)).not.toContain(arn);
+  });
+});
