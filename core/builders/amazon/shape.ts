@@ -14,7 +14,8 @@ import {
 } from '../common/fields.ts';
 import { sshShape } from '../common/options.ts';
 
-const filterShape = { filters: strMap(), owners: strList(), most_recent: bool(), include_deprecated: bool() };
+/** AmiFilterOptions, shared by `source_ami_filter` and the amazon-ami data source. */
+export const filterShape = { filters: strMap(), owners: strList(), most_recent: bool(), include_deprecated: bool() };
 
 export const blockDeviceShape = {
   delete_on_termination: bool(),

@@ -56,6 +56,8 @@ export interface ComponentDefinition {
   /** Keys Packer removed; JSON templates get Packer's "please call packer fix" message. */
   readonly removedKeys?: readonly string[];
   readonly rules?: (config: Config, ctx: ValidateContext) => Finding[];
+  /** Keys consumed before the component sees its configuration, when not the kind's (data sources have none). */
+  readonly metaKeys?: readonly string[];
 }
 
 /** Keys Packer's template layer consumes before the component sees its configuration. */
@@ -114,7 +116,7 @@ export function validateComponent(
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
   const known = Object.keys(def.shape);
-  const meta = new Set([...META_KEYS[def.kind], ...PACKER_KEYS]);
+  const meta = new Set([...(def.metaKeys ?? META_KEYS[def.kind]), ...PACKER_KEYS]);
   const removed = new Set(def.removedKeys ?? []);
   const checked: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {

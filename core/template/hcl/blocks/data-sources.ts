@@ -1,6 +1,8 @@
 /**
- * `data` blocks. Offline (no resolvers) every data source is an UnknownValue; with resolvers, the three AWS
- * data sources Kiln knows are resolved (async, before builds are evaluated). Other types warn and stay unknown.
+ * `data` blocks. Every data source Kiln knows is checked against its schema (data-source-schemas.ts), offline.
+ * Offline (no resolvers) the AWS data sources are UnknownValues; with resolvers they are resolved (async, before
+ * builds are evaluated). `null` is resolved at once (its output is its input, as Packer's). Other types warn and
+ * stay unknown.
  */
 import { type Diagnostic, error, warning } from '../../diagnostics.ts';
 import { type Resolvers, UnknownValue } from '../../model.ts';
@@ -9,8 +11,9 @@ import { didYouMean } from '../eval/suggest.ts';
 import { containsUnknown, fail, type ObjectValue, type Value } from '../eval/values.ts';
 import type { Block } from '../syntax/ast.ts';
 import { evalBody } from './config-body.ts';
+import { checkDataSourceShape, DATA_SOURCE_SCHEMAS, headerRange, validateDataSource } from './data-source-schemas.ts';
 
-export const KNOWN_DATA_SOURCES = new Set(['amazon-ami', 'amazon-parameterstore', 'amazon-secretsmanager']);
+export const KNOWN_DATA_SOURCES: ReadonlySet<string> = new Set(DATA_SOURCE_SCHEMAS.keys());
 
 export class DataRoot implements LazyRoot {
   readonly lazy = true as const;
@@ -72,8 +75,9 @@ export async function resolveDataSources(
   for (const b of blocks) {
     const [type, name] = b.labels;
     if (type === undefined || name === undefined) continue;
-    const { config } = evalBody(b.body, ctx, diagnostics);
-    if (!KNOWN_DATA_SOURCES.has(type)) {
+    const schema = DATA_SOURCE_SCHEMAS.get(type);
+    if (!schema) evalBody(b.body, ctx, diagnostics);
+    if (!schema) {
       diagnostics.push(
         warning(
           'Unknown data source type',
@@ -83,8 +87,21 @@ export async function resolveDataSources(
       );
       continue;
     }
-    if (!resolvers || containsUnknown(config as Value)) continue;
+    const problems: Diagnostic[] = [];
+    const body = checkDataSourceShape(b.body, schema, problems);
+    const { config, keyRanges } = evalBody(body, ctx, diagnostics);
+    const shapeDecoded = problems.length === 0;
+    problems.push(
+      ...validateDataSource(schema, config, keyRanges, headerRange(b), ctx.environment.baseDir, shapeDecoded),
+    );
+    diagnostics.push(...problems);
+    if (problems.some((d) => d.severity === 'error') || containsUnknown(config as Value)) continue;
     const byType = root.values[type] as ObjectValue;
+    if (type === 'null') {
+      byType[name] = { output: config.input as Value };
+      continue;
+    }
+    if (!resolvers) continue;
     try {
       if (type === 'amazon-ami' && resolvers.amazonAmi) {
         byType[name] = (await resolvers.amazonAmi(config)) as ObjectValue;

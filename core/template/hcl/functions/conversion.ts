@@ -3,7 +3,7 @@ import { UnknownValue } from '../../model.ts';
 import type { FunctionDef } from '../eval/context.ts';
 import { convertValue, type TypeSpec } from '../eval/types.ts';
 import { fail, type Value } from '../eval/values.ts';
-import { type FunctionTable, fixed } from './helpers.ts';
+import { argError, type FunctionTable, fixed, str } from './helpers.ts';
 
 function converter(type: TypeSpec, label: string): FunctionDef {
   return fixed(1, (a, c) => {
@@ -16,6 +16,33 @@ function converter(type: TypeSpec, label: string): FunctionDef {
       );
     return r.value;
   });
+}
+
+/**
+ * vault(path, key) and consul_key(key) read a secret store at build time. Offline nothing is contacted, and
+ * Packer's clients find their store through VAULT_ADDR / CONSUL_HTTP_ADDR: without one the template cannot build,
+ * which is said here with the variable to set; with one the value stays unknown until run time.
+ */
+function secretStore(name: string, arity: number, store: string, variable: string): FunctionDef {
+  return {
+    min: arity,
+    acceptsUnknown: true,
+    impl: (a, c) => {
+      a.forEach((v, i) => {
+        if (!(v instanceof UnknownValue)) str(a, i, c);
+      });
+      const address = c.ctx.environment.env[variable];
+      if (address === undefined || address === '')
+        fail(
+          'Error in function call',
+          `Call to function "${name}" failed: it needs a ${store} address (${variable}), and none is configured: set ${variable} in the build's environment, or read the secret through a variable.`,
+          c.range,
+        );
+      if (a.some((v) => v instanceof UnknownValue)) return new UnknownValue(`${name}(...)`);
+      if (a.some((v) => v === '')) argError(c, a.indexOf(''), 'must not be empty.');
+      return new UnknownValue(`${name}(${a.map((x) => JSON.stringify(x)).join(', ')})`);
+    },
+  };
 }
 
 function unknownOf(what: string): FunctionDef {
@@ -49,8 +76,8 @@ export const conversionFunctions: FunctionTable = {
   // Secret stores are read at run time (resolvers), never while evaluating offline.
   aws_secretsmanager: unknownOf('aws_secretsmanager'),
   aws_secretsmanager_raw: unknownOf('aws_secretsmanager_raw'),
-  vault: unknownOf('vault'),
-  consul_key: unknownOf('consul_key'),
+  vault: secretStore('vault', 2, 'Vault', 'VAULT_ADDR'),
+  consul_key: secretStore('consul_key', 1, 'Consul', 'CONSUL_HTTP_ADDR'),
 };
 
 /**

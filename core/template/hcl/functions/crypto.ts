@@ -1,6 +1,11 @@
-/** Hash and UUID functions. bcrypt and rsadecrypt are not implemented (no library in the dependency set). */
-import { createHash, randomUUID } from 'node:crypto';
-import { argError, type FunctionTable, fixed, str } from './helpers.ts';
+/**
+ * Hash, UUID and RSA functions. bcrypt checks its arguments, then reports that Kiln has no bcrypt implementation
+ * (no Blowfish in node:crypto and no bcrypt library in the dependency set).
+ */
+import { constants, createHash, createPrivateKey, type KeyObject, privateDecrypt, randomUUID } from 'node:crypto';
+import type { CallInfo } from '../eval/context.ts';
+import { fail } from '../eval/values.ts';
+import { argError, type FunctionTable, fixed, int, str } from './helpers.ts';
 
 function hex(alg: string, s: string): string {
   return createHash(alg).update(s, 'utf8').digest('hex');
@@ -29,7 +34,61 @@ export function uuidV5(namespace: string, name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** A failure that is not one argument's fault, worded as HCL words function errors. */
+export function callFailed(call: CallInfo, name: string, message: string): never {
+  return fail('Error in function call', `Call to function "${name}" failed: ${message}.`, call.range);
+}
+
+const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * rsadecrypt(ciphertext, privatekey) as Terraform/Packer: standard base64 in, RSAES-PKCS1-v1_5 (Go's
+ * rsa.DecryptPKCS1v15). The padding is checked here on the raw RSA result, so a bad ciphertext is an error as in
+ * Go, and not the random bytes OpenSSL's implicit rejection returns for PKCS#1 v1.5.
+ */
+function rsaDecrypt(ciphertext: string, pem: string, call: CallInfo): string {
+  if (!STD_BASE64.test(ciphertext))
+    argError(call, 0, `failed to decode input ${JSON.stringify(ciphertext)}: cipher text must be base64-encoded.`);
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: pem, format: 'pem' });
+  } catch (e) {
+    return argError(call, 1, `invalid private key: ${e instanceof Error ? e.message : String(e)}.`);
+  }
+  if (key.asymmetricKeyType !== 'rsa') argError(call, 1, `invalid private key type ${key.asymmetricKeyType}.`);
+  const bytes = Buffer.from(ciphertext, 'base64');
+  const size = Math.ceil(((key.asymmetricKeyDetails?.modulusLength ?? 0) as number) / 8);
+  let em: Buffer;
+  try {
+    if (bytes.length !== size) throw new Error('length');
+    em = privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, bytes);
+  } catch {
+    return callFailed(call, 'rsadecrypt', 'failed to decrypt: crypto/rsa: decryption error');
+  }
+  // EM = 0x00 || 0x02 || PS (at least 8 non-zero bytes) || 0x00 || M
+  const sep = em.indexOf(0, 2);
+  if (em[0] !== 0 || em[1] !== 2 || sep < 10)
+    callFailed(call, 'rsadecrypt', 'failed to decrypt: crypto/rsa: decryption error');
+  return em.subarray(sep + 1).toString('utf8');
+}
+
 export const cryptoFunctions: FunctionTable = {
+  rsadecrypt: fixed(2, (a, c) => rsaDecrypt(str(a, 0, c), str(a, 1, c), c)),
+  bcrypt: {
+    min: 1,
+    max: 2,
+    impl: (a, c) => {
+      str(a, 0, c);
+      // Go's bcrypt accepts costs 4 to 31; Terraform and Packer default to 10.
+      const cost = a.length > 1 ? int(a, 1, c) : 10;
+      if (cost < 4 || cost > 31) argError(c, 1, `crypto/bcrypt: cost ${cost} is outside allowed range (4,31).`);
+      return callFailed(
+        c,
+        'bcrypt',
+        'Kiln has no bcrypt implementation yet; compute the hash outside the template and pass it in a variable',
+      );
+    },
+  },
   md5: fixed(1, (a, c) => hex('md5', str(a, 0, c))),
   sha1: fixed(1, (a, c) => hex('sha1', str(a, 0, c))),
   sha256: fixed(1, (a, c) => hex('sha256', str(a, 0, c))),

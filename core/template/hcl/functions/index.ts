@@ -2,12 +2,14 @@
  * Packer 1.16's HCL2 function table (112 names with `try`, `can` and `convert`, which the evaluator handles itself:
  * lazy arguments, type argument).
  *
- * Not implemented (a call reports "Call to unknown function"):
- * - bcrypt, rsadecrypt: no bcrypt / RSA PKCS#1 v1.5 decryption library in the dependency set.
  * Partly implemented:
- * - cidrhost, cidrnetmask, cidrsubnet, cidrsubnets: IPv4 only.
- * - aws_secretsmanager, aws_secretsmanager_raw, vault, consul_key: always UnknownValue while loading (secrets are
- *   read at run time through the resolvers, never during validation).
+ * - bcrypt: checks its arguments, then fails with "Kiln has no bcrypt implementation yet" (no Blowfish in
+ *   node:crypto, no bcrypt library in the dependency set).
+ * - aws_secretsmanager, aws_secretsmanager_raw: always UnknownValue while loading (secrets are read at run time
+ *   through the resolvers, never during validation).
+ * - vault, consul_key: an error naming VAULT_ADDR / CONSUL_HTTP_ADDR unless the environment sets it, then
+ *   UnknownValue (nothing contacts a network while loading).
+ * cidrnetmask is IPv4-only, as in Terraform; the other cidr functions take IPv4 and IPv6.
  * env is only in variableDefaultFunctions(): Packer allows it in variable `default` values alone.
  * Kiln extras: filebase64, base64sha256/512, one, sum,
  * alltrue/anytrue, strcontains.

@@ -26,6 +26,33 @@ const NESTING = new Set([
   'template_expr',
 ]);
 
+type Conditional = Extract<Expr, { kind: 'conditional' }>;
+
+/**
+ * Builds `cond ? whenTrue : whenFalse` with HCL's grouping. HCL parses a condition with its binary operators only
+ * (hclsyntax parseTernaryConditional), so an unparenthesized conditional can never be a condition; the branches
+ * are whole expressions, which makes `a ? b : c ? d : e` group as `a ? b : (c ? d : e)`. tree-sitter-hcl 1.2.0
+ * declares the rule left-associative and hands `(a ? b : c) ? d : e`: rotate each such condition to the right.
+ * A parenthesized conditional is a `paren` node here and is left alone.
+ */
+export function rightAssociate(cond: Expr, whenTrue: Expr, whenFalse: Expr, range: SourceRange): Conditional {
+  let c = cond;
+  let t = whenTrue;
+  let f = whenFalse;
+  // Iterative: a chain of n conditionals unwinds in n rotations without recursion depth.
+  while (c.kind === 'conditional') {
+    const inner: Conditional = c;
+    f = rightAssociate(inner.whenFalse, t, f, {
+      file: range.file,
+      start: inner.whenFalse.range.start,
+      end: f.range.end,
+    });
+    t = inner.whenTrue;
+    c = inner.cond;
+  }
+  return { kind: 'conditional', cond: c, whenTrue: t, whenFalse: f, range };
+}
+
 export class CstConverter {
   readonly diagnostics: Diagnostic[] = [];
   private readonly maxDepth = currentLimits().maxNestingDepth;
@@ -158,13 +185,12 @@ export class CstConverter {
       case 'conditional': {
         const parts = node.namedChildren.filter((c) => c?.type === 'expression') as Node[];
         if (parts.length !== 3) return { kind: 'invalid', range: this.range(node) };
-        return {
-          kind: 'conditional',
-          cond: this.expr(parts[0] as Node, d),
-          whenTrue: this.expr(parts[1] as Node, d),
-          whenFalse: this.expr(parts[2] as Node, d),
-          range: this.range(node),
-        };
+        return rightAssociate(
+          this.expr(parts[0] as Node, d),
+          this.expr(parts[1] as Node, d),
+          this.expr(parts[2] as Node, d),
+          this.range(node),
+        );
       }
       default:
         return { kind: 'invalid', range: this.range(node) };
@@ -207,13 +233,23 @@ export class CstConverter {
         if (!current) continue;
         flush(n);
         const inner = n.namedChildren[0] as Node;
-        const each = inner.namedChildren.filter((c) => c?.type === 'get_attr' || c?.type === 'index');
+        const all = inner.namedChildren.filter((c) => c?.type === 'get_attr' || c?.type === 'index') as Node[];
+        // HCL's attribute-only splat `.*` takes only `.name` (and legacy `.0`) steps into each element: in
+        // `a.*.b[0]` the `[0]` indexes the splat's result. The grammar puts `[0]` inside the splat; split it off.
+        let cut = all.length;
+        if (inner.type === 'attr_splat') {
+          cut = all.findIndex((c) => c.type === 'index' && c.namedChildren[0]?.type !== 'legacy_index');
+          if (cut < 0) cut = all.length;
+        }
+        const each = all.slice(0, cut);
+        const eachEnd = each[each.length - 1] ?? inner;
         current = {
           kind: 'splat',
           source: current,
-          each: each.map((c) => this.step(c as Node, depth)),
-          range: this.span(startNode as Node, n),
+          each: each.map((c) => this.step(c, depth)),
+          range: this.span(startNode as Node, eachEnd),
         };
+        for (const rest of all.slice(cut)) steps.push(this.step(rest, depth));
         continue;
       }
       if (!n.isNamed || n.type === 'comment') continue;
