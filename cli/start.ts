@@ -156,14 +156,15 @@ function describeStage(event: StageEvent): string {
 function printProvenance(kiln: KilnLocal, invocations: readonly InvocationRecord[], statesEntered: number): void {
   const functions = new Set(invocations.map((i) => i.functionId));
   const bundled = invocations.filter((i) => i.code === 'bundles');
-  const other = invocations.length - bundled.length;
+  // Invocations whose environment never started ran no code at all; only sources would make the label false.
+  const fromSources = invocations.filter((i) => i.code === 'fixture-sources').length;
   const commands = kiln.aws.router.shim.allCommands();
   const lines = [
     '',
     'Ran as deployed here:',
     '  - the template engine (core/): parsing, variables, source_ami_filter, planning, in the PrepareBuild bundle',
     `  - the state machine statemachines/build.asl.json, in moto's Step Functions interpreter (${statesEntered} states entered)`,
-    `  - the Lambda handlers as the real bundles cdk synth staged (asset index.mjs, source maps on): ${functions.size} functions, ${bundled.length} invocations${other > 0 ? `; ${other} NOT from a bundle` : ''}`,
+    `  - the Lambda handlers as the real bundles cdk synth staged (asset index.mjs, source maps on): ${functions.size} functions, ${bundled.length} invocations${fromSources > 0 ? `; ${fromSources} from TypeScript sources, NOT as deployed` : ''}`,
     `  - the provisioner scripts, as bash (${commands.length} SSM commands)`,
     `  - the deployment: the synthesized CDK stack created by moto's CloudFormation (${kiln.deployment.resources.length} resources)`,
     'Only simulated by the emulator:',

@@ -41,6 +41,8 @@ export type Outcome =
 export class ExecutionEnvironment {
   private readonly child: ChildProcess;
   private exited = false;
+  /** SIGKILL sent: the process is as good as gone, even before its exit event arrives. */
+  private killed = false;
   private pending: { id: string; settle: (outcome: Outcome) => void } | undefined;
   private busy = false;
   /** Settles when the handler module is imported: undefined when ready, the failure otherwise. */
@@ -107,7 +109,7 @@ export class ExecutionEnvironment {
 
   /** Free for an invocation: alive, idle, and its credentials good for this invocation's whole timeout. */
   usable(renewBeforeMs: number): boolean {
-    if (this.exited || this.busy) return false;
+    if (this.exited || this.killed || this.busy) return false;
     const expires = this.settings.credentialsExpire?.getTime();
     return expires === undefined || expires - Date.now() > Math.max(renewBeforeMs, this.settings.timeoutSeconds * 1000);
   }
@@ -118,7 +120,7 @@ export class ExecutionEnvironment {
   }
 
   get alive(): boolean {
-    return !this.exited;
+    return !this.exited && !this.killed;
   }
 
   async invoke(event: unknown): Promise<Outcome> {
@@ -180,7 +182,9 @@ export class ExecutionEnvironment {
   }
 
   kill(): void {
-    if (!this.exited) this.child.kill('SIGKILL');
+    if (this.exited) return;
+    this.killed = true;
+    this.child.kill('SIGKILL');
   }
 
   /** Resolves when the process is gone. */

@@ -54,9 +54,9 @@ mkdirSync(asset);
 writeFileSync(join(asset, 'index.mjs'), HANDLER);
 provideRuntimeSdk(root);
 
-const deployed = (id: string, timeoutSeconds: number): DeployedFunction => ({
-  name: `kiln-${id.toLowerCase()}`,
-  arn: `arn:aws:lambda:us-east-1:123456789012:function:kiln-${id.toLowerCase()}`,
+const deployed = (id: string, timeoutSeconds: number, name = `kiln-${id.toLowerCase()}`): DeployedFunction => ({
+  name,
+  arn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
   region: 'us-east-1',
   timeoutSeconds,
   memoryMb: 256,
@@ -64,7 +64,10 @@ const deployed = (id: string, timeoutSeconds: number): DeployedFunction => ({
   roleArn: 'arn:aws:iam::123456789012:role/kiln-echo',
 });
 const FUNCTIONS: Record<string, DeployedFunction> = {
-  'kiln-echo': deployed('Echo', 2),
+  // Generous: importing an SDK client takes seconds on a loaded two-core machine.
+  'kiln-echo': deployed('Echo', 30),
+  // The same bundle deployed with a short timeout.
+  'kiln-hang': deployed('Echo', 2, 'kiln-hang'),
   'kiln-missing': deployed('Missing', 2),
 };
 
@@ -123,8 +126,8 @@ describe('a bundle in its local execution environment', () => {
   );
 
   it('kills the process when the timeout from the template passes; the next invocation is a cold start', async () => {
-    const before = (await call('kiln-echo', {})).json.pid as number;
-    const hang = await call('kiln-echo', { mode: 'hang' });
+    const before = (await call('kiln-hang', {})).json.pid as number;
+    const hang = await call('kiln-hang', { mode: 'hang' });
     expect(hang.headers['X-Amz-Function-Error']).toBe('Unhandled');
     expect(hang.json).toMatchObject({
       errorType: 'Sandbox.Timedout',
@@ -132,7 +135,7 @@ describe('a bundle in its local execution environment', () => {
     });
     // SIGKILL was sent; the process is gone once reaped.
     await vi.waitFor(() => expect(() => process.kill(before, 0)).toThrow(), { timeout: 5_000 });
-    const after = await call('kiln-echo', {});
+    const after = await call('kiln-hang', {});
     expect(after.json.pid).not.toBe(before);
     expect(invoker.invocations.at(-1)).toMatchObject({ coldStart: true, code: 'bundles' });
   }, 60_000);

@@ -85,7 +85,7 @@ describe('npm start', () => {
     expect(stdout).toMatch(
       /the Lambda handlers as the real bundles cdk synth staged .*: \d+ functions, [1-9]\d* invocations\n/,
     );
-    expect(stdout).not.toMatch(/NOT from a bundle/);
+    expect(stdout).not.toMatch(/NOT as deployed/);
     expect(stdout).toMatch(
       new RegExp(`synthesized: Kiln \\((cached|\\d+ ms); ${KILN_FUNCTIONS.length} Lambda bundles\\)`),
     );
