@@ -129,6 +129,8 @@ describe('limits: values built while evaluating HCL', () => {
         '"%{ for i in range(1000) }%{ for j in range(1000) }%{ for k in range(1000) }x%{ endfor }%{ endfor }%{ endfor }"',
       ),
     ],
+    ['bcrypt at cost 31 (days of synchronous work, refused before it starts)', hcl('bcrypt("pw", 31)')],
+    ['40 bcrypt calls at cost 10', hcl('join(",", [for i in range(40) : bcrypt("pw")])')],
   ])('maxEvalSteps: %s stops at the default budget', async (_what, text) => {
     expectLimit(await load('e.pkr.hcl', text), 'maxEvalSteps');
   });

@@ -1,8 +1,11 @@
 /**
- * Hash, UUID and RSA functions. bcrypt checks its arguments, then reports that Kiln has no bcrypt implementation
- * (no Blowfish in node:crypto and no bcrypt library in the dependency set).
+ * Hash, UUID, bcrypt and RSA functions. bcrypt comes from bcryptjs (node:crypto has no Blowfish); its work is
+ * charged to the evaluation-step budget before it starts, because a synchronous hash at cost 31 would run for days
+ * and no clock check can interrupt it.
  */
 import { constants, createHash, createPrivateKey, type KeyObject, privateDecrypt, randomUUID } from 'node:crypto';
+import bcryptjs from 'bcryptjs';
+import { currentBudget, LimitExceeded } from '../../limits.ts';
 import type { CallInfo } from '../eval/context.ts';
 import { fail } from '../eval/values.ts';
 import { argError, type FunctionTable, fixed, int, str } from './helpers.ts';
@@ -82,11 +85,25 @@ export const cryptoFunctions: FunctionTable = {
       // Go's bcrypt accepts costs 4 to 31; Terraform and Packer default to 10.
       const cost = a.length > 1 ? int(a, 1, c) : 10;
       if (cost < 4 || cost > 31) argError(c, 1, `crypto/bcrypt: cost ${cost} is outside allowed range (4,31).`);
-      return callFailed(
-        c,
-        'bcrypt',
-        'Kiln has no bcrypt implementation yet; compute the hash outside the template and pass it in a variable',
-      );
+      const input = str(a, 0, c);
+      // Go's bcrypt refuses more than 72 bytes; Terraform's function passes that error on.
+      if (Buffer.byteLength(input, 'utf8') > 72)
+        callFailed(c, 'bcrypt', 'error occured generating password bcrypt: password length exceeds 72 bytes');
+      // 2^cost key expansions of 64 steps each: cost 10 is 65,536 steps, cost 15 alone exceeds the default budget.
+      const work = 2 ** cost * 64;
+      const budget = currentBudget();
+      // Checked even by the non-counting budget (direct evaluator calls): one call alone must fit.
+      if (work > budget.limits.maxEvalSteps) {
+        throw new LimitExceeded(
+          'maxEvalSteps',
+          budget.limits.maxEvalSteps,
+          `bcrypt at cost ${cost} takes ${work} steps, more than the template's whole budget`,
+          c.range,
+        );
+      }
+      budget.step(work, c.range);
+      // Go writes the `$2a$` prefix; the hash is the same algorithm for inputs up to 72 bytes.
+      return bcryptjs.hashSync(input, bcryptjs.genSaltSync(cost)).replace(/^\$2b\$/, '$2a$');
     },
   },
   md5: fixed(1, (a, c) => hex('md5', str(a, 0, c))),

@@ -3,8 +3,7 @@
  * lazy arguments, type argument).
  *
  * Partly implemented:
- * - bcrypt: checks its arguments, then fails with "Kiln has no bcrypt implementation yet" (no Blowfish in
- *   node:crypto, no bcrypt library in the dependency set).
+ * - bcrypt: bcryptjs, within the step budget (see crypto.ts).
  * - aws_secretsmanager, aws_secretsmanager_raw: always UnknownValue while loading (secrets are read at run time
  *   through the resolvers, never during validation).
  * - vault, consul_key: an error naming VAULT_ADDR / CONSUL_HTTP_ADDR unless the environment sets it, then

@@ -4,7 +4,9 @@
  * rsadecrypt (PKCS#1 v1.5, as Go's rsa.DecryptPKCS1v15), bcrypt's argument checks, vault / consul_key offline.
  */
 import { constants, generateKeyPairSync, publicEncrypt } from 'node:crypto';
+import bcryptjs from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
+import { LimitExceeded } from '../../../../core/template/limits.ts';
 import { UnknownValue } from '../../../../core/template/model.ts';
 import { evalError, evalExpr, testContext } from './eval-helper.ts';
 
@@ -130,11 +132,31 @@ describe('bcrypt', () => {
     ['bcrypt("pw", 4.5)', 'Error in function call', 'whole number'],
     ['bcrypt(null)', 'Error in function call', 'must not be null'],
     ['bcrypt("pw", 10, 1)', 'Invalid number of arguments', 'expects 1 to 2 argument(s), got 3'],
-    ['bcrypt("pw")', 'Error in function call', 'no bcrypt implementation'],
+    [`bcrypt("${'x'.repeat(73)}")`, 'Error in function call', 'password length exceeds 72 bytes'],
   ])('%s', async (src, summary, detail) => {
     const e = await evalError(src);
     expect(e?.summary).toMatch(new RegExp(summary));
-    expect(e?.detail).toContain(detail);
+    expect(`${e?.summary} ${e?.detail}`).toContain(detail);
+  });
+
+  // A synchronous hash cannot be interrupted by the clock: its work is refused before it starts (cost 31 would
+  // run for days). Loads turn LimitExceeded into one diagnostic naming `maxEvalSteps` (test/security/limits).
+  it.each([15, 20, 31])('bcrypt at cost %i is refused at once by the step budget', async (cost) => {
+    await expect(evalExpr(`bcrypt("pw", ${cost})`)).rejects.toSatisfy(
+      (e: unknown) => e instanceof LimitExceeded && /bcrypt at cost \d+ takes \d+ steps/.test(e.message),
+    );
+  });
+
+  it.each([
+    ['bcrypt("pw")', 10],
+    ['bcrypt("pw", 4)', 4],
+    ['bcrypt("pässwörd", 5)', 5],
+  ])('%s hashes as Go does ($2a$, the cost, a hash bcrypt accepts)', async (src, cost) => {
+    const hash = await evalExpr(src);
+    expect(hash).toMatch(new RegExp(`^\\$2a\\$${String(cost).padStart(2, '0')}\\$[./A-Za-z0-9]{53}$`));
+    const input = /"([^"]+)"/.exec(src)?.[1] ?? '';
+    expect(bcryptjs.compareSync(input, String(hash))).toBe(true);
+    expect(bcryptjs.compareSync(`${input}x`, String(hash))).toBe(false);
   });
 });
 
