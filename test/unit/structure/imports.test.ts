@@ -18,7 +18,7 @@ function sources(dir: string): string[] {
 }
 
 /** Relative specifiers of `import ... from '...'`, `export ... from '...'` and `import('...')`. */
-export function importedPaths(text: string): string[] {
+function importedPaths(text: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]+)['"]/g)) {
     if (m[1]) out.push(m[1]);
