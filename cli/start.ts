@@ -9,6 +9,7 @@
  * Exit code: 0 when the build succeeded, 1 when it failed, 2 when the local run itself failed.
  */
 import { basename, join, relative, resolve } from 'node:path';
+import type { ReplayReport } from '../harness/iam-guard.ts';
 import type { KilnLocal, StageEvent } from '../harness/kiln-local.ts';
 import type { InvocationRecord } from '../harness/lambda-invoker.ts';
 
@@ -131,9 +132,11 @@ async function main(argv: readonly string[]): Promise<number> {
     if (done.error) process.stdout.write(`  execution error ${done.error}: ${done.cause ?? ''}\n`);
     if (output.manifest) process.stdout.write(`  manifest: ${output.manifest}\n`);
 
-    printProvenance(kiln, invocations, statesEntered);
+    // What AWS would have said to every call the build made, conditions included (moto ignores them).
+    const iam = await kiln.aws.router.iam?.replay();
+    printProvenance(kiln, invocations, statesEntered, iam);
     await stopAll('done');
-    return ok ? 0 : 1;
+    return ok && (iam?.denied.length ?? 0) === 0 ? 0 : 1;
   } catch (error) {
     process.stderr.write(`npm start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     await stopAll('error');
@@ -153,7 +156,12 @@ function describeStage(event: StageEvent): string {
   return build ? `${build} · ${event.state}` : event.state;
 }
 
-function printProvenance(kiln: KilnLocal, invocations: readonly InvocationRecord[], statesEntered: number): void {
+function printProvenance(
+  kiln: KilnLocal,
+  invocations: readonly InvocationRecord[],
+  statesEntered: number,
+  iam: ReplayReport | undefined,
+): void {
   const functions = new Set(invocations.map((i) => i.functionId));
   const bundled = invocations.filter((i) => i.code === 'bundles');
   // Invocations whose environment never started ran no code at all; only sources would make the label false.
@@ -167,6 +175,12 @@ function printProvenance(kiln: KilnLocal, invocations: readonly InvocationRecord
     `  - the Lambda handlers as the real bundles cdk synth staged (asset index.mjs, source maps on): ${functions.size} functions, ${bundled.length} invocations${fromSources > 0 ? `; ${fromSources} from TypeScript sources, NOT as deployed` : ''}`,
     `  - the provisioner scripts, as bash (${commands.length} SSM commands)`,
     `  - the deployment: the synthesized CDK stack created by moto's CloudFormation (${kiln.deployment.resources.length} resources)`,
+    'Checked as AWS would (emulated):',
+    '  - IAM: every call signed as its own role (function, state machine, builder instance); moto checked each action (resources for S3 only, no conditions), the router the Lambda and SSM calls it answers',
+    iam
+      ? `  - IAM replay: ${iam.checked} authorization requests against the deployed policies with conditions (iam-simulate): ${iam.denied.length} denied, ${Object.values(iam.unmodelled).reduce((n, c) => n + c, 0)} calls not modelled; resource and key policies not evaluated`
+      : '  - IAM replay: not run (no IAM guard)',
+    ...(iam?.denied ?? []).map((d) => `    DENIED on AWS: ${d.caller} ${d.call} → ${d.result}`),
     'Only simulated by the emulator:',
     "  - the Lambda runtime: one local Node 22 process per execution environment, with the template's environment, memory (heap limit) and timeout (killed when exceeded) and its role's credentials; no Lambda sandbox",
     '  - EC2: instances never boot; images are available at once; snapshots and copies are records',

@@ -89,6 +89,8 @@ describe('npm start', () => {
     expect(stdout).toMatch(
       new RegExp(`synthesized: Kiln \\((cached|\\d+ ms); ${KILN_FUNCTIONS.length} Lambda bundles\\)`),
     );
+    // The build's calls replayed against the deployed policies, conditions included: many checked, none denied.
+    expect(stdout).toMatch(/IAM replay: [1-9]\d+ authorization requests .*: 0 denied, 0 calls not modelled/);
     expect(stdout).toContain('Only simulated by the emulator:');
     expect(stdout).toMatch(/stopped \(done\): moto_server pid \d+/);
     expect(alive(motoPid)).toBe(false);
