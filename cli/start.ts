@@ -9,13 +9,14 @@
  * Exit code: 0 when the build succeeded, 1 when it failed, 2 when the local run itself failed.
  */
 import { basename, join, relative, resolve } from 'node:path';
+import { EXAMPLE_TEMPLATE_DIR, EXAMPLE_TEMPLATE_FILE } from '../harness/example.ts';
 import type { ReplayReport } from '../harness/iam-guard.ts';
 import type { KilnLocal, StageEvent } from '../harness/kiln-local.ts';
 import type { InvocationRecord } from '../harness/lambda-invoker.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const DEFAULT_TEMPLATE_DIR = join(ROOT, 'examples/amazon-ebs-basic');
-const DEFAULT_TEMPLATE_FILE = 'amazon-ebs-basic.pkr.hcl';
+const DEFAULT_TEMPLATE_DIR = EXAMPLE_TEMPLATE_DIR;
+const DEFAULT_TEMPLATE_FILE = EXAMPLE_TEMPLATE_FILE;
 
 interface StartOptions {
   readonly templateDir: string;

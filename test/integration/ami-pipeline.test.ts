@@ -16,6 +16,7 @@ import {
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClientConfig } from '../../harness/clients.ts';
+import { EXAMPLE_TEMPLATE_DIR, EXAMPLE_TEMPLATE_FILE } from '../../harness/example.ts';
 import { formatDenials, type IamGuard } from '../../harness/iam-guard.ts';
 import {
   followExecution,
@@ -25,8 +26,8 @@ import {
   uploadTemplateFolder,
 } from '../../harness/kiln-local.ts';
 
-const EXAMPLE_DIR = new URL('../../examples/amazon-ebs-basic', import.meta.url).pathname;
-const TEMPLATE = 'amazon-ebs-basic.pkr.hcl';
+const EXAMPLE_DIR = EXAMPLE_TEMPLATE_DIR;
+const TEMPLATE = EXAMPLE_TEMPLATE_FILE;
 const COPY_REGION = 'eu-west-1';
 
 interface BuildOutput {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { CreateImageCommand, DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClientConfig } from '../../harness/clients.ts';
+import { EXAMPLE_TEMPLATE_DIR, EXAMPLE_TEMPLATE_FILE } from '../../harness/example.ts';
 import type { AuthorizationRequest } from '../../harness/iam-evaluate.ts';
 import { formatDenials, type IamGuard, type RecordedCall } from '../../harness/iam-guard.ts';
 import {
@@ -22,8 +23,8 @@ import {
   uploadTemplateFolder,
 } from '../../harness/kiln-local.ts';
 
-const EXAMPLE_DIR = new URL('../../examples/amazon-ebs-basic', import.meta.url).pathname;
-const TEMPLATE = 'amazon-ebs-basic.pkr.hcl';
+const EXAMPLE_DIR = EXAMPLE_TEMPLATE_DIR;
+const TEMPLATE = EXAMPLE_TEMPLATE_FILE;
 const AMI_NAME = 'kiln-replay-web';
 const EARLIER_BUILD = 'b-earlier';
 

@@ -14,6 +14,7 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClientConfig } from '../../harness/clients.ts';
+import { EXAMPLE_TEMPLATE_DIR, EXAMPLE_TEMPLATE_FILE } from '../../harness/example.ts';
 import {
   followExecution,
   type KilnLocal,
@@ -23,8 +24,8 @@ import {
 } from '../../harness/kiln-local.ts';
 import { leaksOf } from '../security/encodings.ts';
 
-const EXAMPLE_DIR = new URL('../../examples/amazon-ebs-basic', import.meta.url).pathname;
-const TEMPLATE = 'amazon-ebs-basic.pkr.hcl';
+const EXAMPLE_DIR = EXAMPLE_TEMPLATE_DIR;
+const TEMPLATE = EXAMPLE_TEMPLATE_FILE;
 /** In the template (a sensitive variable's default): the uploader's own input. */
 const VAR_MARKER = 'KilnVarMarker-4b7e/q+Z';
 /** Only in Secrets Manager: must appear nowhere but on the builder. */

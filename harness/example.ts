@@ -1,0 +1,8 @@
+/**
+ * The example `npm start` builds by default and the integration tests upload: its folder and template file. A
+ * module of its own, so the CLI can name it without loading the harness before it needs it.
+ */
+import { join } from 'node:path';
+
+export const EXAMPLE_TEMPLATE_DIR = join(import.meta.dirname, '..', 'examples', 'amazon-ebs-basic');
+export const EXAMPLE_TEMPLATE_FILE = 'amazon-ebs-basic.pkr.hcl';
