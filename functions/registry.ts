@@ -60,7 +60,10 @@ export type PermissionScope =
 export interface FunctionSpec {
   /** PascalCase id; the ASL placeholder is `${<id>FunctionArn}`. */
   readonly id: string;
-  /** Folder under functions/ holding handler.ts. */
+  /**
+   * Folder under functions/ holding handler.ts: `common/` (every driver), `ec2-host/` (EC2 builder host: AMI and
+   * docker drivers), `ec2-ami/` (AMI only).
+   */
   readonly dir: string;
   readonly description: string;
   readonly env: readonly KilnEnvKey[];
@@ -81,7 +84,7 @@ export interface FunctionSpec {
 export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   {
     id: 'PrepareBuild',
-    dir: 'prepare-build',
+    dir: 'common/prepare-build',
     description: 'Fetch the template by version id, validate, plan, stage files, record the build',
     env: ['artifactsBucket', 'buildsTable', 'templateBucket', 'dataKeyId', 'secretPrefix', 'kmsKeyArns'],
     permissions: ['templates-read', 'artifacts-rw', 'builds-table', 'read-params-secrets', 'build-secrets'],
@@ -91,7 +94,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   },
   {
     id: 'LaunchBuilder',
-    dir: 'launch-builder',
+    dir: 'ec2-host/launch-builder',
     description: 'Resolve the source AMI, pre-validate the AMI name, launch the builder instance',
     env: ['artifactsBucket', 'builderInstanceProfile', 'builderSecurityGroup', 'subnetIds'],
     permissions: ['builder-ec2', 'pass-builder-role', 'artifacts-rw', 'build-kms-keys'],
@@ -100,7 +103,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   },
   {
     id: 'CheckManaged',
-    dir: 'check-managed',
+    dir: 'ec2-host/check-managed',
     description: 'One poll: is the builder online in Systems Manager',
     env: ['artifactsBucket'],
     permissions: ['builder-ec2', 'ssm-commands', 'artifacts-rw'],
@@ -109,7 +112,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   },
   {
     id: 'RunProvisioner',
-    dir: 'run-provisioner',
+    dir: 'ec2-host/run-provisioner',
     description: 'Start one provisioner: SendCommand with the rendered script (shell-local: invoke ShellLocal)',
     env: ['artifactsBucket', 'provisionLogGroup', 'dataKeyId'],
     permissions: ['ssm-commands', 'artifacts-rw', 'provision-logs', 'build-secrets'],
@@ -119,7 +122,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   },
   {
     id: 'CheckCommand',
-    dir: 'check-command',
+    dir: 'ec2-host/check-command',
     description: 'One poll of the provisioner command: success, retry or ProvisionerFailed',
     env: ['artifactsBucket'],
     permissions: ['ssm-commands', 'artifacts-rw', 'build-secrets'],
@@ -128,7 +131,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   },
   {
     id: 'CreateImage',
-    dir: 'create-image',
+    dir: 'ec2-ami/create-image',
     description: 'Stop the builder, then CreateImage',
     env: ['artifactsBucket'],
     permissions: ['builder-ec2', 'artifacts-rw', 'build-kms-keys'],
@@ -137,7 +140,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   },
   {
     id: 'CheckImages',
-    dir: 'check-images',
+    dir: 'ec2-ami/check-images',
     description: 'One poll of every pending AMI (source and copies); tags snapshots once available',
     env: ['artifactsBucket'],
     permissions: ['builder-ec2', 'artifacts-rw'],
@@ -146,7 +149,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   },
   {
     id: 'Distribute',
-    dir: 'distribute',
+    dir: 'ec2-ami/distribute',
     description: 'CopyImage to each of ami_regions, recording every copy',
     env: ['artifactsBucket'],
     permissions: ['builder-ec2', 'artifacts-rw', 'build-kms-keys'],
@@ -155,7 +158,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   },
   {
     id: 'PublishImage',
-    dir: 'publish-image',
+    dir: 'ec2-ami/publish-image',
     description: 'Launch and snapshot permissions, tags and deprecation in every region',
     env: ['artifactsBucket'],
     permissions: ['builder-ec2', 'artifacts-rw'],
@@ -164,7 +167,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   },
   {
     id: 'Terminate',
-    dir: 'terminate',
+    dir: 'ec2-host/terminate',
     description: 'Terminate the builder instance (idempotent)',
     env: [],
     permissions: ['builder-ec2'],
@@ -173,7 +176,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   },
   {
     id: 'Cleanup',
-    dir: 'cleanup',
+    dir: 'common/cleanup',
     description: 'Compensation for a failed build: error-cleanup-provisioner, then remove what it created, in reverse',
     env: ['artifactsBucket', 'dataKeyId'],
     permissions: ['builder-ec2', 'artifacts-rw', 'ssm-commands', 'build-secrets'],
@@ -182,7 +185,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   },
   {
     id: 'Finalize',
-    dir: 'finalize',
+    dir: 'common/finalize',
     description: 'Packer manifest, build record outcome, staged files removed',
     env: ['artifactsBucket', 'buildsTable'],
     permissions: ['artifacts-rw', 'builds-table', 'manifests-write', 'build-secrets'],
@@ -191,7 +194,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   },
   {
     id: 'ShellLocal',
-    dir: 'shell-local',
+    dir: 'common/shell-local',
     description:
       'shell-local provisioners, isolated: no AWS permissions beyond its own logs, invoked by RunProvisioner',
     env: [],

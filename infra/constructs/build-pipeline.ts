@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { AssetHashType, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -45,7 +45,7 @@ export interface BuildPipelineProps {
 }
 
 const PASCAL_ID = /^[A-Z][A-Za-z0-9]*$/;
-const DIR = /^[a-z0-9][a-z0-9-]*$/;
+const DIR = /^[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9-]*$/;
 
 /**
  * One Lambda per registry entry, bundled by esbuild, each with its own role built from the entry's permission
@@ -114,7 +114,7 @@ export class BuildPipeline extends Construct {
     }
 
     const environment: Record<string, string> = {
-      POWERTOOLS_SERVICE_NAME: `kiln-${spec.dir}`,
+      POWERTOOLS_SERVICE_NAME: `kiln-${basename(spec.dir)}`,
       POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
       // The bundle ships a source map; Node only applies it when asked.
       NODE_OPTIONS: '--enable-source-maps',

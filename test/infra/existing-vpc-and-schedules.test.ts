@@ -1,6 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { normalizeInput, prepareInputSchema } from '../../functions/prepare-build/input.ts';
+import { normalizeInput, prepareInputSchema } from '../../functions/common/prepare-build/input.ts';
 import { scheduleExpression } from '../../infra/constructs/triggers.ts';
 import type { KilnStack } from '../../infra/kiln-stack.ts';
 import { logicalId, statementsOfRole, synthFixtureStack, text } from './helpers.ts';

@@ -185,7 +185,7 @@ describe('BuildPipeline functions', () => {
       const env = props.Environment.Variables;
       expect(env).toMatchObject({
         KILN_FUNCTION_ID: id,
-        POWERTOOLS_SERVICE_NAME: `kiln-${spec.dir}`,
+        POWERTOOLS_SERVICE_NAME: `kiln-${spec.dir.split('/').pop()}`,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       });
       const expectedKeys = ['KILN_FUNCTION_ID', 'NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];

@@ -24,9 +24,9 @@ import {
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { diagnoseNetwork, gatherNetworkFacts } from '../../functions/check-managed/reachability.ts';
-import { buildRunInstancesRequest } from '../../functions/launch-builder/run-request.ts';
-import { preValidateAmiName } from '../../functions/launch-builder/source-ami.ts';
+import { diagnoseNetwork, gatherNetworkFacts } from '../../functions/ec2-host/check-managed/reachability.ts';
+import { preValidateAmiName } from '../../functions/ec2-host/launch-builder/ami-name-check.ts';
+import { buildRunInstancesRequest } from '../../functions/ec2-host/launch-builder/run-request.ts';
 import { localClientConfig } from '../../harness/clients.ts';
 import { type MotoServer, startMoto } from '../../harness/moto.ts';
 

@@ -22,11 +22,11 @@ import { bufferedIO } from '../../cli/io.ts';
 import { runCli } from '../../cli/program.ts';
 import { TemplateInvalidError } from '../../core/errors.ts';
 import { readRegularFile } from '../../core/files/read.ts';
+import { coreEngine } from '../../functions/common/prepare-build/engine.ts';
+import { localPathForKey } from '../../functions/common/prepare-build/fetch-template.ts';
+import { normalizeInput } from '../../functions/common/prepare-build/input.ts';
+import { type PrepareDeps, prepareBuild } from '../../functions/common/prepare-build/prepare-build.ts';
 import type { StoredPlan } from '../../functions/lib/plan-store.ts';
-import { coreEngine } from '../../functions/prepare-build/engine.ts';
-import { localPathForKey } from '../../functions/prepare-build/fetch-template.ts';
-import { normalizeInput } from '../../functions/prepare-build/input.ts';
-import { type PrepareDeps, prepareBuild } from '../../functions/prepare-build/prepare-build.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const ws = mkdtempSync(join(tmpdir(), 'kiln-sec-files-'));

@@ -12,7 +12,7 @@ import { PROVISIONERS } from '../../core/provisioners/registry.ts';
 import { renderPowerShell } from '../../core/provisioners/render/powershell.ts';
 import { flattenEnvVars, psq, shq } from '../../core/provisioners/render/quote.ts';
 import { renderFile, renderShell, type ShellRenderContext } from '../../core/provisioners/render/shell.ts';
-import { runShellLocal } from '../../functions/shell-local/run-shell-local.ts';
+import { runShellLocal } from '../../functions/common/shell-local/run-shell-local.ts';
 import { readPsVerbatim } from './ps-literal.ts';
 import { makeSandbox, type Sandbox, shellcheck } from './sandbox.ts';
 

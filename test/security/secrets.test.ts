@@ -15,10 +15,10 @@ import { TemplateInvalidError } from '../../core/errors.ts';
 import { sealPlan } from '../../core/plan/seal.ts';
 import { formsOf, redactForLog, redactText, redactValue, unsealValue } from '../../core/plan/sensitive.ts';
 import type { BuildPlan, PlannedBuild } from '../../core/plan/types.ts';
-import { executionManifest } from '../../functions/finalize/manifest.ts';
-import { checkSecretScope } from '../../functions/prepare-build/resolvers.ts';
-import { deliver } from '../../functions/run-provisioner/one-shot.ts';
-import { runShellLocal } from '../../functions/shell-local/run-shell-local.ts';
+import { executionManifest } from '../../functions/common/finalize/manifest.ts';
+import { checkSecretScope } from '../../functions/common/prepare-build/resolvers.ts';
+import { runShellLocal } from '../../functions/common/shell-local/run-shell-local.ts';
+import { deliver } from '../../functions/lib/commands/one-shot.ts';
 import { encodings } from './encodings.ts';
 
 /** The marker: mixed case, a quote, a space, a slash, an ampersand and a non-ASCII letter, so every encoding differs. */
@@ -283,7 +283,7 @@ describe('shell-local cannot obtain credentials (isolated runner)', () => {
     expect(KILN_FUNCTIONS.find((f) => f.id === 'RunProvisioner')?.invokes).toEqual([
       { id: 'ShellLocal', env: 'shellLocalFunction' },
     ]);
-    expect(readFileSync(new URL('../../functions/shell-local/handler.ts', import.meta.url), 'utf8')).not.toMatch(
+    expect(readFileSync(new URL('../../functions/common/shell-local/handler.ts', import.meta.url), 'utf8')).not.toMatch(
       /logger\.(info|debug)\(/,
     );
   });

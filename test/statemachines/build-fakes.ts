@@ -6,11 +6,11 @@
 import type { StateMachine } from 'aws-local-stepfunctions';
 import { KilnError, type KilnErrorName } from '../../core/errors.ts';
 import type { Driver } from '../../core/plan/types.ts';
-import { type BuildOutcome, overallStatus, summarize } from '../../functions/finalize/finalize.ts';
+import { type BuildOutcome, overallStatus, summarize } from '../../functions/common/finalize/finalize.ts';
+import type { PreparedBuild } from '../../functions/common/prepare-build/prepare-build.ts';
 import type { BuildState, StagePayload, StepError } from '../../functions/lib/build-state.ts';
 import { nextWaitSeconds } from '../../functions/lib/polling.ts';
 import { notATemplate } from '../../functions/lib/trigger-contract.ts';
-import type { PreparedBuild } from '../../functions/prepare-build/prepare-build.ts';
 
 export interface FakeBuild {
   readonly name: string;

@@ -2,8 +2,12 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommandInvocationCommand } from '@aws-sdk/client-ssm';
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
-import { checkCommand, classifyInvocation } from '../../../functions/check-command/check-command.ts';
-import { outputForTail, parseOutputUrl, SSM_INLINE_LIMITS } from '../../../functions/check-command/full-output.ts';
+import { checkCommand, classifyInvocation } from '../../../functions/ec2-host/check-command/check-command.ts';
+import {
+  outputForTail,
+  parseOutputUrl,
+  SSM_INLINE_LIMITS,
+} from '../../../functions/ec2-host/check-command/full-output.ts';
 import { body, launchedState, mocks } from './fakes.ts';
 
 function setup(index: number, attempt = 0) {

@@ -11,7 +11,7 @@ import {
 import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
-import { checkManaged } from '../../../functions/check-managed/check-managed.ts';
+import { checkManaged } from '../../../functions/ec2-host/check-managed/check-managed.ts';
 import { launchedState, mocks, planWith } from './fakes.ts';
 
 function setup(planText?: string) {

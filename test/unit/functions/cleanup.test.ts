@@ -9,7 +9,7 @@ import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommandInvocationCommand, ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
-import { causeMessage, cleanupBuild } from '../../../functions/cleanup/cleanup.ts';
+import { causeMessage, cleanupBuild } from '../../../functions/common/cleanup/cleanup.ts';
 import { body, launchedState, mocks, PLAN_KEY, planWith } from './fakes.ts';
 
 const state = launchedState({

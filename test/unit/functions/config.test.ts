@@ -4,7 +4,7 @@
  * absent, never JavaScript truthiness.
  */
 import { describe, expect, it } from 'vitest';
-import { buildCreateImageRequest } from '../../../functions/create-image/image-request.ts';
+import { buildCreateImageRequest } from '../../../functions/ec2-ami/create-image/image-request.ts';
 import { bool, num, str } from '../../../functions/lib/config.ts';
 
 const TAGS = { buildId: 'b-1', executionName: 'e-1', template: 't.pkr.hcl', index: 0, name: 'amazon-ebs.web' };

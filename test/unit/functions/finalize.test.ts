@@ -3,8 +3,8 @@ import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@a
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
-import { finalize } from '../../../functions/finalize/finalize.ts';
-import { runUuid } from '../../../functions/finalize/manifest.ts';
+import { finalize } from '../../../functions/common/finalize/finalize.ts';
+import { runUuid } from '../../../functions/common/finalize/manifest.ts';
 import { launchedState, mocks, PLAN_KEY } from './fakes.ts';
 
 describe('finalize', () => {

@@ -33,7 +33,10 @@ describe('handlers', () => {
     '%s: functions/%s/handler.ts rejects a malformed event with Kiln.InputInvalid',
     async (_id, dir) => {
       expect(existsSync(new URL(`../../../functions/${dir}/handler.ts`, import.meta.url))).toBe(true);
-      const mod = (await import(`../../../functions/${dir}/handler.ts`)) as {
+      // The path is data (the registry's), so Vite's one-level glob rewrite must not apply.
+      const mod = (await import(
+        /* @vite-ignore */ new URL(`../../../functions/${dir}/handler.ts`, import.meta.url).href
+      )) as {
         handler: (e: unknown, c: unknown) => Promise<unknown>;
       };
       await expect(mod.handler({ nonsense: true }, context)).rejects.toMatchObject({ name: 'Kiln.InputInvalid' });
@@ -42,7 +45,7 @@ describe('handlers', () => {
 
   it('fails at cold start when a required variable is missing', async () => {
     vi.stubEnv(KILN_ENV.artifactsBucket, '');
-    await expect(import('../../../functions/create-image/handler.ts')).rejects.toThrow(
+    await expect(import('../../../functions/ec2-ami/create-image/handler.ts')).rejects.toThrow(
       `Environment variable ${KILN_ENV.artifactsBucket} is required`,
     );
   });

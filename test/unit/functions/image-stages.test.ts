@@ -13,13 +13,13 @@ import {
 } from '@aws-sdk/client-ec2';
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
-import { checkImages } from '../../../functions/check-images/check-images.ts';
-import { createImage } from '../../../functions/create-image/create-image.ts';
-import { distribute } from '../../../functions/distribute/distribute.ts';
+import { checkImages } from '../../../functions/ec2-ami/check-images/check-images.ts';
+import { createImage } from '../../../functions/ec2-ami/create-image/create-image.ts';
+import { distribute } from '../../../functions/ec2-ami/distribute/distribute.ts';
+import { publishImage } from '../../../functions/ec2-ami/publish-image/publish-image.ts';
+import { terminateBuilder } from '../../../functions/ec2-host/terminate/terminate.ts';
 import type { BuildState, ImageRecord } from '../../../functions/lib/build-state.ts';
 import { clientToken } from '../../../functions/lib/tokens.ts';
-import { publishImage } from '../../../functions/publish-image/publish-image.ts';
-import { terminateBuilder } from '../../../functions/terminate/terminate.ts';
 import { launchedState, mocks, planWith } from './fakes.ts';
 
 const instanceIn = (name: InstanceStateName) => ({

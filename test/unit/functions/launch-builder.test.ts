@@ -9,8 +9,8 @@ import {
 import 'aws-sdk-client-mock-vitest/extend';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { launchBuilder } from '../../../functions/launch-builder/launch-builder.ts';
-import { pickImage } from '../../../functions/launch-builder/source-ami.ts';
+import { launchBuilder } from '../../../functions/ec2-host/launch-builder/launch-builder.ts';
+import { pickImage } from '../../../functions/lib/ec2/source-image.ts';
 import { clientToken } from '../../../functions/lib/tokens.ts';
 import { baseState, body, mocks, planWith } from './fakes.ts';
 

@@ -5,10 +5,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputInvalidError } from '../../../core/errors.ts';
-import { finalizeInputSchema } from '../../../functions/finalize/finalize.ts';
+import { finalizeInputSchema } from '../../../functions/common/finalize/finalize.ts';
+import { normalizeInput, prepareInputSchema } from '../../../functions/common/prepare-build/input.ts';
 import { stagePayloadSchema } from '../../../functions/lib/build-state.ts';
 import { parseEvent } from '../../../functions/lib/wiring.ts';
-import { normalizeInput, prepareInputSchema } from '../../../functions/prepare-build/input.ts';
 
 const schemas = [
   ['stage payload', stagePayloadSchema],

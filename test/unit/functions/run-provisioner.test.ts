@@ -9,8 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { ProvisionerFailedError } from '../../../core/errors.ts';
 import { flattenEnvVars, shq as sq } from '../../../core/provisioners/render/quote.ts';
 import { renderFile, renderShell } from '../../../core/provisioners/render/shell.ts';
-import { type RunProvisionerDeps, runProvisioner } from '../../../functions/run-provisioner/run-provisioner.ts';
-import { runShellLocal } from '../../../functions/shell-local/run-shell-local.ts';
+import { runShellLocal } from '../../../functions/common/shell-local/run-shell-local.ts';
+import {
+  type RunProvisionerDeps,
+  runProvisioner,
+} from '../../../functions/ec2-host/run-provisioner/run-provisioner.ts';
 import { launchedState, mocks, planWith } from './fakes.ts';
 
 const presign: RunProvisionerDeps['presign'] = async (method, bucket, key) =>

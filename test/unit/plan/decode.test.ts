@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { builderSpec } from '../../../core/builders/registry.ts';
 import { planTemplate } from '../../../core/plan/plan.ts';
 import { PROVISIONERS } from '../../../core/provisioners/registry.ts';
-import { buildCreateImageRequest } from '../../../functions/create-image/image-request.ts';
+import { buildCreateImageRequest } from '../../../functions/ec2-ami/create-image/image-request.ts';
 import { bool, num, strList } from '../../../functions/lib/config.ts';
 import { build, EBS_CONFIG, template } from './template-builders.ts';
 

@@ -1,0 +1,186 @@
+/**
+ * Finalize: after every build of the execution ended (succeeded, or failed and cleaned up), write the Packer
+ * manifest, record each build's outcome on the build record, remove the staged files (shared by all builds of
+ * the execution, so only here) and return the execution result. Finalize itself always completes (the manifest
+ * and record must be written); the ASL then fails the execution with `Kiln.BuildFailed` and `summary` as its cause
+ * when any build failed, as Packer exits non-zero.
+ */
+import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import * as z from 'zod/mini';
+import { TransientError } from '../../../core/errors.ts';
+import { amiArtifactId } from '../../../core/manifest/manifest.ts';
+import { redactValue } from '../../../core/plan/sensitive.ts';
+import { awsCall } from '../../lib/aws-errors.ts';
+import { buildStateSchema, driverSchema } from '../../lib/build-state.ts';
+import { filesPrefix, loadStoredPlan, manifestKeyFor } from '../../lib/plan-store.ts';
+import { deleteBuildSecrets, loadSealedValues } from '../../lib/sealed-values.ts';
+import type { BaseDeps } from '../../lib/stage-deps.ts';
+import { amisByRegion, executionManifest, runUuid } from './manifest.ts';
+
+const succeededSchema = z.object({
+  name: z.string(),
+  status: z.literal('SUCCEEDED'),
+  state: buildStateSchema,
+});
+const failedSchema = z.object({
+  name: z.string(),
+  index: z.optional(z.number()),
+  driver: z.optional(z.union([driverSchema, z.string()])),
+  status: z.literal('FAILED'),
+  error: z.string(),
+  cause: z.optional(z.string()),
+  cleanup: z.optional(z.unknown()),
+});
+
+export const finalizeInputSchema = z.object({
+  buildId: z.string(),
+  planKey: z.string(),
+  executionName: z.string(),
+  results: z.array(z.union([succeededSchema, failedSchema])),
+});
+export type FinalizeInput = z.infer<typeof finalizeInputSchema>;
+
+export interface BuildOutcome {
+  readonly name: string;
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly artifactId?: string;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly cleanup?: unknown;
+  readonly notes?: string[];
+}
+
+export interface ExecutionResult {
+  readonly buildId: string;
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'PARTIAL';
+  readonly manifest: string;
+  /** One line for people and for the execution's failure cause: `1 of 2 builds failed: web (Kiln.Timeout)`. */
+  readonly summary: string;
+  readonly builds: BuildOutcome[];
+}
+
+/** Longest summary kept (a Fail state's cause is at most 32,768 characters; a line is what people read). */
+const MAX_SUMMARY = 2_000;
+
+export function summarize(builds: readonly BuildOutcome[]): string {
+  const failed = builds.filter((b) => b.status === 'FAILED');
+  if (failed.length === 0) return `${builds.length} of ${builds.length} builds succeeded`;
+  const list = failed.map((b) => `${b.name} (${b.error ?? 'failed'})`).join(', ');
+  const text = `${failed.length} of ${builds.length} builds failed: ${list}`;
+  return text.length > MAX_SUMMARY ? `${text.slice(0, MAX_SUMMARY - 1)}…` : text;
+}
+
+export interface FinalizeDeps extends Pick<BaseDeps, 's3' | 'artifactsBucket' | 'now'> {
+  readonly dynamo: DynamoDBClient;
+  readonly buildsTable: string;
+}
+
+const transient = (m: string, cause: unknown) => new TransientError(m, { cause });
+
+async function deleteStagedFiles(deps: FinalizeDeps, buildId: string): Promise<void> {
+  const prefix = filesPrefix(buildId);
+  let token: string | undefined;
+  do {
+    const out = await deps.s3.send(
+      new ListObjectsV2Command({
+        Bucket: deps.artifactsBucket,
+        Prefix: prefix,
+        ...(token ? { ContinuationToken: token } : {}),
+      }),
+    );
+    const keys = (out.Contents ?? []).map((o) => o.Key).filter((k): k is string => !!k);
+    if (keys.length > 0) {
+      await deps.s3.send(
+        new DeleteObjectsCommand({
+          Bucket: deps.artifactsBucket,
+          Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+    }
+    token = out.IsTruncated ? out.NextContinuationToken : undefined;
+  } while (token);
+}
+
+export function overallStatus(builds: readonly BuildOutcome[]): ExecutionResult['status'] {
+  const ok = builds.filter((b) => b.status === 'SUCCEEDED').length;
+  if (ok === builds.length) return 'SUCCEEDED';
+  return ok === 0 ? 'FAILED' : 'PARTIAL';
+}
+
+export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promise<ExecutionResult> {
+  const stored = await loadStoredPlan(deps.s3, deps.artifactsBucket, input.planKey).catch(() => undefined);
+  // The plan holds no sensitive value; the values are read once more only to redact what Finalize writes (defence
+  // in depth), then removed with every version, whatever happened to the builds.
+  const secrets = stored?.sealed
+    ? ((await loadSealedValues(deps, input.buildId).catch(() => undefined))?.values ?? [])
+    : [];
+  await deleteBuildSecrets(deps, input.buildId).catch(() => undefined);
+  const now = deps.now();
+  const rawOutcomes: BuildOutcome[] = input.results.map((r) =>
+    r.status === 'SUCCEEDED'
+      ? {
+          name: r.name,
+          status: r.status,
+          artifactId: amiArtifactId(amisByRegion(r.state.images)),
+          ...(r.state.notes ? { notes: r.state.notes } : {}),
+        }
+      : { name: r.name, status: r.status, error: r.error, cause: r.cause ?? '', cleanup: r.cleanup },
+  );
+  const outcomes = redactValue(rawOutcomes, secrets);
+  const rawManifest = executionManifest(
+    stored?.plan.runUuid ?? runUuid(input.executionName),
+    input.results.flatMap((r) =>
+      r.status === 'SUCCEEDED'
+        ? [{ name: r.name, images: r.state.images, finishedAt: now, build: stored?.plan.builds[r.state.index] }]
+        : [],
+    ),
+  );
+  const manifest = redactValue(rawManifest, secrets);
+  const manifestKey = manifestKeyFor(input.buildId);
+  await awsCall('writing the manifest', transient, () =>
+    deps.s3.send(
+      new PutObjectCommand({
+        Bucket: deps.artifactsBucket,
+        Key: manifestKey,
+        Body: JSON.stringify(manifest, null, 2),
+        ContentType: 'application/json',
+      }),
+    ),
+  );
+  const status = overallStatus(outcomes);
+  await awsCall('recording the build outcome', transient, () =>
+    deps.dynamo.send(
+      new UpdateItemCommand({
+        TableName: deps.buildsTable,
+        Key: { buildId: { S: input.buildId } },
+        UpdateExpression: 'SET #s = :s, finishedAt = :f, outcomes = :o, manifestKey = :m',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: {
+          ':s': { S: status },
+          ':f': { S: now.toISOString() },
+          ':m': { S: manifestKey },
+          ':o': {
+            L: outcomes.map((o) => ({
+              M: {
+                name: { S: o.name },
+                status: { S: o.status },
+                ...(o.artifactId ? { artifactId: { S: o.artifactId } } : {}),
+                ...(o.error ? { error: { S: o.error } } : {}),
+              },
+            })),
+          },
+        },
+      }),
+    ),
+  );
+  // Staged scripts are no longer needed by any build; failing to delete them must not fail the execution.
+  await deleteStagedFiles(deps, input.buildId).catch(() => undefined);
+  return {
+    buildId: input.buildId,
+    status,
+    manifest: `s3://${deps.artifactsBucket}/${manifestKey}`,
+    summary: summarize(outcomes),
+    builds: outcomes,
+  };
+}

@@ -1,0 +1,42 @@
+import { dynamoClient } from '../../lib/clients/dynamodb.ts';
+import { ec2Client } from '../../lib/clients/ec2.ts';
+import { s3Client } from '../../lib/clients/s3.ts';
+import { secretsClient } from '../../lib/clients/secrets-manager.ts';
+import { ssmClient } from '../../lib/clients/ssm.ts';
+import { homeRegion } from '../../lib/clients.ts';
+import { optionalEnv, requireKilnEnv } from '../../lib/env.ts';
+import { lambdaHandler } from '../../lib/wiring.ts';
+import { DEFAULT_SECRET_PREFIX, KILN_ENV } from '../../registry.ts';
+import { coreEngine } from './engine.ts';
+import { normalizeInput, prepareInputSchema } from './input.ts';
+import { type PrepareDeps, prepareBuild } from './prepare-build.ts';
+
+const region = homeRegion();
+const deps: PrepareDeps = {
+  s3: s3Client(region),
+  dynamo: dynamoClient(region),
+  artifactsBucket: requireKilnEnv('artifactsBucket'),
+  ...(optionalEnv(KILN_ENV.dataKeyId) ? { dataKeyId: optionalEnv(KILN_ENV.dataKeyId) as string } : {}),
+  buildsTable: requireKilnEnv('buildsTable'),
+  resolvers: {
+    ec2For: (r) => ec2Client(r),
+    ssm: ssmClient(region),
+    secrets: secretsClient(region),
+    homeRegion: region,
+    // The deployment's scope (the same prefix as the IAM policy of this function).
+    secretPrefix: optionalEnv(KILN_ENV.secretPrefix) ?? DEFAULT_SECRET_PREFIX,
+  },
+  engine: coreEngine,
+  now: () => new Date(),
+  // The same list the deployment's IAM grants cover (infra: kmsKeyArns); empty means AWS-managed keys only.
+  deployment: {
+    kmsKeyArns: (optionalEnv(KILN_ENV.kmsKeyArns) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  },
+};
+
+export const handler = lambdaHandler(prepareInputSchema, (event) =>
+  prepareBuild(deps, normalizeInput(event.input), event.executionName),
+);

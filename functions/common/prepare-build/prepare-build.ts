@@ -1,0 +1,186 @@
+/**
+ * PrepareBuild: fetch the template by version id, load and validate it with the shared template engine
+ * (resolving AWS data sources), plan one entry per build, stage the referenced files, store the plan, record
+ * the build, and return a SMALL payload. The buildId comes from the execution name, so a retried PrepareBuild
+ * writes the same objects and the same record instead of a second build.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConditionalCheckFailedException, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { NotFoundError, TemplateInvalidError, TransientError } from '../../../core/errors.ts';
+import { sealPlan } from '../../../core/plan/seal.ts';
+import { redactText as redact } from '../../../core/plan/sensitive.ts';
+import type { Driver } from '../../../core/plan/types.ts';
+import { hasErrors } from '../../../core/template/diagnostics.ts';
+import { pipelineLoadOptions } from '../../../core/template/pipeline.ts';
+import type { DeploymentAllowances } from '../../../core/template/rules/DeploymentScope.ts';
+import { awsCall } from '../../lib/aws-errors.ts';
+import { planKeyFor, type StoredPlan } from '../../lib/plan-store.ts';
+import { encryptionFor, storeSealedValues } from '../../lib/sealed-values.ts';
+import { shortId } from '../../lib/tokens.ts';
+import { notATemplate } from '../../lib/trigger-contract.ts';
+import type { TemplateEngine } from './engine.ts';
+import { fetchVarFiles, sourceFor } from './fetch-template.ts';
+import type { BuildRequest } from './input.ts';
+import { invalidTemplateCause } from './invalid-cause.ts';
+import { awsResolvers, type ResolverDeps } from './resolvers.ts';
+import { stageFiles } from './stage-files.ts';
+
+export interface PrepareDeps {
+  readonly s3: S3Client;
+  readonly dynamo: DynamoDBClient;
+  readonly artifactsBucket: string;
+  /** KMS key of the artifacts bucket, for the sealed values object. */
+  readonly dataKeyId?: string;
+  readonly buildsTable: string;
+  readonly resolvers: ResolverDeps;
+  readonly engine: TemplateEngine;
+  readonly now: () => Date;
+  /** What the deployment lets templates use (its KMS keys); absent means none (AWS-managed keys only). */
+  readonly deployment?: DeploymentAllowances;
+}
+
+export interface PreparedBuild {
+  readonly buildId: string;
+  readonly planKey: string;
+  readonly builds: { readonly index: number; readonly name: string; readonly driver: Driver }[];
+  /** Why nothing is built (the object that triggered is not a template), else null; the ASL ends there. */
+  readonly skipped: string | null;
+}
+
+export const buildIdFor = (executionName: string): string => shortId('kb', executionName);
+
+const transient = (m: string, c: unknown) => new TransientError(m, { cause: c });
+
+export async function prepareBuild(
+  deps: PrepareDeps,
+  request: BuildRequest,
+  executionName: string,
+): Promise<PreparedBuild> {
+  const buildId = buildIdFor(executionName);
+  const dir = await mkdtemp(join(tmpdir(), 'kiln-template-'));
+  try {
+    const key = request.template.key;
+    const lower = key.toLowerCase();
+    const keySkip = notATemplate(key);
+    if (keySkip) return { buildId, planKey: '', builds: [], skipped: keySkip };
+    const materialized = await materialize(deps.s3, request, dir);
+    // `.json` is shared by templates, var files and app files beside them: only a Packer template builds.
+    if (lower.endsWith('.json') && !lower.endsWith('.pkr.json')) {
+      const content = await readFile(materialized.templatePath, 'utf8');
+      const skipped = notATemplate(key, content);
+      if (skipped) return { buildId, planKey: '', builds: [], skipped };
+    }
+    const sensitive: string[] = [];
+    const now = deps.now();
+    // The pipeline's rules: every path the template names stays inside `dir`, env() sees nothing.
+    const result = await deps.engine.load(
+      materialized.templatePath,
+      pipelineLoadOptions(dir, {
+        vars: request.vars,
+        varFiles: await fetchVarFiles(deps.s3, request.template.bucket, request.varFiles, dir),
+        only: request.only,
+        except: request.except,
+        now,
+        resolvers: awsResolvers(deps.resolvers, sensitive),
+        deployment: deps.deployment ?? { kmsKeyArns: [] },
+      }),
+    );
+    const secrets = [...sensitive, ...(result.template?.sensitiveValues ?? [])];
+    if (!result.template || hasErrors(result.diagnostics)) {
+      const cause = invalidTemplateCause(
+        result.diagnostics.filter((d) => d.severity === 'error'),
+        { sources: result.sources },
+        (text) => redact(text.split(dir).join(`s3://${request.template.bucket}`), secrets),
+      );
+      throw new TemplateInvalidError(cause);
+    }
+    const plan = await deps.engine.plan(result.template, { now, root: dir });
+    if (plan.builds.length === 0) throw new TemplateInvalidError('The template has no builds left after only/except');
+
+    await stageFiles(deps.s3, deps.artifactsBucket, buildId, dir, plan.files);
+    const planKey = planKeyFor(buildId);
+    // plan.json never holds a sensitive value: they go to the sealed object (see functions/PIPELINE.md, Secrets).
+    const values = [...new Set(secrets)];
+    const { plan: sealedPlan, table } = sealPlan(plan, values, randomBytes(12).toString('hex'));
+    const sealed = table.forms.length > 0;
+    if (sealed) await storeSealedValues(deps, buildId, { version: 1, values, table });
+    const stored: StoredPlan = {
+      version: 1,
+      buildId,
+      executionName,
+      template: request.template,
+      plan: sealedPlan,
+      ...(sealed ? { sealed: true } : {}),
+      createdAt: now.toISOString(),
+    };
+    await awsCall('storing the build plan', transient, () =>
+      deps.s3.send(
+        new PutObjectCommand({
+          Bucket: deps.artifactsBucket,
+          Key: planKey,
+          Body: JSON.stringify(stored),
+          ContentType: 'application/json',
+          ...encryptionFor(deps),
+        }),
+      ),
+    );
+    const builds = sealedPlan.builds.map((b, index) => ({ index, name: b.name, driver: b.driver }));
+    await recordBuild(deps, { buildId, executionName, request, builds, createdAt: now.toISOString() });
+    return { buildId, planKey, builds, skipped: null };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function materialize(s3: S3Client, request: BuildRequest, dir: string) {
+  try {
+    return await sourceFor(request.template.key).materialize(s3, request.template, dir);
+  } catch (err) {
+    if (!(err instanceof NotFoundError) || !request.rawKey) throw err;
+    return await sourceFor(request.rawKey).materialize(s3, { ...request.template, key: request.rawKey }, dir);
+  }
+}
+
+async function recordBuild(
+  deps: PrepareDeps,
+  r: {
+    buildId: string;
+    executionName: string;
+    request: BuildRequest;
+    builds: PreparedBuild['builds'];
+    createdAt: string;
+  },
+): Promise<void> {
+  const { template } = r.request;
+  try {
+    await deps.dynamo.send(
+      new PutItemCommand({
+        TableName: deps.buildsTable,
+        Item: {
+          buildId: { S: r.buildId },
+          executionName: { S: r.executionName },
+          templateBucket: { S: template.bucket },
+          templateKey: { S: template.key },
+          ...(template.versionId ? { templateVersion: { S: template.versionId } } : {}),
+          trigger: { S: r.request.trigger },
+          status: { S: 'RUNNING' },
+          createdAt: { S: r.createdAt },
+          builds: {
+            L: r.builds.map((b) => ({
+              M: { index: { N: String(b.index) }, name: { S: b.name }, driver: { S: b.driver } },
+            })),
+          },
+        },
+        // A retried PrepareBuild must not reset a record that later stages already updated.
+        ConditionExpression: 'attribute_not_exists(buildId)',
+      }),
+    );
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return;
+    await awsCall('recording the build', transient, () => Promise.reject(err));
+  }
+}

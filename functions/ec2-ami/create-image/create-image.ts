@@ -1,0 +1,109 @@
+/**
+ * CreateImage: stop the builder (unless disable_stop_instance) and, once it is stopped, create the AMI and
+ * record it in the build state before anything waits on it. Called repeatedly by the ASL while the instance
+ * stops: `wait.done` is true once CreateImage was called.
+ */
+import {
+  CreateImageCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  ModifyImageAttributeCommand,
+  StopInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { ImageFailedError, TimeoutError } from '../../../core/errors.ts';
+import { awsCall } from '../../lib/aws-errors.ts';
+import { loadBuildContext } from '../../lib/build-context.ts';
+import { record, requireInstance, type StagePayload, sourceRegion } from '../../lib/build-state.ts';
+import { bool, str } from '../../lib/config.ts';
+import { elapsedSince, nextWaitSeconds, pollingDeadline } from '../../lib/polling.ts';
+import type { BaseDeps } from '../../lib/stage-deps.ts';
+import { TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../lib/tags.ts';
+import { buildCreateImageRequest } from './image-request.ts';
+
+export const DEFAULT_STOP_DEADLINE_SECONDS = 600;
+const imageFailed = (m: string, cause: unknown) => new ImageFailedError(m, { cause });
+
+export async function createImage(deps: BaseDeps, payload: StagePayload): Promise<StagePayload> {
+  let { state } = payload;
+  const instanceId = requireInstance(state);
+  const region = sourceRegion(state);
+  const ctx = await loadBuildContext(deps, state);
+  const ec2 = deps.ec2For(region);
+  const existingSource = state.images.find((i) => !i.copy);
+  if (existingSource) return { state, wait: { done: true, waitSeconds: deps.minPollSeconds } };
+  if (bool(ctx.config, 'skip_create_ami')) {
+    // Packer's skip_create_ami: provision only (e.g. testing scripts); later stages see no image to wait for.
+    return {
+      state: { ...state, notes: [...(state.notes ?? []), 'skip_create_ami: no AMI was created'] },
+      wait: { done: true, waitSeconds: 0 },
+    };
+  }
+
+  if (!bool(ctx.config, 'disable_stop_instance')) {
+    const out = await awsCall(`describing builder ${instanceId}`, imageFailed, () =>
+      ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })),
+    );
+    const current = out.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+    if (current !== 'stopped') {
+      if (current === 'terminated' || current === 'shutting-down') {
+        throw new ImageFailedError(`The builder ${instanceId} is ${current}; no image can be made from it`);
+      }
+      if (!state.stopRequestedAt) {
+        await awsCall(`stopping builder ${instanceId}`, imageFailed, () =>
+          ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] })),
+        );
+        state = { ...state, stopRequestedAt: deps.now().toISOString() };
+      }
+      const elapsed = elapsedSince(state.stopRequestedAt ?? deps.now().toISOString(), deps.now());
+      const deadline = pollingDeadline(ctx.config, DEFAULT_STOP_DEADLINE_SECONDS);
+      if (elapsed >= deadline) {
+        throw new TimeoutError(`The builder ${instanceId} did not stop within ${Math.round(deadline / 60)} minutes`);
+      }
+      const waitSeconds = nextWaitSeconds({
+        elapsedSeconds: elapsed,
+        minSeconds: deps.minPollSeconds,
+        deadlineSeconds: deadline,
+      });
+      return { state, wait: { done: false, waitSeconds } };
+    }
+  }
+
+  const request = buildCreateImageRequest(ctx.config, instanceId, ctx.tagContext);
+  // CreateImage has no client token: a retried invocation finds the image it created by its build tags.
+  const found = await awsCall('looking for an image created by an earlier try', imageFailed, () =>
+    ec2.send(
+      new DescribeImagesCommand({
+        Owners: ['self'],
+        Filters: [
+          { Name: 'name', Values: [request.Name as string] },
+          { Name: `tag:${TAG_BUILD_ID}`, Values: [state.buildId] },
+          { Name: `tag:${TAG_BUILD_INDEX}`, Values: [String(state.index)] },
+        ],
+      }),
+    ),
+  );
+  let imageId = found.Images?.[0]?.ImageId;
+  if (!imageId) {
+    const out = await awsCall(`creating the AMI "${request.Name}"`, imageFailed, () =>
+      ec2.send(new CreateImageCommand(request)),
+    );
+    imageId = out.ImageId;
+  }
+  if (!imageId) throw new ImageFailedError('CreateImage returned no image id');
+  const now = deps.now().toISOString();
+  state = record(
+    {
+      ...state,
+      images: [...state.images, { region, imageId, snapshotIds: [], requestedAt: now, available: false, copy: false }],
+    },
+    { kind: 'image', region, id: imageId },
+  );
+  const imds = str(ctx.config, 'imds_support');
+  if (imds === 'v2.0') {
+    const id = imageId;
+    await awsCall('setting imds_support on the AMI', imageFailed, () =>
+      ec2.send(new ModifyImageAttributeCommand({ ImageId: id, ImdsSupport: { Value: 'v2.0' } })),
+    );
+  }
+  return { state, wait: { done: true, waitSeconds: deps.minPollSeconds } };
+}

@@ -1,0 +1,89 @@
+/**
+ * PublishImage: in every region that holds the build's AMI, apply launch permissions (ami_users, ami_groups,
+ * ami_org_arns, ami_ou_arns), snapshot create-volume permissions (snapshot_users, snapshot_groups), tags on
+ * the copies (the source image got them at creation) and deprecation (deprecate_at). Every call is idempotent.
+ */
+import {
+  CreateTagsCommand,
+  type EC2Client,
+  EnableImageDeprecationCommand,
+  type LaunchPermission,
+  ModifyImageAttributeCommand,
+  ModifySnapshotAttributeCommand,
+} from '@aws-sdk/client-ec2';
+import { DistributeFailedError } from '../../../core/errors.ts';
+import { awsCall } from '../../lib/aws-errors.ts';
+import { loadBuildContext } from '../../lib/build-context.ts';
+import type { ImageRecord, StagePayload } from '../../lib/build-state.ts';
+import { type Config, str, strList } from '../../lib/config.ts';
+import type { BaseDeps } from '../../lib/stage-deps.ts';
+import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../lib/tags.ts';
+
+const failed = (m: string, cause: unknown) => new DistributeFailedError(m, { cause });
+
+export function launchPermissions(config: Config): LaunchPermission[] {
+  return [
+    ...strList(config, 'ami_users').map((UserId) => ({ UserId })),
+    ...strList(config, 'ami_groups').map((g) => ({ Group: g as 'all' })),
+    ...strList(config, 'ami_org_arns').map((OrganizationArn) => ({ OrganizationArn })),
+    ...strList(config, 'ami_ou_arns').map((OrganizationalUnitArn) => ({ OrganizationalUnitArn })),
+  ];
+}
+
+async function publishOne(
+  ec2: EC2Client,
+  image: ImageRecord,
+  config: Config,
+  tags: KilnTagContext,
+  deprecateAt?: Date,
+) {
+  const where = `${image.imageId} in ${image.region}`;
+  const permissions = launchPermissions(config);
+  if (permissions.length > 0) {
+    await awsCall(`sharing ${where}`, failed, () =>
+      ec2.send(new ModifyImageAttributeCommand({ ImageId: image.imageId, LaunchPermission: { Add: permissions } })),
+    );
+  }
+  const snapshotUsers = strList(config, 'snapshot_users');
+  const snapshotGroups = strList(config, 'snapshot_groups');
+  if (snapshotUsers.length > 0 || snapshotGroups.length > 0) {
+    for (const snapshotId of image.snapshotIds) {
+      await awsCall(`sharing snapshot ${snapshotId} of ${where}`, failed, () =>
+        ec2.send(
+          new ModifySnapshotAttributeCommand({
+            SnapshotId: snapshotId,
+            Attribute: 'createVolumePermission',
+            OperationType: 'add',
+            ...(snapshotUsers.length > 0 ? { UserIds: snapshotUsers } : {}),
+            ...(snapshotGroups.length > 0 ? { GroupNames: snapshotGroups } : {}),
+          }),
+        ),
+      );
+    }
+  }
+  if (image.copy) {
+    await awsCall(`tagging ${where}`, failed, () =>
+      ec2.send(
+        new CreateTagsCommand({ Resources: [image.imageId], Tags: mergeTags(toTags(config.tags), kilnTags(tags)) }),
+      ),
+    );
+  }
+  if (deprecateAt) {
+    await awsCall(`setting deprecation of ${where}`, failed, () =>
+      ec2.send(new EnableImageDeprecationCommand({ ImageId: image.imageId, DeprecateAt: deprecateAt })),
+    );
+  }
+}
+
+export async function publishImage(deps: BaseDeps, payload: StagePayload): Promise<StagePayload> {
+  const { state } = payload;
+  const ctx = await loadBuildContext(deps, state);
+  const deprecate = str(ctx.config, 'deprecate_at');
+  const deprecateAt = deprecate ? new Date(deprecate) : undefined;
+  if (deprecateAt && Number.isNaN(deprecateAt.getTime())) {
+    throw new DistributeFailedError(`deprecate_at "${deprecate}" is not an RFC 3339 time (e.g. 2030-01-01T00:00:00Z)`);
+  }
+  for (const image of state.images)
+    await publishOne(deps.ec2For(image.region), image, ctx.config, ctx.tagContext, deprecateAt);
+  return { state, wait: { done: true, waitSeconds: 0 } };
+}

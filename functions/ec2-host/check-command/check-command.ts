@@ -1,0 +1,134 @@
+/**
+ * CheckCommand: one poll of the provisioner's SSM command. Success (or an exit code listed in
+ * valid_exit_codes) advances to the next provisioner; a failure with `max_retries` left asks the ASL to send
+ * it again; otherwise Kiln.ProvisionerFailed with the exit code and the tail of stderr (secrets redacted).
+ */
+import {
+  GetCommandInvocationCommand,
+  type GetCommandInvocationCommandOutput,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { ProvisionerFailedError, TimeoutError } from '../../../core/errors.ts';
+import { redactText as redact } from '../../../core/plan/sensitive.ts';
+import { awsCall, awsErrorCode } from '../../lib/aws-errors.ts';
+import { loadBuildContext } from '../../lib/build-context.ts';
+import { requireInstance, type StagePayload } from '../../lib/build-state.ts';
+import { oneShotName, removeOneShot } from '../../lib/commands/one-shot.ts';
+import { MAX_EXECUTION_TIMEOUT_SECONDS } from '../../lib/commands/send-command.ts';
+import { bool, strList } from '../../lib/config.ts';
+import { elapsedSince, nextWaitSeconds } from '../../lib/polling.ts';
+import { advance } from '../../lib/provision-cursor.ts';
+import type { BaseDeps } from '../../lib/stage-deps.ts';
+import { outputForTail, SSM_INLINE_LIMITS } from './full-output.ts';
+
+export interface CheckCommandDeps extends BaseDeps {
+  readonly ssmFor: (region: string) => SSMClient;
+}
+
+const RUNNING = new Set(['Pending', 'InProgress', 'Delayed', 'Cancelling']);
+/** Grace after executionTimeout before Kiln gives up on an answer from SSM. */
+const DEADLINE_GRACE_SECONDS = 600;
+export const STDERR_TAIL_LINES = 20;
+
+export function tail(text: string, lines = STDERR_TAIL_LINES): string {
+  const all = text.replace(/\s+$/, '').split('\n');
+  return all.slice(-lines).join('\n');
+}
+
+export type Outcome = { kind: 'running' } | { kind: 'success' } | { kind: 'failed'; exitCode: number; status: string };
+
+export function classifyInvocation(
+  out: Pick<GetCommandInvocationCommandOutput, 'Status' | 'ResponseCode'>,
+  validExitCodes: readonly number[],
+  expectDisconnect: boolean,
+): Outcome {
+  const status = out.Status ?? 'Pending';
+  if (RUNNING.has(status)) return { kind: 'running' };
+  if (status === 'Success') return { kind: 'success' };
+  const exitCode = out.ResponseCode ?? -1;
+  if (exitCode !== -1 && validExitCodes.includes(exitCode)) return { kind: 'success' };
+  // A reboot drops the agent's session: the command ends without an exit code of its own.
+  if (expectDisconnect && exitCode === -1) return { kind: 'success' };
+  return { kind: 'failed', exitCode, status };
+}
+
+export async function checkCommand(deps: CheckCommandDeps, payload: StagePayload): Promise<StagePayload> {
+  const { state } = payload;
+  const prov = state.provision;
+  if (!prov?.commandId) throw new ProvisionerFailedError(`build ${state.name}: no command to check`);
+  const instanceId = requireInstance(state);
+  const ctx = await loadBuildContext(deps, state, { withSecrets: true });
+  const p = ctx.build.provisioners[prov.index];
+  if (!p) throw new ProvisionerFailedError(`The plan has no provisioner #${prov.index}`);
+  const commandId = prov.commandId;
+
+  let out: GetCommandInvocationCommandOutput | undefined;
+  try {
+    out = await deps
+      .ssmFor(ctx.region)
+      .send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }));
+  } catch (err) {
+    // Right after SendCommand the invocation may not exist yet (eventual consistency): poll again.
+    if (awsErrorCode(err) !== 'InvocationDoesNotExist') {
+      await awsCall(
+        'reading the command result',
+        (m, c) => new ProvisionerFailedError(m, { cause: c }),
+        () => Promise.reject(err),
+      );
+    }
+  }
+  const codes = p.config.valid_exit_codes !== undefined ? strList(p.config, 'valid_exit_codes').map(Number) : [0];
+  const outcome: Outcome = out
+    ? classifyInvocation(out, codes, bool(p.config, 'expect_disconnect') ?? false)
+    : { kind: 'running' };
+  const label = `Provisioner #${prov.index} (${p.name ?? p.type})`;
+  // The command ended: its one-shot script (if it carried a secret) must not outlive it, in any version.
+  if (outcome.kind !== 'running' && ctx.secrets.length > 0) {
+    await removeOneShot(deps, state.buildId, oneShotName(state.index, prov.index, prov.attempt));
+  }
+
+  if (outcome.kind === 'success') return { state: advance(state), wait: { done: true, waitSeconds: 0 } };
+  if (outcome.kind === 'failed') {
+    if (prov.attempt < p.maxRetries) {
+      return {
+        state: {
+          ...state,
+          provision: { index: prov.index, count: prov.count, attempt: prov.attempt + 1, paused: true },
+        },
+        wait: { done: false, waitSeconds: 0, retry: true },
+      };
+    }
+    const inlineErr = out?.StandardErrorContent ?? '';
+    const stream = inlineErr.trim() ? 'stderr' : 'stdout';
+    const source = await outputForTail(
+      deps.s3,
+      stream === 'stderr' ? inlineErr : (out?.StandardOutputContent ?? ''),
+      stream === 'stderr' ? out?.StandardErrorUrl : out?.StandardOutputUrl,
+      SSM_INLINE_LIMITS[stream],
+    );
+    const shown = tail(redact(source.text, ctx.secrets));
+    const note = source.from === 'inline-truncated' ? ' (of the first part SSM returned; the output was cut)' : '';
+    throw new ProvisionerFailedError(
+      `${label} failed on ${instanceId}: ${outcome.status}, exit code ${outcome.exitCode}` +
+        (prov.attempt > 0 ? ` after ${prov.attempt + 1} attempts` : '') +
+        (shown ? `\n--- last ${STDERR_TAIL_LINES} lines of ${stream}${note} ---\n${shown}` : '') +
+        `\nFull output: s3://${deps.artifactsBucket}/builds/${state.buildId}/logs/${state.index}/${prov.index}-${prov.attempt}/`,
+    );
+  }
+  const elapsed = elapsedSince(prov.sentAt ?? deps.now().toISOString(), deps.now());
+  const deadline = (p.timeoutSeconds ?? MAX_EXECUTION_TIMEOUT_SECONDS) + DEADLINE_GRACE_SECONDS;
+  if (elapsed >= deadline) {
+    throw new TimeoutError(`${label} got no result from Systems Manager within ${Math.round(deadline / 60)} minutes`);
+  }
+  return {
+    state,
+    wait: {
+      done: false,
+      waitSeconds: nextWaitSeconds({
+        elapsedSeconds: elapsed,
+        minSeconds: deps.minPollSeconds,
+        deadlineSeconds: deadline,
+      }),
+    },
+  };
+}

@@ -1,0 +1,10 @@
+import { stagePayloadSchema } from '../../lib/build-state.ts';
+import { ec2Client } from '../../lib/clients/ec2.ts';
+import { ssmClient } from '../../lib/clients/ssm.ts';
+import { baseDepsFromEnv } from '../../lib/handler-deps.ts';
+import { lambdaHandler } from '../../lib/wiring.ts';
+import { type CheckManagedDeps, checkManaged } from './check-managed.ts';
+
+const deps: CheckManagedDeps = { ...baseDepsFromEnv((r) => ec2Client(r)), ssmFor: (r) => ssmClient(r) };
+
+export const handler = lambdaHandler(stagePayloadSchema, (payload) => checkManaged(deps, payload));

@@ -1,0 +1,77 @@
+/**
+ * Pure construction of the RunInstances request for a builder instance (Packer's StepRunSourceInstance),
+ * with Kiln's defaults: IMDSv2 required, encrypted volumes, no-ingress security group, SSM instance profile.
+ */
+import type { Image, RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
+import { bool, type Config, num, str, strList } from '../../lib/config.ts';
+import { launchBlockDevices } from '../../lib/ec2/block-devices.ts';
+import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../lib/tags.ts';
+
+export interface LaunchSettings {
+  readonly instanceProfile: string;
+  readonly securityGroupId: string;
+  readonly subnetIds: readonly string[];
+}
+
+/** Template `subnet_id` wins; otherwise spread builds over the configured subnets by build index. */
+export function chooseSubnet(config: Config, subnetIds: readonly string[], index: number): string | undefined {
+  return str(config, 'subnet_id') ?? (subnetIds.length > 0 ? subnetIds[index % subnetIds.length] : undefined);
+}
+
+export function instanceProfileSpec(config: Config, fallback: string): { Arn: string } | { Name: string } {
+  const profile = str(config, 'iam_instance_profile') ?? fallback;
+  return profile.startsWith('arn:') ? { Arn: profile } : { Name: profile };
+}
+
+export interface RunRequestInput {
+  readonly config: Config;
+  readonly source: Image;
+  readonly settings: LaunchSettings;
+  readonly tags: KilnTagContext;
+  readonly clientToken: string;
+  /** Raw user data (user_data or the content of user_data_file), base64-encoded here. */
+  readonly userData?: string;
+}
+
+export function buildRunInstancesRequest(input: RunRequestInput): RunInstancesCommandInput {
+  const { config, source, settings, tags } = input;
+  const own: Tag[] = kilnTags(tags);
+  const name: Tag[] = [{ Key: 'Name', Value: `Kiln builder ${tags.name}` }];
+  const instanceTags = mergeTags(name, toTags(config.run_tags), own);
+  const volumeTags = mergeTags(name, toTags(config.run_volume_tags), own);
+  const subnetId = chooseSubnet(config, settings.subnetIds, tags.index);
+  const securityGroups = strList(config, 'security_group_ids');
+  const single = str(config, 'security_group_id');
+  const groupIds = securityGroups.length > 0 ? securityGroups : single ? [single] : [settings.securityGroupId];
+  const az = str(config, 'availability_zone');
+  const tenancy = str(config, 'tenancy');
+  const hopLimit = num(config, 'metadata_options_http_put_response_hop_limit');
+  return {
+    ImageId: source.ImageId,
+    InstanceType: (str(config, 'instance_type') ?? 't3.micro') as RunInstancesCommandInput['InstanceType'],
+    MinCount: 1,
+    MaxCount: 1,
+    ClientToken: input.clientToken,
+    IamInstanceProfile: instanceProfileSpec(config, settings.instanceProfile),
+    SecurityGroupIds: groupIds,
+    ...(subnetId ? { SubnetId: subnetId } : {}),
+    MetadataOptions: {
+      HttpTokens: 'required',
+      HttpEndpoint: 'enabled',
+      ...(hopLimit !== undefined ? { HttpPutResponseHopLimit: hopLimit } : {}),
+    },
+    BlockDeviceMappings: launchBlockDevices(config, source),
+    InstanceInitiatedShutdownBehavior: str(config, 'shutdown_behavior') === 'terminate' ? 'terminate' : 'stop',
+    ...(bool(config, 'ebs_optimized') ? { EbsOptimized: true } : {}),
+    ...(az || tenancy
+      ? {
+          Placement: { ...(az ? { AvailabilityZone: az } : {}), ...(tenancy ? { Tenancy: tenancy as 'default' } : {}) },
+        }
+      : {}),
+    ...(input.userData !== undefined ? { UserData: Buffer.from(input.userData, 'utf8').toString('base64') } : {}),
+    TagSpecifications: [
+      { ResourceType: 'instance', Tags: instanceTags },
+      { ResourceType: 'volume', Tags: volumeTags },
+    ],
+  };
+}

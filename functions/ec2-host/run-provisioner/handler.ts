@@ -1,0 +1,35 @@
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { stagePayloadSchema } from '../../lib/build-state.ts';
+import { lambdaClient } from '../../lib/clients/lambda.ts';
+import { ssmClient } from '../../lib/clients/ssm.ts';
+import { optionalEnv } from '../../lib/env.ts';
+import { baseDepsFromEnv, noEc2 } from '../../lib/handler-deps.ts';
+import { lambdaHandler } from '../../lib/wiring.ts';
+import { KILN_ENV } from '../../registry.ts';
+import { invokeShellLocal } from './invoke-shell-local.ts';
+import { type RunProvisionerDeps, runProvisioner } from './run-provisioner.ts';
+
+const base = baseDepsFromEnv(noEc2);
+const logGroup = optionalEnv('KILN_PROVISION_LOG_GROUP');
+const shellLocalFunction = optionalEnv(KILN_ENV.shellLocalFunction);
+const deps: RunProvisionerDeps = {
+  ...base,
+  ssmFor: (r) => ssmClient(r),
+  presign: (method, Bucket, Key, expiresIn) =>
+    getSignedUrl(
+      base.s3,
+      method === 'GET'
+        ? new GetObjectCommand({ Bucket, Key })
+        : method === 'DELETE'
+          ? new DeleteObjectCommand({ Bucket, Key })
+          : new PutObjectCommand({ Bucket, Key }),
+      {
+        expiresIn,
+      },
+    ),
+  ...(logGroup ? { logGroup } : {}),
+  ...(shellLocalFunction ? { shellLocal: invokeShellLocal(lambdaClient(), shellLocalFunction) } : {}),
+};
+
+export const handler = lambdaHandler(stagePayloadSchema, (payload) => runProvisioner(deps, payload));

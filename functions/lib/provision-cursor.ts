@@ -1,0 +1,16 @@
+/**
+ * The provisioner cursor of a build: which provisioner runs next. RunProvisioner, CheckCommand and every driver
+ * that runs provisioners move it the same way.
+ */
+import type { BuildState } from './build-state.ts';
+
+/** The next provisioner, first attempt; `note` joins the build's notes (shown in the result). */
+export function advance(state: BuildState, note?: string): BuildState {
+  const p = state.provision;
+  if (!p) return state;
+  return {
+    ...state,
+    provision: { index: p.index + 1, count: p.count, attempt: 0 },
+    ...(note ? { notes: [...(state.notes ?? []), note] } : {}),
+  };
+}

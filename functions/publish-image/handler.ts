@@ -1,9 +1,0 @@
-import { stagePayloadSchema } from '../lib/build-state.ts';
-import { ec2Client } from '../lib/clients/ec2.ts';
-import { baseDepsFromEnv } from '../lib/handler-deps.ts';
-import { lambdaHandler } from '../lib/wiring.ts';
-import { publishImage } from './publish-image.ts';
-
-const deps = baseDepsFromEnv((r) => ec2Client(r));
-
-export const handler = lambdaHandler(stagePayloadSchema, (payload) => publishImage(deps, payload));

@@ -1,8 +1,0 @@
-/**
- * The isolated ShellLocal function. Its event carries a provisioner's real values (RunProvisioner invokes it
- * directly, so they never enter the execution history), so unlike every other handler it logs nothing of it.
- */
-import { parseEvent } from '../lib/wiring.ts';
-import { runShellLocal, shellLocalRequestSchema } from './run-shell-local.ts';
-
-export const handler = async (event: unknown) => runShellLocal(parseEvent(shellLocalRequestSchema, event));
