@@ -72,11 +72,28 @@ export interface FunctionSpec {
    * key). Used where a state would put secrets into the execution history.
    */
   readonly invokes?: readonly { readonly id: string; readonly env: KilnEnvKey }[];
-  /** Invoked by another function, not a state: no ASL placeholder. */
-  readonly invokedByFunction?: boolean;
   /** Runs the template engine: its bundle ships the HCL parsers' wasm files (infra/bundle-recipe.ts). */
   readonly templateEngine?: boolean;
+  /** How the function is invoked; the ASL placeholder check and the deployed invoke permissions derive from it. */
+  readonly trigger: FunctionTrigger;
 }
+
+/**
+ * How a function is triggered:
+ * - `task`: a Task state of the named state machine (`statemachines/<stateMachine>.asl.json`, children included)
+ *   invokes it through `${<id>FunctionArn}`; it must appear in that machine's composed definition and no other.
+ * - `function`: another registry function invokes it directly (`by`, whose `invokes` lists it); no placeholder.
+ * - `api-route`: an API route (the agent gateway). `schedule`: an EventBridge schedule (the sweeper).
+ *   `event`: an EventBridge rule. Typed for the next issues; no entry uses them yet.
+ */
+export type FunctionTrigger =
+  | { readonly kind: 'task'; readonly stateMachine: string }
+  | { readonly kind: 'function'; readonly by: string }
+  | { readonly kind: 'api-route'; readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE'; readonly path: string }
+  | { readonly kind: 'schedule'; readonly expression: string }
+  | { readonly kind: 'event'; readonly source: string; readonly detailType: string };
+
+export type TriggerKind = FunctionTrigger['kind'];
 
 export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   {
@@ -88,6 +105,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     timeoutSeconds: 300,
     memoryMb: 1024,
     templateEngine: true,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'LaunchBuilder',
@@ -97,6 +115,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['builder-ec2', 'pass-builder-role', 'artifacts-rw', 'build-kms-keys'],
     timeoutSeconds: 120,
     memoryMb: 512,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'CheckManaged',
@@ -106,6 +125,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['builder-ec2', 'ssm-commands', 'artifacts-rw'],
     timeoutSeconds: 60,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'RunProvisioner',
@@ -116,6 +136,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     invokes: [{ id: 'ShellLocal', env: 'shellLocalFunction' }],
     timeoutSeconds: 330,
     memoryMb: 1024,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'CheckCommand',
@@ -125,6 +146,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['ssm-commands', 'artifacts-rw', 'build-secrets'],
     timeoutSeconds: 60,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'CreateImage',
@@ -134,6 +156,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['builder-ec2', 'artifacts-rw', 'build-kms-keys'],
     timeoutSeconds: 60,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'CheckImages',
@@ -143,6 +166,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['builder-ec2', 'artifacts-rw'],
     timeoutSeconds: 60,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'Distribute',
@@ -152,6 +176,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['builder-ec2', 'artifacts-rw', 'build-kms-keys'],
     timeoutSeconds: 120,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'PublishImage',
@@ -161,6 +186,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['builder-ec2', 'artifacts-rw'],
     timeoutSeconds: 120,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'Terminate',
@@ -170,6 +196,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['builder-ec2'],
     timeoutSeconds: 60,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'Cleanup',
@@ -179,6 +206,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['builder-ec2', 'artifacts-rw', 'ssm-commands', 'build-secrets'],
     timeoutSeconds: 300,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'Finalize',
@@ -188,6 +216,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['artifacts-rw', 'builds-table', 'manifests-write', 'build-secrets'],
     timeoutSeconds: 120,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'ShellLocal',
@@ -198,7 +227,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: [],
     timeoutSeconds: 330,
     memoryMb: 512,
-    invokedByFunction: true,
+    trigger: { kind: 'function', by: 'RunProvisioner' },
   },
 ];
 

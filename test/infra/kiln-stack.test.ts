@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manifestKeyFor, STAGED_TAGGING } from '../../functions/lib/store-layout.ts';
+import { loadStateMachine } from '../../infra/asl-files.ts';
 import { placeholdersIn } from '../../infra/asl-placeholders.ts';
 import type { KilnStack } from '../../infra/kiln-stack.ts';
 import { FIXTURE_FUNCTIONS } from '../fixtures/infra/registry.ts';
@@ -228,7 +228,7 @@ describe('build state machine', () => {
     const machine = stack.stateMachines.get('build');
     if (!machine) throw new Error('missing');
     const props = template.toJSON().Resources[logicalId(stack, machine.stateMachine)].Properties;
-    const asl = readFileSync(join(FIXTURE_DIR, 'statemachines/build.asl.json'), 'utf8');
+    const asl = loadStateMachine(join(FIXTURE_DIR, 'statemachines/build.asl.json')).text;
     expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual(placeholdersIn(asl));
     for (const spec of FIXTURE_FUNCTIONS) {
       const fn = stack.pipeline.functions.get(spec.id);
@@ -240,7 +240,7 @@ describe('build state machine', () => {
     expect(props.DefinitionSubstitutions.ArtifactsBucketName).toEqual({
       Ref: logicalId(stack, stack.store.artifactsBucket),
     });
-    // The definition is the file, verbatim, so the local harness and AWS run the same thing.
+    // The definition is the composed file (the one reader, infra/asl-files.ts), so the harness and AWS run the same thing.
     expect(props.DefinitionString).toBe(asl);
     expect(props).toMatchObject({
       StateMachineType: 'STANDARD',
