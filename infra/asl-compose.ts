@@ -99,12 +99,12 @@ function composeBlock(machine: Json, ctx: Context, where: string): Json {
   const states = statesOf(machine, ctx.parent, where);
   const entries = Object.entries(states);
   const includes = new Map<string, IncludedChild>();
+  for (const [name, state] of entries) if (state.Type === INCLUDE_TYPE) ctx.includeNames.add(name);
   const composed: StatesBlock = {};
   for (const [name, state] of entries) {
     if (state.Type === INCLUDE_TYPE) {
       const child = loadChild(name, state, states, ctx);
       includes.set(name, child);
-      ctx.includeNames.add(name);
       for (const [childName, childState] of Object.entries(child.block)) {
         addState(composed, childName, nested(childState, ctx, child.file, childName), child.file, ctx);
       }
@@ -224,6 +224,9 @@ function composeInner(block: Json, ctx: Context, file: string, where: string): J
 }
 
 function addState(block: StatesBlock, name: string, state: Json, file: string, ctx: Context): void {
+  if (ctx.includeNames.has(name)) {
+    throw new AslCompositionError(`${file}: state ${name} has the name of an include state of ${ctx.parent}`);
+  }
   const first = ctx.stateFiles.get(name);
   if (first !== undefined) {
     throw new AslCompositionError(
