@@ -77,10 +77,15 @@ export function composeStateMachine(
 interface IncludedChild {
   readonly includeName: string;
   readonly file: string;
+  /** The child's `StartAt`: where references to the include go. */
   readonly entry: string;
-  readonly states: ReadonlySet<string>;
+  /** The child's states as written. */
+  readonly states: StatesBlock;
   readonly exits: ReadonlySet<string>;
-  /** Names of the states of the block the include stood in (parent states and sibling children's states). */
+}
+
+/** An included child and the composed block it landed in, for the contract check once all blocks are built. */
+interface PlacedChild extends IncludedChild {
   readonly block: StatesBlock;
 }
 
@@ -89,7 +94,7 @@ interface Context {
   readonly readChild: (name: string) => string | undefined;
   readonly files: AslSourceFile[];
   readonly stateFiles: Map<string, string>;
-  readonly children: IncludedChild[];
+  readonly children: PlacedChild[];
   /** Names of include states: they vanish in composition, so no state may take one. */
   readonly includeNames: Set<string>;
 }
@@ -105,7 +110,7 @@ function composeBlock(machine: Json, ctx: Context, where: string): Json {
     if (state.Type === INCLUDE_TYPE) {
       const child = loadChild(name, state, states, ctx);
       includes.set(name, child);
-      for (const [childName, childState] of Object.entries(child.block)) {
+      for (const [childName, childState] of Object.entries(child.states)) {
         addState(composed, childName, nested(childState, ctx, child.file, childName), child.file, ctx);
       }
     } else {
@@ -120,7 +125,7 @@ function composeBlock(machine: Json, ctx: Context, where: string): Json {
     for (const [name, state] of entries) {
       if (state.Type === INCLUDE_TYPE) continue;
       for (const ref of transitionsOf(state)) {
-        const owner = [...includes.values()].find((c) => c.states.has(ref.target));
+        const owner = [...includes.values()].find((c) => Object.hasOwn(c.states, ref.target));
         if (owner) {
           throw new AslCompositionError(
             `${ctx.parent}: ${name}.${ref.field} → ${ref.target}: a state of ${owner.file}; the parent enters a child only through its include state (${owner.includeName})`,
@@ -155,7 +160,7 @@ function loadChild(includeName: string, include: Json, parentStates: StatesBlock
     throw new AslCompositionError(`${at}: Exits must be a list of state names`);
   }
   for (const exit of exitsValue as string[]) {
-    const target = parentStates[exit];
+    const target = Object.hasOwn(parentStates, exit) ? parentStates[exit] : undefined;
     if (!target || target.Type === INCLUDE_TYPE) {
       throw new AslCompositionError(`${at}: Exits names ${exit}, which is not a state beside the include`);
     }
@@ -179,17 +184,10 @@ function loadChild(includeName: string, include: Json, parentStates: StatesBlock
       throw new AslCompositionError(`${file}: ${name} includes a file; only the parent may include (one level)`);
     }
   }
-  if (typeof entry !== 'string' || !(entry in states)) {
+  if (typeof entry !== 'string' || !Object.hasOwn(states, entry)) {
     throw new AslCompositionError(`${file}: StartAt must name one of its states`);
   }
-  return {
-    includeName,
-    file,
-    entry,
-    states: new Set(Object.keys(states)),
-    exits: new Set(exitsValue as string[]),
-    block: states,
-  };
+  return { includeName, file, entry, states, exits: new Set(exitsValue as string[]) };
 }
 
 /** A state with its inner blocks (Map, Parallel) composed; their states are attributed to `file`. */
@@ -242,10 +240,9 @@ function addState(block: StatesBlock, name: string, state: Json, file: string, c
 /** A child goes to its own states or to its include's Exits, nowhere else. */
 function checkChildContracts(ctx: Context): void {
   for (const child of ctx.children) {
-    for (const name of child.states) {
-      const state = child.block[name] as Json;
-      for (const ref of transitionsOf(state)) {
-        if (child.states.has(ref.target) || child.exits.has(ref.target)) continue;
+    for (const name of Object.keys(child.states)) {
+      for (const ref of transitionsOf(child.block[name] as Json)) {
+        if (Object.hasOwn(child.states, ref.target) || child.exits.has(ref.target)) continue;
         const owner = ctx.stateFiles.get(ref.target);
         if (owner === undefined) {
           throw new AslCompositionError(
@@ -266,12 +263,12 @@ function checkBlocks(machine: Json, ctx: Context, where: string): void {
   const states = machine.States as StatesBlock;
   const fileOf = (name: string) => ctx.stateFiles.get(name) ?? ctx.parent;
   const startAt = machine.StartAt;
-  if (typeof startAt !== 'string' || !(startAt in states)) {
+  if (typeof startAt !== 'string' || !Object.hasOwn(states, startAt)) {
     throw new AslCompositionError(`${ctx.parent}: ${where}: StartAt ${String(startAt)} is not a state of that block`);
   }
   for (const [name, state] of Object.entries(states)) {
     for (const ref of transitionsOf(state)) {
-      if (ref.target in states) continue;
+      if (Object.hasOwn(states, ref.target)) continue;
       const elsewhere = ctx.stateFiles.get(ref.target);
       throw new AslCompositionError(
         elsewhere === undefined
