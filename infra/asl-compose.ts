@@ -5,7 +5,7 @@
  *
  * The contract (DESIGN.md, "State machine files"):
  * - The parent is ordinary ASL except for include states, which may stand anywhere a state may:
- *   `"Ec2Ami": { "Type": "Kiln.Include", "File": "drivers/ec2-ami.asl.json", "Exits": ["BuildSucceeded", "Cleanup"] }`
+ *   `"Ec2AmiDriver": { "Type": "Kiln.Include", "File": "drivers/ec2-ami.asl.json", "Exits": ["BuildSucceeded", "Cleanup"] }`
  *   `File` is relative to the parent's folder; `Exits` names the parent states (of the same `States` block) the
  *   child may transition to; an optional `Comment` is dropped.
  * - A child file is `{ "Comment"?, "StartAt", "States" }`. Its `StartAt` is its entry: every parent reference to
