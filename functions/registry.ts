@@ -75,11 +75,28 @@ export interface FunctionSpec {
    * key). Used where a state would put secrets into the execution history.
    */
   readonly invokes?: readonly { readonly id: string; readonly env: KilnEnvKey }[];
-  /** Invoked by another function, not a state: no ASL placeholder. */
-  readonly invokedByFunction?: boolean;
   /** Runs the template engine: its bundle ships the HCL parsers' wasm files (infra/bundle-recipe.ts). */
   readonly templateEngine?: boolean;
+  /** How the function is invoked; the ASL placeholder check and the deployed invoke permissions derive from it. */
+  readonly trigger: FunctionTrigger;
 }
+
+/**
+ * How a function is triggered:
+ * - `task`: a Task state of the named state machine (`statemachines/<stateMachine>.asl.json`, children included)
+ *   invokes it through `${<id>FunctionArn}`; it must appear in that machine's composed definition and no other.
+ * - `function`: another registry function invokes it directly (`by`, whose `invokes` lists it); no placeholder.
+ * - `api-route`: an API route (the agent gateway). `schedule`: an EventBridge schedule (the sweeper).
+ *   `event`: an EventBridge rule. Typed for the next issues; no entry uses them yet.
+ */
+export type FunctionTrigger =
+  | { readonly kind: 'task'; readonly stateMachine: string }
+  | { readonly kind: 'function'; readonly by: string }
+  | { readonly kind: 'api-route'; readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE'; readonly path: string }
+  | { readonly kind: 'schedule'; readonly expression: string }
+  | { readonly kind: 'event'; readonly source: string; readonly detailType: string };
+
+export type TriggerKind = FunctionTrigger['kind'];
 
 export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   {
@@ -91,6 +108,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     timeoutSeconds: 300,
     memoryMb: 1024,
     templateEngine: true,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'LaunchBuilder',
@@ -100,6 +118,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['builder-ec2', 'pass-builder-role', 'artifacts-rw', 'build-kms-keys'],
     timeoutSeconds: 120,
     memoryMb: 512,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'CheckManaged',
@@ -109,6 +128,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['builder-ec2', 'ssm-commands', 'artifacts-rw'],
     timeoutSeconds: 60,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'RunProvisioner',
@@ -119,6 +139,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     invokes: [{ id: 'ShellLocal', env: 'shellLocalFunction' }],
     timeoutSeconds: 330,
     memoryMb: 1024,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'CheckCommand',
@@ -128,6 +149,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['ssm-commands', 'artifacts-rw', 'build-secrets'],
     timeoutSeconds: 60,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'CreateImage',
@@ -137,6 +159,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['builder-ec2', 'artifacts-rw', 'build-kms-keys'],
     timeoutSeconds: 60,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'CheckImages',
@@ -146,6 +169,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['builder-ec2', 'artifacts-rw'],
     timeoutSeconds: 60,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'Distribute',
@@ -155,6 +179,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['builder-ec2', 'artifacts-rw', 'build-kms-keys'],
     timeoutSeconds: 120,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'PublishImage',
@@ -164,6 +189,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['builder-ec2', 'artifacts-rw'],
     timeoutSeconds: 120,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'Terminate',
@@ -173,6 +199,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['builder-ec2'],
     timeoutSeconds: 60,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'Cleanup',
@@ -182,6 +209,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['builder-ec2', 'artifacts-rw', 'ssm-commands', 'build-secrets'],
     timeoutSeconds: 300,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'Finalize',
@@ -191,6 +219,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: ['artifacts-rw', 'builds-table', 'manifests-write', 'build-secrets'],
     timeoutSeconds: 120,
     memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
     id: 'ShellLocal',
@@ -201,7 +230,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     permissions: [],
     timeoutSeconds: 330,
     memoryMb: 512,
-    invokedByFunction: true,
+    trigger: { kind: 'function', by: 'RunProvisioner' },
   },
 ];
 

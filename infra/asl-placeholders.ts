@@ -32,3 +32,25 @@ export function compareSubstitutions(definition: string, substitutionNames: Iter
     unused: [...offered].filter((name) => !used.has(name)).sort(),
   };
 }
+
+/** A file's name (as the parent names it) and text: the sources of a composed definition. */
+export interface PlaceholderSource {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** The mismatch in one sentence, naming the file(s) each missing placeholder is in; '' when both sides agree. */
+export function describeMismatch(mismatch: SubstitutionMismatch, files: readonly PlaceholderSource[]): string {
+  const [parent] = files;
+  const where = (placeholder: string) => {
+    const names = files.filter((file) => placeholdersIn(file.text).includes(placeholder)).map((file) => file.name);
+    return `\${${placeholder}} (in ${names.join(', ')})`;
+  };
+  const scope = files.length > 1 ? `${parent?.name} or the files it includes` : (parent?.name ?? 'the definition');
+  return [
+    mismatch.missing.length > 0 ? `no substitution for ${mismatch.missing.map(where).join(', ')}` : '',
+    mismatch.unused.length > 0 ? `substitutions not used by ${scope}: ${mismatch.unused.join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+}

@@ -1,11 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { Aspects, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { parseKmsKeyArn } from '../core/template/rules/DeploymentScope.ts';
-import { DEFAULT_SECRET_PREFIX, type FunctionSpec, KILN_FUNCTIONS } from '../functions/registry.ts';
-import { placeholdersIn } from './asl-placeholders.ts';
+import { DEFAULT_SECRET_PREFIX, type FunctionSpec, KILN_FUNCTIONS, placeholderFor } from '../functions/registry.ts';
+import { ASL_SUFFIX, listStateMachines } from './asl-files.ts';
 import { BuildPipeline } from './constructs/build-pipeline.ts';
 import { BuilderIdentity } from './constructs/builder-identity.ts';
 import { BuilderNetwork, type ExistingBuilderVpc, type PrivateEndpointsOptions } from './constructs/builder-network.ts';
@@ -17,6 +16,7 @@ import { StateMachineFromFile } from './constructs/state-machine-from-file.ts';
 import { STORE_LAYOUT, TemplateStore } from './constructs/template-store.ts';
 import { type ScheduledBuild, Triggers } from './constructs/triggers.ts';
 import { WildcardJustifications } from './constructs/wildcard-justifications.ts';
+import { stateMachineProblems, taskFunctionsOf } from './function-triggers.ts';
 
 /**
  * Values other than function ARNs that an ASL file may reference as `${Name}`; each file gets only those it uses.
@@ -70,7 +70,7 @@ export interface KilnStackProps extends StackProps {
 
 /**
  * Everything Kiln deploys in the user's account: store, builder network and identity, one Lambda per registry
- * entry, one state machine per ASL file, triggers and alarms.
+ * entry, one state machine per top-level ASL file (its children composed in), triggers and alarms.
  */
 export class KilnStack extends Stack {
   public readonly keys: EncryptionKeys;
@@ -78,7 +78,7 @@ export class KilnStack extends Stack {
   public readonly network: BuilderNetwork;
   public readonly builder: BuilderIdentity;
   public readonly pipeline: BuildPipeline;
-  /** By file name without `.asl.json` (`build`, ...). */
+  /** By file name without `.asl.json` (`build`, ...): the names registry `task` triggers use. */
   public readonly stateMachines: ReadonlyMap<string, StateMachineFromFile>;
   public readonly triggers: Triggers;
   public readonly monitoring: Monitoring;
@@ -87,12 +87,15 @@ export class KilnStack extends Stack {
     super(scope, id, props);
     const functions = props.functions ?? KILN_FUNCTIONS;
     const stateMachinesDir = props.stateMachinesDir ?? join(props.projectRoot, 'statemachines');
-    const aslFiles = readdirSync(stateMachinesDir)
-      .filter((file) => file.endsWith('.asl.json'))
-      .sort();
-    if (!aslFiles.includes(BUILD_STATE_MACHINE_FILE)) {
+    const machineFiles = listStateMachines(stateMachinesDir);
+    if (!machineFiles.some((machine) => `${machine.name}${ASL_SUFFIX}` === BUILD_STATE_MACHINE_FILE)) {
       throw new Error(`KilnStack: ${join(stateMachinesDir, BUILD_STATE_MACHINE_FILE)} is missing`);
     }
+    const triggerProblems = stateMachineProblems(
+      functions,
+      machineFiles.map((machine) => machine.name),
+    );
+    if (triggerProblems.length > 0) throw new Error(`KilnStack: ${triggerProblems.join('; ')}`);
 
     this.keys = new EncryptionKeys(this, 'Keys');
     this.store = new TemplateStore(this, 'Store', { dataKey: this.keys.dataKey });
@@ -164,26 +167,27 @@ export class KilnStack extends Stack {
       ProvisionLogGroupName: this.builder.provisionLogGroup.logGroupName,
     };
     const machines = new Map<string, StateMachineFromFile>();
-    for (const file of aslFiles) {
-      const name = basename(file, '.asl.json');
-      const path = join(stateMachinesDir, file);
-      const used = new Set(placeholdersIn(readFileSync(path, 'utf8')));
+    for (const machine of machineFiles) {
+      // The registry says which functions a machine's Task states invoke; the construct refuses a composed
+      // definition that lacks one of them or names another.
       const fns = new Map<string, lambda.IFunction>();
-      for (const [placeholder, fn] of this.pipeline.functionsByPlaceholder)
-        if (used.has(placeholder)) fns.set(placeholder, fn);
-      const substitutions = Object.fromEntries(Object.entries(sharedSubstitutions).filter(([key]) => used.has(key)));
+      for (const spec of taskFunctionsOf(functions, machine.name)) {
+        const fn = this.pipeline.functions.get(spec.id);
+        if (!fn) throw new Error(`unreachable: ${spec.id} is deployed by the pipeline`);
+        fns.set(placeholderFor(spec), fn);
+      }
       machines.set(
-        name,
-        new StateMachineFromFile(this, `${pascal(name)}StateMachine`, {
-          file: path,
+        machine.name,
+        new StateMachineFromFile(this, `${pascal(machine.name)}StateMachine`, {
+          file: machine.path,
           functions: fns,
-          substitutions,
+          optionalSubstitutions: sharedSubstitutions,
           logsKey: this.keys.logsKey,
         }),
       );
     }
     this.stateMachines = machines;
-    const build = machines.get(basename(BUILD_STATE_MACHINE_FILE, '.asl.json'));
+    const build = machines.get(BUILD_STATE_MACHINE_FILE.slice(0, -ASL_SUFFIX.length));
     if (!build) throw new Error('unreachable: build state machine checked above');
 
     this.triggers = new Triggers(this, 'Triggers', {

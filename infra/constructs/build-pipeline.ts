@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type FunctionSpec, KILN_ENV, type KilnEnvKey, placeholderFor } from '../../functions/registry.ts';
 import { bundleLambdaSync } from '../bundle-recipe.ts';
+import { invocationProblems } from '../function-triggers.ts';
 import { tagComponent } from './component-tag.ts';
 import { type PermissionTargets, statementsFor } from './function-permissions.ts';
 import { acknowledge } from './nag-acknowledge.ts';
@@ -125,7 +126,7 @@ export class BuildPipeline extends Construct {
       if (value) environment[KILN_ENV[key]] = value;
     }
     // A function with no permissions at all (ShellLocal) runs untrusted code: not even X-Ray's write actions.
-    const isolated = spec.permissions.length === 0 && spec.invokedByFunction === true;
+    const isolated = spec.permissions.length === 0 && spec.trigger.kind === 'function';
 
     const fn = new nodejs.NodejsFunction(scope, 'Function', {
       // The asset bundleLambda built (infra/bundle-recipe.ts): index.mjs exports `handler`.
@@ -219,6 +220,9 @@ function validate(props: BuildPipelineProps): void {
       throw new Error(`BuildPipeline: ${spec.id}: memoryMb must be 128..10240`);
     }
   }
+  // A direct invocation is declared on both sides: the caller's `invokes` and the callee's `function` trigger.
+  const problems = invocationProblems(props.functions);
+  if (problems.length > 0) throw new Error(`BuildPipeline: ${problems.join('; ')}`);
   // Stack-level check: a function whose env needs a value the stack did not provide fails here, not at cold start.
   for (const spec of props.functions) {
     for (const key of spec.env) {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,11 +6,13 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { compareSubstitutions } from '../asl-placeholders.ts';
+import { AslCompositionError, type ComposedStateMachine } from '../asl-compose.ts';
+import { loadStateMachine } from '../asl-files.ts';
+import { compareSubstitutions, describeMismatch, placeholdersIn } from '../asl-placeholders.ts';
 import { tagComponent } from './component-tag.ts';
 
 export interface StateMachineFromFileProps {
-  /** Absolute path of the `*.asl.json` file. */
+  /** Absolute path of the parent `*.asl.json` file; the children it includes are composed in (infra/asl-compose.ts). */
   readonly file: string;
   /** Functions invoked by the definition, by placeholder name (`<Id>FunctionArn` → function). */
   readonly functions: ReadonlyMap<string, lambda.IFunction>;
@@ -20,6 +21,11 @@ export interface StateMachineFromFileProps {
    * @default {}
    */
   readonly substitutions?: Readonly<Record<string, string>>;
+  /**
+   * Values offered to every state machine of a stack: only those the composed definition uses are substituted.
+   * @default {}
+   */
+  readonly optionalSubstitutions?: Readonly<Record<string, string>>;
   /**
    * Extra permissions for direct service integrations the definition uses (`arn:aws:states:::aws-sdk:...`).
    * @default []
@@ -33,12 +39,14 @@ export interface StateMachineFromFileProps {
 }
 
 /**
- * A Standard state machine whose definition is an ASL file in the repository, unchanged but for
- * `${Placeholders}` filled through CloudFormation `DefinitionSubstitutions`. The definition stays readable in the
- * synthesized template and the same file runs in the local harness.
+ * A Standard state machine whose definition is an ASL file in the repository composed with the files it includes
+ * (one flat definition, infra/asl-compose.ts), unchanged but for `${Placeholders}` filled through CloudFormation
+ * `DefinitionSubstitutions`. The definition stays readable in the synthesized template and the same definition
+ * runs in the local harness.
  *
  * CDK derives no IAM from a definition string, so this construct owns the link: it grants invoke on exactly the
- * functions it substitutes, and refuses to synthesize when the file and the substitutions disagree.
+ * functions it substitutes, and refuses to synthesize when the files and the substitutions disagree, naming the
+ * file a placeholder is in.
  */
 export class StateMachineFromFile extends Construct {
   public readonly stateMachine: sfn.StateMachine;
@@ -47,32 +55,38 @@ export class StateMachineFromFile extends Construct {
   public readonly timedOutAlarm: cloudwatch.Alarm;
   /** The substitutions passed to CloudFormation, by placeholder name. */
   public readonly substitutions: Readonly<Record<string, string>>;
+  /** The composed definition and the files it came from. */
+  public readonly composed: ComposedStateMachine;
 
   constructor(scope: Construct, id: string, props: StateMachineFromFileProps) {
     super(scope, id);
-    const definition = readFileSync(props.file, 'utf8');
+    let composed: ComposedStateMachine;
     try {
-      JSON.parse(definition);
+      composed = loadStateMachine(props.file);
     } catch (error) {
-      throw new Error(`StateMachineFromFile: ${props.file} is not valid JSON`, { cause: error });
+      if (error instanceof AslCompositionError) {
+        throw new Error(`StateMachineFromFile: ${error.message} (${props.file})`, { cause: error });
+      }
+      throw error;
     }
-    const substitutions: Record<string, string> = { ...(props.substitutions ?? {}) };
+    const definition = composed.text;
+    const used = new Set(placeholdersIn(definition));
+    const substitutions: Record<string, string> = Object.fromEntries(
+      Object.entries(props.optionalSubstitutions ?? {}).filter(([name]) => used.has(name)),
+    );
+    for (const [name, value] of Object.entries(props.substitutions ?? {})) {
+      if (name in substitutions) throw new Error(`StateMachineFromFile: ${name} given twice`);
+      substitutions[name] = value;
+    }
     for (const [placeholder, fn] of props.functions) {
       if (placeholder in substitutions) throw new Error(`StateMachineFromFile: ${placeholder} given twice`);
       substitutions[placeholder] = fn.functionArn;
     }
     const mismatch = compareSubstitutions(definition, Object.keys(substitutions));
     if (mismatch.missing.length > 0 || mismatch.unused.length > 0) {
-      throw new Error(
-        `StateMachineFromFile: ${props.file}: ` +
-          [
-            mismatch.missing.length > 0 ? `no substitution for \${${mismatch.missing.join('}, ${')}}` : '',
-            mismatch.unused.length > 0 ? `substitutions not used by the file: ${mismatch.unused.join(', ')}` : '',
-          ]
-            .filter(Boolean)
-            .join('; '),
-      );
+      throw new Error(`StateMachineFromFile: ${describeMismatch(mismatch, composed.files)}`);
     }
+    this.composed = composed;
     this.substitutions = substitutions;
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {

@@ -46,6 +46,7 @@ const spec = (id: string): FunctionSpec => ({
   permissions: [],
   timeoutSeconds: 2,
   memoryMb: 256,
+  trigger: { kind: 'task', stateMachine: 'build' },
 });
 
 const root = mkdtempSync(join(tmpdir(), 'kiln-bundle-env-'));

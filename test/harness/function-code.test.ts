@@ -19,6 +19,7 @@ const SPEC: FunctionSpec = {
   permissions: [],
   timeoutSeconds: 3,
   memoryMb: 128,
+  trigger: { kind: 'task', stateMachine: 'build' },
 };
 
 const scratch = mkdtempSync(join(tmpdir(), 'kiln-function-code-'));

@@ -21,6 +21,7 @@ const FUNCTIONS: FunctionSpec[] = ['Echo', 'Fail'].map((id) => ({
   permissions: [],
   timeoutSeconds: 2,
   memoryMb: 256,
+  trigger: { kind: 'task', stateMachine: 'build' },
 }));
 const ROLE = 'arn:aws:iam::123456789012:role/kiln-test';
 const ECHO_ONLY_ROLE = 'arn:aws:iam::123456789012:role/kiln-test-echo-only';

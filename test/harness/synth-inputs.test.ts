@@ -49,6 +49,7 @@ describe('the bundled synthesis cache key', () => {
     ['the TypeScript settings esbuild reads', 'tsconfig.json'],
     ['the CDK context', 'cdk.json'],
     ['the state machine definitions', 'statemachines/build.asl.json'],
+    ['the driver files the definitions include', 'statemachines/drivers/ec2-ami.asl.json'],
     ['the harness layout of the assembly', 'harness/lambda-sandbox.ts'],
   ])('covers %s (%s)', (_name, file) => {
     expect(covered(file)).toBe(true);

@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { manifestKeyFor, STAGED_TAGGING } from '../../functions/lib/store-layout.ts';
+import type { FunctionSpec, FunctionTrigger } from '../../functions/registry.ts';
+import { loadStateMachine } from '../../infra/asl-files.ts';
 import { placeholdersIn } from '../../infra/asl-placeholders.ts';
+import { createKilnApp } from '../../infra/kiln-app.ts';
 import type { KilnStack } from '../../infra/kiln-stack.ts';
 import { FIXTURE_FUNCTIONS } from '../fixtures/infra/registry.ts';
 import {
@@ -228,7 +230,7 @@ describe('build state machine', () => {
     const machine = stack.stateMachines.get('build');
     if (!machine) throw new Error('missing');
     const props = template.toJSON().Resources[logicalId(stack, machine.stateMachine)].Properties;
-    const asl = readFileSync(join(FIXTURE_DIR, 'statemachines/build.asl.json'), 'utf8');
+    const asl = loadStateMachine(join(FIXTURE_DIR, 'statemachines/build.asl.json')).text;
     expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual(placeholdersIn(asl));
     for (const spec of FIXTURE_FUNCTIONS) {
       const fn = stack.pipeline.functions.get(spec.id);
@@ -240,7 +242,7 @@ describe('build state machine', () => {
     expect(props.DefinitionSubstitutions.ArtifactsBucketName).toEqual({
       Ref: logicalId(stack, stack.store.artifactsBucket),
     });
-    // The definition is the file, verbatim, so the local harness and AWS run the same thing.
+    // The definition is the composed file (the one reader, infra/asl-files.ts), so the harness and AWS run the same thing.
     expect(props.DefinitionString).toBe(asl);
     expect(props).toMatchObject({
       StateMachineType: 'STANDARD',
@@ -262,6 +264,36 @@ describe('build state machine', () => {
         Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: logicalId(stack, machine.stateMachine) } }],
       });
     }
+  });
+});
+
+describe('registry triggers at synth', () => {
+  const synthWith = (id: string, trigger: FunctionTrigger) => () =>
+    createKilnApp({
+      appProps: {
+        context: { 'aws:cdk:bundling-stacks': [], 'kiln:stateMachinesDir': 'test/fixtures/infra/statemachines' },
+      },
+      functions: FIXTURE_FUNCTIONS.map((spec): FunctionSpec => (spec.id === id ? { ...spec, trigger } : spec)),
+      functionsRoot: join(FIXTURE_DIR, 'functions'),
+      nag: false,
+    });
+
+  it('refuses a task of a state machine that has no file', () => {
+    expect(synthWith('Finalize', { kind: 'task', stateMachine: 'sweeper' })).toThrow(
+      /KilnStack: Finalize is a task of state machine "sweeper", which has no \.asl\.json file/,
+    );
+  });
+
+  it('refuses a definition that invokes a function whose trigger is not a task of that machine, naming the file', () => {
+    expect(synthWith('Finalize', { kind: 'schedule', expression: 'rate(1 hour)' })).toThrow(
+      /no substitution for \$\{FinalizeFunctionArn\} \(in build\.asl\.json\)/,
+    );
+  });
+
+  it('refuses a function trigger whose caller does not invoke it', () => {
+    expect(synthWith('Finalize', { kind: 'function', by: 'RunProvisioner' })).toThrow(
+      /BuildPipeline: Finalize is triggered by RunProvisioner, whose invokes does not list it/,
+    );
   });
 });
 

@@ -4,14 +4,15 @@
  * infra/constructs/ fails here. (kiln-stack.test.ts keeps a fixture registry for the construct's mechanics:
  * env wiring, log groups, substitution of placeholders, which must not depend on the pipeline's progress.)
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KILN_FUNCTIONS, type PermissionScope, placeholderFor } from '../../functions/registry.ts';
+import { loadStateMachine } from '../../infra/asl-files.ts';
 import { placeholdersIn } from '../../infra/asl-placeholders.ts';
 import { EC2_DESCRIBE_ACTIONS, RUN_COMMAND_DOCUMENTS } from '../../infra/constructs/function-permissions.ts';
 import { STAR_ONLY_ACTIONS } from '../../infra/constructs/wildcard-justifications.ts';
+import { taskFunctionsOf } from '../../infra/function-triggers.ts';
 import { PROJECT_ROOT } from '../../infra/kiln-app.ts';
 import type { KilnStack } from '../../infra/kiln-stack.ts';
 import {
@@ -188,13 +189,13 @@ describe('function permissions of the real registry', () => {
 });
 
 describe('build state machine of the real registry', () => {
-  const stateFunctions = KILN_FUNCTIONS.filter((spec) => !spec.invokedByFunction);
+  const stateFunctions = taskFunctionsOf(KILN_FUNCTIONS, 'build');
 
   it('substitutes every function placeholder of statemachines/build.asl.json with the deployed function', () => {
     const machine = stack.stateMachines.get('build');
     if (!machine) throw new Error('missing');
     const props = template.toJSON().Resources[logicalId(stack, machine.stateMachine)].Properties;
-    const asl = readFileSync(join(PROJECT_ROOT, 'statemachines/build.asl.json'), 'utf8');
+    const asl = loadStateMachine(join(PROJECT_ROOT, 'statemachines/build.asl.json')).text;
     expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual(placeholdersIn(asl));
     for (const spec of stateFunctions) {
       const fn = stack.pipeline.functions.get(spec.id);
@@ -217,7 +218,9 @@ describe('build state machine of the real registry', () => {
       return { 'Fn::GetAtt': [logicalId(stack, fn), 'Arn'] };
     };
     expect(resourcesOf(invoke[0] as Statement)).toEqual(stateFunctions.map((spec) => arnOf(spec.id)));
-    const shellLocal = KILN_FUNCTIONS.filter((spec) => spec.invokedByFunction).map((spec) => text(arnOf(spec.id)));
+    const shellLocal = KILN_FUNCTIONS.filter((spec) => spec.trigger.kind === 'function').map((spec) =>
+      text(arnOf(spec.id)),
+    );
     expect(shellLocal.length).toBeGreaterThan(0);
     for (const arn of shellLocal) expect(resourcesOf(invoke[0] as Statement).map(text)).not.toContain(arn);
   });

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ASL placeholders are literal ${Name} text, not JS templates.
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -83,7 +84,7 @@ describe('StateMachineFromFile', () => {
           substitutions: { ArtifactsBucketName: 'b' },
           logsKey: key,
         }),
-    ).toThrow(/substitutions not used by the file: GammaFunctionArn/);
+    ).toThrow(/substitutions not used by two-functions\.asl\.json: GammaFunctionArn/);
   });
 
   it('refuses a file that is not JSON, naming it', () => {
@@ -96,5 +97,71 @@ describe('StateMachineFromFile', () => {
           logsKey: key,
         }),
     ).toThrow(/not-json\.asl\.json is not valid JSON/);
+  });
+
+  it('deploys the parent composed with its children and grants invoke on the functions of both', () => {
+    const { stack, key, alpha, gamma } = setup();
+    const machine = new StateMachineFromFile(stack, 'Composed', {
+      file: join(FIXTURE_DIR, 'asl/with-child.asl.json'),
+      functions: new Map([
+        ['AlphaFunctionArn', alpha],
+        ['GammaFunctionArn', gamma],
+      ]),
+      logsKey: key,
+    });
+    const props = Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine');
+    const [resource] = Object.values(props);
+    const definition = JSON.parse(resource?.Properties.DefinitionString as string);
+    expect(definition).toEqual({
+      StartAt: 'A',
+      States: {
+        A: { Type: 'Task', Resource: '${AlphaFunctionArn}', Next: 'G' },
+        G: { Type: 'Task', Resource: '${GammaFunctionArn}', Next: 'Done' },
+        Done: { Type: 'Succeed' },
+      },
+    });
+    expect(machine.composed.files.map((f) => f.name)).toEqual(['with-child.asl.json', 'children/gamma.asl.json']);
+    expect(Object.keys(machine.substitutions).sort()).toEqual(['AlphaFunctionArn', 'GammaFunctionArn']);
+  });
+
+  it('names the child file a placeholder without substitution is in', () => {
+    const { stack, key, alpha } = setup();
+    expect(
+      () =>
+        new StateMachineFromFile(stack, 'ChildMissing', {
+          file: join(FIXTURE_DIR, 'asl/with-child.asl.json'),
+          functions: new Map([['AlphaFunctionArn', alpha]]),
+          logsKey: key,
+        }),
+    ).toThrow(/no substitution for \$\{GammaFunctionArn\} \(in children\/gamma\.asl\.json\)/);
+  });
+
+  it('passes only the optional substitutions the composed definition uses', () => {
+    const { stack, key, alpha, beta } = setup();
+    const machine = new StateMachineFromFile(stack, 'Optional', {
+      file: ASL,
+      functions: new Map([
+        ['AlphaFunctionArn', alpha],
+        ['BetaFunctionArn', beta],
+      ]),
+      optionalSubstitutions: { ArtifactsBucketName: 'b', TemplateBucketName: 't' },
+      logsKey: key,
+    });
+    expect(machine.substitutions).toMatchObject({ ArtifactsBucketName: 'b' });
+    expect(machine.substitutions).not.toHaveProperty('TemplateBucketName');
+  });
+
+  it('refuses a composition the contract does not allow, naming the include and the parent file', () => {
+    const { stack, key, alpha } = setup();
+    expect(
+      () =>
+        new StateMachineFromFile(stack, 'BadInclude', {
+          file: join(FIXTURE_DIR, 'asl/bad-include.asl.json'),
+          functions: new Map([['AlphaFunctionArn', alpha]]),
+          logsKey: key,
+        }),
+    ).toThrow(
+      /StateMachineFromFile: bad-include\.asl\.json: include state Child: children\/missing\.asl\.json does not exist \(.*bad-include\.asl\.json\)/,
+    );
   });
 });

@@ -1,18 +1,22 @@
 /**
- * Runs the REAL statemachines/build.asl.json in aws-local-stepfunctions with fake stage handlers: happy paths,
- * a failure injected at every stage (cleanup runs, the build fails, siblings succeed), driver routing, and the
- * number of state transitions an adaptive AMI wait costs.
+ * Runs the REAL statemachines/build.asl.json, composed with the driver files it includes exactly as the CDK
+ * construct composes it, in aws-local-stepfunctions with fake stage handlers: happy paths, a failure injected at
+ * every stage (cleanup runs, the build fails, siblings succeed), driver routing, and the number of state
+ * transitions an adaptive AMI wait costs.
  */
-import { readFileSync } from 'node:fs';
+
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_ERROR_NAMES, KILN_ERROR_NAMES } from '../../core/errors.ts';
-import { KILN_FUNCTIONS, placeholderFor } from '../../functions/registry.ts';
+import { KILN_FUNCTIONS } from '../../functions/registry.ts';
+import { loadStateMachine } from '../../infra/asl-files.ts';
+import { taskPlaceholdersOf } from '../../infra/function-triggers.ts';
 import { type FakeBuild, makeWorld } from './build-fakes.ts';
 
-const ASL_PATH = new URL('../../statemachines/build.asl.json', import.meta.url);
-const raw = readFileSync(ASL_PATH, 'utf8');
+const ASL_PATH = fileURLToPath(new URL('../../statemachines/build.asl.json', import.meta.url));
+const raw = loadStateMachine(ASL_PATH).text;
 const placeholders = [...new Set([...raw.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1] as string))];
 const filled = raw.replace(
   /\$\{(\w+)\}/g,
@@ -93,10 +97,9 @@ describe('build.asl.json structure', () => {
     expect(result.isValid).toBe(true);
   });
 
-  it('uses exactly one placeholder per registry function, and every registry function', () => {
-    // Functions invoked by another function (ShellLocal, by RunProvisioner) are not states.
-    const states = KILN_FUNCTIONS.filter((f) => !f.invokedByFunction);
-    expect(placeholders.sort()).toEqual(states.map(placeholderFor).sort());
+  it("uses exactly the placeholders of the registry's build tasks", () => {
+    // Functions with another trigger (ShellLocal: invoked by RunProvisioner) are not states.
+    expect(placeholders.sort()).toEqual(taskPlaceholdersOf(KILN_FUNCTIONS, 'build'));
   });
 
   it('matches only Kiln error names or built-ins in every Retry and Catch', () => {
