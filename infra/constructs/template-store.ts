@@ -4,7 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { BUILD_RECORD_KEY } from '../../aws/build-records.ts';
-import { STORE_LAYOUT } from '../../functions/lib/store-layout.ts';
+import { STORE_LAYOUT } from '../../aws/store-layout.ts';
 import { tagComponent } from './component-tag.ts';
 import { acknowledge } from './nag-acknowledge.ts';
 import { createSecureBucket } from './secure-bucket.ts';

@@ -14,6 +14,7 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../../aws/tags.ts';
 import { redactText as redact } from '../../../core/plan/sensitive.ts';
 import { awsErrorCode, isNotFoundAwsError } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
@@ -21,7 +22,6 @@ import type { BuildState, CreatedResource, StepError } from '../../lib/build-sta
 import { strList } from '../../lib/config.ts';
 import { deleteAllVersions, oneShotKeyFor } from '../../lib/sealed-values.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
-import { TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../lib/tags.ts';
 import { type ErrorCleanupDeps, runErrorCleanupProvisioner } from './error-cleanup.ts';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
