@@ -77,12 +77,12 @@ export async function prepareBuild(
     }
     const sensitive: string[] = [];
     const now = deps.now();
-    // The pipeline's rules: every path the template names stays inside `dir`, env() sees nothing.
+    // The pipeline's rules: every path the template names stays inside its root, env() sees nothing.
     const result = await deps.engine.load(
       materialized.templatePath,
-      pipelineLoadOptions(dir, {
+      pipelineLoadOptions(materialized.root, {
         vars: request.vars,
-        varFiles: await fetchVarFiles(deps.s3, request.template.bucket, request.varFiles, dir),
+        varFiles: await fetchVarFiles(deps.s3, request.template.bucket, request.varFiles, materialized.root),
         only: request.only,
         except: request.except,
         now,
@@ -95,14 +95,14 @@ export async function prepareBuild(
       const cause = invalidTemplateCause(
         result.diagnostics.filter((d) => d.severity === 'error'),
         { sources: result.sources },
-        (text) => redact(text.split(dir).join(`s3://${request.template.bucket}`), secrets),
+        (text) => redact(text.split(materialized.root).join(materialized.displayRoot), secrets),
       );
       throw new TemplateInvalidError(cause);
     }
-    const plan = await deps.engine.plan(result.template, { now, root: dir });
+    const plan = await deps.engine.plan(result.template, { now, root: materialized.root });
     if (plan.builds.length === 0) throw new TemplateInvalidError('The template has no builds left after only/except');
 
-    await stageFiles(deps.s3, deps.artifactsBucket, buildId, dir, plan.files);
+    await stageFiles(deps.s3, deps.artifactsBucket, buildId, materialized.root, plan.files);
     const planKey = planKeyFor(buildId);
     // plan.json never holds a sensitive value: they go to the sealed object (see functions/PIPELINE.md, Secrets).
     const values = [...new Set(secrets)];

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -55,6 +58,33 @@ function setup(templateName: string, content = fixture(templateName)) {
 }
 
 describe('prepareBuild with the real template engine', () => {
+  it('builds a bundle: extracted by version id, its one wrapping folder as root, scripts staged from inside', async () => {
+    const t = setup('ubuntu.pkr.hcl');
+    const scratch = mkdtempSync(join(tmpdir(), 'kiln-prepare-bundle-'));
+    const archive = join(scratch, 'app.tgz');
+    const entries = [
+      { name: 'app/ubuntu.pkr.hcl', data: fixture('ubuntu.pkr.hcl') },
+      { name: 'app/scripts/setup.sh', data: fixture('scripts/setup.sh') },
+    ];
+    const maker = new URL('../../fixtures/bundles/make_archive.py', import.meta.url).pathname;
+    execFileSync('python3', [maker, 'tar.gz', archive], { input: JSON.stringify(entries) });
+    const bytes = readFileSync(archive);
+    rmSync(scratch, { recursive: true });
+    t.s3.on(GetObjectCommand, { Bucket: 'templates', Key: 'web/app.tgz' }).resolves({
+      ContentLength: bytes.length,
+      Body: { transformToByteArray: async () => new Uint8Array(bytes) } as never,
+    });
+    const request = normalizeInput({ template: { bucket: 'templates', key: 'web/app.tgz', versionId: 'v9' } });
+    const out = await prepareBuild(t.deps, request, 'exec-bundle');
+    expect(out.builds).toEqual([{ index: 0, name: 'amazon-ebs.ubuntu', driver: 'ec2-ami' }]);
+    expect(t.s3).toHaveReceivedCommandWith(GetObjectCommand, { Key: 'web/app.tgz', VersionId: 'v9' });
+    // Nothing beside the bundle is listed or read: the archive is the whole template.
+    expect(t.s3).not.toHaveReceivedCommand(ListObjectsV2Command);
+    expect(t.s3).toHaveReceivedCommandWith(PutObjectCommand, {
+      Key: `builds/${out.buildId}/files/scripts/setup.sh`,
+    });
+  });
+
   it('reads the template by version, stages its script, stores the plan and records the build', async () => {
     const t = setup('ubuntu.pkr.hcl');
     const out = await t.run();
