@@ -28,7 +28,7 @@ export function defineComponent(kind: ComponentKind, options: ComponentOptions):
     kind,
     keys: Object.keys(options.shape),
     validate: (config, keyRanges, ctx) => validateComponent(def, config, keyRanges, ctx),
-    decode: (config) => decodeComponent(def, config),
+    decode: (config, format) => decodeComponent(def, config, format),
   };
 }
 

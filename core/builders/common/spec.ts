@@ -8,6 +8,7 @@ import type { BuildSummary, Driver } from '../../plan/types.ts';
 import { type Diagnostic, error, type SourceRange, warning } from '../../template/diagnostics.ts';
 import type { Config, KeyRanges, TemplateFormat } from '../../template/model.ts';
 import { didYouMean } from '../../template/suggest.ts';
+import { decodeHcl, hclProblemDetail } from './hcl-decode.ts';
 import { describeIssue } from './issues.ts';
 
 export type ComponentKind = 'builder' | 'provisioner' | 'post-processor';
@@ -38,8 +39,8 @@ export interface ComponentSpec {
   readonly validate: (config: Config, keyRanges: KeyRanges | undefined, ctx: ValidateContext) => Diagnostic[];
   /** Every option name the schema knows, for did-you-mean and documentation. */
   readonly keys: readonly string[];
-  /** The configuration with each known option decoded to its typed value (plan time; see decode.ts). */
-  readonly decode: (config: Config) => Config;
+  /** The configuration with each known option decoded to its typed value by its format's rules (plan time). */
+  readonly decode: (config: Config, format: TemplateFormat) => Config;
 }
 
 export interface BuilderSpec extends ComponentSpec {
@@ -126,7 +127,13 @@ export function validateComponent(
     else if (!Object.hasOwn(def.shape, key)) out.push(unknownKeyDiagnostic(key, known, ctx.format, range));
     else checked[key] = value;
   }
-  const parsed = def.schema.safeParse(checked);
+  // Each format decodes by its own rules: HCL converts to the HCL2 spec's types first (cty, strict), and what
+  // fails there is reported once, in HCL's words; JSON goes straight to the weak field kinds.
+  const hcl = ctx.format === 'hcl' ? decodeHcl(def.shape, checked) : undefined;
+  for (const p of hcl?.problems ?? []) {
+    out.push(error('Incorrect attribute value type', hclProblemDetail(p), keyRanges?.[p.key] ?? ctx.range));
+  }
+  const parsed = def.schema.safeParse(hcl ? hcl.config : checked);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const top = typeof issue.path[0] === 'string' ? issue.path[0] : undefined;
@@ -134,7 +141,10 @@ export function validateComponent(
       out.push(...describeIssue(issue, checked, ctx.format, range));
     }
   }
-  for (const finding of def.rules?.(config, ctx) ?? []) {
+  // HCL converts the body before the component's Prepare runs: a body whose values do not convert is not
+  // checked further (Packer stops there too).
+  if (hcl && hcl.problems.length > 0) return out;
+  for (const finding of def.rules?.(hcl ? { ...config, ...hcl.config } : config, ctx) ?? []) {
     const range = (finding.key !== undefined ? keyRanges?.[finding.key] : undefined) ?? ctx.range;
     out.push(
       finding.severity === 'warning'
@@ -146,15 +156,15 @@ export function validateComponent(
 }
 
 /**
- * Decodes a validated configuration once, by the same field kinds that validated it: `encrypt_boot = "t"` is
+ * Decodes a validated configuration once, by the same rules that validated it (HCL's conversion first for HCL): `encrypt_boot = "t"` is
  * stored as `true`, `"40960"` for an int as 40960, `"a,b"` for a list as two items. Keys the schema does not know
  * (Packer's own, `type`, ...) are kept as written; a configuration that does not validate is returned unchanged
  * (the validator reported it and no plan is made from it).
  */
-export function decodeComponent(def: ComponentDefinition, config: Config): Config {
+export function decodeComponent(def: ComponentDefinition, config: Config, format: TemplateFormat): Config {
   const known: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) if (Object.hasOwn(def.shape, key)) known[key] = value;
-  const parsed = def.schema.safeParse(known);
+  const parsed = def.schema.safeParse(format === 'hcl' ? decodeHcl(def.shape, known).config : known);
   if (!parsed.success) return config;
   return { ...config, ...(parsed.data as Config) };
 }
