@@ -18,6 +18,7 @@ describe('issue 13 fixtures', () => {
       ],
     ],
     ['valid/hcl-conversions.pkr.hcl', ['echo', '42', 'true']],
+    ['valid/build-dynamic.pkr.hcl', ['echo setup']],
   ])('%s is valid and plans inline %j', async (file, inline) => {
     const r = await load(file);
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
@@ -26,7 +27,24 @@ describe('issue 13 fixtures', () => {
     expect(planTemplate(r.template).builds[0]?.provisioners[0]?.config.inline).toEqual(inline);
   });
 
+  it('build-dynamic.pkr.hcl: builds and provisioners from expressions and dynamic blocks, in order', async () => {
+    const r = await load('valid/build-dynamic.pkr.hcl');
+    const builds = r.template?.builds ?? [];
+    expect(builds.map((b) => b.name)).toEqual(['null.base', 'null.web', 'null.db']);
+    expect(builds.map((b) => b.provisioners.map((p) => (p.config.inline as string[])[0]))).toEqual(
+      ['base', 'web', 'db'].map((s) => ['echo setup', `echo 0 web on ${s}`, `echo 1 db on ${s}`, 'echo done']),
+    );
+  });
+
   it.each([
+    ['invalid/build-dynamic-no-labels.pkr.hcl', 'Missing required argument', 11, 3, /"labels" is required/],
+    [
+      'invalid/build-sources-string.pkr.hcl',
+      'Incorrect attribute value type',
+      13,
+      13,
+      /^Inappropriate value for attribute "sources": list of string required\.$/,
+    ],
     ['invalid/data-filters-block.pkr.hcl', 'Unsupported block type', 4, 3, /use the equals sign/],
     ['invalid/data-no-owner.pkr.hcl', 'For security reasons, you must declare an owner.', 2, 1, /^$/],
     ['invalid/data-null-typo.pkr.hcl', 'Unsupported argument', 3, 3, /"inptu".*Did you mean "input"/],

@@ -1,0 +1,26 @@
+/** Evaluates one attribute expression, turning evaluation errors into diagnostics (undefined when it failed). */
+import { type Diagnostic, error } from '../../diagnostics.ts';
+import type { EvalContext } from '../eval/context.ts';
+import { evaluate } from '../eval/evaluate.ts';
+import { HclEvalError, type Value } from '../eval/values.ts';
+
+export function evalAttr(
+  expr: Parameters<typeof evaluate>[0],
+  ctx: EvalContext,
+  diagnostics: Diagnostic[],
+): Value | undefined {
+  try {
+    return evaluate(expr, ctx);
+  } catch (e) {
+    if (e instanceof HclEvalError) {
+      diagnostics.push(e.diagnostic);
+      return undefined;
+    }
+    if (e instanceof RangeError) {
+      // Deep recursion in hostile input: a diagnostic, not a crash.
+      diagnostics.push(error('Expression too complex', e.message, expr.range));
+      return undefined;
+    }
+    throw e;
+  }
+}
