@@ -19,6 +19,7 @@ describe('issue 13 fixtures', () => {
     ],
     ['valid/hcl-conversions.pkr.hcl', ['echo', '42', 'true']],
     ['valid/build-dynamic.pkr.hcl', ['echo setup']],
+    ['valid/conditional-unify.pkr.hcl', ['echo "8080" ["1","b"] {"a":"1","b":"x"} 2']],
   ])('%s is valid and plans inline %j', async (file, inline) => {
     const r = await load(file);
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
@@ -37,6 +38,13 @@ describe('issue 13 fixtures', () => {
   });
 
   it.each([
+    [
+      'invalid/conditional-inconsistent.pkr.hcl',
+      'Inconsistent conditional result types',
+      11,
+      25,
+      /^The true and false result expressions must have consistent types\. The 'true' value is tuple, but the 'false' value is object\.$/,
+    ],
     ['invalid/build-dynamic-no-labels.pkr.hcl', 'Missing required argument', 11, 3, /"labels" is required/],
     [
       'invalid/build-sources-string.pkr.hcl',
