@@ -20,6 +20,7 @@ import type { Block, Expr } from '../syntax/ast.ts';
 import { appliesTo, evalPostProcessor, evalProvisioner } from './components.ts';
 import { evalAttr, evalBody } from './config-body.ts';
 import { expandDynamic, withVars } from './dynamic.ts';
+import { unsuitableValue } from './eval-attr.ts';
 import { checkAttributes } from './schema-check.ts';
 
 export interface SourceDecl {
@@ -126,8 +127,7 @@ function bareReference(e: Expr): string | undefined {
   return undefined;
 }
 
-const sourcesProblem = (message: string, range: SourceRange) =>
-  error('Incorrect attribute value type', `Inappropriate value for attribute "sources": ${message}.`, range);
+const sourcesProblem = unsuitableValue;
 
 /**
  * `sources`: any expression that evaluates to a list of strings (variables, locals, functions, conditionals, for

@@ -1,5 +1,5 @@
 /** Evaluates one attribute expression, turning evaluation errors into diagnostics (undefined when it failed). */
-import { type Diagnostic, error } from '../../diagnostics.ts';
+import { type Diagnostic, error, type SourceRange } from '../../diagnostics.ts';
 import type { EvalContext } from '../eval/context.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { HclEvalError, type Value } from '../eval/values.ts';
@@ -23,4 +23,12 @@ export function evalAttr(
     }
     throw e;
   }
+}
+
+/**
+ * A value that does not convert to the Go field Packer decodes an attribute into itself (gohcl: `name`, `only`,
+ * `max_retries`, a build's `sources` ...), in gohcl's words; component options use hcldec's wording instead.
+ */
+export function unsuitableValue(message: string, range: SourceRange | undefined): Diagnostic {
+  return error('Unsuitable value type', `Unsuitable value: ${message}`, range);
 }

@@ -36,18 +36,18 @@ describe('build: sources = <expression>', () => {
   });
 
   it.each([
-    ['a string', '"source.null.a"', 'Inappropriate value for attribute "sources": list of string required.'],
-    ['an object', '{ a = "source.null.a" }', 'Inappropriate value for attribute "sources": list of string required.'],
+    ['a string', '"source.null.a"', 'Unsuitable value: list of string required'],
+    ['an object', '{ a = "source.null.a" }', 'Unsuitable value: list of string required'],
     [
       'a list holding a list',
       'local.nested',
-      'Inappropriate value for attribute "sources": element 0: string required.',
+      'Unsuitable value: element 0: string required',
     ],
   ])("refuses %s, with HCL's message", async (_what, expr, detail) => {
     const r = await loadText(
       `${SOURCES}locals {\n  nested = [["source.null.a"]]\n}\nbuild {\n  sources = ${expr}\n}\n`,
     );
-    expect(errors(r)).toEqual([['Incorrect attribute value type', detail, 14]]);
+    expect(errors(r)).toEqual([['Unsuitable value type', detail, 14]]);
   });
 
   it('refuses a reference that is not type.name, and names an unknown one', async () => {

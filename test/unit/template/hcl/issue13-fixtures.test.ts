@@ -48,10 +48,10 @@ describe('issue 13 fixtures', () => {
     ['invalid/build-dynamic-no-labels.pkr.hcl', 'Missing required argument', 11, 3, /"labels" is required/],
     [
       'invalid/build-sources-string.pkr.hcl',
-      'Incorrect attribute value type',
+      'Unsuitable value type',
       13,
       13,
-      /^Inappropriate value for attribute "sources": list of string required\.$/,
+      /^Unsuitable value: list of string required$/,
     ],
     ['invalid/data-filters-block.pkr.hcl', 'Unsupported block type', 4, 3, /use the equals sign/],
     ['invalid/data-no-owner.pkr.hcl', 'For security reasons, you must declare an owner.', 2, 1, /^$/],

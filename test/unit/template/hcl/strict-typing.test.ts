@@ -165,3 +165,32 @@ describe('HCL is strictly typed', () => {
     expect(plan.builds[0]?.provisioners[0]?.config).toMatchObject({ inline: ['a', '2'], inline_shebang: 'true' });
   });
 });
+
+describe('HCL is strictly typed: the block attributes Packer decodes itself (gohcl wording)', () => {
+  it.each([
+    ['max_retries = "2"', undefined],
+    ['max_retries = true', 'Unsuitable value: number required'],
+    ['max_retries = "many"', 'Unsuitable value: a number is required'],
+    ['only = "null.x"', 'Unsuitable value: list of string required'],
+    ['only = [["null.x"]]', 'Unsuitable value: element 0: string required'],
+    ['name = ["a"]', 'Unsuitable value: string required'],
+    ['pause_before = ["1s"]', 'Unsuitable value: string required'],
+  ])('provisioner %s', async (attr, detail) => {
+    const r = await hcl(`    inline = ["a"]\n    ${attr}`);
+    expect(errors(r).map((d) => d.detail)).toEqual(detail ? [detail] : []);
+  });
+
+  it('post-processor keep_input_artifact is a bool ("true" converts, "yes" does not)', async () => {
+    const pp = (v: string) =>
+      loadFile(
+        'main.pkr.hcl',
+        `source "null" "x" {\n  communicator = "none"\n}\nbuild {\n  sources = ["source.null.x"]\n  post-processor "manifest" {\n    keep_input_artifact = ${v}\n  }\n}\n`,
+      );
+    const ok = await pp('"true"');
+    expect(errors(ok)).toEqual([]);
+    expect(ok.template?.builds[0]?.postProcessors[0]?.[0]?.keepInputArtifact).toBe(true);
+    expect(errors(await pp('"yes"')).map((d) => d.detail)).toEqual([
+      'Unsuitable value: a bool is required',
+    ]);
+  });
+});
