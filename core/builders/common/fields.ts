@@ -21,8 +21,8 @@ export function isDeferred(value: unknown): boolean {
 
 /**
  * What a field is in the component's HCL2 spec (its `hcl2spec.go`): an attribute of a cty type, or a nested block
- * with its own fields. HCL templates are converted to it by cty's rules (hcl-decode.ts) before the kinds below,
- * which are the JSON rule, see the value.
+ * with its own fields. HCL templates are converted to it by cty's rules (hcl-decode.ts) before the kinds below
+ * (the JSON rule) see the value.
  */
 export type HclField = { readonly type: TypeSpec } | { readonly block: z.ZodRawShape };
 
