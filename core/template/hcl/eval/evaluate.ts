@@ -101,7 +101,7 @@ function evalConditional(expr: Extract<Expr, { kind: 'conditional' }>, ctx: Eval
   const chosen = known ? evaluate(which ? expr.whenTrue : expr.whenFalse, ctx) : tryEvaluate(expr.whenTrue, ctx);
   const other = tryEvaluate(which ? expr.whenFalse : expr.whenTrue, ctx);
   if (chosen === undefined) return c;
-  const r = conditionalResult(chosen, other, which);
+  const r = conditionalResult(chosen, other, which, (n) => currentBudget().step(n, expr.range));
   if (!r.ok) {
     const range = r.wrongValue
       ? (which ? expr.whenTrue : expr.whenFalse).range

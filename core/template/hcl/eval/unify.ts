@@ -14,14 +14,16 @@ import type { Value } from './values.ts';
 
 const ANY: TypeSpec = { kind: 'any' };
 
-export function typeOfValue(v: Value): TypeSpec {
+/** The value's type read from its shape; `count` is told how many nodes were visited (work for the budget). */
+export function typeOfValue(v: Value, count: (n: number) => void = () => {}): TypeSpec {
+  count(1);
   if (v === null || v instanceof UnknownValue) return ANY;
   if (typeof v === 'string') return { kind: 'string' };
   if (typeof v === 'number') return { kind: 'number' };
   if (typeof v === 'boolean') return { kind: 'bool' };
-  if (Array.isArray(v)) return { kind: 'tuple', elems: v.map(typeOfValue) };
+  if (Array.isArray(v)) return { kind: 'tuple', elems: v.map((x) => typeOfValue(x, count)) };
   const attrs: Record<string, { type: TypeSpec; optional: boolean }> = {};
-  for (const [k, x] of Object.entries(v)) attrs[k] = { type: typeOfValue(x), optional: false };
+  for (const [k, x] of Object.entries(v)) attrs[k] = { type: typeOfValue(x, count), optional: false };
   return { kind: 'object', attrs };
 }
 
@@ -207,14 +209,28 @@ export type ConditionalResult =
 
 /**
  * The conditional's result: `chosen` (one of `whenTrue`/`whenFalse`) converted to their unified type. `other`
- * undefined means that result failed to evaluate (cty's DynamicVal: nothing to unify with).
+ * undefined means that result failed to evaluate (cty's DynamicVal: nothing to unify with). `charge` is told the
+ * work done, proportional to the size of both values, so a loop over large conditionals stays within the budget.
  */
-export function conditionalResult(chosen: Value, other: Value | undefined, chosenIsTrue: boolean): ConditionalResult {
+export function conditionalResult(
+  chosen: Value,
+  other: Value | undefined,
+  chosenIsTrue: boolean,
+  charge: (steps: number) => void = () => {},
+): ConditionalResult {
   // A literal null or an unknown (dynamic) result converts to the other's type: nothing to unify.
   if (other === undefined || other === null || chosen === null) return { ok: true, value: chosen };
   if (other instanceof UnknownValue || chosen instanceof UnknownValue) return { ok: true, value: chosen };
-  const ct = typeOfValue(chosen);
-  const ot = typeOfValue(other);
+  if (typeof chosen !== 'object' && typeof other !== 'object' && typeof chosen === typeof other) {
+    return { ok: true, value: chosen };
+  }
+  let nodes = 0;
+  const count = (n: number) => {
+    nodes += n;
+  };
+  const ct = typeOfValue(chosen, count);
+  const ot = typeOfValue(other, count);
+  charge(nodes);
   const [tt, ft] = chosenIsTrue ? [ct, ot] : [ot, ct];
   const unified = typeEquals(ct, ot) ? ct : unifyTypes([tt, ft]);
   if (!unified) {
