@@ -8,7 +8,7 @@ import type { BuildSummary, Driver } from '../../plan/types.ts';
 import { type Diagnostic, error, type SourceRange, warning } from '../../template/diagnostics.ts';
 import type { Config, KeyRanges, TemplateFormat } from '../../template/model.ts';
 import { didYouMean } from '../../template/suggest.ts';
-import { decodeHcl, hclProblemDetail } from './hcl-decode.ts';
+import { decodeHcl, type HclDecoded, hclProblemDetail } from './hcl-decode.ts';
 import { describeIssue } from './issues.ts';
 
 export type ComponentKind = 'builder' | 'provisioner' | 'post-processor';
@@ -109,6 +109,15 @@ export function removedKeyDiagnostic(key: string, format: TemplateFormat, range:
   );
 }
 
+/**
+ * The one place a template's format picks its decoding rule: HCL converts every known option to its HCL2 type by
+ * cty's rules first (strict; what does not convert is a problem), legacy JSON hands the values as written to the
+ * field kinds, which decode them as mapstructure does (weak). Both then meet the same zod schema.
+ */
+function decodeByFormat(def: ComponentDefinition, known: Config, format: TemplateFormat): HclDecoded {
+  return format === 'hcl' ? decodeHcl(def.shape, known) : { config: known, problems: [] };
+}
+
 export function validateComponent(
   def: ComponentDefinition,
   config: Config,
@@ -127,13 +136,12 @@ export function validateComponent(
     else if (!Object.hasOwn(def.shape, key)) out.push(unknownKeyDiagnostic(key, known, ctx.format, range));
     else checked[key] = value;
   }
-  // Each format decodes by its own rules: HCL converts to the HCL2 spec's types first (cty, strict), and what
-  // fails there is reported once, in HCL's words; JSON goes straight to the weak field kinds.
-  const hcl = ctx.format === 'hcl' ? decodeHcl(def.shape, checked) : undefined;
-  for (const p of hcl?.problems ?? []) {
+  // What HCL's conversion refuses is reported once, in hcldec's words, and kept away from the schema.
+  const decoded = decodeByFormat(def, checked, ctx.format);
+  for (const p of decoded.problems) {
     out.push(error('Incorrect attribute value type', hclProblemDetail(p), keyRanges?.[p.key] ?? ctx.range));
   }
-  const parsed = def.schema.safeParse(hcl ? hcl.config : checked);
+  const parsed = def.schema.safeParse(decoded.config);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const top = typeof issue.path[0] === 'string' ? issue.path[0] : undefined;
@@ -143,8 +151,8 @@ export function validateComponent(
   }
   // HCL converts the body before the component's Prepare runs: a body whose values do not convert is not
   // checked further (Packer stops there too).
-  if (hcl && hcl.problems.length > 0) return out;
-  for (const finding of def.rules?.(hcl ? { ...config, ...hcl.config } : config, ctx) ?? []) {
+  if (decoded.problems.length > 0) return out;
+  for (const finding of def.rules?.({ ...config, ...decoded.config }, ctx) ?? []) {
     const range = (finding.key !== undefined ? keyRanges?.[finding.key] : undefined) ?? ctx.range;
     out.push(
       finding.severity === 'warning'
@@ -164,7 +172,7 @@ export function validateComponent(
 export function decodeComponent(def: ComponentDefinition, config: Config, format: TemplateFormat): Config {
   const known: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) if (Object.hasOwn(def.shape, key)) known[key] = value;
-  const parsed = def.schema.safeParse(format === 'hcl' ? decodeHcl(def.shape, known).config : known);
+  const parsed = def.schema.safeParse(decodeByFormat(def, known, format).config);
   if (!parsed.success) return config;
   return { ...config, ...(parsed.data as Config) };
 }
