@@ -41,6 +41,14 @@ export interface ComponentSpec {
   readonly keys: readonly string[];
   /** The configuration with each known option decoded to its typed value by its format's rules (plan time). */
   readonly decode: (config: Config, format: TemplateFormat) => Config;
+  /** Which options the HCL2 spec writes as nested blocks and which as arguments (`name = value`). */
+  readonly hclShape: HclShape;
+}
+
+/** The body shape HCL's decoder enforces: an option is either a block or an argument (untyped ones: either). */
+export interface HclShape {
+  readonly blocks: ReadonlySet<string>;
+  readonly attributes: ReadonlySet<string>;
 }
 
 export interface BuilderSpec extends ComponentSpec {

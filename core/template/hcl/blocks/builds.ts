@@ -16,8 +16,15 @@ import { childContext, type EvalContext, type LazyRoot } from '../eval/context.t
 import { convertValue } from '../eval/types.ts';
 import type { Value } from '../eval/values.ts';
 import { globMatch } from '../glob.ts';
-import type { Block, Expr } from '../syntax/ast.ts';
-import { appliesTo, evalPostProcessor, evalProvisioner } from './components.ts';
+import type { Block, Body, Expr } from '../syntax/ast.ts';
+import { type ComponentBodyKind, checkComponentBody } from './component-shape.ts';
+import {
+  appliesTo,
+  evalPostProcessor,
+  evalProvisioner,
+  POST_PROCESSOR_SPECIAL,
+  PROVISIONER_SPECIAL,
+} from './components.ts';
 import { evalAttr, evalBody } from './config-body.ts';
 import { expandDynamic, withVars } from './dynamic.ts';
 import { unsuitableValue } from './eval-attr.ts';
@@ -52,6 +59,8 @@ export function sourceKey(ref: string): string | undefined {
   const [type, name] = parts.length > 2 ? parts.slice(1) : parts;
   return `${type}.${name}`;
 }
+
+const NAME_ONLY: ReadonlySet<string> = new Set(['name']);
 
 const IDENTIFIER = /^[\p{L}_][\p{L}\p{N}_-]*$/u;
 
@@ -194,6 +203,18 @@ export function evalBuilds(
 ): BuildDef[] {
   const builds: BuildDef[] = [];
   const known = `Known: [${[...sources.keys()].join(' ')}]`;
+  // Each body is shape-checked once (component-shape.ts), however many builds evaluate it.
+  const checkedBodies = new Map<Body, Body>();
+  const shaped = (kind: ComponentBodyKind, type: string, body: Body, keep?: ReadonlySet<string>): Body => {
+    let out = checkedBodies.get(body);
+    if (!out) {
+      out = checkComponentBody(kind, type, body, diagnostics, keep);
+      checkedBodies.set(body, out);
+    }
+    return out;
+  };
+  const provisionerBody = (b: Block) => shaped('provisioner', b.labels[0] ?? '', b.body, PROVISIONER_SPECIAL);
+  const postProcessorBody = (b: Block) => shaped('post-processor', b.labels[0] ?? '', b.body, POST_PROCESSOR_SPECIAL);
   for (const block of blocks) {
     checkAttributes(block.body, BUILD_ATTRS, BUILD_BLOCKS, diagnostics);
     const attr = (n: string) => block.body.attributes.find((a) => a.name === n);
@@ -282,16 +303,12 @@ export function evalBuilds(
         source: { name: sourceName, type: use.decl.type },
       } as Record<string, Value>);
       const scoped: EvalContext = { ...scope, roots: new Map([...scope.roots, ['build', BUILD_ROOT]]) };
-      const base = evalBody(use.decl.block.body, scoped, diagnostics);
+      const base = evalBody(shaped('builder', use.decl.type, use.decl.block.body), scoped, diagnostics);
       const config = { ...base.config };
       const keyRanges: KeyRanges = { ...base.keyRanges };
       if (use.overrideBlock) {
-        const extra = evalBody(
-          use.overrideBlock.body,
-          withVars(scoped, use.vars ?? {}),
-          diagnostics,
-          new Set(['name']),
-        );
+        const body = shaped('builder', use.decl.type, use.overrideBlock.body, NAME_ONLY);
+        const extra = evalBody(body, withVars(scoped, use.vars ?? {}), diagnostics, NAME_ONLY);
         Object.assign(config, extra.config);
         Object.assign(keyRanges, extra.keyRanges);
       }
@@ -302,18 +319,18 @@ export function evalBuilds(
       for (const { block: b, vars } of items) {
         const at = withVars(scoped, vars);
         if (b.type === 'provisioner' && appliesTo(b, key, at, diagnostics)) {
-          provisioners.push(evalProvisioner(b, key, at, diagnostics));
+          provisioners.push(evalProvisioner(b, key, at, diagnostics, provisionerBody(b)));
         } else if (b.type === 'error-cleanup-provisioner' && b === cleanups[0] && appliesTo(b, key, at, diagnostics)) {
-          errorCleanupProvisioner = evalProvisioner(b, key, at, diagnostics);
+          errorCleanupProvisioner = evalProvisioner(b, key, at, diagnostics, provisionerBody(b));
         } else if (b.type === 'post-processor' && appliesTo(b, key, at, diagnostics)) {
-          const pp = evalPostProcessor(b, at, diagnostics);
+          const pp = evalPostProcessor(b, at, diagnostics, postProcessorBody(b));
           if (keepPp(pp)) postProcessors.push([pp]);
         } else if (b.type === 'post-processors') {
           checkAttributes(b.body, new Set(), new Set(['post-processor', 'dynamic']), diagnostics);
           const chain = expandItems(b.body.blocks, POST_PROCESSORS_LABELS, ctx, vars, diagnostics)
             .map((p) => ({ p: p.block, at: withVars(scoped, p.vars) }))
             .filter(({ p, at: pAt }) => p.type === 'post-processor' && appliesTo(p, key, pAt, diagnostics))
-            .map(({ p, at: pAt }) => evalPostProcessor(p, pAt, diagnostics))
+            .map(({ p, at: pAt }) => evalPostProcessor(p, pAt, diagnostics, postProcessorBody(p)))
             .filter(keepPp);
           if (chain.length > 0) postProcessors.push(chain);
         }

@@ -9,12 +9,20 @@ import type { PostProcessorDef, ProvisionerDef } from '../../model.ts';
 import type { EvalContext } from '../eval/context.ts';
 import { convertValue, type TypeSpec } from '../eval/types.ts';
 import { isObject, type Value } from '../eval/values.ts';
-import type { Block } from '../syntax/ast.ts';
+import type { Block, Body } from '../syntax/ast.ts';
 import { evalAttr, evalBody } from './config-body.ts';
 import { unsuitableValue } from './eval-attr.ts';
 
-const PROVISIONER_SPECIAL = new Set(['only', 'except', 'override', 'pause_before', 'max_retries', 'timeout', 'name']);
-const POST_PROCESSOR_SPECIAL = new Set(['only', 'except', 'name', 'keep_input_artifact']);
+export const PROVISIONER_SPECIAL: ReadonlySet<string> = new Set([
+  'only',
+  'except',
+  'override',
+  'pause_before',
+  'max_retries',
+  'timeout',
+  'name',
+]);
+export const POST_PROCESSOR_SPECIAL: ReadonlySet<string> = new Set(['only', 'except', 'name', 'keep_input_artifact']);
 
 function attrValue(block: Block, name: string, ctx: EvalContext, diagnostics: Diagnostic[]): Value | undefined {
   const a = block.body.attributes.find((x) => x.name === name);
@@ -77,14 +85,16 @@ function durationAttr(block: Block, name: string, ctx: EvalContext, diagnostics:
   return s;
 }
 
+/** `body` is the block's body as HCL's decoder accepts it (component-shape.ts), when checked by the caller. */
 export function evalProvisioner(
   block: Block,
   sourceKey: string,
   ctx: EvalContext,
   diagnostics: Diagnostic[],
+  body: Body = block.body,
 ): ProvisionerDef {
   const type = block.labels[0] ?? '';
-  const { config, keyRanges } = evalBody(block.body, ctx, diagnostics, PROVISIONER_SPECIAL);
+  const { config, keyRanges } = evalBody(body, ctx, diagnostics, PROVISIONER_SPECIAL);
   const override = attrValue(block, 'override', ctx, diagnostics);
   if (isObject(override)) {
     const forSource = override[sourceKey] ?? override[sourceKey.split('.').slice(1).join('.')];
@@ -115,9 +125,14 @@ export function evalProvisioner(
   };
 }
 
-export function evalPostProcessor(block: Block, ctx: EvalContext, diagnostics: Diagnostic[]): PostProcessorDef {
+export function evalPostProcessor(
+  block: Block,
+  ctx: EvalContext,
+  diagnostics: Diagnostic[],
+  body: Body = block.body,
+): PostProcessorDef {
   const type = block.labels[0] ?? '';
-  const { config, keyRanges } = evalBody(block.body, ctx, diagnostics, POST_PROCESSOR_SPECIAL);
+  const { config, keyRanges } = evalBody(body, ctx, diagnostics, POST_PROCESSOR_SPECIAL);
   const name = typedAttr(block, 'name', STRING, ctx, diagnostics);
   const keep = typedAttr(block, 'keep_input_artifact', { kind: 'bool' }, ctx, diagnostics);
   return {

@@ -38,11 +38,7 @@ describe('build: sources = <expression>', () => {
   it.each([
     ['a string', '"source.null.a"', 'Unsuitable value: list of string required'],
     ['an object', '{ a = "source.null.a" }', 'Unsuitable value: list of string required'],
-    [
-      'a list holding a list',
-      'local.nested',
-      'Unsuitable value: element 0: string required',
-    ],
+    ['a list holding a list', 'local.nested', 'Unsuitable value: element 0: string required'],
   ])("refuses %s, with HCL's message", async (_what, expr, detail) => {
     const r = await loadText(
       `${SOURCES}locals {\n  nested = [["source.null.a"]]\n}\nbuild {\n  sources = ${expr}\n}\n`,

@@ -45,6 +45,20 @@ describe('issue 13 fixtures', () => {
       25,
       /^The true and false result expressions must have consistent types\. The 'true' value is tuple, but the 'false' value is object\.$/,
     ],
+    [
+      'invalid/map-as-block.pkr.hcl',
+      'Unsupported block type',
+      11,
+      3,
+      /^Blocks of type "tags" are not expected here\. Did you mean "tag"\?$/,
+    ],
+    [
+      'invalid/block-as-argument.pkr.hcl',
+      'Unsupported argument',
+      11,
+      3,
+      /Did you mean to define a block of type "launch_block_device_mappings"\?$/,
+    ],
     ['invalid/build-dynamic-no-labels.pkr.hcl', 'Missing required argument', 11, 3, /"labels" is required/],
     [
       'invalid/build-sources-string.pkr.hcl',

@@ -189,8 +189,60 @@ describe('HCL is strictly typed: the block attributes Packer decodes itself (goh
     const ok = await pp('"true"');
     expect(errors(ok)).toEqual([]);
     expect(ok.template?.builds[0]?.postProcessors[0]?.[0]?.keepInputArtifact).toBe(true);
-    expect(errors(await pp('"yes"')).map((d) => d.detail)).toEqual([
-      'Unsuitable value: a bool is required',
+    expect(errors(await pp('"yes"')).map((d) => d.detail)).toEqual(['Unsuitable value: a bool is required']);
+  });
+});
+
+describe('HCL is strictly typed: blocks and arguments are not interchangeable', () => {
+  const ebs = (body: string) =>
+    loadFile(
+      'main.pkr.hcl',
+      `source "amazon-ebs" "x" {\n  region        = "us-east-1"\n  instance_type = "t3.micro"\n  source_ami    = "ami-0123456789abcdef0"\n  ami_name      = "kiln-shape"\n  ssh_username  = "ubuntu"\n${body}\n}\nbuild {\n  sources = ["source.amazon-ebs.x"]\n}\n`,
+    );
+
+  it.each([
+    [
+      'a map argument written as a block (a similar block name is suggested first, as hclsyntax does)',
+      '  tags {\n    Name = "x"\n  }',
+      'Unsupported block type',
+      'Blocks of type "tags" are not expected here. Did you mean "tag"?',
+    ],
+    [
+      'an argument written as a block, no similar block',
+      '  ami_description {\n  }',
+      'Unsupported block type',
+      'Blocks of type "ami_description" are not expected here. Did you mean to define argument "ami_description"? If so, use the equals sign to assign it a value.',
+    ],
+    [
+      'a block written as an argument',
+      '  launch_block_device_mappings = [{ device_name = "/dev/xvda", volume_size = 8 }]',
+      'Unsupported argument',
+      'An argument named "launch_block_device_mappings" is not expected here. Did you mean to define a block of type "launch_block_device_mappings"?',
+    ],
+    [
+      'a dynamic block of an argument',
+      '  dynamic "tags" {\n    for_each = ["a"]\n    content {}\n  }',
+      'Unsupported block type',
+      'Blocks of type "tags" are not expected here.',
+    ],
+  ])('refuses %s (Packer 1.6.6 says the same)', async (_what, body, summary, detail) => {
+    expect(errors(await ebs(body)).map((d) => [d.summary, d.detail, d.range?.start.line])).toEqual([
+      [summary, detail, 7],
     ]);
+  });
+
+  it('accepts blocks where the schema has blocks, dynamic ones included, and maps as arguments', async () => {
+    const r = await ebs(
+      '  tags = { Name = "x" }\n  tag {\n    key   = "a"\n    value = "b"\n  }\n  dynamic "launch_block_device_mappings" {\n    for_each = ["/dev/xvdb"]\n    content {\n      device_name = launch_block_device_mappings.value\n      volume_size = 8\n    }\n  }',
+    );
+    expect(errors(r)).toEqual([]);
+  });
+
+  it('refuses an argument of a provisioner written as a block, and checks it once for all builds', async () => {
+    const r = await loadFile(
+      'main.pkr.hcl',
+      'source "null" "x" {\n  communicator = "none"\n}\nsource "null" "y" {\n  communicator = "none"\n}\nbuild {\n  sources = ["source.null.x", "source.null.y"]\n  provisioner "shell-local" {\n    inline {\n    }\n  }\n}\n',
+    );
+    expect(errors(r).map((d) => [d.summary, d.range?.start.line])).toEqual([['Unsupported block type', 10]]);
   });
 });
