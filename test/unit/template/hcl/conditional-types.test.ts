@@ -73,6 +73,12 @@ describe('conditional result types', () => {
     expect((await evalError('true ? upper(null) : "a"'))?.summary).not.toBe('Inconsistent conditional result types');
   });
 
+  it('converts "1"/"0" to bool like cty 1.13, in logical operators too (packer 1.6.6: !"1" is false)', async () => {
+    expect(await evalExpr('!"1"')).toBe(false);
+    expect(await evalExpr('"0" || false')).toBe(false);
+    expect(await evalExpr('"1" && "true"')).toBe(true);
+  });
+
   it('refuses a condition that is no bool, and a null one', async () => {
     expect((await evalError('"yes" ? 1 : 2'))?.summary).toBe('Incorrect condition type');
     expect((await evalError('[] ? 1 : 2'))?.summary).toBe('Incorrect condition type');
