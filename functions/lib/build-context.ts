@@ -2,6 +2,8 @@
  * Loads what a stage needs about its build: the stored plan, the planned build, its configuration and the
  * source region. Cached per container through the plan cache.
  */
+
+import type { KilnTagContext } from '../../aws/tags.ts';
 import { type SealTable, unsealValue } from '../../core/plan/sensitive.ts';
 import type { PlannedBuild, PlannedProvisioner } from '../../core/plan/types.ts';
 import { type BuildState, isEc2Host } from './build-state.ts';
@@ -9,7 +11,6 @@ import { type Config, str } from './config.ts';
 import { loadStoredPlan, plannedBuild, type StoredPlan } from './plan-store.ts';
 import { EMPTY_SEALED, loadSealedValues } from './sealed-values.ts';
 import type { BaseDeps } from './stage-deps.ts';
-import type { KilnTagContext } from './tags.ts';
 
 export interface BuildContext {
   readonly stored: StoredPlan;

@@ -6,10 +6,11 @@
  * which must name every kind: a kind without a handler does not compile. New drivers add their kinds (ECR tags,
  * containers, agent leases) to the schema and an entry to their group, without touching the Cleanup stage.
  */
+
+import { TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../aws/tags.ts';
 import { awsErrorCode, isNotFoundAwsError } from './aws-errors.ts';
 import type { BuildState, CreatedKind, CreatedOf } from './build-state.ts';
 import type { BaseDeps } from './stage-deps.ts';
-import { TAG_BUILD_ID, TAG_BUILD_INDEX } from './tags.ts';
 
 export type CleanupOutcome = 'removed' | 'already-gone' | 'failed' | 'ran';
 

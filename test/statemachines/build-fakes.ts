@@ -4,6 +4,7 @@
  * the real polling back-off, so the ASL is exercised the way the real handlers drive it.
  */
 import type { StateMachine } from 'aws-local-stepfunctions';
+import { notATemplate } from '../../aws/trigger-contract.ts';
 import { KilnError, type KilnErrorName } from '../../core/errors.ts';
 import type { Driver } from '../../core/plan/types.ts';
 import { type BuildOutcome, overallStatus, summarize } from '../../functions/common/finalize/finalize.ts';
@@ -17,7 +18,6 @@ import {
   type StepError,
 } from '../../functions/lib/build-state.ts';
 import { nextWaitSeconds } from '../../functions/lib/polling.ts';
-import { notATemplate } from '../../functions/lib/trigger-contract.ts';
 
 export interface FakeBuild {
   readonly name: string;

@@ -8,6 +8,7 @@
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import * as z from 'zod/mini';
+import { buildOutcomeUpdate } from '../../../aws/build-records.ts';
 import { TransientError } from '../../../core/errors.ts';
 import { amiArtifactId } from '../../../core/manifest/manifest.ts';
 import { redactValue } from '../../../core/plan/sensitive.ts';
@@ -158,24 +159,17 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
     deps.dynamo.send(
       new UpdateItemCommand({
         TableName: deps.buildsTable,
-        Key: { buildId: { S: input.buildId } },
-        UpdateExpression: 'SET #s = :s, finishedAt = :f, outcomes = :o, manifestKey = :m',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: {
-          ':s': { S: status },
-          ':f': { S: now.toISOString() },
-          ':m': { S: manifestKey },
-          ':o': {
-            L: outcomes.map((o) => ({
-              M: {
-                name: { S: o.name },
-                status: { S: o.status },
-                ...(o.artifactId ? { artifactId: { S: o.artifactId } } : {}),
-                ...(o.error ? { error: { S: o.error } } : {}),
-              },
-            })),
-          },
-        },
+        ...buildOutcomeUpdate(input.buildId, {
+          status,
+          finishedAt: now.toISOString(),
+          manifestKey,
+          outcomes: outcomes.map((o) => ({
+            name: o.name,
+            status: o.status,
+            ...(o.artifactId ? { artifactId: o.artifactId } : {}),
+            ...(o.error ? { error: o.error } : {}),
+          })),
+        }),
       }),
     ),
   );

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConditionalCheckFailedException, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { BUILD_START_CONDITION, buildStartItem } from '../../../aws/build-records.ts';
+import { notATemplate } from '../../../aws/trigger-contract.ts';
 import { NotFoundError, TemplateInvalidError, TransientError } from '../../../core/errors.ts';
 import { sealPlan } from '../../../core/plan/seal.ts';
 import { redactText as redact } from '../../../core/plan/sensitive.ts';
@@ -22,7 +24,6 @@ import { type BuildState, initialState } from '../../lib/build-state.ts';
 import { planKeyFor, type StoredPlan } from '../../lib/plan-store.ts';
 import { encryptionFor, storeSealedValues } from '../../lib/sealed-values.ts';
 import { shortId } from '../../lib/tokens.ts';
-import { notATemplate } from '../../lib/trigger-contract.ts';
 import type { TemplateEngine } from './engine.ts';
 import { fetchVarFiles, sourceFor } from './fetch-template.ts';
 import type { BuildRequest } from './input.ts';
@@ -172,23 +173,16 @@ async function recordBuild(
     await deps.dynamo.send(
       new PutItemCommand({
         TableName: deps.buildsTable,
-        Item: {
-          buildId: { S: r.buildId },
-          executionName: { S: r.executionName },
-          templateBucket: { S: template.bucket },
-          templateKey: { S: template.key },
-          ...(template.versionId ? { templateVersion: { S: template.versionId } } : {}),
-          trigger: { S: r.request.trigger },
-          status: { S: 'RUNNING' },
-          createdAt: { S: r.createdAt },
-          builds: {
-            L: r.builds.map((b) => ({
-              M: { index: { N: String(b.index) }, name: { S: b.name }, driver: { S: b.driver } },
-            })),
-          },
-        },
+        Item: buildStartItem({
+          buildId: r.buildId,
+          executionName: r.executionName,
+          template,
+          trigger: r.request.trigger,
+          createdAt: r.createdAt,
+          builds: r.builds.map((b) => ({ index: b.index, name: b.name, driver: b.driver })),
+        }),
         // A retried PrepareBuild must not reset a record that later stages already updated.
-        ConditionExpression: 'attribute_not_exists(buildId)',
+        ConditionExpression: BUILD_START_CONDITION,
       }),
     );
   } catch (err) {

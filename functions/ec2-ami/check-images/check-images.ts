@@ -4,6 +4,7 @@
  * (`snapshot_tags` plus Kiln's tags); a failed image is Kiln.ImageFailed with EC2's StateReason.
  */
 import { CreateTagsCommand, DescribeImagesCommand, type Image } from '@aws-sdk/client-ec2';
+import { kilnTags, mergeTags, toTags } from '../../../aws/tags.ts';
 import { ImageFailedError, TimeoutError } from '../../../core/errors.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
@@ -16,7 +17,6 @@ import {
 } from '../../lib/build-state.ts';
 import { pollingDeadline, waitOrTimeout } from '../../lib/polling.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
-import { kilnTags, mergeTags, toTags } from '../../lib/tags.ts';
 
 export const DEFAULT_IMAGE_DEADLINE_SECONDS = 3600;
 const FAILED_STATES = new Set(['failed', 'error', 'invalid', 'deregistered']);

@@ -10,6 +10,7 @@ import {
   ModifyImageAttributeCommand,
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../../aws/tags.ts';
 import { ImageFailedError, TimeoutError } from '../../../core/errors.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
@@ -25,7 +26,6 @@ import {
 import { bool, str } from '../../lib/config.ts';
 import { pollingDeadline, waitOrTimeout } from '../../lib/polling.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
-import { TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../lib/tags.ts';
 import { buildCreateImageRequest } from './image-request.ts';
 
 export const DEFAULT_STOP_DEADLINE_SECONDS = 600;

@@ -4,6 +4,7 @@
  * `error` WITH the state that lists the copies already made, so Cleanup can remove them.
  */
 import { CopyImageCommand, CreateTagsCommand, DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { type KilnTagContext, kilnTags, TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../../aws/tags.ts';
 import { DistributeFailedError, KilnError } from '../../../core/errors.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
@@ -17,7 +18,6 @@ import {
 } from '../../lib/build-state.ts';
 import { bool, str } from '../../lib/config.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
-import { type KilnTagContext, kilnTags, TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../lib/tags.ts';
 import { clientToken } from '../../lib/tokens.ts';
 import { buildCopyImageRequest, targetRegions } from './copy-request.ts';
 

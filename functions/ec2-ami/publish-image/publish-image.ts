@@ -11,6 +11,7 @@ import {
   ModifyImageAttributeCommand,
   ModifySnapshotAttributeCommand,
 } from '@aws-sdk/client-ec2';
+import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../../aws/tags.ts';
 import { DistributeFailedError } from '../../../core/errors.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
@@ -23,7 +24,6 @@ import {
 } from '../../lib/build-state.ts';
 import { type Config, str, strList } from '../../lib/config.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
-import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../lib/tags.ts';
 
 const failed = (m: string, cause: unknown) => new DistributeFailedError(m, { cause });
 
