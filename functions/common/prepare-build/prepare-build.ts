@@ -20,6 +20,7 @@ import { hasErrors } from '../../../core/template/diagnostics.ts';
 import { pipelineLoadOptions } from '../../../core/template/pipeline.ts';
 import type { DeploymentAllowances } from '../../../core/template/rules/DeploymentScope.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
+import { type BuildState, initialState } from '../../lib/build-state.ts';
 import { planKeyFor, type StoredPlan } from '../../lib/plan-store.ts';
 import { encryptionFor, storeSealedValues } from '../../lib/sealed-values.ts';
 import { shortId } from '../../lib/tokens.ts';
@@ -47,7 +48,13 @@ export interface PrepareDeps {
 export interface PreparedBuild {
   readonly buildId: string;
   readonly planKey: string;
-  readonly builds: { readonly index: number; readonly name: string; readonly driver: Driver }[];
+  /** One entry per build; `state` is the build state its Map iteration starts with (the ASL passes it as is). */
+  readonly builds: {
+    readonly index: number;
+    readonly name: string;
+    readonly driver: Driver;
+    readonly state: BuildState;
+  }[];
   /** Why nothing is built (the object that triggered is not a template), else null; the ASL ends there. */
   readonly skipped: string | null;
 }
@@ -129,7 +136,12 @@ export async function prepareBuild(
         }),
       ),
     );
-    const builds = sealedPlan.builds.map((b, index) => ({ index, name: b.name, driver: b.driver }));
+    const builds = sealedPlan.builds.map((b, index) => ({
+      index,
+      name: b.name,
+      driver: b.driver,
+      state: initialState({ buildId, executionName, planKey, index, name: b.name }, b.driver),
+    }));
     await recordBuild(deps, { buildId, executionName, request, builds, createdAt: now.toISOString() });
     return { buildId, planKey, builds, skipped: null };
   } finally {

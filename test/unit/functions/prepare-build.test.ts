@@ -16,6 +16,7 @@ import { normalizeInput, prepareInputSchema } from '../../../functions/common/pr
 import { MAX_CAUSE_CHARS } from '../../../functions/common/prepare-build/invalid-cause.ts';
 import { buildIdFor, type PrepareDeps, prepareBuild } from '../../../functions/common/prepare-build/prepare-build.ts';
 import { awsResolvers } from '../../../functions/common/prepare-build/resolvers.ts';
+import { stagePayloadSchema } from '../../../functions/lib/build-state.ts';
 import type { StoredPlan } from '../../../functions/lib/plan-store.ts';
 import { parseEvent } from '../../../functions/lib/wiring.ts';
 import { body } from './fakes.ts';
@@ -92,9 +93,29 @@ describe('prepareBuild with the real template engine', () => {
     expect(out).toEqual({
       buildId,
       planKey: `builds/${buildId}/plan.json`,
-      builds: [{ index: 0, name: 'amazon-ebs.ubuntu', driver: 'ec2-ami' }],
+      builds: [
+        {
+          index: 0,
+          name: 'amazon-ebs.ubuntu',
+          driver: 'ec2-ami',
+          // The state the build's Map iteration starts with (the ASL passes it as is): the ec2-ami variant.
+          state: {
+            buildId,
+            executionName: 'exec-1',
+            planKey: `builds/${buildId}/plan.json`,
+            index: 0,
+            name: 'amazon-ebs.ubuntu',
+            driver: 'ec2-ami',
+            images: [],
+            created: [],
+          },
+        },
+      ],
       skipped: null,
     });
+    // It is what every stage parses (the handler schema), unchanged.
+    const first = out.builds[0]?.state;
+    expect(parseEvent(stagePayloadSchema, { state: first }).state).toEqual(first);
     expect(t.s3).toHaveReceivedCommandWith(GetObjectCommand, {
       Bucket: 'templates',
       Key: 'web/ubuntu.pkr.hcl',
@@ -131,6 +152,10 @@ describe('prepareBuild with the real template engine', () => {
       ConditionExpression: 'attribute_not_exists(buildId)',
     });
     const item = t.ddb.commandCalls(PutItemCommand)[0]?.args[0].input.Item;
+    // The record lists the builds, not their states.
+    expect(item?.builds).toEqual({
+      L: [{ M: { index: { N: '0' }, name: { S: 'amazon-ebs.ubuntu' }, driver: { S: 'ec2-ami' } } }],
+    });
     expect(item).toMatchObject({
       buildId: { S: buildId },
       templateVersion: { S: 'v7' },
@@ -163,7 +188,7 @@ describe('prepareBuild with the real template engine', () => {
       },
     });
     const out = await prepareBuild(t.deps, normalizeInput(event.input), event.executionName);
-    expect(out.builds).toEqual([{ index: 0, name: 'amazon-ebs.ubuntu', driver: 'ec2-ami' }]);
+    expect(out.builds).toEqual([expect.objectContaining({ index: 0, name: 'amazon-ebs.ubuntu', driver: 'ec2-ami' })]);
     expect(t.s3).toHaveReceivedCommandWith(GetObjectCommand, { Key: 'web/a+b.pkr.hcl' });
   });
 
