@@ -80,6 +80,8 @@ export interface BuildDef {
   readonly config: Config;
   readonly keyRanges?: KeyRanges;
   readonly range?: SourceRange;
+  /** HCL: the `build` block that declares this build (which file of a folder holds it). */
+  readonly buildRange?: SourceRange;
   /** In file order, filtered by each provisioner's only/except, with overrides merged. */
   readonly provisioners: readonly ProvisionerDef[];
   readonly errorCleanupProvisioner?: ProvisionerDef;
