@@ -1,7 +1,7 @@
 /** null: no machine of its own; connects to an existing host (or none) to run provisioners (driver agent). */
-import { defineBuilder } from './common/define.ts';
-import { communicatorRemovedKeys, communicatorRules, sshShape } from './common/options.ts';
-import { isSet, knownString } from './common/values.ts';
+import { defineBuilder } from '../schema/define.ts';
+import { communicatorRemovedKeys, communicatorRules, sshShape } from '../schema/options.ts';
+import { isSet, knownString } from '../schema/values.ts';
 
 export const nullBuilder = defineBuilder({
   type: 'null',

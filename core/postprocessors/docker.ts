@@ -1,7 +1,7 @@
 /** docker-tag, docker-push, docker-import, docker-save: what happens to a committed docker image (ECR for ec2-docker). */
-import { defineComponent } from '../builders/common/define.ts';
-import { bool, str, strList } from '../builders/common/fields.ts';
-import { isSet } from '../builders/common/values.ts';
+import { defineComponent } from '../schema/define.ts';
+import { bool, str, strList } from '../schema/fields.ts';
+import { isSet } from '../schema/values.ts';
 
 const required = (key: string) => (config: Record<string, unknown>) =>
   isSet(config[key]) ? [] : [{ message: `${key} must be specified` }];

@@ -1,7 +1,7 @@
 /** manifest, checksum, compress: post-processors that write files about or from the artifacts. */
-import { defineComponent } from '../builders/common/define.ts';
-import { anyObject, bool, int, oneOf, str, strList } from '../builders/common/fields.ts';
-import { knownString, stringList } from '../builders/common/values.ts';
+import { defineComponent } from '../schema/define.ts';
+import { anyObject, bool, int, oneOf, str, strList } from '../schema/fields.ts';
+import { knownString, stringList } from '../schema/values.ts';
 
 export const manifest = defineComponent('post-processor', {
   type: 'manifest',

@@ -1,10 +1,10 @@
 /** file: uploads files or directories to the machine (or downloads from it). Sources must exist unless `generated`. */
-import { defineComponent } from '../builders/common/define.ts';
-import { bool, oneOf, str, strList } from '../builders/common/fields.ts';
-import { missingFile, statError } from '../builders/common/options.ts';
-import type { Finding } from '../builders/common/spec.ts';
-import { isSet, isTrue, knownString, stringList } from '../builders/common/values.ts';
-import { nulRules } from './scripts.ts';
+import { defineComponent } from '../schema/define.ts';
+import { bool, oneOf, str, strList } from '../schema/fields.ts';
+import { missingFile, statError } from '../schema/options.ts';
+import { nulRules } from '../schema/scripts.ts';
+import type { Finding } from '../schema/spec.ts';
+import { isSet, isTrue, knownString, stringList } from '../schema/values.ts';
 
 export const file = defineComponent('provisioner', {
   type: 'file',

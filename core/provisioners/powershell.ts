@@ -1,8 +1,8 @@
 /** powershell: Windows scripts over WinRM (agent) or SSM RunPowerShellScript. */
-import { defineComponent } from '../builders/common/define.ts';
-import { bool, duration, oneOf, str, strList, strMap } from '../builders/common/fields.ts';
-import { isSet } from '../builders/common/values.ts';
-import { remoteScriptRules } from './scripts.ts';
+import { defineComponent } from '../schema/define.ts';
+import { bool, duration, oneOf, str, strList, strMap } from '../schema/fields.ts';
+import { remoteScriptRules } from '../schema/scripts.ts';
+import { isSet } from '../schema/values.ts';
 
 export const powershell = defineComponent('provisioner', {
   type: 'powershell',

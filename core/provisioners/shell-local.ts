@@ -1,10 +1,10 @@
 /** shell-local: runs commands where Packer runs (the agent, or Kiln's orchestration for EC2 drivers); also a post-processor. */
-import { defineComponent } from '../builders/common/define.ts';
-import { bool, str, strList, strMap } from '../builders/common/fields.ts';
-import type { Finding, ValidateContext } from '../builders/common/spec.ts';
-import { isSet } from '../builders/common/values.ts';
+import { defineComponent } from '../schema/define.ts';
+import { bool, str, strList, strMap } from '../schema/fields.ts';
+import { environmentRules, scriptExistenceRules } from '../schema/scripts.ts';
+import type { Finding, ValidateContext } from '../schema/spec.ts';
+import { isSet } from '../schema/values.ts';
 import type { Config } from '../template/model.ts';
-import { environmentRules, scriptExistenceRules } from './scripts.ts';
 
 export const shellLocalShape = {
   command: str(),

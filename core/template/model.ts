@@ -4,9 +4,9 @@
  * for `UnknownValue`, which stands for something only known at run time (data sources offline, `build.*`).
  */
 import type { Confinement } from '../files/access.ts';
+import type { DeploymentAllowances } from '../validation/rules/DeploymentScope.ts';
 import type { Diagnostic, SourceRange } from './diagnostics.ts';
 import type { TemplateLimits } from './limits.ts';
-import type { DeploymentAllowances } from './rules/DeploymentScope.ts';
 
 export type TemplateFormat = 'json' | 'hcl';
 

@@ -2,8 +2,9 @@
  * Loads what a stage needs about its build: the stored plan, the planned build, its configuration and the
  * source region. Cached per container through the plan cache.
  */
-import { type SealTable, unsealValue } from '../../core/plan/sensitive.ts';
+
 import type { PlannedBuild, PlannedProvisioner } from '../../core/plan/types.ts';
+import { type SealTable, unsealValue } from '../../core/template/sensitive.ts';
 import type { BuildState } from './build-state.ts';
 import { type Config, str } from './config.ts';
 import { loadStoredPlan, plannedBuild, type StoredPlan } from './plan-store.ts';

@@ -12,7 +12,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { NotFoundError, TransientError } from '../../core/errors.ts';
-import type { SealTable } from '../../core/plan/sensitive.ts';
+import type { SealTable } from '../../core/template/sensitive.ts';
 import { awsCall, isNotFoundAwsError } from './aws-errors.ts';
 import { STORE_LAYOUT } from './store-layout.ts';
 

@@ -1,9 +1,10 @@
 /** Cross-field checks of amazon-ebs, worded as packer-plugin-amazon's Prepare functions word them. */
+
+import { isDeferred } from '../../schema/fields.ts';
+import { missingFile, statError } from '../../schema/options.ts';
+import type { Finding, ValidateContext } from '../../schema/spec.ts';
+import { blockObject, isSet, isTrue, knownString, stringList, stringMap } from '../../schema/values.ts';
 import type { Config } from '../../template/model.ts';
-import { isDeferred } from '../common/fields.ts';
-import { missingFile, statError } from '../common/options.ts';
-import type { Finding, ValidateContext } from '../common/spec.ts';
-import { blockObject, isSet, isTrue, knownString, stringList, stringMap } from '../common/values.ts';
 import { amiNameProblems, isValidKmsKey } from './ami-name.ts';
 
 export function amiRules(config: Config): Finding[] {

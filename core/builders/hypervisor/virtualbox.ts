@@ -1,6 +1,6 @@
 /** Options shared by virtualbox-iso and virtualbox-ovf (packer-plugin-virtualbox). */
-import type { Config } from '../../template/model.ts';
-import { bool, duration, int, oneOf, str, strList, strListList } from '../common/fields.ts';
+
+import { bool, duration, int, oneOf, str, strList, strListList } from '../../schema/fields.ts';
 import {
   bootShape,
   communicatorRules,
@@ -12,9 +12,10 @@ import {
   outputShape,
   shutdownShape,
   sshShape,
-} from '../common/options.ts';
-import type { Finding, ValidateContext } from '../common/spec.ts';
-import { knownString } from '../common/values.ts';
+} from '../../schema/options.ts';
+import type { Finding, ValidateContext } from '../../schema/spec.ts';
+import { knownString } from '../../schema/values.ts';
+import type { Config } from '../../template/model.ts';
 
 export const virtualboxCommonShape = {
   ...sshShape,

@@ -14,7 +14,7 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { redactText as redact } from '../../../core/plan/sensitive.ts';
+import { redactText as redact } from '../../../core/template/sensitive.ts';
 import { awsErrorCode, isNotFoundAwsError } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import type { BuildState, CreatedResource, StepError } from '../../lib/build-state.ts';

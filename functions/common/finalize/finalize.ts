@@ -10,7 +10,7 @@ import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@a
 import * as z from 'zod/mini';
 import { TransientError } from '../../../core/errors.ts';
 import { amiArtifactId } from '../../../core/manifest/manifest.ts';
-import { redactValue } from '../../../core/plan/sensitive.ts';
+import { redactValue } from '../../../core/template/sensitive.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { buildStateSchema, driverSchema } from '../../lib/build-state.ts';
 import { filesPrefix, loadStoredPlan, manifestKeyFor } from '../../lib/plan-store.ts';

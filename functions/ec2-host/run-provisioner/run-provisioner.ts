@@ -5,7 +5,7 @@
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ProvisionerFailedError } from '../../../core/errors.ts';
-import { redactText, unsealValue } from '../../../core/plan/sensitive.ts';
+import { redactText, unsealValue } from '../../../core/template/sensitive.ts';
 import { loadBuildContext, unsealedProvisioner } from '../../lib/build-context.ts';
 import { requireInstance, type StagePayload } from '../../lib/build-state.ts';
 import { oneShotName } from '../../lib/commands/one-shot.ts';

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { LaunchFailedError } from '../../../core/errors.ts';
-import { redactText as redact, redactForLog, redactSensitiveKeys, redactValue } from '../../../core/plan/sensitive.ts';
+import {
+  redactText as redact,
+  redactForLog,
+  redactSensitiveKeys,
+  redactValue,
+} from '../../../core/template/sensitive.ts';
 import { classifyAwsError, isNotFoundAwsError } from '../../../functions/lib/aws-errors.ts';
 import { numberEnv, requireEnv } from '../../../functions/lib/env.ts';
 import { nextWaitSeconds, pollingDeadline } from '../../../functions/lib/polling.ts';

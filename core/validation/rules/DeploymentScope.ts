@@ -11,10 +11,10 @@
  * Reported on the option, with its file, line and column.
  */
 
-import type { SourceRange } from '../diagnostics.ts';
-import { type Diagnostic, error } from '../diagnostics.ts';
-import type { Config, KeyRanges } from '../model.ts';
-import { isUnknown } from '../model.ts';
+import type { SourceRange } from '../../template/diagnostics.ts';
+import { type Diagnostic, error } from '../../template/diagnostics.ts';
+import type { Config, KeyRanges } from '../../template/model.ts';
+import { isUnknown } from '../../template/model.ts';
 import type { TemplateRule } from './types.ts';
 
 /** The deployer's allowances, as PrepareBuild reads them from its environment. */

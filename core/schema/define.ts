@@ -1,7 +1,7 @@
 /** Builds a component spec from a zod shape and its rules, so each component module stays declarative. */
 import * as z from 'zod';
-import type { BuildSummary, Driver } from '../../plan/types.ts';
-import type { Config } from '../../template/model.ts';
+import type { BuildSummary, Driver } from '../plan/types.ts';
+import type { Config } from '../template/model.ts';
 import { optionalShape } from './fields.ts';
 import {
   type BuilderSpec,

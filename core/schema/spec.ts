@@ -4,10 +4,10 @@
  * then the component's own cross-field rules. Everything is collected; nothing throws.
  */
 import type { z } from 'zod';
-import type { BuildSummary, Driver } from '../../plan/types.ts';
-import { type Diagnostic, error, type SourceRange, warning } from '../../template/diagnostics.ts';
-import type { Config, KeyRanges, TemplateFormat } from '../../template/model.ts';
-import { didYouMean } from '../../template/suggest.ts';
+import type { BuildSummary, Driver } from '../plan/types.ts';
+import { type Diagnostic, error, type SourceRange, warning } from '../template/diagnostics.ts';
+import type { Config, KeyRanges, TemplateFormat } from '../template/model.ts';
+import { didYouMean } from '../template/suggest.ts';
 import { describeIssue } from './issues.ts';
 
 export type ComponentKind = 'builder' | 'provisioner' | 'post-processor';

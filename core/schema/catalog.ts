@@ -1,8 +1,8 @@
 /** Diagnostics for component types Kiln has no schema for: other official Packer types, third-party, unknown. */
-import { type Diagnostic, error, type SourceRange, warning } from '../../template/diagnostics.ts';
-import type { RequiredPlugin } from '../../template/model.ts';
-import { didYouMean } from '../../template/suggest.ts';
-import { pluginName, THIRD_PARTY } from '../plugins.ts';
+import { type Diagnostic, error, type SourceRange, warning } from '../template/diagnostics.ts';
+import type { RequiredPlugin } from '../template/model.ts';
+import { didYouMean } from '../template/suggest.ts';
+import { pluginName, THIRD_PARTY } from './plugins.ts';
 import type { ComponentKind, ComponentSpec } from './spec.ts';
 
 export type Resolution<S extends ComponentSpec> =

@@ -7,10 +7,10 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileAccess } from '../files/access.ts';
-import { type Diagnostic, error, hasErrors } from './diagnostics.ts';
-import { loadJsonTemplate } from './json/index.ts';
-import { loadWithinBudget, resolveLimits, type TemplateLimits } from './limits.ts';
-import type { LoadOptions, LoadResult } from './model.ts';
+import { type Diagnostic, error, hasErrors } from '../template/diagnostics.ts';
+import { loadJsonTemplate } from '../template/json/index.ts';
+import { loadWithinBudget, resolveLimits, type TemplateLimits } from '../template/limits.ts';
+import type { LoadOptions, LoadResult } from '../template/model.ts';
 import { validateTemplate } from './validate.ts';
 
 export type FrontEnd = (path: string, opts: LoadOptions) => Promise<LoadResult>;
@@ -34,7 +34,8 @@ export function frontEndKind(path: string): FrontEndKind {
 
 // The HCL front end (tree-sitter, hcl2json, yaml: most of the engine's code) is loaded on first use, so a JSON
 // template, and the PrepareBuild cold start, do not pay for it (bundles put it in a chunk of its own).
-const loadHclTemplate: FrontEnd = async (path, opts) => (await import('./hcl/index.ts')).loadHclTemplate(path, opts);
+const loadHclTemplate: FrontEnd = async (path, opts) =>
+  (await import('../template/hcl/index.ts')).loadHclTemplate(path, opts);
 
 const FRONT_ENDS: Record<FrontEndKind, FrontEnd> = { json: loadJsonTemplate, hcl: loadHclTemplate };
 

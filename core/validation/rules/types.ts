@@ -1,7 +1,7 @@
 /** The shape of a template rule: one pure function per file (cdk-nag style), template in, diagnostics out. */
 import type { Confinement } from '../../files/access.ts';
-import type { Diagnostic } from '../diagnostics.ts';
-import type { Template } from '../model.ts';
+import type { Diagnostic } from '../../template/diagnostics.ts';
+import type { Template } from '../../template/model.ts';
 import type { DeploymentAllowances } from './DeploymentScope.ts';
 
 export interface RuleContext {

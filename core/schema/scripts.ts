@@ -1,9 +1,10 @@
 /** Checks shared by the script-running provisioners (shell, powershell, shell-local): one source of commands, scripts exist, env format. */
-import { missingFile, resolvePath, statError } from '../builders/common/options.ts';
-import type { Finding, ValidateContext } from '../builders/common/spec.ts';
-import { isSet, knownString, stringList, stringMap } from '../builders/common/values.ts';
+
+import { envNameProblem, printable } from '../provisioners/render/quote.ts';
 import type { Config } from '../template/model.ts';
-import { envNameProblem, printable } from './render/quote.ts';
+import { missingFile, resolvePath, statError } from './options.ts';
+import type { Finding, ValidateContext } from './spec.ts';
+import { isSet, knownString, stringList, stringMap } from './values.ts';
 
 /** Script paths as Packer collects them: `script` first, then `scripts`. */
 export function scriptPaths(config: Config): string[] {

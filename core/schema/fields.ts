@@ -7,8 +7,8 @@
  * Each kind tags its zod issue with `params.kind`, which `describeIssue` turns into Packer's wording.
  */
 import * as z from 'zod';
-import { isUnknown } from '../../template/model.ts';
-import { parseGoDuration } from '../../values/duration.ts';
+import { isUnknown } from '../template/model.ts';
+import { parseGoDuration } from '../values/duration.ts';
 import { goBool, goFloat, goInt, goString, goStringList } from './decode.ts';
 
 export type FieldKind = 'string' | 'int' | 'float' | 'bool' | 'duration' | 'list' | 'map' | 'object' | 'enum';

@@ -1,18 +1,18 @@
 /**
  * Offline schemas of the data sources Kiln knows, from their HCL2 specs (packer-plugin-amazon
  * `datasource/<name>/data.hcl2spec.go`, Packer's `datasource/null`) and their `Configure` checks, checked with the
- * component schema kit (core/builders/common) as builders are. A body is checked in two passes: its shape first
+ * component schema kit (core/schema) as builders are. A body is checked in two passes: its shape first
  * (an attribute where the schema has a block and the reverse, as HCL's decoder reports them), then the evaluated
  * configuration through `validateComponent` (unknown arguments with did-you-mean, types, required arguments).
  */
 import * as z from 'zod';
-import { accessShape, filterShape } from '../../../builders/amazon/shape.ts';
-import { bool, optionalShape, str } from '../../../builders/common/fields.ts';
-import { type ComponentDefinition, type Finding, validateComponent } from '../../../builders/common/spec.ts';
-import { type Diagnostic, error, type SourceRange } from '../../diagnostics.ts';
-import { type Config, isUnknown, type KeyRanges } from '../../model.ts';
-import { didYouMean } from '../eval/suggest.ts';
-import type { Block, Body } from '../syntax/ast.ts';
+import { accessShape, filterShape } from '../builders/amazon/shape.ts';
+import { bool, optionalShape, str } from '../schema/fields.ts';
+import { type ComponentDefinition, type Finding, validateComponent } from '../schema/spec.ts';
+import { type Diagnostic, error, type SourceRange } from '../template/diagnostics.ts';
+import { didYouMean } from '../template/hcl/eval/suggest.ts';
+import type { Block, Body } from '../template/hcl/syntax/ast.ts';
+import { type Config, isUnknown, type KeyRanges } from '../template/model.ts';
 
 interface DataSourceSchema {
   readonly definition: ComponentDefinition;

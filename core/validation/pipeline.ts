@@ -5,7 +5,7 @@
  * an empty environment.
  */
 import type { PlanOptions } from '../plan/plan.ts';
-import type { LoadOptions } from './model.ts';
+import type { LoadOptions } from '../template/model.ts';
 
 export type PipelineInputs = Omit<LoadOptions, 'cwd' | 'env' | 'confinement' | 'readFile'>;
 

@@ -3,7 +3,7 @@
  * provide (Kiln hands them to an agent whose packer checks their configuration) and the ones that need a
  * third-party plugin (named, so the user knows what to install on the agent).
  */
-import type { ComponentKind } from './common/spec.ts';
+import type { ComponentKind } from './spec.ts';
 
 export const OFFICIAL_BUILDERS = [
   'alicloud-ecs',

@@ -1,8 +1,8 @@
 /** `pause_before` and `timeout` on provisioners must be Go durations (`10s`, `1m30s`); Packer fails on `"5"`. */
 
-import { durationError } from '../../builders/common/issues.ts';
+import { durationError } from '../../schema/issues.ts';
+import { type Diagnostic, error } from '../../template/diagnostics.ts';
 import { parseGoDuration } from '../../values/duration.ts';
-import { type Diagnostic, error } from '../diagnostics.ts';
 import type { TemplateRule } from './types.ts';
 
 export const ProvisionerDuration: TemplateRule = (template) => {

@@ -4,10 +4,10 @@
  * (`/proc/self/environ`) to the builder. Reported on the attribute, with its file, line and column.
  */
 import { fileAccess } from '../../files/access.ts';
-import { BUILDER_FILE_KEYS, provisionerFileKeys, writtenPaths } from '../../files/keys.ts';
-import type { SourceRange } from '../diagnostics.ts';
-import { type Diagnostic, error } from '../diagnostics.ts';
-import type { Config, KeyRanges } from '../model.ts';
+import { BUILDER_FILE_KEYS, provisionerFileKeys, writtenPaths } from '../../plan/file-keys.ts';
+import type { SourceRange } from '../../template/diagnostics.ts';
+import { type Diagnostic, error } from '../../template/diagnostics.ts';
+import type { Config, KeyRanges } from '../../template/model.ts';
 import type { TemplateRule } from './types.ts';
 
 export const FileConfinement: TemplateRule = (template, ctx) => {

@@ -4,8 +4,8 @@
  * (`Incorrect attribute value type` / `Inappropriate value for attribute "disk_size": a number is required.`).
  */
 import type { z } from 'zod';
-import { type Diagnostic, error, type SourceRange } from '../../template/diagnostics.ts';
-import type { TemplateFormat } from '../../template/model.ts';
+import { type Diagnostic, error, type SourceRange } from '../template/diagnostics.ts';
+import type { TemplateFormat } from '../template/model.ts';
 import type { FieldKind } from './fields.ts';
 
 type Issue = z.core.$ZodIssue;

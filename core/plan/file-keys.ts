@@ -2,7 +2,7 @@
  * Which configuration keys name local files the pipeline reads or ships to the builder. The planner stages the
  * provisioner ones; the FileConfinement rule checks all of them, so none can point outside the template's root.
  */
-import { knownString } from '../builders/common/values.ts';
+import { knownString } from '../schema/values.ts';
 import type { Config } from '../template/model.ts';
 
 /** Keys whose files are staged for a provisioner of this type (read by PrepareBuild, copied to S3). */

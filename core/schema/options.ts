@@ -3,7 +3,7 @@
  * floppy/CD, shutdown, output), each as a zod shape plus the checks its `Prepare` does.
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { Config } from '../../template/model.ts';
+import type { Config } from '../template/model.ts';
 import { bool, duration, int, oneOf, str, strList, strMap } from './fields.ts';
 import type { Finding, ValidateContext } from './spec.ts';
 import { isSet, knownNumber, knownString, stringList } from './values.ts';

@@ -8,7 +8,7 @@
  * Sealing (for plan.json) replaces the same forms with opaque placeholders whose values live in a separate,
  * short-lived object; `unseal` puts them back just before a provisioner script is rendered.
  */
-import { isUnknown } from '../template/model.ts';
+import { isUnknown } from './model.ts';
 
 export const REDACTED = '<sensitive>';
 

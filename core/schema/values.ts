@@ -1,5 +1,5 @@
 /** Reading configuration values the way Packer's decoded structs see them, for cross-field rules. */
-import { isUnknown } from '../../template/model.ts';
+import { isUnknown } from '../template/model.ts';
 import { goBool } from './decode.ts';
 import { isDeferred } from './fields.ts';
 

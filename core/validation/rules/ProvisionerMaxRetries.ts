@@ -1,5 +1,5 @@
 /** `max_retries` must be a whole number of retries, zero or more. */
-import { type Diagnostic, error } from '../diagnostics.ts';
+import { type Diagnostic, error } from '../../template/diagnostics.ts';
 import type { TemplateRule } from './types.ts';
 
 export const ProvisionerMaxRetries: TemplateRule = (template) => {
