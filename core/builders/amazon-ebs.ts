@@ -1,12 +1,12 @@
 /** amazon-ebs: launches an instance from a source AMI, provisions it, snapshots it into a new AMI (driver ec2-ami). */
 
-import type { BuildSummary } from '../plan/types.ts';
-import { defineBuilder } from '../schema/define.ts';
 import { communicatorRemovedKeys, communicatorRules } from '../schema/options.ts';
 import { blockObject, display, knownString, stringList } from '../schema/values.ts';
 import type { Config } from '../template/model.ts';
 import { amiRules, blockDeviceRules, runRules } from './amazon/rules.ts';
 import { ebsShape } from './amazon/shape.ts';
+import { defineBuilder } from './define.ts';
+import type { BuildSummary } from './driver.ts';
 
 function sourceAmi(config: Config): string | undefined {
   const direct = display(config.source_ami);

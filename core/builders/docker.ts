@@ -1,11 +1,12 @@
 /** docker: runs a container from `image`, provisions it, then commits, exports or discards it (driver ec2-docker). */
-import type { BuildSummary } from '../plan/types.ts';
-import { defineBuilder } from '../schema/define.ts';
+
 import { anyObject, block, bool, oneOf, str, strList, strMap } from '../schema/fields.ts';
 import { communicatorRemovedKeys, communicatorRules, sshShape } from '../schema/options.ts';
 import type { Finding } from '../schema/spec.ts';
 import { display, isSet, isTrue, knownString } from '../schema/values.ts';
 import type { Config } from '../template/model.ts';
+import { defineBuilder } from './define.ts';
+import type { BuildSummary } from './driver.ts';
 
 export const dockerShape = {
   ...sshShape,

@@ -1,7 +1,8 @@
 /** null: no machine of its own; connects to an existing host (or none) to run provisioners (driver agent). */
-import { defineBuilder } from '../schema/define.ts';
+
 import { communicatorRemovedKeys, communicatorRules, sshShape } from '../schema/options.ts';
 import { isSet, knownString } from '../schema/values.ts';
+import { defineBuilder } from './define.ts';
 
 export const nullBuilder = defineBuilder({
   type: 'null',

@@ -1,8 +1,9 @@
 /** virtualbox-ovf: imports an OVF/OVA (`source_path`) into VirtualBox, on an on-prem agent (driver agent). */
-import { defineBuilder } from '../schema/define.ts';
+
 import { str, strList } from '../schema/fields.ts';
 import { communicatorRemovedKeys } from '../schema/options.ts';
 import { isSet } from '../schema/values.ts';
+import { defineBuilder } from './define.ts';
 import { virtualboxCommonShape, virtualboxRules } from './hypervisor/virtualbox.ts';
 
 export const virtualboxOvf = defineBuilder({

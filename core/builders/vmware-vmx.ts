@@ -1,8 +1,9 @@
 /** vmware-vmx: clones an existing VMware VM (`source_path`), on an on-prem agent (driver agent). */
-import { defineBuilder } from '../schema/define.ts';
+
 import { bool, str } from '../schema/fields.ts';
 import { communicatorRemovedKeys, missingFile, statError } from '../schema/options.ts';
 import { isSet, knownString } from '../schema/values.ts';
+import { defineBuilder } from './define.ts';
 import { vmwareCommonShape, vmwareRules } from './hypervisor/vmware.ts';
 
 export const vmwareVmx = defineBuilder({

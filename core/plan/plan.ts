@@ -5,6 +5,7 @@
  * for `kiln plan`, records where sensitive values went, and checks each entry fits a Step Functions payload.
  */
 
+import type { BuildSummary } from '../builders/driver.ts';
 import { builderSpec, driverFor } from '../builders/registry.ts';
 import { TemplateInvalidError } from '../errors.ts';
 import { type Confinement, type FileAccess, fileAccess } from '../files/access.ts';
@@ -27,14 +28,7 @@ import { parseGoDuration } from '../values/duration.ts';
 import { builderStagedFileKeys } from './file-keys.ts';
 import { diskAccess, type PlannedFiles, planFiles } from './files.ts';
 import { assertPlanFits } from './size.ts';
-import type {
-  BuildPlan,
-  BuildSummary,
-  FileRef,
-  PlannedBuild,
-  PlannedPostProcessor,
-  PlannedProvisioner,
-} from './types.ts';
+import type { BuildPlan, FileRef, PlannedBuild, PlannedPostProcessor, PlannedProvisioner } from './types.ts';
 
 export { redactPlan } from './redact.ts';
 

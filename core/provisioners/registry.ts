@@ -1,6 +1,6 @@
 /** Every provisioner Kiln has a schema for, and how other provisioner types resolve. */
 
-import type { Driver } from '../plan/types.ts';
+import type { Driver } from '../builders/driver.ts';
 import { resolveComponent, thirdPartyComponent, unknownComponent } from '../schema/catalog.ts';
 import { OFFICIAL_PROVISIONERS, THIRD_PARTY } from '../schema/plugins.ts';
 import type { ComponentSpec, ValidateContext } from '../schema/spec.ts';

@@ -1,10 +1,8 @@
 /** Builds a component spec from a zod shape and its rules, so each component module stays declarative. */
 import * as z from 'zod';
-import type { BuildSummary, Driver } from '../plan/types.ts';
 import type { Config } from '../template/model.ts';
 import { optionalShape } from './fields.ts';
 import {
-  type BuilderSpec,
   type ComponentKind,
   type ComponentSpec,
   decodeComponent,
@@ -29,19 +27,5 @@ export function defineComponent(kind: ComponentKind, options: ComponentOptions):
     keys: Object.keys(options.shape),
     validate: (config, keyRanges, ctx) => validateComponent(def, config, keyRanges, ctx),
     decode: (config) => decodeComponent(def, config),
-  };
-}
-
-export interface BuilderOptions extends ComponentOptions {
-  readonly driver: Driver;
-  readonly summarize: (config: Config) => BuildSummary;
-}
-
-export function defineBuilder(options: BuilderOptions): BuilderSpec {
-  return {
-    ...defineComponent('builder', options),
-    kind: 'builder',
-    driver: options.driver,
-    summarize: options.summarize,
   };
 }

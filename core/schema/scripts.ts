@@ -1,7 +1,7 @@
 /** Checks shared by the script-running provisioners (shell, powershell, shell-local): one source of commands, scripts exist, env format. */
 
-import { envNameProblem, printable } from '../provisioners/render/quote.ts';
 import type { Config } from '../template/model.ts';
+import { envNameProblem, printable } from './env-names.ts';
 import { missingFile, resolvePath, statError } from './options.ts';
 import type { Finding, ValidateContext } from './spec.ts';
 import { isSet, knownString, stringList, stringMap } from './values.ts';

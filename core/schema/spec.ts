@@ -4,7 +4,6 @@
  * then the component's own cross-field rules. Everything is collected; nothing throws.
  */
 import type { z } from 'zod';
-import type { BuildSummary, Driver } from '../plan/types.ts';
 import { type Diagnostic, error, type SourceRange, warning } from '../template/diagnostics.ts';
 import type { Config, KeyRanges, TemplateFormat } from '../template/model.ts';
 import { didYouMean } from '../template/suggest.ts';
@@ -40,12 +39,6 @@ export interface ComponentSpec {
   readonly keys: readonly string[];
   /** The configuration with each known option decoded to its typed value (plan time; see decode.ts). */
   readonly decode: (config: Config) => Config;
-}
-
-export interface BuilderSpec extends ComponentSpec {
-  readonly kind: 'builder';
-  readonly driver: Driver;
-  readonly summarize: (config: Config) => BuildSummary;
 }
 
 export interface ComponentDefinition {

@@ -4,9 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import type { Confinement } from '../files/access.ts';
+import type { DeploymentAllowances } from '../template/deployment.ts';
 import type { Diagnostic } from '../template/diagnostics.ts';
 import type { Template } from '../template/model.ts';
-import type { DeploymentAllowances } from './rules/DeploymentScope.ts';
 import { TEMPLATE_RULES } from './rules/index.ts';
 import type { RuleContext, TemplateRule } from './rules/types.ts';
 

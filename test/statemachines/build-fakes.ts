@@ -4,8 +4,8 @@
  * the real polling back-off, so the ASL is exercised the way the real handlers drive it.
  */
 import type { StateMachine } from 'aws-local-stepfunctions';
+import type { Driver } from '../../core/builders/driver.ts';
 import { KilnError, type KilnErrorName } from '../../core/errors.ts';
-import type { Driver } from '../../core/plan/types.ts';
 import { type BuildOutcome, overallStatus, summarize } from '../../functions/common/finalize/finalize.ts';
 import type { PreparedBuild } from '../../functions/common/prepare-build/prepare-build.ts';
 import type { BuildState, StagePayload, StepError } from '../../functions/lib/build-state.ts';

@@ -17,12 +17,6 @@ import type { Config, KeyRanges } from '../../template/model.ts';
 import { isUnknown } from '../../template/model.ts';
 import type { TemplateRule } from './types.ts';
 
-/** The deployer's allowances, as PrepareBuild reads them from its environment. */
-export interface DeploymentAllowances {
-  /** Full ARNs of the customer-managed KMS keys builds may use; empty: AWS-managed keys only. */
-  readonly kmsKeyArns: readonly string[];
-}
-
 const KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key\/((?:mrk-)?[0-9a-f-]+)$/;
 
 interface ParsedKeyArn {

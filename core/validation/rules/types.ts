@@ -1,8 +1,8 @@
 /** The shape of a template rule: one pure function per file (cdk-nag style), template in, diagnostics out. */
 import type { Confinement } from '../../files/access.ts';
+import type { DeploymentAllowances } from '../../template/deployment.ts';
 import type { Diagnostic } from '../../template/diagnostics.ts';
 import type { Template } from '../../template/model.ts';
-import type { DeploymentAllowances } from './DeploymentScope.ts';
 
 export interface RuleContext {
   /** Whether a path exists; scripts, file sources and floppy files are checked at validate time as Packer does. */
