@@ -31,6 +31,12 @@ export interface Finding {
   readonly severity?: 'error' | 'warning';
 }
 
+/**
+ * One cross-field rule of a component (cdk-nag style: one per file, named for what it checks, with compliant and
+ * non-compliant cases in its test). A component's `rules` runs its list in order.
+ */
+export type ComponentRule = (config: Config, ctx: ValidateContext) => Finding[];
+
 export interface ComponentSpec {
   readonly type: string;
   readonly kind: ComponentKind;
