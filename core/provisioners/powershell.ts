@@ -2,7 +2,7 @@
 import { defineComponent } from '../schema/define.ts';
 import { bool, duration, oneOf, str, strList, strMap } from '../schema/fields.ts';
 import { remoteScriptRules } from '../schema/scripts.ts';
-import { isSet } from '../schema/values.ts';
+import { ElevatedPassword } from './rules/ElevatedPassword.ts';
 
 export const powershell = defineComponent('provisioner', {
   type: 'powershell',
@@ -39,10 +39,5 @@ export const powershell = defineComponent('provisioner', {
     use_pwsh: bool(),
     debug_mode: strList(),
   },
-  rules: (config, ctx) => [
-    ...remoteScriptRules(config, ctx),
-    ...(isSet(config.elevated_user) && config.elevated_password === undefined
-      ? [{ message: "Must supply an 'elevated_password' if 'elevated_user' provided", key: 'elevated_user' }]
-      : []),
-  ],
+  rules: (config, ctx) => [...remoteScriptRules(config, ctx), ...ElevatedPassword(config)],
 });

@@ -17,23 +17,10 @@ import { SessionManagerProfile } from '../../../../core/builders/rules/amazon/Se
 import { SourceAmi } from '../../../../core/builders/rules/amazon/SourceAmi.ts';
 import { SpotPrice } from '../../../../core/builders/rules/amazon/SpotPrice.ts';
 import { UserData } from '../../../../core/builders/rules/amazon/UserData.ts';
-import type { ComponentRule, Finding, ValidateContext } from '../../../../core/schema/spec.ts';
-import { type Config, UnknownValue } from '../../../../core/template/model.ts';
-
-const ctx: ValidateContext = {
-  format: 'hcl',
-  templateDir: '/tpl',
-  fileExists: (p) => p === '/tpl/user-data.sh',
-};
+import { UnknownValue } from '../../../../core/template/model.ts';
+import { ctx, describeRules, type RuleTable } from './table.ts';
 
 const KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-
-interface RuleTable {
-  readonly rule: ComponentRule;
-  readonly compliant: readonly Config[];
-  /** Each configuration with exactly the findings the rule must report for it (message and key). */
-  readonly nonCompliant: readonly (readonly [Config, readonly Finding[]])[];
-}
 
 const TABLES: Record<string, RuleTable> = {
   AmiName: {
@@ -243,17 +230,7 @@ const TABLES: Record<string, RuleTable> = {
   },
 };
 
-describe.each(Object.entries(TABLES))('amazon-ebs rule %s', (_name, table) => {
-  it.each(table.compliant.map((c) => [JSON.stringify(c), c] as const))('passes %s', (_label, config) => {
-    expect(table.rule(config, ctx)).toEqual([]);
-  });
-  it.each(table.nonCompliant.map(([c, f]) => [JSON.stringify(c), c, f] as const))(
-    'refuses %s',
-    (_label, config, findings) => {
-      expect(table.rule(config, ctx)).toEqual(findings);
-    },
-  );
-});
+describeRules('amazon-ebs', TABLES);
 
 describe('amazon-ebs rules as the builder runs them', () => {
   it('has a table for every rule it runs', () => {
