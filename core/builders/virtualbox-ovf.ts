@@ -2,9 +2,9 @@
 
 import { str, strList } from '../schema/fields.ts';
 import { communicatorRemovedKeys } from '../schema/options.ts';
-import { isSet } from '../schema/values.ts';
 import { defineBuilder } from './define.ts';
 import { virtualboxCommonShape, virtualboxRules } from './hypervisor/virtualbox.ts';
+import { OvfSourcePath } from './rules/hypervisor/OvfSourcePath.ts';
 
 export const virtualboxOvf = defineBuilder({
   type: 'virtualbox-ovf',
@@ -18,9 +18,6 @@ export const virtualboxOvf = defineBuilder({
     target_path: str(),
   },
   removedKeys: [...communicatorRemovedKeys, 'guest_additions_attach'],
-  rules: (config, ctx) => [
-    ...(isSet(config.source_path) ? [] : [{ message: 'source_path is required' }]),
-    ...virtualboxRules(config, ctx),
-  ],
+  rules: (config, ctx) => [...OvfSourcePath(config), ...virtualboxRules(config, ctx)],
   summarize: () => ({ agentLabels: ['builder:virtualbox-ovf'] }),
 });

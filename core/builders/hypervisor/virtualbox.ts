@@ -14,8 +14,8 @@ import {
   sshShape,
 } from '../../schema/options.ts';
 import type { Finding, ValidateContext } from '../../schema/spec.ts';
-import { knownString } from '../../schema/values.ts';
 import type { Config } from '../../template/model.ts';
+import { GuestAdditionsAttach } from '../rules/hypervisor/GuestAdditionsAttach.ts';
 
 export const virtualboxCommonShape = {
   ...sshShape,
@@ -66,10 +66,10 @@ export const virtualboxCommonShape = {
 };
 
 export function virtualboxRules(config: Config, ctx: ValidateContext): Finding[] {
-  const out = [...httpRules(config), ...mediaRules(config, ctx), ...communicatorRules(config, ctx)];
-  const mode = knownString(config.guest_additions_mode);
-  if (mode === 'attach' && knownString(config.communicator) === 'none') {
-    out.push({ message: 'guest_additions_mode "attach" needs a communicator', key: 'guest_additions_mode' });
-  }
-  return out;
+  return [
+    ...httpRules(config),
+    ...mediaRules(config, ctx),
+    ...communicatorRules(config, ctx),
+    ...GuestAdditionsAttach(config),
+  ];
 }
