@@ -1,7 +1,7 @@
 /** file: uploads files or directories to the machine (or downloads from it). Sources must exist unless `generated`. */
 import { defineComponent } from '../schema/define.ts';
 import { bool, oneOf, str, strList } from '../schema/fields.ts';
-import { nulRules } from '../schema/scripts.ts';
+import { NoNulBytes } from '../schema/rules/NoNulBytes.ts';
 import { FileDestination } from './rules/FileDestination.ts';
 import { FileSource } from './rules/FileSource.ts';
 import { FileSourcesExist } from './rules/FileSourcesExist.ts';
@@ -20,6 +20,6 @@ export const file = defineComponent('provisioner', {
     ...FileSourcesExist(config, ctx),
     ...FileSource(config),
     ...FileDestination(config),
-    ...nulRules(config),
+    ...NoNulBytes(config),
   ],
 });

@@ -1,7 +1,7 @@
 /** powershell: Windows scripts over WinRM (agent) or SSM RunPowerShellScript. */
 import { defineComponent } from '../schema/define.ts';
 import { bool, duration, oneOf, str, strList, strMap } from '../schema/fields.ts';
-import { remoteScriptRules } from '../schema/scripts.ts';
+import { REMOTE_SCRIPT_RULES, runRules } from '../schema/scripts.ts';
 import { ElevatedPassword } from './rules/ElevatedPassword.ts';
 
 export const powershell = defineComponent('provisioner', {
@@ -39,5 +39,5 @@ export const powershell = defineComponent('provisioner', {
     use_pwsh: bool(),
     debug_mode: strList(),
   },
-  rules: (config, ctx) => [...remoteScriptRules(config, ctx), ...ElevatedPassword(config)],
+  rules: runRules([...REMOTE_SCRIPT_RULES, ElevatedPassword]),
 });

@@ -3,11 +3,8 @@
  * packer-plugin-sdk/shell-local, which both import): runs commands where Packer runs (the agent, or Kiln's
  * orchestration for EC2 drivers).
  */
-import type { Config } from '../template/model.ts';
 import { bool, str, strList, strMap } from './fields.ts';
-import { environmentRules, scriptExistenceRules } from './scripts.ts';
-import type { Finding, ValidateContext } from './spec.ts';
-import { isSet } from './values.ts';
+import { runRules, SHELL_LOCAL_RULES } from './scripts.ts';
 
 export const shellLocalShape = {
   command: str(),
@@ -25,16 +22,4 @@ export const shellLocalShape = {
   valid_exit_codes: strList(),
 };
 
-export function shellLocalRules(config: Config, ctx: ValidateContext): Finding[] {
-  const sources = ['command', 'inline', 'script', 'scripts'].filter((k) => isSet(config[k]));
-  const out: Finding[] = [];
-  if (sources.length === 0) out.push({ message: 'Command, Inline, Script and Scripts options cannot all be empty.' });
-  if (sources.length > 1) {
-    out.push({
-      message: 'Only one of command, inline, script or scripts can be specified.',
-      detail: `Got: ${sources.join(', ')}.`,
-      key: sources[1],
-    });
-  }
-  return [...out, ...scriptExistenceRules(config, ctx), ...environmentRules(config)];
-}
+export const shellLocalRules = runRules(SHELL_LOCAL_RULES);
