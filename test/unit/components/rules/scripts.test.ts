@@ -117,7 +117,7 @@ describeRules('script', {
     compliant: [{ inline: ['echo hi'], env: { A: 'b' } }],
     nonCompliant: [
       [
-        { inline: ['echo', 'a\0b'], env: { ['K\0']: 'v' } },
+        { inline: ['echo', 'a\0b'], env: { 'K\0': 'v' } },
         [
           {
             message: 'inline contains a NUL byte, which a shell cannot carry',
