@@ -2,8 +2,8 @@
  * core/ is layered, and imports run one way: down. Each module belongs to one layer (by path, longest prefix
  * wins); a module may import its own layer's modules and any lower layer's, never a higher one's, and modules of
  * sibling groups in one layer (the provisioner and post-processor catalogs) do not import each other. DESIGN.md
- * ("Layers of core/") gives the order; at most one edge may be allowed up, named there and here. Edges come from the sources' own relative
- * imports, type-only imports included (a type import is still a dependency on the layer that owns the type).
+ * ("Layers of core/") gives the order; at most one edge may be allowed up, named there and here. Edges come from
+ * the sources' own relative imports, type-only imports included (a type import depends on the type's layer).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
