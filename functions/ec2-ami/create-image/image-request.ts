@@ -4,9 +4,9 @@
  * them (DeleteSnapshot is conditioned on it). moto needed a patch for snapshot TagSpecifications; the product does not.
  */
 import type { CreateImageCommandInput } from '@aws-sdk/client-ec2';
+import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../../aws/tags.ts';
 import { bool, type Config, objList, str } from '../../lib/config.ts';
 import { toBlockDeviceMapping } from '../../lib/ec2/block-devices.ts';
-import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../lib/tags.ts';
 
 export function buildCreateImageRequest(
   config: Config,

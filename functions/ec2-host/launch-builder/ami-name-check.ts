@@ -8,10 +8,10 @@ import {
   DescribeSnapshotsCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
+import { TAG_BUILD_ID } from '../../../aws/tags.ts';
 import { AmiNameInUseError, LaunchFailedError } from '../../../core/errors.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { bool, type Config, str } from '../../lib/config.ts';
-import { TAG_BUILD_ID } from '../../lib/tags.ts';
 
 const launchFailed = (m: string, cause: unknown) => new LaunchFailedError(m, { cause });
 

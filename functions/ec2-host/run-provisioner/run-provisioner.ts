@@ -7,7 +7,13 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ProvisionerFailedError } from '../../../core/errors.ts';
 import { redactText, unsealValue } from '../../../core/template/sensitive.ts';
 import { loadBuildContext, unsealedProvisioner } from '../../lib/build-context.ts';
-import { requireInstance, type StagePayload } from '../../lib/build-state.ts';
+import {
+  type Ec2HostState,
+  type PayloadOf,
+  requireEc2Host,
+  requireInstance,
+  type StagePayload,
+} from '../../lib/build-state.ts';
 import { oneShotName } from '../../lib/commands/one-shot.ts';
 import type { Presign } from '../../lib/commands/presign-files.ts';
 import { renderForSend } from '../../lib/commands/remote-render.ts';
@@ -51,8 +57,11 @@ function shellLocalFailure(
   );
 }
 
-export async function runProvisioner(deps: RunProvisionerDeps, payload: StagePayload): Promise<StagePayload> {
-  const { state } = payload;
+export async function runProvisioner(
+  deps: RunProvisionerDeps,
+  payload: StagePayload,
+): Promise<PayloadOf<Ec2HostState>> {
+  const state = requireEc2Host(payload.state);
   const prov = state.provision;
   if (!prov || prov.index >= prov.count) return { state, wait: { done: true, waitSeconds: 0 } };
   const ctx = await loadBuildContext(deps, state, { withSecrets: true });

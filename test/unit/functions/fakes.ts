@@ -8,7 +8,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { formsOf } from '../../../core/template/sensitive.ts';
-import type { BuildState } from '../../../functions/lib/build-state.ts';
+import type { Ec2AmiState } from '../../../functions/lib/build-state.ts';
 import { clearPlanCache, type StoredPlan } from '../../../functions/lib/plan-store.ts';
 import { clearSealedCache, type SealedValues, sealedKeyFor } from '../../../functions/lib/sealed-values.ts';
 import type { BaseDeps } from '../../../functions/lib/stage-deps.ts';
@@ -81,7 +81,8 @@ export function mocks(planText = PLAN_TEXT) {
   };
 }
 
-export function baseState(over: Partial<BuildState> = {}): BuildState {
+/** An ec2-ami build state before launch (the fixture plan is an amazon-ebs build). */
+export function baseState(over: Partial<Ec2AmiState> = {}): Ec2AmiState {
   return {
     buildId: 'kb-test',
     executionName: 'exec-1',
@@ -95,7 +96,7 @@ export function baseState(over: Partial<BuildState> = {}): BuildState {
   };
 }
 
-export function launchedState(over: Partial<BuildState> = {}): BuildState {
+export function launchedState(over: Partial<Ec2AmiState> = {}): Ec2AmiState {
   return baseState({
     region: 'us-east-1',
     instanceId: 'i-0abc',

@@ -37,7 +37,7 @@ describe('plan-time decoding of option values', () => {
   ])('encrypt_boot = %j validates and is stored as %s, and the stages read the same', (written, expected) => {
     const config = { ...BASE, encrypt_boot: written };
     expect(ebs.validate(config, undefined, ctx()).filter((d) => d.severity === 'error')).toEqual([]);
-    const decoded = ebs.decode(config);
+    const decoded = ebs.decode(config, 'json');
     expect(decoded.encrypt_boot).toBe(expected);
     expect(bool(decoded, 'encrypt_boot')).toBe(expected);
     // Read raw by a stage (a value rendered at run time), the same rule applies.
@@ -54,12 +54,15 @@ describe('plan-time decoding of option values', () => {
   );
 
   it('decodes ints, lists and nested blocks, and keeps run-time values as written', () => {
-    const decoded = ebs.decode({
-      ...BASE,
-      ami_regions: 'us-west-2,eu-west-1',
-      launch_block_device_mappings: [{ device_name: '/dev/xvda', volume_size: '40', delete_on_termination: 'f' }],
-      ami_description: '{{ .SourceAMIName }}',
-    });
+    const decoded = ebs.decode(
+      {
+        ...BASE,
+        ami_regions: 'us-west-2,eu-west-1',
+        launch_block_device_mappings: [{ device_name: '/dev/xvda', volume_size: '40', delete_on_termination: 'f' }],
+        ami_description: '{{ .SourceAMIName }}',
+      },
+      'json',
+    );
     expect(strList(decoded, 'ami_regions')).toEqual(['us-west-2', 'eu-west-1']);
     const [mapping] = decoded.launch_block_device_mappings as Record<string, unknown>[];
     expect(mapping).toMatchObject({ volume_size: 40, delete_on_termination: false });
@@ -84,7 +87,7 @@ describe('plan-time decoding of option values', () => {
     expect(buildCreateImageRequest(planned?.config ?? {}, 'i-0123', tags).NoReboot).toBe(false);
     expect(planned?.provisioners[0]?.config.expect_disconnect).toBe(true);
     expect(planned?.provisioners[0]?.pauseBeforeSeconds).toBe(90);
-    expect(PROVISIONERS.get('shell')?.decode({ environment_vars: 'A=1' }).environment_vars).toEqual(['A=1']);
+    expect(PROVISIONERS.get('shell')?.decode({ environment_vars: 'A=1' }, 'json').environment_vars).toEqual(['A=1']);
   });
 });
 

@@ -1,150 +1,33 @@
 /**
- * core/ is layered, and imports run one way: down. Each module belongs to one layer (by path, longest prefix
- * wins); a module may import its own layer's modules and any lower layer's, never a higher one's, and modules of
- * sibling groups in one layer (the provisioner and post-processor catalogs) do not import each other. DESIGN.md
- * ("Layers of core/") gives the order; at most one edge may be allowed up, named there and here. Edges come from
- * the sources' own relative imports, type-only imports included (a type import depends on the type's layer).
+ * Top-level folders import one way, from the application down to the domain: a folder may import only folders
+ * below it in LAYERS. core/ is the pure domain; aws/ is the AWS layer the Lambdas and the CLI share (records,
+ * store layout, clients); functions/ the Lambdas; infra/ the CDK app (reads the function registry); harness/ the
+ * local runtime (deploys the synthesized app); cli/ the `kiln` command and `npm start`; bench/ and scripts/ on top.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { importEdges, sources, upwardEdges } from './source-imports.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-
-/**
- * Bottom to top. Each layer is a list of sibling groups; each group is a list of path prefixes (a folder ends in
- * `/`). The template folder spans two layers: its language (model, diagnostics, limits, HCL syntax, evaluation and
- * functions, the `{{ }}` engine) is the floor the schema kit converts values with, while decoding a template's
- * blocks (the JSON and HCL front ends) checks each body against the component catalogs, as Packer's decoder
- * checks a block against its plugin's spec, so the front ends sit above the catalogs.
- */
-const LAYERS: readonly (readonly (readonly string[])[])[] = [
-  [['core/errors.ts'], ['core/values/'], ['core/files/']],
-  [['core/template/']],
-  [['core/schema/']],
-  [['core/builders/']],
-  [['core/provisioners/'], ['core/postprocessors/'], ['core/datasources/']],
-  [
-    [
-      'core/template/parse.ts',
-      'core/template/json/',
-      'core/template/hcl/index.ts',
-      'core/template/hcl/load.ts',
-      'core/template/hcl/blocks/',
-    ],
-  ],
-  [['core/plan/'], ['core/manifest/']],
-  [['core/validation/']],
-];
-
-/** Edges allowed to run up, `from → to` by module path, each with its reason; at most one. None today. */
-const ALLOWED_UP: readonly string[] = [];
-
-interface Place {
-  readonly layer: number;
-  readonly group: number;
+const LAYERS = ['core', 'aws', 'functions', 'infra', 'harness', 'cli', 'bench', 'scripts'] as const;
+function rank(path: string): number | undefined {
+  const i = LAYERS.indexOf(path.split('/')[0] as (typeof LAYERS)[number]);
+  return i < 0 ? undefined : i;
 }
 
-/** The layer and sibling group of a module: the longest matching prefix wins. */
-function placeOf(path: string): Place | undefined {
-  let best: (Place & { length: number }) | undefined;
-  LAYERS.forEach((groups, layer) => {
-    groups.forEach((prefixes, group) => {
-      for (const prefix of prefixes) {
-        const hit = prefix.endsWith('/') ? path.startsWith(prefix) : path === prefix;
-        if (hit && (!best || prefix.length > best.length)) best = { layer, group, length: prefix.length };
-      }
-    });
-  });
-  return best && { layer: best.layer, group: best.group };
-}
+describe('top-level layers', () => {
+  const edges = importEdges(LAYERS.flatMap((dir) => sources(dir)));
 
-/** Relative specifiers of `import ... from`, `export ... from`, `import type ... from` and `import('...')`. */
-function importedPaths(text: string): string[] {
-  const out: string[] = [];
-  for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]+)['"]/g)) {
-    if (m[1]) out.push(m[1]);
-  }
-  return out;
-}
-
-function coreModules(): string[] {
-  return readdirSync(join(ROOT, 'core'), { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && /\.ts$/.test(e.name))
-    .map((e) => relative(ROOT, join(e.parentPath, e.name)));
-}
-
-interface Edge {
-  readonly from: string;
-  readonly to: string;
-}
-
-function edges(files: readonly string[]): Edge[] {
-  return files.flatMap((from) =>
-    importedPaths(readFileSync(join(ROOT, from), 'utf8')).map((spec) => ({
-      from,
-      to: relative(ROOT, resolve(dirname(join(ROOT, from)), spec)),
-    })),
-  );
-}
-
-/** Edges that break the order: up a layer, or across sibling groups of one layer. */
-function violations(all: readonly Edge[]): string[] {
-  return all
-    .filter(({ from, to }) => {
-      const a = placeOf(from);
-      const b = placeOf(to);
-      if (!a || !b) return false;
-      return b.layer > a.layer || (b.layer === a.layer && b.group !== a.group);
-    })
-    .map(({ from, to }) => `${from} → ${to}`);
-}
-
-describe('layers of core/', () => {
-  const files = coreModules();
-  const all = edges(files);
-
-  it('places every core module in a layer', () => {
-    expect(files.length).toBeGreaterThan(100);
-    expect(files.filter((f) => !placeOf(f))).toEqual([]);
+  it('reads imports between layers', () => {
+    expect(edges.filter(({ from, to }) => from.split('/')[0] !== to.split('/')[0]).length).toBeGreaterThan(50);
   });
 
-  it('core imports nothing outside core/ (relative imports stay inside)', () => {
-    expect(all.filter((e) => !e.to.startsWith('core/')).map((e) => `${e.from} → ${e.to}`)).toEqual([]);
-  });
-
-  it('reads type-only, re-export and dynamic imports as edges', () => {
-    const text = `import type { A } from '../a.ts';\nexport { b } from './b.ts';\nconst c = await import('./c.ts');`;
-    expect(importedPaths(text)).toEqual(['../a.ts', './b.ts', './c.ts']);
-  });
-
-  it('flags an edge up a layer and one across siblings, not one down or within a group', () => {
-    expect(
-      violations([
-        { from: 'core/template/model.ts', to: 'core/validation/rules/types.ts' },
-        { from: 'core/postprocessors/shell-local.ts', to: 'core/provisioners/shell-local.ts' },
-        { from: 'core/template/hcl/eval/types.ts', to: 'core/template/hcl/blocks/builds.ts' },
-        { from: 'core/schema/spec.ts', to: 'core/template/hcl/load.ts' },
-        { from: 'core/provisioners/shell.ts', to: 'core/schema/define.ts' },
-        { from: 'core/builders/registry.ts', to: 'core/builders/null.ts' },
-        { from: 'core/template/hcl/blocks/data-sources.ts', to: 'core/datasources/schemas.ts' },
-        { from: 'core/template/hcl/load.ts', to: 'core/template/hcl/blocks/builds.ts' },
-        { from: 'core/template/hcl/load.ts', to: 'core/template/hcl/eval/context.ts' },
-      ]),
-    ).toEqual([
-      'core/template/model.ts → core/validation/rules/types.ts',
-      'core/postprocessors/shell-local.ts → core/provisioners/shell-local.ts',
-      'core/template/hcl/eval/types.ts → core/template/hcl/blocks/builds.ts',
-      'core/schema/spec.ts → core/template/hcl/load.ts',
+  it('flags an import that runs up a layer', () => {
+    expect(upwardEdges([{ from: 'core/plan/plan.ts', to: 'functions/registry.ts' }], rank)).toEqual([
+      'core/plan/plan.ts → functions/registry.ts',
     ]);
+    expect(upwardEdges([{ from: 'functions/registry.ts', to: 'core/errors.ts' }], rank)).toEqual([]);
   });
 
-  it('imports run down the layers, except the one allowed edge', () => {
-    expect(violations(all).filter((v) => !ALLOWED_UP.includes(v))).toEqual([]);
-  });
-
-  it('every allowed edge still exists (remove it from ALLOWED_UP when it goes), and there is at most one', () => {
-    expect(violations(all)).toEqual(expect.arrayContaining([...ALLOWED_UP]));
-    expect(ALLOWED_UP.length).toBeLessThanOrEqual(1);
+  it('no folder imports one above it', () => {
+    expect(upwardEdges(edges, rank)).toEqual([]);
   });
 });
