@@ -77,7 +77,7 @@ describe('prepareBuild with the real template engine', () => {
     });
     const request = normalizeInput({ template: { bucket: 'templates', key: 'web/app.tgz', versionId: 'v9' } });
     const out = await prepareBuild(t.deps, request, 'exec-bundle');
-    expect(out.builds).toEqual([{ index: 0, name: 'amazon-ebs.ubuntu', driver: 'ec2-ami' }]);
+    expect(out.builds).toMatchObject([{ index: 0, name: 'amazon-ebs.ubuntu', driver: 'ec2-ami' }]);
     expect(t.s3).toHaveReceivedCommandWith(GetObjectCommand, { Key: 'web/app.tgz', VersionId: 'v9' });
     // Nothing beside the bundle is listed or read: the archive is the whole template.
     expect(t.s3).not.toHaveReceivedCommand(ListObjectsV2Command);
