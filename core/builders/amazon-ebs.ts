@@ -1,12 +1,12 @@
 /** amazon-ebs: launches an instance from a source AMI, provisions it, snapshots it into a new AMI (driver ec2-ami). */
 
-import type { BuildSummary } from '../plan/types.ts';
+import { communicatorRemovedKeys, communicatorRules } from '../schema/options.ts';
+import { blockObject, display, knownString, stringList } from '../schema/values.ts';
 import type { Config } from '../template/model.ts';
-import { amiRules, blockDeviceRules, runRules } from './amazon/rules.ts';
 import { ebsShape } from './amazon/shape.ts';
-import { defineBuilder } from './common/define.ts';
-import { communicatorRemovedKeys, communicatorRules } from './common/options.ts';
-import { blockObject, display, knownString, stringList } from './common/values.ts';
+import { defineBuilder } from './define.ts';
+import type { BuildSummary } from './driver.ts';
+import { AMAZON_EBS_RULES } from './rules/amazon/index.ts';
 
 function sourceAmi(config: Config): string | undefined {
   const direct = display(config.source_ami);
@@ -40,9 +40,7 @@ export const amazonEbs = defineBuilder({
   shape: ebsShape,
   removedKeys: [...communicatorRemovedKeys, 'shutdown_behaviour', 'enhanced_networking', 'ssh_private_ip'],
   rules: (config, ctx) => [
-    ...amiRules(config),
-    ...runRules(config, ctx),
-    ...blockDeviceRules(config),
+    ...AMAZON_EBS_RULES.flatMap((rule) => rule(config, ctx)),
     // Kiln talks to the instance through SSM, but Packer still requires the communicator settings.
     ...(knownString(config.communicator) === 'none' ? [] : communicatorRules(config, ctx)),
   ],

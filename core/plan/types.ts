@@ -3,11 +3,9 @@
  * Functions payload (256 KB) once large content is replaced by references. The CLI prints it, PrepareBuild
  * stores it in S3 and the stages read their entry from there.
  */
+import type { BuildSummary, Driver } from '../builders/driver.ts';
 import type { Diagnostic } from '../template/diagnostics.ts';
 import type { Config } from '../template/model.ts';
-
-/** Which machinery runs a build: amazon-ebs → ec2-ami, docker → ec2-docker, everything on-prem → agent. */
-export type Driver = 'ec2-ami' | 'ec2-docker' | 'agent';
 
 /** A local file the build needs (script, file provisioner source), by content hash; staged in S3 by PrepareBuild. */
 export interface FileRef {
@@ -40,17 +38,6 @@ export interface PlannedPostProcessor {
   readonly name?: string;
   readonly config: Config;
   readonly keepInputArtifact: boolean;
-}
-
-/** Human-facing facts for `kiln plan`, per driver; absent fields do not apply. */
-export interface BuildSummary {
-  readonly instanceType?: string;
-  readonly sourceAmi?: string;
-  readonly amiName?: string;
-  readonly regions?: readonly string[];
-  readonly image?: string;
-  readonly ecrRepository?: string;
-  readonly agentLabels?: readonly string[];
 }
 
 export interface PlannedBuild {

@@ -4,8 +4,8 @@
  */
 
 import type { KilnTagContext } from '../../aws/tags.ts';
-import { type SealTable, unsealValue } from '../../core/plan/sensitive.ts';
 import type { PlannedBuild, PlannedProvisioner } from '../../core/plan/types.ts';
+import { type SealTable, unsealValue } from '../../core/template/sensitive.ts';
 import { type BuildState, isEc2Host } from './build-state.ts';
 import { type Config, str } from './config.ts';
 import { loadStoredPlan, plannedBuild, type StoredPlan } from './plan-store.ts';

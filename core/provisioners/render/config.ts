@@ -2,7 +2,7 @@
  * Typed reads from a planned build's configuration (`Record<string, unknown>` after evaluation). Values that
  * are still unknown at run time or have the wrong type are treated as absent; the validator reported them.
  */
-import { goBool } from '../../builders/common/decode.ts';
+import { goBool } from '../../schema/decode.ts';
 
 export type Config = Readonly<Record<string, unknown>>;
 

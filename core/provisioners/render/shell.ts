@@ -5,6 +5,7 @@
  * invalid exit code so check-command can report it.
  */
 import { ProvisionerFailedError } from '../../errors.ts';
+import { printable } from '../../schema/env-names.ts';
 import { bool, type Config, str, strList } from './config.ts';
 import {
   assertEnvName,
@@ -13,7 +14,6 @@ import {
   flattenEnvVars,
   heredocDelimiter,
   parseEnvVars,
-  printable,
   shq as sq,
   substituteShell,
   wordAt,

@@ -12,13 +12,13 @@ import { ConditionalCheckFailedException, type DynamoDBClient, PutItemCommand } 
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BUILD_START_CONDITION, buildStartItem } from '../../../aws/build-records.ts';
 import { notATemplate } from '../../../aws/trigger-contract.ts';
+import type { Driver } from '../../../core/builders/driver.ts';
 import { NotFoundError, TemplateInvalidError, TransientError } from '../../../core/errors.ts';
 import { sealPlan } from '../../../core/plan/seal.ts';
-import { redactText as redact } from '../../../core/plan/sensitive.ts';
-import type { Driver } from '../../../core/plan/types.ts';
+import type { DeploymentAllowances } from '../../../core/template/deployment.ts';
 import { hasErrors } from '../../../core/template/diagnostics.ts';
-import { pipelineLoadOptions } from '../../../core/template/pipeline.ts';
-import type { DeploymentAllowances } from '../../../core/template/rules/DeploymentScope.ts';
+import { redactText as redact } from '../../../core/template/sensitive.ts';
+import { pipelineLoadOptions } from '../../../core/validation/pipeline.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { type BuildState, initialState } from '../../lib/build-state.ts';
 import { planKeyFor, type StoredPlan } from '../../lib/plan-store.ts';

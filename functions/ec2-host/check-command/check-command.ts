@@ -9,7 +9,7 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { ProvisionerFailedError, TimeoutError } from '../../../core/errors.ts';
-import { redactText as redact } from '../../../core/plan/sensitive.ts';
+import { redactText as redact } from '../../../core/template/sensitive.ts';
 import { awsCall, awsErrorCode } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import {

@@ -5,7 +5,7 @@
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ProvisionerFailedError } from '../../../core/errors.ts';
-import { redactText, unsealValue } from '../../../core/plan/sensitive.ts';
+import { redactText, unsealValue } from '../../../core/template/sensitive.ts';
 import { loadBuildContext, unsealedProvisioner } from '../../lib/build-context.ts';
 import {
   type Ec2HostState,

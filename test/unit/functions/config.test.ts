@@ -1,6 +1,6 @@
 /**
  * Typed reads from a planned build's configuration: a boolean is read by the one rule the validator and the plan
- * use (Go's ParseBool under mapstructure's weak decoding, core/builders/common/decode.ts); anything else is
+ * use (Go's ParseBool under mapstructure's weak decoding, core/schema/decode.ts); anything else is
  * absent, never JavaScript truthiness.
  */
 import { describe, expect, it } from 'vitest';

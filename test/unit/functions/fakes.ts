@@ -7,7 +7,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { formsOf } from '../../../core/plan/sensitive.ts';
+import { formsOf } from '../../../core/template/sensitive.ts';
 import type { Ec2AmiState } from '../../../functions/lib/build-state.ts';
 import { clearPlanCache, type StoredPlan } from '../../../functions/lib/plan-store.ts';
 import { clearSealedCache, type SealedValues, sealedKeyFor } from '../../../functions/lib/sealed-values.ts';
