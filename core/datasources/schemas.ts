@@ -7,6 +7,7 @@
  */
 import * as z from 'zod';
 import { accessShape, filterShape } from '../builders/amazon/shape.ts';
+import { argumentIsBlock, unsupportedBlock, useEqualsHint } from '../hcl/decode-messages.ts';
 import { didYouMean } from '../hcl/eval/suggest.ts';
 import type { Block, Body } from '../hcl/syntax/ast.ts';
 import { bool, optionalShape, str } from '../schema/fields.ts';
@@ -105,13 +106,7 @@ export function checkDataSourceShape(body: Body, schema: DataSourceSchema, diagn
   const names = Object.keys(schema.definition.shape);
   const attributes = body.attributes.filter((a) => {
     if (!schema.blocks.has(a.name)) return true;
-    diagnostics.push(
-      error(
-        'Unsupported argument',
-        `An argument named "${a.name}" is not expected here. Did you mean to define a block of type "${a.name}"?`,
-        a.nameRange,
-      ),
-    );
+    diagnostics.push(argumentIsBlock(a.name, a.nameRange));
     return false;
   });
   const seen = new Map<string, SourceRange>();
@@ -132,12 +127,8 @@ export function checkDataSourceShape(body: Body, schema: DataSourceSchema, diagn
       seen.set(name, b.typeRange);
       return true;
     }
-    const hint = names.includes(name)
-      ? ` Did you mean to define argument "${name}"? If so, use the equals sign to assign it a value.`
-      : didYouMean(name, [...schema.blocks]);
-    diagnostics.push(
-      error('Unsupported block type', `Blocks of type "${name}" are not expected here.${hint}`, b.typeRange),
-    );
+    const hint = names.includes(name) ? useEqualsHint(name) : didYouMean(name, [...schema.blocks]);
+    diagnostics.push(unsupportedBlock(name, hint, b.typeRange));
     return false;
   });
   return { attributes, blocks, range: body.range };

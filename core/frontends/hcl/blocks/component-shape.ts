@@ -6,11 +6,12 @@
  * out of the body, so the component's own validation does not report them again.
  */
 import { builderSpec } from '../../../builders/registry.ts';
+import { argumentIsBlock, unsupportedBlock, useEqualsHint } from '../../../hcl/decode-messages.ts';
 import { didYouMean } from '../../../hcl/eval/suggest.ts';
 import type { Body } from '../../../hcl/syntax/ast.ts';
 import { POST_PROCESSORS } from '../../../postprocessors/registry.ts';
 import { PROVISIONERS } from '../../../provisioners/registry.ts';
-import { type Diagnostic, error } from '../../../template/diagnostics.ts';
+import type { Diagnostic } from '../../../template/diagnostics.ts';
 
 export type ComponentBodyKind = 'builder' | 'provisioner' | 'post-processor';
 
@@ -35,13 +36,7 @@ export function checkComponentBody(
   const untyped = new Set(spec.keys.filter((k) => !shape.blocks.has(k) && !shape.attributes.has(k)));
   const attributes = body.attributes.filter((a) => {
     if (keep.has(a.name) || !shape.blocks.has(a.name)) return true;
-    diagnostics.push(
-      error(
-        'Unsupported argument',
-        `An argument named "${a.name}" is not expected here. Did you mean to define a block of type "${a.name}"?`,
-        a.nameRange,
-      ),
-    );
+    diagnostics.push(argumentIsBlock(a.name, a.nameRange));
     return false;
   });
   const blocks = body.blocks.filter((b) => {
@@ -53,16 +48,9 @@ export function checkComponentBody(
     const hint =
       b.type === 'dynamic'
         ? ''
-        : didYouMean(name, shape.blocks) ||
-          (shape.attributes.has(name)
-            ? ` Did you mean to define argument "${name}"? If so, use the equals sign to assign it a value.`
-            : '');
+        : didYouMean(name, shape.blocks) || (shape.attributes.has(name) ? useEqualsHint(name) : '');
     diagnostics.push(
-      error(
-        'Unsupported block type',
-        `Blocks of type "${name}" are not expected here.${hint}`,
-        b.type === 'dynamic' ? (b.labelRanges[0] ?? b.typeRange) : b.typeRange,
-      ),
+      unsupportedBlock(name, hint, b.type === 'dynamic' ? (b.labelRanges[0] ?? b.typeRange) : b.typeRange),
     );
     return false;
   });

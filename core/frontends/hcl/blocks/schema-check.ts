@@ -1,5 +1,6 @@
 /** Structural checks of Packer's own blocks (not component configs): unexpected arguments and block types. */
 
+import { unsupportedBlock } from '../../../hcl/decode-messages.ts';
 import { didYouMean } from '../../../hcl/eval/suggest.ts';
 import type { Body } from '../../../hcl/syntax/ast.ts';
 import { type Diagnostic, error } from '../../../template/diagnostics.ts';
@@ -22,12 +23,6 @@ export function checkAttributes(
   }
   for (const b of body.blocks) {
     if (blocks.has(b.type)) continue;
-    diagnostics.push(
-      error(
-        'Unsupported block type',
-        `Blocks of type "${b.type}" are not expected here.${didYouMean(b.type, blocks)}`,
-        b.typeRange,
-      ),
-    );
+    diagnostics.push(unsupportedBlock(b.type, didYouMean(b.type, blocks), b.typeRange));
   }
 }
