@@ -4,9 +4,40 @@ import type { BuildSummary } from '../plan/types.ts';
 import type { Config } from '../template/model.ts';
 import { amiRules, blockDeviceRules, runRules } from './amazon/rules.ts';
 import { ebsShape } from './amazon/shape.ts';
+import { items } from './common/decoded.ts';
 import { defineBuilder } from './common/define.ts';
+import type { ConfigOf } from './common/fields.ts';
 import { communicatorRemovedKeys, communicatorRules } from './common/options.ts';
 import { blockObject, display, knownString, stringList } from './common/values.ts';
+
+/** The decoded amazon-ebs configuration the plan carries (derived from the shape that validates it). */
+export type AmazonEbsConfig = ConfigOf<typeof ebsShape>;
+
+/** What the ec2-ami stages need that is derived from options, computed once at plan time. */
+export interface AmiFacts {
+  /** `region`, when set; unset, the build runs in the deployment's home region (known at run time). */
+  readonly region?: string;
+  /**
+   * `ami_name` as planned (plan-time expressions such as `{{timestamp}}` rendered); unset, Kiln names the AMI
+   * `kiln-<build id>-<index>` at run time. A run-time expression travels as written, as it always did.
+   */
+  readonly name?: string;
+  /** `ami_regions` without duplicates, in template order (the copy stage skips the source region). */
+  readonly copyRegions: readonly string[];
+}
+
+export function amiFacts(config: AmazonEbsConfig): AmiFacts {
+  return {
+    ...(config.region ? { region: config.region } : {}),
+    ...(config.ami_name ? { name: config.ami_name } : {}),
+    copyRegions: [...new Set(items(config.ami_regions))],
+  };
+}
+
+/** The AMI's name: `ami_name` as planned, else `kiln-<build id>-<index>` (the build id exists at run time only). */
+export function amiName(facts: AmiFacts, buildId: string, index: number): string {
+  return facts.name ?? `kiln-${buildId}-${index}`;
+}
 
 function sourceAmi(config: Config): string | undefined {
   const direct = display(config.source_ami);
@@ -21,7 +52,7 @@ function sourceAmi(config: Config): string | undefined {
   return `filter: ${parts.join(' ')}`.trim();
 }
 
-export function summarizeEbs(config: Config): BuildSummary {
+export function summarizeEbs(config: AmazonEbsConfig): BuildSummary {
   const region = display(config.region);
   const regions = [...new Set([...(region ? [region] : []), ...stringList(config.ami_regions)])];
   const instanceType = display(config.instance_type) ?? (stringList(config.spot_instance_types).join(',') || undefined);

@@ -1,21 +1,25 @@
 /** file: uploads files or directories to the machine (or downloads from it). Sources must exist unless `generated`. */
 import { defineComponent } from '../builders/common/define.ts';
-import { bool, oneOf, str, strList } from '../builders/common/fields.ts';
+import { bool, type ConfigOf, oneOf, str, strList } from '../builders/common/fields.ts';
 import { missingFile, statError } from '../builders/common/options.ts';
 import type { Finding } from '../builders/common/spec.ts';
 import { isSet, isTrue, knownString, stringList } from '../builders/common/values.ts';
 import { nulRules } from './scripts.ts';
 
+export const fileShape = {
+  source: str(),
+  sources: strList(),
+  content: str(),
+  destination: str(),
+  direction: oneOf('upload', 'download'),
+  generated: bool(),
+};
+
+export type FileConfig = ConfigOf<typeof fileShape>;
+
 export const file = defineComponent('provisioner', {
   type: 'file',
-  shape: {
-    source: str(),
-    sources: strList(),
-    content: str(),
-    destination: str(),
-    direction: oneOf('upload', 'download'),
-    generated: bool(),
-  },
+  shape: fileShape,
   rules: (config, ctx) => {
     const out: Finding[] = [];
     const direction = knownString(config.direction) ?? 'upload';

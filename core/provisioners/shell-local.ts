@@ -1,6 +1,6 @@
 /** shell-local: runs commands where Packer runs (the agent, or Kiln's orchestration for EC2 drivers); also a post-processor. */
 import { defineComponent } from '../builders/common/define.ts';
-import { bool, str, strList, strMap } from '../builders/common/fields.ts';
+import { bool, type ConfigOf, str, strList, strMap } from '../builders/common/fields.ts';
 import type { Finding, ValidateContext } from '../builders/common/spec.ts';
 import { isSet } from '../builders/common/values.ts';
 import type { Config } from '../template/model.ts';
@@ -21,6 +21,8 @@ export const shellLocalShape = {
   use_linux_pathing: bool(),
   valid_exit_codes: strList(),
 };
+
+export type ShellLocalConfig = ConfigOf<typeof shellLocalShape>;
 
 export function shellLocalRules(config: Config, ctx: ValidateContext): Finding[] {
   const sources = ['command', 'inline', 'script', 'scripts'].filter((k) => isSet(config[k]));

@@ -1,6 +1,6 @@
 /** shell: runs inline commands or uploaded scripts on the machine being built (SSM RunShellScript for EC2 drivers). */
 import { defineComponent } from '../builders/common/define.ts';
-import { bool, duration, str, strList, strMap } from '../builders/common/fields.ts';
+import { bool, type ConfigOf, duration, str, strList, strMap } from '../builders/common/fields.ts';
 import { remoteScriptRules } from './scripts.ts';
 
 export const shellShape = {
@@ -23,5 +23,7 @@ export const shellShape = {
   pause_after: duration(),
   binary: bool(),
 };
+
+export type ShellConfig = ConfigOf<typeof shellShape>;
 
 export const shell = defineComponent('provisioner', { type: 'shell', shape: shellShape, rules: remoteScriptRules });

@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import type { BuildSummary, Driver } from '../../plan/types.ts';
 import type { Config } from '../../template/model.ts';
-import { optionalShape } from './fields.ts';
+import { type ConfigOf, optionalShape } from './fields.ts';
 import {
   type BuilderSpec,
   type ComponentKind,
@@ -13,14 +13,18 @@ import {
   validateComponent,
 } from './spec.ts';
 
-export interface ComponentOptions {
-  readonly type: string;
-  readonly shape: z.ZodRawShape;
+export interface ComponentOptions<T extends string = string, S extends z.ZodRawShape = z.ZodRawShape> {
+  readonly type: T;
+  readonly shape: S;
   readonly removedKeys?: readonly string[];
   readonly rules?: (config: Config, ctx: ValidateContext) => Finding[];
 }
 
-export function defineComponent(kind: ComponentKind, options: ComponentOptions): ComponentSpec {
+/** The spec's decoded configuration type is `ConfigOf` the shape: one description validates, decodes and types. */
+export function defineComponent<const T extends string, S extends z.ZodRawShape>(
+  kind: ComponentKind,
+  options: ComponentOptions<T, S>,
+): ComponentSpec<T, ConfigOf<S>> {
   const schema = z.looseObject(optionalShape(options.shape));
   const def = { ...options, kind, schema };
   return {
@@ -28,16 +32,27 @@ export function defineComponent(kind: ComponentKind, options: ComponentOptions):
     kind,
     keys: Object.keys(options.shape),
     validate: (config, keyRanges, ctx) => validateComponent(def, config, keyRanges, ctx),
-    decode: (config) => decodeComponent(def, config),
+    decode: (config) => decodeComponent(def, config) as ConfigOf<S>,
   };
 }
 
-export interface BuilderOptions extends ComponentOptions {
-  readonly driver: Driver;
-  readonly summarize: (config: Config) => BuildSummary;
+/**
+ * Decodes by a shape outside any component (a data source's arguments), by the same rule as `decode`: a
+ * configuration the shape does not validate is returned as written (its validator reported it).
+ */
+export function decoderFor<S extends z.ZodRawShape>(shape: S): (config: Config) => ConfigOf<S> {
+  const def = { type: 'arguments', kind: 'builder' as const, shape, schema: z.looseObject(optionalShape(shape)) };
+  return (config) => decodeComponent(def, config) as ConfigOf<S>;
 }
 
-export function defineBuilder(options: BuilderOptions): BuilderSpec {
+export interface BuilderOptions<T extends string, S extends z.ZodRawShape> extends ComponentOptions<T, S> {
+  readonly driver: Driver;
+  readonly summarize: (config: ConfigOf<S>) => BuildSummary;
+}
+
+export function defineBuilder<const T extends string, S extends z.ZodRawShape>(
+  options: BuilderOptions<T, S>,
+): BuilderSpec<T, ConfigOf<S>> {
   return {
     ...defineComponent('builder', options),
     kind: 'builder',

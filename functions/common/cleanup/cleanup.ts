@@ -15,10 +15,10 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { redactText as redact } from '../../../core/plan/sensitive.ts';
+import { isAmiBuild } from '../../../core/plan/typed.ts';
 import { awsErrorCode, isNotFoundAwsError } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import type { BuildState, CreatedResource, StepError } from '../../lib/build-state.ts';
-import { strList } from '../../lib/config.ts';
 import { deleteAllVersions, oneShotKeyFor } from '../../lib/sealed-values.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 import { TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../lib/tags.ts';
@@ -184,7 +184,7 @@ export async function cleanupBuild(
     }
     secrets = ctx.secrets;
     regions.add(ctx.region);
-    for (const r of strList(ctx.config, 'ami_regions')) regions.add(r);
+    if (isAmiBuild(ctx.build)) for (const r of ctx.build.ami.copyRegions) regions.add(r);
   } catch {
     // The plan may be unreadable (that may be the failure); clean up what the state records.
   }

@@ -5,6 +5,7 @@
  */
 import { CreateTagsCommand, DescribeImagesCommand, type Image } from '@aws-sdk/client-ec2';
 import { ImageFailedError, TimeoutError } from '../../../core/errors.ts';
+import { amiBuild } from '../../../core/plan/typed.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import type { ImageRecord, StagePayload } from '../../lib/build-state.ts';
@@ -23,6 +24,7 @@ export function snapshotIdsOf(image: Image): string[] {
 export async function checkImages(deps: BaseDeps, payload: StagePayload): Promise<StagePayload> {
   const { state } = payload;
   const ctx = await loadBuildContext(deps, state);
+  const { config } = amiBuild(ctx.build);
   const images: ImageRecord[] = [];
   for (const record of state.images) {
     if (record.available) {
@@ -45,7 +47,7 @@ export async function checkImages(deps: BaseDeps, payload: StagePayload): Promis
     }
     const snapshotIds = snapshotIdsOf(image);
     if (snapshotIds.length > 0) {
-      const tags = mergeTags(toTags(ctx.config.snapshot_tags), kilnTags(ctx.tagContext));
+      const tags = mergeTags(toTags(config.snapshot_tags), kilnTags(ctx.tagContext));
       await awsCall(`tagging the snapshots of ${record.imageId}`, imageFailed, () =>
         ec2.send(new CreateTagsCommand({ Resources: snapshotIds, Tags: tags })),
       );
@@ -57,7 +59,7 @@ export async function checkImages(deps: BaseDeps, payload: StagePayload): Promis
 
   const oldest = pending.reduce((a, b) => (a.requestedAt < b.requestedAt ? a : b));
   const elapsed = elapsedSince(oldest.requestedAt, deps.now());
-  const deadline = pollingDeadline(ctx.config, DEFAULT_IMAGE_DEADLINE_SECONDS);
+  const deadline = pollingDeadline(config, DEFAULT_IMAGE_DEADLINE_SECONDS);
   if (elapsed >= deadline) {
     throw new TimeoutError(
       `The AMI ${pending.map((i) => `${i.imageId} (${i.region})`).join(', ')} did not become available within ` +

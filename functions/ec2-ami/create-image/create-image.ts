@@ -10,11 +10,12 @@ import {
   ModifyImageAttributeCommand,
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { known } from '../../../core/builders/common/decoded.ts';
 import { ImageFailedError, TimeoutError } from '../../../core/errors.ts';
+import { amiBuild } from '../../../core/plan/typed.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import { record, requireInstance, type StagePayload, sourceRegion } from '../../lib/build-state.ts';
-import { bool, str } from '../../lib/config.ts';
 import { elapsedSince, nextWaitSeconds, pollingDeadline } from '../../lib/polling.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 import { TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../lib/tags.ts';
@@ -28,10 +29,12 @@ export async function createImage(deps: BaseDeps, payload: StagePayload): Promis
   const instanceId = requireInstance(state);
   const region = sourceRegion(state);
   const ctx = await loadBuildContext(deps, state);
+  const build = amiBuild(ctx.build);
+  const { config } = build;
   const ec2 = deps.ec2For(region);
   const existingSource = state.images.find((i) => !i.copy);
   if (existingSource) return { state, wait: { done: true, waitSeconds: deps.minPollSeconds } };
-  if (bool(ctx.config, 'skip_create_ami')) {
+  if (known(config.skip_create_ami)) {
     // Packer's skip_create_ami: provision only (e.g. testing scripts); later stages see no image to wait for.
     return {
       state: { ...state, notes: [...(state.notes ?? []), 'skip_create_ami: no AMI was created'] },
@@ -39,7 +42,7 @@ export async function createImage(deps: BaseDeps, payload: StagePayload): Promis
     };
   }
 
-  if (!bool(ctx.config, 'disable_stop_instance')) {
+  if (!known(config.disable_stop_instance)) {
     const out = await awsCall(`describing builder ${instanceId}`, imageFailed, () =>
       ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })),
     );
@@ -55,7 +58,7 @@ export async function createImage(deps: BaseDeps, payload: StagePayload): Promis
         state = { ...state, stopRequestedAt: deps.now().toISOString() };
       }
       const elapsed = elapsedSince(state.stopRequestedAt ?? deps.now().toISOString(), deps.now());
-      const deadline = pollingDeadline(ctx.config, DEFAULT_STOP_DEADLINE_SECONDS);
+      const deadline = pollingDeadline(config, DEFAULT_STOP_DEADLINE_SECONDS);
       if (elapsed >= deadline) {
         throw new TimeoutError(`The builder ${instanceId} did not stop within ${Math.round(deadline / 60)} minutes`);
       }
@@ -68,7 +71,7 @@ export async function createImage(deps: BaseDeps, payload: StagePayload): Promis
     }
   }
 
-  const request = buildCreateImageRequest(ctx.config, instanceId, ctx.tagContext);
+  const request = buildCreateImageRequest(build, instanceId, ctx.tagContext);
   // CreateImage has no client token: a retried invocation finds the image it created by its build tags.
   const found = await awsCall('looking for an image created by an earlier try', imageFailed, () =>
     ec2.send(
@@ -98,8 +101,7 @@ export async function createImage(deps: BaseDeps, payload: StagePayload): Promis
     },
     { kind: 'image', region, id: imageId },
   );
-  const imds = str(ctx.config, 'imds_support');
-  if (imds === 'v2.0') {
+  if (config.imds_support === 'v2.0') {
     const id = imageId;
     await awsCall('setting imds_support on the AMI', imageFailed, () =>
       ec2.send(new ModifyImageAttributeCommand({ ImageId: id, ImdsSupport: { Value: 'v2.0' } })),

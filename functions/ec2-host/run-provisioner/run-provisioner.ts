@@ -4,15 +4,16 @@
  * returns a wait first, so the pause costs two state transitions instead of a sleeping Lambda.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import { items } from '../../../core/builders/common/decoded.ts';
 import { ProvisionerFailedError } from '../../../core/errors.ts';
 import { redactText, unsealValue } from '../../../core/plan/sensitive.ts';
+import { isProvisioner } from '../../../core/plan/typed.ts';
 import { loadBuildContext, unsealedProvisioner } from '../../lib/build-context.ts';
 import { requireInstance, type StagePayload } from '../../lib/build-state.ts';
 import { oneShotName } from '../../lib/commands/one-shot.ts';
 import type { Presign } from '../../lib/commands/presign-files.ts';
 import { renderForSend } from '../../lib/commands/remote-render.ts';
 import { commandComment, sendOnce } from '../../lib/commands/send-command.ts';
-import { str, strList } from '../../lib/config.ts';
 import { buildPrefix } from '../../lib/plan-store.ts';
 import { advance } from '../../lib/provision-cursor.ts';
 import type { ShellLocalRequest, ShellLocalResult } from '../../lib/shell-local-contract.ts';
@@ -73,11 +74,8 @@ export async function runProvisioner(deps: RunProvisionerDeps, payload: StagePay
       wait: { done: true, waitSeconds: 0 },
     };
   }
-  if (p.type === 'shell-local') {
-    const scripts = [
-      ...(str(p.config, 'script') ? [str(p.config, 'script') as string] : []),
-      ...strList(p.config, 'scripts'),
-    ];
+  if (isProvisioner(p, 'shell-local')) {
+    const scripts = [...(p.config.script ? [p.config.script] : []), ...items(p.config.scripts)];
     const scriptBodies = await Promise.all(
       scripts.map((s) =>
         readStagedText(
@@ -89,17 +87,17 @@ export async function runProvisioner(deps: RunProvisionerDeps, payload: StagePay
     );
     if (!deps.shellLocal) throw new ProvisionerFailedError(`${label}: ${SHELL_LOCAL_DISABLED}`);
     const real = unsealedProvisioner(ctx, p).config;
-    const command = str(real, 'command');
-    const shebang = str(real, 'inline_shebang');
+    const command = real.command || undefined;
+    const shebang = real.inline_shebang || undefined;
     const result = await deps.shellLocal({
       buildName: ctx.build.name,
       builderType: ctx.build.builderType,
       ...(command ? { command } : {}),
-      inline: strList(real, 'inline'),
+      inline: items(real.inline),
       scriptBodies: scriptBodies.map((b) => unsealValue(b, ctx.table)),
       ...(shebang ? { inlineShebang: shebang } : {}),
-      environmentVars: strList(real, 'environment_vars'),
-      validExitCodes: real.valid_exit_codes !== undefined ? strList(real, 'valid_exit_codes').map(Number) : [0],
+      environmentVars: items(real.environment_vars),
+      validExitCodes: real.valid_exit_codes !== undefined ? items(real.valid_exit_codes).map(Number) : [0],
       ...(p.timeoutSeconds !== undefined ? { timeoutSeconds: p.timeoutSeconds } : {}),
     });
     if (!result.ok) throw shellLocalFailure(label, result, ctx.secrets);
