@@ -46,8 +46,8 @@ export function buildRunInstancesRequest(input: RunRequestInput): RunInstancesCo
   const groupIds = securityGroups.length > 0 ? securityGroups : single ? [single] : [settings.securityGroupId];
   const az = config.availability_zone || undefined;
   const tenancy = config.tenancy || undefined;
-  // metadata_options is not applied yet: IMDSv2 is always required, the hop limit left to EC2's default.
-  const hopLimit: number | undefined = undefined;
+  // IMDSv2 is always required; of metadata_options, only the hop limit is the template's to choose.
+  const hopLimit = known(known(config.metadata_options)?.http_put_response_hop_limit);
   return {
     ImageId: source.ImageId,
     InstanceType: (config.instance_type || 't3.micro') as RunInstancesCommandInput['InstanceType'],
