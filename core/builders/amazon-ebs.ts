@@ -53,13 +53,14 @@ function sourceAmi(config: Config): string | undefined {
 }
 
 export function summarizeEbs(config: AmazonEbsConfig): BuildSummary {
-  const region = display(config.region);
-  const regions = [...new Set([...(region ? [region] : []), ...stringList(config.ami_regions)])];
+  // The same facts the stages read (region, name, copy regions), so `kiln plan` shows what will run.
+  const facts = amiFacts(config);
+  const regions = [...new Set([...(facts.region ? [facts.region] : []), ...facts.copyRegions])];
   const instanceType = display(config.instance_type) ?? (stringList(config.spot_instance_types).join(',') || undefined);
   const summary: BuildSummary = {
     ...(instanceType ? { instanceType } : {}),
     ...(sourceAmi(config) ? { sourceAmi: sourceAmi(config) } : {}),
-    ...(display(config.ami_name) ? { amiName: display(config.ami_name) } : {}),
+    ...(facts.name ? { amiName: facts.name } : {}),
     ...(regions.length > 0 ? { regions } : {}),
   };
   return summary;
