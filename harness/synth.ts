@@ -34,6 +34,7 @@ export interface SynthOptions {
 
 /** What a bundled synthesis is made of: the CDK app, every bundle's sources and build settings, the harness layout. */
 export const BUNDLED_INPUTS = [
+  'aws',
   'core',
   'functions',
   'infra',

@@ -82,8 +82,12 @@ function renderConfig(config: Config, ctx: BuildContext): Config {
 }
 
 /** Options typed once here (one rule, see core/builders/common/decode.ts); stages read the typed values. */
-function decodeWith(spec: { decode: (config: Config) => Config } | undefined, config: Config): Config {
-  return spec ? spec.decode(config) : config;
+function decodeWith(
+  spec: { decode: (config: Config, format: Template['format']) => Config } | undefined,
+  config: Config,
+  format: Template['format'],
+): Config {
+  return spec ? spec.decode(config, format) : config;
 }
 
 /**
@@ -125,7 +129,7 @@ function planProvisioner(p: ProvisionerDef, index: number, ctx: BuildContext): P
     index,
     type: p.type,
     ...(p.name !== undefined ? { name: p.name } : {}),
-    config: decodeWith(PROVISIONERS.get(p.type), config),
+    config: decodeWith(PROVISIONERS.get(p.type), config, ctx.template.format),
     files,
     ...(pauseBeforeSeconds ? { pauseBeforeSeconds } : {}),
     maxRetries: p.maxRetries ?? 0,
@@ -137,7 +141,7 @@ function planPostProcessor(pp: PostProcessorDef, ctx: BuildContext): PlannedPost
   return {
     type: pp.type,
     ...(pp.name !== undefined ? { name: pp.name } : {}),
-    config: decodeWith(POST_PROCESSORS.get(pp.type), renderConfig(pp.config, ctx)),
+    config: decodeWith(POST_PROCESSORS.get(pp.type), renderConfig(pp.config, ctx), ctx.template.format),
     keepInputArtifact: pp.keepInputArtifact ?? false,
   };
 }
@@ -202,7 +206,7 @@ function planBuild(
     builderStagedFileKeys(build.builderType),
   );
   collectFiles(`${build.builderType} builder`, builderFiles, build, ctx);
-  const config = decodeWith(builderSpec(build.builderType), builderFiles.config);
+  const config = decodeWith(builderSpec(build.builderType), builderFiles.config, template.format);
   const provisioners = build.provisioners.map((p, i) => planProvisioner(p, i, ctx));
   const postProcessors = build.postProcessors.map((chain) => chain.map((pp) => planPostProcessor(pp, ctx)));
   const rest = {

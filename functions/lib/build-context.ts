@@ -2,14 +2,15 @@
  * Loads what a stage needs about its build: the stored plan, the planned build (its configuration typed once
  * narrowed: `amiBuild(ctx.build)`) and the source region. Cached per container through the plan cache.
  */
+
+import type { KilnTagContext } from '../../aws/tags.ts';
 import { type SealTable, unsealValue } from '../../core/plan/sensitive.ts';
 import { isAmiBuild } from '../../core/plan/typed.ts';
 import type { PlannedBuild, PlannedProvisioner } from '../../core/plan/types.ts';
-import type { BuildState } from './build-state.ts';
+import { type BuildState, isEc2Host } from './build-state.ts';
 import { loadStoredPlan, plannedBuild, type StoredPlan } from './plan-store.ts';
 import { EMPTY_SEALED, loadSealedValues } from './sealed-values.ts';
 import type { BaseDeps } from './stage-deps.ts';
-import type { KilnTagContext } from './tags.ts';
 
 export interface BuildContext {
   readonly stored: StoredPlan;
@@ -31,7 +32,8 @@ export async function loadBuildContext(
 ) {
   const stored = await loadStoredPlan(deps.s3, deps.artifactsBucket, state.planKey);
   const build = plannedBuild(stored, state.index);
-  const region = state.region ?? (isAmiBuild(build) ? build.ami.region : undefined) ?? deps.homeRegion;
+  const launched = isEc2Host(state) ? state.region : undefined;
+  const region = launched ?? (isAmiBuild(build) ? build.ami.region : undefined) ?? deps.homeRegion;
   const sealed = stored.sealed && opts.withSecrets ? await loadSealedValues(deps, state.buildId) : EMPTY_SEALED;
   const context: BuildContext = {
     stored,

@@ -3,15 +3,29 @@
  * `{ state, wait? }` and returns the same shape, so the ASL stays a plain chain with `ResultPath: "$"`.
  * It is small (ids and timestamps, never scripts or configuration): the plan lives in S3.
  *
+ * The state is a union on `driver`: a core every driver has (ids, the `created` log, notes), the EC2 builder
+ * host's part (region, instance, provisioner cursor) shared by `ec2-ami` and `ec2-docker`, and AMI-only fields
+ * on `ec2-ami`. Stages narrow it with `requireDriver` / `requireEc2Host` before reading a driver's fields. The
+ * ASL reads `$.state.name`, `index`, `driver` and `provision.{index,count,commandId}` by JSONPath: those names
+ * are a contract with statemachines/.
+ *
  * `created` is the ordered log of what exists because of this build; a stage appends an entry as soon as the
  * resource exists (before waiting on it), and cleanup walks it in reverse, like Packer's step cleanup.
  */
 import * as z from 'zod/mini';
+import type { Driver } from '../../core/plan/types.ts';
 
 const nonNegativeInt = () => z.int().check(z.minimum(0));
 const nonEmpty = () => z.string().check(z.minLength(1));
 
 export const driverSchema = z.enum(['ec2-ami', 'ec2-docker', 'agent']);
+/** The planner's drivers (core owns the concept) and this schema agree, both ways, or this does not compile. */
+export const SCHEMA_DRIVERS_MATCH_CORE: [Driver, z.infer<typeof driverSchema>] extends [
+  z.infer<typeof driverSchema>,
+  Driver,
+]
+  ? true
+  : never = true;
 
 export const imageRecordSchema = z.object({
   region: z.string(),
@@ -25,12 +39,24 @@ export const imageRecordSchema = z.object({
 });
 export type ImageRecord = z.infer<typeof imageRecordSchema>;
 
+/** Every kind has a cleanup handler (functions/common/cleanup/table.ts; a missing one does not compile). */
 export const createdResourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('instance'), region: z.string(), id: z.string() }),
   z.object({ kind: z.literal('image'), region: z.string(), id: z.string() }),
   z.object({ kind: z.literal('s3-object'), bucket: z.string(), key: z.string() }),
 ]);
 export type CreatedResource = z.infer<typeof createdResourceSchema>;
+export type CreatedKind = CreatedResource['kind'];
+export type CreatedOf<K extends CreatedKind> = Extract<CreatedResource, { kind: K }>;
+/** The kinds as the schema lists them (tests check each has a cleanup handler). */
+export const CREATED_KINDS: readonly CreatedKind[] = createdResourceSchema.def.options.flatMap(
+  (o) => o.shape.kind.def.values,
+);
+
+/** The `created` entries of one kind, in creation order. */
+export function createdOf<K extends CreatedKind>(state: BuildState, kind: K): CreatedOf<K>[] {
+  return state.created.filter((r): r is CreatedOf<K> => r.kind === kind);
+}
 
 export const provisionStateSchema = z.object({
   /** Index of the provisioner to run next (== count when all ran). */
@@ -45,27 +71,66 @@ export const provisionStateSchema = z.object({
 });
 export type ProvisionState = z.infer<typeof provisionStateSchema>;
 
-export const buildStateSchema = z.object({
+/** What every driver's state has. */
+const coreShape = {
   buildId: nonEmpty(),
   executionName: nonEmpty(),
   planKey: nonEmpty(),
   index: nonNegativeInt(),
   name: z.string(),
-  driver: driverSchema,
-  /** Source region of the build (template `region`), set by LaunchBuilder. */
-  region: z.optional(z.string()),
-  instanceId: z.optional(z.string()),
-  launchedAt: z.optional(z.string()),
-  stopRequestedAt: z.optional(z.string()),
-  provision: z.optional(provisionStateSchema),
-  images: z._default(z.array(imageRecordSchema), []),
   created: z._default(z.array(createdResourceSchema), []),
   /** Build start, for the manifest's build_time. */
   startedAt: z.optional(z.string()),
   /** Provisioner notes (skipped breakpoint, shell-local output truncated) shown in the result. */
   notes: z.optional(z.array(z.string())),
+};
+
+/** The EC2 builder host (ec2-host/ stages): set by LaunchBuilder, shared by the AMI and docker drivers. */
+const ec2HostShape = {
+  /** Source region of the build (template `region`), set by LaunchBuilder. */
+  region: z.optional(z.string()),
+  instanceId: z.optional(z.string()),
+  launchedAt: z.optional(z.string()),
+  provision: z.optional(provisionStateSchema),
+};
+
+export const ec2AmiStateSchema = z.object({
+  ...coreShape,
+  ...ec2HostShape,
+  driver: z.literal('ec2-ami'),
+  stopRequestedAt: z.optional(z.string()),
+  images: z._default(z.array(imageRecordSchema), []),
 });
+export const ec2DockerStateSchema = z.object({ ...coreShape, ...ec2HostShape, driver: z.literal('ec2-docker') });
+/** Self-hosted agents: nothing of their own yet (the driver is not available; RouteDriver fails the build). */
+export const agentStateSchema = z.object({ ...coreShape, driver: z.literal('agent') });
+
+export const buildStateSchema = z.discriminatedUnion('driver', [
+  ec2AmiStateSchema,
+  ec2DockerStateSchema,
+  agentStateSchema,
+]);
 export type BuildState = z.infer<typeof buildStateSchema>;
+export type StateOf<D extends Driver> = Extract<BuildState, { driver: D }>;
+export type Ec2AmiState = StateOf<'ec2-ami'>;
+export type Ec2DockerState = StateOf<'ec2-docker'>;
+export type AgentState = StateOf<'agent'>;
+/** The drivers that run on an EC2 builder host. */
+export type Ec2HostState = Ec2AmiState | Ec2DockerState;
+
+/** The fields every state has, as PrepareBuild knows them. */
+export type CoreFields = Pick<BuildState, 'buildId' | 'executionName' | 'planKey' | 'index' | 'name'>;
+
+/** The state a build starts its Map iteration with (PrepareBuild returns one per build). */
+export function initialState(core: CoreFields, driver: Driver): BuildState {
+  switch (driver) {
+    case 'ec2-ami':
+      return { ...core, driver, images: [], created: [] };
+    case 'ec2-docker':
+    case 'agent':
+      return { ...core, driver, created: [] };
+  }
+}
 
 export const waitStatusSchema = z.object({
   done: z.boolean(),
@@ -89,19 +154,43 @@ export const stagePayloadSchema = z.object({
   error: z.optional(stepErrorSchema),
 });
 export type StagePayload = z.infer<typeof stagePayloadSchema>;
+/** What a stage of one driver (or of the EC2 host) returns: the payload with its narrowed state. */
+export type PayloadOf<S extends BuildState> = Omit<StagePayload, 'state'> & { readonly state: S };
 
-export function record(state: BuildState, resource: CreatedResource): BuildState {
+export function record<S extends BuildState>(state: S, resource: CreatedResource): S {
   const same = (r: CreatedResource) => JSON.stringify(r) === JSON.stringify(resource);
   return state.created.some(same) ? state : { ...state, created: [...state.created, resource] };
 }
 
+/** The state of a stage that only one driver runs; a build of another driver here is a wiring error. */
+export function requireDriver<D extends Driver>(state: BuildState, driver: D): StateOf<D> {
+  if (state.driver !== driver) {
+    throw new Error(`build ${state.name}: this stage is for the ${driver} driver, not ${state.driver}`);
+  }
+  return state as StateOf<D>;
+}
+
+export function isEc2Host(state: BuildState): state is Ec2HostState {
+  return state.driver === 'ec2-ami' || state.driver === 'ec2-docker';
+}
+
+/** The state of an ec2-host/ stage (a builder instance): the AMI or the docker driver. */
+export function requireEc2Host(state: BuildState): Ec2HostState {
+  if (!isEc2Host(state)) {
+    throw new Error(
+      `build ${state.name}: this stage needs an EC2 builder host, and the ${state.driver} driver has none`,
+    );
+  }
+  return state;
+}
+
 /** The source region of a launched build; stages after LaunchBuilder may rely on it. */
-export function sourceRegion(state: BuildState): string {
+export function sourceRegion(state: Ec2HostState): string {
   if (!state.region) throw new Error(`build ${state.name}: region is not set (LaunchBuilder did not run)`);
   return state.region;
 }
 
-export function requireInstance(state: BuildState): string {
+export function requireInstance(state: Ec2HostState): string {
   if (!state.instanceId) throw new Error(`build ${state.name}: no builder instance in the build state`);
   return state.instanceId;
 }

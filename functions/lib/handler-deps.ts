@@ -4,10 +4,11 @@
  * that never touch EC2 (Finalize, RunProvisioner, CheckCommand) pass `noEc2` instead of importing it.
  */
 
+import { s3Client } from '../../aws/clients/s3.ts';
+import { homeRegion } from '../../aws/clients.ts';
+import { numberEnv, optionalEnv } from '../../aws/env.ts';
 import { KILN_ENV } from '../registry.ts';
-import { s3Client } from './clients/s3.ts';
-import { homeRegion } from './clients.ts';
-import { MIN_POLL_SECONDS_ENV, numberEnv, optionalEnv, requireKilnEnv } from './env.ts';
+import { MIN_POLL_SECONDS_ENV, requireKilnEnv } from './env.ts';
 import { DEFAULT_MIN_POLL_SECONDS } from './polling.ts';
 import type { BaseDeps } from './stage-deps.ts';
 

@@ -27,7 +27,7 @@ export interface StoredPlan {
   readonly createdAt: string;
 }
 
-export { buildPrefix, filesPrefix, manifestKeyFor, planKeyFor, stagedFileKey } from './store-layout.ts';
+export { buildPrefix, filesPrefix, manifestKeyFor, planKeyFor, stagedFileKey } from '../../aws/store-layout.ts';
 
 const cache = new Map<string, StoredPlan>();
 

@@ -6,6 +6,7 @@
  */
 import type { AmazonEbsConfig } from '../../core/builders/amazon-ebs.ts';
 import { known } from '../../core/builders/common/decoded.ts';
+import type { WaitStatus } from './build-state.ts';
 
 export const MAX_POLL_SECONDS = 300;
 export const DEFAULT_MIN_POLL_SECONDS = 15;
@@ -28,6 +29,26 @@ export function nextWaitSeconds({ elapsedSeconds, minSeconds, deadlineSeconds, m
 
 export function elapsedSince(iso: string, now: Date): number {
   return Math.max(0, (now.getTime() - Date.parse(iso)) / 1000);
+}
+
+export interface WaitTail {
+  /** ISO time the waited-for thing was requested; absent counts as now (elapsed 0). */
+  readonly since: string | undefined;
+  readonly now: Date;
+  readonly deadlineSeconds: number;
+  readonly minSeconds: number;
+  /** The stage's named timeout (Kiln.Timeout with what to do), built only when the deadline has passed. */
+  readonly timeoutError: () => Error;
+}
+
+/**
+ * The tail every check stage shares: past the deadline, throw the stage's timeout; else the next wait of the
+ * adaptive back-off.
+ */
+export function waitOrTimeout({ since, now, deadlineSeconds, minSeconds, timeoutError }: WaitTail): WaitStatus {
+  const elapsedSeconds = elapsedSince(since ?? now.toISOString(), now);
+  if (elapsedSeconds >= deadlineSeconds) throw timeoutError();
+  return { done: false, waitSeconds: nextWaitSeconds({ elapsedSeconds, minSeconds, deadlineSeconds }) };
 }
 
 /** Packer `aws_polling { delay_seconds, max_attempts }`: their product replaces the default deadline. */

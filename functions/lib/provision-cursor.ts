@@ -2,10 +2,10 @@
  * The provisioner cursor of a build: which provisioner runs next. RunProvisioner, CheckCommand and every driver
  * that runs provisioners move it the same way.
  */
-import type { BuildState } from './build-state.ts';
+import type { Ec2HostState } from './build-state.ts';
 
 /** The next provisioner, first attempt; `note` joins the build's notes (shown in the result). */
-export function advance(state: BuildState, note?: string): BuildState {
+export function advance<S extends Ec2HostState>(state: S, note?: string): S {
   const p = state.provision;
   if (!p) return state;
   return {

@@ -11,10 +11,10 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { STORE_LAYOUT } from '../../aws/store-layout.ts';
 import { NotFoundError, TransientError } from '../../core/errors.ts';
 import type { SealTable } from '../../core/plan/sensitive.ts';
 import { awsCall, isNotFoundAwsError } from './aws-errors.ts';
-import { STORE_LAYOUT } from './store-layout.ts';
 
 export const SECRETS_PREFIX: string = STORE_LAYOUT.secretsPrefix;
 export const secretsPrefixFor = (buildId: string): string => `${SECRETS_PREFIX}${buildId}/`;

@@ -3,7 +3,8 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { STORE_LAYOUT } from '../../functions/lib/store-layout.ts';
+import { BUILD_RECORD_KEY } from '../../aws/build-records.ts';
+import { STORE_LAYOUT } from '../../aws/store-layout.ts';
 import { tagComponent } from './component-tag.ts';
 import { acknowledge } from './nag-acknowledge.ts';
 import { createSecureBucket } from './secure-bucket.ts';
@@ -102,7 +103,7 @@ export class TemplateStore extends Construct {
     });
 
     this.buildsTable = new dynamodb.Table(this, 'Builds', {
-      partitionKey: { name: 'buildId', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: BUILD_RECORD_KEY, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: props.dataKey,

@@ -7,7 +7,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { scheduledBuildInput, TEMPLATE_SUFFIXES } from '../../functions/lib/trigger-contract.ts';
+import { scheduledBuildInput, TEMPLATE_SUFFIXES } from '../../aws/trigger-contract.ts';
 import { tagComponent } from './component-tag.ts';
 import { acknowledge } from './nag-acknowledge.ts';
 
@@ -39,7 +39,7 @@ const SCHEDULE_NAME = /^[0-9a-zA-Z_.-]{1,64}$/;
 
 /**
  * What starts a build: an upload to the template bucket (S3 → EventBridge → StartExecution with the event as
- * input) and EventBridge Scheduler rebuilds. Both input shapes are owned by functions/lib/trigger-contract.ts, which
+ * input) and EventBridge Scheduler rebuilds. Both input shapes are owned by aws/trigger-contract.ts, which
  * PrepareBuild parses with.
  * Starts that keep failing land in one encrypted dead-letter queue.
  */

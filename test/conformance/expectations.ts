@@ -79,7 +79,9 @@ export const KNOWN_DISAGREEMENTS: Readonly<Record<string, string>> = {
   'packer-hcl2template-complete-dir':
     'Template layer only (the overall verdict, invalid, agrees): the corpus calls the template layer valid because ' +
     "Packer's own tests register mock plugins; Kiln schema-checks data sources while loading (issue 13), so the " +
-    "mock amazon-ami data source's `string` argument is refused there, as the real plugin would refuse it.",
+    "mock amazon-ami data source's `string` argument is refused there, as the real plugin would refuse it, and " +
+    "checks every component body's block/argument shape while loading (HCL's decoder), so the mock `nested` and " +
+    '`nested_slice` blocks are refused there too.',
   'packer-validate-except-hcl-pass':
     'HCL front end: -except=pear must drop the rest of that post-processors {} chain (Packer stops a chain at ' +
     'the first excluded post-processor), so shell-local "banana" (no command) is never validated; Kiln keeps it.',

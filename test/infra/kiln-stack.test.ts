@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { manifestKeyFor, STAGED_TAGGING } from '../../functions/lib/store-layout.ts';
+import { manifestKeyFor, STAGED_TAGGING } from '../../aws/store-layout.ts';
 import type { FunctionSpec, FunctionTrigger } from '../../functions/registry.ts';
 import { loadStateMachine } from '../../infra/asl-files.ts';
 import { placeholdersIn } from '../../infra/asl-placeholders.ts';
@@ -312,6 +312,9 @@ describe('Triggers', () => {
               { wildcard: 'templates/*.pkr.hcl' },
               { wildcard: 'templates/*.pkr.json' },
               { wildcard: 'templates/*.json' },
+              { wildcard: 'templates/*.zip' },
+              { wildcard: 'templates/*.tar.gz' },
+              { wildcard: 'templates/*.tgz' },
             ],
           },
         },

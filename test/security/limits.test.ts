@@ -131,6 +131,13 @@ describe('limits: values built while evaluating HCL', () => {
     ],
     ['bcrypt at cost 31 (days of synchronous work, refused before it starts)', hcl('bcrypt("pw", 31)')],
     ['40 bcrypt calls at cost 10', hcl('join(",", [for i in range(40) : bcrypt("pw")])')],
+    [
+      '3000 conditionals unifying two 1000-element results (their type check is work)',
+      hcl(
+        'tostring(length([for i in range(1000) : [for j in range(3) : length(true ? local.big : local.big)]]))',
+        'locals {\n  big = range(1000)\n}\n',
+      ),
+    ],
   ])('maxEvalSteps: %s stops at the default budget', async (_what, text) => {
     expectLimit(await load('e.pkr.hcl', text), 'maxEvalSteps');
   });

@@ -4,13 +4,20 @@
  * the real polling back-off, so the ASL is exercised the way the real handlers drive it.
  */
 import type { StateMachine } from 'aws-local-stepfunctions';
+import { notATemplate } from '../../aws/trigger-contract.ts';
 import { KilnError, type KilnErrorName } from '../../core/errors.ts';
 import type { Driver } from '../../core/plan/types.ts';
 import { type BuildOutcome, overallStatus, summarize } from '../../functions/common/finalize/finalize.ts';
 import type { PreparedBuild } from '../../functions/common/prepare-build/prepare-build.ts';
-import type { BuildState, StagePayload, StepError } from '../../functions/lib/build-state.ts';
+import {
+  type BuildState,
+  type Ec2AmiState,
+  initialState,
+  requireDriver,
+  type StagePayload,
+  type StepError,
+} from '../../functions/lib/build-state.ts';
 import { nextWaitSeconds } from '../../functions/lib/polling.ts';
-import { notATemplate } from '../../functions/lib/trigger-contract.ts';
 
 export interface FakeBuild {
   readonly name: string;
@@ -64,9 +71,11 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
   let counter = 0;
 
   const stage =
-    (stateName: string, run: (p: StagePayload, b: FakeBuild) => StagePayload) =>
+    (stateName: string, run: (p: StagePayload & { state: Ec2AmiState }, b: FakeBuild) => StagePayload) =>
     async (input: JSONValue): Promise<JSONValue> => {
-      const payload = input as unknown as StagePayload;
+      const raw = input as unknown as StagePayload;
+      // Every fake stage is an ec2-ami stage; RouteDriver sends no other driver here.
+      const payload = { ...raw, state: requireDriver(raw.state, 'ec2-ami') };
       const build = byName.get(payload.state.name);
       if (!build) throw new Error(`unknown build ${payload.state.name}`);
       calls.push({ state: stateName, build: build.name });
@@ -85,14 +94,24 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
       calls.push({ state: 'PrepareBuild', build: '*' });
       const failing = builds.find((b) => b.failAt?.state === 'PrepareBuild');
       if (failing?.failAt) throw new FakeError(failing.failAt.error, 'template.pkr.hcl:3:5: Unsupported argument');
-      const { input: raw } = input as { input: { template?: { key?: string } } };
+      const { input: raw, executionName } = input as { input: { template?: { key?: string } }; executionName: string };
       if (!raw.template?.key) throw new Error('PrepareBuild got no template');
       // The real rule for which uploads are templates, so the ASL's skip branch is fed what PrepareBuild returns.
       const skipped = notATemplate(raw.template.key) ?? null;
       const out: PreparedBuild & { extra: string } = {
         buildId: 'kb-test',
         planKey: skipped ? '' : 'builds/kb-test/plan.json',
-        builds: skipped ? [] : builds.map((b, index) => ({ index, name: b.name, driver: b.driver as Driver })),
+        builds: skipped
+          ? []
+          : builds.map((b, index) => ({
+              index,
+              name: b.name,
+              driver: b.driver as Driver,
+              state: initialState(
+                { buildId: 'kb-test', executionName, planKey: 'builds/kb-test/plan.json', index, name: b.name },
+                b.driver,
+              ),
+            })),
         skipped,
         extra: 'x'.repeat(10),
       };
@@ -116,7 +135,7 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
       wait: now(b) >= 30 ? { done: true, waitSeconds: 0 } : { done: false, waitSeconds: MIN },
     })),
     RunProvisioner: stage('RunProvisioner', ({ state }, b) => {
-      const p = state.provision as NonNullable<BuildState['provision']>;
+      const p = state.provision as NonNullable<Ec2AmiState['provision']>;
       if (b.pauseAt === p.index && !p.paused)
         return { state: { ...state, provision: { ...p, paused: true } }, wait: { done: false, waitSeconds: 30 } };
       return {
@@ -125,7 +144,7 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
       };
     }),
     CheckCommand: stage('CheckCommand', ({ state }, b) => {
-      const p = state.provision as NonNullable<BuildState['provision']>;
+      const p = state.provision as NonNullable<Ec2AmiState['provision']>;
       if (b.flakyAt?.index === p.index && p.attempt < b.flakyAt.failures) {
         return {
           state: { ...state, provision: { index: p.index, count: p.count, attempt: p.attempt + 1, paused: true } },

@@ -7,6 +7,7 @@
  * Each kind tags its zod issue with `params.kind`, which `describeIssue` turns into Packer's wording.
  */
 import * as z from 'zod';
+import type { TypeSpec } from '../../template/hcl/eval/types.ts';
 import { isUnknown } from '../../template/model.ts';
 import { parseGoDuration } from '../../values/duration.ts';
 import { goBool, goFloat, goInt, goString, goStringList } from './decode.ts';
@@ -17,6 +18,39 @@ export type FieldKind = 'string' | 'int' | 'float' | 'bool' | 'duration' | 'list
 export function isDeferred(value: unknown): boolean {
   return isUnknown(value) || (typeof value === 'string' && /\{\{.*\}\}|\$\{/s.test(value));
 }
+
+/**
+ * What a field is in the component's HCL2 spec (its `hcl2spec.go`): an attribute of a cty type, or a nested block
+ * with its own fields. HCL templates are converted to it by cty's rules (hcl-decode.ts) before the kinds below
+ * (the JSON rule) see the value.
+ */
+export type HclField = { readonly type: TypeSpec } | { readonly block: z.ZodRawShape };
+
+const HCL_FIELDS = new WeakMap<z.ZodType, HclField>();
+
+function hcl<T extends z.ZodType>(schema: T, field: HclField): T {
+  HCL_FIELDS.set(schema, field);
+  return schema;
+}
+
+/** The HCL2 spec of a field built by this kit; undefined for `anything()` and hand-written schemas. */
+export function hclField(schema: unknown): HclField | undefined {
+  return HCL_FIELDS.get(schema as z.ZodType);
+}
+
+const STRING: TypeSpec = { kind: 'string' };
+const NUMBER: TypeSpec = { kind: 'number' };
+const HCL_KIND: Record<FieldKind, TypeSpec> = {
+  string: STRING,
+  int: NUMBER,
+  float: NUMBER,
+  bool: { kind: 'bool' },
+  duration: STRING,
+  list: { kind: 'list', elem: STRING },
+  map: { kind: 'map', elem: STRING },
+  object: { kind: 'any' },
+  enum: STRING,
+};
 
 const pending = (v: unknown) => v === undefined || v === null || isDeferred(v);
 
@@ -46,9 +80,10 @@ function kind<T>(
   extra: Record<string, unknown> = {},
   decode: (v: unknown) => unknown = (v) => v,
 ): Field<T> {
-  return z
+  const schema = z
     .custom<unknown>((v) => pending(v) || test(v), { params: { kind: name, ...extra } })
     .transform((v) => (pending(v) ? v : decode(v)) as Decoded<T>);
+  return hcl(schema, { type: HCL_KIND[name] });
 }
 
 export function str() {
@@ -118,13 +153,12 @@ export function anyObject() {
 
 /** `[][]string` such as `vboxmanage`, `qemuargs`. */
 export function strListList() {
-  return kind<readonly (readonly unknown[] | RunTime)[]>(
+  const schema = kind<readonly (readonly unknown[] | RunTime)[]>(
     'list',
     (v) => Array.isArray(v) && v.every((x) => isDeferred(x) || listOf(isScalar)(x)),
-    {
-      of: 'list of strings',
-    },
+    { of: 'list of strings' },
   );
+  return hcl(schema, { type: { kind: 'list', elem: { kind: 'list', elem: STRING } } });
 }
 
 export function oneOf<const V extends string>(...values: readonly V[]) {
@@ -156,16 +190,17 @@ const absent = (v: unknown) => v === undefined || v === null || isUnknown(v);
  */
 export function block<S extends z.ZodRawShape>(shape: S): Field<ConfigOf<S>> {
   const inner = z.strictObject(optionalShape(shape));
-  return z
+  const schema = z
     .union([inner, z.array(inner).max(1)])
     .or(z.custom<never>(absent))
     .transform((v) => (Array.isArray(v) ? v[0] : v) as Decoded<ConfigOf<S>>);
+  return hcl(schema, { block: shape });
 }
 
 /** A repeatable nested block (`launch_block_device_mappings`): a list of objects, or one object (decoded to a list of one). */
 export function blockList<S extends z.ZodRawShape>(shape: S): Field<readonly ConfigOf<S>[]> {
   const inner = z.strictObject(optionalShape(shape));
-  return z
+  const schema = z
     .union([z.array(inner), inner])
     .or(z.custom<never>(absent))
     .transform(
@@ -174,6 +209,7 @@ export function blockList<S extends z.ZodRawShape>(shape: S): Field<readonly Con
           readonly ConfigOf<S>[]
         >,
     );
+  return hcl(schema, { block: shape });
 }
 
 /** Packer's `[]config.KeyValue` (`tag { key = ... value = ... }`), the HCL spelling of a map. */

@@ -8,6 +8,7 @@ import type { BuildSummary, Driver } from '../../plan/types.ts';
 import { type Diagnostic, error, type SourceRange, warning } from '../../template/diagnostics.ts';
 import { type Config, isUnknown, type KeyRanges, type TemplateFormat } from '../../template/model.ts';
 import { didYouMean } from '../../template/suggest.ts';
+import { decodeHcl, type HclDecoded, hclProblemDetail } from './hcl-decode.ts';
 import { describeIssue } from './issues.ts';
 
 export type ComponentKind = 'builder' | 'provisioner' | 'post-processor';
@@ -43,10 +44,18 @@ export interface ComponentSpec<T extends string = string, C extends Config = Con
   /** Every option name the schema knows, for did-you-mean and documentation. */
   readonly keys: readonly string[];
   /**
-   * The configuration with each known option decoded to its typed value (plan time; see decode.ts); keys the
-   * schema does not know (`type`, Packer's own) are kept as written.
+   * The configuration with each known option decoded to its typed value by its format's rules (plan time; see
+   * decode.ts); keys the schema does not know (`type`, Packer's own) are kept as written.
    */
-  readonly decode: (config: Config) => C;
+  readonly decode: (config: Config, format: TemplateFormat) => C;
+  /** Which options the HCL2 spec writes as nested blocks and which as arguments (`name = value`). */
+  readonly hclShape: HclShape;
+}
+
+/** The body shape HCL's decoder enforces: an option is either a block or an argument (untyped ones: either). */
+export interface HclShape {
+  readonly blocks: ReadonlySet<string>;
+  readonly attributes: ReadonlySet<string>;
 }
 
 export interface BuilderSpec<T extends string = string, C extends Config = Config> extends ComponentSpec<T, C> {
@@ -120,6 +129,15 @@ export function removedKeyDiagnostic(key: string, format: TemplateFormat, range:
   );
 }
 
+/**
+ * The one place a template's format picks its decoding rule: HCL converts every known option to its HCL2 type by
+ * cty's rules first (strict; what does not convert is a problem), legacy JSON hands the values as written to the
+ * field kinds, which decode them as mapstructure does (weak). Both then meet the same zod schema.
+ */
+function decodeByFormat(def: ComponentDefinition, known: Config, format: TemplateFormat): HclDecoded {
+  return format === 'hcl' ? decodeHcl(def.shape, known) : { config: known, problems: [] };
+}
+
 export function validateComponent(
   def: ComponentDefinition,
   config: Config,
@@ -138,7 +156,12 @@ export function validateComponent(
     else if (!Object.hasOwn(def.shape, key)) out.push(unknownKeyDiagnostic(key, known, ctx.format, range));
     else checked[key] = value;
   }
-  const parsed = def.schema.safeParse(checked);
+  // What HCL's conversion refuses is reported once, in hcldec's words, and kept away from the schema.
+  const decoded = decodeByFormat(def, checked, ctx.format);
+  for (const p of decoded.problems) {
+    out.push(error('Incorrect attribute value type', hclProblemDetail(p), keyRanges?.[p.key] ?? ctx.range));
+  }
+  const parsed = def.schema.safeParse(decoded.config);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const top = typeof issue.path[0] === 'string' ? issue.path[0] : undefined;
@@ -146,7 +169,10 @@ export function validateComponent(
       out.push(...describeIssue(issue, checked, ctx.format, range));
     }
   }
-  for (const finding of def.rules?.(config, ctx) ?? []) {
+  // HCL converts the body before the component's Prepare runs: a body whose values do not convert is not
+  // checked further (Packer stops there too).
+  if (decoded.problems.length > 0) return out;
+  for (const finding of def.rules?.({ ...config, ...decoded.config }, ctx) ?? []) {
     const range = (finding.key !== undefined ? keyRanges?.[finding.key] : undefined) ?? ctx.range;
     out.push(
       finding.severity === 'warning'
@@ -158,15 +184,15 @@ export function validateComponent(
 }
 
 /**
- * Decodes a validated configuration once, by the same field kinds that validated it: `encrypt_boot = "t"` is
+ * Decodes a validated configuration once, by the same rules that validated it (HCL's conversion first for HCL): `encrypt_boot = "t"` is
  * stored as `true`, `"40960"` for an int as 40960, `"a,b"` for a list as two items. Keys the schema does not know
  * (Packer's own, `type`, ...) are kept as written; a configuration that does not validate is returned unchanged
  * (the validator reported it and no plan is made from it).
  */
-export function decodeComponent(def: ComponentDefinition, config: Config): Config {
+export function decodeComponent(def: ComponentDefinition, config: Config, format: TemplateFormat): Config {
   const known: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) if (Object.hasOwn(def.shape, key)) known[key] = value;
-  const parsed = def.schema.safeParse(known);
+  const parsed = def.schema.safeParse(decodeByFormat(def, known, format).config);
   if (!parsed.success) return config;
   return { ...config, ...(settleUnknowns(parsed.data) as Config) };
 }

@@ -2,44 +2,35 @@
  * Cleanup: the compensation path of a failed build. Walks the build state's `created` log in reverse (region
  * copies, then the source AMI with its snapshots, then the builder instance), then sweeps for resources tagged
  * with this build that a crashed stage created without recording (e.g. RunInstances succeeded, Lambda died).
- * Best-effort and idempotent: every action's outcome goes into the report, NotFound counts as already gone,
- * and one failed action does not stop the others.
+ * Each resource goes to the handler of its kind in the cleanup table (table.ts; each driver group contributes
+ * its kinds). Best-effort and idempotent: every action's outcome goes into the report, NotFound counts as
+ * already gone, and one failed action does not stop the others.
  */
-import {
-  DeleteSnapshotCommand,
-  DeregisterImageCommand,
-  DescribeImagesCommand,
-  DescribeInstancesCommand,
-  type EC2Client,
-  TerminateInstancesCommand,
-} from '@aws-sdk/client-ec2';
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { redactText as redact } from '../../../core/plan/sensitive.ts';
 import { isAmiBuild } from '../../../core/plan/typed.ts';
-import { awsErrorCode, isNotFoundAwsError } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
-import type { BuildState, CreatedResource, StepError } from '../../lib/build-state.ts';
+import {
+  type BuildState,
+  CREATED_KINDS,
+  type CreatedResource,
+  isEc2Host,
+  type StepError,
+} from '../../lib/build-state.ts';
+import {
+  type CleanupHandler,
+  type CleanupRun,
+  type CleanupStep,
+  type CleanupTable,
+  cleanupRun,
+} from '../../lib/cleanup-table.ts';
 import { deleteAllVersions, oneShotKeyFor } from '../../lib/sealed-values.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
-import { TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../lib/tags.ts';
 import { type ErrorCleanupDeps, runErrorCleanupProvisioner } from './error-cleanup.ts';
+import { CLEANUP_TABLE } from './table.ts';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export type CleanupOutcome = 'removed' | 'already-gone' | 'failed' | 'ran';
-
-export interface CleanupStep {
-  readonly action:
-    | 'error-cleanup-provisioner'
-    | 'deregister-image'
-    | 'delete-snapshot'
-    | 'terminate-instance'
-    | 'delete-object';
-  readonly target: string;
-  readonly region?: string;
-  readonly outcome: CleanupOutcome;
-  readonly message?: string;
-}
+export type { CleanupOutcome, CleanupStep } from '../../lib/cleanup-table.ts';
 
 export interface CleanupReport {
   readonly steps: CleanupStep[];
@@ -68,83 +59,27 @@ export function causeMessage(cause: string | undefined): string {
   return cause;
 }
 
-async function attempt(
-  steps: CleanupStep[],
-  step: Omit<CleanupStep, 'outcome' | 'message'>,
-  call: () => Promise<unknown>,
-): Promise<void> {
-  try {
-    await call();
-    steps.push({ ...step, outcome: 'removed' });
-  } catch (err) {
-    if (isNotFoundAwsError(err)) steps.push({ ...step, outcome: 'already-gone' });
-    else
-      steps.push({
-        ...step,
-        outcome: 'failed',
-        message: `${awsErrorCode(err)}: ${err instanceof Error ? err.message : String(err)}`,
-      });
-  }
+/**
+ * The handler of a resource's kind. TypeScript cannot correlate `table[resource.kind]` with `resource` (a union on
+ * both sides); `CleanupTable`'s mapped type is what ties each kind to a handler of that kind.
+ */
+function removeWith(table: CleanupTable, run: CleanupRun, resource: CreatedResource): Promise<void> {
+  const remove = table[resource.kind].remove as CleanupHandler<CreatedResource>['remove'];
+  return remove(run, resource);
 }
 
-async function removeImage(
-  ec2: EC2Client,
-  steps: CleanupStep[],
-  region: string,
-  imageId: string,
-  known: readonly string[],
-) {
-  let snapshots = [...known];
-  try {
-    const out = await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
-    for (const m of out.Images?.[0]?.BlockDeviceMappings ?? []) {
-      if (m.Ebs?.SnapshotId && !snapshots.includes(m.Ebs.SnapshotId)) snapshots.push(m.Ebs.SnapshotId);
-    }
-  } catch {
-    snapshots = [...known]; // the image may be gone already; delete the snapshots we know of
-  }
-  await attempt(steps, { action: 'deregister-image', target: imageId, region }, () =>
-    ec2.send(new DeregisterImageCommand({ ImageId: imageId })),
-  );
-  for (const snapshotId of snapshots) {
-    await attempt(steps, { action: 'delete-snapshot', target: snapshotId, region }, () =>
-      ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })),
-    );
-  }
-}
-
-function tagFilters(state: BuildState) {
-  return [
-    { Name: `tag:${TAG_BUILD_ID}`, Values: [state.buildId] },
-    { Name: `tag:${TAG_BUILD_INDEX}`, Values: [String(state.index)] },
-  ];
-}
-
-/** Resources tagged with this build but missing from `created` (a stage died between create and return). */
-async function sweep(
-  deps: Pick<BaseDeps, 'ec2For'>,
-  state: BuildState,
-  regions: readonly string[],
-): Promise<CreatedResource[]> {
+/** Resources tagged with this build but missing from `created`, per region, in the schema's kind order. */
+async function sweep(table: CleanupTable, run: CleanupRun, regions: readonly string[]): Promise<CreatedResource[]> {
   const found: CreatedResource[] = [];
-  const known = new Set(state.created.map((c) => ('id' in c ? c.id : c.key)));
   for (const region of regions) {
-    const ec2 = deps.ec2For(region);
-    try {
-      const out = await ec2.send(new DescribeInstancesCommand({ Filters: tagFilters(state) }));
-      for (const r of out.Reservations ?? []) {
-        for (const i of r.Instances ?? []) {
-          if (i.InstanceId && !known.has(i.InstanceId) && i.State?.Name !== 'terminated') {
-            found.push({ kind: 'instance', region, id: i.InstanceId });
-          }
-        }
+    for (const kind of CREATED_KINDS) {
+      const find = table[kind].sweep as CleanupHandler<CreatedResource>['sweep'];
+      if (!find) continue;
+      try {
+        found.push(...(await find(run, region)));
+      } catch {
+        // The sweep is a safety net; the recorded resources are what cleanup must not miss.
       }
-      const images = await ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: tagFilters(state) }));
-      for (const i of images.Images ?? []) {
-        if (i.ImageId && !known.has(i.ImageId)) found.push({ kind: 'image', region, id: i.ImageId });
-      }
-    } catch {
-      // The sweep is a safety net; the recorded resources are what cleanup must not miss.
     }
   }
   return found;
@@ -156,10 +91,11 @@ export type CleanupDeps = BaseDeps & Partial<Omit<ErrorCleanupDeps, keyof BaseDe
 export async function cleanupBuild(
   deps: CleanupDeps,
   input: { state: BuildState; error?: StepError },
+  table: CleanupTable = CLEANUP_TABLE,
 ): Promise<FailedBuildResult> {
   const { state } = input;
   let secrets: readonly string[] = [];
-  const regions = new Set<string>(state.region ? [state.region] : []);
+  const regions = new Set<string>(isEc2Host(state) && state.region ? [state.region] : []);
   const steps: CleanupStep[] = [];
   try {
     const ctx = await loadBuildContext(deps, state, { withSecrets: true });
@@ -188,7 +124,7 @@ export async function cleanupBuild(
   } catch {
     // The plan may be unreadable (that may be the failure); clean up what the state records.
   }
-  for (const i of state.images) regions.add(i.region);
+  if (state.driver === 'ec2-ami') for (const i of state.images) regions.add(i.region);
   // This build's one-shot scripts (the sealed values are shared by the execution's builds: Finalize removes them).
   const oneShots = oneShotKeyFor(state.buildId, `b${state.index}-`);
   const removedOneShots = await deleteAllVersions(deps, oneShots).catch(() => 0);
@@ -196,22 +132,9 @@ export async function cleanupBuild(
     steps.push({ action: 'delete-object', target: `s3://${deps.artifactsBucket}/${oneShots}*`, outcome: 'removed' });
   }
 
-  const extra = await sweep(deps, state, [...regions]);
-  const all = [...state.created, ...extra];
-  for (const resource of [...all].reverse()) {
-    if (resource.kind === 'image') {
-      const known = state.images.find((i) => i.imageId === resource.id)?.snapshotIds ?? [];
-      await removeImage(deps.ec2For(resource.region), steps, resource.region, resource.id, known);
-    } else if (resource.kind === 'instance') {
-      await attempt(steps, { action: 'terminate-instance', target: resource.id, region: resource.region }, () =>
-        deps.ec2For(resource.region).send(new TerminateInstancesCommand({ InstanceIds: [resource.id] })),
-      );
-    } else {
-      await attempt(steps, { action: 'delete-object', target: `s3://${resource.bucket}/${resource.key}` }, () =>
-        deps.s3.send(new DeleteObjectCommand({ Bucket: resource.bucket, Key: resource.key })),
-      );
-    }
-  }
+  const run = cleanupRun(deps, state, steps);
+  const extra = await sweep(table, run, [...regions]);
+  for (const resource of [...state.created, ...extra].reverse()) await removeWith(table, run, resource);
   return {
     name: state.name,
     index: state.index,

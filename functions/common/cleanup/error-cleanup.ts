@@ -5,7 +5,7 @@
  */
 import { GetCommandInvocationCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { BuildContext } from '../../lib/build-context.ts';
-import type { BuildState } from '../../lib/build-state.ts';
+import { type BuildState, isEc2Host } from '../../lib/build-state.ts';
 import { oneShotName, removeOneShot } from '../../lib/commands/one-shot.ts';
 import type { Presign } from '../../lib/commands/presign-files.ts';
 import { renderForSend } from '../../lib/commands/remote-render.ts';
@@ -34,7 +34,7 @@ export async function runErrorCleanupProvisioner(
 ): Promise<ErrorCleanupOutcome | undefined> {
   const p = ctx.build.errorCleanupProvisioner;
   // Only a builder that came online (provisioning started) can run it.
-  if (!p || !state.instanceId || !state.provision) return undefined;
+  if (!p || !isEc2Host(state) || !state.instanceId || !state.provision) return undefined;
   const instanceId = state.instanceId;
   const name = oneShotName(state.index, 'error-cleanup', 0);
   try {

@@ -1,9 +1,9 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import * as z from 'zod/mini';
+import { ec2Client } from '../../../aws/clients/ec2.ts';
+import { ssmClient } from '../../../aws/clients/ssm.ts';
 import { buildStateSchema, stepErrorSchema } from '../../lib/build-state.ts';
-import { ec2Client } from '../../lib/clients/ec2.ts';
-import { ssmClient } from '../../lib/clients/ssm.ts';
 import { baseDepsFromEnv } from '../../lib/handler-deps.ts';
 import { lambdaHandler } from '../../lib/wiring.ts';
 import { type CleanupDeps, cleanupBuild } from './cleanup.ts';

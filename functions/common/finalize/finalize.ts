@@ -8,11 +8,12 @@
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import * as z from 'zod/mini';
+import { buildOutcomeUpdate } from '../../../aws/build-records.ts';
 import { TransientError } from '../../../core/errors.ts';
 import { amiArtifactId } from '../../../core/manifest/manifest.ts';
 import { redactValue } from '../../../core/plan/sensitive.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
-import { buildStateSchema, driverSchema } from '../../lib/build-state.ts';
+import { type BuildState, buildStateSchema, driverSchema, type ImageRecord } from '../../lib/build-state.ts';
 import { filesPrefix, loadStoredPlan, manifestKeyFor } from '../../lib/plan-store.ts';
 import { deleteBuildSecrets, loadSealedValues } from '../../lib/sealed-values.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
@@ -40,6 +41,11 @@ export const finalizeInputSchema = z.object({
   results: z.array(z.union([succeededSchema, failedSchema])),
 });
 export type FinalizeInput = z.infer<typeof finalizeInputSchema>;
+
+/** The AMIs a succeeded build made (the manifest's artifacts); other drivers' artifacts join here. */
+export function builtImages(state: BuildState): readonly ImageRecord[] {
+  return state.driver === 'ec2-ami' ? state.images : [];
+}
 
 export interface BuildOutcome {
   readonly name: string;
@@ -122,7 +128,7 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
       ? {
           name: r.name,
           status: r.status,
-          artifactId: amiArtifactId(amisByRegion(r.state.images)),
+          artifactId: amiArtifactId(amisByRegion(builtImages(r.state))),
           ...(r.state.notes ? { notes: r.state.notes } : {}),
         }
       : { name: r.name, status: r.status, error: r.error, cause: r.cause ?? '', cleanup: r.cleanup },
@@ -132,7 +138,7 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
     stored?.plan.runUuid ?? runUuid(input.executionName),
     input.results.flatMap((r) =>
       r.status === 'SUCCEEDED'
-        ? [{ name: r.name, images: r.state.images, finishedAt: now, build: stored?.plan.builds[r.state.index] }]
+        ? [{ name: r.name, images: builtImages(r.state), finishedAt: now, build: stored?.plan.builds[r.state.index] }]
         : [],
     ),
   );
@@ -153,24 +159,17 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
     deps.dynamo.send(
       new UpdateItemCommand({
         TableName: deps.buildsTable,
-        Key: { buildId: { S: input.buildId } },
-        UpdateExpression: 'SET #s = :s, finishedAt = :f, outcomes = :o, manifestKey = :m',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: {
-          ':s': { S: status },
-          ':f': { S: now.toISOString() },
-          ':m': { S: manifestKey },
-          ':o': {
-            L: outcomes.map((o) => ({
-              M: {
-                name: { S: o.name },
-                status: { S: o.status },
-                ...(o.artifactId ? { artifactId: { S: o.artifactId } } : {}),
-                ...(o.error ? { error: { S: o.error } } : {}),
-              },
-            })),
-          },
-        },
+        ...buildOutcomeUpdate(input.buildId, {
+          status,
+          finishedAt: now.toISOString(),
+          manifestKey,
+          outcomes: outcomes.map((o) => ({
+            name: o.name,
+            status: o.status,
+            ...(o.artifactId ? { artifactId: o.artifactId } : {}),
+            ...(o.error ? { error: o.error } : {}),
+          })),
+        }),
       }),
     ),
   );

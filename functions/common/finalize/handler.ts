@@ -1,4 +1,4 @@
-import { dynamoClient } from '../../lib/clients/dynamodb.ts';
+import { dynamoClient } from '../../../aws/clients/dynamodb.ts';
 import { requireKilnEnv } from '../../lib/env.ts';
 import { baseDepsFromEnv, noEc2 } from '../../lib/handler-deps.ts';
 import { lambdaHandler } from '../../lib/wiring.ts';

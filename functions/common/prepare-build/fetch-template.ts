@@ -1,26 +1,28 @@
 /**
  * Materializes a template from S3 into a local directory for the template engine (which reads files
  * synchronously). A plain `.json`/`.pkr.hcl` object is fetched by version id, together with the objects next to
- * it (the scripts and files it references), within fixed limits. Bundles (`.zip`/`.tar.gz`) will implement the
- * same `TemplateSource` interface by extracting the archive into the directory.
+ * it (the scripts and files it references), within fixed limits; a bundle (`.zip`/`.tar.gz`/`.tgz`) is read by
+ * version id and extracted into the directory (archive.ts).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, posix, relative, resolve } from 'node:path';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { NotFoundError, TemplateInvalidError } from '../../../core/errors.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import type { TemplateLocation } from '../../lib/plan-store.ts';
+import { archiveKindOf, BUNDLE_LIMITS, extractArchive } from './archive.ts';
+import { confinedPath, printable } from './confined-path.ts';
 
 export const MAX_SIBLING_OBJECTS = 200;
 export const MAX_SIBLING_BYTES = 20 * 1024 * 1024;
 
 export interface MaterializedTemplate {
-  /** Local path of the template file. */
+  /** Local path of the template: a file, or a folder of `.pkr.hcl`/`.pkr.json` files (Packer builds the folder). */
   readonly templatePath: string;
-  /** Local directory that mirrors the template's S3 folder. */
-  readonly dir: string;
-  /** How to show a local path to the user (`s3://bucket/folder/x.sh`). */
-  readonly displayPath: (local: string) => string;
+  /** The template's root: every path it names must stay inside (its S3 folder, or the bundle's root). */
+  readonly root: string;
+  /** What the user knows the root as, to show instead of the local path (`s3://bucket/folder`, `s3://bucket/app.zip!`). */
+  readonly displayRoot: string;
 }
 
 export interface TemplateSource {
@@ -30,32 +32,16 @@ export interface TemplateSource {
 
 const notFound = (m: string, cause: unknown) => new NotFoundError(m, { cause });
 
-const isControl = (ch: string) => (ch.codePointAt(0) ?? 0) < 0x20 || ch === '\u007f';
-/** The key with control characters (NUL, newlines) shown as `?`, safe to put in a message. */
-const printable = (key: string) => [...key].map((ch) => (isControl(ch) ? '?' : ch)).join('');
-
 /**
- * Where an S3 key (relative to the template's folder) lands under `dir`. Keys are written by whoever uploads
- * the template, so anything that could leave `dir` or alias another path is refused: absolute keys, `.` and
- * `..` segments, empty segments (`a//b`), backslashes and control characters.
+ * Where an S3 key (relative to the template's folder) lands under `dir`, by the upload-name rule of
+ * confined-path.ts; a key that breaks it is the uploader's to rename.
  */
 export function localPathForKey(dir: string, rel: string, displayKey: string = rel): string {
-  const refuse = (why: string) =>
-    new TemplateInvalidError(
-      `The S3 key "${printable(displayKey)}" beside the template cannot be used: ${why}; rename the object`,
-    );
-  if (rel === '') throw refuse('it names the folder itself');
-  if (printable(rel) !== rel) throw refuse('it contains a control character');
-  if (rel.includes('\\')) throw refuse('it contains a backslash');
-  if (rel.startsWith('/')) throw refuse('it is an absolute path');
-  const segments = rel.split('/');
-  if (segments.some((seg) => seg === '')) throw refuse('it has an empty path segment');
-  if (segments.some((seg) => seg === '.' || seg === '..')) throw refuse('it has a "." or ".." path segment');
-  const local = resolve(dir, ...segments);
-  const back = relative(resolve(dir), local);
-  if (back === '' || back.startsWith('..') || isAbsolute(back))
-    throw refuse('it would land outside the scratch folder');
-  return local;
+  const where = confinedPath(dir, rel);
+  if (where.ok) return where.path;
+  throw new TemplateInvalidError(
+    `The S3 key "${printable(displayKey)}" beside the template cannot be used: ${where.why}; rename the object`,
+  );
 }
 
 /** Writes an object's body; a key that clashes with a folder of another key (`a` and `a/b`) is the user's to fix. */
@@ -76,10 +62,23 @@ async function writeObject(local: string, body: Uint8Array, key: string): Promis
   }
 }
 
-async function getText(s3: S3Client, bucket: string, key: string, versionId?: string): Promise<Uint8Array> {
+async function getText(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  versionId?: string,
+  maxBytes?: number,
+): Promise<Uint8Array> {
   const out = await awsCall(`reading s3://${bucket}/${key}`, notFound, () =>
     s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) })),
   );
+  if (maxBytes !== undefined && (out.ContentLength ?? 0) > maxBytes) {
+    // Refused before the body is read: a huge object never reaches the Lambda's memory.
+    await out.Body?.transformToWebStream().cancel();
+    throw new TemplateInvalidError(
+      `s3://${bucket}/${key} is ${Math.ceil((out.ContentLength ?? 0) / 1024 / 1024)} MB, over the ${maxBytes / 1024 / 1024} MB limit for a template bundle`,
+    );
+  }
   return (await out.Body?.transformToByteArray()) ?? new Uint8Array();
 }
 
@@ -121,22 +120,65 @@ export const plainTemplateSource: TemplateSource = {
       const local = localPathForKey(dir, key.slice(folder.length), key);
       await writeObject(local, await getText(s3, location.bucket, key), key);
     }
-    const displayPrefix = `s3://${location.bucket}/${folder}`;
-    return {
-      templatePath,
-      dir,
-      displayPath: (local) => (local.startsWith(`${dir}/`) ? displayPrefix + local.slice(dir.length + 1) : local),
-    };
+    return { templatePath, root: dir, displayRoot: `s3://${location.bucket}/${folder}`.replace(/\/$/, '') };
   },
 };
 
-export const TEMPLATE_SOURCES: readonly TemplateSource[] = [plainTemplateSource];
+/** The folder inside an extracted bundle that holds the template: its root, or the one folder wrapping everything. */
+async function bundleRoot(dir: string): Promise<string> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const only = entries.length === 1 ? entries[0] : undefined;
+  return only?.isDirectory() ? join(dir, only.name) : dir;
+}
+
+const HCL_FILE = /\.pkr\.(hcl|json)$/i;
+const LEGACY_FILE = /\.json$/i;
+const VAR_FILE = /\.pkrvars\.(hcl|json)$/i;
+
+/**
+ * Which template a bundle builds, by Packer's own rules for a folder: `.pkr.hcl`/`.pkr.json` files at the root
+ * make the root an HCL2 template folder (all its files together, variables beside builds); otherwise the one
+ * legacy `.json` template at the root. Variable files never count.
+ */
+export async function bundleTemplate(root: string, label: string): Promise<string> {
+  const files = (await readdir(root, { withFileTypes: true }))
+    .filter((e) => e.isFile() && !VAR_FILE.test(e.name))
+    .map((e) => e.name)
+    .sort();
+  if (files.some((f) => HCL_FILE.test(f))) return root;
+  const legacy = files.filter((f) => LEGACY_FILE.test(f));
+  if (legacy.length === 1 && legacy[0]) return join(root, legacy[0]);
+  throw new TemplateInvalidError(
+    legacy.length === 0
+      ? `The bundle ${label} has no template at its root: put the .pkr.hcl files (or one legacy .json template) at the top of the archive, or inside one folder that holds everything`
+      : `The bundle ${label} has several .json files at its root (${legacy.join(', ')}): keep one legacy template there and move the other files into a folder`,
+  );
+}
+
+/**
+ * `.zip` / `.tar.gz` / `.tgz`: the template with its scripts and files in one object, read by version id and
+ * extracted under archive.ts's rules (confined names, no links, bounded entries and bytes).
+ */
+export const bundleTemplateSource: TemplateSource = {
+  matches: (key) => archiveKindOf(key) !== undefined,
+  materialize: async (s3, location, dir) => {
+    const kind = archiveKindOf(location.key);
+    if (!kind) throw new TemplateInvalidError(`s3 object "${printable(location.key)}" is not a bundle`);
+    const label = `s3://${location.bucket}/${location.key}`;
+    const bytes = await getText(s3, location.bucket, location.key, location.versionId, BUNDLE_LIMITS.maxArchiveBytes);
+    await extractArchive(kind, bytes, dir, label);
+    const root = await bundleRoot(dir);
+    return { templatePath: await bundleTemplate(root, label), root, displayRoot: `${label}!` };
+  },
+};
+
+export const TEMPLATE_SOURCES: readonly TemplateSource[] = [plainTemplateSource, bundleTemplateSource];
 
 export function sourceFor(key: string): TemplateSource {
   const source = TEMPLATE_SOURCES.find((s) => s.matches(key));
   if (!source) {
     throw new TemplateInvalidError(
-      `s3 object "${key}" is not a template: expected .pkr.hcl, .pkr.json or .json (bundles .zip/.tar.gz are not supported yet)`,
+      `s3 object "${printable(key)}" is not a template: expected .pkr.hcl, .pkr.json or .json, or a bundle (.zip, .tar.gz, .tgz)`,
     );
   }
   return source;

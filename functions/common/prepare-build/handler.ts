@@ -1,10 +1,11 @@
-import { dynamoClient } from '../../lib/clients/dynamodb.ts';
-import { ec2Client } from '../../lib/clients/ec2.ts';
-import { s3Client } from '../../lib/clients/s3.ts';
-import { secretsClient } from '../../lib/clients/secrets-manager.ts';
-import { ssmClient } from '../../lib/clients/ssm.ts';
-import { homeRegion } from '../../lib/clients.ts';
-import { optionalEnv, requireKilnEnv } from '../../lib/env.ts';
+import { dynamoClient } from '../../../aws/clients/dynamodb.ts';
+import { ec2Client } from '../../../aws/clients/ec2.ts';
+import { s3Client } from '../../../aws/clients/s3.ts';
+import { secretsClient } from '../../../aws/clients/secrets-manager.ts';
+import { ssmClient } from '../../../aws/clients/ssm.ts';
+import { homeRegion } from '../../../aws/clients.ts';
+import { optionalEnv } from '../../../aws/env.ts';
+import { requireKilnEnv } from '../../lib/env.ts';
 import { lambdaHandler } from '../../lib/wiring.ts';
 import { DEFAULT_SECRET_PREFIX, KILN_ENV } from '../../registry.ts';
 import { coreEngine } from './engine.ts';

@@ -4,8 +4,8 @@
  */
 
 import * as z from 'zod/mini';
+import { scheduledBuildSchema } from '../../../aws/trigger-contract.ts';
 import type { TemplateLocation } from '../../lib/plan-store.ts';
-import { scheduledBuildSchema } from '../../lib/trigger-contract.ts';
 
 const varsSchema = z.union([
   z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),

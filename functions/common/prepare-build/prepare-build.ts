@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConditionalCheckFailedException, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { BUILD_START_CONDITION, buildStartItem } from '../../../aws/build-records.ts';
+import { notATemplate } from '../../../aws/trigger-contract.ts';
 import { NotFoundError, TemplateInvalidError, TransientError } from '../../../core/errors.ts';
 import { sealPlan } from '../../../core/plan/seal.ts';
 import { redactText as redact } from '../../../core/plan/sensitive.ts';
@@ -18,10 +20,10 @@ import { hasErrors } from '../../../core/template/diagnostics.ts';
 import { pipelineLoadOptions } from '../../../core/template/pipeline.ts';
 import type { DeploymentAllowances } from '../../../core/template/rules/DeploymentScope.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
+import { type BuildState, initialState } from '../../lib/build-state.ts';
 import { planKeyFor, type StoredPlan } from '../../lib/plan-store.ts';
 import { encryptionFor, storeSealedValues } from '../../lib/sealed-values.ts';
 import { shortId } from '../../lib/tokens.ts';
-import { notATemplate } from '../../lib/trigger-contract.ts';
 import type { TemplateEngine } from './engine.ts';
 import { fetchVarFiles, sourceFor } from './fetch-template.ts';
 import type { BuildRequest } from './input.ts';
@@ -46,7 +48,13 @@ export interface PrepareDeps {
 export interface PreparedBuild {
   readonly buildId: string;
   readonly planKey: string;
-  readonly builds: { readonly index: number; readonly name: string; readonly driver: Driver }[];
+  /** One entry per build; `state` is the build state its Map iteration starts with (the ASL passes it as is). */
+  readonly builds: {
+    readonly index: number;
+    readonly name: string;
+    readonly driver: Driver;
+    readonly state: BuildState;
+  }[];
   /** Why nothing is built (the object that triggered is not a template), else null; the ASL ends there. */
   readonly skipped: string | null;
 }
@@ -76,12 +84,12 @@ export async function prepareBuild(
     }
     const sensitive: string[] = [];
     const now = deps.now();
-    // The pipeline's rules: every path the template names stays inside `dir`, env() sees nothing.
+    // The pipeline's rules: every path the template names stays inside its root, env() sees nothing.
     const result = await deps.engine.load(
       materialized.templatePath,
-      pipelineLoadOptions(dir, {
+      pipelineLoadOptions(materialized.root, {
         vars: request.vars,
-        varFiles: await fetchVarFiles(deps.s3, request.template.bucket, request.varFiles, dir),
+        varFiles: await fetchVarFiles(deps.s3, request.template.bucket, request.varFiles, materialized.root),
         only: request.only,
         except: request.except,
         now,
@@ -94,14 +102,14 @@ export async function prepareBuild(
       const cause = invalidTemplateCause(
         result.diagnostics.filter((d) => d.severity === 'error'),
         { sources: result.sources },
-        (text) => redact(text.split(dir).join(`s3://${request.template.bucket}`), secrets),
+        (text) => redact(text.split(materialized.root).join(materialized.displayRoot), secrets),
       );
       throw new TemplateInvalidError(cause);
     }
-    const plan = await deps.engine.plan(result.template, { now, root: dir });
+    const plan = await deps.engine.plan(result.template, { now, root: materialized.root });
     if (plan.builds.length === 0) throw new TemplateInvalidError('The template has no builds left after only/except');
 
-    await stageFiles(deps.s3, deps.artifactsBucket, buildId, dir, plan.files);
+    await stageFiles(deps.s3, deps.artifactsBucket, buildId, materialized.root, plan.files);
     const planKey = planKeyFor(buildId);
     // plan.json never holds a sensitive value: they go to the sealed object (see functions/PIPELINE.md, Secrets).
     const values = [...new Set(secrets)];
@@ -128,7 +136,12 @@ export async function prepareBuild(
         }),
       ),
     );
-    const builds = sealedPlan.builds.map((b, index) => ({ index, name: b.name, driver: b.driver }));
+    const builds = sealedPlan.builds.map((b, index) => ({
+      index,
+      name: b.name,
+      driver: b.driver,
+      state: initialState({ buildId, executionName, planKey, index, name: b.name }, b.driver),
+    }));
     await recordBuild(deps, { buildId, executionName, request, builds, createdAt: now.toISOString() });
     return { buildId, planKey, builds, skipped: null };
   } finally {
@@ -160,23 +173,16 @@ async function recordBuild(
     await deps.dynamo.send(
       new PutItemCommand({
         TableName: deps.buildsTable,
-        Item: {
-          buildId: { S: r.buildId },
-          executionName: { S: r.executionName },
-          templateBucket: { S: template.bucket },
-          templateKey: { S: template.key },
-          ...(template.versionId ? { templateVersion: { S: template.versionId } } : {}),
-          trigger: { S: r.request.trigger },
-          status: { S: 'RUNNING' },
-          createdAt: { S: r.createdAt },
-          builds: {
-            L: r.builds.map((b) => ({
-              M: { index: { N: String(b.index) }, name: { S: b.name }, driver: { S: b.driver } },
-            })),
-          },
-        },
+        Item: buildStartItem({
+          buildId: r.buildId,
+          executionName: r.executionName,
+          template,
+          trigger: r.request.trigger,
+          createdAt: r.createdAt,
+          builds: r.builds.map((b) => ({ index: b.index, name: b.name, driver: b.driver })),
+        }),
         // A retried PrepareBuild must not reset a record that later stages already updated.
-        ConditionExpression: 'attribute_not_exists(buildId)',
+        ConditionExpression: BUILD_START_CONDITION,
       }),
     );
   } catch (err) {

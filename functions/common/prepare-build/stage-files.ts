@@ -7,13 +7,13 @@
  */
 import { join, relative } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { STAGED_TAGGING } from '../../../aws/store-layout.ts';
 import { TemplateInvalidError, TransientError } from '../../../core/errors.ts';
 import { fileAccess } from '../../../core/files/access.ts';
 import { MAX_STAGED_FILE_BYTES } from '../../../core/files/read.ts';
 import type { FileRef } from '../../../core/plan/types.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { stagedFileKey } from '../../lib/plan-store.ts';
-import { STAGED_TAGGING } from '../../lib/store-layout.ts';
 import { MAX_SIBLING_OBJECTS } from './fetch-template.ts';
 
 export async function stageFiles(

@@ -4,14 +4,20 @@
  * (`snapshot_tags` plus Kiln's tags); a failed image is Kiln.ImageFailed with EC2's StateReason.
  */
 import { CreateTagsCommand, DescribeImagesCommand, type Image } from '@aws-sdk/client-ec2';
+import { kilnTags, mergeTags, toTags } from '../../../aws/tags.ts';
 import { ImageFailedError, TimeoutError } from '../../../core/errors.ts';
 import { amiBuild } from '../../../core/plan/typed.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
-import type { ImageRecord, StagePayload } from '../../lib/build-state.ts';
-import { elapsedSince, nextWaitSeconds, pollingDeadline } from '../../lib/polling.ts';
+import {
+  type Ec2AmiState,
+  type ImageRecord,
+  type PayloadOf,
+  requireDriver,
+  type StagePayload,
+} from '../../lib/build-state.ts';
+import { pollingDeadline, waitOrTimeout } from '../../lib/polling.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
-import { kilnTags, mergeTags, toTags } from '../../lib/tags.ts';
 
 export const DEFAULT_IMAGE_DEADLINE_SECONDS = 3600;
 const FAILED_STATES = new Set(['failed', 'error', 'invalid', 'deregistered']);
@@ -21,8 +27,8 @@ export function snapshotIdsOf(image: Image): string[] {
   return (image.BlockDeviceMappings ?? []).map((m) => m.Ebs?.SnapshotId).filter((s): s is string => !!s);
 }
 
-export async function checkImages(deps: BaseDeps, payload: StagePayload): Promise<StagePayload> {
-  const { state } = payload;
+export async function checkImages(deps: BaseDeps, payload: StagePayload): Promise<PayloadOf<Ec2AmiState>> {
+  const state = requireDriver(payload.state, 'ec2-ami');
   const ctx = await loadBuildContext(deps, state);
   const { config } = amiBuild(ctx.build);
   const images: ImageRecord[] = [];
@@ -58,23 +64,17 @@ export async function checkImages(deps: BaseDeps, payload: StagePayload): Promis
   if (pending.length === 0) return { state: { ...state, images }, wait: { done: true, waitSeconds: 0 } };
 
   const oldest = pending.reduce((a, b) => (a.requestedAt < b.requestedAt ? a : b));
-  const elapsed = elapsedSince(oldest.requestedAt, deps.now());
   const deadline = pollingDeadline(config, DEFAULT_IMAGE_DEADLINE_SECONDS);
-  if (elapsed >= deadline) {
-    throw new TimeoutError(
-      `The AMI ${pending.map((i) => `${i.imageId} (${i.region})`).join(', ')} did not become available within ` +
-        `${Math.round(deadline / 60)} minutes; raise aws_polling { delay_seconds, max_attempts } for large volumes`,
-    );
-  }
-  return {
-    state: { ...state, images },
-    wait: {
-      done: false,
-      waitSeconds: nextWaitSeconds({
-        elapsedSeconds: elapsed,
-        minSeconds: deps.minPollSeconds,
-        deadlineSeconds: deadline,
-      }),
-    },
-  };
+  const wait = waitOrTimeout({
+    since: oldest.requestedAt,
+    now: deps.now(),
+    deadlineSeconds: deadline,
+    minSeconds: deps.minPollSeconds,
+    timeoutError: () =>
+      new TimeoutError(
+        `The AMI ${pending.map((i) => `${i.imageId} (${i.region})`).join(', ')} did not become available within ` +
+          `${Math.round(deadline / 60)} minutes; raise aws_polling { delay_seconds, max_attempts } for large volumes`,
+      ),
+  });
+  return { state: { ...state, images }, wait };
 }

@@ -10,22 +10,30 @@ import {
   ModifyImageAttributeCommand,
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../../aws/tags.ts';
 import { known } from '../../../core/builders/common/decoded.ts';
 import { ImageFailedError, TimeoutError } from '../../../core/errors.ts';
 import { amiBuild } from '../../../core/plan/typed.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
-import { record, requireInstance, type StagePayload, sourceRegion } from '../../lib/build-state.ts';
-import { elapsedSince, nextWaitSeconds, pollingDeadline } from '../../lib/polling.ts';
+import {
+  type Ec2AmiState,
+  type PayloadOf,
+  record,
+  requireDriver,
+  requireInstance,
+  type StagePayload,
+  sourceRegion,
+} from '../../lib/build-state.ts';
+import { pollingDeadline, waitOrTimeout } from '../../lib/polling.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
-import { TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../lib/tags.ts';
 import { buildCreateImageRequest } from './image-request.ts';
 
 export const DEFAULT_STOP_DEADLINE_SECONDS = 600;
 const imageFailed = (m: string, cause: unknown) => new ImageFailedError(m, { cause });
 
-export async function createImage(deps: BaseDeps, payload: StagePayload): Promise<StagePayload> {
-  let { state } = payload;
+export async function createImage(deps: BaseDeps, payload: StagePayload): Promise<PayloadOf<Ec2AmiState>> {
+  let state = requireDriver(payload.state, 'ec2-ami');
   const instanceId = requireInstance(state);
   const region = sourceRegion(state);
   const ctx = await loadBuildContext(deps, state);
@@ -57,17 +65,16 @@ export async function createImage(deps: BaseDeps, payload: StagePayload): Promis
         );
         state = { ...state, stopRequestedAt: deps.now().toISOString() };
       }
-      const elapsed = elapsedSince(state.stopRequestedAt ?? deps.now().toISOString(), deps.now());
       const deadline = pollingDeadline(config, DEFAULT_STOP_DEADLINE_SECONDS);
-      if (elapsed >= deadline) {
-        throw new TimeoutError(`The builder ${instanceId} did not stop within ${Math.round(deadline / 60)} minutes`);
-      }
-      const waitSeconds = nextWaitSeconds({
-        elapsedSeconds: elapsed,
-        minSeconds: deps.minPollSeconds,
+      const wait = waitOrTimeout({
+        since: state.stopRequestedAt,
+        now: deps.now(),
         deadlineSeconds: deadline,
+        minSeconds: deps.minPollSeconds,
+        timeoutError: () =>
+          new TimeoutError(`The builder ${instanceId} did not stop within ${Math.round(deadline / 60)} minutes`),
       });
-      return { state, wait: { done: false, waitSeconds } };
+      return { state, wait };
     }
   }
 

@@ -1,5 +1,5 @@
+import { ec2Client } from '../../../aws/clients/ec2.ts';
 import { stagePayloadSchema } from '../../lib/build-state.ts';
-import { ec2Client } from '../../lib/clients/ec2.ts';
 import { baseDepsFromEnv } from '../../lib/handler-deps.ts';
 import { lambdaHandler } from '../../lib/wiring.ts';
 import { createImage } from './create-image.ts';

@@ -4,11 +4,11 @@
  * them (DeleteSnapshot is conditioned on it). moto needed a patch for snapshot TagSpecifications; the product does not.
  */
 import type { CreateImageCommandInput } from '@aws-sdk/client-ec2';
+import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../../aws/tags.ts';
 import { amiName } from '../../../core/builders/amazon-ebs.ts';
 import { known } from '../../../core/builders/common/decoded.ts';
 import type { PlannedAmiBuild } from '../../../core/plan/types.ts';
 import { toBlockDeviceMapping } from '../../lib/ec2/block-devices.ts';
-import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../lib/tags.ts';
 
 export function buildCreateImageRequest(
   build: Pick<PlannedAmiBuild, 'config' | 'ami'>,

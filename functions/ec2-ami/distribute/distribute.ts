@@ -4,22 +4,29 @@
  * `error` WITH the state that lists the copies already made, so Cleanup can remove them.
  */
 import { CopyImageCommand, CreateTagsCommand, DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { type KilnTagContext, kilnTags, TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../../aws/tags.ts';
 import { amiName } from '../../../core/builders/amazon-ebs.ts';
 import { known } from '../../../core/builders/common/decoded.ts';
 import { DistributeFailedError, KilnError } from '../../../core/errors.ts';
 import { amiBuild } from '../../../core/plan/typed.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
-import { type BuildState, record, type StagePayload, sourceRegion } from '../../lib/build-state.ts';
+import {
+  type Ec2AmiState,
+  type PayloadOf,
+  record,
+  requireDriver,
+  type StagePayload,
+  sourceRegion,
+} from '../../lib/build-state.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
-import { type KilnTagContext, kilnTags, TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../lib/tags.ts';
 import { clientToken } from '../../lib/tokens.ts';
 import { buildCopyImageRequest, targetRegions } from './copy-request.ts';
 
 const distributeFailed = (m: string, cause: unknown) => new DistributeFailedError(m, { cause });
 
 /** A copy made by an earlier, interrupted try carries our build tags; reuse it instead of copying twice. */
-async function findEarlierCopy(ec2: EC2Client, state: BuildState, region: string): Promise<string | undefined> {
+async function findEarlierCopy(ec2: EC2Client, state: Ec2AmiState, region: string): Promise<string | undefined> {
   const out = await awsCall(`looking for an earlier copy in ${region}`, distributeFailed, () =>
     ec2.send(
       new DescribeImagesCommand({
@@ -36,7 +43,7 @@ async function findEarlierCopy(ec2: EC2Client, state: BuildState, region: string
 
 async function copyTo(
   ec2: EC2Client,
-  state: BuildState,
+  state: Ec2AmiState,
   args: { request: ReturnType<typeof buildCopyImageRequest>; region: string; tags: KilnTagContext },
 ) {
   const earlier = await findEarlierCopy(ec2, state, args.region);
@@ -52,8 +59,8 @@ async function copyTo(
   return imageId;
 }
 
-export async function distribute(deps: BaseDeps, payload: StagePayload): Promise<StagePayload> {
-  let { state } = payload;
+export async function distribute(deps: BaseDeps, payload: StagePayload): Promise<PayloadOf<Ec2AmiState>> {
+  let state = requireDriver(payload.state, 'ec2-ami');
   const region = sourceRegion(state);
   const ctx = await loadBuildContext(deps, state);
   const build = amiBuild(ctx.build);

@@ -11,15 +11,21 @@ import {
   ModifyImageAttributeCommand,
   ModifySnapshotAttributeCommand,
 } from '@aws-sdk/client-ec2';
+import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../../aws/tags.ts';
 import type { AmazonEbsConfig } from '../../../core/builders/amazon-ebs.ts';
 import { items } from '../../../core/builders/common/decoded.ts';
 import { DistributeFailedError } from '../../../core/errors.ts';
 import { amiBuild } from '../../../core/plan/typed.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
-import type { ImageRecord, StagePayload } from '../../lib/build-state.ts';
+import {
+  type Ec2AmiState,
+  type ImageRecord,
+  type PayloadOf,
+  requireDriver,
+  type StagePayload,
+} from '../../lib/build-state.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
-import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../lib/tags.ts';
 
 const failed = (m: string, cause: unknown) => new DistributeFailedError(m, { cause });
 
@@ -77,8 +83,8 @@ async function publishOne(
   }
 }
 
-export async function publishImage(deps: BaseDeps, payload: StagePayload): Promise<StagePayload> {
-  const { state } = payload;
+export async function publishImage(deps: BaseDeps, payload: StagePayload): Promise<PayloadOf<Ec2AmiState>> {
+  const state = requireDriver(payload.state, 'ec2-ami');
   const ctx = await loadBuildContext(deps, state);
   const { config } = amiBuild(ctx.build);
   const deprecate = config.deprecate_at || undefined;

@@ -15,10 +15,16 @@ import { isProvisioner } from '../../../core/plan/typed.ts';
 import { exitCodes } from '../../../core/provisioners/render/shell.ts';
 import { awsCall, awsErrorCode } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
-import { requireInstance, type StagePayload } from '../../lib/build-state.ts';
+import {
+  type Ec2HostState,
+  type PayloadOf,
+  requireEc2Host,
+  requireInstance,
+  type StagePayload,
+} from '../../lib/build-state.ts';
 import { oneShotName, removeOneShot } from '../../lib/commands/one-shot.ts';
 import { MAX_EXECUTION_TIMEOUT_SECONDS } from '../../lib/commands/send-command.ts';
-import { elapsedSince, nextWaitSeconds } from '../../lib/polling.ts';
+import { waitOrTimeout } from '../../lib/polling.ts';
 import { advance } from '../../lib/provision-cursor.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 import { outputForTail, SSM_INLINE_LIMITS } from './full-output.ts';
@@ -54,8 +60,8 @@ export function classifyInvocation(
   return { kind: 'failed', exitCode, status };
 }
 
-export async function checkCommand(deps: CheckCommandDeps, payload: StagePayload): Promise<StagePayload> {
-  const { state } = payload;
+export async function checkCommand(deps: CheckCommandDeps, payload: StagePayload): Promise<PayloadOf<Ec2HostState>> {
+  const state = requireEc2Host(payload.state);
   const prov = state.provision;
   if (!prov?.commandId) throw new ProvisionerFailedError(`build ${state.name}: no command to check`);
   const instanceId = requireInstance(state);
@@ -117,20 +123,14 @@ export async function checkCommand(deps: CheckCommandDeps, payload: StagePayload
         `\nFull output: s3://${deps.artifactsBucket}/builds/${state.buildId}/logs/${state.index}/${prov.index}-${prov.attempt}/`,
     );
   }
-  const elapsed = elapsedSince(prov.sentAt ?? deps.now().toISOString(), deps.now());
   const deadline = (p.timeoutSeconds ?? MAX_EXECUTION_TIMEOUT_SECONDS) + DEADLINE_GRACE_SECONDS;
-  if (elapsed >= deadline) {
-    throw new TimeoutError(`${label} got no result from Systems Manager within ${Math.round(deadline / 60)} minutes`);
-  }
-  return {
-    state,
-    wait: {
-      done: false,
-      waitSeconds: nextWaitSeconds({
-        elapsedSeconds: elapsed,
-        minSeconds: deps.minPollSeconds,
-        deadlineSeconds: deadline,
-      }),
-    },
-  };
+  const wait = waitOrTimeout({
+    since: prov.sentAt,
+    now: deps.now(),
+    deadlineSeconds: deadline,
+    minSeconds: deps.minPollSeconds,
+    timeoutError: () =>
+      new TimeoutError(`${label} got no result from Systems Manager within ${Math.round(deadline / 60)} minutes`),
+  });
+  return { state, wait };
 }

@@ -1,5 +1,5 @@
+import { ssmClient } from '../../../aws/clients/ssm.ts';
 import { stagePayloadSchema } from '../../lib/build-state.ts';
-import { ssmClient } from '../../lib/clients/ssm.ts';
 import { baseDepsFromEnv, noEc2 } from '../../lib/handler-deps.ts';
 import { lambdaHandler } from '../../lib/wiring.ts';
 import { type CheckCommandDeps, checkCommand } from './check-command.ts';

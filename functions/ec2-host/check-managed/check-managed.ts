@@ -15,8 +15,15 @@ import {
 import { isAmiBuild } from '../../../core/plan/typed.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
-import { requireInstance, type StagePayload, sourceRegion } from '../../lib/build-state.ts';
-import { elapsedSince, nextWaitSeconds, pollingDeadline } from '../../lib/polling.ts';
+import {
+  type Ec2HostState,
+  type PayloadOf,
+  requireEc2Host,
+  requireInstance,
+  type StagePayload,
+  sourceRegion,
+} from '../../lib/build-state.ts';
+import { elapsedSince, pollingDeadline, waitOrTimeout } from '../../lib/polling.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 import { diagnoseNetwork, gatherNetworkFacts } from './reachability.ts';
 
@@ -33,8 +40,8 @@ export interface CheckManagedDeps extends BaseDeps {
 
 const notManaged = (m: string, cause: unknown) => new InstanceNotManagedError(m, { cause });
 
-export async function checkManaged(deps: CheckManagedDeps, payload: StagePayload): Promise<StagePayload> {
-  const { state } = payload;
+export async function checkManaged(deps: CheckManagedDeps, payload: StagePayload): Promise<PayloadOf<Ec2HostState>> {
+  const state = requireEc2Host(payload.state);
   const instanceId = requireInstance(state);
   const region = sourceRegion(state);
   const ctx = await loadBuildContext(deps, state);
@@ -77,23 +84,18 @@ export async function checkManaged(deps: CheckManagedDeps, payload: StagePayload
   const deadline = isAmiBuild(ctx.build)
     ? pollingDeadline(ctx.build.config, DEFAULT_MANAGED_DEADLINE_SECONDS)
     : DEFAULT_MANAGED_DEADLINE_SECONDS;
-  if (elapsed >= deadline) {
-    throw new TimeoutError(
-      `The builder instance ${instanceId} did not come online in Systems Manager within ${Math.round(deadline / 60)} ` +
-        'minutes. Usual causes: the subnet has no route to the SSM endpoints (add a NAT gateway or the ssm, ' +
-        'ssmmessages and ec2messages VPC endpoints), the instance profile lacks AmazonSSMManagedInstanceCore, or ' +
-        'the source AMI has no SSM agent (install it with user_data or pick an AMI that ships it).',
-    );
-  }
-  return {
-    state,
-    wait: {
-      done: false,
-      waitSeconds: nextWaitSeconds({
-        elapsedSeconds: elapsed,
-        minSeconds: deps.minPollSeconds,
-        deadlineSeconds: deadline,
-      }),
-    },
-  };
+  const wait = waitOrTimeout({
+    since: state.launchedAt,
+    now: deps.now(),
+    deadlineSeconds: deadline,
+    minSeconds: deps.minPollSeconds,
+    timeoutError: () =>
+      new TimeoutError(
+        `The builder instance ${instanceId} did not come online in Systems Manager within ${Math.round(deadline / 60)} ` +
+          'minutes. Usual causes: the subnet has no route to the SSM endpoints (add a NAT gateway or the ssm, ' +
+          'ssmmessages and ec2messages VPC endpoints), the instance profile lacks AmazonSSMManagedInstanceCore, or ' +
+          'the source AMI has no SSM agent (install it with user_data or pick an AMI that ships it).',
+      ),
+  });
+  return { state, wait };
 }

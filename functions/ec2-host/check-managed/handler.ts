@@ -1,6 +1,6 @@
+import { ec2Client } from '../../../aws/clients/ec2.ts';
+import { ssmClient } from '../../../aws/clients/ssm.ts';
 import { stagePayloadSchema } from '../../lib/build-state.ts';
-import { ec2Client } from '../../lib/clients/ec2.ts';
-import { ssmClient } from '../../lib/clients/ssm.ts';
 import { baseDepsFromEnv } from '../../lib/handler-deps.ts';
 import { lambdaHandler } from '../../lib/wiring.ts';
 import { type CheckManagedDeps, checkManaged } from './check-managed.ts';

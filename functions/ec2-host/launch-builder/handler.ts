@@ -1,6 +1,7 @@
+import { ec2Client } from '../../../aws/clients/ec2.ts';
+import { optionalEnv } from '../../../aws/env.ts';
 import { stagePayloadSchema } from '../../lib/build-state.ts';
-import { ec2Client } from '../../lib/clients/ec2.ts';
-import { optionalEnv, requireKilnEnv } from '../../lib/env.ts';
+import { requireKilnEnv } from '../../lib/env.ts';
 import { baseDepsFromEnv } from '../../lib/handler-deps.ts';
 import { lambdaHandler } from '../../lib/wiring.ts';
 import { type LaunchDeps, launchBuilder } from './launch-builder.ts';

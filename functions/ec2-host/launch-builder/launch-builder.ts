@@ -7,7 +7,7 @@ import { LaunchFailedError } from '../../../core/errors.ts';
 import { amiBuild } from '../../../core/plan/typed.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
-import { record, type StagePayload } from '../../lib/build-state.ts';
+import { type Ec2HostState, type PayloadOf, record, requireEc2Host, type StagePayload } from '../../lib/build-state.ts';
 import { resolveSourceImage } from '../../lib/ec2/source-image.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 import { findFileRef, readStagedText, stagedKeyFor } from '../../lib/staged-files.ts';
@@ -19,8 +19,8 @@ export interface LaunchDeps extends BaseDeps {
   readonly launch: LaunchSettings;
 }
 
-export async function launchBuilder(deps: LaunchDeps, payload: StagePayload): Promise<StagePayload> {
-  const { state } = payload;
+export async function launchBuilder(deps: LaunchDeps, payload: StagePayload): Promise<PayloadOf<Ec2HostState>> {
+  const state = requireEc2Host(payload.state);
   const ctx = await loadBuildContext(deps, state);
   const build = amiBuild(ctx.build);
   const { config } = build;

@@ -3,10 +3,10 @@
  * with Kiln's defaults: IMDSv2 required, encrypted volumes, no-ingress security group, SSM instance profile.
  */
 import type { Image, RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
+import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../../aws/tags.ts';
 import type { AmazonEbsConfig } from '../../../core/builders/amazon-ebs.ts';
 import { items, known } from '../../../core/builders/common/decoded.ts';
 import { launchBlockDevices } from '../../lib/ec2/block-devices.ts';
-import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../lib/tags.ts';
 
 export interface LaunchSettings {
   readonly instanceProfile: string;

@@ -1,9 +1,9 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { lambdaClient } from '../../../aws/clients/lambda.ts';
+import { ssmClient } from '../../../aws/clients/ssm.ts';
+import { optionalEnv } from '../../../aws/env.ts';
 import { stagePayloadSchema } from '../../lib/build-state.ts';
-import { lambdaClient } from '../../lib/clients/lambda.ts';
-import { ssmClient } from '../../lib/clients/ssm.ts';
-import { optionalEnv } from '../../lib/env.ts';
 import { baseDepsFromEnv, noEc2 } from '../../lib/handler-deps.ts';
 import { lambdaHandler } from '../../lib/wiring.ts';
 import { KILN_ENV } from '../../registry.ts';

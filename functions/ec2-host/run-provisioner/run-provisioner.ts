@@ -9,7 +9,13 @@ import { ProvisionerFailedError } from '../../../core/errors.ts';
 import { redactText, unsealValue } from '../../../core/plan/sensitive.ts';
 import { isProvisioner } from '../../../core/plan/typed.ts';
 import { loadBuildContext, unsealedProvisioner } from '../../lib/build-context.ts';
-import { requireInstance, type StagePayload } from '../../lib/build-state.ts';
+import {
+  type Ec2HostState,
+  type PayloadOf,
+  requireEc2Host,
+  requireInstance,
+  type StagePayload,
+} from '../../lib/build-state.ts';
 import { oneShotName } from '../../lib/commands/one-shot.ts';
 import type { Presign } from '../../lib/commands/presign-files.ts';
 import { renderForSend } from '../../lib/commands/remote-render.ts';
@@ -52,8 +58,11 @@ function shellLocalFailure(
   );
 }
 
-export async function runProvisioner(deps: RunProvisionerDeps, payload: StagePayload): Promise<StagePayload> {
-  const { state } = payload;
+export async function runProvisioner(
+  deps: RunProvisionerDeps,
+  payload: StagePayload,
+): Promise<PayloadOf<Ec2HostState>> {
+  const state = requireEc2Host(payload.state);
   const prov = state.provision;
   if (!prov || prov.index >= prov.count) return { state, wait: { done: true, waitSeconds: 0 } };
   const ctx = await loadBuildContext(deps, state, { withSecrets: true });

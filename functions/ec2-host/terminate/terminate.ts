@@ -5,11 +5,20 @@
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { LaunchFailedError } from '../../../core/errors.ts';
 import { awsCall, isNotFoundAwsError } from '../../lib/aws-errors.ts';
-import { type StagePayload, sourceRegion } from '../../lib/build-state.ts';
+import {
+  type Ec2HostState,
+  type PayloadOf,
+  requireEc2Host,
+  type StagePayload,
+  sourceRegion,
+} from '../../lib/build-state.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 
-export async function terminateBuilder(deps: Pick<BaseDeps, 'ec2For'>, payload: StagePayload): Promise<StagePayload> {
-  const { state } = payload;
+export async function terminateBuilder(
+  deps: Pick<BaseDeps, 'ec2For'>,
+  payload: StagePayload,
+): Promise<PayloadOf<Ec2HostState>> {
+  const state = requireEc2Host(payload.state);
   if (!state.instanceId) return { state, wait: { done: true, waitSeconds: 0 } };
   const instanceId = state.instanceId;
   const ec2 = deps.ec2For(sourceRegion(state));

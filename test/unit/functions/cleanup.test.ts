@@ -10,6 +10,11 @@ import { GetCommandInvocationCommand, ListCommandsCommand, SendCommandCommand } 
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
 import { causeMessage, cleanupBuild } from '../../../functions/common/cleanup/cleanup.ts';
+import { commonCleanup } from '../../../functions/common/cleanup/common-entries.ts';
+import { CLEANUP_CONTRIBUTIONS, CLEANUP_TABLE } from '../../../functions/common/cleanup/table.ts';
+import { ec2HostCleanup } from '../../../functions/ec2-host/cleanup-entries.ts';
+import { type BuildState, CREATED_KINDS, type CreatedResource } from '../../../functions/lib/build-state.ts';
+import type { CleanupHandler, CleanupTable } from '../../../functions/lib/cleanup-table.ts';
 import { body, launchedState, mocks, PLAN_KEY, planWith } from './fakes.ts';
 
 const state = launchedState({
@@ -171,5 +176,88 @@ describe('cleanupBuild', () => {
     expect(causeMessage('{"errorType":"X","errorMessage":"boom"}')).toBe('boom');
     expect(causeMessage('plain words')).toBe('plain words');
     expect(causeMessage(undefined)).toBe('');
+  });
+});
+
+describe('the cleanup table', () => {
+  it('has a handler for every created-resource kind the build state schema lists', () => {
+    // The list is read from the schema (a kind added there is checked here with no test edit).
+    expect(CREATED_KINDS).toEqual(expect.arrayContaining(['instance', 'image', 's3-object']));
+    for (const kind of CREATED_KINDS) expect(typeof CLEANUP_TABLE[kind]?.remove, kind).toBe('function');
+    expect(Object.keys(CLEANUP_TABLE).sort()).toEqual([...CREATED_KINDS].sort());
+  });
+
+  it('is composed of each driver group’s entries, no kind claimed twice', () => {
+    const claims = Object.entries(CLEANUP_CONTRIBUTIONS).flatMap(([group, entries]) =>
+      Object.keys(entries).map((kind) => ({ kind, group })),
+    );
+    const kinds = claims.map((c) => c.kind);
+    expect(kinds.filter((k, i) => kinds.indexOf(k) !== i)).toEqual([]);
+    expect([...kinds].sort()).toEqual([...CREATED_KINDS].sort());
+    // Each in the group whose stages create it.
+    expect(claims).toEqual(
+      expect.arrayContaining([
+        { kind: 'image', group: 'ec2-ami' },
+        { kind: 'instance', group: 'ec2-host' },
+        { kind: 's3-object', group: 'common' },
+      ]),
+    );
+  });
+
+  it('does not compile without a handler for a kind', () => {
+    // @ts-expect-error: 'image' has no handler (the ec2-ami group's entries are left out)
+    const incomplete: CleanupTable = { ...commonCleanup, ...ec2HostCleanup };
+    expect(Object.keys(incomplete)).not.toContain('image');
+  });
+
+  it('dispatches each resource, recorded or swept, to the handler of its kind, in reverse order', async () => {
+    const t = setup();
+    const seen: string[] = [];
+    const handler = <R extends CreatedResource>(name: (r: R) => string, swept: R[] = []): CleanupHandler<R> => ({
+      remove: async (_run, r) => {
+        seen.push(`${r.kind} ${name(r)}`);
+      },
+      sweep: async (_run, region) => (region === 'us-east-1' ? swept : []),
+    });
+    const table: CleanupTable = {
+      instance: handler((r) => r.id),
+      image: handler((r) => r.id, [{ kind: 'image', region: 'us-east-1', id: 'ami-orphan' }]),
+      's3-object': handler((r) => r.key),
+    };
+    const result = await cleanupBuild(t.deps, { state, error }, table);
+    expect(seen).toEqual([
+      'image ami-orphan',
+      's3-object builds/kb-test/downloads/0/x',
+      'image ami-eu',
+      'image ami-src',
+      'instance i-0abc',
+    ]);
+    // Nothing else touched AWS: the handlers are the only removal path.
+    expect(t.ec2).not.toHaveReceivedCommand(TerminateInstancesCommand);
+    expect(t.ec2).not.toHaveReceivedCommand(DescribeInstancesCommand);
+    expect(result.cleanup).toEqual({ steps: [], complete: true });
+  });
+
+  it('cleans up a docker build’s instance and an agent build’s objects with the same table', async () => {
+    const t = setup();
+    const host = { region: 'us-east-1', instanceId: 'i-0dkr' };
+    const core = { buildId: 'kb-test', executionName: 'exec-1', planKey: PLAN_KEY, index: 0, name: 'd' };
+    const docker: BuildState = {
+      ...core,
+      driver: 'ec2-docker',
+      ...host,
+      created: [{ kind: 'instance', region: 'us-east-1', id: 'i-0dkr' }],
+    };
+    const agent: BuildState = {
+      ...core,
+      driver: 'agent',
+      created: [{ kind: 's3-object', bucket: 'kiln-artifacts', key: 'builds/kb-test/downloads/0/y' }],
+    };
+    expect((await cleanupBuild(t.deps, { state: docker, error })).cleanup.steps).toEqual([
+      { action: 'terminate-instance', target: 'i-0dkr', region: 'us-east-1', outcome: 'removed' },
+    ]);
+    expect((await cleanupBuild(t.deps, { state: agent, error })).cleanup.steps).toEqual([
+      { action: 'delete-object', target: 's3://kiln-artifacts/builds/kb-test/downloads/0/y', outcome: 'removed' },
+    ]);
   });
 });

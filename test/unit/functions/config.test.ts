@@ -12,7 +12,7 @@ import { targetRegions } from '../../../functions/ec2-ami/distribute/copy-reques
 const TAGS = { buildId: 'b-1', executionName: 'e-1', template: 't.pkr.hcl', index: 0, name: 'amazon-ebs.web' };
 
 function planned(raw: Record<string, unknown>) {
-  const config = amazonEbs.decode(raw);
+  const config = amazonEbs.decode(raw, 'json');
   return { config, ami: amiFacts(config) };
 }
 

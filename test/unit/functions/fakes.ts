@@ -11,7 +11,7 @@ import { amazonEbs, amiFacts } from '../../../core/builders/amazon-ebs.ts';
 import { formsOf } from '../../../core/plan/sensitive.ts';
 import type { PlannedBuild, PlannedProvisioner } from '../../../core/plan/types.ts';
 import { PROVISIONERS } from '../../../core/provisioners/registry.ts';
-import type { BuildState } from '../../../functions/lib/build-state.ts';
+import type { Ec2AmiState } from '../../../functions/lib/build-state.ts';
 import { clearPlanCache, type StoredPlan } from '../../../functions/lib/plan-store.ts';
 import { clearSealedCache, type SealedValues, sealedKeyFor } from '../../../functions/lib/sealed-values.ts';
 import type { BaseDeps } from '../../../functions/lib/stage-deps.ts';
@@ -22,11 +22,14 @@ import type { BaseDeps } from '../../../functions/lib/stage-deps.ts';
  */
 function asPlanned(stored: StoredPlan): StoredPlan {
   const decodeProvisioner = (p: PlannedProvisioner): PlannedProvisioner =>
-    ({ ...p, config: PROVISIONERS.get(p.type)?.decode(p.config) ?? p.config }) as PlannedProvisioner;
+    ({
+      ...p,
+      config: PROVISIONERS.get(p.type)?.decode(p.config, stored.plan.format) ?? p.config,
+    }) as PlannedProvisioner;
   const builds = stored.plan.builds.map((b): PlannedBuild => {
     const provisioners = b.provisioners.map(decodeProvisioner);
     if (b.driver !== 'ec2-ami') return { ...b, provisioners };
-    const config = amazonEbs.decode(b.config);
+    const config = amazonEbs.decode(b.config, stored.plan.format);
     return { ...b, provisioners, config, ami: amiFacts(config) };
   });
   return { ...stored, plan: { ...stored.plan, builds } };
@@ -101,7 +104,8 @@ export function mocks(planText = PLAN_TEXT) {
   };
 }
 
-export function baseState(over: Partial<BuildState> = {}): BuildState {
+/** An ec2-ami build state before launch (the fixture plan is an amazon-ebs build). */
+export function baseState(over: Partial<Ec2AmiState> = {}): Ec2AmiState {
   return {
     buildId: 'kb-test',
     executionName: 'exec-1',
@@ -115,7 +119,7 @@ export function baseState(over: Partial<BuildState> = {}): BuildState {
   };
 }
 
-export function launchedState(over: Partial<BuildState> = {}): BuildState {
+export function launchedState(over: Partial<Ec2AmiState> = {}): Ec2AmiState {
   return baseState({
     region: 'us-east-1',
     instanceId: 'i-0abc',

@@ -3,11 +3,25 @@ import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@a
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
-import { finalize } from '../../../functions/common/finalize/finalize.ts';
+import { builtImages, finalize } from '../../../functions/common/finalize/finalize.ts';
 import { runUuid } from '../../../functions/common/finalize/manifest.ts';
 import { launchedState, mocks, PLAN_KEY } from './fakes.ts';
 
 describe('finalize', () => {
+  it('takes the manifest’s AMIs from an ec2-ami build state only', () => {
+    const image = {
+      region: 'us-east-1',
+      imageId: 'ami-1',
+      snapshotIds: [],
+      requestedAt: 't',
+      available: true,
+      copy: false,
+    };
+    expect(builtImages(launchedState({ images: [image] }))).toEqual([image]);
+    const { images: _images, stopRequestedAt: _stop, ...host } = launchedState();
+    expect(builtImages({ ...host, driver: 'ec2-docker' })).toEqual([]);
+  });
+
   it('writes the Packer manifest, records outcomes and removes staged files', async () => {
     const t = mocks();
     const ddb = mockClient(DynamoDBClient);

@@ -18,7 +18,7 @@ import { createImage } from '../../../functions/ec2-ami/create-image/create-imag
 import { distribute } from '../../../functions/ec2-ami/distribute/distribute.ts';
 import { publishImage } from '../../../functions/ec2-ami/publish-image/publish-image.ts';
 import { terminateBuilder } from '../../../functions/ec2-host/terminate/terminate.ts';
-import type { BuildState, ImageRecord } from '../../../functions/lib/build-state.ts';
+import type { Ec2AmiState, ImageRecord } from '../../../functions/lib/build-state.ts';
 import { clientToken } from '../../../functions/lib/tokens.ts';
 import { launchedState, mocks, planWith } from './fakes.ts';
 
@@ -33,7 +33,7 @@ const source: ImageRecord = {
   available: true,
   copy: false,
 };
-const withImages = (images: ImageRecord[], over: Partial<BuildState> = {}) =>
+const withImages = (images: ImageRecord[], over: Partial<Ec2AmiState> = {}) =>
   launchedState({
     images,
     created: [

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { numberEnv, requireEnv } from '../../../aws/env.ts';
+import { mergeTags, toTags } from '../../../aws/tags.ts';
 import { LaunchFailedError } from '../../../core/errors.ts';
 import { redactText as redact, redactForLog, redactSensitiveKeys, redactValue } from '../../../core/plan/sensitive.ts';
 import { classifyAwsError, isNotFoundAwsError } from '../../../functions/lib/aws-errors.ts';
-import { numberEnv, requireEnv } from '../../../functions/lib/env.ts';
 import { nextWaitSeconds, pollingDeadline } from '../../../functions/lib/polling.ts';
-import { mergeTags, toTags } from '../../../functions/lib/tags.ts';
 
 const awsError = (name: string, status = 400) =>
   Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status } });

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConditionalCheckFailedException, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -13,6 +16,7 @@ import { normalizeInput, prepareInputSchema } from '../../../functions/common/pr
 import { MAX_CAUSE_CHARS } from '../../../functions/common/prepare-build/invalid-cause.ts';
 import { buildIdFor, type PrepareDeps, prepareBuild } from '../../../functions/common/prepare-build/prepare-build.ts';
 import { awsResolvers } from '../../../functions/common/prepare-build/resolvers.ts';
+import { stagePayloadSchema } from '../../../functions/lib/build-state.ts';
 import type { StoredPlan } from '../../../functions/lib/plan-store.ts';
 import { parseEvent } from '../../../functions/lib/wiring.ts';
 import { body } from './fakes.ts';
@@ -55,6 +59,33 @@ function setup(templateName: string, content = fixture(templateName)) {
 }
 
 describe('prepareBuild with the real template engine', () => {
+  it('builds a bundle: extracted by version id, its one wrapping folder as root, scripts staged from inside', async () => {
+    const t = setup('ubuntu.pkr.hcl');
+    const scratch = mkdtempSync(join(tmpdir(), 'kiln-prepare-bundle-'));
+    const archive = join(scratch, 'app.tgz');
+    const entries = [
+      { name: 'app/ubuntu.pkr.hcl', data: fixture('ubuntu.pkr.hcl') },
+      { name: 'app/scripts/setup.sh', data: fixture('scripts/setup.sh') },
+    ];
+    const maker = new URL('../../fixtures/bundles/make_archive.py', import.meta.url).pathname;
+    execFileSync('python3', [maker, 'tar.gz', archive], { input: JSON.stringify(entries) });
+    const bytes = readFileSync(archive);
+    rmSync(scratch, { recursive: true });
+    t.s3.on(GetObjectCommand, { Bucket: 'templates', Key: 'web/app.tgz' }).resolves({
+      ContentLength: bytes.length,
+      Body: { transformToByteArray: async () => new Uint8Array(bytes) } as never,
+    });
+    const request = normalizeInput({ template: { bucket: 'templates', key: 'web/app.tgz', versionId: 'v9' } });
+    const out = await prepareBuild(t.deps, request, 'exec-bundle');
+    expect(out.builds).toMatchObject([{ index: 0, name: 'amazon-ebs.ubuntu', driver: 'ec2-ami' }]);
+    expect(t.s3).toHaveReceivedCommandWith(GetObjectCommand, { Key: 'web/app.tgz', VersionId: 'v9' });
+    // Nothing beside the bundle is listed or read: the archive is the whole template.
+    expect(t.s3).not.toHaveReceivedCommand(ListObjectsV2Command);
+    expect(t.s3).toHaveReceivedCommandWith(PutObjectCommand, {
+      Key: `builds/${out.buildId}/files/scripts/setup.sh`,
+    });
+  });
+
   it('reads the template by version, stages its script, stores the plan and records the build', async () => {
     const t = setup('ubuntu.pkr.hcl');
     const out = await t.run();
@@ -62,9 +93,29 @@ describe('prepareBuild with the real template engine', () => {
     expect(out).toEqual({
       buildId,
       planKey: `builds/${buildId}/plan.json`,
-      builds: [{ index: 0, name: 'amazon-ebs.ubuntu', driver: 'ec2-ami' }],
+      builds: [
+        {
+          index: 0,
+          name: 'amazon-ebs.ubuntu',
+          driver: 'ec2-ami',
+          // The state the build's Map iteration starts with (the ASL passes it as is): the ec2-ami variant.
+          state: {
+            buildId,
+            executionName: 'exec-1',
+            planKey: `builds/${buildId}/plan.json`,
+            index: 0,
+            name: 'amazon-ebs.ubuntu',
+            driver: 'ec2-ami',
+            images: [],
+            created: [],
+          },
+        },
+      ],
       skipped: null,
     });
+    // It is what every stage parses (the handler schema), unchanged.
+    const first = out.builds[0]?.state;
+    expect(parseEvent(stagePayloadSchema, { state: first }).state).toEqual(first);
     expect(t.s3).toHaveReceivedCommandWith(GetObjectCommand, {
       Bucket: 'templates',
       Key: 'web/ubuntu.pkr.hcl',
@@ -101,6 +152,10 @@ describe('prepareBuild with the real template engine', () => {
       ConditionExpression: 'attribute_not_exists(buildId)',
     });
     const item = t.ddb.commandCalls(PutItemCommand)[0]?.args[0].input.Item;
+    // The record lists the builds, not their states.
+    expect(item?.builds).toEqual({
+      L: [{ M: { index: { N: '0' }, name: { S: 'amazon-ebs.ubuntu' }, driver: { S: 'ec2-ami' } } }],
+    });
     expect(item).toMatchObject({
       buildId: { S: buildId },
       templateVersion: { S: 'v7' },
@@ -133,7 +188,7 @@ describe('prepareBuild with the real template engine', () => {
       },
     });
     const out = await prepareBuild(t.deps, normalizeInput(event.input), event.executionName);
-    expect(out.builds).toEqual([{ index: 0, name: 'amazon-ebs.ubuntu', driver: 'ec2-ami' }]);
+    expect(out.builds).toEqual([expect.objectContaining({ index: 0, name: 'amazon-ebs.ubuntu', driver: 'ec2-ami' })]);
     expect(t.s3).toHaveReceivedCommandWith(GetObjectCommand, { Key: 'web/a+b.pkr.hcl' });
   });
 

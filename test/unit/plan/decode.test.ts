@@ -41,7 +41,7 @@ describe('plan-time decoding of option values', () => {
   ])('encrypt_boot = %j validates and is stored as %s, and the stages read the same', (written, expected) => {
     const config = { ...BASE, encrypt_boot: written };
     expect(ebs.validate(config, undefined, ctx()).filter((d) => d.severity === 'error')).toEqual([]);
-    const decoded = ebs.decode(config);
+    const decoded = ebs.decode(config, 'json');
     expect(decoded.encrypt_boot).toBe(expected);
   });
 
@@ -51,12 +51,15 @@ describe('plan-time decoding of option values', () => {
   });
 
   it('decodes ints, lists and nested blocks, and keeps run-time values as written', () => {
-    const decoded = ebs.decode({
-      ...BASE,
-      ami_regions: 'us-west-2,eu-west-1',
-      launch_block_device_mappings: [{ device_name: '/dev/xvda', volume_size: '40', delete_on_termination: 'f' }],
-      ami_description: '{{ .SourceAMIName }}',
-    });
+    const decoded = ebs.decode(
+      {
+        ...BASE,
+        ami_regions: 'us-west-2,eu-west-1',
+        launch_block_device_mappings: [{ device_name: '/dev/xvda', volume_size: '40', delete_on_termination: 'f' }],
+        ami_description: '{{ .SourceAMIName }}',
+      },
+      'json',
+    );
     expect(items(decoded.ami_regions)).toEqual(['us-west-2', 'eu-west-1']);
     const [mapping] = known(decoded.launch_block_device_mappings) ?? [];
     expect(mapping).toMatchObject({ volume_size: 40, delete_on_termination: false });
@@ -65,21 +68,27 @@ describe('plan-time decoding of option values', () => {
   });
 
   it('decodes blocks to one shape: a one-element list is the block, a lone block of a list is a list of one', () => {
-    const decoded = ebs.decode({
-      ...BASE,
-      source_ami_filter: [{ owners: 'self', most_recent: 'true' }],
-      launch_block_device_mappings: { device_name: '/dev/xvda', volume_size: 8 },
-    });
+    const decoded = ebs.decode(
+      {
+        ...BASE,
+        source_ami_filter: [{ owners: 'self', most_recent: 'true' }],
+        launch_block_device_mappings: { device_name: '/dev/xvda', volume_size: 8 },
+      },
+      'json',
+    );
     expect(decoded.source_ami_filter).toEqual({ owners: ['self'], most_recent: true });
     expect(decoded.launch_block_device_mappings).toEqual([{ device_name: '/dev/xvda', volume_size: 8 }]);
   });
 
   it('stores a value known only at run time as the string plan.json holds, in memory too', () => {
-    const decoded = ebs.decode({
-      ...BASE,
-      source_ami: new UnknownValue('data.amazon-ami.x.id'),
-      ami_regions: [new UnknownValue('var.r')],
-    });
+    const decoded = ebs.decode(
+      {
+        ...BASE,
+        source_ami: new UnknownValue('data.amazon-ami.x.id'),
+        ami_regions: [new UnknownValue('var.r')],
+      },
+      'hcl',
+    );
     expect(decoded.source_ami).toBe('<unknown: data.amazon-ami.x.id>');
     expect(decoded.ami_regions).toEqual(['<unknown: var.r>']);
   });
@@ -102,7 +111,7 @@ describe('plan-time decoding of option values', () => {
     const shell = provisionerOf(planned.provisioners[0] as PlannedProvisioner, 'shell');
     expect(shell.config.expect_disconnect).toBe(true);
     expect(shell.pauseBeforeSeconds).toBe(90);
-    expect(PROVISIONERS.get('shell')?.decode({ environment_vars: 'A=1' }).environment_vars).toEqual(['A=1']);
+    expect(PROVISIONERS.get('shell')?.decode({ environment_vars: 'A=1' }, 'json').environment_vars).toEqual(['A=1']);
   });
 });
 

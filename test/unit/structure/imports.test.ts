@@ -3,28 +3,10 @@
  * setup scripts and the benchmarks stand on their own, and tests import them, never the other way round.
  * Read from the sources' own import statements (static and dynamic with a literal path).
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { importEdges, importedPaths, sources } from './source-imports.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const PRODUCT = ['bench', 'cli', 'core', 'functions', 'harness', 'infra', 'scripts'];
-const SOURCE = /\.(ts|mts|mjs|js)$/;
-
-function sources(dir: string): string[] {
-  return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && SOURCE.test(e.name))
-    .map((e) => relative(ROOT, join(e.parentPath, e.name)));
-}
-
-/** Relative specifiers of `import ... from '...'`, `export ... from '...'` and `import('...')`. */
-function importedPaths(text: string): string[] {
-  const out: string[] = [];
-  for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]+)['"]/g)) {
-    if (m[1]) out.push(m[1]);
-  }
-  return out;
-}
+const PRODUCT = ['aws', 'bench', 'cli', 'core', 'functions', 'harness', 'infra', 'scripts'];
 
 describe('import direction', () => {
   it('finds relative imports in the forms the code uses', () => {
@@ -38,14 +20,9 @@ describe('import direction', () => {
   });
 
   it.each(PRODUCT)('nothing under %s/ imports from test/', (dir) => {
-    const offending = files
-      .filter((f) => f.startsWith(`${dir}/`))
-      .flatMap((f) =>
-        importedPaths(readFileSync(join(ROOT, f), 'utf8'))
-          .map((spec) => relative(ROOT, resolve(dirname(join(ROOT, f)), spec)))
-          .filter((target) => target === 'test' || target.startsWith('test/'))
-          .map((target) => `${f} → ${target}`),
-      );
+    const offending = importEdges(files.filter((f) => f.startsWith(`${dir}/`)))
+      .filter(({ to }) => to === 'test' || to.startsWith('test/'))
+      .map(({ from, to }) => `${from} → ${to}`);
     expect(offending).toEqual([]);
   });
 });

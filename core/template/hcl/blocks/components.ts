@@ -7,33 +7,54 @@ import { parseGoDuration } from '../../../values/duration.ts';
 import { type Diagnostic, error } from '../../diagnostics.ts';
 import type { PostProcessorDef, ProvisionerDef } from '../../model.ts';
 import type { EvalContext } from '../eval/context.ts';
-import { isObject, toStr, type Value } from '../eval/values.ts';
-import type { Block } from '../syntax/ast.ts';
+import { convertValue, type TypeSpec } from '../eval/types.ts';
+import { isObject, type Value } from '../eval/values.ts';
+import type { Block, Body } from '../syntax/ast.ts';
 import { evalAttr, evalBody } from './config-body.ts';
+import { unsuitableValue } from './eval-attr.ts';
 
-const PROVISIONER_SPECIAL = new Set(['only', 'except', 'override', 'pause_before', 'max_retries', 'timeout', 'name']);
-const POST_PROCESSOR_SPECIAL = new Set(['only', 'except', 'name', 'keep_input_artifact']);
+export const PROVISIONER_SPECIAL: ReadonlySet<string> = new Set([
+  'only',
+  'except',
+  'override',
+  'pause_before',
+  'max_retries',
+  'timeout',
+  'name',
+]);
+export const POST_PROCESSOR_SPECIAL: ReadonlySet<string> = new Set(['only', 'except', 'name', 'keep_input_artifact']);
 
 function attrValue(block: Block, name: string, ctx: EvalContext, diagnostics: Diagnostic[]): Value | undefined {
   const a = block.body.attributes.find((x) => x.name === name);
   return a ? evalAttr(a.expr, ctx, diagnostics) : undefined;
 }
 
-function stringList(block: Block, name: string, ctx: EvalContext, diagnostics: Diagnostic[]): string[] | undefined {
-  const v = attrValue(block, name, ctx, diagnostics);
+const STRING: TypeSpec = { kind: 'string' };
+
+/**
+ * An attribute Packer decodes itself into a typed Go field (`Name string`, `Only []string`, `MaxRetries int`,
+ * `KeepInputArtifact *bool`), converted by cty's rules like component options: undefined when absent, null, or
+ * refused (then reported in gohcl's words).
+ */
+function typedAttr(
+  block: Block,
+  name: string,
+  type: TypeSpec,
+  ctx: EvalContext,
+  diagnostics: Diagnostic[],
+): Value | undefined {
+  const a = block.body.attributes.find((x) => x.name === name);
+  const v = a ? evalAttr(a.expr, ctx, diagnostics) : undefined;
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v)) {
-    const a = block.body.attributes.find((x) => x.name === name);
-    diagnostics.push(
-      error(
-        'Incorrect attribute value type',
-        `Inappropriate value for attribute "${name}": list of string required.`,
-        a?.expr.range,
-      ),
-    );
-    return undefined;
-  }
-  return v.filter((x): x is string => typeof x === 'string');
+  const r = convertValue(v, type);
+  if (r.ok) return r.value;
+  diagnostics.push(unsuitableValue(r.message, a?.expr.range));
+  return undefined;
+}
+
+function stringList(block: Block, name: string, ctx: EvalContext, diagnostics: Diagnostic[]): string[] | undefined {
+  const v = typedAttr(block, name, { kind: 'list', elem: STRING }, ctx, diagnostics);
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
 }
 
 /** Whether a provisioner or post-processor applies to the build of source `sourceKey` (`type.name`). */
@@ -55,9 +76,8 @@ export function appliesTo(block: Block, sourceKey: string, ctx: EvalContext, dia
 }
 
 function durationAttr(block: Block, name: string, ctx: EvalContext, diagnostics: Diagnostic[]): string | undefined {
-  const v = attrValue(block, name, ctx, diagnostics);
-  if (v === undefined || v === null || typeof v === 'object') return undefined;
-  const s = toStr(v);
+  const s = typedAttr(block, name, STRING, ctx, diagnostics);
+  if (typeof s !== 'string') return undefined;
   if (parseGoDuration(s) === undefined) {
     const detail = /^[-+]?[\d.]+$/.test(s) ? `time: missing unit in duration "${s}"` : `time: invalid duration "${s}"`;
     diagnostics.push(error(`Failed to parse ${name} duration`, detail, block.range));
@@ -65,25 +85,26 @@ function durationAttr(block: Block, name: string, ctx: EvalContext, diagnostics:
   return s;
 }
 
+/** `body` is the block's body as HCL's decoder accepts it (component-shape.ts), when checked by the caller. */
 export function evalProvisioner(
   block: Block,
   sourceKey: string,
   ctx: EvalContext,
   diagnostics: Diagnostic[],
+  body: Body = block.body,
 ): ProvisionerDef {
   const type = block.labels[0] ?? '';
-  const { config, keyRanges } = evalBody(block.body, ctx, diagnostics, PROVISIONER_SPECIAL);
+  const { config, keyRanges } = evalBody(body, ctx, diagnostics, PROVISIONER_SPECIAL);
   const override = attrValue(block, 'override', ctx, diagnostics);
   if (isObject(override)) {
     const forSource = override[sourceKey] ?? override[sourceKey.split('.').slice(1).join('.')];
     if (isObject(forSource)) Object.assign(config, forSource);
   }
-  const name = attrValue(block, 'name', ctx, diagnostics);
-  const maxRetries = attrValue(block, 'max_retries', ctx, diagnostics);
+  const name = typedAttr(block, 'name', STRING, ctx, diagnostics);
+  const retries = typedAttr(block, 'max_retries', { kind: 'number' }, ctx, diagnostics);
   const pauseBefore = durationAttr(block, 'pause_before', ctx, diagnostics);
   const timeout = durationAttr(block, 'timeout', ctx, diagnostics);
-  const retries = typeof maxRetries === 'string' ? Number(maxRetries) : maxRetries;
-  if (retries !== undefined && retries !== null && (typeof retries !== 'number' || !Number.isInteger(retries))) {
+  if (typeof retries === 'number' && !Number.isInteger(retries)) {
     diagnostics.push(
       error(
         'Incorrect attribute value type',
@@ -104,21 +125,22 @@ export function evalProvisioner(
   };
 }
 
-export function evalPostProcessor(block: Block, ctx: EvalContext, diagnostics: Diagnostic[]): PostProcessorDef {
+export function evalPostProcessor(
+  block: Block,
+  ctx: EvalContext,
+  diagnostics: Diagnostic[],
+  body: Body = block.body,
+): PostProcessorDef {
   const type = block.labels[0] ?? '';
-  const { config, keyRanges } = evalBody(block.body, ctx, diagnostics, POST_PROCESSOR_SPECIAL);
-  const name = attrValue(block, 'name', ctx, diagnostics);
-  const keep = attrValue(block, 'keep_input_artifact', ctx, diagnostics);
+  const { config, keyRanges } = evalBody(body, ctx, diagnostics, POST_PROCESSOR_SPECIAL);
+  const name = typedAttr(block, 'name', STRING, ctx, diagnostics);
+  const keep = typedAttr(block, 'keep_input_artifact', { kind: 'bool' }, ctx, diagnostics);
   return {
     type,
     ...(typeof name === 'string' ? { name } : {}),
     config,
     keyRanges,
-    ...(typeof keep === 'boolean'
-      ? { keepInputArtifact: keep }
-      : keep === 'true' || keep === 'false'
-        ? { keepInputArtifact: keep === 'true' }
-        : {}),
+    ...(typeof keep === 'boolean' ? { keepInputArtifact: keep } : {}),
     range: block.range,
   };
 }

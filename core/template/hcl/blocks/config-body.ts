@@ -4,13 +4,13 @@
  * `dynamic "x" { for_each, iterator, content {} }` expands into repeated `x` blocks.
  */
 import type { Diagnostic } from '../../diagnostics.ts';
-import { error } from '../../diagnostics.ts';
 import type { Config, KeyRanges } from '../../model.ts';
-import { UnknownValue } from '../../model.ts';
-import { childContext, type EvalContext } from '../eval/context.ts';
-import { evaluate } from '../eval/evaluate.ts';
-import { HclEvalError, isObject, sortedEntries, type Value } from '../eval/values.ts';
+import type { EvalContext } from '../eval/context.ts';
 import type { Block, Body } from '../syntax/ast.ts';
+import { expandDynamic, withVars } from './dynamic.ts';
+import { evalAttr } from './eval-attr.ts';
+
+export { evalAttr };
 
 /**
  * Nested blocks that Packer's schemas decode as a single struct, not a list. Everything else repeated or not
@@ -47,70 +47,6 @@ export interface EvaluatedBody {
   readonly keyRanges: KeyRanges;
 }
 
-export function evalAttr(
-  expr: Parameters<typeof evaluate>[0],
-  ctx: EvalContext,
-  diagnostics: Diagnostic[],
-): Value | undefined {
-  try {
-    return evaluate(expr, ctx);
-  } catch (e) {
-    if (e instanceof HclEvalError) {
-      diagnostics.push(e.diagnostic);
-      return undefined;
-    }
-    if (e instanceof RangeError) {
-      // Deep recursion in hostile input: a diagnostic, not a crash.
-      diagnostics.push(error('Expression too complex', e.message, expr.range));
-      return undefined;
-    }
-    throw e;
-  }
-}
-
-function expandDynamic(
-  block: Block,
-  ctx: EvalContext,
-  diagnostics: Diagnostic[],
-): { type: string; body: Body; ctx: EvalContext }[] {
-  const type = block.labels[0] ?? '';
-  const forEach = block.body.attributes.find((a) => a.name === 'for_each');
-  const iteratorAttr = block.body.attributes.find((a) => a.name === 'iterator');
-  const content = block.body.blocks.find((b) => b.type === 'content');
-  if (!forEach) {
-    diagnostics.push(
-      error(
-        'Missing required argument',
-        'The argument "for_each" is required, but no definition was found.',
-        block.range,
-      ),
-    );
-    return [];
-  }
-  if (!content) {
-    diagnostics.push(error('Missing required block', 'A "content" block is required in a dynamic block.', block.range));
-    return [];
-  }
-  const iterName = iteratorAttr?.expr.kind === 'variable' ? iteratorAttr.expr.name : type;
-  const coll = evalAttr(forEach.expr, ctx, diagnostics);
-  if (coll === undefined || coll instanceof UnknownValue || coll === null) return [];
-  const entries: [Value, Value][] = Array.isArray(coll)
-    ? coll.map((v, i) => [i, v])
-    : isObject(coll)
-      ? sortedEntries(coll)
-      : [];
-  if (!Array.isArray(coll) && !isObject(coll)) {
-    diagnostics.push(
-      error('Invalid dynamic for_each value', 'Cannot use a non-collection value in for_each.', forEach.expr.range),
-    );
-  }
-  return entries.map(([key, value]) => ({
-    type,
-    body: content.body,
-    ctx: childContext(ctx, { [iterName]: { key, value } }),
-  }));
-}
-
 /** Evaluates a body; `skip` names attributes/blocks handled by the caller (only, except, override, ...). */
 export function evalBody(
   body: Body,
@@ -132,7 +68,11 @@ export function evalBody(
   for (const block of body.blocks) {
     if (skip.has(block.type)) continue;
     if (block.type === 'dynamic') {
-      for (const x of expandDynamic(block, ctx, diagnostics)) nested.push({ ...x, range: block.range });
+      // Nested blocks of component schemas have no labels. An unknown for_each makes no block offline.
+      const r = expandDynamic(block, 0, ctx, diagnostics);
+      if (!r.ok) continue;
+      for (const x of r.items)
+        nested.push({ type: x.type, body: x.body, ctx: withVars(ctx, x.vars), range: block.range });
     } else nested.push({ type: block.type, body: block.body, ctx, range: block.range });
   }
   if (depth > 50) return { config, keyRanges };

@@ -234,7 +234,7 @@ export function resolveVariables(
         diagnostics.push(
           error(
             'Invalid value for variable',
-            `The value for var.${name} is not compatible with the variable's type constraint: ${why}`,
+            `The value for var.${name} is not compatible with the variable's type constraint: ${why}.`,
             c.range ?? decl.range,
           ),
         );

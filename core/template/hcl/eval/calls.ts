@@ -98,7 +98,7 @@ function evalConvert(expr: Extract<Expr, { kind: 'call' }>, ctx: EvalContext): V
   if (!t.ok) return fail('Invalid type specification', t.message, t.range);
   const r = convertValue(evaluate(expr.args[0] as Expr, ctx), t.type);
   if (!r.ok)
-    return fail('Invalid function argument', `Invalid value for "value" parameter: ${r.message}`, expr.args[0]?.range);
+    return fail('Invalid function argument', `Invalid value for "value" parameter: ${r.message}.`, expr.args[0]?.range);
   return r.value;
 }
 

@@ -11,10 +11,12 @@ import { evalCall } from './calls.ts';
 import { allRootNames, childContext, type EvalContext, isLazyRoot, lookupRoot } from './context.ts';
 import { evalBinary } from './operators.ts';
 import { didYouMean } from './suggest.ts';
+import { conditionalResult } from './unify.ts';
 import {
   containsUnknown,
   fail,
   firstUnknown,
+  HclEvalError,
   isObject,
   type ObjectValue,
   sortedEntries,
@@ -68,15 +70,52 @@ export function evaluate(expr: Expr, ctx: EvalContext): Value {
     }
     case 'binary':
       return evalBinary(expr.op, evaluate(expr.left, ctx), evaluate(expr.right, ctx), expr.range);
-    case 'conditional': {
-      const c = evaluate(expr.cond, ctx);
-      if (c instanceof UnknownValue) return c;
-      if (c === null) fail('Null condition', 'The condition value is null.', expr.cond.range);
-      return toBool(c, expr.cond.range) ? evaluate(expr.whenTrue, ctx) : evaluate(expr.whenFalse, ctx);
-    }
+    case 'conditional':
+      return evalConditional(expr, ctx);
     case 'for':
       return evalFor(expr, ctx);
   }
+}
+
+/** The other result of a conditional, only for its type: a result that fails to evaluate has none (DynamicVal). */
+function tryEvaluate(expr: Expr, ctx: EvalContext): Value | undefined {
+  try {
+    return evaluate(expr, ctx);
+  } catch (e) {
+    if (e instanceof HclEvalError) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * `c ? a : b` as HCL evaluates it: both results are evaluated (the unchosen one's errors are dropped), their types
+ * unified (unify.ts), the chosen result converted to the unified type; the condition must be a bool.
+ */
+function evalConditional(expr: Extract<Expr, { kind: 'conditional' }>, ctx: EvalContext): Value {
+  const c = evaluate(expr.cond, ctx);
+  if (c === null)
+    fail('Null condition', 'The condition value is null. Conditions must either be true or false.', expr.cond.range);
+  const known = !(c instanceof UnknownValue);
+  const which = known ? toCondition(c, expr.cond.range) : true;
+  // With an unknown condition neither result is chosen: HCL reports neither's errors, only their types.
+  const chosen = known ? evaluate(which ? expr.whenTrue : expr.whenFalse, ctx) : tryEvaluate(expr.whenTrue, ctx);
+  const other = tryEvaluate(which ? expr.whenFalse : expr.whenTrue, ctx);
+  if (chosen === undefined) return c;
+  const r = conditionalResult(chosen, other, which, (n) => currentBudget().step(n, expr.range));
+  if (!r.ok) {
+    const range = r.wrongValue
+      ? (which ? expr.whenTrue : expr.whenFalse).range
+      : { file: expr.whenTrue.range.file, start: expr.whenTrue.range.start, end: expr.whenFalse.range.end };
+    fail('Inconsistent conditional result types', r.detail, range);
+  }
+  return known ? r.value : c;
+}
+
+function toCondition(c: Value, range: SourceRange): boolean {
+  if (typeof c === 'boolean') return c;
+  if (c === 'true' || c === '1') return true;
+  if (c === 'false' || c === '0') return false;
+  return fail('Incorrect condition type', 'The condition expression must be of type bool.', range);
 }
 
 function rootValue(name: string, ctx: EvalContext, range: SourceRange): Value {

@@ -5,7 +5,7 @@
 import type { SourceRange } from '../../diagnostics.ts';
 import { UnknownValue } from '../../model.ts';
 import type { Expr } from '../syntax/ast.ts';
-import { formatNumber, isObject, type ObjectValue, typeName, type Value } from './values.ts';
+import { formatNumber, isObject, type ObjectValue, type Value } from './values.ts';
 
 export type TypeSpec =
   | { readonly kind: 'string' | 'number' | 'bool' | 'any' }
@@ -105,9 +105,33 @@ export type ConvertResult = { ok: true; value: Value } | { ok: false; message: s
 
 const ok = (value: Value): ConvertResult => ({ ok: true, value });
 
+/** cty's `FriendlyNameForConstraint`: `list of string`, `map of number`, `object`, `tuple`. */
+export function friendlyName(t: TypeSpec): string {
+  switch (t.kind) {
+    case 'list':
+    case 'set':
+    case 'map':
+      return `${t.kind} of ${friendlyName(t.elem)}`;
+    case 'any':
+      return 'any type';
+    default:
+      return t.kind;
+  }
+}
+
+/** cty's number syntax for strings (`big.ParseFloat` base 10): no surrounding spaces, no hex. */
+export const CTY_NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/**
+ * Conversion to a type constraint by cty's rules (go-cty 1.13, the version Packer pins), with its messages
+ * (no trailing period): a value of the wrong kind is `<type> required`, prefixed with the path of the element
+ * or attribute where the kinds differ (`element 0: string required`); a string that does not parse says
+ * `a number is required` / `a bool is required` without a path. Number ↔ string, bool ↔ string ("true",
+ * "false", "1", "0"), tuple → list/set, object → map and objects to object types convert; bool ↔ number do not.
+ */
 export function convertValue(v: Value, t: TypeSpec, path = ''): ConvertResult {
-  const at = path ? `${path}: ` : '';
-  const bad = (m: string): ConvertResult => ({ ok: false, message: `${at}${m}` });
+  const bad = (m: string): ConvertResult => ({ ok: false, message: `${path ? `${path}: ` : ''}${m}` });
+  const badValue = (m: string): ConvertResult => ({ ok: false, message: m });
   if (v instanceof UnknownValue || t.kind === 'any') return ok(v);
   if (v === null) return ok(null);
   switch (t.kind) {
@@ -115,59 +139,66 @@ export function convertValue(v: Value, t: TypeSpec, path = ''): ConvertResult {
       if (typeof v === 'string') return ok(v);
       if (typeof v === 'number') return ok(formatNumber(v));
       if (typeof v === 'boolean') return ok(v ? 'true' : 'false');
-      return bad(`string required, but have ${typeName(v)}.`);
+      return bad('string required');
     case 'number':
       if (typeof v === 'number') return ok(v);
-      if (typeof v === 'string' && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(v)) return ok(Number(v));
-      return bad(`a number is required${typeof v === 'string' ? `, got "${v}"` : `, got ${typeName(v)}`}.`);
+      if (typeof v === 'string') return CTY_NUMBER.test(v) ? ok(Number(v)) : badValue('a number is required');
+      return bad('number required');
     case 'bool':
       if (typeof v === 'boolean') return ok(v);
-      if (v === 'true' || v === 'false') return ok(v === 'true');
-      return bad(`a bool is required${typeof v === 'string' ? `, got "${v}"` : `, got ${typeName(v)}`}.`);
+      if (typeof v === 'string') {
+        if (v === 'true' || v === '1') return ok(true);
+        if (v === 'false' || v === '0') return ok(false);
+        const lower = v.toLowerCase();
+        return badValue(
+          lower === 'true' || lower === 'false'
+            ? `a bool is required; to convert from string, use lowercase "${lower}"`
+            : 'a bool is required',
+        );
+      }
+      return bad('bool required');
     case 'list':
     case 'set': {
-      if (!Array.isArray(v)) return bad(`${t.kind} of ${typeString(t.elem)} required, but have ${typeName(v)}.`);
+      if (!Array.isArray(v)) return bad(`${friendlyName(t)} required`);
       const out: Value[] = [];
       for (let i = 0; i < v.length; i++) {
-        const r = convertValue(v[i] as Value, t.elem, `element ${i}`);
-        if (!r.ok) return bad(r.message);
+        const r = convertValue(v[i] as Value, t.elem, path ? `${path}: element ${i}` : `element ${i}`);
+        if (!r.ok) return r;
         out.push(r.value);
       }
       return ok(out);
     }
     case 'map': {
-      if (!isObject(v)) return bad(`map of ${typeString(t.elem)} required, but have ${typeName(v)}.`);
+      if (!isObject(v)) return bad(`${friendlyName(t)} required`);
       const out: ObjectValue = {};
       for (const [k, x] of Object.entries(v)) {
-        const r = convertValue(x, t.elem, `element "${k}"`);
-        if (!r.ok) return bad(r.message);
+        const r = convertValue(x, t.elem, path ? `${path}: element "${k}"` : `element "${k}"`);
+        if (!r.ok) return r;
         out[k] = r.value;
       }
       return ok(out);
     }
     case 'tuple': {
-      if (!Array.isArray(v)) return bad(`tuple required, but have ${typeName(v)}.`);
-      if (v.length !== t.elems.length)
-        return bad(`tuple required with ${t.elems.length} elements, but have ${v.length}.`);
+      if (!Array.isArray(v) || v.length !== t.elems.length) return bad('tuple required');
       const out: Value[] = [];
       for (let i = 0; i < v.length; i++) {
-        const r = convertValue(v[i] as Value, t.elems[i] as TypeSpec, `element ${i}`);
-        if (!r.ok) return bad(r.message);
+        const r = convertValue(v[i] as Value, t.elems[i] as TypeSpec, path ? `${path}: element ${i}` : `element ${i}`);
+        if (!r.ok) return r;
         out.push(r.value);
       }
       return ok(out);
     }
     case 'object': {
-      if (!isObject(v)) return bad(`object required, but have ${typeName(v)}.`);
+      if (!isObject(v)) return bad('object required');
       const out: ObjectValue = {};
       for (const [k, a] of Object.entries(t.attrs)) {
         if (!(k in v) || v[k] === null) {
-          if (!a.optional && !(k in v)) return bad(`attribute "${k}" is required.`);
+          if (!a.optional && !(k in v)) return bad(`attribute "${k}" is required`);
           out[k] = a.default !== undefined ? a.default : null;
           continue;
         }
-        const r = convertValue(v[k] as Value, a.type, `attribute "${k}"`);
-        if (!r.ok) return bad(r.message);
+        const r = convertValue(v[k] as Value, a.type, path ? `${path}: attribute "${k}"` : `attribute "${k}"`);
+        if (!r.ok) return r;
         out[k] = r.value;
       }
       return ok(out);

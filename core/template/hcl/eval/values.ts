@@ -92,10 +92,11 @@ export function toNum(v: Value, range?: SourceRange): number {
   );
 }
 
+/** cty's string → bool conversion (go-cty 1.13, Packer's pin): "true"/"1" and "false"/"0". */
 export function toBool(v: Value, range?: SourceRange): boolean {
   if (typeof v === 'boolean') return v;
-  if (v === 'true') return true;
-  if (v === 'false') return false;
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
   return fail('Invalid value', `A bool is required, got ${typeName(v)}.`, range);
 }
 

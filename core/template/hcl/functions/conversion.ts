@@ -11,7 +11,7 @@ function converter(type: TypeSpec, label: string): FunctionDef {
     if (!r.ok)
       fail(
         'Invalid function argument',
-        `Invalid value for "v" parameter: cannot convert to ${label}: ${r.message}`,
+        `Invalid value for "v" parameter: cannot convert to ${label}: ${r.message}.`,
         c.argRanges[0],
       );
     return r.value;
@@ -64,7 +64,7 @@ export const conversionFunctions: FunctionTable = {
     if (!r.ok)
       fail(
         'Invalid function argument',
-        `Invalid value for "v" parameter: cannot convert to set: ${r.message}`,
+        `Invalid value for "v" parameter: cannot convert to set: ${r.message}.`,
         c.argRanges[0],
       );
     const items = r.value as Value[];

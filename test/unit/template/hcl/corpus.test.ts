@@ -20,11 +20,13 @@ const NEEDS_COMPONENT_SCHEMA: Record<string, string> = {
 };
 
 /**
- * Cases written for Packer's mock plugins whose data sources the template layer now schema-checks (data sources
- * are decoded while loading, builders later): the only errors allowed are those mock attributes.
+ * Cases written for Packer's mock plugins, whose bodies the template layer now checks against the real schemas
+ * (data sources are decoded while loading; builder, provisioner and post-processor bodies get HCL's block/argument
+ * shape check): the only errors allowed are the mock plugins' own arguments and blocks.
  */
 const MOCK_DATA_SOURCES: Record<string, RegExp> = {
-  'packer-hcl2template-complete-dir': /Unsupported argument: An argument named "string" is not expected here/,
+  'packer-hcl2template-complete-dir':
+    /^(Unsupported argument: An argument named "string" is not expected here\.|Unsupported block type: Blocks of type "nested(_slice)?" are not expected here\.)$/,
 };
 
 /** What the diagnostic must mention for each template-layer `invalid` case (from the manifest's `reason`). */

@@ -5,8 +5,8 @@
  */
 import * as z from 'zod/mini';
 
-/** Uploads with these suffixes under the templates prefix start a build (bundles join when they are read). */
-export const TEMPLATE_SUFFIXES = ['.pkr.hcl', '.pkr.json', '.json'] as const;
+/** Uploads with these suffixes under the templates prefix start a build: templates, and bundles holding one. */
+export const TEMPLATE_SUFFIXES = ['.pkr.hcl', '.pkr.json', '.json', '.zip', '.tar.gz', '.tgz'] as const;
 
 /** Variable files match `.json` too; they are inputs of a template, never a build of their own. */
 export const VAR_FILE_SUFFIXES = ['.pkrvars.json', '.pkrvars.hcl'] as const;
