@@ -135,7 +135,10 @@ export function strList() {
   return kind<readonly (string | null)[]>('list', listOf(isScalar), { of: 'string' }, (v) => goStringList(v, pending));
 }
 
-/** `map[string]string`; values are kept as written (scalars), see DESIGN.md "Typed configuration". */
+/**
+ * `map[string]string`. HCL values arrive as strings (cty converted them, hcl-decode.ts); legacy JSON values are kept
+ * as written (a number or boolean), and whoever prints one uses `String()`.
+ */
 export function strMap() {
   return kind<Readonly<Record<string, Scalar | null>>>(
     'map',
