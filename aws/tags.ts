@@ -2,8 +2,8 @@
  * Tags on everything Kiln creates. IAM conditions and the orphan sweeper key on `kiln:build-id`.
  */
 import type { Tag } from '@aws-sdk/client-ec2';
-import { known } from '../core/builders/common/decoded.ts';
-import type { Decoded, Scalar } from '../core/builders/common/fields.ts';
+import { known } from '../core/schema/decoded.ts';
+import type { Decoded, Scalar } from '../core/schema/fields.ts';
 
 export const TAG_BUILD_ID = 'kiln:build-id';
 export const TAG_EXECUTION = 'kiln:execution';

@@ -1,14 +1,14 @@
 /** amazon-ebs: launches an instance from a source AMI, provisions it, snapshots it into a new AMI (driver ec2-ami). */
 
-import type { BuildSummary } from '../plan/types.ts';
+import { items } from '../schema/decoded.ts';
+import type { ConfigOf } from '../schema/fields.ts';
+import { communicatorRemovedKeys, communicatorRules } from '../schema/options.ts';
+import { blockObject, display, knownString, stringList } from '../schema/values.ts';
 import type { Config } from '../template/model.ts';
-import { amiRules, blockDeviceRules, runRules } from './amazon/rules.ts';
 import { ebsShape } from './amazon/shape.ts';
-import { items } from './common/decoded.ts';
-import { defineBuilder } from './common/define.ts';
-import type { ConfigOf } from './common/fields.ts';
-import { communicatorRemovedKeys, communicatorRules } from './common/options.ts';
-import { blockObject, display, knownString, stringList } from './common/values.ts';
+import { defineBuilder } from './define.ts';
+import type { BuildSummary } from './driver.ts';
+import { AMAZON_EBS_RULES } from './rules/amazon/index.ts';
 
 /** The decoded amazon-ebs configuration the plan carries (derived from the shape that validates it). */
 export type AmazonEbsConfig = ConfigOf<typeof ebsShape>;
@@ -72,9 +72,7 @@ export const amazonEbs = defineBuilder({
   shape: ebsShape,
   removedKeys: [...communicatorRemovedKeys, 'shutdown_behaviour', 'enhanced_networking', 'ssh_private_ip'],
   rules: (config, ctx) => [
-    ...amiRules(config),
-    ...runRules(config, ctx),
-    ...blockDeviceRules(config),
+    ...AMAZON_EBS_RULES.flatMap((rule) => rule(config, ctx)),
     // Kiln talks to the instance through SSM, but Packer still requires the communicator settings.
     ...(knownString(config.communicator) === 'none' ? [] : communicatorRules(config, ctx)),
   ],

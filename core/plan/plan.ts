@@ -5,13 +5,13 @@
  * for `kiln plan`, records where sensitive values went, and checks each entry fits a Step Functions payload.
  */
 import { type AmazonEbsConfig, amazonEbs, amiFacts } from '../builders/amazon-ebs.ts';
-import { display } from '../builders/common/values.ts';
+import type { BuildSummary } from '../builders/driver.ts';
 import { builderSpec, driverFor } from '../builders/registry.ts';
 import { TemplateInvalidError } from '../errors.ts';
 import { type Confinement, type FileAccess, fileAccess } from '../files/access.ts';
-import { builderStagedFileKeys } from '../files/keys.ts';
 import { POST_PROCESSORS } from '../postprocessors/registry.ts';
 import { PROVISIONERS } from '../provisioners/registry.ts';
+import { display } from '../schema/values.ts';
 import { type Diagnostic, type SourceRange, warning } from '../template/diagnostics.ts';
 import { isRenderError, renderLegacy } from '../template/legacy/index.ts';
 import {
@@ -23,19 +23,13 @@ import {
   type ProvisionerDef,
   type Template,
 } from '../template/model.ts';
+import { sensitivePaths } from '../template/sensitive.ts';
 import { parseGoDuration } from '../values/duration.ts';
+import { builderStagedFileKeys } from './file-keys.ts';
 import { diskAccess, type PlannedFiles, planFiles } from './files.ts';
-import { sensitivePaths } from './sensitive.ts';
 import { assertPlanFits } from './size.ts';
 import { isPostProcessor } from './typed.ts';
-import type {
-  BuildPlan,
-  BuildSummary,
-  FileRef,
-  PlannedBuild,
-  PlannedPostProcessor,
-  PlannedProvisioner,
-} from './types.ts';
+import type { BuildPlan, FileRef, PlannedBuild, PlannedPostProcessor, PlannedProvisioner } from './types.ts';
 
 export { redactPlan } from './redact.ts';
 
@@ -81,7 +75,7 @@ function renderConfig(config: Config, ctx: BuildContext): Config {
   return ctx.template.format === 'hcl' ? (mapStrings(config, ctx.render) as Config) : config;
 }
 
-/** Options typed once here (one rule, see core/builders/common/decode.ts); stages read the typed values. */
+/** Options typed once here (one rule, see core/schema/decode.ts); stages read the typed values. */
 function decodeWith(
   spec: { decode: (config: Config, format: Template['format']) => Config } | undefined,
   config: Config,

@@ -4,13 +4,11 @@
  * stores it in S3 and the stages read their entry from there.
  */
 import type { AmazonEbsConfig, AmiFacts } from '../builders/amazon-ebs.ts';
+import type { BuildSummary, Driver } from '../builders/driver.ts';
 import type { PostProcessorConfigs, PostProcessorType } from '../postprocessors/registry.ts';
 import type { ProvisionerConfigs, ProvisionerType } from '../provisioners/registry.ts';
 import type { Diagnostic } from '../template/diagnostics.ts';
 import type { Config } from '../template/model.ts';
-
-/** Which machinery runs a build: amazon-ebs → ec2-ami, docker → ec2-docker, everything on-prem → agent. */
-export type Driver = 'ec2-ami' | 'ec2-docker' | 'agent';
 
 /** A local file the build needs (script, file provisioner source), by content hash; staged in S3 by PrepareBuild. */
 export interface FileRef {
@@ -29,7 +27,7 @@ interface ProvisionerEntry<T extends string, C> {
   readonly type: T;
   readonly name?: string;
   /**
-   * Configuration decoded at plan time (core/builders/common/decode.ts), scripts/files replaced by FileRef paths
+   * Configuration decoded at plan time (core/schema/decode.ts), scripts/files replaced by FileRef paths
    * (content lives in S3). Typed by `type` for the types Kiln has a schema for; narrow with `provisionerOf`.
    */
   readonly config: C;
@@ -63,17 +61,6 @@ export type PlannedPostProcessor =
   | { [T in PostProcessorType]: PlannedPostProcessorOf<T> }[PostProcessorType]
   | PostProcessorEntry<string, Config>;
 
-/** Human-facing facts for `kiln plan`, per driver; absent fields do not apply. */
-export interface BuildSummary {
-  readonly instanceType?: string;
-  readonly sourceAmi?: string;
-  readonly amiName?: string;
-  readonly regions?: readonly string[];
-  readonly image?: string;
-  readonly ecrRepository?: string;
-  readonly agentLabels?: readonly string[];
-}
-
 interface BuildEntry {
   readonly name: string;
   readonly provisioners: readonly PlannedProvisioner[];
@@ -88,7 +75,7 @@ interface BuildEntry {
 export interface PlannedAmiBuild extends BuildEntry {
   readonly builderType: 'amazon-ebs';
   readonly driver: 'ec2-ami';
-  /** Decoded at plan time (core/builders/common/decode.ts); the stages read these typed values. */
+  /** Decoded at plan time (core/schema/decode.ts); the stages read these typed values. */
   readonly config: AmazonEbsConfig;
   /** Derived from the configuration once, at plan time (region, AMI name, copy regions). */
   readonly ami: AmiFacts;

@@ -1,8 +1,9 @@
 /** Every post-processor Kiln has a schema for, and how other post-processor types resolve. */
-import { resolveComponent, thirdPartyComponent, unknownComponent } from '../builders/common/catalog.ts';
-import type { ComponentSpec, ConfigsOf, ValidateContext } from '../builders/common/spec.ts';
-import { OFFICIAL_POSTPROCESSORS, THIRD_PARTY } from '../builders/plugins.ts';
-import type { Driver } from '../plan/types.ts';
+
+import type { Driver } from '../builders/driver.ts';
+import { resolveComponent, thirdPartyComponent, unknownComponent } from '../schema/catalog.ts';
+import { OFFICIAL_POSTPROCESSORS, THIRD_PARTY } from '../schema/plugins.ts';
+import type { ComponentSpec, ConfigsOf, ValidateContext } from '../schema/spec.ts';
 import { type Diagnostic, warning } from '../template/diagnostics.ts';
 import type { PostProcessorDef, RequiredPlugin } from '../template/model.ts';
 import { dockerImport, dockerPush, dockerSave, dockerTag } from './docker.ts';

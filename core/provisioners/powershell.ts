@@ -1,8 +1,8 @@
 /** powershell: Windows scripts over WinRM (agent) or SSM RunPowerShellScript. */
-import { defineComponent } from '../builders/common/define.ts';
-import { bool, type ConfigOf, duration, oneOf, str, strList, strMap } from '../builders/common/fields.ts';
-import { isSet } from '../builders/common/values.ts';
-import { remoteScriptRules } from './scripts.ts';
+import { defineComponent } from '../schema/define.ts';
+import { bool, type ConfigOf, duration, oneOf, str, strList, strMap } from '../schema/fields.ts';
+import { REMOTE_SCRIPT_RULES, runRules } from '../schema/scripts.ts';
+import { ElevatedPassword } from './rules/ElevatedPassword.ts';
 
 export const powershellShape = {
   inline: strList(),
@@ -43,10 +43,6 @@ export type PowerShellConfig = ConfigOf<typeof powershellShape>;
 export const powershell = defineComponent('provisioner', {
   type: 'powershell',
   shape: powershellShape,
-  rules: (config, ctx) => [
-    ...remoteScriptRules(config, ctx),
-    ...(isSet(config.elevated_user) && config.elevated_password === undefined
-      ? [{ message: "Must supply an 'elevated_password' if 'elevated_user' provided", key: 'elevated_user' }]
-      : []),
-  ],
+
+  rules: runRules([...REMOTE_SCRIPT_RULES, ElevatedPassword]),
 });

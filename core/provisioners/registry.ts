@@ -1,8 +1,9 @@
 /** Every provisioner Kiln has a schema for, and how other provisioner types resolve. */
-import { resolveComponent, thirdPartyComponent, unknownComponent } from '../builders/common/catalog.ts';
-import type { ComponentSpec, ConfigsOf, ValidateContext } from '../builders/common/spec.ts';
-import { OFFICIAL_PROVISIONERS, THIRD_PARTY } from '../builders/plugins.ts';
-import type { Driver } from '../plan/types.ts';
+
+import type { Driver } from '../builders/driver.ts';
+import { resolveComponent, thirdPartyComponent, unknownComponent } from '../schema/catalog.ts';
+import { OFFICIAL_PROVISIONERS, THIRD_PARTY } from '../schema/plugins.ts';
+import type { ComponentSpec, ConfigsOf, ValidateContext } from '../schema/spec.ts';
 import { type Diagnostic, warning } from '../template/diagnostics.ts';
 import type { ProvisionerDef, RequiredPlugin } from '../template/model.ts';
 import { breakpoint } from './breakpoint.ts';

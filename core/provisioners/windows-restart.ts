@@ -1,6 +1,6 @@
 /** windows-restart: reboots a Windows machine and waits for it to come back. */
-import { defineComponent } from '../builders/common/define.ts';
-import { bool, type ConfigOf, duration, str, strList } from '../builders/common/fields.ts';
+import { defineComponent } from '../schema/define.ts';
+import { bool, type ConfigOf, duration, str, strList } from '../schema/fields.ts';
 
 export const windowsRestartShape = {
   restart_command: str(),

@@ -4,9 +4,9 @@
  */
 
 import type { KilnTagContext } from '../../aws/tags.ts';
-import { type SealTable, unsealValue } from '../../core/plan/sensitive.ts';
 import { isAmiBuild } from '../../core/plan/typed.ts';
 import type { PlannedBuild, PlannedProvisioner } from '../../core/plan/types.ts';
+import { type SealTable, unsealValue } from '../../core/template/sensitive.ts';
 import { type BuildState, isEc2Host } from './build-state.ts';
 import { loadStoredPlan, plannedBuild, type StoredPlan } from './plan-store.ts';
 import { EMPTY_SEALED, loadSealedValues } from './sealed-values.ts';

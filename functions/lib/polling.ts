@@ -5,7 +5,7 @@
  * 480 polls at a fixed 15 s. The price: a result is noticed up to 2/3 of the elapsed time (≤ 5 min) late.
  */
 import type { AmazonEbsConfig } from '../../core/builders/amazon-ebs.ts';
-import { known } from '../../core/builders/common/decoded.ts';
+import { known } from '../../core/schema/decoded.ts';
 import type { WaitStatus } from './build-state.ts';
 
 export const MAX_POLL_SECONDS = 300;

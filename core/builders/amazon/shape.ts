@@ -12,8 +12,8 @@ import {
   str,
   strList,
   strMap,
-} from '../common/fields.ts';
-import { sshShape } from '../common/options.ts';
+} from '../../schema/fields.ts';
+import { sshShape } from '../../schema/options.ts';
 
 /** AmiFilterOptions, shared by `source_ami_filter` and the amazon-ami data source. */
 export const filterShape = { filters: strMap(), owners: strList(), most_recent: bool(), include_deprecated: bool() };

@@ -2,8 +2,9 @@
  * Renders `powershell` and `windows-restart` provisioners for AWS-RunPowerShellScript. Values reach the script
  * only as PowerShell single-quoted strings (`psq`); variable names only as checked identifiers.
  */
-import { items, known } from '../../builders/common/decoded.ts';
+
 import { ProvisionerFailedError } from '../../errors.ts';
+import { items, known } from '../../schema/decoded.ts';
 import type { PowerShellConfig } from '../powershell.ts';
 import type { WindowsRestartConfig } from '../windows-restart.ts';
 import { assertEnvName, parseEnvVars, psq } from './quote.ts';

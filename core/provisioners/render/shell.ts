@@ -4,9 +4,11 @@
  * script through `execute_command` exactly as Packer would, checking `valid_exit_codes`; it exits with the first
  * invalid exit code so check-command can report it.
  */
-import { items, known } from '../../builders/common/decoded.ts';
-import type { Decoded } from '../../builders/common/fields.ts';
+
 import { ProvisionerFailedError } from '../../errors.ts';
+import { items, known } from '../../schema/decoded.ts';
+import { printable } from '../../schema/env-names.ts';
+import type { Decoded } from '../../schema/fields.ts';
 import type { FileConfig } from '../file.ts';
 import type { ShellConfig } from '../shell.ts';
 import {
@@ -16,7 +18,6 @@ import {
   flattenEnvVars,
   heredocDelimiter,
   parseEnvVars,
-  printable,
   shq as sq,
   substituteShell,
   wordAt,

@@ -6,8 +6,8 @@
  * its kinds). Best-effort and idempotent: every action's outcome goes into the report, NotFound counts as
  * already gone, and one failed action does not stop the others.
  */
-import { redactText as redact } from '../../../core/plan/sensitive.ts';
 import { isAmiBuild } from '../../../core/plan/typed.ts';
+import { redactText as redact } from '../../../core/template/sensitive.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import {
   type BuildState,

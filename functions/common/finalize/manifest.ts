@@ -3,10 +3,10 @@
  * region and the manifest post-processor's custom_data.
  */
 
-import { known } from '../../../core/builders/common/decoded.ts';
 import { type BuildResult, buildManifest, type Manifest } from '../../../core/manifest/manifest.ts';
 import { isPostProcessor } from '../../../core/plan/typed.ts';
 import type { PlannedBuild } from '../../../core/plan/types.ts';
+import { known } from '../../../core/schema/decoded.ts';
 import type { ImageRecord } from '../../lib/build-state.ts';
 import { clientToken } from '../../lib/tokens.ts';
 

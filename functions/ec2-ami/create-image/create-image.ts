@@ -11,9 +11,9 @@ import {
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../../aws/tags.ts';
-import { known } from '../../../core/builders/common/decoded.ts';
 import { ImageFailedError, TimeoutError } from '../../../core/errors.ts';
 import { amiBuild } from '../../../core/plan/typed.ts';
+import { known } from '../../../core/schema/decoded.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import {

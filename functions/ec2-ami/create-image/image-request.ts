@@ -6,8 +6,8 @@
 import type { CreateImageCommandInput } from '@aws-sdk/client-ec2';
 import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../../aws/tags.ts';
 import { amiName } from '../../../core/builders/amazon-ebs.ts';
-import { known } from '../../../core/builders/common/decoded.ts';
 import type { PlannedAmiBuild } from '../../../core/plan/types.ts';
+import { known } from '../../../core/schema/decoded.ts';
 import { toBlockDeviceMapping } from '../../lib/ec2/block-devices.ts';
 
 export function buildCreateImageRequest(

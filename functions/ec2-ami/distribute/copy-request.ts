@@ -3,7 +3,7 @@
  */
 import type { CopyImageCommandInput } from '@aws-sdk/client-ec2';
 import type { AmazonEbsConfig } from '../../../core/builders/amazon-ebs.ts';
-import { known } from '../../../core/builders/common/decoded.ts';
+import { known } from '../../../core/schema/decoded.ts';
 
 /** `ami_regions` (deduplicated in the plan, `ami.copyRegions`) without the source region, in template order. */
 export function targetRegions(copyRegions: readonly string[], sourceRegion: string): string[] {

@@ -6,9 +6,9 @@
 import { CopyImageCommand, CreateTagsCommand, DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { type KilnTagContext, kilnTags, TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../../aws/tags.ts';
 import { amiName } from '../../../core/builders/amazon-ebs.ts';
-import { known } from '../../../core/builders/common/decoded.ts';
 import { DistributeFailedError, KilnError } from '../../../core/errors.ts';
 import { amiBuild } from '../../../core/plan/typed.ts';
+import { known } from '../../../core/schema/decoded.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import {

@@ -13,9 +13,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../../aws/tags.ts';
 import type { AmazonEbsConfig } from '../../../core/builders/amazon-ebs.ts';
-import { items } from '../../../core/builders/common/decoded.ts';
 import { DistributeFailedError } from '../../../core/errors.ts';
 import { amiBuild } from '../../../core/plan/typed.ts';
+import { items } from '../../../core/schema/decoded.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import {

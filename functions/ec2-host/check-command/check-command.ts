@@ -8,11 +8,11 @@ import {
   type GetCommandInvocationCommandOutput,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { known } from '../../../core/builders/common/decoded.ts';
 import { ProvisionerFailedError, TimeoutError } from '../../../core/errors.ts';
-import { redactText as redact } from '../../../core/plan/sensitive.ts';
 import { isProvisioner } from '../../../core/plan/typed.ts';
 import { exitCodes } from '../../../core/provisioners/render/shell.ts';
+import { known } from '../../../core/schema/decoded.ts';
+import { redactText as redact } from '../../../core/template/sensitive.ts';
 import { awsCall, awsErrorCode } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import {

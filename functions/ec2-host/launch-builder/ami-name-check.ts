@@ -9,9 +9,9 @@ import {
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { TAG_BUILD_ID } from '../../../aws/tags.ts';
-import { known } from '../../../core/builders/common/decoded.ts';
 import { AmiNameInUseError, LaunchFailedError } from '../../../core/errors.ts';
 import type { PlannedAmiBuild } from '../../../core/plan/types.ts';
+import { known } from '../../../core/schema/decoded.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 
 const launchFailed = (m: string, cause: unknown) => new LaunchFailedError(m, { cause });

@@ -5,7 +5,7 @@
 import type { Image, RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
 import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../../aws/tags.ts';
 import type { AmazonEbsConfig } from '../../../core/builders/amazon-ebs.ts';
-import { items, known } from '../../../core/builders/common/decoded.ts';
+import { items, known } from '../../../core/schema/decoded.ts';
 import { launchBlockDevices } from '../../lib/ec2/block-devices.ts';
 
 export interface LaunchSettings {

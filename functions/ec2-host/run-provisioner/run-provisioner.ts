@@ -4,10 +4,10 @@
  * returns a wait first, so the pause costs two state transitions instead of a sleeping Lambda.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { items } from '../../../core/builders/common/decoded.ts';
 import { ProvisionerFailedError } from '../../../core/errors.ts';
-import { redactText, unsealValue } from '../../../core/plan/sensitive.ts';
 import { isProvisioner } from '../../../core/plan/typed.ts';
+import { items } from '../../../core/schema/decoded.ts';
+import { redactText, unsealValue } from '../../../core/template/sensitive.ts';
 import { loadBuildContext, unsealedProvisioner } from '../../lib/build-context.ts';
 import {
   type Ec2HostState,

@@ -4,7 +4,7 @@
 import type { BlockDeviceMapping, Image, VolumeType } from '@aws-sdk/client-ec2';
 import type { BlockDeviceConfig } from '../../../core/builders/amazon/shape.ts';
 import type { AmazonEbsConfig } from '../../../core/builders/amazon-ebs.ts';
-import { known } from '../../../core/builders/common/decoded.ts';
+import { known } from '../../../core/schema/decoded.ts';
 
 /** Packer block device keys → EC2; volumes are encrypted unless the template says `encrypted = false`. */
 export function toBlockDeviceMapping(m: BlockDeviceConfig, encryptByDefault: boolean): BlockDeviceMapping {

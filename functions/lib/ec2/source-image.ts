@@ -5,8 +5,8 @@
 import { DescribeImagesCommand, type EC2Client, type Filter, type Image } from '@aws-sdk/client-ec2';
 import type { AmiFilterConfig } from '../../../core/builders/amazon/shape.ts';
 import type { AmazonEbsConfig } from '../../../core/builders/amazon-ebs.ts';
-import { items, known } from '../../../core/builders/common/decoded.ts';
 import { LaunchFailedError } from '../../../core/errors.ts';
+import { items, known } from '../../../core/schema/decoded.ts';
 import { awsCall } from '../aws-errors.ts';
 
 const launchFailed = (m: string, cause: unknown) => new LaunchFailedError(m, { cause });

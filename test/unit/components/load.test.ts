@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { planTemplate } from '../../../core/plan/plan.ts';
 import { isPostProcessor, provisionerOf } from '../../../core/plan/typed.ts';
 import { error } from '../../../core/template/diagnostics.ts';
-import { frontEndKind, loadTemplate } from '../../../core/template/load.ts';
 import type { LoadResult } from '../../../core/template/model.ts';
+import { frontEndKind } from '../../../core/template/parse.ts';
+import { loadTemplate } from '../../../core/validation/load.ts';
 import { build, template } from '../plan/template-builders.ts';
 
 // The reference templates, unchanged: the repository's copies (test/conformance/shared-copies.test.ts checks they

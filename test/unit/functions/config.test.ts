@@ -1,11 +1,11 @@
 /**
  * Reading the plan's typed configuration: options are decoded once, at plan time, by the rule the validator uses
- * (Go's ParseBool, mapstructure's weak decoding, core/builders/common/decode.ts), and the stages read the decoded
+ * (Go's ParseBool, mapstructure's weak decoding, core/schema/decode.ts), and the stages read the decoded
  * values. What is left for run time (a string in the plan) or null reads as absent, never JavaScript truthiness.
  */
 import { describe, expect, it } from 'vitest';
 import { amazonEbs, amiFacts } from '../../../core/builders/amazon-ebs.ts';
-import { items, known } from '../../../core/builders/common/decoded.ts';
+import { items, known } from '../../../core/schema/decoded.ts';
 import { buildCreateImageRequest } from '../../../functions/ec2-ami/create-image/image-request.ts';
 import { targetRegions } from '../../../functions/ec2-ami/distribute/copy-request.ts';
 

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { numberEnv, requireEnv } from '../../../aws/env.ts';
 import { mergeTags, toTags } from '../../../aws/tags.ts';
 import { LaunchFailedError } from '../../../core/errors.ts';
-import { redactText as redact, redactForLog, redactSensitiveKeys, redactValue } from '../../../core/plan/sensitive.ts';
+import {
+  redactText as redact,
+  redactForLog,
+  redactSensitiveKeys,
+  redactValue,
+} from '../../../core/template/sensitive.ts';
 import { classifyAwsError, isNotFoundAwsError } from '../../../functions/lib/aws-errors.ts';
 import { nextWaitSeconds, pollingDeadline } from '../../../functions/lib/polling.ts';
 

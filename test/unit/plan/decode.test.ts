@@ -4,12 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { amazonEbs } from '../../../core/builders/amazon-ebs.ts';
-import { items, known } from '../../../core/builders/common/decoded.ts';
 import { builderSpec } from '../../../core/builders/registry.ts';
 import { planTemplate } from '../../../core/plan/plan.ts';
 import { amiBuild, provisionerOf } from '../../../core/plan/typed.ts';
 import type { PlannedBuild, PlannedProvisioner } from '../../../core/plan/types.ts';
 import { PROVISIONERS } from '../../../core/provisioners/registry.ts';
+import { items, known } from '../../../core/schema/decoded.ts';
 import { UnknownValue } from '../../../core/template/model.ts';
 import { buildCreateImageRequest } from '../../../functions/ec2-ami/create-image/image-request.ts';
 import { build, EBS_CONFIG, template } from './template-builders.ts';

@@ -343,6 +343,7 @@ export function evalBuilds(
         config,
         keyRanges,
         range: use.decl.block.range,
+        buildRange: block.range,
         provisioners,
         ...(errorCleanupProvisioner ? { errorCleanupProvisioner } : {}),
         postProcessors,

@@ -1,9 +1,16 @@
 /**
- * `data` blocks. Every data source Kiln knows is checked against its schema (data-source-schemas.ts), offline.
+ * `data` blocks. Every data source Kiln knows is checked against its schema (core/datasources/schemas.ts), offline.
  * Offline (no resolvers) the AWS data sources are UnknownValues; with resolvers they are resolved (async, before
  * builds are evaluated). `null` is resolved at once (its output is its input, as Packer's). Other types warn and
  * stay unknown.
  */
+
+import {
+  checkDataSourceShape,
+  DATA_SOURCE_SCHEMAS,
+  headerRange,
+  validateDataSource,
+} from '../../../datasources/schemas.ts';
 import { type Diagnostic, error, warning } from '../../diagnostics.ts';
 import { type Resolvers, UnknownValue } from '../../model.ts';
 import type { EvalContext, LazyRoot } from '../eval/context.ts';
@@ -11,7 +18,6 @@ import { didYouMean } from '../eval/suggest.ts';
 import { containsUnknown, fail, type ObjectValue, type Value } from '../eval/values.ts';
 import type { Block } from '../syntax/ast.ts';
 import { evalBody } from './config-body.ts';
-import { checkDataSourceShape, DATA_SOURCE_SCHEMAS, headerRange, validateDataSource } from './data-source-schemas.ts';
 
 export const KNOWN_DATA_SOURCES: ReadonlySet<string> = new Set(DATA_SOURCE_SCHEMAS.keys());
 

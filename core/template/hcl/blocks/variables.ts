@@ -2,9 +2,10 @@
  * Input variables: `variable` and legacy `variables` blocks, then values by Packer's precedence:
  * default < PKR_VAR_name < *.auto.pkrvars (name order) < -var-file (in order) < -var (in order).
  */
-import { REDACTED, redactText } from '../../../plan/sensitive.ts';
+
 import { type Diagnostic, error, type SourceRange, warning } from '../../diagnostics.ts';
 import type { VariableInfo } from '../../model.ts';
+import { REDACTED, redactText } from '../../sensitive.ts';
 import type { EvalContext } from '../eval/context.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { convertValue, parseType, type TypeSpec, typeString } from '../eval/types.ts';

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planTemplate } from '../../../../core/plan/plan.ts';
 import { isProvisioner } from '../../../../core/plan/typed.ts';
-import { loadTemplate } from '../../../../core/template/load.ts';
+import { loadTemplate } from '../../../../core/validation/load.ts';
 
 const FIXTURES = resolve(import.meta.dirname, '../../../fixtures/hcl/issue13');
 // The whole load (front end, then every component's schema), as `kiln validate` runs it.
