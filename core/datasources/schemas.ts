@@ -7,11 +7,11 @@
  */
 import * as z from 'zod';
 import { accessShape, filterShape } from '../builders/amazon/shape.ts';
+import { didYouMean } from '../hcl/eval/suggest.ts';
+import type { Block, Body } from '../hcl/syntax/ast.ts';
 import { bool, optionalShape, str } from '../schema/fields.ts';
 import { type ComponentDefinition, type Finding, validateComponent } from '../schema/spec.ts';
 import { type Diagnostic, error, type SourceRange } from '../template/diagnostics.ts';
-import { didYouMean } from '../template/hcl/eval/suggest.ts';
-import type { Block, Body } from '../template/hcl/syntax/ast.ts';
 import { type Config, isUnknown, type KeyRanges } from '../template/model.ts';
 
 interface DataSourceSchema {

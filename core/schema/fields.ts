@@ -7,7 +7,7 @@
  * Each kind tags its zod issue with `params.kind`, which `describeIssue` turns into Packer's wording.
  */
 import * as z from 'zod';
-import type { TypeSpec } from '../template/hcl/eval/types.ts';
+import type { TypeSpec } from '../hcl/eval/types.ts';
 import { isUnknown } from '../template/model.ts';
 import { parseGoDuration } from '../values/duration.ts';
 import { goBool, goFloat, goInt, goString, goStringList } from './decode.ts';

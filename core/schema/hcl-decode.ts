@@ -1,12 +1,12 @@
 /**
  * HCL's decoding of a component configuration: every option the schema knows is converted to the type of its
- * HCL2 spec by cty's rules (core/template/hcl/eval/types.ts `convertValue`), as Packer's hcldec does before the
+ * HCL2 spec by cty's rules (core/hcl/eval/types.ts `convertValue`), as Packer's hcldec does before the
  * plugin sees it. `inline = "echo"` where the spec wants `list(string)` fails here ("list of string required"),
  * where legacy JSON's weak decoding (decode.ts) would make a list of one. Converted values then meet the field
  * kinds (fields.ts), which accept everything cty produces. Nested blocks are converted field by field.
  */
-import { convertValue } from '../template/hcl/eval/types.ts';
-import type { Value } from '../template/hcl/eval/values.ts';
+import { convertValue } from '../hcl/eval/types.ts';
+import type { Value } from '../hcl/eval/values.ts';
 import { type Config, isUnknown } from '../template/model.ts';
 import { hclField } from './fields.ts';
 

@@ -166,5 +166,8 @@ export interface LoadResult {
   readonly usage?: { readonly steps: number; readonly ms: number };
 }
 
+/** The load a budget stop ends with: its one diagnostic (limits.ts `loadWithinBudget`). */
+export const stoppedLoad = (diagnostic: Diagnostic): LoadResult => ({ diagnostics: [diagnostic], sources: new Map() });
+
 /** The Packer version Kiln's semantics follow; reported by `packer_version` and `packer.version`. */
 export const PACKER_COMPAT_VERSION = '1.16.0';

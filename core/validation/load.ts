@@ -1,14 +1,14 @@
 /**
  * loadTemplate: the one entry point every caller uses (CLI, Lambda, agent, tests). Reads the template with its
- * front end (core/template/parse.ts), then, unless the caller asked for syntax only or the front end already
+ * front end (core/frontends/parse.ts), then, unless the caller asked for syntax only or the front end already
  * failed, validates every component and returns all diagnostics together.
  */
 import { isAbsolute, resolve } from 'node:path';
 import { fileAccess } from '../files/access.ts';
+import { capDiagnostics, type FrontEnd, runFrontEnd } from '../frontends/parse.ts';
 import { hasErrors } from '../template/diagnostics.ts';
 import { loadWithinBudget, resolveLimits } from '../template/limits.ts';
-import type { LoadOptions, LoadResult } from '../template/model.ts';
-import { capDiagnostics, type FrontEnd, runFrontEnd } from '../template/parse.ts';
+import { type LoadOptions, type LoadResult, stoppedLoad } from '../template/model.ts';
 import { validateTemplate } from './validate.ts';
 
 export interface LoadTemplateDeps {
@@ -22,7 +22,7 @@ export async function loadTemplate(
   deps: LoadTemplateDeps = {},
 ): Promise<LoadResult> {
   const limits = resolveLimits(opts.limits);
-  const result = await loadWithinBudget(opts.limits, () => loadAndValidate(path, opts, deps));
+  const result = await loadWithinBudget(opts.limits, () => loadAndValidate(path, opts, deps), stoppedLoad);
   return { ...result, diagnostics: capDiagnostics(result.diagnostics, limits) };
 }
 

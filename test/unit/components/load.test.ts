@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { frontEndKind } from '../../../core/frontends/parse.ts';
 import { planTemplate } from '../../../core/plan/plan.ts';
 import { isPostProcessor, provisionerOf } from '../../../core/plan/typed.ts';
 import { error } from '../../../core/template/diagnostics.ts';
 import type { LoadResult } from '../../../core/template/model.ts';
-import { frontEndKind } from '../../../core/template/parse.ts';
 import { loadTemplate } from '../../../core/validation/load.ts';
 import { build, template } from '../plan/template-builders.ts';
 

@@ -10,26 +10,20 @@ import { type ImportEdge, importEdges, importedPaths, sources } from './source-i
 
 /**
  * Bottom to top. Each layer is a list of sibling groups; each group is a list of path prefixes (a folder ends in
- * `/`). The template folder spans two layers: its language (model, diagnostics, limits, HCL syntax, evaluation and
- * functions, the `{{ }}` engine) is the floor the schema kit converts values with, while decoding a template's
- * blocks (the JSON and HCL front ends) checks each body against the component catalogs, as Packer's decoder
- * checks a block against its plugin's spec, so the front ends sit above the catalogs.
+ * `/`). The template model (model, diagnostics, limits, the `{{ }}` engine) and the HCL language (core/hcl/:
+ * syntax, evaluation, functions) are the floor the schema kit converts values with, while decoding a template's
+ * blocks (the JSON and HCL front ends in core/frontends/json, core/frontends/hcl) checks each body against the
+ * component catalogs, as Packer's decoder checks a block against its plugin's spec, so the front ends sit above
+ * the catalogs.
  */
 const LAYERS: readonly (readonly (readonly string[])[])[] = [
   [['core/errors.ts'], ['core/values/'], ['core/files/']],
   [['core/template/']],
+  [['core/hcl/']],
   [['core/schema/']],
   [['core/builders/']],
   [['core/provisioners/'], ['core/postprocessors/'], ['core/datasources/']],
-  [
-    [
-      'core/template/parse.ts',
-      'core/template/json/',
-      'core/template/hcl/index.ts',
-      'core/template/hcl/load.ts',
-      'core/template/hcl/blocks/',
-    ],
-  ],
+  [['core/frontends/']],
   [['core/plan/'], ['core/manifest/']],
   [['core/validation/']],
 ];
@@ -91,19 +85,19 @@ describe('layers of core/', () => {
       violations([
         { from: 'core/template/model.ts', to: 'core/validation/rules/types.ts' },
         { from: 'core/postprocessors/shell-local.ts', to: 'core/provisioners/shell-local.ts' },
-        { from: 'core/template/hcl/eval/types.ts', to: 'core/template/hcl/blocks/builds.ts' },
-        { from: 'core/schema/spec.ts', to: 'core/template/hcl/load.ts' },
+        { from: 'core/hcl/eval/types.ts', to: 'core/frontends/hcl/blocks/builds.ts' },
+        { from: 'core/schema/spec.ts', to: 'core/frontends/hcl/load.ts' },
         { from: 'core/provisioners/shell.ts', to: 'core/schema/define.ts' },
         { from: 'core/builders/registry.ts', to: 'core/builders/null.ts' },
-        { from: 'core/template/hcl/blocks/data-sources.ts', to: 'core/datasources/schemas.ts' },
-        { from: 'core/template/hcl/load.ts', to: 'core/template/hcl/blocks/builds.ts' },
-        { from: 'core/template/hcl/load.ts', to: 'core/template/hcl/eval/context.ts' },
+        { from: 'core/frontends/hcl/blocks/data-sources.ts', to: 'core/datasources/schemas.ts' },
+        { from: 'core/frontends/hcl/load.ts', to: 'core/frontends/hcl/blocks/builds.ts' },
+        { from: 'core/frontends/hcl/load.ts', to: 'core/hcl/eval/context.ts' },
       ]),
     ).toEqual([
       'core/template/model.ts → core/validation/rules/types.ts',
       'core/postprocessors/shell-local.ts → core/provisioners/shell-local.ts',
-      'core/template/hcl/eval/types.ts → core/template/hcl/blocks/builds.ts',
-      'core/schema/spec.ts → core/template/hcl/load.ts',
+      'core/hcl/eval/types.ts → core/frontends/hcl/blocks/builds.ts',
+      'core/schema/spec.ts → core/frontends/hcl/load.ts',
     ]);
   });
 
