@@ -1,6 +1,6 @@
 /** shell: runs inline commands or uploaded scripts on the machine being built (SSM RunShellScript for EC2 drivers). */
 import { defineComponent } from '../schema/define.ts';
-import { bool, duration, str, strList, strMap } from '../schema/fields.ts';
+import { bool, type ConfigOf, duration, str, strList, strMap } from '../schema/fields.ts';
 import { REMOTE_SCRIPT_RULES, runRules } from '../schema/scripts.ts';
 
 export const shellShape = {
@@ -23,6 +23,8 @@ export const shellShape = {
   pause_after: duration(),
   binary: bool(),
 };
+
+export type ShellConfig = ConfigOf<typeof shellShape>;
 
 export const shell = defineComponent('provisioner', {
   type: 'shell',

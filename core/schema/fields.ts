@@ -55,6 +55,22 @@ const HCL_KIND: Record<FieldKind, TypeSpec> = {
 const pending = (v: unknown) => v === undefined || v === null || isDeferred(v);
 
 /**
+ * A value Kiln leaves for run time, as the plan holds it: a legacy `{{ }}` expression (`{{ .Path }}` in
+ * `execute_command`), an HCL interpolation, or an UnknownValue in its stored form `<unknown: source>` (the plan
+ * settles UnknownValues to that string when it decodes, so the in-memory and stored plans agree). A sealed
+ * sensitive placeholder is a substring of a string value, so it never changes a value's type.
+ */
+export type RunTime = string;
+
+/** What an option decodes to: its typed value, a value left for run time, or `null` as written. */
+export type Decoded<T> = T | RunTime | null;
+
+/** A schema field whose decoded (output) type is `Decoded<T>`; what it accepts is for `test` to say. */
+export type Field<T> = z.ZodType<Decoded<T>, unknown>;
+
+export type Scalar = string | number | boolean;
+
+/**
  * A field of one kind: `test` decides what validates, `decode` turns an accepted value into the typed value the
  * plan stores and the stages read (parse once, one rule). Values pending until run time pass through as written.
  */
@@ -63,10 +79,10 @@ function kind<T>(
   test: (v: unknown) => boolean,
   extra: Record<string, unknown> = {},
   decode: (v: unknown) => unknown = (v) => v,
-) {
+): Field<T> {
   const schema = z
-    .custom<T>((v) => pending(v) || test(v), { params: { kind: name, ...extra } })
-    .transform((v) => (pending(v) ? v : decode(v)) as T);
+    .custom<unknown>((v) => pending(v) || test(v), { params: { kind: name, ...extra } })
+    .transform((v) => (pending(v) ? v : decode(v)) as Decoded<T>);
   return hcl(schema, { type: HCL_KIND[name] });
 }
 
@@ -116,12 +132,15 @@ const isScalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' 
 
 /** `[]string`; a lone string is a list of one (mapstructure weak decoding). */
 export function strList() {
-  return kind<string[]>('list', listOf(isScalar), { of: 'string' }, (v) => goStringList(v, pending));
+  return kind<readonly (string | null)[]>('list', listOf(isScalar), { of: 'string' }, (v) => goStringList(v, pending));
 }
 
-/** `map[string]string`. */
+/**
+ * `map[string]string`. HCL values arrive as strings (cty converted them, hcl-decode.ts); legacy JSON values are kept
+ * as written (a number or boolean), and whoever prints one uses `String()`.
+ */
 export function strMap() {
-  return kind<Record<string, string>>(
+  return kind<Readonly<Record<string, Scalar | null>>>(
     'map',
     (v) =>
       typeof v === 'object' &&
@@ -137,7 +156,7 @@ export function anyObject() {
 
 /** `[][]string` such as `vboxmanage`, `qemuargs`. */
 export function strListList() {
-  const schema = kind<string[][]>(
+  const schema = kind<readonly (readonly unknown[] | RunTime)[]>(
     'list',
     (v) => Array.isArray(v) && v.every((x) => isDeferred(x) || listOf(isScalar)(x)),
     { of: 'list of strings' },
@@ -145,37 +164,54 @@ export function strListList() {
   return hcl(schema, { type: { kind: 'list', elem: { kind: 'list', elem: STRING } } });
 }
 
-export function oneOf(...values: readonly string[]) {
-  return kind<string>('enum', (v) => typeof v === 'string' && values.includes(v), { values });
+export function oneOf<const V extends string>(...values: readonly V[]) {
+  return kind<V>('enum', (v) => typeof v === 'string' && (values as readonly string[]).includes(v), { values });
 }
 
 /** Every option is optional: requiredness is a rule with Packer's own message, not a schema failure. */
-export function optionalShape(shape: z.ZodRawShape): z.ZodRawShape {
-  return Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, (v as z.ZodType).optional()]));
+export function optionalShape<S extends z.ZodRawShape>(shape: S): { [K in keyof S]: z.ZodOptional<S[K]> } {
+  return Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, (v as z.ZodType).optional()])) as unknown as {
+    [K in keyof S]: z.ZodOptional<S[K]>;
+  };
 }
+
+/**
+ * The decoded configuration of a shape: each option optional, typed by what its field decodes to. Derived from
+ * the shape that validates it, so the two cannot drift.
+ */
+export type ConfigOf<S extends z.ZodRawShape> = { readonly [K in keyof S]?: z.output<S[K]> };
 
 export function anything() {
   return z.unknown();
 }
 
+const absent = (v: unknown) => v === undefined || v === null || isUnknown(v);
+
 /**
  * A nested block (`source_ami_filter { ... }`, `metadata_options`): JSON writes an object, HCL front ends may
- * hand a one-element list; unknown keys inside are reported by zod as `unrecognized_keys`.
+ * hand a one-element list, decoded to the object; unknown keys inside are reported by zod as `unrecognized_keys`.
  */
-export function block(shape: z.ZodRawShape) {
+export function block<S extends z.ZodRawShape>(shape: S): Field<ConfigOf<S>> {
   const inner = z.strictObject(optionalShape(shape));
   const schema = z
     .union([inner, z.array(inner).max(1)])
-    .or(z.custom<never>((v) => v === undefined || v === null || isUnknown(v)));
+    .or(z.custom<never>(absent))
+    .transform((v) => (Array.isArray(v) ? v[0] : v) as Decoded<ConfigOf<S>>);
   return hcl(schema, { block: shape });
 }
 
-/** A repeatable nested block (`launch_block_device_mappings`): a list of objects, or one object. */
-export function blockList(shape: z.ZodRawShape) {
+/** A repeatable nested block (`launch_block_device_mappings`): a list of objects, or one object (decoded to a list of one). */
+export function blockList<S extends z.ZodRawShape>(shape: S): Field<readonly ConfigOf<S>[]> {
   const inner = z.strictObject(optionalShape(shape));
   const schema = z
     .union([z.array(inner), inner])
-    .or(z.custom<never>((v) => v === undefined || v === null || isUnknown(v)));
+    .or(z.custom<never>(absent))
+    .transform(
+      (v) =>
+        (v === undefined || v === null || Array.isArray(v) || isUnknown(v) ? v : [v]) as Decoded<
+          readonly ConfigOf<S>[]
+        >,
+    );
   return hcl(schema, { block: shape });
 }
 

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { type Diagnostic, error, type SourceRange, warning } from '../template/diagnostics.ts';
-import type { Config, KeyRanges, TemplateFormat } from '../template/model.ts';
+import { type Config, isUnknown, type KeyRanges, type TemplateFormat } from '../template/model.ts';
 import { didYouMean } from '../template/suggest.ts';
 import { decodeHcl, type HclDecoded, hclProblemDetail } from './hcl-decode.ts';
 import { describeIssue } from './issues.ts';
@@ -38,14 +38,21 @@ export interface Finding {
  */
 export type ComponentRule = (config: Config, ctx: ValidateContext) => Finding[];
 
-export interface ComponentSpec {
-  readonly type: string;
+/**
+ * A component's spec. `T` is its type name and `C` its decoded configuration (`ConfigOf` its shape), so a catalog
+ * can name the configuration of each of its types without writing it twice.
+ */
+export interface ComponentSpec<T extends string = string, C extends Config = Config> {
+  readonly type: T;
   readonly kind: ComponentKind;
   readonly validate: (config: Config, keyRanges: KeyRanges | undefined, ctx: ValidateContext) => Diagnostic[];
   /** Every option name the schema knows, for did-you-mean and documentation. */
   readonly keys: readonly string[];
-  /** The configuration with each known option decoded to its typed value by its format's rules (plan time). */
-  readonly decode: (config: Config, format: TemplateFormat) => Config;
+  /**
+   * The configuration with each known option decoded to its typed value by its format's rules (plan time; see
+   * decode.ts); keys the schema does not know (`type`, Packer's own) are kept as written.
+   */
+  readonly decode: (config: Config, format: TemplateFormat) => C;
   /** Which options the HCL2 spec writes as nested blocks and which as arguments (`name = value`). */
   readonly hclShape: HclShape;
 }
@@ -55,6 +62,11 @@ export interface HclShape {
   readonly blocks: ReadonlySet<string>;
   readonly attributes: ReadonlySet<string>;
 }
+
+/** The decoded configuration of each type in a list of specs, by type name: `{ shell: ShellConfig, ... }`. */
+export type ConfigsOf<L extends readonly ComponentSpec<string, Config>[]> = {
+  [S in L[number] as S['type']]: ReturnType<S['decode']>;
+};
 
 export interface ComponentDefinition {
   readonly type: string;
@@ -181,5 +193,18 @@ export function decodeComponent(def: ComponentDefinition, config: Config, format
   for (const [key, value] of Object.entries(config)) if (Object.hasOwn(def.shape, key)) known[key] = value;
   const parsed = def.schema.safeParse(decodeByFormat(def, known, format).config);
   if (!parsed.success) return config;
-  return { ...config, ...(parsed.data as Config) };
+  return { ...config, ...(settleUnknowns(parsed.data) as Config) };
+}
+
+/**
+ * UnknownValues become the string they are stored as (`<unknown: source>`): the decoded configuration's type
+ * says a run-time value is a string, and that holds for the plan in memory as well as for plan.json.
+ */
+function settleUnknowns(value: unknown): unknown {
+  if (isUnknown(value)) return value.toJSON();
+  if (Array.isArray(value)) return value.map(settleUnknowns);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, settleUnknowns(v)]));
+  }
+  return value;
 }

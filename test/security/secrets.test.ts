@@ -93,6 +93,7 @@ function plannedBuild(text: string): PlannedBuild {
     ],
     postProcessors: [[{ type: 'manifest', config: { custom_data: { k: text } }, keepInputArtifact: false }]],
     summary: { amiName: `img-${text}` },
+    ami: { name: `img-${text}`, region: 'us-east-1', copyRegions: [] },
     sensitivePaths: [],
   };
 }
