@@ -18,6 +18,7 @@ export const virtualboxOvf = defineBuilder({
     target_path: str(),
   },
   removedKeys: [...communicatorRemovedKeys, 'guest_additions_attach'],
-  rules: (config, ctx) => [...OvfSourcePath(config), ...virtualboxRules(config, ctx)],
+  // Packer's order: the shared VirtualBox checks, then source_path.
+  rules: (config, ctx) => [...virtualboxRules(config, ctx), ...OvfSourcePath(config)],
   summarize: () => ({ agentLabels: ['builder:virtualbox-ovf'] }),
 });

@@ -15,7 +15,8 @@ import {
 } from '../../schema/options.ts';
 import type { Finding, ValidateContext } from '../../schema/spec.ts';
 import type { Config } from '../../template/model.ts';
-import { GuestAdditionsAttach } from '../rules/hypervisor/GuestAdditionsAttach.ts';
+import { GuestAdditionsUpload } from '../rules/hypervisor/GuestAdditionsUpload.ts';
+import { VBoxVersionFile } from '../rules/hypervisor/VBoxVersionFile.ts';
 
 export const virtualboxCommonShape = {
   ...sshShape,
@@ -70,6 +71,8 @@ export function virtualboxRules(config: Config, ctx: ValidateContext): Finding[]
     ...httpRules(config),
     ...mediaRules(config, ctx),
     ...communicatorRules(config, ctx),
-    ...GuestAdditionsAttach(config),
+    // Packer's order: the version file, then guest additions.
+    ...VBoxVersionFile(config),
+    ...GuestAdditionsUpload(config),
   ];
 }

@@ -1,8 +1,9 @@
 /** Rules of the agent-driver builders (core/builders/rules/, rules/hypervisor/), one table per rule. */
 import { describe, expect, it } from 'vitest';
 import { builderSpec } from '../../../../core/builders/registry.ts';
-import { GuestAdditionsAttach } from '../../../../core/builders/rules/hypervisor/GuestAdditionsAttach.ts';
+import { GuestAdditionsUpload } from '../../../../core/builders/rules/hypervisor/GuestAdditionsUpload.ts';
 import { OvfSourcePath } from '../../../../core/builders/rules/hypervisor/OvfSourcePath.ts';
+import { VBoxVersionFile } from '../../../../core/builders/rules/hypervisor/VBoxVersionFile.ts';
 import { VmxSourcePath } from '../../../../core/builders/rules/hypervisor/VmxSourcePath.ts';
 import { NullHost } from '../../../../core/builders/rules/NullHost.ts';
 import { ctx, describeRules } from './table.ts';
@@ -48,13 +49,52 @@ describeRules('builder', {
     compliant: [{ source_path: 'base.ova' }],
     nonCompliant: [[{}, [{ message: 'source_path is required' }]]],
   },
-  GuestAdditionsAttach: {
-    rule: GuestAdditionsAttach,
-    compliant: [{ guest_additions_mode: 'attach' }, { guest_additions_mode: 'upload', communicator: 'none' }],
+  // Messages as packer 1.6.6 prints them (test/fixtures/components/builders/virtualbox-iso/communicator-none*.json).
+  GuestAdditionsUpload: {
+    rule: GuestAdditionsUpload,
+    compliant: [
+      {},
+      { communicator: 'ssh' },
+      { communicator: 'none', guest_additions_mode: 'attach' },
+      { communicator: 'none', guest_additions_mode: 'disable' },
+    ],
     nonCompliant: [
       [
-        { guest_additions_mode: 'attach', communicator: 'none' },
-        [{ message: 'guest_additions_mode "attach" needs a communicator', key: 'guest_additions_mode' }],
+        { communicator: 'none' },
+        [{ message: "communicator must not be 'none' when guest_additions_mode = 'upload'.", key: 'communicator' }],
+      ],
+      [
+        { communicator: 'none', guest_additions_mode: 'upload' },
+        [
+          {
+            message: "communicator must not be 'none' when guest_additions_mode = 'upload'.",
+            key: 'guest_additions_mode',
+          },
+        ],
+      ],
+    ],
+  },
+  VBoxVersionFile: {
+    rule: VBoxVersionFile,
+    compliant: [{}, { communicator: 'ssh' }, { communicator: 'none', virtualbox_version_file: '' }],
+    nonCompliant: [
+      [
+        { communicator: 'none' },
+        [
+          {
+            message: "virtualbox_version_file has to be an empty string when communicator = 'none'.",
+            key: 'communicator',
+          },
+        ],
+      ],
+      [
+        { communicator: 'none', virtualbox_version_file: '.vbox_version' },
+        [
+          {
+            message: "virtualbox_version_file has to be an empty string when communicator = 'none'.",
+            key: 'virtualbox_version_file',
+          },
+        ],
       ],
     ],
   },
@@ -78,10 +118,10 @@ describe('agent-driver builder rules as the builders run them', () => {
     expect(summaries('vmware-vmx', { communicator: 'none' })).toEqual(['source_path is blank, but is required']);
   });
 
-  it('virtualbox-ovf: source_path first, guest additions after the shared VirtualBox checks', () => {
+  it('virtualbox-ovf: the shared VirtualBox checks, then source_path (packer 1.6.6 order)', () => {
     expect(summaries('virtualbox-ovf', { communicator: 'none', guest_additions_mode: 'attach' })).toEqual([
+      "virtualbox_version_file has to be an empty string when communicator = 'none'.",
       'source_path is required',
-      'guest_additions_mode "attach" needs a communicator',
     ]);
   });
 });
