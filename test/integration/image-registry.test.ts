@@ -18,6 +18,9 @@ import {
   rollbackChannel,
   writeTransition,
 } from '../../aws/image-registry-store.ts';
+import { bufferedIO } from '../../cli/io.ts';
+import { commandHandlers, runCli } from '../../cli/program.ts';
+import type { RegistryConnect } from '../../cli/registry.ts';
 import { promote } from '../../core/image-registry/channels.ts';
 import { RegistryError } from '../../core/image-registry/errors.ts';
 import { localClientConfig } from '../../harness/clients.ts';
@@ -200,5 +203,117 @@ describe('channels', () => {
     const current = arts.find((a) => a.artifactId === head.current);
     const ami = current?.content.kind === 'ami' ? current.content.images[0]?.imageId : undefined;
     expect((await parameter('/kiln/web/amazon-ebs.base/prod')).value).toBe(ami);
+  });
+});
+
+describe('kiln channels and kiln artifacts', () => {
+  const connect: RegistryConnect = (region) => ({
+    dynamo: new DynamoDBClient(localClientConfig(moto.endpoint, region)),
+    ssm,
+  });
+  async function kiln(argv: string[], env: Record<string, string> = { KILN_REGISTRY_TABLE: TABLE }) {
+    const io = bufferedIO({ env, now: () => new Date('2026-03-01T12:00:00.000Z') });
+    const code = await runCli(argv, io, commandHandlers(io, connect));
+    return { code, stdout: io.stdout(), stderr: io.stderr() };
+  }
+
+  it('promotes, lists, rolls back and says when there is nothing to roll back to', async () => {
+    const a = await putArtifact(ctx, amiArtifact({ images: [['us-east-1', 'ami-0000c0a0']] }));
+    const b = await putArtifact(ctx, amiArtifact({ images: [['us-east-1', 'ami-0000c0b0']] }));
+    const p1 = await kiln(['channels', 'promote', 'web', 'amazon-ebs.base', 'prod', a.artifactId]);
+    expect(p1).toMatchObject({ code: 0, stderr: '' });
+    expect(p1.stdout).toContain(`Promoted web amazon-ebs.base prod: (none) → ${a.artifactId} (version 1)`);
+    expect(p1.stdout).toContain('us-east-1  /kiln/web/amazon-ebs.base/prod = ami-0000c0a0 (aws:ec2:image)');
+    const p2 = await kiln(
+      ['channels', 'promote', '--table', TABLE, 'web', 'amazon-ebs.base', 'prod', b.artifactId],
+      {},
+    );
+    expect(p2.code).toBe(0);
+    expect((await parameter('/kiln/web/amazon-ebs.base/prod')).value).toBe('ami-0000c0b0');
+
+    const list = await kiln(['channels', 'list', 'web']);
+    expect(list.code).toBe(0);
+    const [header, , row] = list.stdout.split('\n');
+    expect(header).toMatch(/^BUILD +CHANNEL +ARTIFACT +VERSION +ROLLBACK TO +UPDATED +PARAMETER$/);
+    expect(row?.split(/ {2,}/)).toEqual([
+      'amazon-ebs.base',
+      'prod',
+      b.artifactId,
+      '2',
+      a.artifactId,
+      '2026-03-01T12:00:00.000Z',
+      '/kiln/web/amazon-ebs.base/prod',
+    ]);
+
+    const back = await kiln(['channels', 'rollback', 'web', 'amazon-ebs.base', 'prod']);
+    expect(back.code).toBe(0);
+    expect(back.stdout).toContain(
+      `Rolled back web amazon-ebs.base prod: ${b.artifactId} → ${a.artifactId} (version 3)`,
+    );
+    expect(await parameter('/kiln/web/amazon-ebs.base/prod')).toEqual({
+      value: 'ami-0000c0a0',
+      dataType: 'aws:ec2:image',
+    });
+    const none = await kiln(['channels', 'rollback', 'web', 'amazon-ebs.base', 'prod']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/^Error: channel prod of web amazon-ebs.base has only ever held .*promote an artifact/);
+
+    const json = await kiln(['channels', 'list', 'web', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual([
+      expect.objectContaining({
+        channel: 'prod',
+        current: a.artifactId,
+        version: 3,
+        parameter: '/kiln/web/amazon-ebs.base/prod',
+      }),
+    ]);
+  });
+
+  it('lists artifacts newest first with lineage, marking those whose parent has a newer version', async () => {
+    const base1 = await putArtifact(
+      ctx,
+      amiArtifact({
+        template: 'base',
+        build: 'os',
+        createdAt: '2026-01-01T00:00:00.000Z',
+        images: [['us-east-1', 'ami-0000ba01']],
+      }),
+    );
+    const child = await putArtifact(
+      ctx,
+      amiArtifact({
+        createdAt: '2026-01-05T00:00:00.000Z',
+        source: { kind: 'ami', region: 'us-east-1', imageId: 'ami-0000ba01' },
+      }),
+    );
+    const before = await kiln(['artifacts', 'list', 'web']);
+    expect(before.code).toBe(0);
+    expect(before.stdout).toContain(base1.artifactId);
+    expect(before.stdout).not.toContain('(outdated)');
+    await putArtifact(ctx, amiArtifact({ template: 'base', build: 'os', createdAt: '2026-02-01T00:00:00.000Z' }));
+    const after = await kiln(['artifacts', 'list', 'web', '--json']);
+    expect(JSON.parse(after.stdout)).toEqual([
+      expect.objectContaining({
+        artifactId: child.artifactId,
+        parent: expect.objectContaining({ artifactId: base1.artifactId }),
+        outdated: true,
+      }),
+    ]);
+    const text = await kiln(['artifacts', 'list', 'web']);
+    expect(text.stdout).toContain(`${base1.artifactId} (outdated)`);
+    expect(text.stdout).toMatch(/^ARTIFACT +BUILD +CREATED +KIND +CONTENT +PARENT\n/);
+    expect((await kiln(['artifacts', 'list', 'web', '--build', 'other'])).stdout).toBe('No artifacts for web other.\n');
+  });
+
+  it('names what is missing: the table, the artifact', async () => {
+    const noTable = await kiln(['channels', 'list', 'web'], {});
+    expect(noTable.code).toBe(1);
+    expect(noTable.stderr).toContain('pass --table <name> or set KILN_REGISTRY_TABLE');
+    const missing = await kiln(['channels', 'promote', 'web', 'amazon-ebs.base', 'prod', 'ka-0123456789abcdef']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('Error: no artifact ka-0123456789abcdef (see `kiln artifacts list <template>`)\n');
+    const badName = await kiln(['channels', 'rollback', 'web', 'amazon-ebs.base', 'pr/od']);
+    expect(badName.code).toBe(1);
+    expect(badName.stderr).toMatch(/^Error: channel name "pr\/od" must be/);
   });
 });
