@@ -82,8 +82,29 @@ async function run(
       io.err(`Error: ${error.message}\n`);
       return 1;
     }
+    const aws = awsErrorMessage(error, ctx);
+    if (aws) {
+      io.err(`Error: ${aws}\n`);
+      return 1;
+    }
     throw error;
   }
+}
+
+/** An AWS failure as one line that says what to check; undefined for anything else (a bug: let it throw). */
+export function awsErrorMessage(error: unknown, ctx: RegistryContext): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  if (error.name === 'ResourceNotFoundException') {
+    return `table ${ctx.table} was not found in ${ctx.homeRegion}: check --table and --region (or ${REGISTRY_TABLE_ENV})`;
+  }
+  if (error.name === 'CredentialsProviderError') {
+    return `no AWS credentials: ${error.message} (set AWS_PROFILE or AWS_ACCESS_KEY_ID, as for the AWS CLI)`;
+  }
+  if (error.name === 'AccessDeniedException' || error.name === 'UnrecognizedClientException') {
+    return `AWS refused the call (${error.name}): ${error.message}`;
+  }
+  if ('$metadata' in error) return `AWS ${error.name}: ${error.message}`;
+  return undefined;
 }
 
 function reportUpdate(update: ChannelUpdate, verb: string, options: RegistryOptions, io: CliIO): void {

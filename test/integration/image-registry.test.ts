@@ -312,6 +312,11 @@ describe('kiln channels and kiln artifacts', () => {
     const missing = await kiln(['channels', 'promote', 'web', 'amazon-ebs.base', 'prod', 'ka-0123456789abcdef']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe('Error: no artifact ka-0123456789abcdef (see `kiln artifacts list <template>`)\n');
+    const noSuchTable = await kiln(['channels', 'list', 'web', '--table', 'nope', '--region', 'us-east-1']);
+    expect(noSuchTable).toMatchObject({ code: 1, stdout: '' });
+    expect(noSuchTable.stderr).toBe(
+      'Error: table nope was not found in us-east-1: check --table and --region (or KILN_REGISTRY_TABLE)\n',
+    );
     const badName = await kiln(['channels', 'rollback', 'web', 'amazon-ebs.base', 'pr/od']);
     expect(badName.code).toBe(1);
     expect(badName.stderr).toMatch(/^Error: channel name "pr\/od" must be/);
