@@ -2,6 +2,8 @@
 import { type Artifact, artifactIdFor } from '../../../core/image-registry/artifact.ts';
 
 let n = 0;
+/** Each fixture is one second newer than the one before, so default records order as they were made. */
+const createdAt = (base: string) => new Date(Date.parse(base) + n * 1000).toISOString();
 export function amiArtifact(overrides: Partial<Artifact> & { images?: [string, string][] } = {}): Artifact {
   n += 1;
   const { images, ...rest } = overrides;
@@ -12,7 +14,7 @@ export function amiArtifact(overrides: Partial<Artifact> & { images?: [string, s
     template: 'web',
     build,
     buildId,
-    createdAt: `2026-01-01T00:00:${String(n % 60).padStart(2, '0')}.000Z`,
+    createdAt: createdAt('2026-01-01T00:00:00.000Z'),
     content: {
       kind: 'ami',
       images: (images ?? [['us-east-1', `ami-${n.toString(16).padStart(8, '0')}`]]).map(([region, imageId]) => ({
@@ -34,7 +36,7 @@ export function imageArtifact(overrides: Partial<Artifact> = {}): Artifact {
     template: 'app',
     build,
     buildId,
-    createdAt: `2026-01-02T00:00:${String(n % 60).padStart(2, '0')}.000Z`,
+    createdAt: createdAt('2026-01-02T00:00:00.000Z'),
     content: {
       kind: 'container-image',
       imageUri: '111122223333.dkr.ecr.us-east-1.amazonaws.com/app:1.2',
