@@ -191,12 +191,12 @@ describe('channels', () => {
     for (let i = 0; i < 3; i++) arts.push(await putArtifact(ctx, amiArtifact()));
     const results = await Promise.allSettled(arts.map((a) => promoteChannel(ctx, ref, a.artifactId)));
     const history = await channelHistory(ctx, ref);
-    const landed = results.filter((r) => r.status === 'fulfilled').length;
-    // Nothing is lost: every promotion that returned is one history entry, versions are 1..n without gaps.
-    expect(history.map((c) => c.version)).toEqual(Array.from({ length: landed }, (_, i) => i + 1));
-    for (const r of results) {
-      if (r.status === 'rejected') expect((r.reason as RegistryError).code).toBe('Conflict');
-    }
+    // Each writer can lose only to the other two, and reads again up to CHANNEL_WRITE_ATTEMPTS (3) times: all land.
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    const landed = results.length;
+    // Nothing is lost: one history entry per promotion, versions 1..n without gaps, each artifact once.
+    expect(history.map((c) => c.version)).toEqual([1, 2, 3]);
+    expect(new Set(history.map((c) => c.artifactId))).toEqual(new Set(arts.map((a) => a.artifactId)));
     const head = await getChannel(ctx, ref);
     expect(head.version).toBe(landed);
     expect(head.current).toBe(history.at(-1)?.artifactId);
