@@ -94,15 +94,12 @@ describe('image registry store', () => {
 
   it('lets other transaction failures through unchanged', async () => {
     serve([a], [emptyChannel(ref)]);
-    ddb
-      .on(TransactWriteItemsCommand)
-      .rejects(
-        new TransactionCanceledException({
-          message: 'x',
-          $metadata: {},
-          CancellationReasons: [{ Code: 'ThrottlingError' }],
-        }),
-      );
+    const throttled = new TransactionCanceledException({
+      message: 'x',
+      $metadata: {},
+      CancellationReasons: [{ Code: 'ThrottlingError' }],
+    });
+    ddb.on(TransactWriteItemsCommand).rejects(throttled);
     const err = await promoteChannel(ctx, ref, a.artifactId).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransactionCanceledException);
     expect(err).not.toBeInstanceOf(RegistryError);
