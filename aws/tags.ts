@@ -2,6 +2,8 @@
  * Tags on everything Kiln creates. IAM conditions and the orphan sweeper key on `kiln:build-id`.
  */
 import type { Tag } from '@aws-sdk/client-ec2';
+import { known } from '../core/schema/decoded.ts';
+import type { Decoded, Scalar } from '../core/schema/fields.ts';
 
 export const TAG_BUILD_ID = 'kiln:build-id';
 export const TAG_EXECUTION = 'kiln:execution';
@@ -27,18 +29,9 @@ export function kilnTags(ctx: KilnTagContext): Tag[] {
   ];
 }
 
-/** Template tag maps (`tags`, `run_tags`, ...) → EC2 tags; HCL may also give a list of {key, value}. */
-export function toTags(value: unknown): Tag[] {
-  if (Array.isArray(value)) {
-    return value
-      .filter((t): t is Record<string, unknown> => !!t && typeof t === 'object')
-      .map((t) => ({ Key: String(t.key ?? t.Key ?? ''), Value: String(t.value ?? t.Value ?? '') }))
-      .filter((t) => t.Key !== '');
-  }
-  if (value && typeof value === 'object') {
-    return Object.entries(value as Record<string, unknown>).map(([Key, v]) => ({ Key, Value: String(v) }));
-  }
-  return [];
+/** A template tag map (`tags`, `run_tags`, ..., decoded: a map, or a value left for run time) → EC2 tags. */
+export function toTags(value: Decoded<Readonly<Record<string, Scalar | null>>> | undefined): Tag[] {
+  return Object.entries(known(value) ?? {}).map(([Key, v]) => ({ Key, Value: String(v) }));
 }
 
 /** Later lists win on the same key (Kiln's own tags go last so a template cannot forge them). */

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkInWorker, gateStats, stopGateWorker } from '../core/template/hcl/syntax/gate-worker.ts';
+import { checkInWorker, gateStats, stopGateWorker } from '../core/hcl/syntax/gate-worker.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'kiln-limits-bench-'));

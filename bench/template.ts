@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { resolveFrom, toLoadOptions } from '../cli/load-inputs.ts';
 import { planTemplate } from '../core/plan/plan.ts';
 import { hasErrors } from '../core/template/diagnostics.ts';
-import { loadTemplate } from '../core/template/load.ts';
+import { loadTemplate } from '../core/validation/load.ts';
 import { type CorpusCase, loadManifest, prepareCase, REPO_ROOT, validateArgs } from './lib/corpus-cases.ts';
 import { formatMarkdownFile } from './lib/format-markdown.ts';
 import { packerBinary, packerEnv, packerVersion } from './lib/packer.ts';

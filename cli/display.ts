@@ -1,11 +1,12 @@
 /** Turning template values into text for people: unknowns, sensitive values and absent fields. */
-import { REDACTED } from '../core/plan/sensitive.ts';
+
 import { isUnknown } from '../core/template/model.ts';
+import { REDACTED } from '../core/template/sensitive.ts';
 
 export const SENSITIVE = REDACTED;
 
 /** Every form of a sensitive value (raw, base64, hex, URL, JSON) is hidden: the one redaction of core/plan. */
-export { redactText } from '../core/plan/sensitive.ts';
+export { redactText } from '../core/template/sensitive.ts';
 
 /** Strings print raw, unknowns as `<unknown: source>`, anything else as compact JSON. */
 export function displayValue(value: unknown): string {

@@ -6,9 +6,9 @@ import { statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { KilnError } from '../core/errors.ts';
 import type { TemplateLimits } from '../core/template/limits.ts';
-import { loadTemplate } from '../core/template/load.ts';
 import type { LoadOptions, LoadResult } from '../core/template/model.ts';
-import { pipelineLoadOptions } from '../core/template/pipeline.ts';
+import { loadTemplate } from '../core/validation/load.ts';
+import { pipelineLoadOptions } from '../core/validation/pipeline.ts';
 
 export interface TemplateRequest {
   /** Template file or directory as typed by the user (a trailing slash is kept: `path.root` sees it). */

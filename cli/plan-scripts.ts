@@ -5,6 +5,7 @@
  */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { isProvisioner } from '../core/plan/typed.ts';
 import type { BuildPlan, FileRef, PlannedBuild, PlannedProvisioner } from '../core/plan/types.ts';
 import { renderPowerShell, renderWindowsRestart } from '../core/provisioners/render/powershell.ts';
 import {
@@ -65,23 +66,18 @@ function renderOne(build: PlannedBuild, p: PlannedProvisioner): { ext: string; t
     builderType: build.builderType,
     index: p.index,
     files: filesOf(p.files),
-    ...(p.type === 'file' && p.config.direction === 'download'
+    ...(isProvisioner(p, 'file') && p.config.direction === 'download'
       ? { uploadUrl: `${PUT_URL_PLACEHOLDER}(downloads/${p.index})` }
       : {}),
   };
-  switch (p.type) {
-    case 'shell':
-      return { ext: 'sh', text: renderShell(p.config, ctx) };
-    case 'file':
-      return { ext: 'sh', text: renderFile(p.config, ctx) };
-    case 'powershell':
-      return { ext: 'ps1', text: `${renderPowerShell(p.config, ctx).join('\n')}\n` };
-    case 'windows-restart':
-      return { ext: 'ps1', text: `${renderWindowsRestart(p.config).join('\n')}\n` };
-    default:
-      // shell-local runs inside the pipeline and breakpoint is skipped: nothing is sent to the builder.
-      return undefined;
+  if (isProvisioner(p, 'shell')) return { ext: 'sh', text: renderShell(p.config, ctx) };
+  if (isProvisioner(p, 'file')) return { ext: 'sh', text: renderFile(p.config, ctx) };
+  if (isProvisioner(p, 'powershell')) return { ext: 'ps1', text: `${renderPowerShell(p.config, ctx).join('\n')}\n` };
+  if (isProvisioner(p, 'windows-restart')) {
+    return { ext: 'ps1', text: `${renderWindowsRestart(p.config).join('\n')}\n` };
   }
+  // shell-local runs inside the pipeline and breakpoint is skipped: nothing is sent to the builder.
+  return undefined;
 }
 
 /** Every script the ec2-ami builds of a plan send over SSM (agent builds run Packer itself). */

@@ -8,7 +8,7 @@ import { KilnError } from '../core/errors.ts';
 import { planTemplate, redactPlan } from '../core/plan/plan.ts';
 import type { BuildPlan } from '../core/plan/types.ts';
 import { formatDiagnostic, hasErrors } from '../core/template/diagnostics.ts';
-import { pipelinePlanOptions } from '../core/template/pipeline.ts';
+import { pipelinePlanOptions } from '../core/validation/pipeline.ts';
 import type { CliIO } from './io.ts';
 import { loadForCli, type TemplateRequest } from './load-inputs.ts';
 import { renderPlanText } from './plan-render.ts';

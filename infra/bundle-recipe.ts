@@ -59,7 +59,7 @@ export interface RuntimeFile {
 /**
  * Files the template engine reads at run time, where the bundled code looks for them:
  * - web-tree-sitter locates its wasm beside its own script, which becomes the bundle (`import.meta.url`);
- * - core/template/hcl/syntax/tree-sitter.ts resolves the grammar by package name (a `node_modules` layout);
+ * - core/hcl/syntax/tree-sitter.ts resolves the grammar by package name (a `node_modules` layout);
  * - @cdktf/hcl2json reads `<lib>/../main.wasm.gz` (see BANNER's `__dirname`).
  */
 export const TEMPLATE_ENGINE_FILES: readonly RuntimeFile[] = [

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Aspects, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { parseKmsKeyArn } from '../core/template/rules/DeploymentScope.ts';
+import { parseKmsKeyArn } from '../core/validation/rules/DeploymentScope.ts';
 import { DEFAULT_SECRET_PREFIX, type FunctionSpec, KILN_FUNCTIONS, placeholderFor } from '../functions/registry.ts';
 import { ASL_SUFFIX, listStateMachines } from './asl-files.ts';
 import { BuildPipeline } from './constructs/build-pipeline.ts';

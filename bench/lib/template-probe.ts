@@ -5,7 +5,7 @@
  */
 import { formatDiagnostics } from '../../core/template/diagnostics.ts';
 import type { TemplateLimits } from '../../core/template/limits.ts';
-import { loadTemplate } from '../../core/template/load.ts';
+import { loadTemplate } from '../../core/validation/load.ts';
 
 const limits = JSON.parse(process.env.KILN_PROBE_LIMITS ?? '{}') as Partial<TemplateLimits>;
 let peak = process.memoryUsage().rss;

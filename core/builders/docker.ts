@@ -1,11 +1,12 @@
 /** docker: runs a container from `image`, provisions it, then commits, exports or discards it (driver ec2-docker). */
-import type { BuildSummary } from '../plan/types.ts';
+
+import { anyObject, block, bool, oneOf, str, strList, strMap } from '../schema/fields.ts';
+import { communicatorRemovedKeys, communicatorRules, sshShape } from '../schema/options.ts';
+import { display, isTrue, knownString } from '../schema/values.ts';
 import type { Config } from '../template/model.ts';
-import { defineBuilder } from './common/define.ts';
-import { anyObject, block, bool, oneOf, str, strList, strMap } from './common/fields.ts';
-import { communicatorRemovedKeys, communicatorRules, sshShape } from './common/options.ts';
-import type { Finding } from './common/spec.ts';
-import { display, isSet, isTrue, knownString } from './common/values.ts';
+import { defineBuilder } from './define.ts';
+import type { BuildSummary } from './driver.ts';
+import { DOCKER_RULES } from './rules/docker/index.ts';
 
 export const dockerShape = {
   ...sshShape,
@@ -45,24 +46,6 @@ export const dockerShape = {
   docker_path: str(),
 };
 
-function dockerRules(config: Config): Finding[] {
-  const out: Finding[] = [];
-  if (!isSet(config.image) && !isSet(config.build)) out.push({ message: 'image must be specified' });
-  const modes = (['commit', 'discard'] as const).filter((k) => isTrue(config[k]));
-  const chosen = [...modes, ...(isSet(config.export_path) ? ['export_path'] : [])];
-  if (chosen.length === 0) out.push({ message: 'exactly one of commit, discard or export_path must be set' });
-  if (chosen.length > 1) {
-    out.push({
-      message: `only one of commit, discard or export_path may be set; got ${chosen.join(', ')}`,
-      key: chosen[1],
-    });
-  }
-  if (isTrue(config.ecr_login) && !isSet(config.login_server)) {
-    out.push({ message: 'ECR login requires login server to be provided.', key: 'ecr_login' });
-  }
-  return out;
-}
-
 export function summarizeDocker(config: Config): BuildSummary {
   const image = display(config.image);
   return image ? { image } : {};
@@ -77,7 +60,7 @@ export const docker = defineBuilder({
   },
   removedKeys: [...communicatorRemovedKeys, 'login_email'],
   rules: (config, ctx) => [
-    ...dockerRules(config),
+    ...DOCKER_RULES.flatMap((rule) => rule(config, ctx)),
     ...communicatorRules(config, ctx, isTrue(config.windows_container) ? 'dockerWindowsContainer' : 'docker'),
   ],
   summarize: summarizeDocker,

@@ -1,14 +1,16 @@
 /** Every builder Kiln knows, and how any builder type resolves: own schema, agent-only, third-party, unknown. */
-import type { Driver } from '../plan/types.ts';
+
+import { resolveComponent, thirdPartyComponent, unknownComponent } from '../schema/catalog.ts';
+import { OFFICIAL_BUILDERS, THIRD_PARTY } from '../schema/plugins.ts';
+import type { ValidateContext } from '../schema/spec.ts';
 import type { Diagnostic } from '../template/diagnostics.ts';
 import { warning } from '../template/diagnostics.ts';
 import type { BuildDef, RequiredPlugin } from '../template/model.ts';
 import { amazonEbs } from './amazon-ebs.ts';
-import { resolveComponent, thirdPartyComponent, unknownComponent } from './common/catalog.ts';
-import type { BuilderSpec, ValidateContext } from './common/spec.ts';
+import type { BuilderSpec } from './define.ts';
 import { docker } from './docker.ts';
+import type { Driver } from './driver.ts';
 import { nullBuilder } from './null.ts';
-import { OFFICIAL_BUILDERS, THIRD_PARTY } from './plugins.ts';
 import { virtualboxIso } from './virtualbox-iso.ts';
 import { virtualboxOvf } from './virtualbox-ovf.ts';
 import { vmwareIso } from './vmware-iso.ts';

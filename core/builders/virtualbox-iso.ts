@@ -1,7 +1,8 @@
 /** virtualbox-iso: a new VirtualBox VM from an ISO, on an on-prem agent (driver agent). */
-import { defineBuilder } from './common/define.ts';
-import { bool, int, oneOf, str, strList } from './common/fields.ts';
-import { communicatorRemovedKeys, isoRemovedKeys, isoRules, isoShape } from './common/options.ts';
+
+import { bool, int, oneOf, str, strList } from '../schema/fields.ts';
+import { communicatorRemovedKeys, isoRemovedKeys, isoRules, isoShape } from '../schema/options.ts';
+import { defineBuilder } from './define.ts';
 import { virtualboxCommonShape, virtualboxRules } from './hypervisor/virtualbox.ts';
 
 export const virtualboxIso = defineBuilder({

@@ -1,9 +1,10 @@
 /** virtualbox-ovf: imports an OVF/OVA (`source_path`) into VirtualBox, on an on-prem agent (driver agent). */
-import { defineBuilder } from './common/define.ts';
-import { str, strList } from './common/fields.ts';
-import { communicatorRemovedKeys } from './common/options.ts';
-import { isSet } from './common/values.ts';
+
+import { str, strList } from '../schema/fields.ts';
+import { communicatorRemovedKeys } from '../schema/options.ts';
+import { defineBuilder } from './define.ts';
 import { virtualboxCommonShape, virtualboxRules } from './hypervisor/virtualbox.ts';
+import { OvfSourcePath } from './rules/hypervisor/OvfSourcePath.ts';
 
 export const virtualboxOvf = defineBuilder({
   type: 'virtualbox-ovf',
@@ -17,9 +18,6 @@ export const virtualboxOvf = defineBuilder({
     target_path: str(),
   },
   removedKeys: [...communicatorRemovedKeys, 'guest_additions_attach'],
-  rules: (config, ctx) => [
-    ...(isSet(config.source_path) ? [] : [{ message: 'source_path is required' }]),
-    ...virtualboxRules(config, ctx),
-  ],
+  rules: (config, ctx) => [...OvfSourcePath(config), ...virtualboxRules(config, ctx)],
   summarize: () => ({ agentLabels: ['builder:virtualbox-ovf'] }),
 });

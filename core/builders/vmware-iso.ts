@@ -1,7 +1,8 @@
 /** vmware-iso: a new VMware VM from an ISO, on an on-prem agent (driver agent). */
-import { defineBuilder } from './common/define.ts';
-import { int, str, strList } from './common/fields.ts';
-import { communicatorRemovedKeys, isoRemovedKeys, isoRules, isoShape } from './common/options.ts';
+
+import { int, str, strList } from '../schema/fields.ts';
+import { communicatorRemovedKeys, isoRemovedKeys, isoRules, isoShape } from '../schema/options.ts';
+import { defineBuilder } from './define.ts';
 import { vmwareCommonShape, vmwareRules } from './hypervisor/vmware.ts';
 
 export const vmwareIso = defineBuilder({

@@ -5,11 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { knownString } from '../builders/common/values.ts';
 import { type FileAccess, fileAccess } from '../files/access.ts';
-import { stagedFileKeys } from '../files/keys.ts';
 import { MAX_STAGED_FILE_BYTES } from '../files/read.ts';
+import { knownString } from '../schema/values.ts';
 import type { Config } from '../template/model.ts';
+import { stagedFileKeys } from './file-keys.ts';
 import type { FileRef } from './types.ts';
 
 /** Unconfined disk access (the CLI on a user's machine): Packer's local semantics, still bounded reads. */

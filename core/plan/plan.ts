@@ -4,13 +4,14 @@
  * legacy expressions left in HCL values, turns scripts and uploaded files into FileRefs, summarizes the build
  * for `kiln plan`, records where sensitive values went, and checks each entry fits a Step Functions payload.
  */
-import { display } from '../builders/common/values.ts';
+import { type AmazonEbsConfig, amazonEbs, amiFacts } from '../builders/amazon-ebs.ts';
+import type { BuildSummary } from '../builders/driver.ts';
 import { builderSpec, driverFor } from '../builders/registry.ts';
 import { TemplateInvalidError } from '../errors.ts';
 import { type Confinement, type FileAccess, fileAccess } from '../files/access.ts';
-import { builderStagedFileKeys } from '../files/keys.ts';
 import { POST_PROCESSORS } from '../postprocessors/registry.ts';
 import { PROVISIONERS } from '../provisioners/registry.ts';
+import { display } from '../schema/values.ts';
 import { type Diagnostic, type SourceRange, warning } from '../template/diagnostics.ts';
 import { isRenderError, renderLegacy } from '../template/legacy/index.ts';
 import {
@@ -22,18 +23,13 @@ import {
   type ProvisionerDef,
   type Template,
 } from '../template/model.ts';
+import { sensitivePaths } from '../template/sensitive.ts';
 import { parseGoDuration } from '../values/duration.ts';
+import { builderStagedFileKeys } from './file-keys.ts';
 import { diskAccess, type PlannedFiles, planFiles } from './files.ts';
-import { sensitivePaths } from './sensitive.ts';
 import { assertPlanFits } from './size.ts';
-import type {
-  BuildPlan,
-  BuildSummary,
-  FileRef,
-  PlannedBuild,
-  PlannedPostProcessor,
-  PlannedProvisioner,
-} from './types.ts';
+import { isPostProcessor } from './typed.ts';
+import type { BuildPlan, FileRef, PlannedBuild, PlannedPostProcessor, PlannedProvisioner } from './types.ts';
 
 export { redactPlan } from './redact.ts';
 
@@ -79,7 +75,7 @@ function renderConfig(config: Config, ctx: BuildContext): Config {
   return ctx.template.format === 'hcl' ? (mapStrings(config, ctx.render) as Config) : config;
 }
 
-/** Options typed once here (one rule, see core/builders/common/decode.ts); stages read the typed values. */
+/** Options typed once here (one rule, see core/schema/decode.ts); stages read the typed values. */
 function decodeWith(
   spec: { decode: (config: Config, format: Template['format']) => Config } | undefined,
   config: Config,
@@ -153,7 +149,10 @@ function summarize(
   const base: BuildSummary = spec?.summarize(config) ?? {};
   const driver = driverFor(build.builderType);
   const tagged = chains.flat().find((pp) => pp.type === 'docker-tag' || pp.type === 'docker-import');
-  const repository = tagged ? display(tagged.config.repository) : undefined;
+  const repository =
+    tagged && (isPostProcessor(tagged, 'docker-tag') || isPostProcessor(tagged, 'docker-import'))
+      ? display(tagged.config.repository)
+      : undefined;
   return {
     ...base,
     ...(driver === 'ec2-docker' && repository ? { ecrRepository: repository } : {}),
@@ -204,11 +203,7 @@ function planBuild(
   const config = decodeWith(builderSpec(build.builderType), builderFiles.config, template.format);
   const provisioners = build.provisioners.map((p, i) => planProvisioner(p, i, ctx));
   const postProcessors = build.postProcessors.map((chain) => chain.map((pp) => planPostProcessor(pp, ctx)));
-  const entry = {
-    name: build.name,
-    builderType: build.builderType,
-    driver: driverFor(build.builderType),
-    config,
+  const rest = {
     provisioners,
     ...(build.errorCleanupProvisioner
       ? { errorCleanupProvisioner: planProvisioner(build.errorCleanupProvisioner, provisioners.length, ctx) }
@@ -216,6 +211,24 @@ function planBuild(
     postProcessors,
     summary: summarize(build, config, postProcessors),
   };
+  const driver = driverFor(build.builderType);
+  if (build.builderType === amazonEbs.type) {
+    // The amazon-ebs spec decoded it above: its options typed, and the facts its stages need derived once.
+    const ebs = config as AmazonEbsConfig;
+    const entry = {
+      name: build.name,
+      builderType: amazonEbs.type,
+      driver: 'ec2-ami' as const,
+      config: ebs,
+      ...rest,
+      ami: amiFacts(ebs),
+    };
+    return { ...entry, sensitivePaths: sensitivePaths(entry, template.sensitiveValues) };
+  }
+  if (driver === 'ec2-ami') {
+    throw new TemplateInvalidError(`The ec2-ami driver runs amazon-ebs builds, not ${build.builderType}`);
+  }
+  const entry = { name: build.name, builderType: build.builderType, driver, config, ...rest };
   return { ...entry, sensitivePaths: sensitivePaths(entry, template.sensitiveValues) };
 }
 

@@ -4,7 +4,7 @@
  * everywhere else (builder options, tags, AMI names, post-processors, warnings) they become `<sensitive>`,
  * because those values reach AWS APIs, the manifest or people.
  */
-import { placeholdersRedacted, type SealTable, sealValue } from './sensitive.ts';
+import { placeholdersRedacted, type SealTable, sealValue } from '../template/sensitive.ts';
 import type { BuildPlan, PlannedBuild } from './types.ts';
 
 export function sealPlan(

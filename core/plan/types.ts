@@ -3,11 +3,12 @@
  * Functions payload (256 KB) once large content is replaced by references. The CLI prints it, PrepareBuild
  * stores it in S3 and the stages read their entry from there.
  */
+import type { AmazonEbsConfig, AmiFacts } from '../builders/amazon-ebs.ts';
+import type { BuildSummary, Driver } from '../builders/driver.ts';
+import type { PostProcessorConfigs, PostProcessorType } from '../postprocessors/registry.ts';
+import type { ProvisionerConfigs, ProvisionerType } from '../provisioners/registry.ts';
 import type { Diagnostic } from '../template/diagnostics.ts';
 import type { Config } from '../template/model.ts';
-
-/** Which machinery runs a build: amazon-ebs → ec2-ami, docker → ec2-docker, everything on-prem → agent. */
-export type Driver = 'ec2-ami' | 'ec2-docker' | 'agent';
 
 /** A local file the build needs (script, file provisioner source), by content hash; staged in S3 by PrepareBuild. */
 export interface FileRef {
@@ -21,12 +22,15 @@ export interface FileRef {
   readonly directory?: boolean;
 }
 
-export interface PlannedProvisioner {
+interface ProvisionerEntry<T extends string, C> {
   readonly index: number;
-  readonly type: string;
+  readonly type: T;
   readonly name?: string;
-  /** Configuration with scripts/files replaced by FileRef paths (content lives in S3). */
-  readonly config: Config;
+  /**
+   * Configuration decoded at plan time (core/schema/decode.ts), scripts/files replaced by FileRef paths
+   * (content lives in S3). Typed by `type` for the types Kiln has a schema for; narrow with `provisionerOf`.
+   */
+  readonly config: C;
   readonly files: readonly FileRef[];
   /** Seconds to wait before running (`pause_before`, parsed once at plan time). */
   readonly pauseBeforeSeconds?: number;
@@ -35,29 +39,30 @@ export interface PlannedProvisioner {
   readonly timeoutSeconds?: number;
 }
 
-export interface PlannedPostProcessor {
-  readonly type: string;
+/** A planned provisioner of a type Kiln has a schema for, its configuration typed. */
+export type PlannedProvisionerOf<T extends ProvisionerType> = ProvisionerEntry<T, ProvisionerConfigs[T]>;
+
+/** Any planned provisioner: a typed one, or one Kiln has no schema for (agent only), configuration as written. */
+export type PlannedProvisioner =
+  | { [T in ProvisionerType]: PlannedProvisionerOf<T> }[ProvisionerType]
+  | ProvisionerEntry<string, Config>;
+
+interface PostProcessorEntry<T extends string, C> {
+  readonly type: T;
   readonly name?: string;
-  readonly config: Config;
+  /** Configuration decoded at plan time, typed by `type` for the types Kiln has a schema for. */
+  readonly config: C;
   readonly keepInputArtifact: boolean;
 }
 
-/** Human-facing facts for `kiln plan`, per driver; absent fields do not apply. */
-export interface BuildSummary {
-  readonly instanceType?: string;
-  readonly sourceAmi?: string;
-  readonly amiName?: string;
-  readonly regions?: readonly string[];
-  readonly image?: string;
-  readonly ecrRepository?: string;
-  readonly agentLabels?: readonly string[];
-}
+export type PlannedPostProcessorOf<T extends PostProcessorType> = PostProcessorEntry<T, PostProcessorConfigs[T]>;
 
-export interface PlannedBuild {
+export type PlannedPostProcessor =
+  | { [T in PostProcessorType]: PlannedPostProcessorOf<T> }[PostProcessorType]
+  | PostProcessorEntry<string, Config>;
+
+interface BuildEntry {
   readonly name: string;
-  readonly builderType: string;
-  readonly driver: Driver;
-  readonly config: Config;
   readonly provisioners: readonly PlannedProvisioner[];
   readonly errorCleanupProvisioner?: PlannedProvisioner;
   readonly postProcessors: readonly (readonly PlannedPostProcessor[])[];
@@ -65,6 +70,26 @@ export interface PlannedBuild {
   /** JSON pointers (RFC 6901, from the build entry) to values that came from sensitive inputs. */
   readonly sensitivePaths: readonly string[];
 }
+
+/** An amazon-ebs build (driver ec2-ami): its configuration typed, and the facts its stages need. */
+export interface PlannedAmiBuild extends BuildEntry {
+  readonly builderType: 'amazon-ebs';
+  readonly driver: 'ec2-ami';
+  /** Decoded at plan time (core/schema/decode.ts); the stages read these typed values. */
+  readonly config: AmazonEbsConfig;
+  /** Derived from the configuration once, at plan time (region, AMI name, copy regions). */
+  readonly ami: AmiFacts;
+}
+
+/** A build of another driver: its configuration decoded, typed as a record until its driver's stages exist. */
+export interface PlannedOtherBuild extends BuildEntry {
+  readonly builderType: string;
+  readonly driver: Exclude<Driver, 'ec2-ami'>;
+  readonly config: Config;
+}
+
+/** One build of the plan; `driver` tells which (narrow with `amiBuild`). */
+export type PlannedBuild = PlannedAmiBuild | PlannedOtherBuild;
 
 export interface BuildPlan {
   readonly version: 1;

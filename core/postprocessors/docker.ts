@@ -1,7 +1,9 @@
 /** docker-tag, docker-push, docker-import, docker-save: what happens to a committed docker image (ECR for ec2-docker). */
-import { defineComponent } from '../builders/common/define.ts';
-import { bool, str, strList } from '../builders/common/fields.ts';
-import { isSet } from '../builders/common/values.ts';
+import { defineComponent } from '../schema/define.ts';
+import { bool, str, strList } from '../schema/fields.ts';
+import { isSet } from '../schema/values.ts';
+import { DockerPushEcrLogin } from './rules/DockerPushEcrLogin.ts';
+import { DockerTagOrTags } from './rules/DockerTagOrTags.ts';
 
 const required = (key: string) => (config: Record<string, unknown>) =>
   isSet(config[key]) ? [] : [{ message: `${key} must be specified` }];
@@ -21,21 +23,13 @@ const loginShape = {
 export const dockerTag = defineComponent('post-processor', {
   type: 'docker-tag',
   shape: { repository: str(), tag: strList(), tags: strList(), force: bool() },
-  rules: (config) => [
-    ...required('repository')(config),
-    ...(isSet(config.tag) && isSet(config.tags)
-      ? [{ message: 'Only one of tag or tags can be specified.', key: 'tags' }]
-      : []),
-  ],
+  rules: (config) => [...required('repository')(config), ...DockerTagOrTags(config)],
 });
 
 export const dockerPush = defineComponent('post-processor', {
   type: 'docker-push',
   shape: loginShape,
-  rules: (config) =>
-    isSet(config.ecr_login) && config.ecr_login !== false && !isSet(config.login_server)
-      ? [{ message: 'ECR login requires login server to be provided.', key: 'ecr_login' }]
-      : [],
+  rules: DockerPushEcrLogin,
 });
 
 export const dockerImport = defineComponent('post-processor', {

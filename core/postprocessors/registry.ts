@@ -1,20 +1,31 @@
 /** Every post-processor Kiln has a schema for, and how other post-processor types resolve. */
-import { resolveComponent, thirdPartyComponent, unknownComponent } from '../builders/common/catalog.ts';
-import type { ComponentSpec, ValidateContext } from '../builders/common/spec.ts';
-import { OFFICIAL_POSTPROCESSORS, THIRD_PARTY } from '../builders/plugins.ts';
-import type { Driver } from '../plan/types.ts';
+
+import type { Driver } from '../builders/driver.ts';
+import { resolveComponent, thirdPartyComponent, unknownComponent } from '../schema/catalog.ts';
+import { OFFICIAL_POSTPROCESSORS, THIRD_PARTY } from '../schema/plugins.ts';
+import type { ComponentSpec, ConfigsOf, ValidateContext } from '../schema/spec.ts';
 import { type Diagnostic, warning } from '../template/diagnostics.ts';
 import type { PostProcessorDef, RequiredPlugin } from '../template/model.ts';
 import { dockerImport, dockerPush, dockerSave, dockerTag } from './docker.ts';
 import { checksum, compress, manifest } from './files.ts';
 import { shellLocalPostProcessor } from './shell-local.ts';
 
-export const POST_PROCESSORS: ReadonlyMap<string, ComponentSpec> = new Map(
-  [manifest, dockerTag, dockerPush, dockerImport, dockerSave, checksum, compress, shellLocalPostProcessor].map((s) => [
-    s.type,
-    s,
-  ]),
-);
+const SPECS = [
+  manifest,
+  dockerTag,
+  dockerPush,
+  dockerImport,
+  dockerSave,
+  checksum,
+  compress,
+  shellLocalPostProcessor,
+] as const;
+
+export const POST_PROCESSORS: ReadonlyMap<string, ComponentSpec> = new Map(SPECS.map((s) => [s.type, s]));
+
+/** The decoded configuration of each post-processor type Kiln has a schema for (`ConfigOf` its shape). */
+export type PostProcessorConfigs = ConfigsOf<typeof SPECS>;
+export type PostProcessorType = keyof PostProcessorConfigs;
 
 export const ALL_POST_PROCESSOR_TYPES: readonly string[] = [
   ...POST_PROCESSORS.keys(),

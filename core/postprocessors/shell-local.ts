@@ -1,6 +1,7 @@
 /** shell-local as a post-processor: same options and checks as the provisioner. */
-import { defineComponent } from '../builders/common/define.ts';
-import { shellLocalRules, shellLocalShape } from '../provisioners/shell-local.ts';
+
+import { defineComponent } from '../schema/define.ts';
+import { shellLocalRules, shellLocalShape } from '../schema/shell-local.ts';
 
 export const shellLocalPostProcessor = defineComponent('post-processor', {
   type: 'shell-local',

@@ -1,6 +1,6 @@
 /** breakpoint: pauses the build until the user continues (`kiln` resumes it); `disable` turns it off. */
-import { defineComponent } from '../builders/common/define.ts';
-import { bool, str } from '../builders/common/fields.ts';
+import { defineComponent } from '../schema/define.ts';
+import { bool, str } from '../schema/fields.ts';
 
 export const breakpoint = defineComponent('provisioner', {
   type: 'breakpoint',

@@ -1,8 +1,9 @@
 /** Every provisioner Kiln has a schema for, and how other provisioner types resolve. */
-import { resolveComponent, thirdPartyComponent, unknownComponent } from '../builders/common/catalog.ts';
-import type { ComponentSpec, ValidateContext } from '../builders/common/spec.ts';
-import { OFFICIAL_PROVISIONERS, THIRD_PARTY } from '../builders/plugins.ts';
-import type { Driver } from '../plan/types.ts';
+
+import type { Driver } from '../builders/driver.ts';
+import { resolveComponent, thirdPartyComponent, unknownComponent } from '../schema/catalog.ts';
+import { OFFICIAL_PROVISIONERS, THIRD_PARTY } from '../schema/plugins.ts';
+import type { ComponentSpec, ConfigsOf, ValidateContext } from '../schema/spec.ts';
 import { type Diagnostic, warning } from '../template/diagnostics.ts';
 import type { ProvisionerDef, RequiredPlugin } from '../template/model.ts';
 import { breakpoint } from './breakpoint.ts';
@@ -12,9 +13,13 @@ import { shell } from './shell.ts';
 import { shellLocal } from './shell-local.ts';
 import { windowsRestart } from './windows-restart.ts';
 
-export const PROVISIONERS: ReadonlyMap<string, ComponentSpec> = new Map(
-  [shell, file, shellLocal, powershell, windowsRestart, breakpoint].map((s) => [s.type, s]),
-);
+const SPECS = [shell, file, shellLocal, powershell, windowsRestart, breakpoint] as const;
+
+export const PROVISIONERS: ReadonlyMap<string, ComponentSpec> = new Map(SPECS.map((s) => [s.type, s]));
+
+/** The decoded configuration of each provisioner type Kiln has a schema for (`ConfigOf` its shape). */
+export type ProvisionerConfigs = ConfigsOf<typeof SPECS>;
+export type ProvisionerType = keyof ProvisionerConfigs;
 
 export const ALL_PROVISIONER_TYPES: readonly string[] = [
   ...PROVISIONERS.keys(),

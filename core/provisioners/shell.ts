@@ -1,7 +1,7 @@
 /** shell: runs inline commands or uploaded scripts on the machine being built (SSM RunShellScript for EC2 drivers). */
-import { defineComponent } from '../builders/common/define.ts';
-import { bool, duration, str, strList, strMap } from '../builders/common/fields.ts';
-import { remoteScriptRules } from './scripts.ts';
+import { defineComponent } from '../schema/define.ts';
+import { bool, type ConfigOf, duration, str, strList, strMap } from '../schema/fields.ts';
+import { REMOTE_SCRIPT_RULES, runRules } from '../schema/scripts.ts';
 
 export const shellShape = {
   inline: strList(),
@@ -24,4 +24,10 @@ export const shellShape = {
   binary: bool(),
 };
 
-export const shell = defineComponent('provisioner', { type: 'shell', shape: shellShape, rules: remoteScriptRules });
+export type ShellConfig = ConfigOf<typeof shellShape>;
+
+export const shell = defineComponent('provisioner', {
+  type: 'shell',
+  shape: shellShape,
+  rules: runRules(REMOTE_SCRIPT_RULES),
+});

@@ -2,7 +2,9 @@
  * Diagnostics in Packer's shape: every parse, evaluation and validation problem is collected as data,
  * never thrown, so one pass reports all of them (errors and warnings apart).
  */
-import { DEFAULT_LIMITS } from './limits.ts';
+
+/** Characters of source shown around a diagnostic's caret (limits.ts `maxSnippetChars` defaults to it). */
+export const DEFAULT_SNIPPET_CHARS = 160;
 
 /** 1-based line and column; columns count UTF-16 code units like JS string indices. */
 export interface Position {
@@ -112,7 +114,7 @@ export function formatDiagnostic(d: Diagnostic, options: FormatOptions = {}): st
     const text = source === undefined ? undefined : lineOf(source, start.line);
     if (text !== undefined) {
       const gutter = `  ${start.line}: `;
-      const shown = snippetWindow(text, start.column, options.maxSnippetChars ?? DEFAULT_LIMITS.maxSnippetChars);
+      const shown = snippetWindow(text, start.column, options.maxSnippetChars ?? DEFAULT_SNIPPET_CHARS);
       lines.push(`${gutter}${shown.text}`);
       lines.push(`${' '.repeat(gutter.length + shown.caret - 1)}^`);
     }

@@ -9,8 +9,7 @@
  * parameter and two loads running concurrently in one process never share a count.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Diagnostic, error, type SourceRange } from './diagnostics.ts';
-import type { LoadResult } from './model.ts';
+import { DEFAULT_SNIPPET_CHARS, type Diagnostic, error, type SourceRange } from './diagnostics.ts';
 
 export interface TemplateLimits {
   /** Bytes of one template, var-file or file read by a template function. */
@@ -46,7 +45,7 @@ export const DEFAULT_LIMITS: TemplateLimits = Object.freeze({
   maxStringLength: 4 * 1024 * 1024,
   maxDiagnostics: 200,
   maxDiagnosticChars: 256 * 1024,
-  maxSnippetChars: 160,
+  maxSnippetChars: DEFAULT_SNIPPET_CHARS,
   maxWallTimeMs: 30_000,
   syntaxCheckTimeoutMs: 15_000,
 });
@@ -217,11 +216,21 @@ export function budgetFailure(e: unknown, limits: TemplateLimits): Diagnostic | 
   return undefined;
 }
 
-/** Runs a front end under a budget; a budget stop ends the load with its diagnostic instead of an exception. */
-export async function loadWithinBudget(
+/** What a budgeted load returns (model.ts's LoadResult): its diagnostics, and the budget it used. */
+export interface BudgetedResult {
+  readonly diagnostics: readonly Diagnostic[];
+  readonly usage?: { readonly steps: number; readonly ms: number };
+}
+
+/**
+ * Runs a front end under a budget; a budget stop ends the load with `stopped(diagnostic)` instead of an
+ * exception. Generic over the result so the budget sits below the template model (model.ts: `stoppedLoad`).
+ */
+export async function loadWithinBudget<R extends BudgetedResult>(
   overrides: Partial<TemplateLimits> | undefined,
-  load: () => Promise<LoadResult>,
-): Promise<LoadResult> {
+  load: () => Promise<R>,
+  stopped: (diagnostic: Diagnostic) => R,
+): Promise<R> {
   const outer = store.getStore();
   const limits = outer?.limits ?? resolveLimits(overrides);
   try {
@@ -234,7 +243,7 @@ export async function loadWithinBudget(
     if (outer) throw e;
     const d = budgetFailure(e, limits);
     if (!d) throw e;
-    return { diagnostics: [d], sources: new Map() };
+    return stopped(d);
   }
 }
 

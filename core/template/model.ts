@@ -4,9 +4,9 @@
  * for `UnknownValue`, which stands for something only known at run time (data sources offline, `build.*`).
  */
 import type { Confinement } from '../files/access.ts';
+import type { DeploymentAllowances } from './deployment.ts';
 import type { Diagnostic, SourceRange } from './diagnostics.ts';
 import type { TemplateLimits } from './limits.ts';
-import type { DeploymentAllowances } from './rules/DeploymentScope.ts';
 
 export type TemplateFormat = 'json' | 'hcl';
 
@@ -80,6 +80,8 @@ export interface BuildDef {
   readonly config: Config;
   readonly keyRanges?: KeyRanges;
   readonly range?: SourceRange;
+  /** HCL: the `build` block that declares this build (which file of a folder holds it). */
+  readonly buildRange?: SourceRange;
   /** In file order, filtered by each provisioner's only/except, with overrides merged. */
   readonly provisioners: readonly ProvisionerDef[];
   readonly errorCleanupProvisioner?: ProvisionerDef;
@@ -147,7 +149,7 @@ export interface LoadOptions {
    * files, file functions, scripts and uploads) must resolve inside `root` after following symlinks.
    */
   readonly confinement?: Confinement;
-  /** What the deployment lets templates use (KMS keys); PrepareBuild passes it, see rules/DeploymentScope.ts. */
+  /** What the deployment lets templates use (KMS keys, deployment.ts); PrepareBuild passes it. */
   readonly deployment?: DeploymentAllowances;
   readonly packerVersion?: string;
   /** Overrides of the resource budgets (limits.ts); the pipeline passes none and gets the defaults. */
@@ -163,6 +165,9 @@ export interface LoadResult {
   /** Budget used by the load (limits.ts): evaluation steps and wall time. */
   readonly usage?: { readonly steps: number; readonly ms: number };
 }
+
+/** The load a budget stop ends with: its one diagnostic (limits.ts `loadWithinBudget`). */
+export const stoppedLoad = (diagnostic: Diagnostic): LoadResult => ({ diagnostics: [diagnostic], sources: new Map() });
 
 /** The Packer version Kiln's semantics follow; reported by `packer_version` and `packer.version`. */
 export const PACKER_COMPAT_VERSION = '1.16.0';

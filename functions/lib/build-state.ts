@@ -13,7 +13,7 @@
  * resource exists (before waiting on it), and cleanup walks it in reverse, like Packer's step cleanup.
  */
 import * as z from 'zod/mini';
-import type { Driver } from '../../core/plan/types.ts';
+import type { Driver } from '../../core/builders/driver.ts';
 
 const nonNegativeInt = () => z.int().check(z.minimum(0));
 const nonEmpty = () => z.string().check(z.minLength(1));

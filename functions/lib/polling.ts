@@ -4,6 +4,8 @@
  * 15 s minimum a 30-minute AMI wait costs 12 polls (≈36 transitions), a 2-hour one 30 polls, instead of 120 or
  * 480 polls at a fixed 15 s. The price: a result is noticed up to 2/3 of the elapsed time (≤ 5 min) late.
  */
+import type { AmazonEbsConfig } from '../../core/builders/amazon-ebs.ts';
+import { known } from '../../core/schema/decoded.ts';
 import type { WaitStatus } from './build-state.ts';
 
 export const MAX_POLL_SECONDS = 300;
@@ -50,13 +52,15 @@ export function waitOrTimeout({ since, now, deadlineSeconds, minSeconds, timeout
 }
 
 /** Packer `aws_polling { delay_seconds, max_attempts }`: their product replaces the default deadline. */
-export function pollingDeadline(config: Record<string, unknown>, defaultSeconds: number): number {
-  const polling = config.aws_polling;
-  if (polling && typeof polling === 'object') {
-    const p = polling as Record<string, unknown>;
-    const delay = Number(p.delay_seconds ?? 2);
-    const attempts = Number(p.max_attempts ?? 0);
-    if (Number.isFinite(delay) && Number.isFinite(attempts) && delay > 0 && attempts > 0) return delay * attempts;
+export function pollingDeadline(config: Pick<AmazonEbsConfig, 'aws_polling'>, defaultSeconds: number): number {
+  const polling = known(config.aws_polling);
+  if (polling) {
+    // Decoded at plan time: numbers, or a value left for run time (a string), which cannot be used.
+    const delay = polling.delay_seconds ?? 2;
+    const attempts = polling.max_attempts ?? 0;
+    if (typeof delay === 'number' && typeof attempts === 'number' && delay > 0 && attempts > 0) {
+      return delay * attempts;
+    }
   }
   return defaultSeconds;
 }

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { STORE_LAYOUT } from '../../aws/store-layout.ts';
 import { NotFoundError, TransientError } from '../../core/errors.ts';
-import type { SealTable } from '../../core/plan/sensitive.ts';
+import type { SealTable } from '../../core/template/sensitive.ts';
 import { awsCall, isNotFoundAwsError } from './aws-errors.ts';
 
 export const SECRETS_PREFIX: string = STORE_LAYOUT.secretsPrefix;

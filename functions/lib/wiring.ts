@@ -7,7 +7,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { InputInvalidError, KilnError } from '../../core/errors.ts';
-import { redactForLog } from '../../core/plan/sensitive.ts';
+import { redactForLog } from '../../core/template/sensitive.ts';
 import './zod-messages.ts';
 import * as z from 'zod/mini';
 

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadTemplate } from '../../core/template/load.ts';
+import { loadTemplate } from '../../core/validation/load.ts';
 import { PACKER_VERSION, packerBinary, packerEnv } from './corpus-packer.ts';
 
 const ROOT = resolve(import.meta.dirname, '../fixtures/hcl/issue13');

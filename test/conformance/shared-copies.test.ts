@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CORPUS_DIR, SHARED_DIR } from '../../bench/lib/corpus-cases.ts';
 import { REFERENCE_TEMPLATES, REPO_ROOT, referenceTemplatePath } from '../../cli/reference-templates.ts';
-import { loadHclTemplate } from '../../core/template/hcl/index.ts';
+import { loadHclTemplate } from '../../core/frontends/hcl/index.ts';
 import { UnknownValue } from '../../core/template/model.ts';
 
 describe('copies of the shared folder', () => {

@@ -22,10 +22,10 @@ export function isLegacyJson(path: string): boolean {
 
 async function frontEnd(json: boolean): Promise<FrontEnd> {
   if (json) {
-    const mod = await import('../../core/template/json/index.ts');
+    const mod = await import('../../core/frontends/json/index.ts');
     return mod.loadJsonTemplate;
   }
-  const mod = await import('../../core/template/hcl/index.ts');
+  const mod = await import('../../core/frontends/hcl/index.ts');
   return mod.loadHclTemplate;
 }
 

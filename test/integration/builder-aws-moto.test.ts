@@ -161,9 +161,11 @@ describe('force_deregister on moto', () => {
     return imageId;
   }
 
+  const namedBuild = (name: string) => ({ config: { force_deregister: true }, ami: { name, copyRegions: [] } });
+
   it('refuses to deregister an AMI Kiln did not create, and leaves it in place', async () => {
     const imageId = await imageNamed('web-base', false);
-    await expect(preValidateAmiName(ec2, { ami_name: 'web-base', force_deregister: true })).rejects.toMatchObject({
+    await expect(preValidateAmiName(ec2, namedBuild('web-base'))).rejects.toMatchObject({
       name: 'Kiln.AmiNameInUse',
       message: expect.stringContaining('was not created by Kiln'),
     });
@@ -173,7 +175,7 @@ describe('force_deregister on moto', () => {
 
   it('deregisters an AMI Kiln created', async () => {
     const imageId = await imageNamed('web-base', true);
-    expect(await preValidateAmiName(ec2, { ami_name: 'web-base', force_deregister: true })).toEqual({
+    expect(await preValidateAmiName(ec2, namedBuild('web-base'))).toEqual({
       deregistered: [imageId],
     });
     const left = await ec2.send(

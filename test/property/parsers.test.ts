@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KilnError } from '../../core/errors.ts';
-import { loadTemplate } from '../../core/template/load.ts';
 import type { LoadResult } from '../../core/template/model.ts';
+import { loadTemplate } from '../../core/validation/load.ts';
 
 const RUNS = Number(process.env.KILN_FC_RUNS ?? 300);
 // Generous: the nightly size runs 10,000 loads per property on a shared 2-core machine.

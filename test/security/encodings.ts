@@ -1,5 +1,5 @@
 /**
- * The encodings of a secret a leak test searches for, computed independently of core/plan/sensitive.ts (a test
+ * The encodings of a secret a leak test searches for, computed independently of core/template/sensitive.ts (a test
  * that reused the module under test to find leaks would miss whatever that module misses).
  */
 export function encodings(secret: string): Record<string, string> {

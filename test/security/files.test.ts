@@ -22,6 +22,7 @@ import { bufferedIO } from '../../cli/io.ts';
 import { runCli } from '../../cli/program.ts';
 import { TemplateInvalidError } from '../../core/errors.ts';
 import { readRegularFile } from '../../core/files/read.ts';
+import { provisionerOf } from '../../core/plan/typed.ts';
 import { coreEngine } from '../../functions/common/prepare-build/engine.ts';
 import { localPathForKey } from '../../functions/common/prepare-build/fetch-template.ts';
 import { normalizeInput } from '../../functions/common/prepare-build/input.ts';
@@ -495,7 +496,8 @@ describe('PrepareBuild', () => {
     const planBody = t.staged().find((p) => p.Key?.endsWith('plan.json'))?.Body;
     const stored = JSON.parse(String(planBody)) as StoredPlan;
     expect(JSON.stringify(stored)).not.toContain('env-leak-check');
-    expect(stored.plan.builds[0]?.provisioners[0]?.config.environment_vars).toEqual(['K=']);
+    const shell = stored.plan.builds[0]?.provisioners[0];
+    expect(shell && provisionerOf(shell, 'shell').config.environment_vars).toEqual(['K=']);
   });
 });
 

@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { checkInWorker, gateStats } from '../../core/hcl/syntax/gate-worker.ts';
 import { type Diagnostic, formatDiagnostic } from '../../core/template/diagnostics.ts';
-import { checkInWorker, gateStats } from '../../core/template/hcl/syntax/gate-worker.ts';
 import { DEFAULT_LIMITS, type TemplateLimits } from '../../core/template/limits.ts';
-import { loadTemplate } from '../../core/template/load.ts';
 import type { LoadResult } from '../../core/template/model.ts';
+import { loadTemplate } from '../../core/validation/load.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = mkdtempSync(join(tmpdir(), 'kiln-limits-'));

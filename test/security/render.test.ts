@@ -263,7 +263,7 @@ const POSITIONS: Record<string, Position> = {
 const REFUSED: Record<string, (v: string) => unknown> = {
   'environment_vars name': (v) => renderShell({ inline: ['true'], environment_vars: [`${v}=1`] }, CTX()),
   'env map name': (v) => renderShell({ inline: ['true'], env: { [v]: '1' } }, CTX()),
-  valid_exit_codes: (v) => renderShell({ inline: ['true'], valid_exit_codes: [0, v] }, CTX()),
+  valid_exit_codes: (v) => renderShell({ inline: ['true'], valid_exit_codes: ['0', v] }, CTX()),
   'powershell env name': (v) => renderPowerShell({ inline: ['x'], environment_vars: [`${v}=1`] }, CTX()),
   'shell-local env name': (v) =>
     runShellLocal({ buildName: 'b', builderType: 't', inline: ['true'], environmentVars: [`${v}=1`] }),
@@ -397,18 +397,19 @@ describe('PowerShell (checked against the language spec reader, not a real Power
     }
   });
 
-  it.each(PAYLOADS)('%s in remote_folder and a script name stays inside its literal', (_l, payload) => {
+  it.each(PAYLOADS)('%s in a script name stays inside its literal', (_l, payload) => {
     const script = `s/${asFileName(payload)}`;
     const files = new Map([
       [script, { path: script, directory: false, entries: [{ subPath: '', url: 'https://u/' }] }],
     ]);
-    const lines = renderPowerShell({ scripts: [script], remote_folder: payload }, CTX({ files }));
+    const lines = renderPowerShell({ scripts: [script] }, CTX({ files }));
     const fetch = lineWith(lines, 'Invoke-WebRequest -UseBasicParsing -Uri ');
     const url = readPsVerbatim(fetch, 'Invoke-WebRequest -UseBasicParsing -Uri '.length);
     const rest = fetch.slice(url.end);
     expect(rest.startsWith(' -OutFile ')).toBe(true);
     const out = readPsVerbatim(rest, ' -OutFile '.length);
-    expect(out.value).toBe(`${payload}/script-0-0.ps1`);
+    // powershell has no remote_folder option: the remote path is Kiln's own, whatever the script is called.
+    expect(out.value).toBe('C:/Windows/Temp/script-0-0.ps1');
     expect(out.end).toBe(rest.length);
     const check = lineWith(lines, 'if (@(0) -notcontains $kilnRc) { Write-Error (');
     const msg = readPsVerbatim(check, 'if (@(0) -notcontains $kilnRc) { Write-Error ('.length);

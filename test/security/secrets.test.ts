@@ -13,8 +13,8 @@ import { bufferedIO } from '../../cli/io.ts';
 import { runValidate } from '../../cli/validate.ts';
 import { TemplateInvalidError } from '../../core/errors.ts';
 import { sealPlan } from '../../core/plan/seal.ts';
-import { formsOf, redactForLog, redactText, redactValue, unsealValue } from '../../core/plan/sensitive.ts';
 import type { BuildPlan, PlannedBuild } from '../../core/plan/types.ts';
+import { formsOf, redactForLog, redactText, redactValue, unsealValue } from '../../core/template/sensitive.ts';
 import { executionManifest } from '../../functions/common/finalize/manifest.ts';
 import { checkSecretScope } from '../../functions/common/prepare-build/resolvers.ts';
 import { runShellLocal } from '../../functions/common/shell-local/run-shell-local.ts';
@@ -49,7 +49,7 @@ function leaks(text: string): string[] {
     .map(([name]) => name);
 }
 
-describe('redaction covers derived encodings (core/plan/sensitive.ts, the one redaction module)', () => {
+describe('redaction covers derived encodings (core/template/sensitive.ts, the one redaction module)', () => {
   it('the embedded fixtures really contain the encoded marker (the cases below can fail)', () => {
     for (const [name, form, text] of CASES) expect(text.includes(form), name).toBe(true);
   });
@@ -93,6 +93,7 @@ function plannedBuild(text: string): PlannedBuild {
     ],
     postProcessors: [[{ type: 'manifest', config: { custom_data: { k: text } }, keepInputArtifact: false }]],
     summary: { amiName: `img-${text}` },
+    ami: { name: `img-${text}`, region: 'us-east-1', copyRegions: [] },
     sensitivePaths: [],
   };
 }

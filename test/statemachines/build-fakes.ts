@@ -5,8 +5,8 @@
  */
 import type { StateMachine } from 'aws-local-stepfunctions';
 import { notATemplate } from '../../aws/trigger-contract.ts';
+import type { Driver } from '../../core/builders/driver.ts';
 import { KilnError, type KilnErrorName } from '../../core/errors.ts';
-import type { Driver } from '../../core/plan/types.ts';
 import { type BuildOutcome, overallStatus, summarize } from '../../functions/common/finalize/finalize.ts';
 import type { PreparedBuild } from '../../functions/common/prepare-build/prepare-build.ts';
 import {

@@ -3,6 +3,7 @@ import {
   block,
   blockList,
   bool,
+  type ConfigOf,
   duration,
   int,
   keyValueList,
@@ -11,11 +12,13 @@ import {
   str,
   strList,
   strMap,
-} from '../common/fields.ts';
-import { sshShape } from '../common/options.ts';
+} from '../../schema/fields.ts';
+import { sshShape } from '../../schema/options.ts';
 
 /** AmiFilterOptions, shared by `source_ami_filter` and the amazon-ami data source. */
 export const filterShape = { filters: strMap(), owners: strList(), most_recent: bool(), include_deprecated: bool() };
+
+export type AmiFilterConfig = ConfigOf<typeof filterShape>;
 
 export const blockDeviceShape = {
   delete_on_termination: bool(),
@@ -30,6 +33,8 @@ export const blockDeviceShape = {
   volume_size: int(),
   kms_key_id: str(),
 };
+
+export type BlockDeviceConfig = ConfigOf<typeof blockDeviceShape>;
 
 export const accessShape = {
   access_key: str(),

@@ -1,6 +1,6 @@
 /** Options shared by virtualbox-iso and virtualbox-ovf (packer-plugin-virtualbox). */
-import type { Config } from '../../template/model.ts';
-import { bool, duration, int, oneOf, str, strList, strListList } from '../common/fields.ts';
+
+import { bool, duration, int, oneOf, str, strList, strListList } from '../../schema/fields.ts';
 import {
   bootShape,
   communicatorRules,
@@ -12,9 +12,10 @@ import {
   outputShape,
   shutdownShape,
   sshShape,
-} from '../common/options.ts';
-import type { Finding, ValidateContext } from '../common/spec.ts';
-import { knownString } from '../common/values.ts';
+} from '../../schema/options.ts';
+import type { Finding, ValidateContext } from '../../schema/spec.ts';
+import type { Config } from '../../template/model.ts';
+import { GuestAdditionsAttach } from '../rules/hypervisor/GuestAdditionsAttach.ts';
 
 export const virtualboxCommonShape = {
   ...sshShape,
@@ -65,10 +66,10 @@ export const virtualboxCommonShape = {
 };
 
 export function virtualboxRules(config: Config, ctx: ValidateContext): Finding[] {
-  const out = [...httpRules(config), ...mediaRules(config, ctx), ...communicatorRules(config, ctx)];
-  const mode = knownString(config.guest_additions_mode);
-  if (mode === 'attach' && knownString(config.communicator) === 'none') {
-    out.push({ message: 'guest_additions_mode "attach" needs a communicator', key: 'guest_additions_mode' });
-  }
-  return out;
+  return [
+    ...httpRules(config),
+    ...mediaRules(config, ctx),
+    ...communicatorRules(config, ctx),
+    ...GuestAdditionsAttach(config),
+  ];
 }

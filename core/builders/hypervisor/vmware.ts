@@ -1,6 +1,6 @@
 /** Options shared by vmware-iso and vmware-vmx (packer-plugin-vmware), including the ESXi `remote_*` set of v1. */
-import type { Config } from '../../template/model.ts';
-import { bool, duration, int, oneOf, str, strList, strMap } from '../common/fields.ts';
+
+import { bool, duration, int, oneOf, str, strList, strMap } from '../../schema/fields.ts';
 import {
   bootShape,
   communicatorRules,
@@ -12,8 +12,9 @@ import {
   outputShape,
   shutdownShape,
   sshShape,
-} from '../common/options.ts';
-import type { Finding, ValidateContext } from '../common/spec.ts';
+} from '../../schema/options.ts';
+import type { Finding, ValidateContext } from '../../schema/spec.ts';
+import type { Config } from '../../template/model.ts';
 
 export const vmwareCommonShape = {
   ...sshShape,

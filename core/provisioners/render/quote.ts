@@ -5,12 +5,7 @@
  * replacement pattern (`$&`, `` $` ``, `$'` would re-open the quoting): every substitution is a function.
  */
 import { ProvisionerFailedError } from '../../errors.ts';
-
-/**
- * Environment variable names are placed unquoted (`K='v'`, `export K=…`, `$env:K`), so they must be plain
- * identifiers. Packer itself only requires a non-empty key before `=`; Kiln is stricter on purpose.
- */
-export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+import { envNameProblem, printable } from '../../schema/env-names.ts';
 
 /** Characters that mean the same thing bare, in single and in double quotes (no expansion, no splitting). */
 const PLAIN = /^[A-Za-z0-9_@%+=:,./-]+$/;
@@ -18,18 +13,6 @@ const PLAIN = /^[A-Za-z0-9_@%+=:,./-]+$/;
 /** PowerShell single-quote characters (language spec §2.3.5.2): ASCII ' and U+2018, U+2019, U+201A, U+201B. */
 export const PS_SINGLE_QUOTES = "'\u2018\u2019\u201A\u201B";
 const PS_QUOTE_RE = /['\u2018\u2019\u201A\u201B]/g;
-
-/** Why a name cannot be an environment variable name, or undefined when it can. */
-export function envNameProblem(name: string): string | undefined {
-  if (ENV_NAME.test(name)) return undefined;
-  return `"${printable(name)}" is not a valid environment variable name: use letters, digits and _ only, not starting with a digit`;
-}
-
-/** A value for an error message: control characters shown escaped, long values cut. */
-export function printable(value: string): string {
-  const shown = JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  return shown.slice(1, -1);
-}
 
 export function assertEnvName(name: string): string {
   const problem = envNameProblem(name);

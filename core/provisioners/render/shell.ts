@@ -4,8 +4,13 @@
  * script through `execute_command` exactly as Packer would, checking `valid_exit_codes`; it exits with the first
  * invalid exit code so check-command can report it.
  */
+
 import { ProvisionerFailedError } from '../../errors.ts';
-import { bool, type Config, str, strList } from './config.ts';
+import { items, known } from '../../schema/decoded.ts';
+import { printable } from '../../schema/env-names.ts';
+import type { Decoded } from '../../schema/fields.ts';
+import type { FileConfig } from '../file.ts';
+import type { ShellConfig } from '../shell.ts';
 import {
   assertEnvName,
   assertNoNul,
@@ -13,7 +18,6 @@ import {
   flattenEnvVars,
   heredocDelimiter,
   parseEnvVars,
-  printable,
   shq as sq,
   substituteShell,
   wordAt,
@@ -50,9 +54,9 @@ const PRELUDE = [
 ];
 
 /** `valid_exit_codes` as integers; anything else is refused (the codes are written into the script). */
-export function exitCodes(config: Config): number[] {
+export function exitCodes(config: { readonly valid_exit_codes?: Decoded<readonly (string | null)[]> }): number[] {
   if (config.valid_exit_codes === undefined) return [0];
-  return strList(config, 'valid_exit_codes').map((raw) => {
+  return items(config.valid_exit_codes).map((raw) => {
     if (!/^-?\d{1,10}$/.test(raw.trim())) {
       throw new ProvisionerFailedError(`valid_exit_codes: "${printable(raw)}" is not a whole number`);
     }
@@ -84,11 +88,11 @@ function basename(path: string): string {
 export const DEFAULT_ENV_FILE_EXECUTE_COMMAND = 'chmod +x {{.Path}}; . {{.EnvVarFile}} && {{.Path}}';
 
 /** `environment_vars` ("K=V" list) and `env` (map), plus the two variables Packer always sets. */
-function shellVars(config: Config, ctx: ShellRenderContext): [string, string][] {
-  const vars = parseEnvVars(strList(config, 'environment_vars'));
-  const map = config.env;
-  if (map && typeof map === 'object' && !Array.isArray(map)) {
-    for (const [k, v] of Object.entries(map as Record<string, unknown>)) {
+function shellVars(config: ShellConfig, ctx: ShellRenderContext): [string, string][] {
+  const vars = parseEnvVars(items(config.environment_vars));
+  const map = known(config.env);
+  if (map) {
+    for (const [k, v] of Object.entries(map)) {
       vars.push([assertEnvName(k), assertNoNul(String(v), `The environment variable ${k}`)]);
     }
   }
@@ -116,24 +120,23 @@ export function renderExecuteCommand(
   }).text;
 }
 
-function shebangOf(config: Config): string {
-  const shebang = str(config, 'inline_shebang') ?? DEFAULT_INLINE_SHEBANG;
+function shebangOf(config: ShellConfig): string {
+  const shebang = config.inline_shebang || DEFAULT_INLINE_SHEBANG;
   if (/[\0\r\n]/.test(shebang)) {
     throw new ProvisionerFailedError(`inline_shebang "${printable(shebang)}" must be one line without NUL bytes`);
   }
   return shebang;
 }
 
-export function renderShell(config: Config, ctx: ShellRenderContext): string {
+export function renderShell(config: ShellConfig, ctx: ShellRenderContext): string {
   const codes = exitCodes(config);
-  const folder = assertNoNul(str(config, 'remote_folder') ?? '/tmp', 'remote_folder');
+  const folder = assertNoNul(config.remote_folder || '/tmp', 'remote_folder');
   const vars = shellVars(config, ctx);
-  const useEnvFile = bool(config, 'use_env_var_file') ?? false;
+  const useEnvFile = known(config.use_env_var_file) ?? false;
   const envFile = `${folder}/varfile_${ctx.index}.sh`;
-  const flat = flattenEnvVars(vars, str(config, 'env_var_format'));
-  const execute =
-    str(config, 'execute_command') ?? (useEnvFile ? DEFAULT_ENV_FILE_EXECUTE_COMMAND : DEFAULT_EXECUTE_COMMAND);
-  const cleanup = !(bool(config, 'skip_clean') ?? false);
+  const flat = flattenEnvVars(vars, config.env_var_format || undefined);
+  const execute = config.execute_command || (useEnvFile ? DEFAULT_ENV_FILE_EXECUTE_COMMAND : DEFAULT_EXECUTE_COMMAND);
+  const cleanup = !(known(config.skip_clean) ?? false);
   const lines = [...PRELUDE, `mkdir -p -- ${sq(folder)}`];
   if (useEnvFile) {
     const body = vars.map(([k, v]) => `export ${k}=${sq(v)}`).join('\n');
@@ -148,8 +151,8 @@ export function renderShell(config: Config, ctx: ShellRenderContext): string {
     // Packer removes each uploaded script after it ran, unless skip_clean.
     if (cleanup) lines.push(`rm -f -- ${sq(remotePath)}`);
   };
-  const remotePath = str(config, 'remote_path');
-  const remoteFile = str(config, 'remote_file');
+  const remotePath = config.remote_path || undefined;
+  const remoteFile = config.remote_file || undefined;
   if (remotePath) assertNoNul(remotePath, 'remote_path');
   if (remoteFile) assertNoNul(remoteFile, 'remote_file');
   const remoteFor = (n: number) =>
@@ -159,7 +162,7 @@ export function renderShell(config: Config, ctx: ShellRenderContext): string {
         ? `${folder}/${remoteFile}`
         : `${folder}/script_${ctx.index}_${n}.sh`;
 
-  const inline = strList(config, 'inline');
+  const inline = items(config.inline);
   if (inline.length > 0) {
     const body = [`#!${shebangOf(config)}`, ...inline].join('\n');
     const delimiter = heredocDelimiter(body);
@@ -167,10 +170,7 @@ export function renderShell(config: Config, ctx: ShellRenderContext): string {
     lines.push(`cat > ${sq(remote)} <<'${delimiter}'`, body, delimiter);
     run(remote, 'Inline script');
   } else {
-    const scripts = [
-      ...(str(config, 'script') ? [str(config, 'script') as string] : []),
-      ...strList(config, 'scripts'),
-    ];
+    const scripts = [...(config.script ? [config.script] : []), ...items(config.scripts)];
     if (scripts.length === 0)
       throw new ProvisionerFailedError('The shell provisioner has no inline, script or scripts');
     // Download everything first: presigned URLs expire, later scripts may run long after the command starts.
@@ -188,16 +188,16 @@ export function renderShell(config: Config, ctx: ShellRenderContext): string {
 }
 
 /** file provisioner: upload (default) or download (instance → S3 via presigned PUT). */
-export function renderFile(config: Config, ctx: ShellRenderContext): string {
-  const destination = str(config, 'destination');
-  const sources = [...(str(config, 'source') ? [str(config, 'source') as string] : []), ...strList(config, 'sources')];
+export function renderFile(config: FileConfig, ctx: ShellRenderContext): string {
+  const destination = config.destination || undefined;
+  const sources = [...(config.source ? [config.source] : []), ...items(config.sources)];
   if (!destination || sources.length === 0) {
     throw new ProvisionerFailedError('The file provisioner needs source (or sources) and destination');
   }
   assertNoNul(destination, 'destination');
   for (const source of sources) assertNoNul(source, 'The file source');
   const lines = [...PRELUDE];
-  if (str(config, 'direction') === 'download') {
+  if (config.direction === 'download') {
     if (!ctx.uploadUrl) throw new ProvisionerFailedError('No upload URL for the file download');
     const source = sources[0] as string;
     // A directory travels as a tar.gz; a file as itself.

@@ -6,7 +6,8 @@
  * its kinds). Best-effort and idempotent: every action's outcome goes into the report, NotFound counts as
  * already gone, and one failed action does not stop the others.
  */
-import { redactText as redact } from '../../../core/plan/sensitive.ts';
+import { isAmiBuild } from '../../../core/plan/typed.ts';
+import { redactText as redact } from '../../../core/template/sensitive.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import {
   type BuildState,
@@ -22,7 +23,6 @@ import {
   type CleanupTable,
   cleanupRun,
 } from '../../lib/cleanup-table.ts';
-import { strList } from '../../lib/config.ts';
 import { deleteAllVersions, oneShotKeyFor } from '../../lib/sealed-values.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 import { type ErrorCleanupDeps, runErrorCleanupProvisioner } from './error-cleanup.ts';
@@ -120,7 +120,7 @@ export async function cleanupBuild(
     }
     secrets = ctx.secrets;
     regions.add(ctx.region);
-    for (const r of strList(ctx.config, 'ami_regions')) regions.add(r);
+    if (isAmiBuild(ctx.build)) for (const r of ctx.build.ami.copyRegions) regions.add(r);
   } catch {
     // The plan may be unreadable (that may be the failure); clean up what the state records.
   }

@@ -11,7 +11,7 @@ import * as z from 'zod/mini';
 import { buildOutcomeUpdate } from '../../../aws/build-records.ts';
 import { TransientError } from '../../../core/errors.ts';
 import { amiArtifactId } from '../../../core/manifest/manifest.ts';
-import { redactValue } from '../../../core/plan/sensitive.ts';
+import { redactValue } from '../../../core/template/sensitive.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { type BuildState, buildStateSchema, driverSchema, type ImageRecord } from '../../lib/build-state.ts';
 import { filesPrefix, loadStoredPlan, manifestKeyFor } from '../../lib/plan-store.ts';

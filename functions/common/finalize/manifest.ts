@@ -2,8 +2,11 @@
  * Adapts the execution's build results to core/manifest (the Packer manifest format): run uuid, AMIs per
  * region and the manifest post-processor's custom_data.
  */
+
 import { type BuildResult, buildManifest, type Manifest } from '../../../core/manifest/manifest.ts';
+import { isPostProcessor } from '../../../core/plan/typed.ts';
 import type { PlannedBuild } from '../../../core/plan/types.ts';
+import { known } from '../../../core/schema/decoded.ts';
 import type { ImageRecord } from '../../lib/build-state.ts';
 import { clientToken } from '../../lib/tokens.ts';
 
@@ -21,10 +24,8 @@ export function amisByRegion(images: readonly ImageRecord[]): Record<string, str
 export function customData(build: PlannedBuild | undefined): Record<string, string> | undefined {
   for (const chain of build?.postProcessors ?? []) {
     for (const pp of chain) {
-      const data = pp.type === 'manifest' ? pp.config.custom_data : undefined;
-      if (data && typeof data === 'object') {
-        return Object.fromEntries(Object.entries(data as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
-      }
+      const data = isPostProcessor(pp, 'manifest') ? known(pp.config.custom_data) : undefined;
+      if (data) return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, String(v)]));
     }
   }
   return undefined;

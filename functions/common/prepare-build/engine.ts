@@ -4,9 +4,9 @@
  */
 import { planTemplate } from '../../../core/plan/plan.ts';
 import type { BuildPlan } from '../../../core/plan/types.ts';
-import { loadTemplate } from '../../../core/template/load.ts';
 import type { LoadOptions, LoadResult, Template } from '../../../core/template/model.ts';
-import { pipelinePlanOptions } from '../../../core/template/pipeline.ts';
+import { loadTemplate } from '../../../core/validation/load.ts';
+import { pipelinePlanOptions } from '../../../core/validation/pipeline.ts';
 
 export interface PlanInputs {
   readonly now?: Date;

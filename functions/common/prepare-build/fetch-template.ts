@@ -23,6 +23,11 @@ export interface MaterializedTemplate {
   readonly root: string;
   /** What the user knows the root as, to show instead of the local path (`s3://bucket/folder`, `s3://bucket/app.zip!`). */
   readonly displayRoot: string;
+  /**
+   * When one file of an HCL2 folder was uploaded and the folder is built: that file. The upload builds the folder
+   * only if this file declares a build (so a folder uploaded file by file builds once, not once per file).
+   */
+  readonly uploadedFile?: string;
 }
 
 export interface TemplateSource {
@@ -109,6 +114,10 @@ async function siblingKeys(s3: S3Client, bucket: string, folder: string, templat
   return keys;
 }
 
+const HCL_FILE = /\.pkr\.(hcl|json)$/i;
+const LEGACY_FILE = /\.json$/i;
+const VAR_FILE = /\.pkrvars\.(hcl|json)$/i;
+
 export const plainTemplateSource: TemplateSource = {
   // Variable files (`.pkrvars.hcl`, `.pkrvars.json`) are inputs, never templates.
   matches: (key) => /\.(pkr\.hcl|pkr\.json|json)$/i.test(key) && !/\.pkrvars\.json$/i.test(key),
@@ -116,11 +125,18 @@ export const plainTemplateSource: TemplateSource = {
     const folder = posix.dirname(location.key) === '.' ? '' : `${posix.dirname(location.key)}/`;
     const templatePath = join(dir, posix.basename(location.key));
     await writeFile(templatePath, await getText(s3, location.bucket, location.key, location.versionId));
-    for (const key of await siblingKeys(s3, location.bucket, folder, location.key)) {
+    const siblings = await siblingKeys(s3, location.bucket, folder, location.key);
+    for (const key of siblings) {
       const local = localPathForKey(dir, key.slice(folder.length), key);
       await writeObject(local, await getText(s3, location.bucket, key), key);
     }
-    return { templatePath, root: dir, displayRoot: `s3://${location.bucket}/${folder}`.replace(/\/$/, '') };
+    const displayRoot = `s3://${location.bucket}/${folder}`.replace(/\/$/, '');
+    // Packer builds a folder of .pkr.hcl/.pkr.json files as one template (variables beside builds).
+    const inFolder = (k: string) => !k.slice(folder.length).includes('/') && HCL_FILE.test(k) && !VAR_FILE.test(k);
+    if (HCL_FILE.test(location.key) && siblings.some(inFolder)) {
+      return { templatePath: dir, root: dir, displayRoot, uploadedFile: templatePath };
+    }
+    return { templatePath, root: dir, displayRoot };
   },
 };
 
@@ -130,10 +146,6 @@ async function bundleRoot(dir: string): Promise<string> {
   const only = entries.length === 1 ? entries[0] : undefined;
   return only?.isDirectory() ? join(dir, only.name) : dir;
 }
-
-const HCL_FILE = /\.pkr\.(hcl|json)$/i;
-const LEGACY_FILE = /\.json$/i;
-const VAR_FILE = /\.pkrvars\.(hcl|json)$/i;
 
 /**
  * Which template a bundle builds, by Packer's own rules for a folder: `.pkr.hcl`/`.pkr.json` files at the root

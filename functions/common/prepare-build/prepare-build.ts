@@ -7,18 +7,18 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConditionalCheckFailedException, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BUILD_START_CONDITION, buildStartItem } from '../../../aws/build-records.ts';
 import { notATemplate } from '../../../aws/trigger-contract.ts';
+import type { Driver } from '../../../core/builders/driver.ts';
 import { NotFoundError, TemplateInvalidError, TransientError } from '../../../core/errors.ts';
 import { sealPlan } from '../../../core/plan/seal.ts';
-import { redactText as redact } from '../../../core/plan/sensitive.ts';
-import type { Driver } from '../../../core/plan/types.ts';
+import type { DeploymentAllowances } from '../../../core/template/deployment.ts';
 import { hasErrors } from '../../../core/template/diagnostics.ts';
-import { pipelineLoadOptions } from '../../../core/template/pipeline.ts';
-import type { DeploymentAllowances } from '../../../core/template/rules/DeploymentScope.ts';
+import { redactText as redact } from '../../../core/template/sensitive.ts';
+import { pipelineLoadOptions } from '../../../core/validation/pipeline.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { type BuildState, initialState } from '../../lib/build-state.ts';
 import { planKeyFor, type StoredPlan } from '../../lib/plan-store.ts';
@@ -98,6 +98,13 @@ export async function prepareBuild(
       }),
     );
     const secrets = [...sensitive, ...(result.template?.sensitiveValues ?? [])];
+    const uploaded = materialized.uploadedFile;
+    // Ranges name files relative to the load's cwd, the root.
+    const declares = (file: string | undefined) => file !== undefined && resolve(materialized.root, file) === uploaded;
+    if (uploaded && result.template && !result.template.builds.some((b) => declares(b.buildRange?.file))) {
+      const skipped = `${key} declares no build: it is part of its folder's template, which builds when a file with a build block is uploaded`;
+      return { buildId, planKey: '', builds: [], skipped };
+    }
     if (!result.template || hasErrors(result.diagnostics)) {
       const cause = invalidTemplateCause(
         result.diagnostics.filter((d) => d.severity === 'error'),

@@ -5,10 +5,12 @@
 import { DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { accessShape, filterShape } from '../../../core/builders/amazon/shape.ts';
 import { TemplateInvalidError } from '../../../core/errors.ts';
+import { known } from '../../../core/schema/decoded.ts';
+import { decoderFor } from '../../../core/schema/define.ts';
 import type { Config, Resolvers } from '../../../core/template/model.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
-import { bool, str } from '../../lib/config.ts';
 import { filterRequest, pickImage } from '../../lib/ec2/source-image.ts';
 
 export interface ResolverDeps {
@@ -48,14 +50,18 @@ export function checkSecretScope(kind: 'secret' | 'parameter', id: string, prefi
 
 const invalid = (m: string, cause: unknown) => new TemplateInvalidError(m, { cause });
 
+/** The amazon-ami data source's arguments, decoded by the shapes that validated them (one rule). */
+const decodeAmazonAmi = decoderFor({ ...accessShape, ...filterShape });
+
 export function awsResolvers(deps: ResolverDeps, sensitive: string[]): Resolvers {
   return {
-    amazonAmi: async (args: Config) => {
-      const region = str(args, 'region') ?? deps.homeRegion;
+    amazonAmi: async (raw: Config) => {
+      const args = decodeAmazonAmi(raw);
+      const region = args.region || deps.homeRegion;
       const out = await awsCall('resolving an amazon-ami data source', invalid, () =>
         deps.ec2For(region).send(new DescribeImagesCommand(filterRequest(args))),
       );
-      const image = pickImage(out.Images ?? [], bool(args, 'most_recent') ?? false);
+      const image = pickImage(out.Images ?? [], known(args.most_recent) ?? false);
       if (!image?.ImageId) throw new TemplateInvalidError('amazon-ami: no AMI matches the filters and owners');
       return {
         id: image.ImageId,

@@ -6,6 +6,7 @@
 import { CreateTagsCommand, DescribeImagesCommand, type Image } from '@aws-sdk/client-ec2';
 import { kilnTags, mergeTags, toTags } from '../../../aws/tags.ts';
 import { ImageFailedError, TimeoutError } from '../../../core/errors.ts';
+import { amiBuild } from '../../../core/plan/typed.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import {
@@ -29,6 +30,7 @@ export function snapshotIdsOf(image: Image): string[] {
 export async function checkImages(deps: BaseDeps, payload: StagePayload): Promise<PayloadOf<Ec2AmiState>> {
   const state = requireDriver(payload.state, 'ec2-ami');
   const ctx = await loadBuildContext(deps, state);
+  const { config } = amiBuild(ctx.build);
   const images: ImageRecord[] = [];
   for (const record of state.images) {
     if (record.available) {
@@ -51,7 +53,7 @@ export async function checkImages(deps: BaseDeps, payload: StagePayload): Promis
     }
     const snapshotIds = snapshotIdsOf(image);
     if (snapshotIds.length > 0) {
-      const tags = mergeTags(toTags(ctx.config.snapshot_tags), kilnTags(ctx.tagContext));
+      const tags = mergeTags(toTags(config.snapshot_tags), kilnTags(ctx.tagContext));
       await awsCall(`tagging the snapshots of ${record.imageId}`, imageFailed, () =>
         ec2.send(new CreateTagsCommand({ Resources: snapshotIds, Tags: tags })),
       );
@@ -62,7 +64,7 @@ export async function checkImages(deps: BaseDeps, payload: StagePayload): Promis
   if (pending.length === 0) return { state: { ...state, images }, wait: { done: true, waitSeconds: 0 } };
 
   const oldest = pending.reduce((a, b) => (a.requestedAt < b.requestedAt ? a : b));
-  const deadline = pollingDeadline(ctx.config, DEFAULT_IMAGE_DEADLINE_SECONDS);
+  const deadline = pollingDeadline(config, DEFAULT_IMAGE_DEADLINE_SECONDS);
   const wait = waitOrTimeout({
     since: oldest.requestedAt,
     now: deps.now(),

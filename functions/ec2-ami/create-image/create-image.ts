@@ -12,6 +12,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../../aws/tags.ts';
 import { ImageFailedError, TimeoutError } from '../../../core/errors.ts';
+import { amiBuild } from '../../../core/plan/typed.ts';
+import { known } from '../../../core/schema/decoded.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import {
@@ -23,7 +25,6 @@ import {
   type StagePayload,
   sourceRegion,
 } from '../../lib/build-state.ts';
-import { bool, str } from '../../lib/config.ts';
 import { pollingDeadline, waitOrTimeout } from '../../lib/polling.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 import { buildCreateImageRequest } from './image-request.ts';
@@ -36,10 +37,12 @@ export async function createImage(deps: BaseDeps, payload: StagePayload): Promis
   const instanceId = requireInstance(state);
   const region = sourceRegion(state);
   const ctx = await loadBuildContext(deps, state);
+  const build = amiBuild(ctx.build);
+  const { config } = build;
   const ec2 = deps.ec2For(region);
   const existingSource = state.images.find((i) => !i.copy);
   if (existingSource) return { state, wait: { done: true, waitSeconds: deps.minPollSeconds } };
-  if (bool(ctx.config, 'skip_create_ami')) {
+  if (known(config.skip_create_ami)) {
     // Packer's skip_create_ami: provision only (e.g. testing scripts); later stages see no image to wait for.
     return {
       state: { ...state, notes: [...(state.notes ?? []), 'skip_create_ami: no AMI was created'] },
@@ -47,7 +50,7 @@ export async function createImage(deps: BaseDeps, payload: StagePayload): Promis
     };
   }
 
-  if (!bool(ctx.config, 'disable_stop_instance')) {
+  if (!known(config.disable_stop_instance)) {
     const out = await awsCall(`describing builder ${instanceId}`, imageFailed, () =>
       ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })),
     );
@@ -62,7 +65,7 @@ export async function createImage(deps: BaseDeps, payload: StagePayload): Promis
         );
         state = { ...state, stopRequestedAt: deps.now().toISOString() };
       }
-      const deadline = pollingDeadline(ctx.config, DEFAULT_STOP_DEADLINE_SECONDS);
+      const deadline = pollingDeadline(config, DEFAULT_STOP_DEADLINE_SECONDS);
       const wait = waitOrTimeout({
         since: state.stopRequestedAt,
         now: deps.now(),
@@ -75,7 +78,7 @@ export async function createImage(deps: BaseDeps, payload: StagePayload): Promis
     }
   }
 
-  const request = buildCreateImageRequest(ctx.config, instanceId, ctx.tagContext);
+  const request = buildCreateImageRequest(build, instanceId, ctx.tagContext);
   // CreateImage has no client token: a retried invocation finds the image it created by its build tags.
   const found = await awsCall('looking for an image created by an earlier try', imageFailed, () =>
     ec2.send(
@@ -105,8 +108,7 @@ export async function createImage(deps: BaseDeps, payload: StagePayload): Promis
     },
     { kind: 'image', region, id: imageId },
   );
-  const imds = str(ctx.config, 'imds_support');
-  if (imds === 'v2.0') {
+  if (config.imds_support === 'v2.0') {
     const id = imageId;
     await awsCall('setting imds_support on the AMI', imageFailed, () =>
       ec2.send(new ModifyImageAttributeCommand({ ImageId: id, ImdsSupport: { Value: 'v2.0' } })),

@@ -5,24 +5,27 @@
  */
 import type { CreateImageCommandInput } from '@aws-sdk/client-ec2';
 import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../../aws/tags.ts';
-import { bool, type Config, objList, str } from '../../lib/config.ts';
+import { amiName } from '../../../core/builders/amazon-ebs.ts';
+import type { PlannedAmiBuild } from '../../../core/plan/types.ts';
+import { known } from '../../../core/schema/decoded.ts';
 import { toBlockDeviceMapping } from '../../lib/ec2/block-devices.ts';
 
 export function buildCreateImageRequest(
-  config: Config,
+  build: Pick<PlannedAmiBuild, 'config' | 'ami'>,
   instanceId: string,
   tags: KilnTagContext,
 ): CreateImageCommandInput {
-  const name = str(config, 'ami_name') ?? `kiln-${tags.buildId}-${tags.index}`;
-  const description = str(config, 'ami_description');
-  const mappings = objList(config, 'ami_block_device_mappings').map((m) => toBlockDeviceMapping(m, false));
+  const { config } = build;
+  const name = amiName(build.ami, tags.buildId, tags.index);
+  const description = config.ami_description || undefined;
+  const mappings = (known(config.ami_block_device_mappings) ?? []).map((m) => toBlockDeviceMapping(m, false));
   return {
     InstanceId: instanceId,
     Name: name,
     ...(description ? { Description: description } : {}),
     ...(mappings.length > 0 ? { BlockDeviceMappings: mappings } : {}),
     // The instance is stopped first (unless disable_stop_instance), so no reboot is needed for consistency.
-    NoReboot: !(bool(config, 'disable_stop_instance') ?? false),
+    NoReboot: !(known(config.disable_stop_instance) ?? false),
     TagSpecifications: [
       { ResourceType: 'image', Tags: mergeTags(toTags(config.tags), kilnTags(tags)) },
       { ResourceType: 'snapshot', Tags: mergeTags(toTags(config.snapshot_tags), kilnTags(tags)) },

@@ -5,7 +5,10 @@
  */
 import { CopyImageCommand, CreateTagsCommand, DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { type KilnTagContext, kilnTags, TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../../aws/tags.ts';
+import { amiName } from '../../../core/builders/amazon-ebs.ts';
 import { DistributeFailedError, KilnError } from '../../../core/errors.ts';
+import { amiBuild } from '../../../core/plan/typed.ts';
+import { known } from '../../../core/schema/decoded.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import {
@@ -16,7 +19,6 @@ import {
   type StagePayload,
   sourceRegion,
 } from '../../lib/build-state.ts';
-import { bool, str } from '../../lib/config.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 import { clientToken } from '../../lib/tokens.ts';
 import { buildCopyImageRequest, targetRegions } from './copy-request.ts';
@@ -61,14 +63,15 @@ export async function distribute(deps: BaseDeps, payload: StagePayload): Promise
   let state = requireDriver(payload.state, 'ec2-ami');
   const region = sourceRegion(state);
   const ctx = await loadBuildContext(deps, state);
+  const build = amiBuild(ctx.build);
   const source = state.images.find((i) => !i.copy);
-  if (!source && bool(ctx.config, 'skip_create_ami')) return { state, wait: { done: true, waitSeconds: 0 } };
+  if (!source && known(build.config.skip_create_ami)) return { state, wait: { done: true, waitSeconds: 0 } };
   if (!source) throw new DistributeFailedError(`build ${state.name}: no source AMI to distribute`);
-  const name = str(ctx.config, 'ami_name') ?? `kiln-${state.buildId}-${state.index}`;
-  for (const target of targetRegions(ctx.config, region)) {
+  const name = amiName(build.ami, state.buildId, state.index);
+  for (const target of targetRegions(build.ami.copyRegions, region)) {
     if (state.images.some((i) => i.region === target)) continue;
     try {
-      const request = buildCopyImageRequest(ctx.config, {
+      const request = buildCopyImageRequest(build.config, {
         sourceImageId: source.imageId,
         sourceRegion: region,
         targetRegion: target,

@@ -12,7 +12,10 @@ import {
   ModifySnapshotAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../../aws/tags.ts';
+import type { AmazonEbsConfig } from '../../../core/builders/amazon-ebs.ts';
 import { DistributeFailedError } from '../../../core/errors.ts';
+import { amiBuild } from '../../../core/plan/typed.ts';
+import { items } from '../../../core/schema/decoded.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import {
@@ -22,24 +25,23 @@ import {
   requireDriver,
   type StagePayload,
 } from '../../lib/build-state.ts';
-import { type Config, str, strList } from '../../lib/config.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 
 const failed = (m: string, cause: unknown) => new DistributeFailedError(m, { cause });
 
-export function launchPermissions(config: Config): LaunchPermission[] {
+export function launchPermissions(config: AmazonEbsConfig): LaunchPermission[] {
   return [
-    ...strList(config, 'ami_users').map((UserId) => ({ UserId })),
-    ...strList(config, 'ami_groups').map((g) => ({ Group: g as 'all' })),
-    ...strList(config, 'ami_org_arns').map((OrganizationArn) => ({ OrganizationArn })),
-    ...strList(config, 'ami_ou_arns').map((OrganizationalUnitArn) => ({ OrganizationalUnitArn })),
+    ...items(config.ami_users).map((UserId) => ({ UserId })),
+    ...items(config.ami_groups).map((g) => ({ Group: g as 'all' })),
+    ...items(config.ami_org_arns).map((OrganizationArn) => ({ OrganizationArn })),
+    ...items(config.ami_ou_arns).map((OrganizationalUnitArn) => ({ OrganizationalUnitArn })),
   ];
 }
 
 async function publishOne(
   ec2: EC2Client,
   image: ImageRecord,
-  config: Config,
+  config: AmazonEbsConfig,
   tags: KilnTagContext,
   deprecateAt?: Date,
 ) {
@@ -50,8 +52,8 @@ async function publishOne(
       ec2.send(new ModifyImageAttributeCommand({ ImageId: image.imageId, LaunchPermission: { Add: permissions } })),
     );
   }
-  const snapshotUsers = strList(config, 'snapshot_users');
-  const snapshotGroups = strList(config, 'snapshot_groups');
+  const snapshotUsers = items(config.snapshot_users);
+  const snapshotGroups = items(config.snapshot_groups);
   if (snapshotUsers.length > 0 || snapshotGroups.length > 0) {
     for (const snapshotId of image.snapshotIds) {
       await awsCall(`sharing snapshot ${snapshotId} of ${where}`, failed, () =>
@@ -84,12 +86,13 @@ async function publishOne(
 export async function publishImage(deps: BaseDeps, payload: StagePayload): Promise<PayloadOf<Ec2AmiState>> {
   const state = requireDriver(payload.state, 'ec2-ami');
   const ctx = await loadBuildContext(deps, state);
-  const deprecate = str(ctx.config, 'deprecate_at');
+  const { config } = amiBuild(ctx.build);
+  const deprecate = config.deprecate_at || undefined;
   const deprecateAt = deprecate ? new Date(deprecate) : undefined;
   if (deprecateAt && Number.isNaN(deprecateAt.getTime())) {
     throw new DistributeFailedError(`deprecate_at "${deprecate}" is not an RFC 3339 time (e.g. 2030-01-01T00:00:00Z)`);
   }
   for (const image of state.images)
-    await publishOne(deps.ec2For(image.region), image, ctx.config, ctx.tagContext, deprecateAt);
+    await publishOne(deps.ec2For(image.region), image, config, ctx.tagContext, deprecateAt);
   return { state, wait: { done: true, waitSeconds: 0 } };
 }

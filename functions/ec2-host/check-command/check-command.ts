@@ -9,7 +9,10 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { ProvisionerFailedError, TimeoutError } from '../../../core/errors.ts';
-import { redactText as redact } from '../../../core/plan/sensitive.ts';
+import { isProvisioner } from '../../../core/plan/typed.ts';
+import { exitCodes } from '../../../core/provisioners/render/shell.ts';
+import { known } from '../../../core/schema/decoded.ts';
+import { redactText as redact } from '../../../core/template/sensitive.ts';
 import { awsCall, awsErrorCode } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import {
@@ -21,7 +24,6 @@ import {
 } from '../../lib/build-state.ts';
 import { oneShotName, removeOneShot } from '../../lib/commands/one-shot.ts';
 import { MAX_EXECUTION_TIMEOUT_SECONDS } from '../../lib/commands/send-command.ts';
-import { bool, strList } from '../../lib/config.ts';
 import { waitOrTimeout } from '../../lib/polling.ts';
 import { advance } from '../../lib/provision-cursor.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
@@ -83,10 +85,10 @@ export async function checkCommand(deps: CheckCommandDeps, payload: StagePayload
       );
     }
   }
-  const codes = p.config.valid_exit_codes !== undefined ? strList(p.config, 'valid_exit_codes').map(Number) : [0];
-  const outcome: Outcome = out
-    ? classifyInvocation(out, codes, bool(p.config, 'expect_disconnect') ?? false)
-    : { kind: 'running' };
+  // The codes the script was rendered with (shell, powershell); other types have none of their own.
+  const codes = isProvisioner(p, 'shell') || isProvisioner(p, 'powershell') ? exitCodes(p.config) : [0];
+  const expectDisconnect = isProvisioner(p, 'shell') && known(p.config.expect_disconnect) === true;
+  const outcome: Outcome = out ? classifyInvocation(out, codes, expectDisconnect) : { kind: 'running' };
   const label = `Provisioner #${prov.index} (${p.name ?? p.type})`;
   // The command ended: its one-shot script (if it carried a secret) must not outlive it, in any version.
   if (outcome.kind !== 'running' && ctx.secrets.length > 0) {

@@ -12,6 +12,7 @@ import {
   LaunchFailedError,
   TimeoutError,
 } from '../../../core/errors.ts';
+import { isAmiBuild } from '../../../core/plan/typed.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import {
@@ -79,7 +80,10 @@ export async function checkManaged(deps: CheckManagedDeps, payload: StagePayload
       );
     }
   }
-  const deadline = pollingDeadline(ctx.config, DEFAULT_MANAGED_DEADLINE_SECONDS);
+  // aws_polling is an amazon-ebs option; other drivers' builders wait the default.
+  const deadline = isAmiBuild(ctx.build)
+    ? pollingDeadline(ctx.build.config, DEFAULT_MANAGED_DEADLINE_SECONDS)
+    : DEFAULT_MANAGED_DEADLINE_SECONDS;
   const wait = waitOrTimeout({
     since: state.launchedAt,
     now: deps.now(),

@@ -10,8 +10,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { TAG_BUILD_ID } from '../../../aws/tags.ts';
 import { AmiNameInUseError, LaunchFailedError } from '../../../core/errors.ts';
+import type { PlannedAmiBuild } from '../../../core/plan/types.ts';
+import { known } from '../../../core/schema/decoded.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
-import { bool, type Config, str } from '../../lib/config.ts';
 
 const launchFailed = (m: string, cause: unknown) => new LaunchFailedError(m, { cause });
 
@@ -28,16 +29,21 @@ const madeByKiln = (tags: readonly { Key?: string }[] | undefined) => (tags ?? [
  * may deregister and delete only images and snapshots carrying the `kiln:build-id` tag, so everything is checked
  * before anything is removed, and a foreign AMI or snapshot stops the build with a message saying what to do.
  */
-export async function preValidateAmiName(ec2: EC2Client, config: Config): Promise<PreValidateResult> {
-  const amiName = str(config, 'ami_name');
-  if (!amiName || bool(config, 'skip_create_ami')) return { deregistered: [] };
+export async function preValidateAmiName(
+  ec2: EC2Client,
+  build: Pick<PlannedAmiBuild, 'config' | 'ami'>,
+): Promise<PreValidateResult> {
+  const { config } = build;
+  // Only a name the template gives can exist already; Kiln's own (kiln-<build id>-<index>) is new per build.
+  const amiName = build.ami.name;
+  if (!amiName || known(config.skip_create_ami)) return { deregistered: [] };
   const out = await awsCall(`checking whether an AMI named "${amiName}" exists`, launchFailed, () =>
     ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [amiName] }] })),
   );
   const existing = (out.Images ?? []).filter((i) => i.ImageId);
   if (existing.length === 0) return { deregistered: [] };
   const ids = existing.map((i) => i.ImageId).join(', ');
-  if (!bool(config, 'force_deregister')) {
+  if (!known(config.force_deregister)) {
     throw new AmiNameInUseError(
       `An AMI named "${amiName}" already exists (${ids}): change ami_name ` +
         '(e.g. add {{timestamp}}) or set force_deregister = true',
@@ -51,7 +57,7 @@ export async function preValidateAmiName(ec2: EC2Client, config: Config): Promis
         '(aws ec2 deregister-image) or change ami_name.',
     );
   }
-  const deleteSnapshots = bool(config, 'force_delete_snapshot') ?? false;
+  const deleteSnapshots = known(config.force_delete_snapshot) ?? false;
   const snapshotIds = deleteSnapshots
     ? existing.flatMap((i) =>
         (i.BlockDeviceMappings ?? []).flatMap((m) => (m.Ebs?.SnapshotId ? [m.Ebs.SnapshotId] : [])),

@@ -4,10 +4,10 @@
  */
 import { RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { LaunchFailedError } from '../../../core/errors.ts';
+import { amiBuild } from '../../../core/plan/typed.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
 import { type Ec2HostState, type PayloadOf, record, requireEc2Host, type StagePayload } from '../../lib/build-state.ts';
-import { str } from '../../lib/config.ts';
 import { resolveSourceImage } from '../../lib/ec2/source-image.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 import { findFileRef, readStagedText, stagedKeyFor } from '../../lib/staged-files.ts';
@@ -22,19 +22,21 @@ export interface LaunchDeps extends BaseDeps {
 export async function launchBuilder(deps: LaunchDeps, payload: StagePayload): Promise<PayloadOf<Ec2HostState>> {
   const state = requireEc2Host(payload.state);
   const ctx = await loadBuildContext(deps, state);
+  const build = amiBuild(ctx.build);
+  const { config } = build;
   const ec2 = deps.ec2For(ctx.region);
-  const source = await resolveSourceImage(ec2, ctx.config);
-  const { deregistered } = await preValidateAmiName(ec2, ctx.config);
+  const source = await resolveSourceImage(ec2, config);
+  const { deregistered } = await preValidateAmiName(ec2, build);
 
-  let userData = str(ctx.config, 'user_data');
-  const userDataFile = str(ctx.config, 'user_data_file');
+  let userData = config.user_data || undefined;
+  const userDataFile = config.user_data_file || undefined;
   if (userData === undefined && userDataFile) {
     const key = stagedKeyFor(state.buildId, findFileRef(ctx.stored.plan, userDataFile));
     userData = await readStagedText(deps.s3, deps.artifactsBucket, key);
   }
 
   const request = buildRunInstancesRequest({
-    config: ctx.config,
+    config,
     source,
     settings: deps.launch,
     tags: ctx.tagContext,

@@ -4,7 +4,8 @@
  */
 import type { Image, RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
 import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../../aws/tags.ts';
-import { bool, type Config, num, str, strList } from '../../lib/config.ts';
+import type { AmazonEbsConfig } from '../../../core/builders/amazon-ebs.ts';
+import { items, known } from '../../../core/schema/decoded.ts';
 import { launchBlockDevices } from '../../lib/ec2/block-devices.ts';
 
 export interface LaunchSettings {
@@ -14,17 +15,17 @@ export interface LaunchSettings {
 }
 
 /** Template `subnet_id` wins; otherwise spread builds over the configured subnets by build index. */
-export function chooseSubnet(config: Config, subnetIds: readonly string[], index: number): string | undefined {
-  return str(config, 'subnet_id') ?? (subnetIds.length > 0 ? subnetIds[index % subnetIds.length] : undefined);
+export function chooseSubnet(config: AmazonEbsConfig, subnetIds: readonly string[], index: number): string | undefined {
+  return config.subnet_id || (subnetIds.length > 0 ? subnetIds[index % subnetIds.length] : undefined);
 }
 
-export function instanceProfileSpec(config: Config, fallback: string): { Arn: string } | { Name: string } {
-  const profile = str(config, 'iam_instance_profile') ?? fallback;
+export function instanceProfileSpec(config: AmazonEbsConfig, fallback: string): { Arn: string } | { Name: string } {
+  const profile = config.iam_instance_profile || fallback;
   return profile.startsWith('arn:') ? { Arn: profile } : { Name: profile };
 }
 
 export interface RunRequestInput {
-  readonly config: Config;
+  readonly config: AmazonEbsConfig;
   readonly source: Image;
   readonly settings: LaunchSettings;
   readonly tags: KilnTagContext;
@@ -40,15 +41,16 @@ export function buildRunInstancesRequest(input: RunRequestInput): RunInstancesCo
   const instanceTags = mergeTags(name, toTags(config.run_tags), own);
   const volumeTags = mergeTags(name, toTags(config.run_volume_tags), own);
   const subnetId = chooseSubnet(config, settings.subnetIds, tags.index);
-  const securityGroups = strList(config, 'security_group_ids');
-  const single = str(config, 'security_group_id');
+  const securityGroups = items(config.security_group_ids);
+  const single = config.security_group_id || undefined;
   const groupIds = securityGroups.length > 0 ? securityGroups : single ? [single] : [settings.securityGroupId];
-  const az = str(config, 'availability_zone');
-  const tenancy = str(config, 'tenancy');
-  const hopLimit = num(config, 'metadata_options_http_put_response_hop_limit');
+  const az = config.availability_zone || undefined;
+  const tenancy = config.tenancy || undefined;
+  // IMDSv2 is always required; of metadata_options, only the hop limit is the template's to choose.
+  const hopLimit = known(known(config.metadata_options)?.http_put_response_hop_limit);
   return {
     ImageId: source.ImageId,
-    InstanceType: (str(config, 'instance_type') ?? 't3.micro') as RunInstancesCommandInput['InstanceType'],
+    InstanceType: (config.instance_type || 't3.micro') as RunInstancesCommandInput['InstanceType'],
     MinCount: 1,
     MaxCount: 1,
     ClientToken: input.clientToken,
@@ -61,8 +63,8 @@ export function buildRunInstancesRequest(input: RunRequestInput): RunInstancesCo
       ...(hopLimit !== undefined ? { HttpPutResponseHopLimit: hopLimit } : {}),
     },
     BlockDeviceMappings: launchBlockDevices(config, source),
-    InstanceInitiatedShutdownBehavior: str(config, 'shutdown_behavior') === 'terminate' ? 'terminate' : 'stop',
-    ...(bool(config, 'ebs_optimized') ? { EbsOptimized: true } : {}),
+    InstanceInitiatedShutdownBehavior: config.shutdown_behavior === 'terminate' ? 'terminate' : 'stop',
+    ...(known(config.ebs_optimized) ? { EbsOptimized: true } : {}),
     ...(az || tenancy
       ? {
           Placement: { ...(az ? { AvailabilityZone: az } : {}), ...(tenancy ? { Tenancy: tenancy as 'default' } : {}) },

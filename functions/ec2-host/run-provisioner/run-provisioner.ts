@@ -5,7 +5,9 @@
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { ProvisionerFailedError } from '../../../core/errors.ts';
-import { redactText, unsealValue } from '../../../core/plan/sensitive.ts';
+import { isProvisioner } from '../../../core/plan/typed.ts';
+import { items } from '../../../core/schema/decoded.ts';
+import { redactText, unsealValue } from '../../../core/template/sensitive.ts';
 import { loadBuildContext, unsealedProvisioner } from '../../lib/build-context.ts';
 import {
   type Ec2HostState,
@@ -18,7 +20,6 @@ import { oneShotName } from '../../lib/commands/one-shot.ts';
 import type { Presign } from '../../lib/commands/presign-files.ts';
 import { renderForSend } from '../../lib/commands/remote-render.ts';
 import { commandComment, sendOnce } from '../../lib/commands/send-command.ts';
-import { str, strList } from '../../lib/config.ts';
 import { buildPrefix } from '../../lib/plan-store.ts';
 import { advance } from '../../lib/provision-cursor.ts';
 import type { ShellLocalRequest, ShellLocalResult } from '../../lib/shell-local-contract.ts';
@@ -82,11 +83,8 @@ export async function runProvisioner(
       wait: { done: true, waitSeconds: 0 },
     };
   }
-  if (p.type === 'shell-local') {
-    const scripts = [
-      ...(str(p.config, 'script') ? [str(p.config, 'script') as string] : []),
-      ...strList(p.config, 'scripts'),
-    ];
+  if (isProvisioner(p, 'shell-local')) {
+    const scripts = [...(p.config.script ? [p.config.script] : []), ...items(p.config.scripts)];
     const scriptBodies = await Promise.all(
       scripts.map((s) =>
         readStagedText(
@@ -98,17 +96,17 @@ export async function runProvisioner(
     );
     if (!deps.shellLocal) throw new ProvisionerFailedError(`${label}: ${SHELL_LOCAL_DISABLED}`);
     const real = unsealedProvisioner(ctx, p).config;
-    const command = str(real, 'command');
-    const shebang = str(real, 'inline_shebang');
+    const command = real.command || undefined;
+    const shebang = real.inline_shebang || undefined;
     const result = await deps.shellLocal({
       buildName: ctx.build.name,
       builderType: ctx.build.builderType,
       ...(command ? { command } : {}),
-      inline: strList(real, 'inline'),
+      inline: items(real.inline),
       scriptBodies: scriptBodies.map((b) => unsealValue(b, ctx.table)),
       ...(shebang ? { inlineShebang: shebang } : {}),
-      environmentVars: strList(real, 'environment_vars'),
-      validExitCodes: real.valid_exit_codes !== undefined ? strList(real, 'valid_exit_codes').map(Number) : [0],
+      environmentVars: items(real.environment_vars),
+      validExitCodes: real.valid_exit_codes !== undefined ? items(real.valid_exit_codes).map(Number) : [0],
       ...(p.timeoutSeconds !== undefined ? { timeoutSeconds: p.timeoutSeconds } : {}),
     });
     if (!result.ok) throw shellLocalFailure(label, result, ctx.secrets);

@@ -7,7 +7,7 @@
  */
 
 import { ProvisionerFailedError } from '../../../core/errors.ts';
-import { revealsAny } from '../../../core/plan/sensitive.ts';
+import { revealsAny } from '../../../core/template/sensitive.ts';
 import { deleteAllVersions, oneShotKeyFor, putSecretObject, type SecretStoreDeps } from '../sealed-values.ts';
 import type { Presign } from './presign-files.ts';
 import type { DocumentName } from './send-command.ts';

@@ -4,12 +4,12 @@
  * the error-cleanup provisioner (Cleanup) both send through it.
  */
 import { ProvisionerFailedError } from '../../../core/errors.ts';
+import { isProvisioner } from '../../../core/plan/typed.ts';
 import type { PlannedProvisioner } from '../../../core/plan/types.ts';
 import { renderPowerShell, renderWindowsRestart } from '../../../core/provisioners/render/powershell.ts';
 import { renderFile, renderShell, type ShellRenderContext } from '../../../core/provisioners/render/shell.ts';
 import { type BuildContext, unsealedProvisioner } from '../build-context.ts';
 import type { BuildState } from '../build-state.ts';
-import { str } from '../config.ts';
 import { buildPrefix } from '../plan-store.ts';
 import { type DeliverDeps, type Delivery, deliver } from './one-shot.ts';
 import { presignFiles, URL_EXPIRY_SECONDS } from './presign-files.ts';
@@ -28,8 +28,7 @@ export async function renderRemote(
   p: PlannedProvisioner,
 ): Promise<{ document: DocumentName; commands: string[] }> {
   const files = await presignFiles(deps.s3, deps.presign, deps.artifactsBucket, state.buildId, p.files);
-  const destination = str(p.config, 'destination');
-  const download = p.type === 'file' && str(p.config, 'direction') === 'download' && destination;
+  const download = isProvisioner(p, 'file') && p.config.direction === 'download' && p.config.destination;
   const render: ShellRenderContext = {
     buildName: ctx.build.name,
     builderType: ctx.build.builderType,
@@ -40,27 +39,28 @@ export async function renderRemote(
           uploadUrl: await deps.presign(
             'PUT',
             deps.artifactsBucket,
-            downloadKey(state.buildId, state.index, destination),
+            downloadKey(state.buildId, state.index, download),
             URL_EXPIRY_SECONDS,
           ),
         }
       : {}),
   };
-  switch (p.type) {
-    case 'shell':
-      return { document: 'AWS-RunShellScript', commands: renderShell(p.config, render).split('\n') };
-    case 'file':
-      return { document: 'AWS-RunShellScript', commands: renderFile(p.config, render).split('\n') };
-    case 'powershell':
-      return { document: 'AWS-RunPowerShellScript', commands: renderPowerShell(p.config, render) };
-    case 'windows-restart':
-      return { document: 'AWS-RunPowerShellScript', commands: renderWindowsRestart(p.config) };
-    default:
-      throw new ProvisionerFailedError(
-        `The provisioner type "${p.type}" is not supported by the ec2-ami driver (supported: shell, file, ` +
-          'powershell, windows-restart, shell-local, breakpoint)',
-      );
+  if (isProvisioner(p, 'shell')) {
+    return { document: 'AWS-RunShellScript', commands: renderShell(p.config, render).split('\n') };
   }
+  if (isProvisioner(p, 'file')) {
+    return { document: 'AWS-RunShellScript', commands: renderFile(p.config, render).split('\n') };
+  }
+  if (isProvisioner(p, 'powershell')) {
+    return { document: 'AWS-RunPowerShellScript', commands: renderPowerShell(p.config, render) };
+  }
+  if (isProvisioner(p, 'windows-restart')) {
+    return { document: 'AWS-RunPowerShellScript', commands: renderWindowsRestart(p.config) };
+  }
+  throw new ProvisionerFailedError(
+    `The provisioner type "${p.type}" is not supported by the ec2-ami driver (supported: shell, file, ` +
+      'powershell, windows-restart, shell-local, breakpoint)',
+  );
 }
 
 /**

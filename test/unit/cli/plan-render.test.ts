@@ -2,16 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { PLAN_COLUMNS, planRows, renderPlanText } from '../../../cli/plan-render.ts';
 import type { BuildPlan, PlannedBuild } from '../../../core/plan/types.ts';
 
-const planned = (name: string, driver: PlannedBuild['driver'], summary: PlannedBuild['summary']): PlannedBuild => ({
-  name,
-  builderType: name,
-  driver,
-  config: {},
-  provisioners: [{ index: 0, type: 'shell', config: {}, files: [], maxRetries: 0 }],
-  postProcessors: [],
-  summary,
-  sensitivePaths: [],
-});
+const planned = (name: string, driver: PlannedBuild['driver'], summary: PlannedBuild['summary']): PlannedBuild => {
+  const common = {
+    name,
+    provisioners: [{ index: 0, type: 'shell' as const, config: {}, files: [], maxRetries: 0 }],
+    postProcessors: [],
+    summary,
+    sensitivePaths: [],
+  };
+  return driver === 'ec2-ami'
+    ? { ...common, builderType: 'amazon-ebs', driver, config: {}, ami: { copyRegions: [] } }
+    : { ...common, builderType: name, driver, config: {} };
+};
 
 const plan: BuildPlan = {
   version: 1,

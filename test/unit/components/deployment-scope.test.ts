@@ -1,7 +1,7 @@
 /** The DeploymentScope rule: which KMS key references a deployment accepts, and when the rule applies at all. */
 import { describe, expect, it } from 'vitest';
 import { UnknownValue } from '../../../core/template/model.ts';
-import { DeploymentScope, kmsKeyProblem } from '../../../core/template/rules/DeploymentScope.ts';
+import { DeploymentScope, kmsKeyProblem } from '../../../core/validation/rules/DeploymentScope.ts';
 import { build, EBS_CONFIG, template } from '../plan/template-builders.ts';
 
 const KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';

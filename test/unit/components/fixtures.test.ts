@@ -5,10 +5,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ComponentSpec, ValidateContext } from '../../../core/builders/common/spec.ts';
 import { BUILDERS } from '../../../core/builders/registry.ts';
 import { POST_PROCESSORS } from '../../../core/postprocessors/registry.ts';
 import { PROVISIONERS } from '../../../core/provisioners/registry.ts';
+import type { ComponentSpec, ValidateContext } from '../../../core/schema/spec.ts';
 
 interface Fixture {
   readonly type: string;

@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { frontEndKind } from '../../../core/frontends/parse.ts';
 import { planTemplate } from '../../../core/plan/plan.ts';
+import { isPostProcessor, provisionerOf } from '../../../core/plan/typed.ts';
 import { error } from '../../../core/template/diagnostics.ts';
-import { frontEndKind, loadTemplate } from '../../../core/template/load.ts';
 import type { LoadResult } from '../../../core/template/model.ts';
+import { loadTemplate } from '../../../core/validation/load.ts';
 import { build, template } from '../plan/template-builders.ts';
 
 // The reference templates, unchanged: the repository's copies (test/conformance/shared-copies.test.ts checks they
@@ -60,7 +62,8 @@ describe('loadTemplate', () => {
     expect(b?.summary).toEqual({ image: 'python:3.9-slim', ecrRepository: 'my-python-app' });
     expect(b?.provisioners.map((p) => p.type)).toEqual(['shell']);
     // `tag: ""` decodes as Packer's string → []string hook does: no tags (docker then tags `latest`).
-    expect(b?.postProcessors.flat().map((p) => [p.type, p.config.repository, p.config.tag])).toEqual([
+    const tagged = b?.postProcessors.flat().filter((p) => isPostProcessor(p, 'docker-tag'));
+    expect(tagged?.map((p) => [p.type, p.config.repository, p.config.tag])).toEqual([
       ['docker-tag', 'my-python-app', []],
     ]);
   });
@@ -72,7 +75,8 @@ describe('loadTemplate', () => {
     expect(plan.builds.map((b) => [b.builderType, b.driver, b.summary.agentLabels])).toEqual([
       ['vmware-iso', 'agent', ['builder:vmware-iso']],
     ]);
-    expect(plan.builds[0]?.provisioners[0]?.config.inline).toEqual([
+    const shell = plan.builds[0]?.provisioners[0];
+    expect(shell && provisionerOf(shell, 'shell').config.inline).toEqual([
       'sudo apt-get update',
       'sudo apt-get install -y apache2',
     ]);

@@ -1,11 +1,11 @@
-/** Template-level rules (one file each under core/template/rules), with compliant and non-compliant templates. */
+/** Template-level rules (one file each under core/validation/rules), with compliant and non-compliant templates. */
 import { describe, expect, it } from 'vitest';
-import { BuilderConfig } from '../../../core/template/rules/BuilderConfig.ts';
-import { PostProcessorConfig } from '../../../core/template/rules/PostProcessorConfig.ts';
-import { ProvisionerConfig } from '../../../core/template/rules/ProvisionerConfig.ts';
-import { ProvisionerDuration } from '../../../core/template/rules/ProvisionerDuration.ts';
-import { ProvisionerMaxRetries } from '../../../core/template/rules/ProvisionerMaxRetries.ts';
-import { validateTemplate } from '../../../core/template/validate.ts';
+import { BuilderConfig } from '../../../core/validation/rules/BuilderConfig.ts';
+import { PostProcessorConfig } from '../../../core/validation/rules/PostProcessorConfig.ts';
+import { ProvisionerConfig } from '../../../core/validation/rules/ProvisionerConfig.ts';
+import { ProvisionerDuration } from '../../../core/validation/rules/ProvisionerDuration.ts';
+import { ProvisionerMaxRetries } from '../../../core/validation/rules/ProvisionerMaxRetries.ts';
+import { validateTemplate } from '../../../core/validation/validate.ts';
 import { build, EBS_CONFIG, template } from '../plan/template-builders.ts';
 
 const ctx = { fileExists: () => false };

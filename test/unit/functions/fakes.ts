@@ -7,13 +7,36 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { formsOf } from '../../../core/plan/sensitive.ts';
+import { amazonEbs, amiFacts } from '../../../core/builders/amazon-ebs.ts';
+import type { PlannedBuild, PlannedProvisioner } from '../../../core/plan/types.ts';
+import { PROVISIONERS } from '../../../core/provisioners/registry.ts';
+import { formsOf } from '../../../core/template/sensitive.ts';
 import type { Ec2AmiState } from '../../../functions/lib/build-state.ts';
 import { clearPlanCache, type StoredPlan } from '../../../functions/lib/plan-store.ts';
 import { clearSealedCache, type SealedValues, sealedKeyFor } from '../../../functions/lib/sealed-values.ts';
 import type { BaseDeps } from '../../../functions/lib/stage-deps.ts';
 
-export const PLAN_TEXT = readFileSync(new URL('../../fixtures/functions/plan-ebs.json', import.meta.url), 'utf8');
+/**
+ * What PrepareBuild stores for a plan written the way a template is: options decoded by their catalogs and the
+ * amazon-ebs facts derived, as planTemplate does. Fixtures and mutations stay in template terms (`"t"`, `[0, 2]`).
+ */
+function asPlanned(stored: StoredPlan): StoredPlan {
+  const decodeProvisioner = (p: PlannedProvisioner): PlannedProvisioner =>
+    ({
+      ...p,
+      config: PROVISIONERS.get(p.type)?.decode(p.config, stored.plan.format) ?? p.config,
+    }) as PlannedProvisioner;
+  const builds = stored.plan.builds.map((b): PlannedBuild => {
+    const provisioners = b.provisioners.map(decodeProvisioner);
+    if (b.driver !== 'ec2-ami') return { ...b, provisioners };
+    const config = amazonEbs.decode(b.config, stored.plan.format);
+    return { ...b, provisioners, config, ami: amiFacts(config) };
+  });
+  return { ...stored, plan: { ...stored.plan, builds } };
+}
+
+const FIXTURE = readFileSync(new URL('../../fixtures/functions/plan-ebs.json', import.meta.url), 'utf8');
+export const PLAN_TEXT = JSON.stringify(asPlanned(JSON.parse(FIXTURE) as StoredPlan));
 export const PLAN = JSON.parse(PLAN_TEXT) as StoredPlan;
 export const PLAN_KEY = 'builds/kb-test/plan.json';
 export const BUCKET = 'kiln-artifacts';
@@ -34,9 +57,9 @@ export function body(text: string) {
 }
 
 export function planWith(mutate: (plan: StoredPlan) => void): string {
-  const copy = JSON.parse(PLAN_TEXT) as StoredPlan;
+  const copy = JSON.parse(FIXTURE) as StoredPlan;
   mutate(copy);
-  return JSON.stringify(copy);
+  return JSON.stringify(asPlanned(copy));
 }
 
 export function mocks(planText = PLAN_TEXT) {

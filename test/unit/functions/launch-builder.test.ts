@@ -59,6 +59,23 @@ describe('launchBuilder', () => {
     });
   });
 
+  it('sets the IMDS hop limit from metadata_options, and IMDSv2 stays required', async () => {
+    // The stage used to read a key no template has (`metadata_options_http_put_response_hop_limit`).
+    const limited = setup(
+      planWith((p) =>
+        Object.assign(p.plan.builds[0]?.config ?? {}, {
+          metadata_options: { http_tokens: 'optional', http_put_response_hop_limit: '2' },
+        }),
+      ),
+    );
+    await limited.run();
+    expect(limited.ec2.commandCalls(RunInstancesCommand)[0]?.args[0].input.MetadataOptions).toEqual({
+      HttpTokens: 'required',
+      HttpEndpoint: 'enabled',
+      HttpPutResponseHopLimit: 2,
+    });
+  });
+
   const KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
   const OTHER_KEY = 'arn:aws:kms:us-east-1:111122223333:key/9999abcd-12ab-34cd-56ef-1234567890ab';
   it('encrypts the root volume at launch with kms_key_id', async () => {

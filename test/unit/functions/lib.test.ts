@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { numberEnv, requireEnv } from '../../../aws/env.ts';
 import { mergeTags, toTags } from '../../../aws/tags.ts';
 import { LaunchFailedError } from '../../../core/errors.ts';
-import { redactText as redact, redactForLog, redactSensitiveKeys, redactValue } from '../../../core/plan/sensitive.ts';
+import {
+  redactText as redact,
+  redactForLog,
+  redactSensitiveKeys,
+  redactValue,
+} from '../../../core/template/sensitive.ts';
 import { classifyAwsError, isNotFoundAwsError } from '../../../functions/lib/aws-errors.ts';
 import { nextWaitSeconds, pollingDeadline } from '../../../functions/lib/polling.ts';
 
@@ -102,12 +107,14 @@ describe('environment and tags', () => {
     expect(() => numberEnv('KILN_N', 15, { KILN_N: 'fast' })).toThrow(/positive number/);
   });
 
-  it('converts template tag maps and lists, later lists winning', () => {
+  it('converts decoded template tag maps, later lists winning', () => {
     expect(toTags({ A: 1, B: 'x' })).toEqual([
       { Key: 'A', Value: '1' },
       { Key: 'B', Value: 'x' },
     ]);
-    expect(toTags([{ key: 'K', value: 'v' }])).toEqual([{ Key: 'K', Value: 'v' }]);
+    // A map left for run time (a string in the plan) cannot be used: no tags, rather than characters as tags.
+    expect(toTags('<unknown: local.tags>')).toEqual([]);
+    expect(toTags(undefined)).toEqual([]);
     expect(mergeTags([{ Key: 'kiln:build-id', Value: 'forged' }], [{ Key: 'kiln:build-id', Value: 'real' }])).toEqual([
       { Key: 'kiln:build-id', Value: 'real' },
     ]);

@@ -59,6 +59,36 @@ function setup(templateName: string, content = fixture(templateName)) {
 }
 
 describe('prepareBuild with the real template engine', () => {
+  /** A folder of .pkr.hcl files uploaded file by file, `uploaded` the object whose event starts this execution. */
+  function folderUpload(uploaded: string) {
+    const t = setup('ubuntu.pkr.hcl');
+    const folder = new URL('../../fixtures/functions/prepare/folder/', import.meta.url);
+    const names = ['build.pkr.hcl', 'sources.pkr.hcl', 'variables.pkr.hcl'];
+    for (const name of names) {
+      t.s3.on(GetObjectCommand, { Bucket: 'templates', Key: `site/${name}` }).resolves({
+        Body: body(readFileSync(new URL(name, folder), 'utf8')),
+      });
+    }
+    t.s3.on(ListObjectsV2Command, { Prefix: 'site/' }).resolves({
+      Contents: names.map((n) => ({ Key: `site/${n}`, Size: 100 })),
+    });
+    const request = normalizeInput({ template: { bucket: 'templates', key: `site/${uploaded}`, versionId: 'v1' } });
+    return prepareBuild(t.deps, request, `exec-${uploaded}`);
+  }
+
+  it('builds an HCL2 folder uploaded file by file as Packer builds the folder, once', async () => {
+    const out = await folderUpload('build.pkr.hcl');
+    expect(out.skipped).toBeNull();
+    expect(out.builds).toMatchObject([{ name: 'amazon-ebs.web', driver: 'ec2-ami' }]);
+    for (const other of ['variables.pkr.hcl', 'sources.pkr.hcl']) {
+      const skipped = await folderUpload(other);
+      expect(skipped.builds).toEqual([]);
+      expect(skipped.skipped).toBe(
+        `site/${other} declares no build: it is part of its folder's template, which builds when a file with a build block is uploaded`,
+      );
+    }
+  });
+
   it('builds a bundle: extracted by version id, its one wrapping folder as root, scripts staged from inside', async () => {
     const t = setup('ubuntu.pkr.hcl');
     const scratch = mkdtempSync(join(tmpdir(), 'kiln-prepare-bundle-'));
@@ -77,7 +107,7 @@ describe('prepareBuild with the real template engine', () => {
     });
     const request = normalizeInput({ template: { bucket: 'templates', key: 'web/app.tgz', versionId: 'v9' } });
     const out = await prepareBuild(t.deps, request, 'exec-bundle');
-    expect(out.builds).toEqual([{ index: 0, name: 'amazon-ebs.ubuntu', driver: 'ec2-ami' }]);
+    expect(out.builds).toMatchObject([{ index: 0, name: 'amazon-ebs.ubuntu', driver: 'ec2-ami' }]);
     expect(t.s3).toHaveReceivedCommandWith(GetObjectCommand, { Key: 'web/app.tgz', VersionId: 'v9' });
     // Nothing beside the bundle is listed or read: the archive is the whole template.
     expect(t.s3).not.toHaveReceivedCommand(ListObjectsV2Command);
@@ -180,6 +210,13 @@ describe('prepareBuild with the real template engine', () => {
     t.s3
       .on(GetObjectCommand, { Bucket: 'templates', Key: 'web/a+b.pkr.hcl' })
       .resolves({ Body: body(fixture('ubuntu.pkr.hcl')) });
+    // The folder holds this template alone (another .pkr.hcl beside it would join it, as in Packer).
+    t.s3.on(ListObjectsV2Command).resolves({
+      Contents: [
+        { Key: 'web/a+b.pkr.hcl', Size: 10 },
+        { Key: 'web/scripts/setup.sh', Size: 21 },
+      ],
+    });
     const event = parseEvent(prepareInputSchema, {
       executionName: 'exec-3',
       input: {

@@ -214,7 +214,7 @@ describe('shell rendering', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-run-'));
     const ctx = { buildName: 'b', builderType: 't', index: 0, files: new Map() };
     const runScript = (code: number) => {
-      const script = renderShell({ inline: [`exit ${code}`], valid_exit_codes: [0, 2], remote_folder: dir }, ctx);
+      const script = renderShell({ inline: [`exit ${code}`], valid_exit_codes: ['0', '2'], remote_folder: dir }, ctx);
       try {
         execFileSync('bash', ['-c', script], { encoding: 'utf8', stdio: 'pipe' });
         return { status: 0, stderr: '' };

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LimitExceededError } from '../../../core/errors.ts';
 import { planTemplate, redactPlan } from '../../../core/plan/plan.ts';
+import { provisionerOf } from '../../../core/plan/typed.ts';
 import { UnknownValue } from '../../../core/template/model.ts';
 import { build, EBS_CONFIG, PROJECT_DIR, template } from './template-builders.ts';
 
@@ -100,7 +101,7 @@ describe('planTemplate', () => {
     );
     const script = readFileSync(`${PROJECT_DIR}/scripts/base.sh`);
     const [shell, upload, inline] = plan.builds[0]?.provisioners ?? [];
-    expect(shell?.config.scripts).toEqual(['scripts/base.sh']);
+    expect(shell && provisionerOf(shell, 'shell').config.scripts).toEqual(['scripts/base.sh']);
     expect(shell?.files).toEqual([
       {
         path: `${PROJECT_DIR}/scripts/base.sh`,
@@ -109,10 +110,10 @@ describe('planTemplate', () => {
         size: script.byteLength,
       },
     ]);
-    expect(upload?.config.source).toBe('files/app.conf');
+    expect(upload && provisionerOf(upload, 'file').config.source).toBe('files/app.conf');
     expect(upload?.files[0]?.size).toBe(6);
     expect(inline?.files).toEqual([]);
-    expect(inline?.config.content).toBe('inline text');
+    expect(inline && provisionerOf(inline, 'file').config.content).toBe('inline text');
     expect(plan.files.map((f) => f.relativePath)).toEqual(['files/app.conf', 'scripts/base.sh']);
   });
 
@@ -178,7 +179,8 @@ describe('planTemplate', () => {
     expect(b?.config.ami_name).toBe(`x-${NOW.getTime() / 1000}`);
     expect(b?.config.ami_description).toBe('2026-01-02 amazon-ebs.ubuntu');
     expect(b?.summary.amiName).toBe(`x-${NOW.getTime() / 1000}`);
-    expect(b?.provisioners[0]?.config.execute_command).toBe('sudo {{ .Vars }} {{ .Path }}');
+    const shell = b?.provisioners[0];
+    expect(shell && provisionerOf(shell, 'shell').config.execute_command).toBe('sudo {{ .Vars }} {{ .Path }}');
   });
 
   it('leaves JSON-origin values to the JSON front end', () => {

@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadHclTemplate } from '../../../../core/frontends/hcl/index.ts';
+import { parseGateMessage } from '../../../../core/hcl/syntax/strict-gate.ts';
 import { hasErrors } from '../../../../core/template/diagnostics.ts';
-import { loadHclTemplate } from '../../../../core/template/hcl/index.ts';
-import { parseGateMessage } from '../../../../core/template/hcl/syntax/strict-gate.ts';
 
 async function loadText(text: string) {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-hcl-builds-'));

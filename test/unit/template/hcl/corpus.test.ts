@@ -6,8 +6,8 @@
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CorpusCase, loadManifest, prepareCase, varFileArgs } from '../../../../bench/lib/corpus-cases.ts';
+import { loadHclTemplate } from '../../../../core/frontends/hcl/index.ts';
 import { hasErrors } from '../../../../core/template/diagnostics.ts';
-import { loadHclTemplate } from '../../../../core/template/hcl/index.ts';
 
 /** Invalid only because of a component schema (plugin config), not the template layer. */
 const NEEDS_COMPONENT_SCHEMA: Record<string, string> = {

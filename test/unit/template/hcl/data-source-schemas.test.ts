@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadHclTemplate } from '../../../../core/template/hcl/index.ts';
+import { loadHclTemplate } from '../../../../core/frontends/hcl/index.ts';
 
 const BUILD = '\nsource "null" "x" {\n  communicator = "none"\n}\n\nbuild {\n  sources = ["source.null.x"]\n}\n';
 

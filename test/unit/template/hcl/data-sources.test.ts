@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadHclTemplate } from '../../../../core/frontends/hcl/index.ts';
 import { hasErrors } from '../../../../core/template/diagnostics.ts';
-import { loadHclTemplate } from '../../../../core/template/hcl/index.ts';
 import { type Config, type Resolvers, UnknownValue } from '../../../../core/template/model.ts';
 
 const TEMPLATE = `

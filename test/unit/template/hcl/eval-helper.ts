@@ -1,10 +1,10 @@
 /** Test helper: evaluates one HCL expression (as the attribute `x`) with the real function table. */
 
-import type { EvalContext } from '../../../../core/template/hcl/eval/context.ts';
-import { evaluate } from '../../../../core/template/hcl/eval/evaluate.ts';
-import { HclEvalError, type Value } from '../../../../core/template/hcl/eval/values.ts';
-import { hclFunctions } from '../../../../core/template/hcl/functions/index.ts';
-import { parseFile } from '../../../../core/template/hcl/syntax/parse-file.ts';
+import type { EvalContext } from '../../../../core/hcl/eval/context.ts';
+import { evaluate } from '../../../../core/hcl/eval/evaluate.ts';
+import { HclEvalError, type Value } from '../../../../core/hcl/eval/values.ts';
+import { hclFunctions } from '../../../../core/hcl/functions/index.ts';
+import { parseFile } from '../../../../core/hcl/syntax/parse-file.ts';
 
 export const NOW = new Date('2024-01-02T03:04:05Z');
 

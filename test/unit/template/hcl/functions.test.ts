@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultReadFile } from '../../../../core/template/hcl/files.ts';
-import { hclFunctions } from '../../../../core/template/hcl/functions/index.ts';
+import { defaultReadFile } from '../../../../core/frontends/hcl/files.ts';
+import { hclFunctions } from '../../../../core/hcl/functions/index.ts';
 import { evalError, evalExpr, testContext } from './eval-helper.ts';
 
 type Case = readonly [string, unknown];

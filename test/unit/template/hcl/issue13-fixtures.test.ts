@@ -2,7 +2,8 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planTemplate } from '../../../../core/plan/plan.ts';
-import { loadTemplate } from '../../../../core/template/load.ts';
+import { isProvisioner } from '../../../../core/plan/typed.ts';
+import { loadTemplate } from '../../../../core/validation/load.ts';
 
 const FIXTURES = resolve(import.meta.dirname, '../../../fixtures/hcl/issue13');
 // The whole load (front end, then every component's schema), as `kiln validate` runs it.
@@ -25,7 +26,8 @@ describe('issue 13 fixtures', () => {
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     if (!r.template) throw new Error(`${file} loads`);
     // The plan holds each option decoded by the template's format (HCL: cty's conversions).
-    expect(planTemplate(r.template).builds[0]?.provisioners[0]?.config.inline).toEqual(inline);
+    const p = planTemplate(r.template).builds[0]?.provisioners[0];
+    expect(p && (isProvisioner(p, 'shell') || isProvisioner(p, 'shell-local')) ? p.config.inline : p).toEqual(inline);
   });
 
   it('build-dynamic.pkr.hcl: builds and provisioners from expressions and dynamic blocks, in order', async () => {

@@ -1,8 +1,8 @@
 /** Table-driven over test/fixtures/hcl: valid templates (builds, order, config) and invalid ones (summary + position). */
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadHclTemplate } from '../../../../core/frontends/hcl/index.ts';
 import { hasErrors } from '../../../../core/template/diagnostics.ts';
-import { loadHclTemplate } from '../../../../core/template/hcl/index.ts';
 
 const FIXTURES = resolve(import.meta.dirname, '../../../fixtures/hcl');
 const load = (rel: string, opts = {}) => loadHclTemplate(rel, { cwd: FIXTURES, ...opts });

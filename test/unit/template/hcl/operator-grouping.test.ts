@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadHclTemplate } from '../../../../core/template/hcl/index.ts';
+import { loadHclTemplate } from '../../../../core/frontends/hcl/index.ts';
 
 async function load(expr: string) {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-hcl-ops-'));

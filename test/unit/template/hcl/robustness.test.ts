@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { loadHclTemplate } from '../../../../core/frontends/hcl/index.ts';
 import { hasErrors } from '../../../../core/template/diagnostics.ts';
-import { loadHclTemplate } from '../../../../core/template/hcl/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-hcl-robust-'));
 let n = 0;

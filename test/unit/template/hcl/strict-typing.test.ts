@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { builderSpec } from '../../../../core/builders/registry.ts';
 import { planTemplate } from '../../../../core/plan/plan.ts';
 import { PROVISIONERS } from '../../../../core/provisioners/registry.ts';
-import { loadTemplate } from '../../../../core/template/load.ts';
+import { loadTemplate } from '../../../../core/validation/load.ts';
 
 async function loadFile(name: string, text: string) {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-hcl-strict-'));

@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CorpusCase, loadManifest, prepareCase, varFileArgs } from '../../../../bench/lib/corpus-cases.ts';
-import { loadJsonTemplate } from '../../../../core/template/json/index.ts';
+import { loadJsonTemplate } from '../../../../core/frontends/json/index.ts';
 import { isUnknown } from '../../../../core/template/model.ts';
 
 /** Invalid (or unsupported) only because of a component schema or plugin: the template layer passes them. */

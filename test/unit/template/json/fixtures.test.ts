@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadJsonTemplate } from '../../../../core/template/json/index.ts';
+import { loadJsonTemplate } from '../../../../core/frontends/json/index.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/json');
 

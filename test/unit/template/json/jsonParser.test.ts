@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_NESTING_DEPTH, packerErrorLocation, parseJson } from '../../../../core/template/json/index.ts';
+import { MAX_NESTING_DEPTH, packerErrorLocation, parseJson } from '../../../../core/frontends/json/index.ts';
 
 function syntaxError(text: string) {
   const r = parseJson(text);

@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadJsonTemplate, MAX_TEMPLATE_BYTES } from '../../../../core/template/json/index.ts';
+import { loadJsonTemplate, MAX_TEMPLATE_BYTES } from '../../../../core/frontends/json/index.ts';
 import { isUnknown, type LoadOptions, type Template } from '../../../../core/template/model.ts';
 
 const VALID = join(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/json/valid');

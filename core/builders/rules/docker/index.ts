@@ -1,0 +1,7 @@
+/** docker's cross-field rules, one per file, in the order their findings are reported. */
+import type { ComponentRule } from '../../../schema/spec.ts';
+import { DockerEcrLogin } from './DockerEcrLogin.ts';
+import { DockerResult } from './DockerResult.ts';
+import { DockerSource } from './DockerSource.ts';
+
+export const DOCKER_RULES: readonly ComponentRule[] = [DockerSource, DockerResult, DockerEcrLogin];
