@@ -10,6 +10,7 @@ import type { InspectOptions } from './inspect.ts';
 import type { CliIO } from './io.ts';
 import type { TemplateRequest } from './load-inputs.ts';
 import type { PlanOptions } from './plan.ts';
+import type { RegistryConnect, RegistryOptions } from './registry.ts';
 import type { ValidateOptions } from './validate.ts';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -97,16 +98,53 @@ export interface VerbHandlers {
   validate(options: ValidateOptions): Promise<number>;
   inspect(options: InspectOptions): Promise<number>;
   plan(options: PlanOptions): Promise<number>;
+  channelsPromote(args: ChannelArgs & { artifact: string }, options: RegistryOptions): Promise<number>;
+  channelsRollback(args: ChannelArgs, options: RegistryOptions): Promise<number>;
+  channelsList(template: string, options: RegistryOptions): Promise<number>;
+  artifactsList(template: string, options: RegistryOptions & { build?: string }): Promise<number>;
 }
 
-/** Verbs load the template engine on first use, so `kiln --help` does not pay for it (about 0.5 s with tsx). */
-export function commandHandlers(io: CliIO): VerbHandlers {
+interface ChannelArgs {
+  template: string;
+  build: string;
+  channel: string;
+}
+
+/**
+ * Verbs load the template engine (or the AWS SDK) on first use, so `kiln --help` does not pay for it (about 0.5 s
+ * with tsx). `connect` gives the registry commands their AWS clients (default: from the environment).
+ */
+export function commandHandlers(io: CliIO, connect?: RegistryConnect): VerbHandlers {
+  const registry = () => import('./registry.ts');
   return {
     validate: async (options) => (await import('./validate.ts')).runValidate(options, io),
     inspect: async (options) => (await import('./inspect.ts')).runInspect(options, io),
     plan: async (options) => (await import('./plan.ts')).runPlan(options, io),
+    channelsPromote: async (args, options) => (await registry()).runChannelsPromote(args, options, io, connect),
+    channelsRollback: async (args, options) => (await registry()).runChannelsRollback(args, options, io, connect),
+    channelsList: async (template, options) => (await registry()).runChannelsList(template, options, io, connect),
+    artifactsList: async (template, options) => (await registry()).runArtifactsList(template, options, io, connect),
   };
 }
+
+interface RegistryFlags {
+  table?: string;
+  region?: string;
+  json?: boolean;
+}
+
+function addRegistryOptions(command: Command): Command {
+  return command
+    .option('--table <name>', 'registry table (default: $KILN_REGISTRY_TABLE, the stack output RegistryTableName)')
+    .option('--region <region>', "the registry table's region (default: $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)")
+    .option('--json', 'print JSON for scripts instead of text');
+}
+
+const registryOptions = (flags: RegistryFlags): RegistryOptions => ({
+  json: flags.json === true,
+  ...(flags.table ? { table: flags.table } : {}),
+  ...(flags.region ? { region: flags.region } : {}),
+});
 
 export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: number) => void): Command {
   const program = new Command('kiln')
@@ -176,6 +214,71 @@ export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: 
         }),
       );
     });
+
+  const channels = program
+    .command('channels')
+    .description(
+      'Channels name the artifact of a template build that consumers use (`latest`, `prod`, ...). Each is ' +
+        'published to SSM Parameter Store as /kiln/<template>/<build>/<channel>: the AMI id (data type ' +
+        'aws:ec2:image, in every region the AMI is in) or the pinned image reference, so launch templates ' +
+        '(resolve:ssm:), Terraform and ECS pick it up.',
+    );
+  addRegistryOptions(
+    channels
+      .command('promote')
+      .description(
+        'Assign an artifact to a channel (created on first use) and publish it; the assignment it replaces is ' +
+          'kept for rollback. Promoting the artifact the channel holds changes nothing and publishes it again.',
+      )
+      .argument('<template>', 'template name in the registry')
+      .argument('<build>', 'build name (amazon-ebs.ubuntu)')
+      .argument('<channel>', 'channel name: letters, digits, _ . - (up to 64)')
+      .argument('<artifact>', 'artifact id (ka-…, from `kiln artifacts list`)'),
+  ).action(async (template: string, build: string, channel: string, artifact: string, flags: RegistryFlags) => {
+    setExit(await handlers.channelsPromote({ template, build, channel, artifact }, registryOptions(flags)));
+  });
+  addRegistryOptions(
+    channels
+      .command('rollback')
+      .description(
+        'Return a channel to the artifact it held before its current one and publish it (one step per call; ' +
+          'it fails, changing nothing, when there is no earlier assignment).',
+      )
+      .argument('<template>', 'template name in the registry')
+      .argument('<build>', 'build name')
+      .argument('<channel>', 'channel name'),
+  ).action(async (template: string, build: string, channel: string, flags: RegistryFlags) => {
+    setExit(await handlers.channelsRollback({ template, build, channel }, registryOptions(flags)));
+  });
+  addRegistryOptions(
+    channels
+      .command('list')
+      .description("List a template's channels: current artifact, version, what rollback returns to, parameter.")
+      .argument('<template>', 'template name in the registry'),
+  ).action(async (template: string, flags: RegistryFlags) => {
+    setExit(await handlers.channelsList(template, registryOptions(flags)));
+  });
+
+  const artifacts = program
+    .command('artifacts')
+    .description('Artifacts the pipeline recorded: AMIs per region, container images, agent artifacts.');
+  addRegistryOptions(
+    artifacts
+      .command('list')
+      .description(
+        "List a template's artifacts, newest first, with their parent Kiln artifact (lineage) and whether " +
+          'that parent has a newer version (outdated).',
+      )
+      .argument('<template>', 'template name in the registry')
+      .option('--build <name>', 'only this build'),
+  ).action(async (template: string, flags: RegistryFlags & { build?: string }) => {
+    setExit(
+      await handlers.artifactsList(template, {
+        ...registryOptions(flags),
+        ...(flags.build ? { build: flags.build } : {}),
+      }),
+    );
+  });
 
   return program;
 }

@@ -10,6 +10,7 @@ import { BuilderIdentity } from './constructs/builder-identity.ts';
 import { BuilderNetwork, type ExistingBuilderVpc, type PrivateEndpointsOptions } from './constructs/builder-network.ts';
 import { tagComponent } from './constructs/component-tag.ts';
 import { EncryptionKeys } from './constructs/encryption-keys.ts';
+import { ImageRegistry } from './constructs/image-registry.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import type { SecretScope } from './constructs/permission-basics.ts';
 import { StateMachineFromFile } from './constructs/state-machine-from-file.ts';
@@ -75,6 +76,8 @@ export interface KilnStackProps extends StackProps {
 export class KilnStack extends Stack {
   public readonly keys: EncryptionKeys;
   public readonly store: TemplateStore;
+  /** Artifacts, lineage and channels (not granted to any function yet). */
+  public readonly registry: ImageRegistry;
   public readonly network: BuilderNetwork;
   public readonly builder: BuilderIdentity;
   public readonly pipeline: BuildPipeline;
@@ -99,6 +102,7 @@ export class KilnStack extends Stack {
 
     this.keys = new EncryptionKeys(this, 'Keys');
     this.store = new TemplateStore(this, 'Store', { dataKey: this.keys.dataKey });
+    this.registry = new ImageRegistry(this, 'Registry', { dataKey: this.keys.dataKey });
     this.network = new BuilderNetwork(this, 'Network', {
       logsKey: this.keys.logsKey,
       ...(props.existingVpc ? { existingVpc: props.existingVpc } : {}),
@@ -206,6 +210,8 @@ export class KilnStack extends Stack {
     new CfnOutput(this, 'TemplateBucketName', { value: this.store.templateBucket.bucketName });
     new CfnOutput(this, 'ArtifactsBucketName', { value: this.store.artifactsBucket.bucketName });
     new CfnOutput(this, 'BuildsTableName', { value: this.store.buildsTable.tableName });
+    // What `kiln channels` and `kiln artifacts` read (--table or KILN_REGISTRY_TABLE).
+    new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName });
     new CfnOutput(this, 'BuildStateMachineArn', { value: build.stateMachine.stateMachineArn });
     // Acknowledge only the IAM wildcards Kiln can justify; any other wildcard fails cdk-nag.
     Aspects.of(this).add(new WildcardJustifications());

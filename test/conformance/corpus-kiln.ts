@@ -52,6 +52,10 @@ export async function kilnValidate(
     },
     inspect: reject,
     plan: reject,
+    channelsPromote: reject,
+    channelsRollback: reject,
+    channelsList: reject,
+    artifactsList: reject,
   });
   if (!captured) throw new Error(`kiln validate did not run (exit ${code}): ${io.stderr()}`);
   return captured;

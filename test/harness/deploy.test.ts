@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
 import { GetBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
@@ -7,13 +8,16 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listArtifacts, promoteChannel, putArtifact } from '../../aws/image-registry-store.ts';
 import { localClientConfig } from '../../harness/clients.ts';
 import { deployKiln, type KilnDeployment } from '../../harness/deploy.ts';
 import { type EventPump, mirrorStateMachineRules, startEventPump } from '../../harness/event-pump.ts';
 import { type LocalAws, startLocalAws } from '../../harness/local-aws.ts';
 import { synthKiln } from '../../harness/synth.ts';
 import { FIXTURE_FUNCTIONS } from '../fixtures/infra/registry.ts';
+import { amiArtifact } from '../unit/image-registry/fixtures.ts';
 
 // The infra tests' fixture registry and ASL: this suite checks the deploy path, not the pipeline's progress.
 const FIXTURE = {
@@ -54,6 +58,21 @@ describe('deployKiln: the synthesized stack created in moto', () => {
       FIXTURE_FUNCTIONS.length,
     );
     expect(deployment.placeholderAssets).toHaveLength(FIXTURE_FUNCTIONS.length);
+  });
+
+  it('deploys the registry table keyed as the registry records read and write it', async () => {
+    const table = deployment.outputs.RegistryTableName as string;
+    expect(table).toBeTruthy();
+    const ssm = client(SSMClient);
+    const ctx = { dynamo: client(DynamoDBClient), table, ssm: () => ssm, homeRegion: deployment.region };
+    const artifact = await putArtifact(ctx, amiArtifact({ images: [[deployment.region, 'ami-0000d001']] }));
+    expect((await listArtifacts(ctx, artifact.template)).map((a) => a.artifactId)).toEqual([artifact.artifactId]);
+    const update = await promoteChannel(
+      ctx,
+      { template: artifact.template, build: artifact.build, channel: 'prod' },
+      artifact.artifactId,
+    );
+    expect(update.parameters.map((p) => p.value)).toEqual(['ami-0000d001']);
   });
 
   it('puts the deployed functions into the state machine definition, no placeholder left', async () => {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { REGISTRY_TABLE } from '../../aws/image-registry-records.ts';
 import { manifestKeyFor, STAGED_TAGGING } from '../../aws/store-layout.ts';
 import type { FunctionSpec, FunctionTrigger } from '../../functions/registry.ts';
 import { loadStateMachine } from '../../infra/asl-files.ts';
@@ -116,6 +117,49 @@ describe('TemplateStore', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
     });
+  });
+});
+
+describe('ImageRegistry', () => {
+  it('keys the registry table as the records module does: on demand, KMS with the data key, PITR, retained', () => {
+    const resource = template.toJSON().Resources[logicalId(stack, stack.registry.table)];
+    const { partitionKey, sortKey, templateIndex } = REGISTRY_TABLE;
+    expect(resource.DeletionPolicy).toBe('Retain');
+    expect(resource.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: partitionKey, KeyType: 'HASH' },
+        { AttributeName: sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: templateIndex.name,
+          KeySchema: [
+            { AttributeName: templateIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: templateIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: {
+        SSEEnabled: true,
+        SSEType: 'KMS',
+        KMSMasterKeyId: { 'Fn::GetAtt': [logicalId(stack, stack.keys.dataKey), 'Arn'] },
+      },
+    });
+    expect(template.toJSON().Outputs.RegistryTableName.Value).toEqual({ Ref: logicalId(stack, stack.registry.table) });
+  });
+
+  it('is granted to nothing yet: no role or policy names it', () => {
+    const tableId = logicalId(stack, stack.registry.table);
+    const iam = Object.entries(template.toJSON().Resources as Record<string, { Type: string }>).filter(([, r]) =>
+      ['AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].includes(r.Type),
+    );
+    expect(iam.length).toBeGreaterThan(0);
+    for (const [id, resource] of iam) expect(text(resource), id).not.toContain(tableId);
+    // The builds table is granted, so the check does see table references.
+    expect(iam.some(([, r]) => text(r).includes(logicalId(stack, stack.store.buildsTable)))).toBe(true);
   });
 });
 

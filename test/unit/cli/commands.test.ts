@@ -163,9 +163,26 @@ describe('kiln --help', () => {
     expect(r.stdout).toContain('--var <name=value>');
   });
 
+  it.each([
+    [['channels', 'promote'], /<template> <build> <channel> <artifact>[\s\S]*--table <name>[\s\S]*KILN_REGISTRY_TABLE/],
+    [['channels', 'rollback'], /<template> <build> <channel>[\s\S]*no earlier\s+assignment[\s\S]*--region <region>/],
+    [['channels', 'list'], /<template>[\s\S]*--json/],
+    [['artifacts', 'list'], /outdated[\s\S]*--build <name>/],
+  ])('describes %j with its arguments and registry options', async (verbs, pattern) => {
+    const r = await kiln([...verbs, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(pattern);
+  });
+
+  it('explains channels and their SSM parameter', async () => {
+    const r = await kiln(['channels', '--help']);
+    expect(r.stdout).toMatch(/\/kiln\/<template>\/<build>\/<channel>[\s\S]*aws:ec2:image/);
+    for (const sub of ['promote', 'rollback', 'list']) expect(r.stdout).toContain(sub);
+  });
+
   it('lists every verb at the top level and fails on an unknown one', async () => {
     const help = await kiln(['--help']);
-    for (const verb of ['validate', 'inspect', 'plan']) expect(help.stdout).toContain(verb);
+    for (const verb of ['validate', 'inspect', 'plan', 'channels', 'artifacts']) expect(help.stdout).toContain(verb);
     const bad = await kiln(['frobnicate']);
     expect(bad.code).toBe(1);
   });

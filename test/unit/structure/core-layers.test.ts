@@ -26,6 +26,7 @@ const LAYERS: readonly (readonly (readonly string[])[])[] = [
   [['core/frontends/']],
   [['core/plan/'], ['core/manifest/']],
   [['core/validation/']],
+  [['core/image-registry/']],
 ];
 
 /** Edges allowed to run up, `from → to` by module path, each with its reason; at most one. None today. */
