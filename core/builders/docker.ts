@@ -1,11 +1,12 @@
 /** docker: runs a container from `image`, provisions it, then commits, exports or discards it (driver ec2-docker). */
+import { changeProblem } from '../docker/changes.ts';
 import type { BuildSummary } from '../plan/types.ts';
 import type { Config } from '../template/model.ts';
 import { defineBuilder } from './common/define.ts';
 import { anyObject, block, bool, oneOf, str, strList, strMap } from './common/fields.ts';
 import { communicatorRemovedKeys, communicatorRules, sshShape } from './common/options.ts';
 import type { Finding } from './common/spec.ts';
-import { display, isSet, isTrue, knownString } from './common/values.ts';
+import { display, isSet, isTrue, knownString, stringList } from './common/values.ts';
 
 export const dockerShape = {
   ...sshShape,
@@ -60,7 +61,16 @@ function dockerRules(config: Config): Finding[] {
   if (isTrue(config.ecr_login) && !isSet(config.login_server)) {
     out.push({ message: 'ECR login requires login server to be provided.', key: 'ecr_login' });
   }
+  out.push(...changeFindings(config.changes));
   return out;
+}
+
+/** Each `changes` item must be an instruction docker accepts at commit (Kiln checks it before the build runs). */
+export function changeFindings(changes: unknown): Finding[] {
+  return stringList(changes).flatMap((change, i) => {
+    const problem = changeProblem(change);
+    return problem ? [{ message: `changes[${i}]: ${problem}`, key: 'changes' }] : [];
+  });
 }
 
 export function summarizeDocker(config: Config): BuildSummary {

@@ -1,10 +1,30 @@
 /** docker-tag, docker-push, docker-import, docker-save: what happens to a committed docker image (ECR for ec2-docker). */
 import { defineComponent } from '../builders/common/define.ts';
 import { bool, str, strList } from '../builders/common/fields.ts';
-import { isSet } from '../builders/common/values.ts';
+import type { Finding } from '../builders/common/spec.ts';
+import { isSet, knownString, stringList } from '../builders/common/values.ts';
+import { changeFindings } from '../builders/docker.ts';
+import { dockerTagProblem, repositoryProblem } from '../docker/ecr.ts';
 
 const required = (key: string) => (config: Record<string, unknown>) =>
   isSet(config[key]) ? [] : [{ message: `${key} must be specified` }];
+
+/** A repository Kiln can push (a bare name is an ECR repository name: core/docker/ecr.ts). */
+function repositoryFindings(config: Record<string, unknown>): Finding[] {
+  const repository = knownString(config.repository);
+  const problem = repository ? repositoryProblem(repository) : undefined;
+  return problem ? [{ message: `repository: ${problem}`, key: 'repository' }] : [];
+}
+
+/** Tags docker accepts; an empty tag is no tag (docker's latest), as in Packer. */
+function tagFindings(config: Record<string, unknown>, key: 'tag' | 'tags'): Finding[] {
+  return stringList(config[key])
+    .filter((t) => t !== '')
+    .flatMap((t) => {
+      const problem = dockerTagProblem(t);
+      return problem ? [{ message: `${key}: ${problem}`, key }] : [];
+    });
+}
 
 const loginShape = {
   login: bool(),
@@ -26,6 +46,9 @@ export const dockerTag = defineComponent('post-processor', {
     ...(isSet(config.tag) && isSet(config.tags)
       ? [{ message: 'Only one of tag or tags can be specified.', key: 'tags' }]
       : []),
+    ...repositoryFindings(config),
+    ...tagFindings(config, 'tag'),
+    ...tagFindings(config, 'tags'),
   ],
 });
 
@@ -41,7 +64,12 @@ export const dockerPush = defineComponent('post-processor', {
 export const dockerImport = defineComponent('post-processor', {
   type: 'docker-import',
   shape: { repository: str(), tag: str(), changes: strList(), platform: str() },
-  rules: required('repository'),
+  rules: (config) => [
+    ...required('repository')(config),
+    ...repositoryFindings(config),
+    ...tagFindings(config, 'tag'),
+    ...changeFindings(config.changes),
+  ],
 });
 
 export const dockerSave = defineComponent('post-processor', {
