@@ -252,18 +252,38 @@ function basename(path: string): string {
   return parts[parts.length - 1] ?? path;
 }
 
-/** `docker exec` as the docker communicator runs a command: `exec -i [-u user] <id> /bin/sh -c "(<cmd>)"`. */
-function execFunction(builder: Config): string[] {
+/**
+ * `docker exec` as the docker communicator runs a command: `exec -i [-u exec_user] <id> <entrypoint> "(<cmd>)"`
+ * (entrypoint default `/bin/sh -c`). With `fix_upload_owner` (default true) every upload is then given to the
+ * container's configured user (root when none), as the communicator does after each copy; Kiln passes owner
+ * and path to `sh -c` as arguments instead of splicing them into the command text.
+ */
+function execFunctions(builder: Config): string[] {
   const user = str(builder, 'exec_user');
+  const configured = strList(builder, 'entrypoint');
+  const entry = (configured.length > 0 ? configured : ['/bin/sh', '-c']).map((v) => w(v, 'entrypoint'));
+  const fixOwner = bool(builder, 'fix_upload_owner') ?? true;
   return [
     'kiln_exec() {',
-    `  docker exec -i${user ? ` -u ${w(user, 'exec_user')}` : ''} "$kiln_cid" /bin/sh -c "($1)" </dev/null`,
+    `  docker exec -i${user ? ` -u ${w(user, 'exec_user')}` : ''} "$kiln_cid" ${entry.join(' ')} "($1)" </dev/null`,
     '}',
+    ...(fixOwner
+      ? [
+          `kiln_owner=$(docker inspect --format '{{.Config.User}}' -- "$kiln_cid")`,
+          'kiln_fix_owner() {',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash expansion, not a JS placeholder
+          '  docker exec --user root "$kiln_cid" /bin/sh -c \'chown -R "$1" "$2"\' sh "${kiln_owner:-root}" "$1" </dev/null',
+          '}',
+        ]
+      : ['kiln_fix_owner() { :; }']),
   ];
 }
 
-const cp = (host: string, container: string) =>
-  `docker cp -- ${host} "$kiln_cid":${w(container, 'The container path')}`;
+/** `docker cp` into the container, then the owner fix on the destination. */
+const cp = (host: string, container: string) => [
+  `docker cp -- ${host} "$kiln_cid":${w(container, 'The container path')}`,
+  `kiln_fix_owner ${w(container, 'The container path')}`,
+];
 
 function shellVars(config: Config, ctx: ProvisionContext): [string, string][] {
   const vars = parseEnvVars(strList(config, 'environment_vars'));
@@ -289,7 +309,12 @@ function renderShellInContainer(p: DockerProvisionerInput, lines: string[], ctx:
   if (useEnvFile) {
     const body = vars.map(([k, v]) => `export ${k}=${shq(v)}`).join('\n');
     const delimiter = heredocDelimiter(body);
-    lines.push(`cat > "$kiln_dir/varfile.sh" <<'${delimiter}'`, body, delimiter, cp('"$kiln_dir/varfile.sh"', envFile));
+    lines.push(
+      `cat > "$kiln_dir/varfile.sh" <<'${delimiter}'`,
+      body,
+      delimiter,
+      ...cp('"$kiln_dir/varfile.sh"', envFile),
+    );
   }
   const remotePath = str(config, 'remote_path');
   const remoteFile = str(config, 'remote_file');
@@ -301,7 +326,7 @@ function renderShellInContainer(p: DockerProvisionerInput, lines: string[], ctx:
         : `${folder}/script_${p.index}_${n}.sh`;
   const run = (host: string, remote: string, what: string) => {
     assertNoNul(remote, 'remote_path');
-    lines.push(cp(host, remote));
+    lines.push(...cp(host, remote));
     lines.push(`kiln_exec ${shq(`chmod 0755 ${w(remote)}`)}`);
     const command = renderExecuteCommand(execute, { vars: useEnvFile ? '' : flat, path: remote, envVarFile: envFile });
     lines.push(
@@ -367,22 +392,16 @@ function renderFileInContainer(p: DockerProvisionerInput, lines: string[], ctx: 
   }
   if (content !== undefined) {
     // printf (a builtin) keeps the content byte for byte; a heredoc would add a newline.
-    lines.push(`printf '%s' ${shq(content)} > "$kiln_dir/content"`, cp('"$kiln_dir/content"', destination));
+    lines.push(`printf '%s' ${shq(content)} > "$kiln_dir/content"`, ...cp('"$kiln_dir/content"', destination));
     return;
   }
   sources.forEach((source, k) => {
     const item = staged(ctx, source);
-    const hostDir = `"$kiln_dir/src${k}"`;
     if (item.directory) {
-      // Packer: "dir/" copies the contents, "dir" the folder itself into destination.
-      const target = `${destination.replace(/\/+$/, '')}${source.endsWith('/') ? '' : `/${basename(source)}`}`;
-      for (const entry of item.entries)
-        lines.push(`kiln_fetch ${shq(entry.url)} "$kiln_dir/src${k}"/${w(entry.subPath)}`);
-      lines.push(
-        `mkdir -p -- ${hostDir}`,
-        `kiln_exec ${shq(`mkdir -p -- ${w(target)}`)}`,
-        cp(`"$kiln_dir/src${k}/."`, target),
-      );
+      // As the communicator's UploadDir: "dir/" copies the contents (`docker cp dir/.`), "dir" the folder itself.
+      const base = `"$kiln_dir/src${k}"/${w(basename(source), 'The file source')}`;
+      for (const entry of item.entries) lines.push(`kiln_fetch ${shq(entry.url)} ${base}/${w(entry.subPath)}`);
+      lines.push(`mkdir -p -- ${base}`, ...cp(source.endsWith('/') ? `${base}/.` : base, destination));
     } else {
       const url = item.entries[0]?.url;
       if (!url) throw new ProvisionerFailedError(`The file "${source}" was not staged for this build`);
@@ -390,7 +409,7 @@ function renderFileInContainer(p: DockerProvisionerInput, lines: string[], ctx: 
         destination.endsWith('/') || sources.length > 1
           ? `${destination.replace(/\/+$/, '')}/${basename(source)}`
           : destination;
-      lines.push(`kiln_fetch ${shq(url)} "$kiln_dir/src${k}/file"`, cp(`"$kiln_dir/src${k}/file"`, target));
+      lines.push(`kiln_fetch ${shq(url)} "$kiln_dir/src${k}/file"`, ...cp(`"$kiln_dir/src${k}/file"`, target));
     }
   });
 }
@@ -405,7 +424,7 @@ export function renderProvisioner(builder: Config, p: DockerProvisionerInput, ct
   }
   lines.push(
     ...READ_CONTAINER,
-    ...execFunction(builder),
+    ...execFunctions(builder),
     `kiln_dir="$kiln_state/p${p.index}"`,
     'rm -rf -- "$kiln_dir"',
     'mkdir -p -- "$kiln_dir"',

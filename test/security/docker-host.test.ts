@@ -172,7 +172,9 @@ describe.each(PAYLOADS)('%s', (_name, p) => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(readFileSync(out, 'utf8')).toBe(p);
-    expect(argv('exec').slice(0, 4)).toEqual(['exec', '-i', '-u', p]);
+    const execs = host.calls().filter((c) => c.argv[0] === 'exec' && c.argv[1] === '-i');
+    expect(execs.length).toBe(3);
+    for (const call of execs) expect(call.argv.slice(0, 4)).toEqual(['exec', '-i', '-u', p]);
   });
 
   it('a file provisioner destination and content stay literal', () => {
@@ -184,7 +186,9 @@ describe.each(PAYLOADS)('%s', (_name, p) => {
     );
     expect(run(script).status).toBe(0);
     expect(host.calls()).toEqual([
+      { argv: ['inspect', '--format', '{{.Config.User}}', '--', FAKE_CID] },
       { argv: ['cp', '--', `${host.stateRoot}/kb-1/p0/content`, `${FAKE_CID}:${p}`], content: p },
+      { argv: ['exec', '--user', 'root', FAKE_CID, '/bin/sh', '-c', 'chown -R "$1" "$2"', 'sh', 'root', p] },
     ]);
   });
 

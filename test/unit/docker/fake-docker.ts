@@ -45,7 +45,7 @@ elif cmd in ("export", "save"):
     sys.stdout.write("TAR:" + args[-1])
 elif cmd == "exec" and real:
     import subprocess
-    sys.exit(subprocess.call(["/bin/sh", "-c", args[-1]]))
+    sys.exit(subprocess.call(args[args.index("${FAKE_CID}") + 1:]))
 elif cmd == "exec" and "PACKER_BUILDER_TYPE" in args[-1]:
     sys.exit(int(os.environ.get("FAKE_EXEC_RC", "0")))
 `;

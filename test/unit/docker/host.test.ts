@@ -62,6 +62,20 @@ function runArgv(config: Config): readonly string[] {
 const FILES = `${host.stateRoot}/kb-1/files:/packer-files`;
 const LABEL = ['--label', 'kiln.build-id=kb-1'];
 const DEFAULT_RUN = ['-d', '-i', '-t', '--entrypoint=/bin/sh', '--', 'img'];
+const OWNER = ['inspect', '--format', '{{.Config.User}}', '--', FAKE_CID];
+/** fix_upload_owner (default true): the destination given to the container's user (root when it has none). */
+const CHOWN = (dest: string, owner = 'root') => [
+  'exec',
+  '--user',
+  'root',
+  FAKE_CID,
+  '/bin/sh',
+  '-c',
+  'chown -R "$1" "$2"',
+  'sh',
+  owner,
+  dest,
+];
 
 describe('prepare: pull and docker run, option by option (plugin order)', () => {
   const cases: [string, Config, string[]][] = [
@@ -256,7 +270,9 @@ describe('provisioners inside the container', () => {
       ),
     );
     expect(argvs()).toEqual([
+      OWNER,
       ['cp', '--', `${host.stateRoot}/kb-1/p2/script_0.sh`, `${FAKE_CID}:/tmp/script_2_0.sh`],
+      CHOWN('/tmp/script_2_0.sh'),
       ['exec', '-i', FAKE_CID, '/bin/sh', '-c', '(chmod 0755 /tmp/script_2_0.sh)'],
       [
         'exec',
@@ -278,7 +294,7 @@ describe('provisioners inside the container', () => {
       pctx(),
     );
     runOk(script, { FAKE_EXEC_RC: '3' });
-    expect(argvs()[1]).toEqual([
+    expect(argvs()[3]).toEqual([
       'exec',
       '-i',
       '-u',
@@ -308,7 +324,9 @@ describe('provisioners inside the container', () => {
       ),
     );
     expect(argvs().map((x) => x.slice(0, 2).concat(x.slice(-1)))).toEqual([
+      ['inspect', '--format', FAKE_CID],
       ['cp', '--', `${FAKE_CID}:/tmp/script_1_0.sh`],
+      ['exec', '--user', '/tmp/script_1_0.sh'],
       ['exec', '-i', '(chmod 0755 /tmp/script_1_0.sh)'],
       [
         'exec',
@@ -333,7 +351,11 @@ describe('provisioners inside the container', () => {
         pctx({ files }),
       ),
     );
-    expect(argvs()).toEqual([['cp', '--', `${host.stateRoot}/kb-1/p0/src0/file`, `${FAKE_CID}:/etc/app/app.conf`]]);
+    expect(argvs()).toEqual([
+      OWNER,
+      ['cp', '--', `${host.stateRoot}/kb-1/p0/src0/file`, `${FAKE_CID}:/etc/app/app.conf`],
+      CHOWN('/etc/app/app.conf'),
+    ]);
     host.reset();
     runOk(
       renderProvisioner(
@@ -342,9 +364,11 @@ describe('provisioners inside the container', () => {
         pctx({ files }),
       ),
     );
+    // "conf" (no trailing slash): the folder itself, as the communicator's UploadDir (`docker cp conf <id>:/etc`).
     expect(argvs()).toEqual([
-      ['exec', '-i', FAKE_CID, '/bin/sh', '-c', '(mkdir -p -- /etc/conf)'],
-      ['cp', '--', `${host.stateRoot}/kb-1/p0/src0/.`, `${FAKE_CID}:/etc/conf`],
+      OWNER,
+      ['cp', '--', `${host.stateRoot}/kb-1/p0/src0/conf`, `${FAKE_CID}:/etc`],
+      CHOWN('/etc'),
     ]);
     host.reset();
     const out = join(host.root, 'downloaded');
@@ -355,7 +379,7 @@ describe('provisioners inside the container', () => {
         pctx({ uploadUrl: `stub:${out}` }),
       ),
     );
-    expect(argvs()).toEqual([['cp', '--', `${FAKE_CID}:/var/log/x`, `${host.stateRoot}/kb-1/p0/download`]]);
+    expect(argvs()).toEqual([OWNER, ['cp', '--', `${FAKE_CID}:/var/log/x`, `${host.stateRoot}/kb-1/p0/download`]]);
     expect(readFileSync(out, 'utf8')).toBe('FROM-CONTAINER:/var/log/x');
   });
 
@@ -504,10 +528,12 @@ describe('the reference template examples/docker-python-app.json, end to end', (
     expect(host.calls()).toEqual([
       { argv: ['pull', '--', 'python:3.9-slim'] },
       { argv: ['run', ...LABEL, '-v', FILES, '-d', '-i', '-t', '--entrypoint=/bin/sh', '--', 'python:3.9-slim'] },
+      { argv: OWNER },
       {
         argv: ['cp', '--', `${host.stateRoot}/kb-1/p0/script_0.sh`, `${FAKE_CID}:/tmp/script_0_0.sh`],
         content: '#!/bin/sh -e\npip install -r requirements.txt\npython -m unittest discover tests/\n',
       },
+      { argv: CHOWN('/tmp/script_0_0.sh') },
       { argv: ['exec', '-i', FAKE_CID, '/bin/sh', '-c', '(chmod 0755 /tmp/script_0_0.sh)'] },
       {
         argv: [
