@@ -195,6 +195,12 @@ export function runArguments(config: Config, buildId: string): { words: string[]
 
 /** prepare: pull (with the builder's login around it), run the container, copy the build context in. */
 export function renderPrepare(config: Config, ctx: DockerHostContext): string {
+  if (bool(config, 'windows_container')) {
+    throw new ProvisionerFailedError("windows_container: Kiln's docker builder hosts run Linux containers only");
+  }
+  if (obj(config, 'build') || (Array.isArray(config.build) && config.build.length > 0)) {
+    throw new ProvisionerFailedError('docker: building from a Dockerfile (build { }) is not supported yet; use image');
+  }
   const lines = header(ctx, 'prepare', true);
   const image = str(config, 'image');
   if (!image) throw new ProvisionerFailedError('docker: image must be specified');

@@ -167,6 +167,13 @@ describe('prepare: pull and docker run, option by option (plugin order)', () => 
     expect(argvs().map((a) => a[0])).toEqual(['run']);
   });
 
+  it('refuses Windows containers and Dockerfile builds, which the builder host does not run', () => {
+    expect(() => renderPrepare({ image: 'i', commit: true, windows_container: true }, ctx())).toThrow(
+      /Linux containers only/,
+    );
+    expect(() => renderPrepare({ build: { path: 'Dockerfile' }, commit: true }, ctx())).toThrow(/Dockerfile/);
+  });
+
   it('refuses run_command template fields other than {{.Image}}', () => {
     expect(() => renderPrepare({ image: 'i', commit: true, run_command: ['{{.Name}}'] }, ctx())).toThrow(
       /only \{\{\.Image\}\}/,
