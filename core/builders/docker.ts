@@ -1,6 +1,6 @@
 /** docker: runs a container from `image`, provisions it, then commits, exports or discards it (driver ec2-docker). */
 
-import { anyObject, block, bool, oneOf, str, strList, strMap } from '../schema/fields.ts';
+import { anyObject, block, bool, type ConfigOf, oneOf, str, strList, strMap } from '../schema/fields.ts';
 import { communicatorRemovedKeys, communicatorRules, sshShape } from '../schema/options.ts';
 import { display, isTrue, knownString } from '../schema/values.ts';
 import type { Config } from '../template/model.ts';
@@ -45,6 +45,9 @@ export const dockerShape = {
   labels: anyObject(),
   docker_path: str(),
 };
+
+/** The docker builder's decoded configuration (the shape that validates it). */
+export type DockerConfig = ConfigOf<typeof dockerShape>;
 
 export function summarizeDocker(config: Config): BuildSummary {
   const image = display(config.image);

@@ -1,8 +1,11 @@
 /** docker-tag, docker-push, docker-import, docker-save: what happens to a committed docker image (ECR for ec2-docker). */
 import { defineComponent } from '../schema/define.ts';
 import { bool, str, strList } from '../schema/fields.ts';
+import { DockerChanges } from '../schema/rules/DockerChanges.ts';
 import { isSet } from '../schema/values.ts';
 import { DockerPushEcrLogin } from './rules/DockerPushEcrLogin.ts';
+import { DockerRepository } from './rules/DockerRepository.ts';
+import { DockerTagNames } from './rules/DockerTagNames.ts';
 import { DockerTagOrTags } from './rules/DockerTagOrTags.ts';
 
 const required = (key: string) => (config: Record<string, unknown>) =>
@@ -23,7 +26,12 @@ const loginShape = {
 export const dockerTag = defineComponent('post-processor', {
   type: 'docker-tag',
   shape: { repository: str(), tag: strList(), tags: strList(), force: bool() },
-  rules: (config) => [...required('repository')(config), ...DockerTagOrTags(config)],
+  rules: (config) => [
+    ...required('repository')(config),
+    ...DockerTagOrTags(config),
+    ...DockerRepository(config),
+    ...DockerTagNames(config),
+  ],
 });
 
 export const dockerPush = defineComponent('post-processor', {
@@ -35,7 +43,12 @@ export const dockerPush = defineComponent('post-processor', {
 export const dockerImport = defineComponent('post-processor', {
   type: 'docker-import',
   shape: { repository: str(), tag: str(), changes: strList(), platform: str() },
-  rules: required('repository'),
+  rules: (config) => [
+    ...required('repository')(config),
+    ...DockerRepository(config),
+    ...DockerTagNames(config),
+    ...DockerChanges(config),
+  ],
 });
 
 export const dockerSave = defineComponent('post-processor', {

@@ -77,7 +77,7 @@ describe('kiln validate', () => {
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line).toMatch(/^\d+,,ui,(error|say),/);
     expect(lines.map(parseMachineLine).some((f) => f[3] === 'error' && (f[4] ?? '').includes('repo'))).toBe(true);
-    const ok = await kiln(['validate', '-machine-readable', '-var', 'repo=x', 'docker-app.json']);
+    const ok = await kiln(['validate', '-machine-readable', '-var', 'repo=app', 'docker-app.json']);
     expect(ok.stdout).toMatch(/^\d+,,ui,say,The configuration is valid\.\n$/);
   });
 

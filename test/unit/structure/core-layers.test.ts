@@ -25,6 +25,7 @@ const LAYERS: readonly (readonly (readonly string[])[])[] = [
   [['core/provisioners/'], ['core/postprocessors/'], ['core/datasources/']],
   [['core/frontends/']],
   [['core/plan/'], ['core/manifest/']],
+  [['core/docker/']],
   [['core/validation/']],
   [['core/image-registry/']],
 ];

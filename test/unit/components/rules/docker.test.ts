@@ -5,6 +5,7 @@ import { DockerEcrLogin } from '../../../../core/builders/rules/docker/DockerEcr
 import { DockerResult } from '../../../../core/builders/rules/docker/DockerResult.ts';
 import { DockerSource } from '../../../../core/builders/rules/docker/DockerSource.ts';
 import { DOCKER_RULES } from '../../../../core/builders/rules/docker/index.ts';
+import { DockerChanges } from '../../../../core/schema/rules/DockerChanges.ts';
 import { ctx, describeRules, type RuleTable } from './table.ts';
 
 const TABLES: Record<string, RuleTable> = {
@@ -38,6 +39,22 @@ const TABLES: Record<string, RuleTable> = {
     ],
     nonCompliant: [
       [{ ecr_login: true }, [{ message: 'ECR login requires login server to be provided.', key: 'ecr_login' }]],
+    ],
+  },
+  DockerChanges: {
+    rule: DockerChanges,
+    compliant: [{}, { changes: ['CMD ["python", "app.py"]', 'ENV A=b', 'WORKDIR /app', 'EXPOSE 8080'] }],
+    nonCompliant: [
+      [
+        { changes: ['RUN rm -rf /'] },
+        [
+          {
+            message:
+              'changes[0]: "RUN" is not an instruction docker accepts with --change; use one of CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME, WORKDIR',
+            key: 'changes',
+          },
+        ],
+      ],
     ],
   },
 };
