@@ -136,7 +136,7 @@ function planPostProcessor(pp: PostProcessorDef, ctx: BuildContext): PlannedPost
     type: pp.type,
     ...(pp.name !== undefined ? { name: pp.name } : {}),
     config: decodeWith(POST_PROCESSORS.get(pp.type), renderConfig(pp.config, ctx), ctx.template.format),
-    keepInputArtifact: pp.keepInputArtifact ?? false,
+    ...(pp.keepInputArtifact !== undefined ? { keepInputArtifact: pp.keepInputArtifact } : {}),
   };
 }
 

@@ -52,7 +52,8 @@ interface PostProcessorEntry<T extends string, C> {
   readonly name?: string;
   /** Configuration decoded at plan time, typed by `type` for the types Kiln has a schema for. */
   readonly config: C;
-  readonly keepInputArtifact: boolean;
+  /** `keep_input_artifact` as written; absent: the post-processor's own default applies (as in Packer). */
+  readonly keepInputArtifact?: boolean;
 }
 
 export type PlannedPostProcessorOf<T extends PostProcessorType> = PostProcessorEntry<T, PostProcessorConfigs[T]>;

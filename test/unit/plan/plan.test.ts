@@ -214,8 +214,9 @@ describe('planTemplate', () => {
     );
     expect(plan.builds[0]?.summary).toEqual({ image: 'python:3.9-slim', ecrRepository: 'my-python-app' });
     expect(plan.builds[0]?.postProcessors[0]?.map((p) => [p.type, p.keepInputArtifact])).toEqual([
-      ['docker-tag', false],
-      ['docker-push', false],
+      // Not written: each post-processor's own default applies (docker-tag and docker-push keep their input).
+      ['docker-tag', undefined],
+      ['docker-push', undefined],
     ]);
   });
 
