@@ -172,7 +172,7 @@ function printProvenance(
     '',
     'Ran as deployed here:',
     '  - the template engine (core/): parsing, variables, source_ami_filter, planning, in the PrepareBuild bundle',
-    `  - the state machine statemachines/build.asl.json, in moto's Step Functions interpreter (${statesEntered} states entered)`,
+    `  - the state machine statemachines/build.asl.json with drivers/ec2-ami.asl.json (composed as cdk synth composes them), in moto's Step Functions interpreter (${statesEntered} states entered)`,
     `  - the Lambda handlers as the real bundles cdk synth staged (asset index.mjs, source maps on): ${functions.size} functions, ${bundled.length} invocations${fromSources > 0 ? `; ${fromSources} from TypeScript sources, NOT as deployed` : ''}`,
     `  - the provisioner scripts, as bash (${commands.length} SSM commands)`,
     `  - the deployment: the synthesized CDK stack created by moto's CloudFormation (${kiln.deployment.resources.length} resources)`,
