@@ -8,7 +8,7 @@
  * Usage: npm start [-- --template <folder> --file <template file>] [--verbose]
  * Exit code: 0 when the build succeeded, 1 when it failed, 2 when the local run itself failed.
  */
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, relative, resolve } from 'node:path';
 import { EXAMPLE_TEMPLATE_DIR, EXAMPLE_TEMPLATE_FILE } from '../harness/example.ts';
 import type { ReplayReport } from '../harness/iam-guard.ts';
 import type { KilnLocal, StageEvent } from '../harness/kiln-local.ts';

@@ -18,22 +18,17 @@
 import type { DockerConfig } from '../builders/docker.ts';
 import { InputInvalidError, ProvisionerFailedError } from '../errors.ts';
 import type { FileConfig } from '../provisioners/file.ts';
+import { assertNoNul, flattenEnvVars, heredocDelimiter, shq, wordAt } from '../provisioners/render/quote.ts';
 import {
-  assertEnvName,
-  assertNoNul,
-  flattenEnvVars,
-  heredocDelimiter,
-  parseEnvVars,
-  shq,
-  wordAt,
-} from '../provisioners/render/quote.ts';
-import {
+  basename,
   DEFAULT_ENV_FILE_EXECUTE_COMMAND,
   DEFAULT_EXECUTE_COMMAND,
   DEFAULT_INLINE_SHEBANG,
   exitCodes,
   renderExecuteCommand,
   type StagedUrls,
+  shellVars,
+  staged,
 } from '../provisioners/render/shell.ts';
 import type { ShellConfig } from '../provisioners/shell.ts';
 import { items, known } from '../schema/decoded.ts';
@@ -252,17 +247,6 @@ export interface ProvisionContext extends DockerHostContext {
   readonly uploadUrl?: string;
 }
 
-function staged(ctx: ProvisionContext, path: string): StagedUrls {
-  const found = ctx.files.get(path);
-  if (!found) throw new ProvisionerFailedError(`The file "${path}" was not staged for this build`);
-  return found;
-}
-
-function basename(path: string): string {
-  const parts = path.replace(/\/+$/, '').split('/');
-  return parts[parts.length - 1] ?? path;
-}
-
 /**
  * `docker exec` as the docker communicator runs a command: `exec -i [-u exec_user] <id> <entrypoint> "(<cmd>)"`
  * (entrypoint default `/bin/sh -c`). With `fix_upload_owner` (default true) every upload is then given to the
@@ -296,21 +280,12 @@ const cp = (host: string, container: string) => [
   `kiln_fix_owner ${w(container, 'The container path')}`,
 ];
 
-function shellVars(config: ShellConfig, ctx: ProvisionContext): [string, string][] {
-  const vars = parseEnvVars(items(config.environment_vars));
-  const map = known(config.env);
-  for (const [k, v] of Object.entries(map ?? {})) {
-    vars.push([assertEnvName(k), assertNoNul(String(v), `The environment variable ${k}`)]);
-  }
-  vars.push(['PACKER_BUILDER_TYPE', 'docker'], ['PACKER_BUILD_NAME', assertNoNul(ctx.buildName, 'The build name')]);
-  return vars;
-}
-
 function renderShellInContainer(p: DockerProvisionerInput, lines: string[], ctx: ProvisionContext): void {
   const config: ShellConfig = p.config;
   const codes = exitCodes(config);
   const folder = assertNoNul((config.remote_folder || undefined) ?? '/tmp', 'remote_folder');
-  const vars = shellVars(config, ctx);
+  // The docker builder's PACKER_BUILDER_TYPE, whatever the host's build is called.
+  const vars = shellVars(config, { builderType: 'docker', buildName: ctx.buildName });
   const useEnvFile = known(config.use_env_var_file) ?? false;
   const envFile = `${folder}/varfile_${p.index}.sh`;
   const flat = flattenEnvVars(vars, config.env_var_format || undefined);

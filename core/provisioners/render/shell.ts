@@ -74,13 +74,14 @@ function validCheck(codes: readonly number[], what: string): string[] {
   ];
 }
 
-function staged(ctx: ShellRenderContext, path: string): StagedUrls {
+/** A file the plan staged for this build (its presigned URLs); one the plan does not name is a clear failure. */
+export function staged(ctx: { readonly files: ReadonlyMap<string, StagedUrls> }, path: string): StagedUrls {
   const found = ctx.files.get(path);
   if (!found) throw new ProvisionerFailedError(`The file "${path}" was not staged for this build`);
   return found;
 }
 
-function basename(path: string): string {
+export function basename(path: string): string {
   const parts = path.replace(/\/+$/, '').split('/');
   return parts[parts.length - 1] ?? path;
 }
@@ -88,7 +89,10 @@ function basename(path: string): string {
 export const DEFAULT_ENV_FILE_EXECUTE_COMMAND = 'chmod +x {{.Path}}; . {{.EnvVarFile}} && {{.Path}}';
 
 /** `environment_vars` ("K=V" list) and `env` (map), plus the two variables Packer always sets. */
-function shellVars(config: ShellConfig, ctx: ShellRenderContext): [string, string][] {
+export function shellVars(
+  config: ShellConfig,
+  ctx: Pick<ShellRenderContext, 'builderType' | 'buildName'>,
+): [string, string][] {
   const vars = parseEnvVars(items(config.environment_vars));
   const map = known(config.env);
   if (map) {
