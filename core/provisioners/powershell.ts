@@ -1,16 +1,11 @@
 /** powershell: Windows scripts over WinRM (agent) or SSM RunPowerShellScript. */
 import { defineComponent } from '../schema/define.ts';
-import { bool, type ConfigOf, duration, oneOf, str, strList, strMap } from '../schema/fields.ts';
-import { REMOTE_SCRIPT_RULES, runRules } from '../schema/scripts.ts';
+import { bool, type ConfigOf, duration, oneOf, str, strList } from '../schema/fields.ts';
+import { REMOTE_SCRIPT_RULES, runRules, scriptSourceShape } from '../schema/scripts.ts';
 import { ElevatedPassword } from './rules/ElevatedPassword.ts';
 
 export const powershellShape = {
-  inline: strList(),
-  script: str(),
-  scripts: strList(),
-  environment_vars: strList(),
-  env: strMap(),
-  env_var_format: str(),
+  ...scriptSourceShape,
   use_env_var_file: bool(),
   execute_command: str(),
   elevated_execute_command: str(),

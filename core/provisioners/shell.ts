@@ -1,15 +1,10 @@
 /** shell: runs inline commands or uploaded scripts on the machine being built (SSM RunShellScript for EC2 drivers). */
 import { defineComponent } from '../schema/define.ts';
-import { bool, type ConfigOf, duration, str, strList, strMap } from '../schema/fields.ts';
-import { REMOTE_SCRIPT_RULES, runRules } from '../schema/scripts.ts';
+import { bool, type ConfigOf, duration, str, strList } from '../schema/fields.ts';
+import { REMOTE_SCRIPT_RULES, runRules, scriptSourceShape } from '../schema/scripts.ts';
 
 export const shellShape = {
-  inline: strList(),
-  script: str(),
-  scripts: strList(),
-  environment_vars: strList(),
-  env: strMap(),
-  env_var_format: str(),
+  ...scriptSourceShape,
   use_env_var_file: bool(),
   execute_command: str(),
   inline_shebang: str(),

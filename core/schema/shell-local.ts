@@ -3,17 +3,12 @@
  * packer-plugin-sdk/shell-local, which both import): runs commands where Packer runs (the agent, or Kiln's
  * orchestration for EC2 drivers).
  */
-import { bool, str, strList, strMap } from './fields.ts';
-import { runRules, SHELL_LOCAL_RULES } from './scripts.ts';
+import { bool, str, strList } from './fields.ts';
+import { runRules, SHELL_LOCAL_RULES, scriptSourceShape } from './scripts.ts';
 
 export const shellLocalShape = {
   command: str(),
-  inline: strList(),
-  script: str(),
-  scripts: strList(),
-  environment_vars: strList(),
-  env: strMap(),
-  env_var_format: str(),
+  ...scriptSourceShape,
   execute_command: strList(),
   inline_shebang: str(),
   only_on: strList(),
