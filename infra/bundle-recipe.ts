@@ -93,7 +93,7 @@ function splitSpecifier(specifier: string): [string, string] {
  * its usual `lib/index.js`, a minimal package.json, and its `main.wasm.gz` (TEMPLATE_ENGINE_FILES), which it reads
  * from `<lib>/../main.wasm.gz`.
  */
-async function buildHclGatePackage(projectRoot: string, outputDir: string): Promise<void> {
+export async function buildHclGatePackage(projectRoot: string, outputDir: string): Promise<void> {
   const { build } = await import('esbuild');
   const require = createRequire(join(projectRoot, 'package.json'));
   const pkgDir = join(outputDir, 'node_modules/@cdktf/hcl2json');

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import {
   BANNER,
+  buildHclGatePackage,
   ESBUILD_COMMON,
   EXTERNAL_ALWAYS,
   runtimeFileSource,
@@ -24,8 +25,13 @@ export async function buildCli(outdir = join(ROOT, 'dist')): Promise<string> {
   await build({
     ...ESBUILD_COMMON,
     mainFields: [...ESBUILD_COMMON.mainFields],
-    entryPoints: [join(ROOT, 'cli/main.ts')],
-    outfile,
+    entryPoints: { kiln: join(ROOT, 'cli/main.ts') },
+    outdir,
+    // Split at the commands' dynamic imports: `kiln validate` does not parse the AWS SDK the registry commands
+    // carry (chunks sit beside kiln.mjs, where the wasm files are looked for).
+    splitting: true,
+    chunkNames: 'kiln-[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
     // Users run the CLI without node_modules beside it in mind: everything but `performance` is inside.
     external: [...EXTERNAL_ALWAYS],
     banner: { js: BANNER },
@@ -36,6 +42,9 @@ export async function buildCli(outdir = join(ROOT, 'dist')): Promise<string> {
     mkdirSync(dirname(target), { recursive: true });
     copyFileSync(runtimeFileSource(ROOT, file), target);
   }
+  // The HCL syntax gate's worker loads @cdktf/hcl2json by name: ship it beside the bundle, as the Lambdas do, so
+  // the CLI runs without the project's node_modules.
+  await buildHclGatePackage(ROOT, outdir);
   return outfile;
 }
 

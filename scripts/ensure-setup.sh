@@ -17,7 +17,7 @@ stale=""
 if [ ! -f dist/kiln.mjs ]; then
   stale="missing"
 else
-  stale=$(find cli core infra/bundle-recipe.ts scripts/build-cli.ts package-lock.json -newer dist/kiln.mjs \
+  stale=$(find aws cli core infra/bundle-recipe.ts scripts/build-cli.ts package-lock.json -newer dist/kiln.mjs \
     -name '*.ts' -print -quit 2>/dev/null || true)
   [ -z "$stale" ] && [ package-lock.json -nt dist/kiln.mjs ] && stale="package-lock.json"
 fi
