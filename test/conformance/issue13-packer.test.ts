@@ -49,3 +49,25 @@ describe(`issue 13 fixtures against packer ${PACKER_VERSION}`, () => {
     expect(kiln.diagnostics.some((d) => d.severity === 'error') ? 1 : 0).toBe(rc);
   });
 });
+
+/**
+ * Multi-file templates: a folder of .pkr.hcl files is one template (what PrepareBuild builds for a folder upload,
+ * functions/common/prepare-build/fetch-template.ts); one of its files alone is not.
+ */
+describe(`a folder of .pkr.hcl files against packer ${PACKER_VERSION}`, () => {
+  const dir = join(ROOT, 'folder');
+  it.each([
+    ['.', 0],
+    ['build.pkr.hcl', 1],
+  ] as const)('packer validate %s exits %i, and Kiln agrees', async (target, rc) => {
+    const run = spawnSync(packerBinary(), ['validate', target], {
+      cwd: dir,
+      env: packerEnv(),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status, `${run.stdout}${run.stderr}`).toBe(rc);
+    const kiln = await loadTemplate(target === '.' ? dir : target, { cwd: dir });
+    expect(kiln.diagnostics.some((d) => d.severity === 'error') ? 1 : 0).toBe(rc);
+  });
+});
