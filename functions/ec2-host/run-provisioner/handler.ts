@@ -1,9 +1,8 @@
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { lambdaClient } from '../../../aws/clients/lambda.ts';
 import { ssmClient } from '../../../aws/clients/ssm.ts';
 import { optionalEnv } from '../../../aws/env.ts';
 import { stagePayloadSchema } from '../../lib/build-state.ts';
+import { s3Presigner } from '../../lib/commands/s3-presigner.ts';
 import { baseDepsFromEnv, noEc2 } from '../../lib/handler-deps.ts';
 import { lambdaHandler } from '../../lib/wiring.ts';
 import { KILN_ENV } from '../../registry.ts';
@@ -16,18 +15,7 @@ const shellLocalFunction = optionalEnv(KILN_ENV.shellLocalFunction);
 const deps: RunProvisionerDeps = {
   ...base,
   ssmFor: (r) => ssmClient(r),
-  presign: (method, Bucket, Key, expiresIn) =>
-    getSignedUrl(
-      base.s3,
-      method === 'GET'
-        ? new GetObjectCommand({ Bucket, Key })
-        : method === 'DELETE'
-          ? new DeleteObjectCommand({ Bucket, Key })
-          : new PutObjectCommand({ Bucket, Key }),
-      {
-        expiresIn,
-      },
-    ),
+  presign: s3Presigner(base.s3),
   ...(logGroup ? { logGroup } : {}),
   ...(shellLocalFunction ? { shellLocal: invokeShellLocal(lambdaClient(), shellLocalFunction) } : {}),
 };
