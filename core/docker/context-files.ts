@@ -10,6 +10,9 @@ import { TemplateInvalidError } from '../errors.ts';
 import { fileAccess } from '../files/access.ts';
 import { buildContextFiles, KILNIGNORE } from './context.ts';
 
+/** Files a build context may hold: as many as a bundle may (functions/common/prepare-build/archive.ts). */
+export const MAX_CONTEXT_FILES = 2_000;
+
 export interface ContextFolder {
   /** The template's root (a bundle's root, the upload's folder, the folder of a local template). */
   readonly root: string;

@@ -16,7 +16,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import * as tar from 'tar-stream';
 import { STAGED_TAGGING } from '../../../aws/store-layout.ts';
 import { BUILD_CONTEXT_PATH } from '../../../core/docker/context.ts';
-import { contextFilesIn } from '../../../core/docker/context-files.ts';
+import { contextFilesIn, MAX_CONTEXT_FILES } from '../../../core/docker/context-files.ts';
 import { TemplateInvalidError, TransientError } from '../../../core/errors.ts';
 import { fileAccess } from '../../../core/files/access.ts';
 import { MAX_STAGED_FILE_BYTES } from '../../../core/files/read.ts';
@@ -37,7 +37,7 @@ export interface ContextLimits {
 
 /** What a bundle may hold: a build context never exceeds the upload it comes from. */
 export const CONTEXT_LIMITS: ContextLimits = {
-  maxFiles: BUNDLE_LIMITS.maxEntries,
+  maxFiles: MAX_CONTEXT_FILES,
   maxTotalBytes: BUNDLE_LIMITS.maxTotalBytes,
 };
 
