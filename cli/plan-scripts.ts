@@ -5,8 +5,10 @@
  */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { BUILD_CONTEXT_PATH } from '../core/docker/context.ts';
+import { renderDockerHost } from '../core/docker/host.ts';
 import { isProvisioner } from '../core/plan/typed.ts';
-import type { BuildPlan, FileRef, PlannedBuild, PlannedProvisioner } from '../core/plan/types.ts';
+import type { BuildPlan, FileRef, PlannedBuild, PlannedOtherBuild, PlannedProvisioner } from '../core/plan/types.ts';
 import { renderPowerShell, renderWindowsRestart } from '../core/provisioners/render/powershell.ts';
 import {
   renderFile,
@@ -17,6 +19,18 @@ import {
 
 export const GET_URL_PLACEHOLDER = 'KILN_PRESIGNED_GET_URL';
 export const PUT_URL_PLACEHOLDER = 'KILN_PRESIGNED_PUT_URL';
+/** Docker builds: what exists only once the pipeline runs (the build id, and the account and region it runs in). */
+export const BUILD_ID_PLACEHOLDER = 'KILN_BUILD_ID';
+export const ACCOUNT_PLACEHOLDER = '000000000000';
+export const REGION_PLACEHOLDER = 'zz-placeholder-1';
+
+/** Put after each docker step's `#!` line: the script as rendered, with its placeholders named. */
+const DOCKER_PLACEHOLDER_NOTE = [
+  '# kiln plan --scripts: placeholders stand for what exists only when the pipeline runs the build:',
+  `#   ${BUILD_ID_PLACEHOLDER} = the build id; ${ACCOUNT_PLACEHOLDER} / ${REGION_PLACEHOLDER} = the account and region`,
+  `#   it runs in (bare ECR repositories resolve there); ${GET_URL_PLACEHOLDER}(<file>) and`,
+  `#   ${PUT_URL_PLACEHOLDER}(<file>) = presigned S3 URLs.`,
+];
 
 export interface PlannedScript {
   /** Path under the --scripts directory: `<build>/<index>-<type>.sh|.ps1`. */
@@ -80,10 +94,73 @@ function renderOne(build: PlannedBuild, p: PlannedProvisioner): { ext: string; t
   return undefined;
 }
 
-/** Every script the ec2-ami builds of a plan send over SSM (agent builds run Packer itself). */
-export function planScripts(plan: BuildPlan): PlannedScript[] {
+function withNote(script: string): string {
+  const [shebang, ...rest] = script.split('\n');
+  return [shebang, ...DOCKER_PLACEHOLDER_NOTE, ...rest].join('\n');
+}
+
+/** Types that never reach the builder host: shell-local runs inside the pipeline, breakpoint is skipped. */
+const NOT_ON_HOST = new Set(['shell-local', 'breakpoint']);
+
+/**
+ * An ec2-docker build's host steps, as core/docker/host.ts renders them: prepare, one per provisioner (and the
+ * error-cleanup provisioner), finish, cleanup; the build context's files listed beside them.
+ */
+function dockerScripts(build: PlannedOtherBuild, contextFiles: readonly string[]): PlannedScript[] {
+  const dir = safeSegment(build.name);
+  const onHost = build.provisioners.filter((p) => !NOT_ON_HOST.has(p.type));
+  const files = filesOf(onHost.flatMap((p) => p.files));
+  const base = {
+    buildId: BUILD_ID_PLACEHOLDER,
+    buildName: build.name,
+    registry: { account: ACCOUNT_PLACEHOLDER, region: REGION_PLACEHOLDER },
+    files,
+    ...(contextFiles.length > 0 ? { buildContextUrl: `${GET_URL_PLACEHOLDER}(${BUILD_CONTEXT_PATH})` } : {}),
+  };
+  const input = { config: build.config, postProcessors: build.postProcessors, provisioners: onHost };
+  // Files the build writes (export_path, docker-save) are uploaded to presigned PUTs, named by their path.
+  const first = renderDockerHost(input, base);
+  const exportPath = build.config.export_path;
+  const written = [
+    ...(typeof exportPath === 'string' && exportPath !== '' ? [exportPath] : []),
+    ...first.plan.steps.flatMap((s) => (s.kind === 'save' ? [s.path] : [])),
+  ];
+  const uploads = new Map(written.map((path) => [path, `${PUT_URL_PLACEHOLDER}(${path})`]));
+  const scripts = renderDockerHost(input, { ...base, uploads });
+  const out: PlannedScript[] = [{ path: `${dir}/prepare.sh`, text: withNote(scripts.prepare) }];
+  onHost.forEach((p, n) => {
+    out.push({ path: `${dir}/${p.index}-${safeSegment(p.type)}.sh`, text: withNote(scripts.provisioners[n] ?? '') });
+  });
+  const ec = build.errorCleanupProvisioner;
+  if (ec && !NOT_ON_HOST.has(ec.type)) {
+    const text = renderDockerHost({ ...input, provisioners: [ec] }, { ...base, files: filesOf(ec.files) })
+      .provisioners[0];
+    out.push({ path: `${dir}/error-cleanup-${safeSegment(ec.type)}.sh`, text: withNote(text ?? '') });
+  }
+  out.push({ path: `${dir}/finish.sh`, text: withNote(scripts.finish) });
+  out.push({ path: `${dir}/cleanup.sh`, text: withNote(scripts.cleanup) });
+  if (contextFiles.length > 0) {
+    out.push({
+      path: `${dir}/build-context.txt`,
+      text: `# The files PrepareBuild stages as the build context (${BUILD_CONTEXT_PATH}), copied into the container's working directory before the first provisioner:\n${contextFiles.join('\n')}\n`,
+    });
+  }
+  return out;
+}
+
+export interface PlanScriptsOptions {
+  /** The build context's files (core/docker/context-files.ts) for ec2-docker builds; empty: none. */
+  readonly contextFiles?: readonly string[];
+}
+
+/**
+ * Every script the builds of a plan send over SSM: ec2-ami provisioners, and each ec2-docker build's host steps
+ * (agent builds run Packer itself).
+ */
+export function planScripts(plan: BuildPlan, options: PlanScriptsOptions = {}): PlannedScript[] {
   const out: PlannedScript[] = [];
   for (const build of plan.builds) {
+    if (build.driver === 'ec2-docker') out.push(...dockerScripts(build, options.contextFiles ?? []));
     if (build.driver !== 'ec2-ami') continue;
     const dir = safeSegment(build.name);
     for (const p of build.provisioners) {

@@ -3,14 +3,15 @@
  * that PrepareBuild stores.
  */
 
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { contextFilesIn, MAX_CONTEXT_FILES } from '../core/docker/context-files.ts';
 import { KilnError } from '../core/errors.ts';
 import { planTemplate, redactPlan } from '../core/plan/plan.ts';
 import type { BuildPlan } from '../core/plan/types.ts';
 import { formatDiagnostic, hasErrors } from '../core/template/diagnostics.ts';
 import { pipelinePlanOptions } from '../core/validation/pipeline.ts';
 import type { CliIO } from './io.ts';
-import { loadForCli, type TemplateRequest } from './load-inputs.ts';
+import { loadForCli, pipelineRoot, type TemplateRequest } from './load-inputs.ts';
 import { renderPlanText } from './plan-render.ts';
 import { planScripts, writePlanScripts } from './plan-scripts.ts';
 
@@ -18,6 +19,24 @@ export interface PlanOptions extends TemplateRequest {
   readonly json?: boolean;
   /** Directory to write each provisioner's rendered script into (`--scripts DIR`). */
   readonly scripts?: string;
+}
+
+/**
+ * The build context PrepareBuild would stage for this template: the rule applied to its folder (the --pipeline
+ * root, or the folder of the file given), --var-file files inside it left out as the pipeline leaves out the
+ * variable files a request names.
+ */
+function localContextFiles(options: PlanOptions, io: CliIO, root: string | undefined): string[] {
+  const folder = root ?? pipelineRoot(io.cwd, options.path);
+  const leaveOut = (options.varFiles ?? [])
+    .map((f) => relative(folder, resolve(io.cwd, f)).split(sep).join('/'))
+    .filter((r) => r !== '' && !r.startsWith('..') && !isAbsolute(r));
+  return contextFilesIn({
+    root: folder,
+    templatePath: resolve(io.cwd, options.path),
+    leaveOut,
+    maxFiles: MAX_CONTEXT_FILES,
+  });
 }
 
 export async function runPlan(options: PlanOptions, io: CliIO): Promise<number> {
@@ -39,7 +58,12 @@ export async function runPlan(options: PlanOptions, io: CliIO): Promise<number> 
     const planOptions = outcome.root !== undefined ? pipelinePlanOptions(outcome.root, now) : { now };
     plan = redactPlan(planTemplate(result.template, planOptions), result.template.sensitiveValues);
     // Rendered from the redacted plan: script files on disk never hold sensitive values.
-    if (options.scripts) written = writePlanScripts(resolve(io.cwd, options.scripts), planScripts(plan));
+    if (options.scripts) {
+      const contextFiles = plan.builds.some((b) => b.driver === 'ec2-docker')
+        ? localContextFiles(options, io, outcome.root)
+        : [];
+      written = writePlanScripts(resolve(io.cwd, options.scripts), planScripts(plan, { contextFiles }));
+    }
   } catch (error) {
     // A plan that cannot be made (an entry too big for a Step Functions payload) is a user-facing error.
     if (error instanceof KilnError) {
@@ -56,8 +80,8 @@ export async function runPlan(options: PlanOptions, io: CliIO): Promise<number> 
   if (options.scripts) {
     io.err(
       written.length > 0
-        ? `Wrote ${written.length} provisioner script(s):\n${written.map((w) => `  ${w}\n`).join('')}`
-        : 'No provisioner sends a script to the builder (only ec2-ami builds do).\n',
+        ? `Wrote ${written.length} builder script(s):\n${written.map((w) => `  ${w}\n`).join('')}`
+        : 'No build sends a script to a builder (only ec2-ami and ec2-docker builds do).\n',
     );
   }
   return 0;

@@ -200,9 +200,11 @@ export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: 
     .option(
       '--scripts <dir>',
       'also write the exact script each provisioner sends to the builder, one file per build and provisioner ' +
-        '(DIR/<build>/<index>-<type>.sh or .ps1), rendered as RunProvisioner renders them; presigned URLs exist ' +
-        'only at run time and appear as KILN_PRESIGNED_GET_URL(<file>) and KILN_PRESIGNED_PUT_URL(<download>) ' +
-        'placeholders; sensitive values appear redacted',
+        '(DIR/<build>/<index>-<type>.sh or .ps1), rendered as RunProvisioner renders them; for a docker build the ' +
+        "builder host's steps (prepare.sh, <index>-<type>.sh, finish.sh, cleanup.sh) and build-context.txt, the " +
+        'files staged as its build context; presigned URLs exist only at run time and appear as ' +
+        'KILN_PRESIGNED_GET_URL(<file>) and KILN_PRESIGNED_PUT_URL(<download>) placeholders, the build id as ' +
+        'KILN_BUILD_ID, its account and region as 000000000000 and zz-placeholder-1; sensitive values appear redacted',
     )
     .option('--pipeline', PIPELINE_HELP)
     .action(async (path: string, flags: InputFlags & { scripts?: string }) => {

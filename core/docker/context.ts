@@ -15,6 +15,12 @@
 
 export const KILNIGNORE = '.kilnignore';
 
+/**
+ * Where PrepareBuild stages the build context (one tar.gz), relative to the build's staged files prefix; the
+ * plan records the full key. `kiln plan --scripts` names its placeholder URL after it.
+ */
+export const BUILD_CONTEXT_PATH = '.kiln/build-context.tar.gz';
+
 const TEMPLATE_FILE = /(?:\.pkr\.hcl|\.pkr\.json|\.pkrvars\.hcl|\.pkrvars\.json)$/i;
 
 function globToRegExp(pattern: string): RegExp {

@@ -82,11 +82,28 @@ export interface PlannedAmiBuild extends BuildEntry {
   readonly ami: AmiFacts;
 }
 
+/**
+ * The build context PrepareBuild staged for an ec2-docker build: core/docker/context.ts's files of the template's
+ * folder as one deterministic tar.gz (same files, same bytes). Absent: nothing to copy in (no files, or off).
+ */
+export interface StagedBuildContext {
+  /** Key in the artifacts bucket, under the build's staged files prefix. */
+  readonly key: string;
+  /** Files in the archive. */
+  readonly files: number;
+  /** Size of the tar.gz. */
+  readonly bytes: number;
+  /** SHA-256 of the tar.gz, hex. */
+  readonly sha256: string;
+}
+
 /** A build of another driver: its configuration decoded, typed as a record until its driver's stages exist. */
 export interface PlannedOtherBuild extends BuildEntry {
   readonly builderType: string;
   readonly driver: Exclude<Driver, 'ec2-ami'>;
   readonly config: Config;
+  /** ec2-docker only, set by PrepareBuild (the planner leaves it out): what the prepare step copies in. */
+  readonly buildContext?: StagedBuildContext;
 }
 
 /** One build of the plan; `driver` tells which (narrow with `amiBuild`). */

@@ -56,7 +56,7 @@ describe('kiln plan --scripts', () => {
     const io = bufferedIO({ cwd: sb.root, env: {}, color: false });
     const argv = ['plan', '--scripts', 'out', '-var', `app_version=${value}`, '-var', `folder=${sb.root}/r`];
     const code = await runCli([...argv, 'template.json'], io);
-    expect(io.stderr()).toContain('Wrote 3 provisioner script(s)');
+    expect(io.stderr()).toContain('Wrote 3 builder script(s)');
     expect(code).toBe(0);
     expect(readdirSync(join(sb.root, 'out'))).toEqual(['web']);
     const dir = join(sb.root, 'out', 'web');

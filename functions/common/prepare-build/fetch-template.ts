@@ -196,6 +196,9 @@ export function sourceFor(key: string): TemplateSource {
   return source;
 }
 
+/** The folder inside the template's root that fetched variable files land in (never part of a build context). */
+export const VAR_FILES_FOLDER = '.kiln-var-files';
+
 /** `varFiles` are keys in the template bucket; they are fetched (latest version) next to the template. */
 export async function fetchVarFiles(
   s3: S3Client,
@@ -207,7 +210,7 @@ export async function fetchVarFiles(
   for (const [n, key] of keys.entries()) {
     // The key must be a clean relative key too, though only its last segment names the local file.
     localPathForKey(dir, key);
-    const local = localPathForKey(dir, `.kiln-var-files/${n}-${posix.basename(key)}`, key);
+    const local = localPathForKey(dir, `${VAR_FILES_FOLDER}/${n}-${posix.basename(key)}`, key);
     await writeObject(local, await getText(s3, bucket, key), key);
     paths.push(local);
   }

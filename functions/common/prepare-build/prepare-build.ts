@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import { ConditionalCheckFailedException, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BUILD_START_CONDITION, buildStartItem } from '../../../aws/build-records.ts';
@@ -24,8 +24,10 @@ import { type BuildState, initialState } from '../../lib/build-state.ts';
 import { planKeyFor, type StoredPlan } from '../../lib/plan-store.ts';
 import { encryptionFor, storeSealedValues } from '../../lib/sealed-values.ts';
 import { shortId } from '../../lib/tokens.ts';
+import { archiveKindOf } from './archive.ts';
+import { stageBuildContext } from './build-context.ts';
 import type { TemplateEngine } from './engine.ts';
-import { fetchVarFiles, sourceFor } from './fetch-template.ts';
+import { fetchVarFiles, sourceFor, VAR_FILES_FOLDER } from './fetch-template.ts';
 import type { BuildRequest } from './input.ts';
 import { invalidTemplateCause } from './invalid-cause.ts';
 import { awsResolvers, type ResolverDeps } from './resolvers.ts';
@@ -116,11 +118,19 @@ export async function prepareBuild(
     const plan = await deps.engine.plan(result.template, { now, root: materialized.root });
     if (plan.builds.length === 0) throw new TemplateInvalidError('The template has no builds left after only/except');
 
-    await stageFiles(deps.s3, deps.artifactsBucket, buildId, materialized.root, plan.files);
+    const stagedKeys = await stageFiles(deps.s3, deps.artifactsBucket, buildId, materialized.root, plan.files);
+    const staged = await stageBuildContext(
+      deps.s3,
+      deps.artifactsBucket,
+      buildId,
+      { root: materialized.root, templatePath: materialized.templatePath, leaveOut: contextLeaveOut(request) },
+      plan,
+      stagedKeys,
+    );
     const planKey = planKeyFor(buildId);
     // plan.json never holds a sensitive value: they go to the sealed object (see functions/PIPELINE.md, Secrets).
     const values = [...new Set(secrets)];
-    const { plan: sealedPlan, table } = sealPlan(plan, values, randomBytes(12).toString('hex'));
+    const { plan: sealedPlan, table } = sealPlan(staged, values, randomBytes(12).toString('hex'));
     const sealed = table.forms.length > 0;
     if (sealed) await storeSealedValues(deps, buildId, { version: 1, values, table });
     const stored: StoredPlan = {
@@ -154,6 +164,20 @@ export async function prepareBuild(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Paths in the template's root that the build context leaves out although they are there: the variable files
+ * PrepareBuild fetched into it, and variable files the request names that sit in the template's S3 folder (a
+ * plain `.json` var file is not recognizable by its name, and may hold secrets).
+ */
+function contextLeaveOut(request: BuildRequest): string[] {
+  const out = [VAR_FILES_FOLDER];
+  if (archiveKindOf(request.template.key) !== undefined) return out;
+  const folder = posix.dirname(request.template.key);
+  const prefix = folder === '.' ? '' : `${folder}/`;
+  for (const key of request.varFiles) if (key.startsWith(prefix)) out.push(key.slice(prefix.length));
+  return out;
 }
 
 async function materialize(s3: S3Client, request: BuildRequest, dir: string) {
