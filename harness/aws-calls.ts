@@ -441,8 +441,9 @@ async function ssmRequests(
     case 'CancelCommand':
       return [{ action, resource: '*', context: {} }];
     case 'GetParameter':
+    case 'PutParameter':
     case 'GetParameters': {
-      const names = call.action === 'GetParameter' ? [call.params.Name] : ((call.params.Names as unknown[]) ?? []);
+      const names = call.action === 'GetParameters' ? ((call.params.Names as unknown[]) ?? []) : [call.params.Name];
       return names.map((n) => {
         const name = String(n);
         const resource = name.startsWith('arn:')
