@@ -20,6 +20,8 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
 import type { Artifact, ArtifactContent, ArtifactParent, ArtifactSource } from '../core/image-registry/artifact.ts';
 import type { ChannelChange, ChannelRef, ChannelState } from '../core/image-registry/channels.ts';
+import { STORE_LAYOUT } from './store-layout.ts';
+import { TEMPLATE_SUFFIXES } from './trigger-contract.ts';
 
 export const REGISTRY_TABLE = {
   partitionKey: 'pk',
@@ -215,3 +217,20 @@ export function channelWriteCondition(expectedVersion: number): {
     : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': N(expectedVersion) } };
 }
 export const CHANGE_WRITE_CONDITION = 'attribute_not_exists(pk)';
+
+/**
+ * A pipeline build's template name in the registry: its key in the template bucket without the templates prefix
+ * and the template suffix (`templates/team/web.pkr.hcl` → `team/web`), so that `kiln channels ... team/web` and
+ * the parameter `/kiln/team-web/...` name it the same way whichever format is uploaded. The bucket is not part of
+ * it: a stack has one template bucket.
+ */
+export function registryTemplateName(templateKey: string): string {
+  const relative = templateKey.startsWith(STORE_LAYOUT.templatesPrefix)
+    ? templateKey.slice(STORE_LAYOUT.templatesPrefix.length)
+    : templateKey;
+  // The longest suffix that matches (`.pkr.json` before `.json`), and never the whole name.
+  const suffix = [...TEMPLATE_SUFFIXES]
+    .sort((a, b) => b.length - a.length)
+    .find((s) => relative.endsWith(s) && relative.length > s.length);
+  return suffix ? relative.slice(0, -suffix.length) : relative;
+}

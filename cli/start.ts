@@ -42,7 +42,14 @@ interface BuildOutput {
   buildId?: string;
   status?: string;
   manifest?: string;
-  builds?: { name: string; status: string; artifactId?: string; error?: string; cause?: string }[];
+  builds?: {
+    name: string;
+    status: string;
+    artifactId?: string;
+    error?: string;
+    cause?: string;
+    registry?: { artifactId: string; channelParameter?: string };
+  }[];
 }
 
 /** Set by the SIGINT/SIGTERM handler, which then owns the exit. */
@@ -128,6 +135,11 @@ async function main(argv: readonly string[]): Promise<number> {
         const [region, ami] = artifact.split(':');
         process.stdout.write(`    AMI ${ami} in ${region}\n`);
       }
+      const reg = build.registry;
+      if (reg)
+        process.stdout.write(
+          `    registry artifact ${reg.artifactId}, latest: ${reg.channelParameter ?? '(unchanged)'}\n`,
+        );
       if (build.error) process.stdout.write(`    error ${build.error}: ${build.cause ?? ''}\n`);
     }
     if (done.error) process.stdout.write(`  execution error ${done.error}: ${done.cause ?? ''}\n`);

@@ -5,11 +5,15 @@
  * list here (not in infra/) means the three cannot drift.
  */
 
+import { REGISTRY_TABLE_ENV } from '../aws/image-registry-records.ts';
+
 /** Environment variables a function may need; the CDK app fills them, handlers read them once at cold start. */
 export const KILN_ENV = {
   artifactsBucket: 'KILN_ARTIFACTS_BUCKET',
   templateBucket: 'KILN_TEMPLATE_BUCKET',
   buildsTable: 'KILN_BUILDS_TABLE',
+  /** The image registry's table (the CLI reads the same variable). */
+  registryTable: REGISTRY_TABLE_ENV,
   builderInstanceProfile: 'KILN_BUILDER_INSTANCE_PROFILE',
   builderSecurityGroup: 'KILN_BUILDER_SECURITY_GROUP',
   subnetIds: 'KILN_SUBNET_IDS',
@@ -41,6 +45,8 @@ export const DEFAULT_SECRET_PREFIX = 'kiln/';
  * - `manifests-write`: PutObject under `manifests/` of the artifacts bucket (kept, outside the expiring `builds/`)
  * - `read-params-secrets`: ssm:GetParameter / secretsmanager:GetSecretValue on the deployer's prefix (resolvers)
  * - `build-secrets`: the sealed values and one-shot scripts under `secrets/` of the artifacts bucket
+ * - `registry-write`: the image registry's table and its index (by ARN), and ssm:PutParameter on the channel
+ *   parameters (`/kiln/*`, every region: an AMI's channel is published where it has an image)
  * - `build-kms-keys`: the deployer's customer-managed KMS keys (`kiln:kmsKeyArns`), only through EC2 (grants for
  *   encrypted volumes, images and copies); nothing when the list is empty
  */
@@ -55,7 +61,8 @@ export type PermissionScope =
   | 'provision-logs'
   | 'manifests-write'
   | 'build-secrets'
-  | 'build-kms-keys';
+  | 'build-kms-keys'
+  | 'registry-write';
 
 export interface FunctionSpec {
   /** PascalCase id; the ASL placeholder is `${<id>FunctionArn}`. */
@@ -214,9 +221,9 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   {
     id: 'Finalize',
     dir: 'common/finalize',
-    description: 'Packer manifest, build record outcome, staged files removed',
-    env: ['artifactsBucket', 'buildsTable'],
-    permissions: ['artifacts-rw', 'builds-table', 'manifests-write', 'build-secrets'],
+    description: 'Packer manifest, build record outcome, registry artifact and latest channel, staged files removed',
+    env: ['artifactsBucket', 'buildsTable', 'registryTable'],
+    permissions: ['artifacts-rw', 'builds-table', 'manifests-write', 'build-secrets', 'registry-write'],
     timeoutSeconds: 120,
     memoryMb: 256,
     trigger: { kind: 'task', stateMachine: 'build' },

@@ -228,10 +228,12 @@ export async function authorizationRequests(
       return [{ action: 'lambda:InvokeFunction', resource: lambdaArn(name, call.region, account), context: {} }];
     }
     case 'dynamodb': {
+      const tableArn = (table: string) =>
+        table.startsWith('arn:') ? table : `arn:aws:dynamodb:${call.region}:${account}:table/${table}`;
+      if (call.action === 'TransactWriteItems') return transactWriteRequests(call, tableArn);
       const table = String(call.params.TableName ?? '');
       if (!table) return undefined;
-      const resource = table.startsWith('arn:') ? table : `arn:aws:dynamodb:${call.region}:${account}:table/${table}`;
-      return [{ action: `dynamodb:${call.action}`, resource, context: {} }];
+      return [{ action: `dynamodb:${call.action}`, resource: tableArn(table), context: {} }];
     }
     case 'secretsmanager': {
       const id = String(call.params.SecretId ?? '');
@@ -242,6 +244,26 @@ export async function authorizationRequests(
     default:
       return undefined;
   }
+}
+
+/** A transaction has no IAM action of its own: AWS authorizes each item as its operation on its table. */
+function transactWriteRequests(call: ParsedCall, tableArn: (table: string) => string): AuthorizationRequest[] {
+  const operations: Readonly<Record<string, string>> = {
+    Put: 'PutItem',
+    Update: 'UpdateItem',
+    Delete: 'DeleteItem',
+    ConditionCheck: 'ConditionCheckItem',
+  };
+  const items = Array.isArray(call.params.TransactItems)
+    ? (call.params.TransactItems as Record<string, unknown>[])
+    : [];
+  return items.flatMap((item) =>
+    Object.entries(item).flatMap(([kind, op]) => {
+      const table = String((op as { TableName?: unknown } | undefined)?.TableName ?? '');
+      const operation = operations[kind];
+      return operation && table ? [{ action: `dynamodb:${operation}`, resource: tableArn(table), context: {} }] : [];
+    }),
+  );
 }
 
 export function lambdaArn(nameOrArn: string, region: string, account: string): string {
@@ -419,8 +441,9 @@ async function ssmRequests(
     case 'CancelCommand':
       return [{ action, resource: '*', context: {} }];
     case 'GetParameter':
+    case 'PutParameter':
     case 'GetParameters': {
-      const names = call.action === 'GetParameter' ? [call.params.Name] : ((call.params.Names as unknown[]) ?? []);
+      const names = call.action === 'GetParameters' ? ((call.params.Names as unknown[]) ?? []) : [call.params.Name];
       return names.map((n) => {
         const name = String(n);
         const resource = name.startsWith('arn:')

@@ -401,6 +401,37 @@ def _patch_multi_object_delete() -> None:
     S3IAMRequest.check_action_permitted = check_action_permitted
 
 
+def _patch_transact_write_items() -> None:
+    """DynamoDB TransactWriteItems has no IAM action of its own: AWS authorizes each item as the operation it is
+    (`dynamodb:PutItem`, `UpdateItem`, `DeleteItem`, `ConditionCheckItem`). moto authorizes the request as
+    `dynamodb:TransactWriteItems`, which no policy grants, so the registry's writes were denied. Authorize each
+    item's operation instead (the IAM simulator replay checks the table ARNs)."""
+    import json
+
+    from moto.iam.access_control import IAMRequest
+
+    real_check = IAMRequest.check_action_permitted
+    operations = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+
+    def check_action_permitted(self, resource):
+        if self._action != "dynamodb:TransactWriteItems":
+            return real_check(self, resource)
+        body = self._body or b"{}"
+        try:
+            items = json.loads(body).get("TransactItems") or []
+        except ValueError:
+            return real_check(self, resource)
+        actions = {f"dynamodb:{operations[k]}" for item in items for k in item if k in operations}
+        for action in sorted(actions) or ["dynamodb:TransactWriteItems"]:
+            self._action = action
+            try:
+                real_check(self, resource)
+            finally:
+                self._action = "dynamodb:TransactWriteItems"
+
+    IAMRequest.check_action_permitted = check_action_permitted
+
+
 def apply_patches() -> None:
     _patch_clone_without_backend()
     _patch_execution_names()
@@ -416,6 +447,7 @@ def apply_patches() -> None:
     _patch_presigned_urls()
     _patch_step_functions_credentials()
     _patch_multi_object_delete()
+    _patch_transact_write_items()
 
 
 def _exit_when_parent_goes() -> None:

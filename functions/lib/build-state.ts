@@ -99,6 +99,8 @@ export const ec2AmiStateSchema = z.object({
   ...ec2HostShape,
   driver: z.literal('ec2-ami'),
   stopRequestedAt: z.optional(z.string()),
+  /** The resolved source AMI (in `region`), set by LaunchBuilder: the artifact's lineage in the image registry. */
+  sourceImageId: z.optional(z.string()),
   images: z._default(z.array(imageRecordSchema), []),
 });
 export const ec2DockerStateSchema = z.object({ ...coreShape, ...ec2HostShape, driver: z.literal('ec2-docker') });

@@ -1,5 +1,7 @@
 import { ArnFormat } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { REGISTRY_TABLE } from '../../aws/image-registry-records.ts';
+import { PARAMETER_ROOT } from '../../core/image-registry/parameter.ts';
 import type { PermissionScope } from '../../functions/registry.ts';
 import { builderEc2Statements, ec2Arn } from './ec2-permissions.ts';
 import { BUILD_ID_TAG, type PermissionTargets, tagPresent } from './permission-basics.ts';
@@ -47,6 +49,8 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
       return buildSecretsStatements(t);
     case 'build-kms-keys':
       return buildKmsKeyStatements(t);
+    case 'registry-write':
+      return registryWriteStatements(t);
     case 'provision-logs':
       return [
         new iam.PolicyStatement({
@@ -169,6 +173,40 @@ function buildsTableStatements(t: PermissionTargets): iam.PolicyStatement[] {
       actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
       resources: [t.dataKeyArn],
       conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${t.stack.region}.amazonaws.com` } },
+    }),
+  ];
+}
+
+/**
+ * The image registry as the pipeline writes it (aws/image-registry-store.ts): items read and put (transactions
+ * are authorized per item as PutItem), the template index queried, and the channel parameters published. A
+ * channel of an AMI artifact is published in every region the AMI has a copy in, so the parameter ARN names any
+ * region; the name is pinned to Kiln's root.
+ */
+function registryWriteStatements(t: PermissionTargets): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'ReadWriteRegistryTable',
+      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
+      resources: [t.registryTableArn, `${t.registryTableArn}/index/${REGISTRY_TABLE.templateIndex.name}`],
+    }),
+    new iam.PolicyStatement({
+      sid: 'UseRegistryKeyThroughDynamoDb',
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [t.dataKeyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${t.stack.region}.amazonaws.com` } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'PublishChannelParameters',
+      actions: ['ssm:PutParameter'],
+      resources: [
+        t.stack.formatArn({
+          service: 'ssm',
+          region: '*',
+          resource: 'parameter',
+          resourceName: `${PARAMETER_ROOT.slice(1)}/*`,
+        }),
+      ],
     }),
   ];
 }

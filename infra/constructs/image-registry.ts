@@ -15,8 +15,8 @@ export interface ImageRegistryProps {
 /**
  * The image registry's table (artifacts, lineage pointers, channels and their history; the single-table layout
  * is aws/image-registry-records.ts's). On-demand, encrypted with the data key, point-in-time recovery on, kept on
- * stack deletion: channels are what consumers launch from. Nothing is granted access yet; the pipeline's writers
- * and the CLI's operators get it where they are added.
+ * stack deletion: channels are what consumers launch from. Finalize writes it (the `registry-write` scope of
+ * functions/registry.ts); the CLI's operators use their own credentials.
  */
 export class ImageRegistry extends Construct {
   public readonly table: dynamodb.Table;

@@ -9,6 +9,8 @@ export interface PermissionTargets {
   readonly templateBucketArn: string;
   readonly dataKeyArn: string;
   readonly buildsTableArn: string;
+  /** The image registry's table (infra/constructs/image-registry.ts). */
+  readonly registryTableArn: string;
   readonly builderRoleArn: string;
   readonly builderVpcId: string;
   readonly provisionLogGroupArn: string;

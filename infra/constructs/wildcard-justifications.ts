@@ -66,6 +66,13 @@ export const KILN_WILDCARD_JUSTIFICATIONS: readonly WildcardJustification[] = [
     reason: 'Indexes of the builds table this stack owns.',
   },
   {
+    // Before the resolvers' rule below, which would match it too.
+    pattern: new RegExp(`:ssm:\\*:${SEG}:parameter/kiln/\\*$`),
+    reason:
+      'Channel parameters (/kiln/<template>/<build>/<channel>) are named by templates at run time and published in ' +
+      'every region an AMI is copied to: write only (ssm:PutParameter), this account, under /kiln only.',
+  },
+  {
     pattern: new RegExp(`:ssm:${SEG}:${SEG}:parameter/[^*]*\\*$|:secretsmanager:${SEG}:${SEG}:secret:[^*]*\\*$`),
     reason:
       'Templates name the parameters and secrets they resolve ({{ssm}}, data sources): read-only, this account and ' +

@@ -73,6 +73,8 @@ describe('function permissions of the real registry', () => {
     expect(actions.has('iam:PassRole'), 'iam:PassRole').toBe(has(id, 'pass-builder-role'));
     expect(touches(logicalId(stack, stack.store.templateBucket)), 'template bucket').toBe(has(id, 'templates-read'));
     expect(touches(logicalId(stack, stack.store.buildsTable)), 'builds table').toBe(has(id, 'builds-table'));
+    expect(touches(logicalId(stack, stack.registry.table)), 'registry table').toBe(has(id, 'registry-write'));
+    expect(actions.has('ssm:PutParameter'), 'ssm:PutParameter').toBe(has(id, 'registry-write'));
     const artifacts = has(id, 'artifacts-rw') || has(id, 'manifests-write') || has(id, 'build-secrets');
     expect(touches(logicalId(stack, stack.store.artifactsBucket)), 'artifacts bucket').toBe(artifacts);
     // Deleting staged files is artifacts-rw's (Finalize and Cleanup rely on it); manifests are never deleted.
@@ -85,6 +87,24 @@ describe('function permissions of the real registry', () => {
       deletes.map(text).some((r) => r.includes('/manifests/')),
       's3:DeleteObject manifests/',
     ).toBe(false);
+  });
+
+  it('lets Finalize write the registry table, its index and the /kiln channel parameters, nothing more', () => {
+    expect(KILN_FUNCTIONS.filter((f) => f.permissions.includes('registry-write')).map((f) => f.id)).toEqual([
+      'Finalize',
+    ]);
+    const statements = functionRole('Finalize');
+    const table = logicalId(stack, stack.registry.table);
+    const onTable = statements.filter((s) => text(s.Resource).includes(table));
+    expect(onTable.flatMap(actionsOf).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    const tableResources = onTable.flatMap(resourcesOf).map(text);
+    expect(tableResources.some((r) => r.includes('/index/byTemplate'))).toBe(true);
+    expect(tableResources.some((r) => r.includes('*'))).toBe(false);
+    const put = statements.filter((s) => actionsOf(s).includes('ssm:PutParameter'));
+    expect(put.flatMap(actionsOf)).toEqual(['ssm:PutParameter']);
+    const params = put.flatMap(resourcesOf).map(text);
+    expect(params).toHaveLength(1);
+    expect(params[0]).toMatch(/:ssm:\*:.*:parameter\/kiln\/\*/);
   });
 
   it('lets only LaunchBuilder pass a role, and only the builder role to EC2', () => {

@@ -119,6 +119,7 @@ describe('permission scopes', () => {
     templateBucketArn: 'arn:aws:s3:::templates',
     dataKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/data',
     buildsTableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/builds',
+    registryTableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/registry',
     builderRoleArn: 'arn:aws:iam::111122223333:role/builder',
     secretScope: { prefix: 'kiln/' },
     builderVpcId: 'vpc-0123456789abcdef0',

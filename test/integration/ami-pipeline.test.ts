@@ -6,6 +6,7 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeImagesCommand,
   DescribeInstancesCommand,
@@ -14,7 +15,11 @@ import {
   type Image,
 } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registryTemplateName } from '../../aws/image-registry-records.ts';
+import { getArtifact, getChannel } from '../../aws/image-registry-store.ts';
+import { channelParameterName } from '../../core/image-registry/parameter.ts';
 import { localClientConfig } from '../../harness/clients.ts';
 import { EXAMPLE_TEMPLATE_DIR, EXAMPLE_TEMPLATE_FILE } from '../../harness/example.ts';
 import { formatDenials, type IamGuard } from '../../harness/iam-guard.ts';
@@ -34,7 +39,14 @@ interface BuildOutput {
   buildId: string;
   status: string;
   manifest: string;
-  builds: { name: string; status: string; artifactId?: string; error?: string; cause?: string }[];
+  builds: {
+    name: string;
+    status: string;
+    artifactId?: string;
+    error?: string;
+    cause?: string;
+    registry?: { artifactId: string; channelParameter?: string };
+  }[];
 }
 
 describe('amazon-ebs pipeline in the local emulator', () => {
@@ -137,6 +149,38 @@ describe('amazon-ebs pipeline in the local emulator', () => {
     expect(manifest.builds).toHaveLength(1);
     expect(manifest.builds[0]).toMatchObject({ name: 'amazon-ebs.web', builder_type: 'amazon-ebs' });
     expect(manifest.builds[0]?.artifact_id).toContain(`us-east-1:${home?.ImageId}`);
+
+    // The image registry: the artifact (both AMIs with their snapshots, the source AMI), on `latest`, whose
+    // parameter holds the AMI id in each region.
+    const registry = {
+      dynamo: new DynamoDBClient(localClientConfig(kiln.aws.endpoint)),
+      table: kiln.deployment.outputs.RegistryTableName ?? '',
+      ssm: (region: string) => new SSMClient(localClientConfig(kiln.aws.endpoint, region)),
+      homeRegion: 'us-east-1',
+    };
+    const artifactId = result?.registry?.artifactId ?? '';
+    const artifact = await getArtifact(registry, artifactId);
+    const template = registryTemplateName(`amazon-ebs-basic/${TEMPLATE}`);
+    expect(artifact).toMatchObject({ template, build: 'amazon-ebs.web', buildId: output.buildId });
+    expect(artifact?.content.kind === 'ami' ? artifact.content.images.map((i) => i.imageId).sort() : []).toEqual(
+      [home?.ImageId, copy?.ImageId].sort(),
+    );
+    const homeImage = artifact?.content.kind === 'ami' ? artifact.content.images : [];
+    expect(homeImage.find((i) => i.region === 'us-east-1')?.snapshotIds).toContain(snapshotId);
+    expect(artifact?.source).toMatchObject({ kind: 'ami', region: 'us-east-1' });
+    expect((await getChannel(registry, { template, build: 'amazon-ebs.web', channel: 'latest' })).current).toBe(
+      artifactId,
+    );
+    const parameter = result?.registry?.channelParameter ?? '';
+    expect(parameter).toBe(channelParameterName({ template, build: 'amazon-ebs.web', channel: 'latest' }));
+    expect(template).toBe('amazon-ebs-basic/amazon-ebs-basic');
+    for (const [region, image] of [
+      ['us-east-1', home],
+      [COPY_REGION, copy],
+    ] as const) {
+      const got = await registry.ssm(region).send(new GetParameterCommand({ Name: parameter }));
+      expect(got.Parameter?.Value).toBe(image?.ImageId);
+    }
 
     // The provisioners really ran, in order, on the simulated instance.
     const commands = kiln.aws.router.shim.allCommands();

@@ -1,6 +1,7 @@
 /**
  * Finalize: after every build of the execution ended (succeeded, or failed and cleaned up), write the Packer
- * manifest, record each build's outcome on the build record, remove the staged files (shared by all builds of
+ * manifest, record each succeeded build's AMIs in the image registry and move its `latest` channel (registry.ts),
+ * record each build's outcome on the build record, remove the staged files (shared by all builds of
  * the execution, so only here) and return the execution result. Finalize itself always completes (the manifest
  * and record must be written); the ASL then fails the execution with `Kiln.BuildFailed` and `summary` as its cause
  * when any build failed, as Packer exits non-zero.
@@ -9,6 +10,8 @@ import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import * as z from 'zod/mini';
 import { buildOutcomeUpdate } from '../../../aws/build-records.ts';
+import { registryTemplateName } from '../../../aws/image-registry-records.ts';
+import type { RegistryContext } from '../../../aws/image-registry-store.ts';
 import { TransientError } from '../../../core/errors.ts';
 import { amiArtifactId } from '../../../core/manifest/manifest.ts';
 import { redactValue } from '../../../core/template/sensitive.ts';
@@ -18,6 +21,7 @@ import { filesPrefix, loadStoredPlan, manifestKeyFor } from '../../lib/plan-stor
 import { deleteBuildSecrets, loadSealedValues } from '../../lib/sealed-values.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 import { amisByRegion, executionManifest, runUuid } from './manifest.ts';
+import { type RegisteredArtifact, registerBuild } from './registry.ts';
 
 const succeededSchema = z.object({
   name: z.string(),
@@ -55,6 +59,8 @@ export interface BuildOutcome {
   readonly cause?: string;
   readonly cleanup?: unknown;
   readonly notes?: string[];
+  /** The image registry's record of it: artifact id and the `latest` channel parameter (AMI builds). */
+  readonly registry?: { readonly artifactId: string; readonly channelParameter?: string };
 }
 
 export interface ExecutionResult {
@@ -80,6 +86,8 @@ export function summarize(builds: readonly BuildOutcome[]): string {
 export interface FinalizeDeps extends Pick<BaseDeps, 's3' | 'artifactsBucket' | 'now'> {
   readonly dynamo: DynamoDBClient;
   readonly buildsTable: string;
+  /** The image registry (its table, and SSM per region for channel parameters). */
+  readonly registry: RegistryContext;
 }
 
 const transient = (m: string, cause: unknown) => new TransientError(m, { cause });
@@ -114,6 +122,12 @@ export function overallStatus(builds: readonly BuildOutcome[]): ExecutionResult[
   return ok === 0 ? 'FAILED' : 'PARTIAL';
 }
 
+function registryOutcome(entry: RegisteredArtifact | undefined): Pick<BuildOutcome, 'registry'> {
+  if (!entry) return {};
+  const { artifactId, channelParameter } = entry;
+  return { registry: { artifactId, ...(channelParameter ? { channelParameter } : {}) } };
+}
+
 export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promise<ExecutionResult> {
   const stored = await loadStoredPlan(deps.s3, deps.artifactsBucket, input.planKey).catch(() => undefined);
   // The plan holds no sensitive value; the values are read once more only to redact what Finalize writes (defence
@@ -123,6 +137,18 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
     : [];
   await deleteBuildSecrets(deps, input.buildId).catch(() => undefined);
   const now = deps.now();
+  const registered = new Map<string, RegisteredArtifact>();
+  if (stored) {
+    // The template's registry name comes from where the build's template was uploaded (one owner, aws/).
+    const template = registryTemplateName(stored.template.key);
+    for (const r of input.results) {
+      if (r.status !== 'SUCCEEDED') continue;
+      const entry = await awsCall('recording the artifact in the image registry', transient, () =>
+        registerBuild(deps.registry, template, r.state, now.toISOString()),
+      );
+      if (entry) registered.set(r.name, entry);
+    }
+  }
   const rawOutcomes: BuildOutcome[] = input.results.map((r) =>
     r.status === 'SUCCEEDED'
       ? {
@@ -130,6 +156,7 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
           status: r.status,
           artifactId: amiArtifactId(amisByRegion(builtImages(r.state))),
           ...(r.state.notes ? { notes: r.state.notes } : {}),
+          ...registryOutcome(registered.get(r.name)),
         }
       : { name: r.name, status: r.status, error: r.error, cause: r.cause ?? '', cleanup: r.cleanup },
   );

@@ -1,6 +1,6 @@
 /**
  * LaunchBuilder (ec2-ami): resolve the source AMI, pre-validate the AMI name, launch the builder instance
- * idempotently and record it in the build state before anything waits on it.
+ * idempotently and record it in the build state before anything waits on it (with the source AMI id, for lineage).
  */
 import { RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { LaunchFailedError } from '../../../core/errors.ts';
@@ -62,6 +62,8 @@ export async function launchBuilder(deps: LaunchDeps, payload: StagePayload): Pr
         launchedAt: now,
         startedAt: state.startedAt ?? now,
         provision: { index: 0, count: ctx.build.provisioners.length, attempt: 0 },
+        // The AMI's lineage (the registry's source); a docker build's host AMI is not its image's source.
+        ...(state.driver === 'ec2-ami' && source.ImageId ? { sourceImageId: source.ImageId } : {}),
         ...(notes.length > 0 ? { notes: [...(state.notes ?? []), ...notes] } : {}),
       },
       { kind: 'instance', region: ctx.region, id: instanceId },

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { builtImages, finalize } from '../../../functions/common/finalize/finalize.ts';
 import { runUuid } from '../../../functions/common/finalize/manifest.ts';
 import { launchedState, mocks, PLAN_KEY } from './fakes.ts';
+import { serveRegistryTable } from './registry-table-fake.ts';
 
 describe('finalize', () => {
   it('takes the manifest’s AMIs from an ec2-ami build state only', () => {
@@ -25,15 +26,40 @@ describe('finalize', () => {
   it('writes the Packer manifest, records outcomes and removes staged files', async () => {
     const t = mocks();
     const ddb = mockClient(DynamoDBClient);
+    serveRegistryTable(ddb);
     t.s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'builds/kb-test/files/scripts/setup.sh' }] });
     const state = launchedState({
       images: [
-        { region: 'eu-west-1', imageId: 'ami-eu', snapshotIds: [], requestedAt: 't', available: true, copy: true },
-        { region: 'us-east-1', imageId: 'ami-src', snapshotIds: [], requestedAt: 't', available: true, copy: false },
+        {
+          region: 'eu-west-1',
+          imageId: 'ami-0e0e0e0e',
+          snapshotIds: [],
+          requestedAt: 't',
+          available: true,
+          copy: true,
+        },
+        {
+          region: 'us-east-1',
+          imageId: 'ami-05c05c05',
+          snapshotIds: [],
+          requestedAt: 't',
+          available: true,
+          copy: false,
+        },
       ],
     });
     const result = await finalize(
-      { ...t.deps, dynamo: new DynamoDBClient({ region: 'us-east-1' }), buildsTable: 'kiln-builds' },
+      {
+        ...t.deps,
+        dynamo: new DynamoDBClient({ region: 'us-east-1' }),
+        buildsTable: 'kiln-builds',
+        registry: {
+          dynamo: new DynamoDBClient({ region: 'us-east-1' }),
+          table: 'kiln-registry',
+          ssm: () => t.ssmClient,
+          homeRegion: 'us-east-1',
+        },
+      },
       {
         buildId: 'kb-test',
         planKey: PLAN_KEY,
@@ -54,7 +80,7 @@ describe('finalize', () => {
     expect(result.builds[0]).toMatchObject({
       name: 'amazon-ebs.ubuntu',
       status: 'SUCCEEDED',
-      artifactId: 'eu-west-1:ami-eu,us-east-1:ami-src',
+      artifactId: 'eu-west-1:ami-0e0e0e0e,us-east-1:ami-05c05c05',
     });
     expect(result.builds[1]).toMatchObject({ status: 'FAILED', error: 'Kiln.DriverUnavailable' });
     const put = t.s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
@@ -72,7 +98,7 @@ describe('finalize', () => {
           builder_type: 'amazon-ebs',
           build_time: 1767225600,
           files: null,
-          artifact_id: 'eu-west-1:ami-eu,us-east-1:ami-src',
+          artifact_id: 'eu-west-1:ami-0e0e0e0e,us-east-1:ami-05c05c05',
           packer_run_uuid: runUuid('exec-1'),
           custom_data: { team: 'web' },
         },

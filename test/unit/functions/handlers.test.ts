@@ -9,6 +9,7 @@ import { KILN_ENV, KILN_FUNCTIONS } from '../../../functions/registry.ts';
 const ENV: Record<string, string> = {
   [KILN_ENV.artifactsBucket]: 'kiln-artifacts',
   [KILN_ENV.buildsTable]: 'kiln-builds',
+  [KILN_ENV.registryTable]: 'kiln-registry',
   [KILN_ENV.templateBucket]: 'kiln-templates',
   [KILN_ENV.builderInstanceProfile]: 'kiln-builder',
   [KILN_ENV.builderSecurityGroup]: 'sg-1',
@@ -56,7 +57,7 @@ describe('handlers', () => {
       expect.arrayContaining(['artifactsBucket', 'builderInstanceProfile', 'builderSecurityGroup', 'subnetIds']),
     );
     expect(KILN_FUNCTIONS.find((f) => f.id === 'Finalize')?.env).toEqual(
-      expect.arrayContaining(['artifactsBucket', 'buildsTable']),
+      expect.arrayContaining(['artifactsBucket', 'buildsTable', 'registryTable']),
     );
   });
 });

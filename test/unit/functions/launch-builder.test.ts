@@ -246,7 +246,9 @@ describe('launchBuilder', () => {
         { ImageId: 'ami-newest', CreationDate: '2025-06-01T00:00:00Z' },
       ],
     });
-    await filtered.run();
+    const out = await filtered.run();
+    // The resolved source is the artifact's lineage in the image registry (Finalize reads it).
+    expect(out.state).toMatchObject({ sourceImageId: 'ami-newest' });
     expect(filtered.ec2).toHaveReceivedCommandWith(DescribeImagesCommand, {
       Owners: ['099720109477'],
       Filters: [

@@ -1,0 +1,69 @@
+/**
+ * Finalize's part of the image registry: each succeeded build that made AMIs is recorded as an artifact (AMI ids
+ * per region with their snapshots, the source AMI for lineage) and promoted to the `latest` channel of its
+ * template's build, which publishes `/kiln/<template>/<build>/latest`. Retry-safe: the artifact id derives from
+ * execution and build (a retry rewrites the same items), and the channel is only promoted while it has never held
+ * that artifact before (a retry after a later build moved `latest` does not move it back).
+ */
+
+import { getChannel, promoteChannel, putArtifact, type RegistryContext } from '../../../aws/image-registry-store.ts';
+import { type Artifact, artifactIdFor } from '../../../core/image-registry/artifact.ts';
+import { type ChannelRef, type ChannelState, LATEST_CHANNEL } from '../../../core/image-registry/channels.ts';
+import type { ChannelParameter } from '../../../core/image-registry/parameter.ts';
+import type { BuildState } from '../../lib/build-state.ts';
+
+export interface RegisteredArtifact {
+  readonly artifactId: string;
+  /** The `latest` parameter's name (one name, published in each region of the AMI). */
+  readonly channelParameter?: string;
+  readonly parameters: readonly ChannelParameter[];
+}
+
+/** The registry artifact of a succeeded build, or none when it made no image (skip_create_ami, other drivers). */
+export function artifactOf(template: string, state: BuildState, createdAt: string): Artifact | undefined {
+  if (state.driver !== 'ec2-ami' || state.images.length === 0) return undefined;
+  return {
+    artifactId: artifactIdFor(state.buildId, state.name),
+    template,
+    build: state.name,
+    buildId: state.buildId,
+    createdAt,
+    content: {
+      kind: 'ami',
+      images: state.images.map((i) => ({ region: i.region, imageId: i.imageId, snapshotIds: i.snapshotIds })),
+    },
+    ...(state.sourceImageId && state.region
+      ? { source: { kind: 'ami' as const, region: state.region, imageId: state.sourceImageId } }
+      : {}),
+  };
+}
+
+/**
+ * Whether the pipeline should promote `artifactId` to the channel: not when the channel already moved past it
+ * (it is among the earlier assignments), which only a retried Finalize sees. Promoting the current artifact again
+ * is a no-op that publishes the parameter again (a retry after the channel write but before the parameter).
+ */
+export function shouldPromote(state: ChannelState, artifactId: string): boolean {
+  return !state.previous.includes(artifactId);
+}
+
+export async function registerBuild(
+  ctx: RegistryContext,
+  template: string,
+  state: BuildState,
+  createdAt: string,
+): Promise<RegisteredArtifact | undefined> {
+  const artifact = artifactOf(template, state, createdAt);
+  if (!artifact) return undefined;
+  await putArtifact(ctx, artifact);
+  const ref: ChannelRef = { template, build: artifact.build, channel: LATEST_CHANNEL };
+  if (!shouldPromote(await getChannel(ctx, ref), artifact.artifactId)) {
+    return { artifactId: artifact.artifactId, parameters: [] };
+  }
+  const update = await promoteChannel(ctx, ref, artifact.artifactId);
+  return {
+    artifactId: artifact.artifactId,
+    ...(update.parameters[0] ? { channelParameter: update.parameters[0].name } : {}),
+    parameters: update.parameters,
+  };
+}
