@@ -62,6 +62,13 @@ function sandbox(id: string): Sandbox {
   return box;
 }
 
+/** The deployed registry table (the stack's RegistryTableName output). */
+function registryTable(): string {
+  const name = deployment.outputs.RegistryTableName;
+  if (!name) throw new Error('the deployed stack has no RegistryTableName output');
+  return name;
+}
+
 function envFor(id: string): Record<string, string> {
   return {
     ...localAwsEnv(moto.endpoint),
@@ -72,6 +79,7 @@ function envFor(id: string): Record<string, string> {
     [KILN_ENV.artifactsBucket]: deployment.artifactsBucket,
     [KILN_ENV.templateBucket]: deployment.templateBucket,
     [KILN_ENV.buildsTable]: deployment.buildsTable,
+    [KILN_ENV.registryTable]: registryTable(),
     [KILN_ENV.builderInstanceProfile]: 'kiln-builder',
     [KILN_ENV.builderSecurityGroup]: 'sg-0123456789abcdef0',
     [KILN_ENV.subnetIds]: 'subnet-0123456789abcdef0',
