@@ -12,10 +12,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bufferedIO } from '../../cli/io.ts';
@@ -23,11 +20,11 @@ import { runCli } from '../../cli/program.ts';
 import { TemplateInvalidError } from '../../core/errors.ts';
 import { readRegularFile } from '../../core/files/read.ts';
 import { provisionerOf } from '../../core/plan/typed.ts';
-import { coreEngine } from '../../functions/common/prepare-build/engine.ts';
 import { localPathForKey } from '../../functions/common/prepare-build/fetch-template.ts';
 import { normalizeInput } from '../../functions/common/prepare-build/input.ts';
 import { type PrepareDeps, prepareBuild } from '../../functions/common/prepare-build/prepare-build.ts';
 import type { StoredPlan } from '../../functions/lib/plan-store.ts';
+import { prepareDeps } from '../unit/functions/prepare-deps.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const ws = mkdtempSync(join(tmpdir(), 'kiln-sec-files-'));
@@ -390,20 +387,7 @@ function prepare(objects: Record<string, string>, opts: { templateKey?: string; 
       .filter((k) => k.startsWith('t/'))
       .map((Key) => ({ Key, Size: objects[Key]?.length ?? 0 })),
   });
-  const deps: PrepareDeps = {
-    s3: new S3Client({ region: 'us-east-1' }),
-    dynamo: new DynamoDBClient({ region: 'us-east-1' }),
-    artifactsBucket: 'kiln-artifacts',
-    buildsTable: 'kiln-builds',
-    resolvers: {
-      ec2For: (r) => new EC2Client({ region: r }),
-      ssm: new SSMClient({}),
-      secrets: new SecretsManagerClient({}),
-      homeRegion: 'us-east-1',
-    },
-    engine: coreEngine,
-    now: () => new Date('2026-01-01T00:00:00Z'),
-  };
+  const deps: PrepareDeps = prepareDeps();
   const request = normalizeInput({
     template: { bucket: 'templates', key: templateKey },
     ...(opts.varFiles ? { varFiles: opts.varFiles } : {}),

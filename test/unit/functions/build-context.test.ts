@@ -11,10 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import * as tar from 'tar-stream';
@@ -22,11 +19,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { STAGED_TAGGING } from '../../../aws/store-layout.ts';
 import { BUILD_CONTEXT_PATH } from '../../../core/docker/context.ts';
 import { BUILD_CONTEXT_MTIME } from '../../../functions/common/prepare-build/build-context.ts';
-import { coreEngine } from '../../../functions/common/prepare-build/engine.ts';
 import { normalizeInput } from '../../../functions/common/prepare-build/input.ts';
 import { buildIdFor, type PrepareDeps, prepareBuild } from '../../../functions/common/prepare-build/prepare-build.ts';
 import type { StoredPlan } from '../../../functions/lib/plan-store.ts';
 import { body } from './fakes.ts';
+import { prepareDeps } from './prepare-deps.ts';
 
 const REFERENCE = readFileSync(new URL('../../../examples/docker-python-app.json', import.meta.url), 'utf8');
 const MAKER = new URL('../../fixtures/bundles/make_archive.py', import.meta.url).pathname;
@@ -45,20 +42,7 @@ afterEach(() => {
   ddb.reset();
 });
 
-const deps: PrepareDeps = {
-  s3: new S3Client({ region: 'us-east-1' }),
-  dynamo: new DynamoDBClient({ region: 'us-east-1' }),
-  artifactsBucket: 'kiln-artifacts',
-  buildsTable: 'kiln-builds',
-  resolvers: {
-    ec2For: (r) => new EC2Client({ region: r }),
-    ssm: new SSMClient({}),
-    secrets: new SecretsManagerClient({}),
-    homeRegion: 'us-east-1',
-  },
-  engine: coreEngine,
-  now: () => new Date('2026-01-01T00:00:00Z'),
-};
+const deps: PrepareDeps = prepareDeps();
 
 /** A `.tar.gz` bundle of `files` (python's tarfile, as the security tests make them). */
 function bundle(files: Record<string, string>): Buffer {

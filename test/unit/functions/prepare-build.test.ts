@@ -10,7 +10,6 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
-import { coreEngine } from '../../../functions/common/prepare-build/engine.ts';
 import { sourceFor } from '../../../functions/common/prepare-build/fetch-template.ts';
 import { normalizeInput, prepareInputSchema } from '../../../functions/common/prepare-build/input.ts';
 import { MAX_CAUSE_CHARS } from '../../../functions/common/prepare-build/invalid-cause.ts';
@@ -20,6 +19,7 @@ import { stagePayloadSchema } from '../../../functions/lib/build-state.ts';
 import type { StoredPlan } from '../../../functions/lib/plan-store.ts';
 import { parseEvent } from '../../../functions/lib/wiring.ts';
 import { body } from './fakes.ts';
+import { prepareDeps } from './prepare-deps.ts';
 
 const FIXTURES = new URL('../../fixtures/functions/prepare/web/', import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, FIXTURES), 'utf8');
@@ -39,21 +39,7 @@ function setup(templateName: string, content = fixture(templateName)) {
       { Key: 'web/scripts/setup.sh', Size: 21 },
     ],
   });
-  const deps: PrepareDeps = {
-    s3: new S3Client({ region: 'us-east-1' }),
-    dynamo: new DynamoDBClient({ region: 'us-east-1' }),
-    artifactsBucket: 'kiln-artifacts',
-    dataKeyId: 'data-key-id',
-    buildsTable: 'kiln-builds',
-    resolvers: {
-      ec2For: (r) => new EC2Client({ region: r }),
-      ssm: new SSMClient({}),
-      secrets: new SecretsManagerClient({}),
-      homeRegion: 'us-east-1',
-    },
-    engine: coreEngine,
-    now: () => new Date('2026-01-01T00:00:00Z'),
-  };
+  const deps: PrepareDeps = prepareDeps({ dataKeyId: 'data-key-id' });
   const request = normalizeInput({ template: { bucket: 'templates', key: `web/${templateName}`, versionId: 'v7' } });
   return { s3, ddb, deps, run: () => prepareBuild(deps, request, 'exec-1') };
 }
