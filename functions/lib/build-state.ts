@@ -103,7 +103,28 @@ export const ec2AmiStateSchema = z.object({
   sourceImageId: z.optional(z.string()),
   images: z._default(z.array(imageRecordSchema), []),
 });
-export const ec2DockerStateSchema = z.object({ ...coreShape, ...ec2HostShape, driver: z.literal('ec2-docker') });
+/** One image a docker build published to ECR, as ECR reports it after the push (RecordImages reads it back). */
+export const dockerImageRecordSchema = z.object({
+  /** Repository URI without tag (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`). */
+  repository: z.string(),
+  region: z.string(),
+  /** Tags the build pushed (the template's, then the build id). */
+  tags: z.array(z.string()),
+  /** `sha256:...` of the pushed manifest, from ECR DescribeImages. */
+  digest: z.string(),
+});
+export type DockerImageRecord = z.infer<typeof dockerImageRecordSchema>;
+
+/**
+ * The docker driver: the EC2 host's fields, where `provision` walks the host steps (0 = prepare, 1..n = the
+ * template's provisioners, n+1 = finish; core/docker/host.ts renders each), and the images it published.
+ */
+export const ec2DockerStateSchema = z.object({
+  ...coreShape,
+  ...ec2HostShape,
+  driver: z.literal('ec2-docker'),
+  pushed: z._default(z.array(dockerImageRecordSchema), []),
+});
 /** Self-hosted agents: nothing of their own yet (the driver is not available; RouteDriver fails the build). */
 export const agentStateSchema = z.object({ ...coreShape, driver: z.literal('agent') });
 
@@ -129,6 +150,7 @@ export function initialState(core: CoreFields, driver: Driver): BuildState {
     case 'ec2-ami':
       return { ...core, driver, images: [], created: [] };
     case 'ec2-docker':
+      return { ...core, driver, pushed: [], created: [] };
     case 'agent':
       return { ...core, driver, created: [] };
   }

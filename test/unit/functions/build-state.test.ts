@@ -45,7 +45,8 @@ describe('build state per driver', () => {
     expect(initialState(core, 'ec2-ami')).toHaveProperty('images', []);
     expect(initialState(core, 'ec2-docker')).not.toHaveProperty('images');
     const docker = parse({ ...core, driver: 'ec2-docker', created: [], ...host, ...ami });
-    expect(docker).toEqual({ ...core, driver: 'ec2-docker', created: [], ...host });
+    expect(docker).toEqual({ ...core, driver: 'ec2-docker', created: [], pushed: [], ...host });
+    expect(initialState(core, 'ec2-docker')).toHaveProperty('pushed', []);
   });
 
   it('agent has the core only (no builder host)', () => {
@@ -60,7 +61,7 @@ describe('build state per driver', () => {
   it('narrows with requireDriver and requireEc2Host, naming the build and both drivers', () => {
     const amiState = launchedState();
     expect(requireDriver(amiState, 'ec2-ami').images).toEqual([]);
-    const docker: BuildState = { ...core, driver: 'ec2-docker', created: [], ...host };
+    const docker: BuildState = { ...core, driver: 'ec2-docker', created: [], pushed: [], ...host };
     expect(() => requireDriver(docker, 'ec2-ami')).toThrow(
       'build b: this stage is for the ec2-ami driver, not ec2-docker',
     );
@@ -74,7 +75,7 @@ describe('build state per driver', () => {
 
   it('an ec2-ami stage refuses a docker build, an ec2-host stage an agent build, before any AWS call', async () => {
     const t = mocks();
-    const docker: BuildState = { ...core, driver: 'ec2-docker', created: [], ...host };
+    const docker: BuildState = { ...core, driver: 'ec2-docker', created: [], pushed: [], ...host };
     await expect(createImage(t.deps, { state: docker })).rejects.toThrow('is for the ec2-ami driver, not ec2-docker');
     await expect(
       checkManaged({ ...t.deps, ssmFor: () => t.ssmClient }, { state: initialState(core, 'agent') }),

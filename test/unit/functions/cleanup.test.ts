@@ -246,6 +246,7 @@ describe('the cleanup table', () => {
       ...core,
       driver: 'ec2-docker',
       ...host,
+      pushed: [],
       created: [{ kind: 'instance', region: 'us-east-1', id: 'i-0dkr' }],
     };
     const agent: BuildState = {

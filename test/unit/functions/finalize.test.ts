@@ -20,7 +20,7 @@ describe('finalize', () => {
     };
     expect(builtImages(launchedState({ images: [image] }))).toEqual([image]);
     const { images: _images, stopRequestedAt: _stop, ...host } = launchedState();
-    expect(builtImages({ ...host, driver: 'ec2-docker' })).toEqual([]);
+    expect(builtImages({ ...host, driver: 'ec2-docker', pushed: [] })).toEqual([]);
   });
 
   it('writes the Packer manifest, records outcomes and removes staged files', async () => {
