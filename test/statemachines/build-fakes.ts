@@ -219,7 +219,11 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
       if (byName.get(state.name)?.cleanupCrashes) throw new Error('cleanup crashed');
       const steps = [...state.created]
         .reverse()
-        .map((c) => ({ action: c.kind, target: 'id' in c ? c.id : c.key, outcome: 'removed' }));
+        .map((c) => ({
+          action: c.kind,
+          target: 'id' in c ? c.id : 'key' in c ? c.key : c.instanceId,
+          outcome: 'removed',
+        }));
       return {
         name: state.name,
         index: state.index,
