@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Aspects, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { DEFAULT_DOCKER_HOST_INSTANCE_TYPE, ECS_AL2023_AMI_PARAMETER } from '../aws/docker-host.ts';
 import { parseKmsKeyArn } from '../core/validation/rules/DeploymentScope.ts';
 import { DEFAULT_SECRET_PREFIX, type FunctionSpec, KILN_FUNCTIONS, placeholderFor } from '../functions/registry.ts';
 import { ASL_SUFFIX, listStateMachines } from './asl-files.ts';
@@ -67,6 +68,12 @@ export interface KilnStackProps extends StackProps {
    * @default { prefix: 'kiln/' }
    */
   readonly secretScope?: SecretScope;
+  /**
+   * The docker driver's builder host: an SSM parameter holding its AMI id (an AMI with docker and the SSM agent)
+   * and its instance type.
+   * @default { amiParameter: ECS-optimized Amazon Linux 2023, instanceType: 't3.medium' } (aws/docker-host.ts)
+   */
+  readonly dockerHost?: { readonly amiParameter?: string; readonly instanceType?: string };
 }
 
 /**
@@ -147,6 +154,9 @@ export class KilnStack extends Stack {
         dataKeyId: this.keys.dataKey.keyId,
         secretPrefix: secretScope.prefix,
         kmsKeyArns: kmsKeyArns.join(','),
+        accountId: this.account,
+        dockerHostAmiParameter: props.dockerHost?.amiParameter ?? ECS_AL2023_AMI_PARAMETER,
+        dockerHostInstanceType: props.dockerHost?.instanceType ?? DEFAULT_DOCKER_HOST_INSTANCE_TYPE,
       },
       permissionTargets: {
         stack: this,
@@ -158,6 +168,7 @@ export class KilnStack extends Stack {
         builderRoleArn: this.builder.role.roleArn,
         builderVpcId: this.network.vpc.vpcId,
         provisionLogGroupArn: this.builder.provisionLogGroup.logGroupArn,
+        dockerHostAmiParameter: props.dockerHost?.amiParameter ?? ECS_AL2023_AMI_PARAMETER,
         secretScope,
         buildKmsKeyArns: kmsKeyArns,
       },

@@ -21,6 +21,8 @@ export interface PermissionTargets {
    * scope grants exactly these, only through EC2. @default [] (AWS-managed keys only)
    */
   readonly buildKmsKeyArns?: readonly string[];
+  /** The SSM parameter naming the docker builder host's AMI (LaunchBuilder reads it). */
+  readonly dockerHostAmiParameter: string;
 }
 
 /**
