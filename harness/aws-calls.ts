@@ -7,6 +7,7 @@
  *
  * Only calls Kiln makes are modelled; anything else is `undefined` (reported by the replay as not checked).
  */
+import { parameterArn } from '../aws/docker-host.ts';
 import type { AuthorizationRequest } from './iam-evaluate.ts';
 
 export interface ParsedCall {
@@ -39,6 +40,7 @@ export const JSON_TARGETS: Readonly<Record<string, string>> = {
   secretsmanager: 'secretsmanager',
   Logs_20140328: 'logs',
   AWSStepFunctions: 'states',
+  AmazonEC2ContainerRegistry_V20150921: 'ecr',
 };
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
@@ -235,6 +237,8 @@ export async function authorizationRequests(
       if (!table) return undefined;
       return [{ action: `dynamodb:${call.action}`, resource: tableArn(table), context: {} }];
     }
+    case 'ecr':
+      return ecrRequests(call, account);
     case 'secretsmanager': {
       const id = String(call.params.SecretId ?? '');
       if (call.action !== 'GetSecretValue' || !id) return undefined;
@@ -446,13 +450,40 @@ async function ssmRequests(
       const names = call.action === 'GetParameters' ? ((call.params.Names as unknown[]) ?? []) : [call.params.Name];
       return names.map((n) => {
         const name = String(n);
-        const resource = name.startsWith('arn:')
-          ? name
-          : `arn:aws:ssm:${call.region}:${account}:parameter/${name.replace(/^\//, '')}`;
+        const resource = name.startsWith('arn:') ? name : parameterArn(name, 'aws', call.region, account);
         return { action, resource, context: {} };
       });
     }
     default:
       return undefined;
   }
+}
+
+/** ECR's control plane as Kiln calls it: repository actions on the repository's ARN, the token on `*`. */
+function ecrRequests(call: ParsedCall, account: string): AuthorizationRequest[] | undefined {
+  const action = `ecr:${call.action}`;
+  if (call.action === 'GetAuthorizationToken') return [{ action, resource: '*', context: {} }];
+  const registry = String(call.params.registryId ?? account);
+  const name = String(call.params.repositoryName ?? '');
+  const arn = (repository: string) => `arn:aws:ecr:${call.region}:${registry}:repository/${repository}`;
+  if (call.action === 'DescribeRepositories' && !name) {
+    const names = ((call.params.repositoryNames as unknown[]) ?? []).map(String);
+    return names.length > 0 ? names.map((n) => ({ action, resource: arn(n), context: {} })) : undefined;
+  }
+  if (!name) return undefined;
+  if (call.action === 'CreateRepository') {
+    const tags = Object.fromEntries(
+      ((call.params.tags as { Key?: string; Value?: string }[] | undefined) ?? []).map((t) => [
+        String(t.Key),
+        String(t.Value ?? ''),
+      ]),
+    );
+    const context = requestTagContext(tags);
+    // Tags on create are also authorized as ecr:TagResource, as AWS does.
+    return [
+      { action, resource: arn(name), context },
+      ...(Object.keys(tags).length > 0 ? [{ action: 'ecr:TagResource', resource: arn(name), context }] : []),
+    ];
+  }
+  return [{ action, resource: arn(name), context: {} }];
 }
