@@ -106,7 +106,11 @@ const REMOVE_CONTAINERS = (buildId: string) => [
  * Every step: strict mode, the state folder, a step-local registry configuration removed on exit, and (where
  * the step owns the container's life) the build's containers removed when the step fails.
  */
-function header(ctx: DockerHostContext, step: string, removeOnFailure: boolean): string[] {
+function header(
+  ctx: Pick<DockerHostContext, 'buildId' | 'stateRoot'>,
+  step: string,
+  removeOnFailure: boolean,
+): string[] {
   return [
     '#!/bin/bash',
     `# Kiln docker build ${ctx.buildId}: ${step}`,
@@ -240,7 +244,8 @@ export interface DockerProvisionerInput {
   readonly config: Config;
 }
 
-export interface ProvisionContext extends DockerHostContext {
+/** A provisioner step needs no registry: it runs inside the container the prepare step started. */
+export interface ProvisionContext extends Omit<DockerHostContext, 'registry' | 'ecrPassword' | 'buildContextUrl'> {
   /** Staged files by template path (presigned GETs), as for the AMI path. */
   readonly files: ReadonlyMap<string, StagedUrls>;
   /** file provisioner `direction = "download"`: presigned PUT for the file (or a directory's tar.gz). */
