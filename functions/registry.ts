@@ -26,6 +26,16 @@ export const KILN_ENV = {
   kmsKeyArns: 'KILN_KMS_KEY_ARNS',
   /** Name of the isolated ShellLocal function; RunProvisioner invokes it (filled from `invokes`, not from env values). */
   shellLocalFunction: 'KILN_SHELL_LOCAL_FUNCTION',
+  /** The deployment's account: a bare docker repository name is this account's ECR (functions/lib/ecr/published.ts). */
+  accountId: 'KILN_ACCOUNT_ID',
+  /** ECR repositories Kiln creates (functions/lib/ecr/settings.ts, from `KilnStackProps.ecr`): MUTABLE or IMMUTABLE. */
+  ecrTagMutability: 'KILN_ECR_TAG_MUTABILITY',
+  /** Customer-managed KMS key ARN new repositories are encrypted with; absent: AES256. */
+  ecrKmsKeyArn: 'KILN_ECR_KMS_KEY_ARN',
+  /** Lifecycle: days after which untagged images expire. */
+  ecrUntaggedExpireDays: 'KILN_ECR_UNTAGGED_EXPIRE_DAYS',
+  /** Lifecycle: how many images a repository keeps (0: no count rule). */
+  ecrKeepImages: 'KILN_ECR_KEEP_IMAGES',
   /** Set on every function so a router or log reader can tell which registry entry a deployed function is. */
   functionId: 'KILN_FUNCTION_ID',
 } as const;
@@ -49,6 +59,13 @@ export const DEFAULT_SECRET_PREFIX = 'kiln/';
  *   parameters (`/kiln/*`, every region: an AMI's channel is published where it has an image)
  * - `build-kms-keys`: the deployer's customer-managed KMS keys (`kiln:kmsKeyArns`), only through EC2 (grants for
  *   encrypted volumes, images and copies); nothing when the list is empty
+ * - `ecr-read`: DescribeImages/DescribeRepositories on this account's repositories in the stack's region
+ * - `ecr-write`: ensure repositories (functions/lib/ecr/ensure.ts): describe and list tags on this account's
+ *   repositories, CreateRepository only with the `kiln:managed=true` request tag, PutLifecyclePolicy only on
+ *   repositories carrying it; with an ECR KMS key, the grant ECR needs on that key (through ECR only)
+ * - `ecr-login`: GetAuthorizationToken (`*`: it has no resource) and push/pull on repositories tagged
+ *   `kiln:managed=true`, because the password it hands to a builder host (functions/lib/ecr/password.ts) pushes
+ *   with this role's authority
  */
 export type PermissionScope =
   | 'builder-ec2'
@@ -62,14 +79,17 @@ export type PermissionScope =
   | 'manifests-write'
   | 'build-secrets'
   | 'build-kms-keys'
-  | 'registry-write';
+  | 'registry-write'
+  | 'ecr-read'
+  | 'ecr-write'
+  | 'ecr-login';
 
 export interface FunctionSpec {
   /** PascalCase id; the ASL placeholder is `${<id>FunctionArn}`. */
   readonly id: string;
   /**
    * Folder under functions/ holding handler.ts: `common/` (every driver), `ec2-host/` (EC2 builder host: AMI and
-   * docker drivers), `ec2-ami/` (AMI only).
+   * docker drivers), `ec2-ami/` (AMI only), `ec2-docker/` (docker only).
    */
   readonly dir: string;
   readonly description: string;
@@ -195,6 +215,17 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     env: ['artifactsBucket'],
     permissions: ['builder-ec2', 'artifacts-rw'],
     timeoutSeconds: 120,
+    memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
+  },
+  {
+    id: 'RecordImages',
+    dir: 'ec2-docker/record-images',
+    description:
+      "After a docker build's finish step: read each pushed image's digest back from ECR by the build id tag",
+    env: ['artifactsBucket', 'accountId'],
+    permissions: ['artifacts-rw', 'ecr-read'],
+    timeoutSeconds: 60,
     memoryMb: 256,
     trigger: { kind: 'task', stateMachine: 'build' },
   },

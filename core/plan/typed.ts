@@ -2,12 +2,14 @@
  * Narrowing a planned build or component to its typed configuration, once, where a stage starts: the wrong
  * kind is a clear error naming what was found and what the stage runs, never a silently empty read.
  */
+import type { DockerConfig } from '../builders/docker.ts';
 import { DriverUnavailableError, ProvisionerFailedError } from '../errors.ts';
 import type { PostProcessorType } from '../postprocessors/registry.ts';
 import type { ProvisionerType } from '../provisioners/registry.ts';
 import type {
   PlannedAmiBuild,
   PlannedBuild,
+  PlannedOtherBuild,
   PlannedPostProcessor,
   PlannedPostProcessorOf,
   PlannedProvisioner,
@@ -24,6 +26,22 @@ export function amiBuild(build: PlannedBuild): PlannedAmiBuild {
   throw new DriverUnavailableError(
     `Build "${build.name}" is a ${build.builderType} build (driver ${build.driver}); this stage runs amazon-ebs ` +
       'builds (driver ec2-ami)',
+  );
+}
+
+/** A docker build (driver ec2-docker): its configuration decoded at plan time, typed as the docker builder's. */
+export type PlannedDockerBuildOf = PlannedOtherBuild & { readonly driver: 'ec2-docker'; readonly config: DockerConfig };
+
+export function isDockerBuild(build: PlannedBuild): build is PlannedDockerBuildOf {
+  return build.driver === 'ec2-docker' && build.builderType === 'docker';
+}
+
+/** The build as a docker build (driver ec2-docker); throws Kiln.DriverUnavailable for any other. */
+export function dockerBuild(build: PlannedBuild): PlannedDockerBuildOf {
+  if (isDockerBuild(build)) return build;
+  throw new DriverUnavailableError(
+    `Build "${build.name}" is a ${build.builderType} build (driver ${build.driver}); this stage runs docker builds ` +
+      '(driver ec2-docker)',
   );
 }
 
