@@ -64,7 +64,8 @@ export const KILN_WILDCARD_JUSTIFICATIONS: readonly WildcardJustification[] = [
     reason: 'Per-build keys are created at run time under the Kiln prefixes of a bucket this stack owns.',
   },
   {
-    pattern: new RegExp(`:ecr:${SEG}:${SEG}:repository/\\*$`),
+    // Region and account pinned (a pseudo parameter or a literal, never `*`).
+    pattern: /:ecr:(?:<AWS::Region>|[a-z]{2}(?:-[a-z]+)+-\d+):(?:<AWS::AccountId>|\d{12}):repository\/\*$/,
     reason:
       'Docker templates name their ECR repositories at run time: this account and region only; every write ' +
       '(push, lifecycle) requires the kiln:managed=true resource tag and CreateRepository the same request tag.',
