@@ -2,20 +2,16 @@
  * RecordImages: after the finish step, each repository the build published (the same plan the finish step
  * renders) is read back from ECR by the build id tag, and its digest recorded in `state.pushed`.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { renderFinish } from '../../../core/docker/host.ts';
-import { planTemplate } from '../../../core/plan/plan.ts';
 import { dockerBuild } from '../../../core/plan/typed.ts';
-import { loadTemplate } from '../../../core/validation/load.ts';
 import { recordImages } from '../../../functions/ec2-docker/record-images/record-images.ts';
 import type { Ec2DockerState } from '../../../functions/lib/build-state.ts';
 import type { StoredPlan } from '../../../functions/lib/plan-store.ts';
+import { dockerState as stateAt, storedDockerPlan } from './docker-plan.ts';
 import { BUCKET, baseState, mocks, PLAN_KEY } from './fakes.ts';
 
 const ACCOUNT = '123456789012';
@@ -37,19 +33,7 @@ const TEMPLATE = {
 
 let stored: StoredPlan;
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kiln-record-'));
-  writeFileSync(join(dir, 'app.json'), JSON.stringify(TEMPLATE));
-  const loaded = await loadTemplate(join(dir, 'app.json'), { cwd: dir, env: {} });
-  expect(loaded.diagnostics).toEqual([]);
-  if (!loaded.template) throw new Error('no template');
-  stored = {
-    version: 1,
-    buildId: 'kb-test',
-    executionName: 'exec-1',
-    template: { bucket: 'templates', key: 'templates/app.json', versionId: 'v1' },
-    createdAt: '2026-01-01T00:00:00.000Z',
-    plan: planTemplate(loaded.template, { now: new Date(0) }),
-  };
+  stored = await storedDockerPlan(TEMPLATE);
 });
 
 const ecr = mockClient(ECRClient);
@@ -73,20 +57,7 @@ function setup() {
   return { deps, regions };
 }
 
-function dockerState(over: Partial<Ec2DockerState> = {}): Ec2DockerState {
-  const { images: _images, stopRequestedAt: _stop, sourceImageId: _src, ...core } = baseState();
-  return {
-    ...core,
-    planKey: PLAN_KEY,
-    name: 'docker',
-    driver: 'ec2-docker',
-    region: 'us-east-1',
-    instanceId: 'i-0abc',
-    pushed: [],
-    created: [{ kind: 'instance', region: 'us-east-1', id: 'i-0abc' }],
-    ...over,
-  };
-}
+const dockerState = (over: Partial<Ec2DockerState> = {}) => stateAt(PLAN_KEY, over);
 
 const image = (digest: string, tags: string[]) => ({ imageDetails: [{ imageDigest: digest, imageTags: tags }] });
 
