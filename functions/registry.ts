@@ -66,6 +66,8 @@ export const DEFAULT_SECRET_PREFIX = 'kiln/';
  * - `ecr-login`: GetAuthorizationToken (`*`: it has no resource) and push/pull on repositories tagged
  *   `kiln:managed=true`, because the password it hands to a builder host (functions/lib/ecr/password.ts) pushes
  *   with this role's authority
+ * - `ecr-cleanup`: BatchDeleteImage on repositories tagged `kiln:managed=true` (a failed build's build id tag,
+ *   functions/ec2-docker/cleanup-entries.ts)
  */
 export type PermissionScope =
   | 'builder-ec2'
@@ -82,7 +84,8 @@ export type PermissionScope =
   | 'registry-write'
   | 'ecr-read'
   | 'ecr-write'
-  | 'ecr-login';
+  | 'ecr-login'
+  | 'ecr-cleanup';
 
 export interface FunctionSpec {
   /** PascalCase id; the ASL placeholder is `${<id>FunctionArn}`. */

@@ -19,7 +19,9 @@ export type CleanupAction =
   | 'deregister-image'
   | 'delete-snapshot'
   | 'terminate-instance'
-  | 'delete-object';
+  | 'delete-object'
+  /** A docker build's build id tag in ECR (functions/ec2-docker/cleanup-entries.ts). */
+  | 'remove-image-tag';
 
 export interface CleanupStep {
   readonly action: CleanupAction;

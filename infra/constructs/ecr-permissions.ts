@@ -94,3 +94,15 @@ export function ecrWriteStatements(t: PermissionTargets): iam.PolicyStatement[] 
 export function ecrLoginStatements(t: PermissionTargets): iam.PolicyStatement[] {
   return ecrPushStatements(t.stack);
 }
+
+/** A failed build's build id tag (BatchDeleteImage by tag untags; it deletes only an image left with no tag). */
+export function ecrCleanupStatements(t: PermissionTargets): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'RemoveBuildTagsFromKilnManagedRepositories',
+      actions: ['ecr:BatchDeleteImage'],
+      resources: [ecrRepositoriesArn(t.stack)],
+      conditions: managedRepository,
+    }),
+  ];
+}

@@ -100,6 +100,13 @@ describe('function scopes', () => {
     expect(push?.Condition).toEqual(MANAGED);
   });
 
+  it('ecr-cleanup: BatchDeleteImage on managed repositories only', () => {
+    const [remove, ...rest] = json('ecr-cleanup');
+    expect(rest).toEqual([]);
+    expect(remove).toMatchObject({ Action: 'ecr:BatchDeleteImage', Condition: MANAGED });
+    expect(text(remove?.Resource)).toMatch(REPOSITORIES);
+  });
+
   it('acknowledges exactly these wildcards: the login on "*" and repository/* of this account', () => {
     expect(STAR_ONLY_ACTIONS.has('ecr:GetAuthorizationToken')).toBe(true);
     expect(STAR_ONLY_ACTIONS.has('ecr:PutImage')).toBe(false);
