@@ -31,6 +31,8 @@ export interface ResourceFacts {
   vpcOfSecurityGroup(region: string, groupId: string): Promise<string | undefined>;
   /** The role ARN of an instance profile (by name or ARN). */
   roleOfInstanceProfile(nameOrArn: string): Promise<string | undefined>;
+  /** Current tags of an ECR repository (undefined when it does not exist). */
+  ecrRepositoryTags(region: string, registryId: string, name: string): Promise<Tags | undefined>;
 }
 
 export const JSON_TARGETS: Readonly<Record<string, string>> = {
@@ -39,6 +41,7 @@ export const JSON_TARGETS: Readonly<Record<string, string>> = {
   secretsmanager: 'secretsmanager',
   Logs_20140328: 'logs',
   AWSStepFunctions: 'states',
+  AmazonEC2ContainerRegistry_V20150921: 'ecr',
 };
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
@@ -235,6 +238,8 @@ export async function authorizationRequests(
       if (!table) return undefined;
       return [{ action: `dynamodb:${call.action}`, resource: tableArn(table), context: {} }];
     }
+    case 'ecr':
+      return await ecrRequests(call, account, facts);
     case 'secretsmanager': {
       const id = String(call.params.SecretId ?? '');
       if (call.action !== 'GetSecretValue' || !id) return undefined;
@@ -244,6 +249,46 @@ export async function authorizationRequests(
     default:
       return undefined;
   }
+}
+
+/**
+ * ECR (docker builds): every repository action is authorized on the repository's ARN with its tags (Kiln's roles
+ * are conditioned on `kiln:managed`), CreateRepository with its request tags; GetAuthorizationToken has no resource.
+ */
+async function ecrRequests(
+  call: ParsedCall,
+  account: string,
+  facts: ResourceFacts,
+): Promise<AuthorizationRequest[] | undefined> {
+  const action = `ecr:${call.action}`;
+  if (call.action === 'GetAuthorizationToken') return [{ action, resource: '*', context: {} }];
+  const { params, region } = call;
+  const registry = String(params.registryId ?? account);
+  const arnOf = (name: string) => `arn:aws:ecr:${region}:${registry}:repository/${name}`;
+  const fromArn = typeof params.resourceArn === 'string' ? /:repository\/(.+)$/.exec(params.resourceArn) : null;
+  const names =
+    typeof params.repositoryName === 'string'
+      ? [params.repositoryName]
+      : fromArn?.[1]
+        ? [fromArn[1]]
+        : Array.isArray(params.repositoryNames)
+          ? params.repositoryNames.map(String)
+          : [];
+  // DescribeRepositories without names lists the registry: authorized on every repository.
+  if (names.length === 0)
+    return call.action === 'DescribeRepositories' ? [{ action, resource: arnOf('*'), context: {} }] : undefined;
+  if (call.action === 'CreateRepository') {
+    const tags = Array.isArray(params.tags) ? (params.tags as { Key?: unknown; Value?: unknown }[]) : [];
+    const requested = Object.fromEntries(tags.map((t) => [String(t.Key), String(t.Value ?? '')]));
+    return names.map((name) => ({ action, resource: arnOf(name), context: requestTagContext(requested) }));
+  }
+  return await Promise.all(
+    names.map(async (name) => ({
+      action,
+      resource: arnOf(name),
+      context: resourceTagContext(await facts.ecrRepositoryTags(region, registry, name), 'ecr'),
+    })),
+  );
 }
 
 /** A transaction has no IAM action of its own: AWS authorizes each item as its operation on its table. */
