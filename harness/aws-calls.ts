@@ -7,6 +7,7 @@
  *
  * Only calls Kiln makes are modelled; anything else is `undefined` (reported by the replay as not checked).
  */
+import { parameterArn } from '../aws/docker-host.ts';
 import type { AuthorizationRequest } from './iam-evaluate.ts';
 
 export interface ParsedCall {
@@ -280,7 +281,12 @@ async function ecrRequests(
   if (call.action === 'CreateRepository') {
     const tags = Array.isArray(params.tags) ? (params.tags as { Key?: unknown; Value?: unknown }[]) : [];
     const requested = Object.fromEntries(tags.map((t) => [String(t.Key), String(t.Value ?? '')]));
-    return names.map((name) => ({ action, resource: arnOf(name), context: requestTagContext(requested) }));
+    const context = requestTagContext(requested);
+    // Tags on create are also authorized as ecr:TagResource (modelled as AWS documents tag-on-create).
+    return names.flatMap((name) => [
+      { action, resource: arnOf(name), context },
+      ...(tags.length > 0 ? [{ action: 'ecr:TagResource', resource: arnOf(name), context }] : []),
+    ]);
   }
   return await Promise.all(
     names.map(async (name) => ({
@@ -491,9 +497,7 @@ async function ssmRequests(
       const names = call.action === 'GetParameters' ? ((call.params.Names as unknown[]) ?? []) : [call.params.Name];
       return names.map((n) => {
         const name = String(n);
-        const resource = name.startsWith('arn:')
-          ? name
-          : `arn:aws:ssm:${call.region}:${account}:parameter/${name.replace(/^\//, '')}`;
+        const resource = name.startsWith('arn:') ? name : parameterArn(name, 'aws', call.region, account);
         return { action, resource, context: {} };
       });
     }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Aspects, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { DEFAULT_DOCKER_HOST_INSTANCE_TYPE, ECS_AL2023_AMI_PARAMETER } from '../aws/docker-host.ts';
 import { parseKmsKeyArn } from '../core/validation/rules/DeploymentScope.ts';
 import { DEFAULT_ECR_SETTINGS, type TagMutability } from '../functions/lib/ecr/settings.ts';
 import { DEFAULT_SECRET_PREFIX, type FunctionSpec, KILN_FUNCTIONS, placeholderFor } from '../functions/registry.ts';
@@ -70,6 +71,12 @@ export interface KilnStackProps extends StackProps {
   readonly secretScope?: SecretScope;
   /** ECR repositories Kiln creates for docker builds (functions/lib/ecr/settings.ts). @default DEFAULT_ECR_SETTINGS, AES256 */
   readonly ecr?: KilnEcrOptions;
+  /**
+   * The docker driver's builder host: an SSM parameter holding its AMI id (an AMI with docker and the SSM agent)
+   * and its instance type.
+   * @default { amiParameter: ECS-optimized Amazon Linux 2023, instanceType: 't3.medium' } (aws/docker-host.ts)
+   */
+  readonly dockerHost?: { readonly amiParameter?: string; readonly instanceType?: string };
 }
 
 /** How Kiln configures the ECR repositories it creates; an existing repository is never changed. */
@@ -181,6 +188,8 @@ export class KilnStack extends Stack {
         ...(ecrKmsKeyArn ? { ecrKmsKeyArn } : {}),
         ecrUntaggedExpireDays: String(untaggedExpireDays),
         ecrKeepImages: String(keepImages),
+        dockerHostAmiParameter: props.dockerHost?.amiParameter ?? ECS_AL2023_AMI_PARAMETER,
+        dockerHostInstanceType: props.dockerHost?.instanceType ?? DEFAULT_DOCKER_HOST_INSTANCE_TYPE,
       },
       permissionTargets: {
         stack: this,
@@ -192,6 +201,7 @@ export class KilnStack extends Stack {
         builderRoleArn: this.builder.role.roleArn,
         builderVpcId: this.network.vpc.vpcId,
         provisionLogGroupArn: this.builder.provisionLogGroup.logGroupArn,
+        dockerHostAmiParameter: props.dockerHost?.amiParameter ?? ECS_AL2023_AMI_PARAMETER,
         secretScope,
         buildKmsKeyArns: kmsKeyArns,
         ...(ecrKmsKeyArn ? { ecrKmsKeyArn } : {}),

@@ -89,7 +89,7 @@ export function dockerMode(config: DockerConfig): DockerMode {
 /** One literal shell word: plain values bare, anything else single-quoted. */
 const w = (value: string, what = 'A value') => wordAt(value, 'bare', what);
 
-function stateDir(ctx: DockerHostContext): string {
+function stateDir(ctx: Pick<DockerHostContext, 'buildId' | 'stateRoot'>): string {
   if (!BUILD_ID.test(ctx.buildId)) throw new InputInvalidError(`"${printable(ctx.buildId)}" is not a build id`);
   return `${(ctx.stateRoot ?? DEFAULT_STATE_ROOT).replace(/\/+$/, '')}/${ctx.buildId}`;
 }
@@ -523,7 +523,7 @@ export function renderFinish(build: PlannedDockerBuild, ctx: FinishContext): { s
 }
 
 /** cleanup: always safe to run, any number of times; never fails. */
-export function renderCleanup(ctx: DockerHostContext): string {
+export function renderCleanup(ctx: Pick<DockerHostContext, 'buildId' | 'stateRoot'>): string {
   const lines = [
     '#!/bin/bash',
     `# Kiln docker build ${ctx.buildId}: cleanup`,

@@ -1,62 +1,50 @@
 /**
- * Cleanup of the docker driver's pushes (proposed kind `ecr-image`, not in the build-state schema yet): a build that
- * fails after its finish step pushed must not leave Kiln's build id tag behind, since that tag claims "this build
- * produced this image" (rollback, lineage). Removal is BatchDeleteImage by that one tag: ECR then drops the tag, and
- * deletes the image only when it was the image's last tag, so an image another build or a template tag still
- * names stays. Template tags the failed build pushed (`latest`, ...) are not touched: removing one would not bring
- * back the image it named before (ECR keeps no tag history); see the report on push order.
- *
- * To wire it (the build state's owner): add to `createdResourceSchema`
- *   z.object({ kind: z.literal('ecr-image'), region: z.string(), registryId: z.string(), repository: z.string(), tag: z.string() }),
- * record one entry per published repository of this registry (functions/lib/ecr/published.ts) before sending the
- * finish step (removal is idempotent: a tag never pushed is `already-gone`), give the Cleanup function the
- * `ecr-cleanup` scope, and compose `{ 'ecr-image': ecrImageCleanup((r) => ecrClient(r)) }` into the cleanup table.
+ * Cleanup entries of the docker driver: the build's containers on its builder host, removed with core's cleanup
+ * script over SSM before the host is terminated (the entry is recorded after the instance, and Cleanup walks
+ * `created` in reverse). On AWS terminating the host would end them too; removing them first keeps a host that
+ * outlives the build (a kept-for-debugging host, the local stand-in) clean, and is what Packer's own cleanup does.
  */
-import { BatchDeleteImageCommand, type ECRClient } from '@aws-sdk/client-ecr';
-import type { CleanupHandler } from '../lib/cleanup-table.ts';
+import { GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { renderCleanup } from '../../core/docker/host.ts';
+import type { CleanupEntries } from '../lib/cleanup-table.ts';
 
-/** The `created` entry this handler removes (mirror of the proposed schema line above). */
-export interface EcrImageResource {
-  readonly kind: 'ecr-image';
-  readonly region: string;
-  /** Account of the registry. */
-  readonly registryId: string;
-  /** Repository name inside the registry (not the URI). */
-  readonly repository: string;
-  /** The build id tag. */
-  readonly tag: string;
-}
+/** How long Cleanup waits for the script (it removes containers and one folder: seconds). */
+export const CONTAINER_CLEANUP_WAIT_SECONDS = 60;
+const FINISHED = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
 
-/** BatchDeleteImage reports per-image failures in its answer instead of throwing. */
-class EcrImageFailure extends Error {
-  constructor(code: string, reason: string) {
-    super(reason);
-    // cleanupRun's classification reads the name: ImageNotFound counts as already gone.
-    this.name = code === 'ImageNotFound' ? 'ImageNotFoundException' : code;
-  }
-}
-
-export function ecrImageCleanup(ecrFor: (region: string) => ECRClient): CleanupHandler<EcrImageResource> {
-  return {
-    remove: (run, image) =>
-      run.attempt(
-        {
-          action: 'remove-image-tag',
-          target: `${image.registryId}/${image.repository}:${image.tag}`,
-          region: image.region,
-        },
-        async () => {
-          const out = await ecrFor(image.region).send(
-            new BatchDeleteImageCommand({
-              registryId: image.registryId,
-              repositoryName: image.repository,
-              imageIds: [{ imageTag: image.tag }],
-            }),
-          );
-          const failure = out.failures?.[0];
-          if (failure)
-            throw new EcrImageFailure(failure.failureCode ?? 'Error', failure.failureReason ?? 'not removed');
-        },
-      ),
-  };
-}
+export const ec2DockerCleanup = {
+  'docker-containers': {
+    remove: (run, resource) =>
+      run.attempt({ action: 'remove-containers', target: resource.instanceId, region: resource.region }, async () => {
+        const ssmFor = run.deps.ssmFor;
+        if (!ssmFor) throw new Error('this Cleanup has no SSM client; the host is terminated with them');
+        const ssm = ssmFor(resource.region);
+        const sent = await ssm.send(
+          new SendCommandCommand({
+            InstanceIds: [resource.instanceId],
+            DocumentName: 'AWS-RunShellScript',
+            Comment: `kiln ${run.state.buildId} b${run.state.index} remove containers`,
+            Parameters: {
+              commands: renderCleanup({ buildId: run.state.buildId }).replace(/\n$/, '').split('\n'),
+              executionTimeout: [String(CONTAINER_CLEANUP_WAIT_SECONDS)],
+            },
+          }),
+        );
+        const commandId = sent.Command?.CommandId;
+        if (!commandId) throw new Error('SendCommand returned no command id');
+        const sleep = run.deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+        const deadline = Date.now() + CONTAINER_CLEANUP_WAIT_SECONDS * 1000;
+        while (Date.now() < deadline) {
+          const out = await ssm
+            .send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: resource.instanceId }))
+            .catch(() => undefined);
+          if (out?.Status && FINISHED.has(out.Status)) {
+            if (out.Status === 'Success') return;
+            throw new Error(`the cleanup script ended ${out.Status} (exit code ${out.ResponseCode ?? -1})`);
+          }
+          await sleep(1000);
+        }
+        throw new Error(`the cleanup script gave no result within ${CONTAINER_CLEANUP_WAIT_SECONDS}s`);
+      }),
+  },
+} satisfies CleanupEntries;

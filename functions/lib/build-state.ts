@@ -44,6 +44,8 @@ export const createdResourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('instance'), region: z.string(), id: z.string() }),
   z.object({ kind: z.literal('image'), region: z.string(), id: z.string() }),
   z.object({ kind: z.literal('s3-object'), bucket: z.string(), key: z.string() }),
+  /** The build's containers on a docker builder host (removed over SSM before the host is terminated). */
+  z.object({ kind: z.literal('docker-containers'), region: z.string(), instanceId: z.string() }),
 ]);
 export type CreatedResource = z.infer<typeof createdResourceSchema>;
 export type CreatedKind = CreatedResource['kind'];

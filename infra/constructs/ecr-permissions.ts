@@ -71,6 +71,14 @@ export function ecrWriteStatements(t: PermissionTargets): iam.PolicyStatement[] 
       conditions: { StringEquals: { [`aws:RequestTag/${TAG_MANAGED}`]: TAG_MANAGED_VALUE } },
     }),
     new iam.PolicyStatement({
+      // Tag-on-create is also authorized as TagResource; only the kiln:managed tag's value is constrained, so this
+      // role could mark another repository as Kiln's: it runs no template code (RunHostStep renders, never runs).
+      sid: 'TagKilnManagedRepositoriesOnCreate',
+      actions: ['ecr:TagResource'],
+      resources: [repositories],
+      conditions: { StringEquals: { [`aws:RequestTag/${TAG_MANAGED}`]: TAG_MANAGED_VALUE } },
+    }),
+    new iam.PolicyStatement({
       sid: 'LifecycleOfKilnManagedRepositories',
       actions: ['ecr:PutLifecyclePolicy'],
       resources: [repositories],

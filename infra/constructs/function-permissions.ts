@@ -1,5 +1,6 @@
 import { ArnFormat } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { parameterArn } from '../../aws/docker-host.ts';
 import { REGISTRY_TABLE } from '../../aws/image-registry-records.ts';
 import { PARAMETER_ROOT } from '../../core/image-registry/parameter.ts';
 import type { PermissionScope } from '../../functions/registry.ts';
@@ -60,6 +61,14 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
       return ecrLoginStatements(t);
     case 'ecr-cleanup':
       return ecrCleanupStatements(t);
+    case 'docker-host-ami':
+      return [
+        new iam.PolicyStatement({
+          sid: 'ReadDockerHostAmiParameter',
+          actions: ['ssm:GetParameter'],
+          resources: [parameterArn(t.dockerHostAmiParameter, t.stack.partition, t.stack.region, t.stack.account)],
+        }),
+      ];
     case 'provision-logs':
       return [
         new iam.PolicyStatement({

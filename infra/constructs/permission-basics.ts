@@ -26,6 +26,8 @@ export interface PermissionTargets {
    * `ecr-write` then holds the grant ECR needs on it. @default - AES256, no key
    */
   readonly ecrKmsKeyArn?: string;
+  /** The SSM parameter naming the docker builder host's AMI (LaunchBuilder reads it). */
+  readonly dockerHostAmiParameter: string;
 }
 
 /**

@@ -70,8 +70,13 @@ describe('function scopes', () => {
     expect([...bySid.keys()]).toEqual([
       'ReadRepositories',
       'CreateKilnManagedRepositories',
+      'TagKilnManagedRepositoriesOnCreate',
       'LifecycleOfKilnManagedRepositories',
     ]);
+    expect(bySid.get('TagKilnManagedRepositoriesOnCreate')).toMatchObject({
+      Action: 'ecr:TagResource',
+      Condition: { StringEquals: { 'aws:RequestTag/kiln:managed': 'true' } },
+    });
     expect(bySid.get('CreateKilnManagedRepositories')).toMatchObject({
       Action: 'ecr:CreateRepository',
       Condition: { StringEquals: { 'aws:RequestTag/kiln:managed': 'true' } },

@@ -4,6 +4,7 @@
  */
 
 import { ec2AmiCleanup } from '../../ec2-ami/cleanup-entries.ts';
+import { ec2DockerCleanup } from '../../ec2-docker/cleanup-entries.ts';
 import { ec2HostCleanup } from '../../ec2-host/cleanup-entries.ts';
 import type { CleanupEntries, CleanupTable } from '../../lib/cleanup-table.ts';
 import { commonCleanup } from './common-entries.ts';
@@ -13,6 +14,12 @@ export const CLEANUP_CONTRIBUTIONS: Readonly<Record<string, CleanupEntries>> = {
   common: commonCleanup,
   'ec2-host': ec2HostCleanup,
   'ec2-ami': ec2AmiCleanup,
+  'ec2-docker': ec2DockerCleanup,
 };
 
-export const CLEANUP_TABLE: CleanupTable = { ...commonCleanup, ...ec2HostCleanup, ...ec2AmiCleanup };
+export const CLEANUP_TABLE: CleanupTable = {
+  ...commonCleanup,
+  ...ec2HostCleanup,
+  ...ec2AmiCleanup,
+  ...ec2DockerCleanup,
+};

@@ -35,6 +35,8 @@ export interface SucceededBuild {
   readonly name: string;
   readonly build?: PlannedBuild;
   readonly images: readonly ImageRecord[];
+  /** A docker build's artifact id (the AMI path derives its id from `images`). */
+  readonly artifactId?: string;
   readonly finishedAt: Date;
 }
 
@@ -46,7 +48,7 @@ export function executionManifest(uuid: string, builds: readonly SucceededBuild[
       builderType: b.build?.builderType ?? 'amazon-ebs',
       buildTime: b.finishedAt,
       runUuid: uuid,
-      amis: amisByRegion(b.images),
+      ...(b.artifactId !== undefined ? { artifactId: b.artifactId } : { amis: amisByRegion(b.images) }),
       ...(data ? { customData: data } : {}),
     };
   });

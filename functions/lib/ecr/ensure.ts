@@ -26,14 +26,15 @@ import type { PublishedRepository } from '../../../core/docker/postprocess.ts';
 import { PublishFailedError } from '../../../core/errors.ts';
 import type { EcrRegistry, ResolvedRepository } from '../../../core/schema/docker-names.ts';
 import { awsCall, awsErrorCode } from '../aws-errors.ts';
+import { ecrPassword } from './password.ts';
 import { createRepositoryRequest, type EcrRepositorySettings, lifecyclePolicy, repositoryTags } from './settings.ts';
 
 export interface EnsureOptions {
   readonly settings: EcrRepositorySettings;
   /** The build's own registry (account and region of the pipeline): only its repositories are ensured. */
   readonly registry: EcrRegistry;
-  /** Kiln's standard tags of the build that creates a repository (aws/tags.ts). */
-  readonly tagContext: KilnTagContext;
+  /** Kiln's standard tags of the build that creates a repository (aws/tags.ts); absent: only `kiln:managed`. */
+  readonly tagContext?: KilnTagContext;
 }
 
 export type EnsureAction = 'created' | 'existing' | 'skipped';
@@ -99,7 +100,11 @@ async function ensureOne(
 ): Promise<EnsuredRepository> {
   const found = await describe(ecr, repository);
   if (found) return useExisting(ecr, repository, found);
-  const request = createRepositoryRequest(repository, opts.settings, repositoryTags(kilnTags(opts.tagContext)));
+  const request = createRepositoryRequest(
+    repository,
+    opts.settings,
+    repositoryTags(opts.tagContext ? kilnTags(opts.tagContext) : []),
+  );
   const created = await awsCall(`creating ECR repository ${repository.uri}`, failed, async () => {
     try {
       return (await ecr.send(new CreateRepositoryCommand(request))).repository;
@@ -153,4 +158,20 @@ export async function ensureRepositories(
     out.push(await ensureOne(ecr, repository, opts));
   }
   return out;
+}
+
+/**
+ * ECR as RunHostStep uses it (its `EcrAccess`): ensure the repositories of a registry, and the login password.
+ * One client per registry region; `tagContext` gives new repositories the build's Kiln tags.
+ */
+export function ecrAccess(ecrFor: (region: string) => ECRClient, settings: EcrRepositorySettings) {
+  return {
+    ensure: (registry: EcrRegistry, published: readonly PublishedRepository[], tagContext?: KilnTagContext) =>
+      ensureRepositories(ecrFor(registry.region), published, {
+        settings,
+        registry,
+        ...(tagContext ? { tagContext } : {}),
+      }),
+    password: (registry: EcrRegistry) => ecrPassword(ecrFor(registry.region)),
+  };
 }

@@ -1,9 +1,9 @@
-/** The docker driver's cleanup of a failed build's build id tag in ECR (functions/ec2-docker/cleanup-entries.ts). */
+/** The docker driver's cleanup of a failed build's build id tag in ECR (functions/ec2-docker/ecr-cleanup-entries.ts). */
 import { BatchDeleteImageCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type EcrImageResource, ecrImageCleanup } from '../../../functions/ec2-docker/cleanup-entries.ts';
+import { type EcrImageResource, ecrImageCleanup } from '../../../functions/ec2-docker/ecr-cleanup-entries.ts';
 import { type CleanupStep, cleanupRun } from '../../../functions/lib/cleanup-table.ts';
 import { dockerState } from './docker-plan.ts';
 import { mocks } from './fakes.ts';

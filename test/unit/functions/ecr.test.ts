@@ -17,7 +17,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { TAG_BUILD_ID, TAG_MANAGED } from '../../../aws/tags.ts';
 import { type PublishedRepository, planDockerPostProcessors } from '../../../core/docker/postprocess.ts';
 import { resolveRepository } from '../../../core/schema/docker-names.ts';
-import { type EnsureOptions, ensureRepositories } from '../../../functions/lib/ecr/ensure.ts';
+import type { EcrAccess } from '../../../functions/ec2-docker/run-host-step/run-host-step.ts';
+import { type EnsureOptions, ecrAccess, ensureRepositories } from '../../../functions/lib/ecr/ensure.ts';
 import { ecrPassword } from '../../../functions/lib/ecr/password.ts';
 import {
   DEFAULT_ECR_SETTINGS,
@@ -271,5 +272,24 @@ describe('ecrPassword', () => {
       .on(GetAuthorizationTokenCommand)
       .resolves({ authorizationData: [{ authorizationToken: Buffer.from('nocolon').toString('base64') }] });
     await expect(ecrPassword(client)).rejects.toThrow(/not "AWS:<password>"/);
+  });
+});
+
+describe('ecrAccess (RunHostStep’s EcrAccess on the ECR API)', () => {
+  it('ensures in the registry’s region and returns the login password', async () => {
+    const regions: string[] = [];
+    const access: EcrAccess = ecrAccess((region) => {
+      regions.push(region);
+      return new ECRClient({ region });
+    }, DEFAULT_ECR_SETTINGS);
+    missingRepository('my-python-app');
+    await access.ensure(REGISTRY, [published('my-python-app')]);
+    const tags = ecr.commandCalls(CreateRepositoryCommand)[0]?.args[0].input.tags;
+    expect(tags).toEqual([{ Key: TAG_MANAGED, Value: 'true' }]);
+    ecr
+      .on(GetAuthorizationTokenCommand)
+      .resolves({ authorizationData: [{ authorizationToken: Buffer.from('AWS:secret').toString('base64') }] });
+    await expect(access.password(REGISTRY)).resolves.toBe('secret');
+    expect(regions).toEqual(['us-east-1', 'us-east-1']);
   });
 });
