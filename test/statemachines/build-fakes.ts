@@ -259,7 +259,7 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
       if (byName.get(state.name)?.cleanupCrashes) throw new Error('cleanup crashed');
       const steps = [...state.created].reverse().map((c) => ({
         action: c.kind,
-        target: 'id' in c ? c.id : 'key' in c ? c.key : c.instanceId,
+        target: 'id' in c ? c.id : 'key' in c ? c.key : 'instanceId' in c ? c.instanceId : c.tag,
         outcome: 'removed',
       }));
       return {
