@@ -8,11 +8,10 @@ import { ecrSettingsFromEnv } from '../../lib/ecr/settings.ts';
 import { requireKilnEnv } from '../../lib/env.ts';
 import { baseDepsFromEnv, noEc2 } from '../../lib/handler-deps.ts';
 import { lambdaHandler } from '../../lib/wiring.ts';
-import { KILN_ENV } from '../../registry.ts';
 import { type RunHostStepDeps, runHostStep } from './run-host-step.ts';
 
 const base = baseDepsFromEnv(noEc2);
-const logGroup = optionalEnv(KILN_ENV.provisionLogGroup);
+const logGroup = optionalEnv('KILN_PROVISION_LOG_GROUP');
 const deps: RunHostStepDeps = {
   ...base,
   ssmFor: (r) => ssmClient(r),
