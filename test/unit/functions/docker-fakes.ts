@@ -83,7 +83,9 @@ export function referenceTemplate(): {
 } {
   return {
     builders: [{ type: 'docker', image: 'python:3.9-slim', commit: true }],
-    provisioners: [{ type: 'shell', inline: ['pip install -r requirements.txt', 'python -m unittest discover tests/'] }],
+    provisioners: [
+      { type: 'shell', inline: ['pip install -r requirements.txt', 'python -m unittest discover tests/'] },
+    ],
     'post-processors': [{ type: 'docker-tag', repository: 'my-python-app', tag: '' }],
   };
 }

@@ -16,7 +16,11 @@ import { mocks } from './fakes.ts';
 
 const HOST_AMI = 'ami-0fedcba9876543210';
 const PARAMETER = '/kiln/test/docker-host-ami';
-const launch = { instanceProfile: 'kiln-builder', securityGroupId: 'sg-noingress', subnetIds: ['subnet-a', 'subnet-b'] };
+const launch = {
+  instanceProfile: 'kiln-builder',
+  securityGroupId: 'sg-noingress',
+  subnetIds: ['subnet-a', 'subnet-b'],
+};
 
 async function setup(planText?: string, parameter = PARAMETER) {
   const m = mocks(planText ?? (await dockerPlanText()));
@@ -61,7 +65,11 @@ describe('LaunchBuilder on a docker build', () => {
       InstanceInitiatedShutdownBehavior: 'terminate',
     });
     // IMDSv2 only, and hop limit 1: a container on the host cannot reach the host role's credentials.
-    expect(input?.MetadataOptions).toEqual({ HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 });
+    expect(input?.MetadataOptions).toEqual({
+      HttpTokens: 'required',
+      HttpEndpoint: 'enabled',
+      HttpPutResponseHopLimit: 1,
+    });
     expect(input?.BlockDeviceMappings).toEqual([
       {
         DeviceName: '/dev/xvda',
@@ -134,7 +142,9 @@ describe('LaunchBuilder on a docker build', () => {
       .rejects(new ParameterNotFound({ message: 'Parameter not found', $metadata: { httpStatusCode: 400 } }));
     const err = await failure(t.run());
     expect(err?.name).toBe('Kiln.LaunchFailed');
-    expect(err?.message).toContain(`reading the docker host AMI from the SSM parameter ${PARAMETER}: ParameterNotFound`);
+    expect(err?.message).toContain(
+      `reading the docker host AMI from the SSM parameter ${PARAMETER}: ParameterNotFound`,
+    );
     expect(err?.message).toContain("set the stack's dockerHostAmiParameter to one that exists");
     expect(t.ec2).not.toHaveReceivedCommand(RunInstancesCommand);
   });

@@ -14,7 +14,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { PublishedRepository } from '../../../core/docker/postprocess.ts';
 import type { EcrRegistry } from '../../../core/schema/docker-names.ts';
-import { type EcrAccess, type RunHostStepDeps, runHostStep } from '../../../functions/ec2-docker/run-host-step/run-host-step.ts';
+import {
+  type EcrAccess,
+  type RunHostStepDeps,
+  runHostStep,
+} from '../../../functions/ec2-docker/run-host-step/run-host-step.ts';
 import type { Ec2DockerState } from '../../../functions/lib/build-state.ts';
 import { DOCKER_STEP_TIMEOUT_SECONDS } from '../../../functions/lib/host-command.ts';
 import { oneShotKeyFor } from '../../../functions/lib/sealed-values.ts';
@@ -99,6 +103,7 @@ describe('RunHostStep: prepare (cursor 0)', () => {
     expect(script).toContain(
       `kiln_fetch 'https://kiln-artifacts.s3.example/${CONTEXT.key}?X-Amz-Signature=GET' "$kiln_state/context.tar.gz"`,
     );
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash expansion, not a JS placeholder
     expect(script).toContain('docker cp -- "$kiln_state/context/." "$kiln_cid:${kiln_workdir:-/}"');
     // The reference template logs in nowhere before the pull: no ECR password is asked for.
     expect(t.ecr.password).not.toHaveBeenCalled();
@@ -239,7 +244,11 @@ describe('RunHostStep: finish (cursor n+1)', () => {
     expect(t.ensured[0]?.registry).toEqual({ account: ACCOUNT, region: 'us-east-1' });
     expect(t.ensured[0]?.published).toHaveLength(1);
     expect(t.ensured[0]?.published[0]).toMatchObject({
-      repository: { uri: `${ECR}/my-python-app`, path: 'my-python-app', ecr: { account: ACCOUNT, region: 'us-east-1' } },
+      repository: {
+        uri: `${ECR}/my-python-app`,
+        path: 'my-python-app',
+        ecr: { account: ACCOUNT, region: 'us-east-1' },
+      },
       tags: ['latest', 'kb-test'],
     });
     expect(t.ecr.password).toHaveBeenCalledWith({ account: ACCOUNT, region: 'us-east-1' });
@@ -259,6 +268,8 @@ describe('RunHostStep: finish (cursor n+1)', () => {
     const key = oneShotKeyFor('kb-test', 'b0-p2-a0');
     expect(params).toContain(`https://kiln-artifacts.s3.example/${key}?X-Amz-Signature=GET`);
     expect(params).toContain(`https://kiln-artifacts.s3.example/${key}?X-Amz-Signature=DELETE`);
+    // The host steps are bash scripts: the bootstrap runs them with bash, not with the host's sh.
+    expect(input?.Parameters?.commands).toContain('bash "$kiln_script"');
     const script = oneShotScript(t, key);
     expect(script).toContain('kiln_image=$(docker commit -- "$kiln_cid")');
     expect(script).toContain('docker tag -- "$kiln_image" my-python-app');
