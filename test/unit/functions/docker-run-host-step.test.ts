@@ -8,6 +8,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ListCommandsCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import 'aws-sdk-client-mock-vitest/extend';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -325,5 +326,12 @@ describe('RunHostStep: its contract with the ASL', () => {
     // prepare, the provisioner, finish's bootstrap and finish itself.
     expect(scripts).toHaveLength(4);
     expect(shellcheck(scripts, scratch)).toBe('');
+    // Also at shellcheck's default severity (style and info included), each as the agent's `_script.sh`.
+    for (const script of scripts) {
+      const r = spawnSync('shellcheck', ['-s', 'bash', '-'], { input: script, encoding: 'utf8' });
+      expect(r.error).toBeUndefined();
+      expect(r.stdout).toBe('');
+      expect(r.status).toBe(0);
+    }
   });
 });
