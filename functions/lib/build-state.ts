@@ -126,6 +126,8 @@ export const ec2DockerStateSchema = z.object({
   ...ec2HostShape,
   driver: z.literal('ec2-docker'),
   pushed: z._default(z.array(dockerImageRecordSchema), []),
+  /** The id Packer would give the build's artifact (`my-python-app` for the reference template), for the manifest. */
+  packerArtifactId: z.optional(z.string()),
 });
 /** Self-hosted agents: nothing of their own yet (the driver is not available; RouteDriver fails the build). */
 export const agentStateSchema = z.object({ ...coreShape, driver: z.literal('agent') });

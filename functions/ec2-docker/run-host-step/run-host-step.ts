@@ -7,6 +7,7 @@
  * reveals it goes through the one-shot channel), and the repositories it publishes to, created before the push.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { KilnTagContext } from '../../../aws/tags.ts';
 import {
   type DockerHostContext,
   dockerMode,
@@ -41,8 +42,15 @@ import type { BaseDeps } from '../../lib/stage-deps.ts';
 
 /** ECR as this stage needs it (functions/lib/ecr/ implements it on the ECR API). */
 export interface EcrAccess {
-  /** Creates the repositories of the build's own registry that do not exist yet, with Kiln's settings. */
-  readonly ensure: (registry: EcrRegistry, published: readonly PublishedRepository[]) => Promise<void>;
+  /**
+   * Creates the repositories of the build's own registry that do not exist yet, with Kiln's settings (the build's
+   * Kiln tags on them when `tagContext` is given); resolves to what it did (functions/lib/ecr/ensure.ts `ecrAccess`).
+   */
+  readonly ensure: (
+    registry: EcrRegistry,
+    published: readonly PublishedRepository[],
+    tagContext?: KilnTagContext,
+  ) => Promise<unknown>;
   /** The password of `docker login --username AWS` to the registry (GetAuthorizationToken). */
   readonly password: (registry: EcrRegistry) => Promise<string>;
 }
