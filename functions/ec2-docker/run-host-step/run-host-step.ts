@@ -136,7 +136,8 @@ async function renderStep(
   const ownRegistry = dry.plan.published.filter(
     (p) => p.repository.ecr?.account === registry.account && p.repository.ecr.region === registry.region,
   );
-  if (ownRegistry.length > 0) await deps.ecr.ensure(registry, ownRegistry);
+  // A repository this build creates carries its Kiln tags (who made it), as every resource Kiln creates does.
+  if (ownRegistry.length > 0) await deps.ecr.ensure(registry, ownRegistry, ctx.tagContext);
   // One token serves every ECR registry the role may use (ECR's GetAuthorizationToken), so one login password.
   const ecrLogin = dry.plan.steps.flatMap((s) => (s.kind === 'login' && s.login.ecr ? [s.login.ecr] : []))[0];
   const ecrPassword = ecrLogin ? await deps.ecr.password(ecrLogin) : undefined;

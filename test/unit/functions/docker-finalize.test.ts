@@ -1,6 +1,8 @@
 /**
- * Finalize of a succeeded docker build (the reference template planned by the real engine): the manifest's
- * artifact id is the first pushed repository pinned by digest, builder_type docker; the image registry records a
+ * Finalize of a succeeded docker build (the reference template planned by the real engine): the manifest keeps
+ * Packer's own artifact id (`my-python-app`) with builder_type docker and lists the pushed digests in
+ * `kiln_pushed_images`; the build result and record name the first pushed repository pinned by digest
+ * (`<uri>@sha256:…`); the image registry records a
  * `container-image` artifact whose source is the builder's base image, and `latest` publishes the pinned
  * reference. A docker build that pushed nothing has no artifact id and no registry artifact.
  */
@@ -30,6 +32,7 @@ let t: ReturnType<typeof mocks>;
 function pushedState(over: Partial<Ec2DockerState> = {}): Ec2DockerState {
   return dockerHostState(3, 3, {
     pushed: [{ repository: REPOSITORY, region: 'us-east-1', tags: ['latest', 'kb-test'], digest: DIGEST }],
+    packerArtifactId: 'my-python-app',
     ...over,
   });
 }
@@ -68,7 +71,7 @@ beforeEach(async () => {
 });
 
 describe('Finalize of a docker build', () => {
-  it('writes the manifest entry: builder_type docker, artifact_id the pushed repository by digest', async () => {
+  it('writes the manifest entry: builder_type docker, Packer’s artifact_id, the pushed digests beside it', async () => {
     const result = await finalize(deps(), input(pushedState()));
     expect(manifestOf()).toEqual({
       builds: [
@@ -77,9 +80,10 @@ describe('Finalize of a docker build', () => {
           builder_type: 'docker',
           build_time: 1767225600,
           files: null,
-          artifact_id: `${REPOSITORY}@${DIGEST}`,
+          artifact_id: 'my-python-app',
           packer_run_uuid: runUuid('exec-1'),
           custom_data: null,
+          kiln_pushed_images: [{ repository: REPOSITORY, tags: ['latest', 'kb-test'], digest: DIGEST }],
         },
       ],
       last_run_uuid: runUuid('exec-1'),
@@ -119,11 +123,14 @@ describe('Finalize of a docker build', () => {
   });
 
   it('a docker build that pushed nothing has no artifact id and no registry artifact', async () => {
-    const state = pushedState({ pushed: [] });
+    const state = pushedState({ pushed: [], packerArtifactId: 'my-python-app' });
     expect(artifactIdOf(state)).toBe('');
     expect(artifactOf('docker-python-app', state, 't', 'python:3.9-slim')).toBeUndefined();
     const result = await finalize(deps(), input(state));
-    expect(manifestOf().builds[0]).toMatchObject({ builder_type: 'docker', artifact_id: '' });
+    const entry = manifestOf().builds[0];
+    expect(entry).toMatchObject({ builder_type: 'docker', artifact_id: 'my-python-app' });
+    expect(entry).not.toHaveProperty('kiln_pushed_images');
+    expect(result.builds[0]?.artifactId).toBe('');
     expect(result.builds[0]?.registry).toBeUndefined();
     expect(artifacts()).toEqual([]);
     expect(t.ssm).not.toHaveReceivedCommand(PutParameterCommand);

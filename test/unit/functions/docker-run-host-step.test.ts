@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { KilnTagContext } from '../../../aws/tags.ts';
 import type { PublishedRepository } from '../../../core/docker/postprocess.ts';
 import type { EcrRegistry } from '../../../core/schema/docker-names.ts';
 import {
@@ -41,11 +42,15 @@ async function setup(planText?: string) {
   m.ssm.on(ListCommandsCommand).resolves({ Commands: [] });
   m.ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
   const calls: string[] = [];
-  const ensured: { registry: EcrRegistry; published: readonly PublishedRepository[] }[] = [];
+  const ensured: {
+    registry: EcrRegistry;
+    published: readonly PublishedRepository[];
+    tagContext: KilnTagContext | undefined;
+  }[] = [];
   const ecr: EcrAccess = {
-    ensure: vi.fn(async (registry, published) => {
+    ensure: vi.fn(async (registry, published, tagContext) => {
       calls.push('ensure');
-      ensured.push({ registry, published });
+      ensured.push({ registry, published, tagContext });
     }),
     password: vi.fn(async () => {
       calls.push('password');
@@ -251,6 +256,14 @@ describe('RunHostStep: finish (cursor n+1)', () => {
         ecr: { account: ACCOUNT, region: 'us-east-1' },
       },
       tags: ['latest', 'kb-test'],
+    });
+    // A repository the build creates gets the build's Kiln tags.
+    expect(t.ensured[0]?.tagContext).toEqual({
+      buildId: 'kb-test',
+      executionName: 'exec-1',
+      template: 's3://kiln-templates/templates/docker-python-app.zip',
+      index: 0,
+      name: 'docker',
     });
     expect(t.ecr.password).toHaveBeenCalledWith({ account: ACCOUNT, region: 'us-east-1' });
   });
