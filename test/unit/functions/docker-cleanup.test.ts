@@ -4,7 +4,13 @@
  * a failure there is a failed step of the report, never thrown, and the host is still terminated.
  */
 import { DescribeImagesCommand, DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { GetCommandInvocationCommand, InvalidInstanceId, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  GetCommandInvocationCommand,
+  InvalidInstanceId,
+  ListCommandsCommand,
+  SendCommandCommand,
+} from '@aws-sdk/client-ssm';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { renderCleanup } from '../../../core/docker/host.ts';
@@ -12,8 +18,8 @@ import { cleanupBuild } from '../../../functions/common/cleanup/cleanup.ts';
 import { CLEANUP_CONTRIBUTIONS } from '../../../functions/common/cleanup/table.ts';
 import { CONTAINER_CLEANUP_WAIT_SECONDS } from '../../../functions/ec2-docker/cleanup-entries.ts';
 import type { Ec2DockerState } from '../../../functions/lib/build-state.ts';
-import { dockerHostState, dockerPlanText } from './docker-fakes.ts';
-import { mocks } from './fakes.ts';
+import { dockerHostState, dockerPlanText, referenceTemplate } from './docker-fakes.ts';
+import { mocks, SECRET } from './fakes.ts';
 
 const error = {
   Error: 'Kiln.ProvisionerFailed',
@@ -24,8 +30,8 @@ const error = {
 };
 const CONTAINERS = { kind: 'docker-containers', region: 'us-east-1', instanceId: 'i-0dkr' } as const;
 
-async function setup() {
-  const m = mocks(await dockerPlanText());
+async function setup(planText?: string) {
+  const m = mocks(planText ?? (await dockerPlanText()));
   m.ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
   m.ec2.on(DescribeImagesCommand).resolves({ Images: [] });
   m.ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-rm' } });
@@ -181,5 +187,41 @@ describe('Cleanup of a docker build', () => {
 
   it('the docker group owns the docker-containers kind', () => {
     expect(Object.keys(CLEANUP_CONTRIBUTIONS['ec2-docker'] ?? {})).toEqual(['docker-containers']);
+  });
+
+  it('runs the error-cleanup-provisioner in the container first; one carrying a secret goes through bash', async () => {
+    const template = {
+      ...referenceTemplate(),
+      'error-cleanup-provisioner': { type: 'shell', inline: [`echo ${SECRET}`] },
+    };
+    // As PrepareBuild stores a build with sensitive values: the plan marked sealed, the values in the sealed object.
+    const sealed = JSON.stringify({ ...JSON.parse(await dockerPlanText(template)), sealed: true });
+    const t = await setup(sealed);
+    t.ssm.on(ListCommandsCommand).resolves({ Commands: [] });
+    t.ssm
+      .on(SendCommandCommand, { Comment: 'kiln kb-test b0 error-cleanup' })
+      .resolves({ Command: { CommandId: 'cmd-ec' } });
+    t.ssm.on(GetCommandInvocationCommand).resolves({ Status: 'Success', ResponseCode: 0 });
+    const result = await cleanupBuild(
+      {
+        ...t.deps,
+        ssmFor: () => t.ssmClient,
+        presign: async (method, bucket, key) => `https://${bucket}.s3.example/${key}?X-Amz-Signature=${method}`,
+        sleep: async () => undefined,
+        waitSeconds: 60,
+      },
+      { state: failed(), error },
+    );
+    expect(result.cleanup.steps.map((s) => [s.action, s.outcome])).toEqual([
+      ['error-cleanup-provisioner', 'ran'],
+      ['remove-containers', 'removed'],
+      ['terminate-instance', 'removed'],
+    ]);
+    const commands = t.ssm.commandCalls(SendCommandCommand)[0]?.args[0].input.Parameters?.commands ?? [];
+    expect(commands.join('\n')).not.toContain(SECRET);
+    expect(commands).toContain('bash "$kiln_script"');
+    const stored = String(t.s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Body);
+    expect(stored).toContain('docker exec');
+    expect(stored).toContain(`echo ${SECRET}`);
   });
 });
