@@ -281,7 +281,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     dir: 'common/cleanup',
     description: 'Compensation for a failed build: error-cleanup-provisioner, then remove what it created, in reverse',
     env: ['artifactsBucket', 'dataKeyId'],
-    permissions: ['builder-ec2', 'artifacts-rw', 'ssm-commands', 'build-secrets'],
+    permissions: ['builder-ec2', 'artifacts-rw', 'ssm-commands', 'build-secrets', 'ecr-cleanup'],
     timeoutSeconds: 300,
     memoryMb: 256,
     trigger: { kind: 'task', stateMachine: 'build' },

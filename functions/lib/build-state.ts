@@ -46,6 +46,14 @@ export const createdResourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('s3-object'), bucket: z.string(), key: z.string() }),
   /** The build's containers on a docker builder host (removed over SSM before the host is terminated). */
   z.object({ kind: z.literal('docker-containers'), region: z.string(), instanceId: z.string() }),
+  /** The build id tag a docker build pushes to one of its account's ECR repositories (removed if the build fails). */
+  z.object({
+    kind: z.literal('ecr-image'),
+    region: z.string(),
+    registryId: z.string(),
+    repository: z.string(),
+    tag: z.string(),
+  }),
 ]);
 export type CreatedResource = z.infer<typeof createdResourceSchema>;
 export type CreatedKind = CreatedResource['kind'];

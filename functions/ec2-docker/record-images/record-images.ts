@@ -22,7 +22,7 @@ import {
   type StagePayload,
 } from '../../lib/build-state.ts';
 import { inRegistry } from '../../lib/ecr/ensure.ts';
-import { publishedRepositories } from '../../lib/ecr/published.ts';
+import { packerArtifactIdOf, publishedRepositories } from '../../lib/ecr/published.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 
 export interface RecordImagesDeps extends Pick<BaseDeps, 's3' | 'artifactsBucket' | 'homeRegion'> {
@@ -81,10 +81,16 @@ export async function recordImages(deps: RecordImagesDeps, payload: StagePayload
     const digest = await digestOf(deps.ecrFor(repository.ecr.region), published, state.buildId);
     pushed.push({ repository: repository.uri, region: repository.ecr.region, tags: [...published.tags], digest });
   }
+  const packerArtifactId = packerArtifactIdOf(ctx, state, deps.accountId);
   const known = new Set(state.notes ?? []);
   const added = notes.filter((n) => !known.has(n));
   return {
-    state: { ...state, pushed, ...(added.length > 0 ? { notes: [...(state.notes ?? []), ...added] } : {}) },
+    state: {
+      ...state,
+      pushed,
+      ...(packerArtifactId !== undefined ? { packerArtifactId } : {}),
+      ...(added.length > 0 ? { notes: [...(state.notes ?? []), ...added] } : {}),
+    },
     wait: { done: true, waitSeconds: 0 },
   };
 }

@@ -24,6 +24,7 @@ import type { EcrRegistry } from '../../../core/schema/docker-names.ts';
 import { unsealValue } from '../../../core/template/sensitive.ts';
 import { type BuildContext, loadBuildContext } from '../../lib/build-context.ts';
 import {
+  type CreatedResource,
   type Ec2DockerState,
   type PayloadOf,
   record,
@@ -73,6 +74,8 @@ interface Rendered {
   readonly script: string;
   /** Values this script reveals beyond the template's sensitive ones (the ECR password). */
   readonly secrets: readonly string[];
+  /** What the step will create, recorded before it is sent (finish: the build id tag in each own repository). */
+  readonly creates?: readonly CreatedResource[];
 }
 
 async function renderStep(
@@ -136,7 +139,6 @@ async function renderStep(
   const ownRegistry = dry.plan.published.filter(
     (p) => p.repository.ecr?.account === registry.account && p.repository.ecr.region === registry.region,
   );
-  // A repository this build creates carries its Kiln tags (who made it), as every resource Kiln creates does.
   if (ownRegistry.length > 0) await deps.ecr.ensure(registry, ownRegistry, ctx.tagContext);
   // One token serves every ECR registry the role may use (ECR's GetAuthorizationToken), so one login password.
   const ecrLogin = dry.plan.steps.flatMap((s) => (s.kind === 'login' && s.login.ecr ? [s.login.ecr] : []))[0];
@@ -153,7 +155,15 @@ async function renderStep(
     );
   }
   const { script } = renderFinish(build, { ...host, ...(ecrPassword ? { ecrPassword } : {}), uploads });
-  return { script, secrets: ecrPassword ? [ecrPassword] : [] };
+  // A build that fails after (part of) the push must not leave its build id tag claiming the image.
+  const creates: CreatedResource[] = ownRegistry.map((p) => ({
+    kind: 'ecr-image',
+    region: registry.region,
+    registryId: registry.account,
+    repository: p.repository.path,
+    tag: state.buildId,
+  }));
+  return { script, secrets: ecrPassword ? [ecrPassword] : [], creates };
 }
 
 export async function runHostStep(deps: RunHostStepDeps, payload: StagePayload): Promise<PayloadOf<Ec2DockerState>> {
@@ -194,7 +204,8 @@ export async function runHostStep(deps: RunHostStepDeps, payload: StagePayload):
     outputKeyPrefix: `${buildPrefix(state.buildId)}logs/${state.index}/${cursor.index}-${cursor.attempt}`,
     ...(deps.logGroup ? { logGroup: deps.logGroup } : {}),
   });
-  const sent: Ec2DockerState = { ...state, provision: { ...cursor, commandId, sentAt: deps.now().toISOString() } };
+  const recorded = (rendered.creates ?? []).reduce<Ec2DockerState>((s, r) => record(s, r), state);
+  const sent: Ec2DockerState = { ...recorded, provision: { ...cursor, commandId, sentAt: deps.now().toISOString() } };
   return {
     // From prepare on, the host may hold this build's containers: Cleanup removes them before the host goes.
     state: step.kind === 'prepare' ? record(sent, { kind: 'docker-containers', region: ctx.region, instanceId }) : sent,

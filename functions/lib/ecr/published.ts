@@ -5,7 +5,7 @@
  * `postPlanContext`, so they can never disagree on a repository or a tag.
  */
 
-import { type PostPlanContext, publishedOf } from '../../../core/docker/host.ts';
+import { dockerPostPlan, type PostPlanContext, publishedOf } from '../../../core/docker/host.ts';
 import type { PublishedRepository } from '../../../core/docker/postprocess.ts';
 import { dockerBuild } from '../../../core/plan/typed.ts';
 import type { BuildContext } from '../build-context.ts';
@@ -17,6 +17,11 @@ import type { Ec2DockerState } from '../build-state.ts';
  */
 export function postPlanContext(ctx: BuildContext, state: Ec2DockerState, accountId: string): PostPlanContext {
   return { buildId: state.buildId, registry: { account: accountId, region: ctx.region } };
+}
+
+/** Packer's id for the build's artifact (the first artifact of the plan that has one: `my-python-app`). */
+export function packerArtifactIdOf(ctx: BuildContext, state: Ec2DockerState, accountId: string): string | undefined {
+  return dockerPostPlan(dockerBuild(ctx.build), postPlanContext(ctx, state, accountId)).artifacts.find((a) => a.id)?.id;
 }
 
 export function publishedRepositories(

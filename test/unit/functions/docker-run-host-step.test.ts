@@ -244,7 +244,12 @@ describe('RunHostStep: provisioners (cursor 1..n)', () => {
 describe('RunHostStep: finish (cursor n+1)', () => {
   it('ensures the own-registry repository with latest and the build id, then logs in with a password', async () => {
     const t = await setup();
-    await t.run(dockerHostState(2));
+    const out = await t.run(dockerHostState(2));
+    // Its build id tag is recorded for Cleanup when finish is sent (a failure after the push must not leave it).
+    expect(out.state.created).toEqual([
+      { kind: 'instance', region: 'us-east-1', id: 'i-0dkr' },
+      { kind: 'ecr-image', region: 'us-east-1', registryId: ACCOUNT, repository: 'my-python-app', tag: 'kb-test' },
+    ]);
     expect(t.calls).toEqual(['ensure', 'password']);
     expect(t.ensured).toHaveLength(1);
     expect(t.ensured[0]?.registry).toEqual({ account: ACCOUNT, region: 'us-east-1' });

@@ -67,6 +67,8 @@ describe('recordImages', () => {
     ecr.on(DescribeImagesCommand, { repositoryName: 'my-python-app' }).resolves(image(DIGEST_A, ['latest', 'kb-test']));
     ecr.on(DescribeImagesCommand, { repositoryName: 'svc/api' }).resolves(image(DIGEST_B, ['1.0', 'kb-test']));
     const out = await recordImages(deps, { state: dockerState() });
+    // Packer's id for the reference template's artifact (docker-tag with an empty tag): the repository as written.
+    expect(out.state.packerArtifactId).toBe('my-python-app');
     expect(out.state.pushed).toEqual([
       { repository: `${HOST}/my-python-app`, region: 'us-east-1', tags: ['latest', 'kb-test'], digest: DIGEST_A },
       { repository: `${HOST}/svc/api`, region: 'us-east-1', tags: ['1.0', 'stable', 'kb-test'], digest: DIGEST_B },
