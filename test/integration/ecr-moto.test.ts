@@ -103,9 +103,11 @@ describe('ensureRepositories on moto', () => {
     expect(repo?.encryptionConfiguration).toEqual({ encryptionType: 'KMS', kmsKey: key });
   });
 
-  it('uses a repository it created before as is, and refuses one without kiln:managed', async () => {
+  it('uses a managed repository as is in a later build, finishes its own on a retry, refuses one without kiln:managed', async () => {
     await ensureRepositories(ecr, publishedOf('app'), options);
-    expect((await ensureRepositories(ecr, publishedOf('app'), options)).map((o) => o.action)).toEqual(['existing']);
+    const later = { ...options, tagContext: { ...TAG_CONTEXT, buildId: 'kb-later' } };
+    expect((await ensureRepositories(ecr, publishedOf('app'), later)).map((o) => o.action)).toEqual(['existing']);
+    expect((await ensureRepositories(ecr, publishedOf('app'), options)).map((o) => o.action)).toEqual(['created']);
     await ecr.send(new CreateRepositoryCommand({ repositoryName: 'theirs', tags: [{ Key: 'team', Value: 'x' }] }));
     await expect(ensureRepositories(ecr, publishedOf('theirs'), options)).rejects.toMatchObject({
       name: 'Kiln.PublishFailed',

@@ -7,7 +7,8 @@
  *   push, encryption (the deployer's KMS key, else AES256), the configured tag mutability, Kiln's tags and
  *   `kiln:managed=true`, then gets Kiln's lifecycle policy.
  * - An existing repository is used as is: never reconfigured (its scanning, encryption, mutability and lifecycle
- *   stay its owner's). It must carry `kiln:managed=true`, because the builder role pushes only to repositories
+ *   stay its owner's), unless this execution created it on an earlier attempt (its `kiln:build-id` tag), whose
+ *   lifecycle policy is then put again, since the attempt may have died between the two calls. It must carry `kiln:managed=true`, because the builder role pushes only to repositories
  *   carrying that tag (infra/constructs/builder-identity.ts): without it the push would be denied after the whole
  *   build ran, so the build stops here with what to do instead.
  * - A repository in another account or region, or in a registry that is not ECR, is not ensured: the template's
@@ -21,7 +22,7 @@ import {
   PutLifecyclePolicyCommand,
   type Repository,
 } from '@aws-sdk/client-ecr';
-import { type KilnTagContext, kilnTags, TAG_MANAGED, TAG_MANAGED_VALUE } from '../../../aws/tags.ts';
+import { type KilnTagContext, kilnTags, TAG_BUILD_ID, TAG_MANAGED, TAG_MANAGED_VALUE } from '../../../aws/tags.ts';
 import type { PublishedRepository } from '../../../core/docker/postprocess.ts';
 import { PublishFailedError } from '../../../core/errors.ts';
 import type { EcrRegistry, ResolvedRepository } from '../../../core/schema/docker-names.ts';
@@ -71,7 +72,29 @@ async function describe(ecr: ECRClient, repository: ResolvedRepository): Promise
   });
 }
 
-async function useExisting(ecr: ECRClient, repository: ResolvedRepository, found: Repository) {
+async function putLifecycle(ecr: ECRClient, repository: ResolvedRepository, settings: EcrRepositorySettings) {
+  await awsCall(`setting the lifecycle policy of ECR repository ${repository.uri}`, failed, () =>
+    ecr.send(
+      new PutLifecyclePolicyCommand({
+        ...(repository.ecr ? { registryId: repository.ecr.account } : {}),
+        repositoryName: repository.path,
+        lifecyclePolicyText: lifecyclePolicy(settings),
+      }),
+    ),
+  );
+}
+
+function createdNote(repository: ResolvedRepository, settings: EcrRepositorySettings, extra = ''): string {
+  const encryption = settings.kmsKeyArn ? `KMS key ${settings.kmsKeyArn}` : 'AES256';
+  return `ECR repository ${repository.uri} created (scan on push, ${encryption}, tags ${settings.tagMutability.toLowerCase()}, lifecycle policy)${extra}`;
+}
+
+async function useExisting(
+  ecr: ECRClient,
+  repository: ResolvedRepository,
+  found: Repository,
+  opts: EnsureOptions,
+): Promise<EnsuredRepository> {
   const arn = found.repositoryArn;
   if (!arn) throw new PublishFailedError(`ECR returned repository ${repository.uri} without its ARN`);
   const out = await awsCall(`reading the tags of ECR repository ${repository.uri}`, failed, () =>
@@ -86,6 +109,17 @@ async function useExisting(ecr: ECRClient, repository: ResolvedRepository, found
         'template (Kiln creates a missing one)',
     );
   }
+  // Created by this very execution on an earlier attempt (a retry after the lifecycle call failed or the function
+  // timed out): finishing Kiln's own creation is not reconfiguring someone's repository.
+  const buildId = opts.tagContext?.buildId;
+  if (buildId && (out.tags ?? []).some((t) => t.Key === TAG_BUILD_ID && t.Value === buildId)) {
+    await putLifecycle(ecr, repository, opts.settings);
+    return {
+      uri: repository.uri,
+      action: 'created',
+      note: createdNote(repository, opts.settings, ' on an earlier attempt'),
+    };
+  }
   return {
     uri: repository.uri,
     action: 'existing' as const,
@@ -99,7 +133,7 @@ async function ensureOne(
   opts: EnsureOptions,
 ): Promise<EnsuredRepository> {
   const found = await describe(ecr, repository);
-  if (found) return useExisting(ecr, repository, found);
+  if (found) return useExisting(ecr, repository, found, opts);
   const request = createRepositoryRequest(
     repository,
     opts.settings,
@@ -117,23 +151,10 @@ async function ensureOne(
   if (!created) {
     const again = await describe(ecr, repository);
     if (!again) throw new PublishFailedError(`ECR repository ${repository.uri} exists and cannot be read`);
-    return useExisting(ecr, repository, again);
+    return useExisting(ecr, repository, again, opts);
   }
-  await awsCall(`setting the lifecycle policy of ECR repository ${repository.uri}`, failed, () =>
-    ecr.send(
-      new PutLifecyclePolicyCommand({
-        ...(repository.ecr ? { registryId: repository.ecr.account } : {}),
-        repositoryName: repository.path,
-        lifecyclePolicyText: lifecyclePolicy(opts.settings),
-      }),
-    ),
-  );
-  const encryption = opts.settings.kmsKeyArn ? `KMS key ${opts.settings.kmsKeyArn}` : 'AES256';
-  return {
-    uri: repository.uri,
-    action: 'created',
-    note: `ECR repository ${repository.uri} created (scan on push, ${encryption}, tags ${opts.settings.tagMutability.toLowerCase()}, lifecycle policy)`,
-  };
+  await putLifecycle(ecr, repository, opts.settings);
+  return { uri: repository.uri, action: 'created', note: createdNote(repository, opts.settings) };
 }
 
 /**

@@ -126,6 +126,26 @@ describe('ensureRepositories', () => {
     expect(ecr).not.toHaveReceivedCommand(PutLifecyclePolicyCommand);
   });
 
+  it('finishes its own creation on a retry: a repository this execution created gets the lifecycle policy again', async () => {
+    existingRepository('my-python-app', [
+      { Key: TAG_MANAGED, Value: 'true' },
+      { Key: TAG_BUILD_ID, Value: 'kb-1' },
+    ]);
+    const [out] = await ensureRepositories(client, [published('my-python-app')], options());
+    expect(out?.action).toBe('created');
+    expect(out?.note).toMatch(/on an earlier attempt$/);
+    expect(ecr).not.toHaveReceivedCommand(CreateRepositoryCommand);
+    expect(ecr).toHaveReceivedCommandWith(PutLifecyclePolicyCommand, { repositoryName: 'my-python-app' });
+    // Another execution's repository is left alone.
+    ecr.reset();
+    existingRepository('my-python-app', [
+      { Key: TAG_MANAGED, Value: 'true' },
+      { Key: TAG_BUILD_ID, Value: 'kb-0' },
+    ]);
+    await ensureRepositories(client, [published('my-python-app')], options());
+    expect(ecr).not.toHaveReceivedCommand(PutLifecyclePolicyCommand);
+  });
+
   it('refuses an existing repository without kiln:managed=true, saying how to opt it in', async () => {
     existingRepository('prod/app', [{ Key: 'team', Value: 'x' }]);
     const failure = ensureRepositories(client, [published('prod/app')], options());
