@@ -297,7 +297,10 @@ export function planDockerPostProcessors(input: DockerPostPlanInput): DockerPost
         source: { kind: 'name', name: `${p.repository.uri}:${firstTag}` },
         target: `${p.repository.uri}:${input.buildTag}`,
       });
-      for (const tag of p.tags) steps.push({ kind: 'push', name: `${p.repository.uri}:${tag}` });
+      // The build id tag first: a push that fails midway then leaves a tag Cleanup can find and remove, never a
+      // moved `latest` with nothing naming the build.
+      const order = [input.buildTag, ...p.tags.filter((t) => t !== input.buildTag)];
+      for (const tag of order) steps.push({ kind: 'push', name: `${p.repository.uri}:${tag}` });
     }
     steps.push({ kind: 'logout', server: host });
   }

@@ -176,8 +176,9 @@ describe('Kiln publish rule: ECR repositories are pushed, always also with the b
         source: { kind: 'name', name: `${ECR}/my-python-app:latest` },
         target: `${ECR}/my-python-app:kb-9`,
       },
-      { kind: 'push', name: `${ECR}/my-python-app:latest` },
+      // The build id tag first: a push that fails midway leaves a tag Cleanup can remove, not a moved latest.
       { kind: 'push', name: `${ECR}/my-python-app:kb-9` },
+      { kind: 'push', name: `${ECR}/my-python-app:latest` },
       { kind: 'logout', server: ECR },
     ]);
     expect(p.published).toEqual([
@@ -203,8 +204,8 @@ describe('Kiln publish rule: ECR repositories are pushed, always also with the b
       ],
     ]);
     expect(p.steps.filter((s) => s.kind === 'push').map((s) => (s.kind === 'push' ? s.name : ''))).toEqual([
-      `${ECR}/app:1`,
       `${ECR}/app:kb-9`,
+      `${ECR}/app:1`,
     ]);
     expect(p.steps.filter((s) => s.kind === 'login')).toHaveLength(1);
   });
