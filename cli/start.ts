@@ -93,6 +93,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
   try {
     kiln = await startKilnLocal({
+      // Docker builds run for real: podman, the python:3.9-slim stand-in, the local registry and ECR front.
+      containers: true,
       onPhase: (phase, detail) => say(`${phase}: ${detail}`),
       onInvoke: (record) => {
         invocations.push(record);
