@@ -28,6 +28,7 @@ import { loadTemplate } from '../../core/validation/load.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, localClientConfig } from '../../harness/clients.ts';
 import { AGENT_PATH, sandboxParent } from '../../harness/command-runner.ts';
 import { type ContainerHost, startContainerHost } from '../../harness/containers/host.ts';
+import { STANDIN_SCRIPT, standinDir } from '../../harness/containers/standin.ts';
 import { type MotoServer, startMoto } from '../../harness/moto.ts';
 import { freePort } from '../../harness/ports.ts';
 import { shellcheck } from '../unit/docker/fake-docker.ts';
@@ -280,9 +281,17 @@ describe('the docker wrapper on a builder host (podman)', () => {
     }
   }, 120_000);
 
-  it('the generated wrapper passes shellcheck', () => {
-    const r = spawnSync('shellcheck', ['--shell=bash', host.wrapper.docker], { encoding: 'utf8' });
+  it('the generated wrapper and the setup scripts pass shellcheck', () => {
+    const scripts = ['build-python-standin.sh', 'setup.sh', 'ensure-setup.sh'].map((f) => join('scripts', f));
+    const r = spawnSync('shellcheck', ['--shell=bash', host.wrapper.docker, ...scripts], { encoding: 'utf8' });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
+  });
+
+  it('looks for the stand-in where the build script puts it (same recipe hash, same cache root)', () => {
+    const env = { KILN_CACHE_DIR: '/cache-root' };
+    const r = spawnSync('sha256sum', [STANDIN_SCRIPT], { encoding: 'utf8' });
+    expect(standinDir(env)).toBe(`/cache-root/python-standin-${r.stdout.slice(0, 16)}`);
+    expect(standinDir({ HOME: '/home/u' })).toMatch(/^\/home\/u\/\.cache\/kiln\/python-standin-[0-9a-f]{16}$/);
   });
 });
