@@ -11,12 +11,18 @@
  */
 export const ECS_AL2023_AMI_PARAMETER = '/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id';
 
-/** Env of LaunchBuilder: the parameter (default above) and the instance type of docker builder hosts. */
+/** Env of LaunchBuilder (functions/registry.ts KILN_ENV): the host AMI parameter and instance type. */
 export const DOCKER_HOST_ENV = {
   amiParameter: 'KILN_DOCKER_HOST_AMI_PARAMETER',
   instanceType: 'KILN_DOCKER_HOST_INSTANCE_TYPE',
-  volumeGiB: 'KILN_DOCKER_HOST_VOLUME_GIB',
 } as const;
+
+/** The ARN of an SSM parameter by name: AWS's public ones (`/aws/service/...`) have no account. */
+export function parameterArn(name: string, partition: string, region: string, account: string): string {
+  const path = name.replace(/^\/+/, '');
+  const owner = path.startsWith('aws/service/') ? '' : account;
+  return `arn:${partition}:ssm:${region}:${owner}:parameter/${path}`;
+}
 
 /** 2 vCPU, 4 GiB: pulls, pip installs and commits of typical application images without swapping. */
 export const DEFAULT_DOCKER_HOST_INSTANCE_TYPE = 't3.medium';

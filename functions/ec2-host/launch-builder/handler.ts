@@ -26,7 +26,7 @@ const deps: LaunchDeps = {
   dockerHost: {
     amiParameter: optionalEnv(DOCKER_HOST_ENV.amiParameter) || ECS_AL2023_AMI_PARAMETER,
     instanceType: optionalEnv(DOCKER_HOST_ENV.instanceType) || DEFAULT_DOCKER_HOST_INSTANCE_TYPE,
-    volumeGiB: Number(optionalEnv(DOCKER_HOST_ENV.volumeGiB)) || DEFAULT_DOCKER_HOST_VOLUME_GIB,
+    volumeGiB: DEFAULT_DOCKER_HOST_VOLUME_GIB,
   },
   ssmFor: (r) => ssmClient(r),
 };

@@ -96,7 +96,8 @@ export function buildDockerHostRequest(input: DockerHostRequestInput): RunInstan
   const { settings, tags, host } = input;
   const own: Tag[] = kilnTags(tags);
   const name: Tag[] = [{ Key: 'Name', Value: `Kiln docker host ${tags.name}` }];
-  const subnetId = settings.subnetIds.length > 0 ? settings.subnetIds[tags.index % settings.subnetIds.length] : undefined;
+  const subnetId =
+    settings.subnetIds.length > 0 ? settings.subnetIds[tags.index % settings.subnetIds.length] : undefined;
   const profile = settings.instanceProfile;
   return {
     ImageId: input.imageId,
