@@ -1,7 +1,8 @@
 /**
  * ECR's data plane, locally: an HTTP front on 127.0.0.1 that speaks the registry protocol for every ECR registry
- * (`<account>.dkr.ecr.<region>.amazonaws.com`, mapped by the docker wrapper to the path namespace
- * `ecr/<account>/<region>/` here), stores in the local docker-registry and keeps moto's ECR API in step.
+ * (`<account>.dkr.ecr.<region>.amazonaws.com`, mapped to the path namespace `ecr/<account>/<region>/` here by the
+ * docker wrapper for login and push, by registries.conf for pulls: wrapper.ts), stores in the local docker-registry
+ * and keeps moto's ECR API in step.
  *
  * - Auth as ECR: Basic `AWS:<password>`, where the password is what ECR GetAuthorizationToken returns for that
  *   registry (asked of moto). No credentials: 401 with a Basic challenge, so a push without `docker login` fails

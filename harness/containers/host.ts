@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { LOCAL_ACCOUNT } from '../clients.ts';
 import { sandboxParent } from '../command-runner.ts';
 import { type BridgedPush, type EcrFront, ecrNamespace, startEcrFront } from './ecr-front.ts';
 import { type LocalRegistry, startRegistry } from './registry.ts';
@@ -55,7 +56,12 @@ export async function startContainerHost(options: ContainerHostOptions): Promise
   try {
     registry = await startRegistry({ dir: join(dir, 'registry'), seed });
     front = await startEcrFront({ registry: registry.address, motoEndpoint: options.motoEndpoint });
-    const wrapper = writeWrapper({ dir: join(dir, 'wrapper'), registry: registry.address, ecrFront: front.address });
+    const wrapper = writeWrapper({
+      dir: join(dir, 'wrapper'),
+      registry: registry.address,
+      ecrFront: front.address,
+      account: LOCAL_ACCOUNT,
+    });
     const started = { registry, front };
     let stopped: Promise<void> | undefined;
     return {

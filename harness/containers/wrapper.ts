@@ -6,10 +6,13 @@
  *
  * What the wrapper changes, and why (podman 4.3.1 is otherwise docker-compatible for every verb core/docker/host.ts
  * uses: run, exec, cp, inspect, commit, tag, push, pull, login, logout, rm, ps, import, save, export):
- * - ECR hosts (`<account>.dkr.ecr.<region>.amazonaws.com`): registries.conf `location` rewriting applies to pulls
- *   only (measured: `podman push` still dialled the ECR host), and `podman login` pings the host it is given, so
- *   `login`, `logout`, `push` and `pull` of an ECR reference are rewritten to the local ECR front, namespace
- *   `ecr/<account>/<region>/` (ecr-front.ts). The image keeps its ECR name locally.
+ * - ECR hosts (`<account>.dkr.ecr.<region>.amazonaws.com`) live at the local ECR front, namespace
+ *   `ecr/<account>/<region>/` (ecr-front.ts). Pulls (and `run`'s implicit pull, by tag or digest) reach it through
+ *   registries.conf `location` entries, one per region of the local account, with the credentials `login` stored
+ *   for the front's namespace (measured). That rewriting does not apply to `podman push` (measured: it still dialled
+ *   the ECR host), and `podman login` pings the host it is given, so the wrapper rewrites `login`, `logout` and
+ *   `push` of an ECR reference itself. Images keep their ECR names locally. Other accounts' registries are not
+ *   mapped for pulls (moto holds one account).
  * - `rm`: `--time=0`, since `docker rm -f` kills at once where podman first waits 10 s for SIGTERM (a container
  *   whose PID 1 is `/bin/sh` ignores it).
  * - a REGISTRY_AUTH_FILE that does not exist yet (the host scripts name one in their DOCKER_CONFIG) is created
@@ -22,6 +25,8 @@
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { ecrNamespace } from './ecr-front.ts';
 
 export interface WrapperFiles {
   /** Folder to put first on PATH (holds `docker`). */
@@ -38,6 +43,8 @@ export interface WrapperOptions {
   readonly registry: string;
   /** The ECR front (`127.0.0.1:<port>`). */
   readonly ecrFront: string;
+  /** The account whose ECR hosts pulls are mapped for (moto's). */
+  readonly account: string;
 }
 
 /** One shell word (single-quoted); the harness's own paths and addresses. */
@@ -57,8 +64,28 @@ export function containersConf(): string {
   ].join('\n');
 }
 
-/** `docker.io` resolves to the local registry (unqualified names too); both local servers are plain HTTP. */
-export function registriesConf(registry: string, ecrFront: string): string {
+/** The standard partition's regions (aws-cdk-lib's region table): the ECR hosts pulls are mapped for. */
+export function ecrRegions(): string[] {
+  return RegionInfo.regions.filter((r) => r.partition === 'aws').map((r) => r.name);
+}
+
+/**
+ * `docker.io` resolves to the local registry (unqualified names too); the local account's ECR hosts to the ECR
+ * front's namespaces (pulls); both local servers are plain HTTP.
+ */
+export function registriesConf(
+  registry: string,
+  ecrFront: string,
+  account: string,
+  regions: readonly string[],
+): string {
+  const ecr = regions.flatMap((region) => [
+    '[[registry]]',
+    `prefix = "${account}.dkr.ecr.${region}.amazonaws.com"`,
+    `location = "${ecrFront}/${ecrNamespace(account, region)}"`,
+    'insecure = true',
+    '',
+  ]);
   return [
     'unqualified-search-registries = ["docker.io"]',
     '',
@@ -75,6 +102,7 @@ export function registriesConf(registry: string, ecrFront: string): string {
     `location = "${ecrFront}"`,
     'insecure = true',
     '',
+    ...ecr,
   ].join('\n');
 }
 
@@ -161,14 +189,6 @@ case $verb in
     fi
     exec podman push "$@"
     ;;
-  pull)
-    split_args "--platform --authfile --arch --os --variant" "$@"
-    if [ "\${#args[@]}" -eq 1 ] && front=$(ecr_image "\${args[0]}"); then
-      podman pull "\${opts[@]}" --tls-verify=false "docker://$front"
-      exec podman tag "$front" "\${args[0]}"
-    fi
-    exec podman pull "$@"
-    ;;
   rm)
     exec podman rm --time=0 "$@"
     ;;
@@ -185,7 +205,7 @@ export function writeWrapper(options: WrapperOptions): WrapperFiles {
   const containersConfPath = join(options.dir, 'containers.conf');
   const registriesConfPath = join(options.dir, 'registries.conf');
   writeFileSync(containersConfPath, containersConf());
-  writeFileSync(registriesConfPath, registriesConf(options.registry, options.ecrFront));
+  writeFileSync(registriesConfPath, registriesConf(options.registry, options.ecrFront, options.account, ecrRegions()));
   const docker = join(binDir, 'docker');
   writeFileSync(
     docker,

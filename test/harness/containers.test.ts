@@ -39,6 +39,15 @@ const RUN = randomBytes(4).toString('hex');
 const REPOSITORY = `kiln-test-${RUN}/app`;
 const BUILD_ID = `kb-ct-${RUN}`;
 
+/**
+ * Removes this run's image names (by tag, or by digest for pulls by digest), never an image id: a tag of the shared
+ * base image (the missing-repository test tags python:3.9-slim) must not take the base image with it.
+ */
+const REMOVE_OWN_IMAGES = [
+  `{ docker images --format '{{.Repository}}:{{.Tag}}'; docker images --digests --format '{{.Repository}}@{{.Digest}}'; }`,
+  `grep -F 'kiln-test-${RUN}/' | grep -v -e ':<none>$' -e '@<none>$' | sort -u | xargs -r docker rmi`,
+].join(' | ');
+
 let moto: MotoServer;
 let host: ContainerHost;
 let ecr: ECRClient;
@@ -147,8 +156,7 @@ afterAll(async () => {
     await sh(
       [
         `for id in $(docker ps -aq --filter label=kiln.build-id=${BUILD_ID}); do docker rm -f "$id"; done`,
-        `docker images --format '{{.Repository}}:{{.Tag}}' | grep -F 'kiln-test-${RUN}' | xargs -r docker rmi -f`,
-        `docker images -q --filter label=kiln.test-run=${RUN} | xargs -r docker rmi -f`,
+        REMOVE_OWN_IMAGES,
       ].join('\n'),
       'teardown',
     );
@@ -224,11 +232,11 @@ describe('the docker wrapper on a builder host (podman)', () => {
     expectOk(left);
     expect(left.stdout.trim()).toBe('');
 
-    // The pushed image, pulled back from ECR (local copies removed first), is the one pushed and holds the app.
-    const ref = `${ECR_HOST}/${REPOSITORY}:latest`;
+    // The pushed image, pulled back from ECR by the digest ECR reports (local copies removed first), holds the app.
+    const ref = `${ECR_HOST}/${REPOSITORY}@${served}`;
     const pulled = await sh(
       [
-        `docker images --format '{{.Repository}}:{{.Tag}}' | grep -F 'kiln-test-${RUN}' | xargs -r docker rmi -f >/dev/null`,
+        `${REMOVE_OWN_IMAGES} >/dev/null`,
         `printf '%s' '${await ecrPassword()}' | docker login --username AWS --password-stdin -- ${ECR_HOST} >/dev/null`,
         `docker pull -- ${ref} >/dev/null`,
         `docker inspect --format '{{.Digest}}' -- ${ref}`,
