@@ -76,9 +76,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const stopAll = async (reason: string) => {
     if (stopping || !kiln) return;
     stopping = true;
-    const { moto } = kiln.aws;
+    const { moto, containers } = kiln.aws;
     await kiln.stop();
-    say(`stopped (${reason}): moto_server pid ${moto.pid}, the router, the event pump; instance sandboxes removed`);
+    say(
+      `stopped (${reason}): moto_server pid ${moto.pid}, the router, the event pump${
+        containers ? ', the local registry and ECR front' : ''
+      }; instance sandboxes removed`,
+    );
   };
   for (const [signal, code] of [
     ['SIGINT', 130],
@@ -93,6 +97,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
   try {
     kiln = await startKilnLocal({
+      // Docker builds run for real: podman, the python:3.9-slim stand-in, the local registry and ECR front.
+      containers: true,
       onPhase: (phase, detail) => say(`${phase}: ${detail}`),
       onInvoke: (record) => {
         invocations.push(record);

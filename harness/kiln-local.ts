@@ -54,6 +54,12 @@ export async function startKilnLocal(options: KilnLocalOptions = {}): Promise<Ki
   );
   const aws = await startLocalAws({ ...options, functionCode });
   phase('emulator', `moto ${aws.moto.endpoint} (pid ${aws.moto.pid}) behind the router ${aws.endpoint}`);
+  if (aws.containers) {
+    phase(
+      'containers',
+      `podman behind a docker wrapper for docker hosts; registry ${aws.containers.registry} (docker.io mirror: python:3.9-slim stand-in); ECR front ${aws.containers.ecrFront} (pushes bridged into moto's ECR)`,
+    );
+  }
   try {
     const deployment = await deployKiln({
       endpoint: aws.endpoint,

@@ -6,10 +6,21 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Instance } from '@aws-sdk/client-ec2';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { ECS_AL2023_AMI_PARAMETER } from '../aws/docker-host.ts';
 import { type FunctionSpec, KILN_FUNCTIONS } from '../functions/registry.ts';
 import { CallerDirectory } from './callers.ts';
-import { adminCredentials, LOCAL_ACCOUNT, LOCAL_REGION, type LocalCredentials, localAwsEnv } from './clients.ts';
-import { sandboxParent } from './command-runner.ts';
+import {
+  adminCredentials,
+  LOCAL_ACCOUNT,
+  LOCAL_REGION,
+  type LocalCredentials,
+  localAwsEnv,
+  localClientConfig,
+} from './clients.ts';
+import { AGENT_PATH, sandboxParent } from './command-runner.ts';
+import { type ContainerHost, startContainerHost } from './containers/host.ts';
 import type { FunctionCode } from './function-code.ts';
 import { IamGuard } from './iam-guard.ts';
 import type { InvocationRecord } from './lambda-invoker.ts';
@@ -33,6 +44,15 @@ export interface LocalAwsOptions {
   readonly onCommandEnd?: (command: CommandRecord, invocation: CommandInvocation) => void;
   /** Seconds after launch before the SSM shim reports an instance Online (its default otherwise). */
   readonly onlineDelaySeconds?: number;
+  /**
+   * Real containers for docker builder hosts (harness/containers/): podman behind a `docker` wrapper on the PATH of
+   * commands sent to instances launched from the docker host AMI, a local registry with the python:3.9-slim
+   * stand-in as the `docker.io` mirror, and the ECR front that bridges pushes into moto's ECR. Needs podman, runc,
+   * docker-registry and the stand-in (scripts/setup.sh); off by default.
+   */
+  readonly containers?: boolean;
+  /** SSM parameter naming the docker host AMI per region (default: the ECS-optimized AL2023 one, as LaunchBuilder). */
+  readonly dockerHostAmiParameter?: string;
 }
 
 /** The roles of a deployment the harness acts as (deploy.ts finds them in the stack). */
@@ -52,6 +72,8 @@ export interface LocalAws {
   readonly roles: RoleCredentialsCache;
   /** Per-instance sandboxes of the SSM shim. */
   readonly sandboxRoot: string;
+  /** The container engine, registry and ECR front of docker builder hosts (with `containers: true`). */
+  readonly containers?: ContainerHost;
   /** Tells the harness which roles the deployed stack gives the builder instances and the state machine. */
   useDeployment(roles: DeploymentRoles): void;
   /** Resets moto (and its admin user), the shim's commands and the function processes. */
@@ -86,8 +108,30 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     deployment.builderRoleArn
       ? await roles.forRole(deployment.builderRoleArn, 'instance')
       : adminCredentials(moto.endpoint);
+  let containers: ContainerHost | undefined;
+  /** The docker host AMI id per region (the public parameter moto serves), looked up once per region. */
+  const dockerHostImages = new Map<string, Promise<string | undefined>>();
+  const dockerHostImage = (region: string): Promise<string | undefined> => {
+    let image = dockerHostImages.get(region);
+    if (!image) {
+      const ssm = new SSMClient(localClientConfig(moto.endpoint, region));
+      image = ssm
+        .send(new GetParameterCommand({ Name: options.dockerHostAmiParameter ?? ECS_AL2023_AMI_PARAMETER }))
+        .then((out) => out.Parameter?.Value)
+        .catch(() => undefined)
+        .finally(() => ssm.destroy());
+      dockerHostImages.set(region, image);
+    }
+    return image;
+  };
+  /** A docker host has `docker` on the agent's PATH, as the ECS-optimized AMI does; other instances do not. */
+  const instancePath = async (region: string, instance: Instance | undefined): Promise<Record<string, string>> => {
+    if (!containers || !instance?.ImageId || instance.ImageId !== (await dockerHostImage(region))) return {};
+    return { PATH: `${containers.binDir}:${AGENT_PATH}` };
+  };
   let router: Router;
   try {
+    if (options.containers) containers = await startContainerHost({ motoEndpoint: moto.endpoint });
     router = await startRouter({
       motoEndpoint: moto.endpoint,
       port: routerPort,
@@ -115,15 +159,17 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         sandboxRoot,
         instanceCredentials,
         // What an instance profile gives the instance: its role's credentials, its region.
-        instanceEnv: (instanceId, region, credentials) => ({
+        instanceEnv: async (instanceId, region, credentials, instance) => ({
           ...localAwsEnv(endpoint, region, credentials),
           KILN_LOCAL_INSTANCE_ID: instanceId,
+          ...(await instancePath(region, instance)),
         }),
         ...(options.onCommandEnd ? { onCommandEnd: options.onCommandEnd } : {}),
         ...(options.onlineDelaySeconds !== undefined ? { onlineDelaySeconds: options.onlineDelaySeconds } : {}),
       },
     });
   } catch (error) {
+    await containers?.stop();
     await moto.stop();
     throw error;
   }
@@ -134,6 +180,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     router,
     roles,
     sandboxRoot,
+    ...(containers ? { containers } : {}),
     useDeployment: (next) => {
       deployment = next;
       // One at a time: a burst of cold starts starves moto on a two-core machine (requests time out).
@@ -152,6 +199,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     stop: () => {
       stopped ??= (async () => {
         await router.stop();
+        await containers?.stop();
         await moto.stop();
         rmSync(sandboxRoot, { recursive: true, force: true });
       })();

@@ -432,6 +432,36 @@ def _patch_transact_write_items() -> None:
     IAMRequest.check_action_permitted = check_action_permitted
 
 
+def _patch_ecr_image_digest() -> None:
+    """ECR's image digest is the SHA-256 of the manifest bytes (what the registry answers as
+    Docker-Content-Digest and what users pull by); moto 5.2.1 hashes the concatenated layer digests instead, so
+    DescribeImages never matched the pushed image. Hash the manifest as given to PutImage."""
+    import hashlib
+
+    from moto.ecr.models import Image
+
+    def create_digest(self) -> None:
+        self._image_digest = "sha256:" + hashlib.sha256(self.image_manifest.encode("utf-8")).hexdigest()
+
+    Image._create_digest = create_digest
+
+
+def _patch_ecr_put_image_missing_repository() -> None:
+    """PutImage into a repository that does not exist raises a bare Exception (HTTP 500); ECR answers
+    RepositoryNotFoundException."""
+    from moto.ecr.exceptions import RepositoryNotFoundException
+    from moto.ecr.models import ECRBackend
+
+    real_put_image = ECRBackend.put_image
+
+    def put_image(self, repository_name, *args, **kwargs):
+        if repository_name not in self.repositories:
+            raise RepositoryNotFoundException(repository_name, self.account_id)
+        return real_put_image(self, repository_name, *args, **kwargs)
+
+    ECRBackend.put_image = put_image
+
+
 def apply_patches() -> None:
     _patch_clone_without_backend()
     _patch_execution_names()
@@ -448,6 +478,8 @@ def apply_patches() -> None:
     _patch_step_functions_credentials()
     _patch_multi_object_delete()
     _patch_transact_write_items()
+    _patch_ecr_image_digest()
+    _patch_ecr_put_image_missing_repository()
 
 
 def _exit_when_parent_goes() -> None:

@@ -48,8 +48,16 @@ export interface SsmShimOptions {
   readonly sandboxRoot: string;
   /** Credentials of an instance (its instance profile's role, assumed). */
   readonly instanceCredentials: (instanceId: string, region: string) => Promise<LocalCredentials>;
-  /** Environment of a command on an instance (its AWS endpoint and those credentials). */
-  readonly instanceEnv: (instanceId: string, region: string, credentials: LocalCredentials) => Record<string, string>;
+  /**
+   * Environment of a command on an instance (its AWS endpoint and those credentials; PATH may gain tools the
+   * instance's AMI has, such as `docker` on a docker host: `instance` is what moto reports for it).
+   */
+  readonly instanceEnv: (
+    instanceId: string,
+    region: string,
+    credentials: LocalCredentials,
+    instance: Instance | undefined,
+  ) => Record<string, string> | Promise<Record<string, string>>;
   readonly onCommandEnd?: (command: CommandRecord, invocation: InvocationRecord) => void;
   /** Seconds after launch before an instance reports Online (default `DEFAULT_ONLINE_DELAY_SECONDS`). */
   readonly onlineDelaySeconds?: number;
@@ -173,7 +181,7 @@ export class SsmShim {
     }
     const instanceIds = (request.InstanceIds as string[] | undefined) ?? [];
     if (instanceIds.length === 0) throw new ShimError('ValidationException', 'InstanceIds is required');
-    const managed = new Set((await this.managedInstances(region)).map((i) => i.InstanceId));
+    const managed = new Map((await this.managedInstances(region)).map((i) => [i.InstanceId, i]));
     const unmanaged = instanceIds.filter((id) => !managed.has(id));
     if (unmanaged.length > 0) {
       throw new ShimError('InvalidInstanceId', `Instances not in a valid state for account: ${unmanaged.join(', ')}`);
@@ -200,9 +208,14 @@ export class SsmShim {
       command.invocations.set(instanceId, { instanceId, status: 'Pending', statusDetails: 'Pending', exitCode: -1 });
     }
     const credentials = await Promise.all(instanceIds.map((id) => this.options.instanceCredentials(id, region)));
+    const envs = await Promise.all(
+      instanceIds.map((id, i) =>
+        this.options.instanceEnv(id, region, credentials[i] as LocalCredentials, managed.get(id)),
+      ),
+    );
     this.commands.set(command.commandId, command);
     instanceIds.forEach((instanceId, i) => {
-      this.start(command, instanceId, commands, parameters, credentials[i] as LocalCredentials);
+      this.start(command, instanceId, commands, parameters, credentials[i] as LocalCredentials, envs[i] ?? {});
     });
     return command;
   }
@@ -213,6 +226,7 @@ export class SsmShim {
     commands: string[],
     parameters: Json,
     credentials: LocalCredentials,
+    env: Record<string, string>,
   ): void {
     const invocation = command.invocations.get(instanceId);
     if (!invocation) return;
@@ -222,7 +236,7 @@ export class SsmShim {
       commands,
       workingDirectory: (parameters.workingDirectory as string[] | undefined)?.[0] || undefined,
       timeoutSeconds: command.timeoutSeconds,
-      env: this.options.instanceEnv(instanceId, command.region, credentials),
+      env,
     });
     const key = `${command.commandId}/${instanceId}`;
     this.running.set(key, run);

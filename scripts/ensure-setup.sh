@@ -25,3 +25,9 @@ if [ -n "$stale" ]; then
   echo "setup: building the kiln CLI bundle (dist/kiln.mjs; $stale)" >&2
   node_modules/.bin/node --import tsx scripts/build-cli.ts >/dev/null
 fi
+# The python:3.9-slim stand-in of the docker builder hosts: a cache hit costs one sha256sum; a changed recipe
+# (scripts/build-python-standin.sh) rebuilds it (~1-3 min). Without root or the tools, the harness says what to run.
+if [ "$(id -u)" -eq 0 ] && command -v debootstrap >/dev/null && command -v podman >/dev/null; then
+  bash scripts/build-python-standin.sh >/dev/null ||
+    echo "setup: the python:3.9-slim stand-in did not build (bash scripts/build-python-standin.sh shows why)" >&2
+fi
