@@ -77,7 +77,7 @@ export function httpRoute<S extends z.core.$ZodType, O>(
       return respond(200, result);
     } catch (error) {
       if (error instanceof AgentGatewayError) {
-        logger.warn('request refused', { code: error.code, message: error.message });
+        logger.warn('request refused', { code: error.code, reason: error.message });
         return respond(STATUS_OF[error.code], { error: { code: error.code, message: error.message } });
       }
       logger.error('gateway failure', { error: error instanceof Error ? error.message : String(error) });
