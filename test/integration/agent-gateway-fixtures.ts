@@ -6,7 +6,7 @@ import {
   SendTaskSuccessCommand,
   SFNClient,
 } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import type * as z from 'zod/mini';
 import type { capabilitiesSchema } from '../../aws/agent-gateway-contract.ts';
 import { DEFAULT_LEASE_POLICY, type LeasePolicy } from '../../core/agents/lease.ts';
@@ -29,7 +29,7 @@ export const capabilities = (
 
 export interface Harness {
   readonly deps: GatewayDeps;
-  readonly sfn: ReturnType<typeof mockClient<SFNClient>>;
+  readonly sfn: AwsClientStub<SFNClient>;
   readonly logs: { job: string; lines: readonly JobLogLine[] }[];
   /** Moves the store's clock (undefined: real time). */
   setClock(at: Date | undefined): void;
