@@ -1,5 +1,5 @@
 /**
- * The agent gateway's reads and writes. Every state change is one conditional write (or one transaction), so a
+ * The agent gateway's reads and writes. Every state change is one conditional write on one item, so a
  * race has exactly one winner: acquire moves a job only from QUEUED (or from a lease that expired unrenewed),
  * heartbeat and complete only while the job is leased to this agent under this lease's credential. Decisions
  * (matching, lease timing, credential checks) are core/agents'; item forms are agent-gateway-records.ts's.
@@ -11,8 +11,6 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
-  TransactionCanceledException,
-  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -57,7 +55,7 @@ export interface AgentStoreContext {
 }
 
 /** Queued jobs one acquire looks at; the oldest first, the first few shuffled so agents polling together spread. */
-export const ACQUIRE_CANDIDATES = 50;
+export const ACQUIRE_CANDIDATES = 20;
 export const ACQUIRE_SPREAD = 10;
 /** Finished jobs stay readable this long (`kiln builds show`), then DynamoDB TTL removes them. */
 export const FINISHED_JOB_RETENTION_SECONDS = 30 * 86_400;
@@ -65,10 +63,7 @@ export const FINISHED_JOB_RETENTION_SECONDS = 30 * 86_400;
 const { partitionKey: GSI_PK, sortKey: GSI_SK, name: STATE_INDEX } = AGENT_TABLE.stateIndex;
 const iso = (d: Date) => d.toISOString();
 
-const isConditionFailure = (error: unknown): boolean =>
-  error instanceof ConditionalCheckFailedException ||
-  (error instanceof TransactionCanceledException &&
-    (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
+const isConditionFailure = (error: unknown): boolean => error instanceof ConditionalCheckFailedException;
 
 /** Runs a conditional write; false when its condition did not hold (someone else moved the item first). */
 async function conditional(write: () => Promise<unknown>): Promise<boolean> {
@@ -166,9 +161,12 @@ export interface RegisteredAgent {
 }
 
 /**
- * Exchanges a registration token for an agent identity: the token is marked used and the agent created in one
- * transaction conditioned on the token being unused, unexpired and this secret's, so two concurrent uses of one
- * token create one agent.
+ * Exchanges a registration token for an agent identity. The token is claimed first, by an UpdateItem
+ * conditioned on it being unused, unexpired and this secret's, so of concurrent uses exactly one wins; the agent
+ * is put after. Not one transaction: a transaction racing another on one item may fail with TransactionConflict
+ * rather than the condition (and moto 5.2.1's transactions are not thread-safe: concurrent ones answer HTTP 500),
+ * while two single-item writes cannot. If the second write fails, the token is spent with no agent: the
+ * registration fails and the admin issues another token, which is the single-use rule anyway.
  */
 export async function registerAgent(
   ctx: AgentStoreContext,
@@ -188,36 +186,30 @@ export async function registerAgent(
     status: 'ACTIVE',
     registeredAt: iso(now),
   };
-  const written = await conditional(() =>
+  const claimed = await conditional(() =>
     ctx.dynamo.send(
-      new TransactWriteItemsCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: ctx.table,
-              Key: tokenKey(token.tokenId),
-              UpdateExpression: 'SET usedAt = :now, usedBy = :agent',
-              ConditionExpression: 'attribute_not_exists(usedAt) AND expiresAt > :now AND secretHash = :hash',
-              ExpressionAttributeValues: {
-                ':now': S(iso(now)),
-                ':agent': S(agent.agentId),
-                ':hash': S(token.secretHash),
-              },
-            },
-          },
-          {
-            Put: { TableName: ctx.table, Item: agentItem(agent), ConditionExpression: 'attribute_not_exists(pk)' },
-          },
-        ],
+      new UpdateItemCommand({
+        TableName: ctx.table,
+        Key: tokenKey(token.tokenId),
+        UpdateExpression: 'SET usedAt = :now, usedBy = :agent',
+        ConditionExpression: 'attribute_not_exists(usedAt) AND expiresAt > :now AND secretHash = :hash',
+        ExpressionAttributeValues: { ':now': S(iso(now)), ':agent': S(agent.agentId), ':hash': S(token.secretHash) },
       }),
     ),
   );
-  if (!written) {
+  if (!claimed) {
     // Another registration used the token between our read and our write: say so as the read would have.
     const again = await getItem(ctx, tokenKey(token.tokenId));
     checkRegistrationToken(again ? parseToken(again) : undefined, request.tokenSecret, now);
     throw new AgentGatewayError('TokenInvalid', `registration token ${token.tokenId} was just used by another agent`);
   }
+  await ctx.dynamo.send(
+    new PutItemCommand({
+      TableName: ctx.table,
+      Item: agentItem(agent),
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
   return { agent, credential: formatCredential(credential) };
 }
 
