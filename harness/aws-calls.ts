@@ -32,6 +32,8 @@ export interface ResourceFacts {
   vpcOfSecurityGroup(region: string, groupId: string): Promise<string | undefined>;
   /** The role ARN of an instance profile (by name or ARN). */
   roleOfInstanceProfile(nameOrArn: string): Promise<string | undefined>;
+  /** Current tags of an ECR repository (undefined when it does not exist). */
+  ecrRepositoryTags(region: string, registryId: string, name: string): Promise<Tags | undefined>;
 }
 
 export const JSON_TARGETS: Readonly<Record<string, string>> = {
@@ -238,7 +240,7 @@ export async function authorizationRequests(
       return [{ action: `dynamodb:${call.action}`, resource: tableArn(table), context: {} }];
     }
     case 'ecr':
-      return ecrRequests(call, account);
+      return await ecrRequests(call, account, facts);
     case 'secretsmanager': {
       const id = String(call.params.SecretId ?? '');
       if (call.action !== 'GetSecretValue' || !id) return undefined;
@@ -248,6 +250,51 @@ export async function authorizationRequests(
     default:
       return undefined;
   }
+}
+
+/**
+ * ECR (docker builds): every repository action is authorized on the repository's ARN with its tags (Kiln's roles
+ * are conditioned on `kiln:managed`), CreateRepository with its request tags; GetAuthorizationToken has no resource.
+ */
+async function ecrRequests(
+  call: ParsedCall,
+  account: string,
+  facts: ResourceFacts,
+): Promise<AuthorizationRequest[] | undefined> {
+  const action = `ecr:${call.action}`;
+  if (call.action === 'GetAuthorizationToken') return [{ action, resource: '*', context: {} }];
+  const { params, region } = call;
+  const registry = String(params.registryId ?? account);
+  const arnOf = (name: string) => `arn:aws:ecr:${region}:${registry}:repository/${name}`;
+  const fromArn = typeof params.resourceArn === 'string' ? /:repository\/(.+)$/.exec(params.resourceArn) : null;
+  const names =
+    typeof params.repositoryName === 'string'
+      ? [params.repositoryName]
+      : fromArn?.[1]
+        ? [fromArn[1]]
+        : Array.isArray(params.repositoryNames)
+          ? params.repositoryNames.map(String)
+          : [];
+  // DescribeRepositories without names lists the registry: authorized on every repository.
+  if (names.length === 0)
+    return call.action === 'DescribeRepositories' ? [{ action, resource: arnOf('*'), context: {} }] : undefined;
+  if (call.action === 'CreateRepository') {
+    const tags = Array.isArray(params.tags) ? (params.tags as { Key?: unknown; Value?: unknown }[]) : [];
+    const requested = Object.fromEntries(tags.map((t) => [String(t.Key), String(t.Value ?? '')]));
+    const context = requestTagContext(requested);
+    // Tags on create are also authorized as ecr:TagResource (modelled as AWS documents tag-on-create).
+    return names.flatMap((name) => [
+      { action, resource: arnOf(name), context },
+      ...(tags.length > 0 ? [{ action: 'ecr:TagResource', resource: arnOf(name), context }] : []),
+    ]);
+  }
+  return await Promise.all(
+    names.map(async (name) => ({
+      action,
+      resource: arnOf(name),
+      context: resourceTagContext(await facts.ecrRepositoryTags(region, registry, name), 'ecr'),
+    })),
+  );
 }
 
 /** A transaction has no IAM action of its own: AWS authorizes each item as its operation on its table. */
@@ -457,33 +504,4 @@ async function ssmRequests(
     default:
       return undefined;
   }
-}
-
-/** ECR's control plane as Kiln calls it: repository actions on the repository's ARN, the token on `*`. */
-function ecrRequests(call: ParsedCall, account: string): AuthorizationRequest[] | undefined {
-  const action = `ecr:${call.action}`;
-  if (call.action === 'GetAuthorizationToken') return [{ action, resource: '*', context: {} }];
-  const registry = String(call.params.registryId ?? account);
-  const name = String(call.params.repositoryName ?? '');
-  const arn = (repository: string) => `arn:aws:ecr:${call.region}:${registry}:repository/${repository}`;
-  if (call.action === 'DescribeRepositories' && !name) {
-    const names = ((call.params.repositoryNames as unknown[]) ?? []).map(String);
-    return names.length > 0 ? names.map((n) => ({ action, resource: arn(n), context: {} })) : undefined;
-  }
-  if (!name) return undefined;
-  if (call.action === 'CreateRepository') {
-    const tags = Object.fromEntries(
-      ((call.params.tags as { Key?: string; Value?: string }[] | undefined) ?? []).map((t) => [
-        String(t.Key),
-        String(t.Value ?? ''),
-      ]),
-    );
-    const context = requestTagContext(tags);
-    // Tags on create are also authorized as ecr:TagResource, as AWS does.
-    return [
-      { action, resource: arn(name), context },
-      ...(Object.keys(tags).length > 0 ? [{ action: 'ecr:TagResource', resource: arn(name), context }] : []),
-    ];
-  }
-  return [{ action, resource: arn(name), context: {} }];
 }

@@ -21,7 +21,9 @@ export type CleanupAction =
   | 'delete-snapshot'
   | 'terminate-instance'
   | 'delete-object'
-  | 'remove-containers';
+  | 'remove-containers'
+  /** A docker build's build id tag in ECR (functions/ec2-docker/ecr-cleanup-entries.ts). */
+  | 'remove-image-tag';
 
 export interface CleanupStep {
   readonly action: CleanupAction;

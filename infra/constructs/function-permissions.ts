@@ -5,6 +5,7 @@ import { REGISTRY_TABLE } from '../../aws/image-registry-records.ts';
 import { PARAMETER_ROOT } from '../../core/image-registry/parameter.ts';
 import type { PermissionScope } from '../../functions/registry.ts';
 import { builderEc2Statements, ec2Arn } from './ec2-permissions.ts';
+import { ecrCleanupStatements, ecrLoginStatements, ecrReadStatements, ecrWriteStatements } from './ecr-permissions.ts';
 import { BUILD_ID_TAG, type PermissionTargets, tagPresent } from './permission-basics.ts';
 import { STORE_LAYOUT } from './template-store.ts';
 
@@ -52,6 +53,14 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
       return buildKmsKeyStatements(t);
     case 'registry-write':
       return registryWriteStatements(t);
+    case 'ecr-read':
+      return ecrReadStatements(t);
+    case 'ecr-write':
+      return ecrWriteStatements(t);
+    case 'ecr-login':
+      return ecrLoginStatements(t);
+    case 'ecr-cleanup':
+      return ecrCleanupStatements(t);
     case 'docker-host-ami':
       return [
         new iam.PolicyStatement({

@@ -21,6 +21,11 @@ export interface PermissionTargets {
    * scope grants exactly these, only through EC2. @default [] (AWS-managed keys only)
    */
   readonly buildKmsKeyArns?: readonly string[];
+  /**
+   * The key new ECR repositories are encrypted with (`KilnStackProps.ecr.encryption: 'KMS'`: the stack's data key);
+   * `ecr-write` then holds the grant ECR needs on it. @default - AES256, no key
+   */
+  readonly ecrKmsKeyArn?: string;
   /** The SSM parameter naming the docker builder host's AMI (LaunchBuilder reads it). */
   readonly dockerHostAmiParameter: string;
 }

@@ -26,7 +26,17 @@ const definition = JSON.parse(filled);
 // Built once per file: schema compilation costs 100-200 ms per construction.
 const machine = new StateMachine(definition, { validationOptions: { checkArn: true } });
 
-const WAITS = ['WaitManaged', 'PauseBefore', 'WaitCommand', 'WaitStopped', 'WaitImage', 'WaitCopies'];
+const WAITS = [
+  'WaitManaged',
+  'PauseBefore',
+  'WaitCommand',
+  'WaitStopped',
+  'WaitImage',
+  'WaitCopies',
+  'DockerWaitOnline',
+  'DockerPauseBefore',
+  'DockerWaitCommand',
+];
 const TASKS = [
   'PrepareBuild',
   'LaunchBuilder',
@@ -39,6 +49,12 @@ const TASKS = [
   'Distribute',
   'CheckCopies',
   'PublishImage',
+  'DockerLaunchHost',
+  'DockerCheckOnline',
+  'DockerRunStep',
+  'DockerCheckCommand',
+  'DockerTerminate',
+  'DockerRecordImages',
   'Cleanup',
   'Finalize',
 ];

@@ -259,7 +259,7 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
       if (byName.get(state.name)?.cleanupCrashes) throw new Error('cleanup crashed');
       const steps = [...state.created].reverse().map((c) => ({
         action: c.kind,
-        target: 'id' in c ? c.id : 'key' in c ? c.key : c.instanceId,
+        target: 'id' in c ? c.id : 'key' in c ? c.key : 'instanceId' in c ? c.instanceId : c.tag,
         outcome: 'removed',
       }));
       return {
@@ -285,5 +285,16 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
       return finalized.output as unknown as JSONValue;
     },
   };
+  // The docker driver file names its states apart (state names are unique in the composed definition); they run
+  // the same functions, so the same fakes, recorded under the function's name.
+  const docker: Record<string, string> = {
+    DockerLaunchHost: 'LaunchBuilder',
+    DockerCheckOnline: 'CheckManaged',
+    DockerRunStep: 'RunHostStep',
+    DockerCheckCommand: 'CheckCommand',
+    DockerTerminate: 'Terminate',
+    DockerRecordImages: 'RecordImages',
+  };
+  for (const [state, fn] of Object.entries(docker)) handlers[state] = handlers[fn] as World['handlers'][string];
   return { handlers, calls, cleanups, clock, finalized };
 }

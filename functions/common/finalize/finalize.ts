@@ -54,9 +54,10 @@ export function builtImages(state: BuildState): readonly ImageRecord[] {
 }
 
 /**
- * A build's artifact id as the manifest and the build record show it: Packer's amazon id for AMIs; for a docker
- * build that pushed to ECR, the first pushed repository pinned by digest (`<uri>@sha256:…`, what ECS task
- * definitions and `docker pull` take), since the digest is the one immutable name of what was built.
+ * A build's artifact id as the build result and record show it: Packer's amazon id for AMIs; for a docker build
+ * that pushed to ECR, the first pushed repository pinned by digest (`<uri>@sha256:…`, what ECS task definitions
+ * and `docker pull` take), since the digest is the one immutable name of what was built. The manifest keeps
+ * Packer's own docker id in `artifact_id` and lists the digests in `kiln_pushed_images`.
  */
 export function artifactIdOf(state: BuildState): string {
   if (state.driver === 'ec2-docker') {
@@ -195,7 +196,9 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
             {
               name: r.name,
               images: builtImages(r.state),
-              ...(r.state.driver === 'ec2-docker' ? { artifactId: artifactIdOf(r.state) } : {}),
+              ...(r.state.driver === 'ec2-docker'
+                ? { artifactId: r.state.packerArtifactId ?? '', pushed: r.state.pushed }
+                : {}),
               finishedAt: now,
               build: stored?.plan.builds[r.state.index],
             },

@@ -7,6 +7,7 @@
  * reveals it goes through the one-shot channel), and the repositories it publishes to, created before the push.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { KilnTagContext } from '../../../aws/tags.ts';
 import {
   type DockerHostContext,
   dockerMode,
@@ -23,6 +24,7 @@ import type { EcrRegistry } from '../../../core/schema/docker-names.ts';
 import { unsealValue } from '../../../core/template/sensitive.ts';
 import { type BuildContext, loadBuildContext } from '../../lib/build-context.ts';
 import {
+  type CreatedResource,
   type Ec2DockerState,
   type PayloadOf,
   record,
@@ -41,8 +43,15 @@ import type { BaseDeps } from '../../lib/stage-deps.ts';
 
 /** ECR as this stage needs it (functions/lib/ecr/ implements it on the ECR API). */
 export interface EcrAccess {
-  /** Creates the repositories of the build's own registry that do not exist yet, with Kiln's settings. */
-  readonly ensure: (registry: EcrRegistry, published: readonly PublishedRepository[]) => Promise<void>;
+  /**
+   * Creates the repositories of the build's own registry that do not exist yet, with Kiln's settings (the build's
+   * Kiln tags on them when `tagContext` is given); resolves to what it did (functions/lib/ecr/ensure.ts `ecrAccess`).
+   */
+  readonly ensure: (
+    registry: EcrRegistry,
+    published: readonly PublishedRepository[],
+    tagContext?: KilnTagContext,
+  ) => Promise<unknown>;
   /** The password of `docker login --username AWS` to the registry (GetAuthorizationToken). */
   readonly password: (registry: EcrRegistry) => Promise<string>;
 }
@@ -65,6 +74,8 @@ interface Rendered {
   readonly script: string;
   /** Values this script reveals beyond the template's sensitive ones (the ECR password). */
   readonly secrets: readonly string[];
+  /** What the step will create, recorded before it is sent (finish: the build id tag in each own repository). */
+  readonly creates?: readonly CreatedResource[];
 }
 
 async function renderStep(
@@ -128,7 +139,7 @@ async function renderStep(
   const ownRegistry = dry.plan.published.filter(
     (p) => p.repository.ecr?.account === registry.account && p.repository.ecr.region === registry.region,
   );
-  if (ownRegistry.length > 0) await deps.ecr.ensure(registry, ownRegistry);
+  if (ownRegistry.length > 0) await deps.ecr.ensure(registry, ownRegistry, ctx.tagContext);
   // One token serves every ECR registry the role may use (ECR's GetAuthorizationToken), so one login password.
   const ecrLogin = dry.plan.steps.flatMap((s) => (s.kind === 'login' && s.login.ecr ? [s.login.ecr] : []))[0];
   const ecrPassword = ecrLogin ? await deps.ecr.password(ecrLogin) : undefined;
@@ -144,7 +155,15 @@ async function renderStep(
     );
   }
   const { script } = renderFinish(build, { ...host, ...(ecrPassword ? { ecrPassword } : {}), uploads });
-  return { script, secrets: ecrPassword ? [ecrPassword] : [] };
+  // A build that fails after (part of) the push must not leave its build id tag claiming the image.
+  const creates: CreatedResource[] = ownRegistry.map((p) => ({
+    kind: 'ecr-image',
+    region: registry.region,
+    registryId: registry.account,
+    repository: p.repository.path,
+    tag: state.buildId,
+  }));
+  return { script, secrets: ecrPassword ? [ecrPassword] : [], creates };
 }
 
 export async function runHostStep(deps: RunHostStepDeps, payload: StagePayload): Promise<PayloadOf<Ec2DockerState>> {
@@ -183,7 +202,8 @@ export async function runHostStep(deps: RunHostStepDeps, payload: StagePayload):
     outputKeyPrefix: `${buildPrefix(state.buildId)}logs/${state.index}/${cursor.index}-${cursor.attempt}`,
     ...(deps.logGroup ? { logGroup: deps.logGroup } : {}),
   });
-  const sent: Ec2DockerState = { ...state, provision: { ...cursor, commandId, sentAt: deps.now().toISOString() } };
+  const recorded = (rendered.creates ?? []).reduce<Ec2DockerState>((s, r) => record(s, r), state);
+  const sent: Ec2DockerState = { ...recorded, provision: { ...cursor, commandId, sentAt: deps.now().toISOString() } };
   return {
     // From prepare on, the host may hold this build's containers: Cleanup removes them before the host goes.
     state: step.kind === 'prepare' ? record(sent, { kind: 'docker-containers', region: ctx.region, instanceId }) : sent,
