@@ -11,6 +11,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -221,6 +222,30 @@ export async function getAgent(ctx: AgentStoreContext, agentId: string): Promise
 /** Active agents (index projection: no secret hashes). */
 export async function listActiveAgents(ctx: AgentStoreContext): Promise<AgentRecord[]> {
   return (await queryIndex(ctx, INDEX_PARTITION.agents)).map(parseAgent);
+}
+
+/**
+ * Every agent, revoked and deregistered ones included (`kiln agents list --all`): a Scan, since inactive agents
+ * leave the index; the table holds agents, tokens and open or recently finished jobs, so it stays small.
+ */
+export async function listAllAgents(ctx: AgentStoreContext): Promise<AgentRecord[]> {
+  const agents: AgentRecord[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const out = await ctx.dynamo.send(
+      new ScanCommand({
+        TableName: ctx.table,
+        FilterExpression: '#type = :agent',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: { ':agent': S('agent') },
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    agents.push(...(out.Items ?? []).map(parseAgent));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return agents;
 }
 
 /** Revoke (admin) or deregister (the agent itself): refused from its next request on, out of the agent list. */

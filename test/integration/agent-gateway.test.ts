@@ -18,6 +18,8 @@ import {
   createRegistrationToken,
   getAgent,
   getJob,
+  listActiveAgents,
+  listAllAgents,
   listQueuedJobs,
   setAgentStatus,
 } from '../../aws/agent-gateway-store.ts';
@@ -135,6 +137,14 @@ describe('agent authentication', () => {
 
     const b = await newAgent('b');
     await deregister(h.deps, b.auth);
+    expect((await listActiveAgents(h.deps.store)).map((x) => x.agentId)).toEqual([]);
+    const all = await listAllAgents(h.deps.store);
+    expect(all.map((x) => [x.agentId, x.status]).sort()).toEqual(
+      [
+        [a.agentId, 'REVOKED'],
+        [b.agentId, 'DEREGISTERED'],
+      ].sort(),
+    );
     const refused = await rejection(acquire(h.deps, b.auth, { capabilities: b.caps }));
     expect([refused.code, refused.message]).toEqual([
       'AgentRevoked',
