@@ -9,6 +9,7 @@ import {
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
+  TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -21,6 +22,7 @@ import {
   listActiveAgents,
   listAllAgents,
   listQueuedJobs,
+  requestCancel,
   setAgentStatus,
 } from '../../aws/agent-gateway-store.ts';
 import { jobIdForTaskToken } from '../../core/agents/credentials.ts';
@@ -315,6 +317,20 @@ describe('outcomes, cancellation and the sweep', () => {
       status: 'CANCELLED',
     });
     h.setClock(at(1000));
+    expect((await acquire(h.deps, a.auth, { capabilities: a.caps })).job).toBeNull();
+  });
+
+  it('reaches the agent with `kiln builds cancel`, and drops a queued job whose execution is gone', async () => {
+    await enqueue(h.deps, enqueueInput(13));
+    const a = await newAgent('a');
+    const job = await take(a);
+    await requestCancel(h.deps.store, job.jobId);
+    expect(await heartbeat(h.deps, jobAuth(job), job.jobId, {})).toMatchObject({ cancel: true });
+
+    const { jobId } = await enqueue(h.deps, enqueueInput(14));
+    h.sfn.on(SendTaskHeartbeatCommand).rejects(new TaskDoesNotExist({ message: 'Task does not exist', $metadata: {} }));
+    expect((await sweep(h.deps)).executionGone).toEqual([jobId]);
+    expect((await getJob(h.deps.store, jobId))?.status).toBe('CANCELLED');
     expect((await acquire(h.deps, a.auth, { capabilities: a.caps })).job).toBeNull();
   });
 
