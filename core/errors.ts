@@ -23,6 +23,14 @@ export const KILN_ERROR_NAMES = [
   'Kiln.PublishFailed',
   /** The execution's own failure when any build failed (a Fail state, after Finalize). */
   'Kiln.BuildFailed',
+  /** Agent builds (the agent gateway's SendTaskFailure): packer failed on the agent. */
+  'Kiln.AgentBuildFailed',
+  /** The agent holding the job stopped heartbeating and the job's leases are spent. */
+  'Kiln.AgentLost',
+  /** No online agent could take the job within the queue time; the cause says which labels or capability. */
+  'Kiln.NoAgentAvailable',
+  /** The build was cancelled while an agent held it (`kiln builds cancel`). */
+  'Kiln.BuildCancelled',
 ] as const;
 
 export type KilnErrorName = (typeof KILN_ERROR_NAMES)[number];

@@ -462,6 +462,24 @@ def _patch_ecr_put_image_missing_repository() -> None:
     ECRBackend.put_image = put_image
 
 
+def _patch_dynamodb_atomic_writes() -> None:
+    """DynamoDB applies each write (its condition check and its change) atomically per item, and a transaction
+    as a whole. moto's server answers requests on threads with no lock around a DynamoDB call: two UpdateItems
+    conditioned on `status = QUEUED` both pass their check and both write (measured: 20 agents racing for 200
+    jobs got one job twice), and concurrent TransactWriteItems deep-copy tables other threads are changing (HTTP
+    500). Serialize DynamoDB calls, which restores what DynamoDB guarantees."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.Lock()
+    real_call = DynamoHandler.call_action
+
+    def call_action(self):
+        with lock:
+            return real_call(self)
+
+    DynamoHandler.call_action = call_action
+
+
 def apply_patches() -> None:
     _patch_clone_without_backend()
     _patch_execution_names()
@@ -480,6 +498,7 @@ def apply_patches() -> None:
     _patch_transact_write_items()
     _patch_ecr_image_digest()
     _patch_ecr_put_image_missing_repository()
+    _patch_dynamodb_atomic_writes()
 
 
 def _exit_when_parent_goes() -> None:
