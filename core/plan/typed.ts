@@ -2,8 +2,9 @@
  * Narrowing a planned build or component to its typed configuration, once, where a stage starts: the wrong
  * kind is a clear error naming what was found and what the stage runs, never a silently empty read.
  */
-import { DriverUnavailableError, ProvisionerFailedError } from '../errors.ts';
+
 import type { DockerConfig } from '../builders/docker.ts';
+import { DriverUnavailableError, ProvisionerFailedError } from '../errors.ts';
 import type { PostProcessorType } from '../postprocessors/registry.ts';
 import type { ProvisionerType } from '../provisioners/registry.ts';
 import type {
@@ -30,7 +31,10 @@ export function amiBuild(build: PlannedBuild): PlannedAmiBuild {
 }
 
 /** A docker build (driver ec2-docker): its configuration as the docker builder's shape decoded it at plan time. */
-export type PlannedDockerHostBuild = PlannedOtherBuild & { readonly driver: 'ec2-docker'; readonly config: DockerConfig };
+export type PlannedDockerHostBuild = PlannedOtherBuild & {
+  readonly driver: 'ec2-docker';
+  readonly config: DockerConfig;
+};
 
 export function isDockerBuild(build: PlannedBuild): build is PlannedDockerHostBuild {
   return build.driver === 'ec2-docker' && build.builderType === 'docker';
