@@ -1,15 +1,19 @@
 /**
  * `npm start`: the whole pipeline on this machine, against the local AWS emulator. Brings up moto and the
  * harness router, synthesizes and deploys Kiln's stack into moto, uploads the amazon-ebs example to the template
- * bucket (which starts a build exactly as in AWS), follows the build live, prints the AMIs and the manifest,
+ * bucket (which starts a build exactly as in AWS), follows the build live, prints the AMIs and the manifest, then
+ * uploads the docker reference template's example bundle, builds it with real containers (podman) and runs the
+ * pushed image,
  * says what ran as deployed (the Lambda bundles cdk synth staged, among others) and what the emulator only
  * simulated, and stops every process it started.
  *
- * Usage: npm start [-- --template <folder> --file <template file>] [--verbose]
- * Exit code: 0 when the build succeeded, 1 when it failed, 2 when the local run itself failed.
+ * Usage: npm start [-- --template <folder> --file <template file>] [--no-docker] [--verbose]
+ * Exit code: 0 when every build succeeded, 1 when one failed, 2 when the local run itself failed.
  */
+
+import { spawnSync } from 'node:child_process';
 import { basename, relative, resolve } from 'node:path';
-import { EXAMPLE_TEMPLATE_DIR, EXAMPLE_TEMPLATE_FILE } from '../harness/example.ts';
+import { DOCKER_EXAMPLE_DIR, EXAMPLE_TEMPLATE_DIR, EXAMPLE_TEMPLATE_FILE } from '../harness/example.ts';
 import type { ReplayReport } from '../harness/iam-guard.ts';
 import type { KilnLocal, StageEvent } from '../harness/kiln-local.ts';
 import type { InvocationRecord } from '../harness/lambda-invoker.ts';
@@ -22,20 +26,27 @@ interface StartOptions {
   readonly templateDir: string;
   readonly templateFile: string;
   readonly verbose: boolean;
+  /** Also build the docker reference template's example bundle (default; `--no-docker` skips it). */
+  readonly docker: boolean;
 }
 
 function parseArgs(argv: readonly string[]): StartOptions {
   let templateDir = DEFAULT_TEMPLATE_DIR;
   let templateFile = DEFAULT_TEMPLATE_FILE;
   let verbose = false;
+  let docker = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--template') templateDir = resolve(argv[++i] ?? '');
     else if (arg === '--file') templateFile = argv[++i] ?? '';
     else if (arg === '--verbose') verbose = true;
-    else throw new Error(`npm start: unknown option ${arg} (options: --template <folder>, --file <name>, --verbose)`);
+    else if (arg === '--no-docker') docker = false;
+    else
+      throw new Error(
+        `npm start: unknown option ${arg} (options: --template <folder>, --file <name>, --no-docker, --verbose)`,
+      );
   }
-  return { templateDir, templateFile, verbose };
+  return { templateDir, templateFile, verbose, docker };
 }
 
 interface BuildOutput {
@@ -60,7 +71,7 @@ async function main(argv: readonly string[]): Promise<number> {
   // Handler logs (Powertools JSON) would drown the live view; --verbose shows them.
   process.env.POWERTOOLS_LOG_LEVEL ??= options.verbose ? 'INFO' : 'SILENT';
   // Imported after the log level is set: the handlers' logger reads it when first loaded.
-  const { followExecution, nextPumpedStart, startKilnLocal, uploadTemplateFolder } = await import(
+  const { followExecution, nextPumpedStart, startKilnLocal, uploadTemplateBundle, uploadTemplateFolder } = await import(
     '../harness/kiln-local.ts'
   );
   const started = Date.now();
@@ -110,6 +121,28 @@ async function main(argv: readonly string[]): Promise<number> {
         say(`  ssm ${invocation.instanceId}: ${invocation.status} (exit ${invocation.exitCode})`),
     });
     const { deployment } = kiln;
+    const local = kiln;
+    /** Follows the build an upload started; prints its artifacts; true when it succeeded. */
+    const follow = async (already: number): Promise<{ ok: boolean; output: BuildOutput }> => {
+      const start = await nextPumpedStart(local.pump, already);
+      if (start.error || !start.executionArn) throw new Error(`the upload did not start a build: ${start.error}`);
+      say(`build started by the upload: execution ${start.executionArn.split(':').pop()}`);
+      const buildStarted = Date.now();
+      const done = await followExecution(local.aws.endpoint, start.executionArn, (event) => {
+        statesEntered += 1;
+        say(`  ${describeStage(event)}`);
+      });
+      const output = JSON.parse(done.result ?? '{}') as BuildOutput;
+      const seconds = ((Date.now() - buildStarted) / 1000).toFixed(1);
+      const ok = done.status === 'SUCCEEDED' && output.status === 'SUCCEEDED';
+      say(`build ${output.buildId ?? ''} ${ok ? 'SUCCEEDED' : 'FAILED'} in ${seconds}s (execution ${done.status})`);
+      for (const build of output.builds ?? []) printBuild(build);
+      if (done.error) process.stdout.write(`  execution error ${done.error}: ${done.cause ?? ''}\n`);
+      if (output.manifest) process.stdout.write(`  manifest: ${output.manifest}\n`);
+      return { ok, output };
+    };
+    let statesEntered = 0;
+
     const prefix = `templates/${basename(options.templateDir)}`;
     const key = await uploadTemplateFolder(
       kiln.aws.endpoint,
@@ -121,35 +154,38 @@ async function main(argv: readonly string[]): Promise<number> {
     say(
       `uploaded ${relative(ROOT, options.templateDir) || options.templateDir} to s3://${deployment.templateBucket}/${key}`,
     );
-    const start = await nextPumpedStart(kiln.pump, 0);
-    if (start.error || !start.executionArn) throw new Error(`the upload did not start a build: ${start.error}`);
-    say(`build started by the upload: execution ${start.executionArn.split(':').pop()}`);
+    let ok = (await follow(0)).ok;
 
-    const buildStarted = Date.now();
-    let statesEntered = 0;
-    const done = await followExecution(kiln.aws.endpoint, start.executionArn, (event) => {
-      statesEntered += 1;
-      say(`  ${describeStage(event)}`);
-    });
-    const output = JSON.parse(done.result ?? '{}') as BuildOutput;
-    const seconds = ((Date.now() - buildStarted) / 1000).toFixed(1);
-    const ok = done.status === 'SUCCEEDED' && output.status === 'SUCCEEDED';
-    say(`build ${output.buildId ?? ''} ${ok ? 'SUCCEEDED' : 'FAILED'} in ${seconds}s (execution ${done.status})`);
-    for (const build of output.builds ?? []) {
-      process.stdout.write(`  ${build.name}: ${build.status}\n`);
-      for (const artifact of (build.artifactId ?? '').split(',').filter(Boolean)) {
-        const [region, ami] = artifact.split(':');
-        process.stdout.write(`    AMI ${ami} in ${region}\n`);
-      }
-      const reg = build.registry;
-      if (reg)
-        process.stdout.write(
-          `    registry artifact ${reg.artifactId}, latest: ${reg.channelParameter ?? '(unchanged)'}\n`,
+    // The docker reference template (unchanged) from its example bundle, built for real with podman.
+    if (options.docker) {
+      const already = kiln.pump.starts.length;
+      const bundleKey = await uploadTemplateBundle(
+        kiln.aws.endpoint,
+        deployment.templateBucket,
+        'templates/docker-python-app.tar.gz',
+        DOCKER_EXAMPLE_DIR,
+      );
+      say(
+        `uploaded ${relative(ROOT, DOCKER_EXAMPLE_DIR)} as the bundle s3://${deployment.templateBucket}/${bundleKey}`,
+      );
+      const docker = await follow(already);
+      ok = ok && docker.ok;
+      const pinned = docker.output.builds?.[0]?.artifactId;
+      if (docker.ok && pinned && kiln.aws.containers) {
+        // Pull the pushed image back by digest (through the ECR front) and run the app in it.
+        const run = spawnSync(
+          'docker',
+          ['run', '--rm', '--network=none', pinned, 'python', '-c', 'import app; print(app.welcome("Kiln"))'],
+          { encoding: 'utf8', env: { ...process.env, ...kiln.aws.containers.env }, timeout: 120_000 },
         );
-      if (build.error) process.stdout.write(`    error ${build.error}: ${build.cause ?? ''}\n`);
+        say(
+          run.status === 0
+            ? `docker run ${pinned}: ${run.stdout.trim()}`
+            : `docker run of the pushed image FAILED: ${run.stderr.trim()}`,
+        );
+        ok = ok && run.status === 0;
+      }
     }
-    if (done.error) process.stdout.write(`  execution error ${done.error}: ${done.cause ?? ''}\n`);
-    if (output.manifest) process.stdout.write(`  manifest: ${output.manifest}\n`);
 
     // What AWS would have said to every call the build made, conditions included (moto ignores them).
     const iam = await kiln.aws.router.iam?.replay();
@@ -161,6 +197,23 @@ async function main(argv: readonly string[]): Promise<number> {
     await stopAll('error');
     return 2;
   }
+}
+
+/** One build's result: its AMIs, or its pushed image pinned by digest; the registry record; the error. */
+function printBuild(build: NonNullable<BuildOutput['builds']>[number]): void {
+  process.stdout.write(`  ${build.name}: ${build.status}\n`);
+  const id = build.artifactId ?? '';
+  if (id.includes('@sha256:')) process.stdout.write(`    image ${id}\n`);
+  else {
+    for (const artifact of id.split(',').filter(Boolean)) {
+      const [region, ami] = artifact.split(':');
+      process.stdout.write(`    AMI ${ami} in ${region}\n`);
+    }
+  }
+  const reg = build.registry;
+  if (reg)
+    process.stdout.write(`    registry artifact ${reg.artifactId}, latest: ${reg.channelParameter ?? '(unchanged)'}\n`);
+  if (build.error) process.stdout.write(`    error ${build.error}: ${build.cause ?? ''}\n`);
 }
 
 /** `amazon-ebs.web · RunProvisioner`: the build a state belongs to (from the Map item's input) and the state. */

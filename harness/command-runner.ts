@@ -6,10 +6,13 @@
  * This is a simulation of a builder instance, not isolation: the script runs on this machine. Where the kernel
  * allows a private mount namespace (`unshare -m`, or `unshare -rm` unprivileged), each instance also gets its
  * own /tmp, /srv and /opt, so a provisioner writing there does not touch the host's (the sandbox itself must
- * then live outside /tmp: see `sandboxParent`).
+ * then live outside /tmp: see `sandboxParent`). As root, that namespace is the instance's, held open by a small
+ * process and entered by each of its commands (`nsenter`), as every command of a real instance shares its one
+ * mount table: a container engine's mounts made by one command (podman's overlay of a running container) are
+ * there for the next, as on a docker host.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -60,6 +63,56 @@ export function privateTmpSupport(): 'root' | 'user' | 'none' {
   return namespaceSupport;
 }
 
+/** The namespace holders by sandbox (one per instance), killed by `stopInstanceNamespaces` or when we exit. */
+const holders = new Map<string, ChildProcess>();
+let exitHook = false;
+
+/** The pid of the process holding the instance's mount namespace (its private dirs bound), started once. */
+function instanceNamespace(sandboxDir: string, mounts: readonly { target: string; source: string }[]): number {
+  const held = holders.get(sandboxDir);
+  if (held?.pid !== undefined && held.exitCode === null) return held.pid;
+  const binds = mounts.map((m, n) => `mount --bind "\${${n + 1}}" ${m.target}`).join(' && ');
+  const ready = join(sandboxDir, '.namespace-ready');
+  rmSync(ready, { force: true });
+  const holder = spawn(
+    'unshare',
+    [
+      '-m',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      // Signals readiness through a file outside the private dirs, then waits to be killed.
+      `${binds} && : > "$0" && exec sleep 2147483647`,
+      ready,
+      ...mounts.map((m) => m.source),
+    ],
+    { stdio: 'ignore' },
+  );
+  if (holder.pid === undefined) throw new Error('could not start the instance namespace (unshare)');
+  holders.set(sandboxDir, holder);
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => stopInstanceNamespaces());
+  }
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(ready)) {
+    if (holder.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`the instance namespace for ${sandboxDir} did not come up`);
+    }
+    spawnSync('sleep', ['0.02']);
+  }
+  return holder.pid;
+}
+
+/** Ends every instance namespace this process started (the harness's stop). */
+export function stopInstanceNamespaces(): void {
+  for (const [dir, holder] of holders) {
+    holder.kill('SIGKILL');
+    holders.delete(dir);
+  }
+}
+
 export function runShellScript(request: RunRequest): RunningCommand {
   const mounts = PRIVATE_DIRS.map((dir) => ({ target: dir, source: join(request.sandboxDir, 'fs', dir.slice(1)) }));
   // The agent's orchestration directory for this command and plugin; `_script.sh` and the default cwd.
@@ -84,22 +137,36 @@ export function runShellScript(request: RunRequest): RunningCommand {
   const [file, args] =
     support === 'none'
       ? ['sh', ['-c', script]]
-      : [
-          'unshare',
-          [
-            ...(support === 'root' ? ['-m'] : ['-rm']),
-            '--propagation',
-            'private',
-            'sh',
-            '-c',
-            // The agent runs `sh -c <script>`: a script starting with #! runs under its interpreter.
-            `${binds} && mkdir -p "$1" && cd "$1" && exec sh -c "$2"`,
-            'kiln-instance',
-            cwd,
-            script,
-            ...mounts.map((m) => m.source),
-          ],
-        ];
+      : support === 'root'
+        ? [
+            'nsenter',
+            [
+              `--mount=/proc/${instanceNamespace(request.sandboxDir, mounts)}/ns/mnt`,
+              'sh',
+              '-c',
+              'mkdir -p "$1" && cd "$1" && exec sh -c "$2"',
+              'kiln-instance',
+              cwd,
+              script,
+            ],
+          ]
+        : [
+            'unshare',
+            [
+              // Unprivileged: a user and mount namespace per command (nothing can be entered later).
+              '-rm',
+              '--propagation',
+              'private',
+              'sh',
+              '-c',
+              // The agent runs `sh -c <script>`: a script starting with #! runs under its interpreter.
+              `${binds} && mkdir -p "$1" && cd "$1" && exec sh -c "$2"`,
+              'kiln-instance',
+              cwd,
+              script,
+              ...mounts.map((m) => m.source),
+            ],
+          ];
   // Without a namespace the directory is made here; with one, inside it (an absolute /tmp path is private there).
   if (support === 'none') mkdirSync(cwd, { recursive: true });
   const startedAt = new Date();

@@ -6,3 +6,6 @@ import { join } from 'node:path';
 
 export const EXAMPLE_TEMPLATE_DIR = join(import.meta.dirname, '..', 'examples', 'amazon-ebs-basic');
 export const EXAMPLE_TEMPLATE_FILE = 'amazon-ebs-basic.pkr.hcl';
+
+/** The docker reference template as a bundle folder (`npm start` uploads it as a .tar.gz after the AMI example). */
+export const DOCKER_EXAMPLE_DIR = join(import.meta.dirname, '..', 'examples', 'docker-python-app');

@@ -3,8 +3,10 @@
  * upload trigger (mirror rule + event pump), and helpers to upload a template folder and follow its build.
  * Shared by the integration tests and `npm start` (cli/start.ts), so both exercise the same path.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, posix, relative, sep } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, posix, relative, sep } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
@@ -139,6 +141,28 @@ export async function uploadTemplateFolder(
     );
   }
   return posix.join(prefix, templateFile);
+}
+
+/**
+ * Uploads a folder as one bundle object (`.tar.gz`, files at the root, as `tar czf app.tgz -C app .` makes): the
+ * way a user ships a template with its build context. Returns the key.
+ */
+export async function uploadTemplateBundle(
+  endpoint: string,
+  bucket: string,
+  key: string,
+  dir: string,
+): Promise<string> {
+  const out = join(mkdtempSync(join(tmpdir(), 'kiln-bundle-')), 'bundle.tar.gz');
+  try {
+    const tar = spawnSync('tar', ['-czf', out, '-C', dir, '.'], { encoding: 'utf8' });
+    if (tar.status !== 0) throw new Error(`tar could not pack ${dir}: ${tar.stderr}`);
+    const s3 = new S3Client(localClientConfig(endpoint));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(out) }));
+    return key;
+  } finally {
+    rmSync(dirname(out), { recursive: true, force: true });
+  }
 }
 
 function listFiles(dir: string): string[] {

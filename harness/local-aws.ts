@@ -19,7 +19,7 @@ import {
   localAwsEnv,
   localClientConfig,
 } from './clients.ts';
-import { AGENT_PATH, sandboxParent } from './command-runner.ts';
+import { AGENT_PATH, sandboxParent, stopInstanceNamespaces } from './command-runner.ts';
 import { type ContainerHost, startContainerHost } from './containers/host.ts';
 import type { FunctionCode } from './function-code.ts';
 import { IamGuard } from './iam-guard.ts';
@@ -201,6 +201,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         await router.stop();
         await containers?.stop();
         await moto.stop();
+        stopInstanceNamespaces();
         rmSync(sandboxRoot, { recursive: true, force: true });
       })();
       return stopped;
