@@ -127,6 +127,12 @@ function schedules(value: unknown): ScheduledBuild[] {
     if (typeof bucket !== 'string' || typeof key !== 'string') {
       throw new Error(`context kiln:schedules[${index}].template needs bucket and key strings`);
     }
-    return { name: s.name, cron: s.cron, template: { bucket, key }, ...(s.timezone ? { timezone: s.timezone } : {}) };
+    return {
+      name: s.name,
+      cron: s.cron,
+      template: { bucket, key },
+      ...(s.timezone ? { timezone: s.timezone } : {}),
+      ...(s.onlyIfChanged === true ? { onlyIfChanged: true } : {}),
+    };
   });
 }

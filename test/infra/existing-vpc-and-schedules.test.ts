@@ -120,6 +120,6 @@ describe('scheduleExpression', () => {
     expect(scheduleExpression(input)).toBe(expected);
   });
   it('rejects anything else', () => {
-    expect(() => scheduleExpression('every night')).toThrow(/neither cron/);
+    expect(() => scheduleExpression('every night')).toThrow(/not a schedule expression/);
   });
 });
