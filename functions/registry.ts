@@ -6,6 +6,7 @@
  */
 
 import { REGISTRY_TABLE_ENV } from '../aws/image-registry-records.ts';
+import { SCHEDULE_FAILURE_LIMIT_ENV } from '../aws/schedules.ts';
 
 /** Environment variables a function may need; the CDK app fills them, handlers read them once at cold start. */
 export const KILN_ENV = {
@@ -26,6 +27,10 @@ export const KILN_ENV = {
   kmsKeyArns: 'KILN_KMS_KEY_ARNS',
   /** Name of the isolated ShellLocal function; RunProvisioner invokes it (filled from `invokes`, not from env values). */
   shellLocalFunction: 'KILN_SHELL_LOCAL_FUNCTION',
+  /** The stack's schedule group: Finalize disables a failing schedule there (aws/schedules.ts). */
+  scheduleGroup: 'KILN_SCHEDULE_GROUP',
+  /** Failed scheduled builds in a row that disable their schedule (default 3). */
+  scheduleFailureLimit: SCHEDULE_FAILURE_LIMIT_ENV,
   /** Set on every function so a router or log reader can tell which registry entry a deployed function is. */
   functionId: 'KILN_FUNCTION_ID',
 } as const;
@@ -47,6 +52,8 @@ export const DEFAULT_SECRET_PREFIX = 'kiln/';
  * - `build-secrets`: the sealed values and one-shot scripts under `secrets/` of the artifacts bucket
  * - `registry-write`: the image registry's table and its index (by ARN), and ssm:PutParameter on the channel
  *   parameters (`/kiln/*`, every region: an AMI's channel is published where it has an image)
+ * - `schedule-control`: scheduler:GetSchedule/UpdateSchedule on the stack's schedule group only, iam:PassRole of
+ *   the role its schedules assume (to Scheduler only), events:PutEvents of Kiln's events on the default bus
  * - `build-kms-keys`: the deployer's customer-managed KMS keys (`kiln:kmsKeyArns`), only through EC2 (grants for
  *   encrypted volumes, images and copies); nothing when the list is empty
  */
@@ -62,7 +69,8 @@ export type PermissionScope =
   | 'manifests-write'
   | 'build-secrets'
   | 'build-kms-keys'
-  | 'registry-write';
+  | 'registry-write'
+  | 'schedule-control';
 
 export interface FunctionSpec {
   /** PascalCase id; the ASL placeholder is `${<id>FunctionArn}`. */
@@ -221,9 +229,17 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   {
     id: 'Finalize',
     dir: 'common/finalize',
-    description: 'Packer manifest, build record outcome, registry artifact and latest channel, staged files removed',
-    env: ['artifactsBucket', 'buildsTable', 'registryTable'],
-    permissions: ['artifacts-rw', 'builds-table', 'manifests-write', 'build-secrets', 'registry-write'],
+    description:
+      'Packer manifest, build record outcome, registry artifact and latest channel, staged files removed, failing schedules disabled',
+    env: ['artifactsBucket', 'buildsTable', 'registryTable', 'scheduleGroup', 'scheduleFailureLimit'],
+    permissions: [
+      'artifacts-rw',
+      'builds-table',
+      'manifests-write',
+      'build-secrets',
+      'registry-write',
+      'schedule-control',
+    ],
     timeoutSeconds: 120,
     memoryMb: 256,
     trigger: { kind: 'task', stateMachine: 'build' },

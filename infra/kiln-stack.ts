@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { Aspects, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Lazy, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { failureLimitFrom, SCHEDULE_GROUP } from '../aws/schedules.ts';
 import { parseKmsKeyArn } from '../core/validation/rules/DeploymentScope.ts';
 import { DEFAULT_SECRET_PREFIX, type FunctionSpec, KILN_FUNCTIONS, placeholderFor } from '../functions/registry.ts';
 import { ASL_SUFFIX, listStateMachines } from './asl-files.ts';
@@ -60,6 +61,10 @@ export interface KilnStackProps extends StackProps {
   readonly kmsKeyArns?: readonly string[];
   /** @default [] */
   readonly schedules?: readonly ScheduledBuild[];
+  /** The EventBridge Scheduler group of every Kiln schedule (`kiln schedules` uses it). @default 'kiln' */
+  readonly scheduleGroupName?: string;
+  /** A schedule whose builds fail this many times in a row disables itself (Finalize). @default 3 */
+  readonly scheduleFailureLimit?: number;
   /** @default 'INFO' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /**
@@ -129,6 +134,10 @@ export class KilnStack extends Stack {
         `KilnStack: secretScope.prefix "${secretScope.prefix}" must be a non-empty secret name prefix (no *)`,
       );
     }
+    const scheduleGroupName = props.scheduleGroupName ?? SCHEDULE_GROUP;
+    const scheduleFailureLimit = failureLimitFrom(
+      props.scheduleFailureLimit === undefined ? undefined : String(props.scheduleFailureLimit),
+    );
     this.pipeline = new BuildPipeline(this, 'Pipeline', {
       functions,
       functionsRoot: props.functionsRoot ?? join(props.projectRoot, 'functions'),
@@ -147,6 +156,8 @@ export class KilnStack extends Stack {
         dataKeyId: this.keys.dataKey.keyId,
         secretPrefix: secretScope.prefix,
         kmsKeyArns: kmsKeyArns.join(','),
+        scheduleGroup: scheduleGroupName,
+        scheduleFailureLimit: String(scheduleFailureLimit),
       },
       permissionTargets: {
         stack: this,
@@ -160,6 +171,11 @@ export class KilnStack extends Stack {
         provisionLogGroupArn: this.builder.provisionLogGroup.logGroupArn,
         secretScope,
         buildKmsKeyArns: kmsKeyArns,
+        // The role is the Triggers construct's, made after the state machine (which needs the functions first).
+        schedules: {
+          groupName: scheduleGroupName,
+          startRoleArn: Lazy.string({ produce: () => this.triggers.startRole.roleArn }),
+        },
       },
     });
 
@@ -201,6 +217,7 @@ export class KilnStack extends Stack {
       templateBucket: this.store.templateBucket,
       templatesPrefix: STORE_LAYOUT.templatesPrefix,
       schedules: props.schedules ?? [],
+      scheduleGroupName,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stateMachine: build.stateMachine,

@@ -21,6 +21,11 @@ export interface PermissionTargets {
    * scope grants exactly these, only through EC2. @default [] (AWS-managed keys only)
    */
   readonly buildKmsKeyArns?: readonly string[];
+  /**
+   * The schedule group and the role its schedules assume (`schedule-control`: Finalize disables a failing
+   * schedule, which UpdateSchedule authorizes as passing that role). Absent: the scope grants nothing.
+   */
+  readonly schedules?: { readonly groupName: string; readonly startRoleArn: string };
 }
 
 /**

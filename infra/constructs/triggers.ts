@@ -137,7 +137,7 @@ export class Triggers extends Construct {
     });
     this.schedules = schedules.map((schedule) => {
       const created = this.createSchedule(schedule, target, retryAttempts);
-      created.addDependency(this.scheduleGroup);
+      created.node.addDependency(this.scheduleGroup);
       return created;
     });
     // Run-time schedules (`kiln schedules add`) send their undeliverable starts here too.
