@@ -68,6 +68,7 @@ export function createKilnApp(options: CreateKilnAppOptions = {}): { app: App; s
     ...(context.logLevel ? { logLevel: context.logLevel } : {}),
     ...(context.secretScope ? { secretScope: context.secretScope } : {}),
     schedules: context.schedules,
+    ...(context.scheduleFailureLimit !== undefined ? { scheduleFailureLimit: context.scheduleFailureLimit } : {}),
   });
   if (options.nag ?? true) {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
