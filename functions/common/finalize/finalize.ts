@@ -22,7 +22,7 @@ import { deleteBuildSecrets, loadSealedValues } from '../../lib/sealed-values.ts
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 import { amisByRegion, executionManifest, runUuid } from './manifest.ts';
 import { type RegisteredArtifact, registerBuild } from './registry.ts';
-import { checkScheduleHealth, type ScheduleFailureDeps, type ScheduleHealth } from './schedule-failures.ts';
+import type { ScheduleFailureDeps, ScheduleHealth } from './schedule-failures.ts';
 
 const succeededSchema = z.object({
   name: z.string(),
@@ -94,8 +94,13 @@ export interface FinalizeDeps extends Pick<BaseDeps, 's3' | 'artifactsBucket' | 
   readonly buildsTable: string;
   /** The image registry (its table, and SSM per region for channel parameters). */
   readonly registry: RegistryContext;
-  /** Auto-disable of failing schedules; absent: scheduled builds are recorded, never disabled. */
-  readonly schedules?: Omit<ScheduleFailureDeps, 'dynamo' | 'buildsTable'>;
+  /**
+   * Auto-disable of failing schedules; absent: scheduled builds are recorded, never disabled. The clients come on
+   * first use, so only a failed scheduled build loads the Scheduler and EventBridge SDKs (a chunk of its own).
+   */
+  readonly schedules?: Pick<ScheduleFailureDeps, 'group' | 'limit'> & {
+    readonly clients: () => Promise<Pick<ScheduleFailureDeps, 'scheduler' | 'events'>>;
+  };
 }
 
 const transient = (m: string, cause: unknown) => new TransientError(m, { cause });
@@ -238,9 +243,14 @@ async function scheduleAfter(
     return undefined; // not a record this code reads: nothing to say about a schedule
   }
   if (!record.schedule) return undefined;
+  if (status === 'SUCCEEDED') {
+    return { schedule: record.schedule, consecutiveFailures: 0, limit: deps.schedules.limit, disabled: false };
+  }
   try {
+    const { checkScheduleHealth } = await import('./schedule-failures.ts');
+    const { group, limit } = deps.schedules;
     return await checkScheduleHealth(
-      { ...deps.schedules, dynamo: deps.dynamo, buildsTable: deps.buildsTable },
+      { ...(await deps.schedules.clients()), group, limit, dynamo: deps.dynamo, buildsTable: deps.buildsTable },
       { buildId: record.buildId, schedule: record.schedule, template: record.template, status, at },
     );
   } catch (err) {

@@ -1,6 +1,4 @@
 import { dynamoClient } from '../../../aws/clients/dynamodb.ts';
-import { eventBridgeClient } from '../../../aws/clients/eventbridge.ts';
-import { schedulerClient } from '../../../aws/clients/scheduler.ts';
 import { ssmClient } from '../../../aws/clients/ssm.ts';
 import { optionalEnv } from '../../../aws/env.ts';
 import { failureLimitFrom } from '../../../aws/schedules.ts';
@@ -22,8 +20,10 @@ const deps: FinalizeDeps = {
   ...(scheduleGroup
     ? {
         schedules: {
-          scheduler: schedulerClient(base.homeRegion),
-          events: eventBridgeClient(base.homeRegion),
+          clients: async () => ({
+            scheduler: (await import('../../../aws/clients/scheduler.ts')).schedulerClient(base.homeRegion),
+            events: (await import('../../../aws/clients/eventbridge.ts')).eventBridgeClient(base.homeRegion),
+          }),
           group: scheduleGroup,
           limit: failureLimitFrom(optionalEnv(KILN_ENV.scheduleFailureLimit)),
         },

@@ -200,7 +200,8 @@ describe('finalize of a scheduled build', () => {
         homeRegion: 'us-east-1',
       },
     };
-    const { dynamo: _d, buildsTable: _b, ...schedules } = deps();
+    const { dynamo: _d, buildsTable: _b, scheduler: s, events: e, ...limits } = deps();
+    const schedules = { ...limits, clients: async () => ({ scheduler: s, events: e }) };
     const result = await finalize({ ...base, schedules }, input);
     expect(result.status).toBe('FAILED');
     expect(result.schedule).toEqual({ schedule: 'web-nightly', error: 'Error: index missing' });
