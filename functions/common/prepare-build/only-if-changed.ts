@@ -117,6 +117,40 @@ export async function inputFingerprint(
   };
 }
 
+/**
+ * The fingerprint as it may be stored: a source that is (or contains) a sensitive value becomes unresolved, so the
+ * build record never holds one (and such a build always counts as changed).
+ */
+export function withoutSensitive(fp: InputFingerprint, sensitive: readonly string[]): InputFingerprint {
+  const values = sensitive.filter((v) => v.length > 0);
+  if (values.length === 0) return fp;
+  const holds = (text: string) => values.some((v) => text.includes(v));
+  return {
+    ...fp,
+    builds: fp.builds.map((b) => {
+      const s = b.source;
+      const texts =
+        s.kind === 'ami'
+          ? [s.id]
+          : s.kind === 'image'
+            ? [s.reference, s.digest ?? '']
+            : s.kind === 'unresolved'
+              ? [s.what, s.reason]
+              : [];
+      return texts.some(holds)
+        ? {
+            ...b,
+            source: {
+              kind: 'unresolved',
+              what: 'the source',
+              reason: 'it comes from a sensitive value, which is never recorded',
+            },
+          }
+        : b;
+    }),
+  };
+}
+
 /** The verdict for this fingerprint against the template's last successful build in the builds table. */
 export async function onlyIfChangedVerdict(
   deps: { readonly dynamo: DynamoDBClient; readonly buildsTable: string },

@@ -31,7 +31,7 @@ import type { TemplateEngine } from './engine.ts';
 import { fetchVarFiles, sourceFor, VAR_FILES_FOLDER } from './fetch-template.ts';
 import type { BuildRequest } from './input.ts';
 import { invalidTemplateCause } from './invalid-cause.ts';
-import { inputFingerprint, onlyIfChangedVerdict, unchangedSkip } from './only-if-changed.ts';
+import { inputFingerprint, onlyIfChangedVerdict, unchangedSkip, withoutSensitive } from './only-if-changed.ts';
 import { awsResolvers, type ResolverDeps } from './resolvers.ts';
 import { stageFiles } from './stage-files.ts';
 
@@ -124,13 +124,16 @@ export async function prepareBuild(
     if (plan.builds.length === 0) throw new TemplateInvalidError('The template has no builds left after only/except');
 
     // Every build records its inputs, so a later only-if-changed run can compare with it whatever started it.
-    const fingerprint = await inputFingerprint(
-      { ec2For: deps.resolvers.ec2For, homeRegion: deps.resolvers.homeRegion },
-      {
-        root: materialized.root,
-        ...(request.template.versionId ? { versionId: request.template.versionId } : {}),
-        builds: plan.builds,
-      },
+    const fingerprint = withoutSensitive(
+      await inputFingerprint(
+        { ec2For: deps.resolvers.ec2For, homeRegion: deps.resolvers.homeRegion },
+        {
+          root: materialized.root,
+          ...(request.template.versionId ? { versionId: request.template.versionId } : {}),
+          builds: plan.builds,
+        },
+      ),
+      secrets,
     );
     const changeCheck = request.onlyIfChanged
       ? await awsCall('reading the last successful build of the template', transient, () =>

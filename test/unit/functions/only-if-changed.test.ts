@@ -17,7 +17,11 @@ import { BUILD_TEMPLATE_INDEX, parseBuildRecord } from '../../../aws/build-recor
 import { scheduledBuildInput } from '../../../aws/trigger-contract.ts';
 import type { PlannedBuild } from '../../../core/plan/types.ts';
 import { normalizeInput, prepareInputSchema } from '../../../functions/common/prepare-build/input.ts';
-import { inputFingerprint, treeSha256 } from '../../../functions/common/prepare-build/only-if-changed.ts';
+import {
+  inputFingerprint,
+  treeSha256,
+  withoutSensitive,
+} from '../../../functions/common/prepare-build/only-if-changed.ts';
 import { buildIdFor, prepareBuild } from '../../../functions/common/prepare-build/prepare-build.ts';
 import { body } from './fakes.ts';
 import { prepareDeps } from './prepare-deps.ts';
@@ -156,6 +160,32 @@ describe('inputFingerprint', () => {
       what: 'image python:3.12-slim',
       reason: 'registry unreachable',
     });
+  });
+});
+
+describe('withoutSensitive', () => {
+  it('never lets a sensitive value into the stored fingerprint: that source becomes unresolved (always changed)', () => {
+    const fp = {
+      version: 1 as const,
+      template: { sha256: 'a'.repeat(64) },
+      builds: [
+        {
+          name: 'a',
+          driver: 'ec2-ami',
+          source: { kind: 'ami' as const, region: 'r', id: 'ami-secret1', from: 'source_ami' as const },
+        },
+        { name: 'b', driver: 'ec2-docker', source: { kind: 'image' as const, reference: 'registry.example/app:1' } },
+      ],
+    };
+    expect(withoutSensitive(fp, [])).toBe(fp);
+    const out = withoutSensitive(fp, ['', 'secret1']);
+    expect(out.builds[0]?.source).toEqual({
+      kind: 'unresolved',
+      what: 'the source',
+      reason: 'it comes from a sensitive value, which is never recorded',
+    });
+    expect(out.builds[1]).toEqual(fp.builds[1]);
+    expect(JSON.stringify(out)).not.toContain('secret1');
   });
 });
 
