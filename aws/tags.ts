@@ -10,6 +10,13 @@ export const TAG_EXECUTION = 'kiln:execution';
 export const TAG_TEMPLATE = 'kiln:template';
 export const TAG_BUILD_INDEX = 'kiln:build-index';
 export const TAG_BUILD_NAME = 'kiln:build-name';
+/**
+ * Marks an ECR repository as Kiln's (value `true`): Kiln creates repositories with it, and builder hosts may push
+ * only to repositories carrying it (infra/constructs/ecr-permissions.ts). Unlike the tags above it names no build:
+ * a repository outlives the build that created it and is never a per-build resource to clean up or sweep.
+ */
+export const TAG_MANAGED = 'kiln:managed';
+export const TAG_MANAGED_VALUE = 'true';
 
 export interface KilnTagContext {
   readonly buildId: string;

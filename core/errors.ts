@@ -19,6 +19,8 @@ export const KILN_ERROR_NAMES = [
   'Kiln.DriverUnavailable',
   'Kiln.Transient',
   'Kiln.LimitExceeded',
+  /** A docker build's image is not in its registry after the push (ECR repository or tag missing), or ECR refused it. */
+  'Kiln.PublishFailed',
   /** The execution's own failure when any build failed (a Fail state, after Finalize). */
   'Kiln.BuildFailed',
 ] as const;
@@ -76,6 +78,9 @@ export class TransientError extends KilnError {
 }
 export class LimitExceededError extends KilnError {
   override readonly name = 'Kiln.LimitExceeded' as const;
+}
+export class PublishFailedError extends KilnError {
+  override readonly name = 'Kiln.PublishFailed' as const;
 }
 
 /** Step Functions and Lambda built-in error names that ASL may also match. */

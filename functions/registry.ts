@@ -5,6 +5,7 @@
  * list here (not in infra/) means the three cannot drift.
  */
 
+import { DOCKER_HOST_ENV } from '../aws/docker-host.ts';
 import { REGISTRY_TABLE_ENV } from '../aws/image-registry-records.ts';
 import { SCHEDULE_FAILURE_LIMIT_ENV } from '../aws/schedules.ts';
 
@@ -27,6 +28,19 @@ export const KILN_ENV = {
   kmsKeyArns: 'KILN_KMS_KEY_ARNS',
   /** Name of the isolated ShellLocal function; RunProvisioner invokes it (filled from `invokes`, not from env values). */
   shellLocalFunction: 'KILN_SHELL_LOCAL_FUNCTION',
+  /** The account the stack runs in: a bare ECR repository name resolves to its registry (RunHostStep, RecordImages). */
+  accountId: 'KILN_ACCOUNT_ID',
+  /** SSM parameter holding the docker builder host's AMI id (aws/docker-host.ts; default the ECS-optimized AL2023). */
+  dockerHostAmiParameter: DOCKER_HOST_ENV.amiParameter,
+  dockerHostInstanceType: DOCKER_HOST_ENV.instanceType,
+  /** ECR repositories Kiln creates (functions/lib/ecr/settings.ts, from `KilnStackProps.ecr`): MUTABLE or IMMUTABLE. */
+  ecrTagMutability: 'KILN_ECR_TAG_MUTABILITY',
+  /** Customer-managed KMS key ARN new repositories are encrypted with; absent: AES256. */
+  ecrKmsKeyArn: 'KILN_ECR_KMS_KEY_ARN',
+  /** Lifecycle: days after which untagged images expire. */
+  ecrUntaggedExpireDays: 'KILN_ECR_UNTAGGED_EXPIRE_DAYS',
+  /** Lifecycle: how many images a repository keeps (0: no count rule). */
+  ecrKeepImages: 'KILN_ECR_KEEP_IMAGES',
   /** The stack's schedule group: Finalize disables a failing schedule there (aws/schedules.ts). */
   scheduleGroup: 'KILN_SCHEDULE_GROUP',
   /** Failed scheduled builds in a row that disable their schedule (default 3). */
@@ -52,10 +66,20 @@ export const DEFAULT_SECRET_PREFIX = 'kiln/';
  * - `build-secrets`: the sealed values and one-shot scripts under `secrets/` of the artifacts bucket
  * - `registry-write`: the image registry's table and its index (by ARN), and ssm:PutParameter on the channel
  *   parameters (`/kiln/*`, every region: an AMI's channel is published where it has an image)
+ * - `docker-host-ami`: ssm:GetParameter on the one parameter naming the docker builder host's AMI
  * - `schedule-control`: scheduler:GetSchedule/UpdateSchedule on the stack's schedule group only, iam:PassRole of
  *   the role its schedules assume (to Scheduler only), events:PutEvents of Kiln's events on the default bus
  * - `build-kms-keys`: the deployer's customer-managed KMS keys (`kiln:kmsKeyArns`), only through EC2 (grants for
  *   encrypted volumes, images and copies); nothing when the list is empty
+ * - `ecr-read`: DescribeImages/DescribeRepositories on this account's repositories in the stack's region
+ * - `ecr-write`: ensure repositories (functions/lib/ecr/ensure.ts): describe and list tags on this account's
+ *   repositories, CreateRepository only with the `kiln:managed=true` request tag, PutLifecyclePolicy only on
+ *   repositories carrying it; with an ECR KMS key, the grant ECR needs on that key (through ECR only)
+ * - `ecr-login`: GetAuthorizationToken (`*`: it has no resource) and push/pull on repositories tagged
+ *   `kiln:managed=true`, because the password it hands to a builder host (functions/lib/ecr/password.ts) pushes
+ *   with this role's authority
+ * - `ecr-cleanup`: BatchDeleteImage on repositories tagged `kiln:managed=true` (a failed build's build id tag,
+ *   functions/ec2-docker/ecr-cleanup-entries.ts)
  */
 export type PermissionScope =
   | 'builder-ec2'
@@ -70,6 +94,11 @@ export type PermissionScope =
   | 'build-secrets'
   | 'build-kms-keys'
   | 'registry-write'
+  | 'docker-host-ami'
+  | 'ecr-read'
+  | 'ecr-write'
+  | 'ecr-login'
+  | 'ecr-cleanup'
   | 'schedule-control';
 
 export interface FunctionSpec {
@@ -77,7 +106,7 @@ export interface FunctionSpec {
   readonly id: string;
   /**
    * Folder under functions/ holding handler.ts: `common/` (every driver), `ec2-host/` (EC2 builder host: AMI and
-   * docker drivers), `ec2-ami/` (AMI only).
+   * docker drivers), `ec2-ami/` (AMI only), `ec2-docker/` (docker only).
    */
   readonly dir: string;
   readonly description: string;
@@ -129,8 +158,15 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     id: 'LaunchBuilder',
     dir: 'ec2-host/launch-builder',
     description: 'Resolve the source AMI, pre-validate the AMI name, launch the builder instance',
-    env: ['artifactsBucket', 'builderInstanceProfile', 'builderSecurityGroup', 'subnetIds'],
-    permissions: ['builder-ec2', 'pass-builder-role', 'artifacts-rw', 'build-kms-keys'],
+    env: [
+      'artifactsBucket',
+      'builderInstanceProfile',
+      'builderSecurityGroup',
+      'subnetIds',
+      'dockerHostAmiParameter',
+      'dockerHostInstanceType',
+    ],
+    permissions: ['builder-ec2', 'pass-builder-role', 'artifacts-rw', 'build-kms-keys', 'docker-host-ami'],
     timeoutSeconds: 120,
     memoryMb: 512,
     trigger: { kind: 'task', stateMachine: 'build' },
@@ -154,6 +190,27 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     invokes: [{ id: 'ShellLocal', env: 'shellLocalFunction' }],
     timeoutSeconds: 330,
     memoryMb: 1024,
+    trigger: { kind: 'task', stateMachine: 'build' },
+  },
+  {
+    id: 'RunHostStep',
+    dir: 'ec2-docker/run-host-step',
+    description:
+      'Send one docker host step: prepare (pull, run), a provisioner in the container, finish (commit, push)',
+    env: [
+      'artifactsBucket',
+      'provisionLogGroup',
+      'dataKeyId',
+      'accountId',
+      'ecrTagMutability',
+      'ecrKmsKeyArn',
+      'ecrUntaggedExpireDays',
+      'ecrKeepImages',
+    ],
+    // finish: ensure the repositories it publishes (ecr-write), then the login password (ecr-login).
+    permissions: ['ssm-commands', 'artifacts-rw', 'build-secrets', 'ecr-write', 'ecr-login'],
+    timeoutSeconds: 120,
+    memoryMb: 512,
     trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
@@ -207,6 +264,17 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
+    id: 'RecordImages',
+    dir: 'ec2-docker/record-images',
+    description:
+      "After a docker build's finish step: read each pushed image's digest back from ECR by the build id tag",
+    env: ['artifactsBucket', 'accountId'],
+    permissions: ['artifacts-rw', 'ecr-read'],
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
+  },
+  {
     id: 'Terminate',
     dir: 'ec2-host/terminate',
     description: 'Terminate the builder instance (idempotent)',
@@ -221,7 +289,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     dir: 'common/cleanup',
     description: 'Compensation for a failed build: error-cleanup-provisioner, then remove what it created, in reverse',
     env: ['artifactsBucket', 'dataKeyId'],
-    permissions: ['builder-ec2', 'artifacts-rw', 'ssm-commands', 'build-secrets'],
+    permissions: ['builder-ec2', 'artifacts-rw', 'ssm-commands', 'build-secrets', 'ecr-cleanup'],
     timeoutSeconds: 300,
     memoryMb: 256,
     trigger: { kind: 'task', stateMachine: 'build' },

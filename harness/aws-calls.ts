@@ -7,6 +7,7 @@
  *
  * Only calls Kiln makes are modelled; anything else is `undefined` (reported by the replay as not checked).
  */
+import { parameterArn } from '../aws/docker-host.ts';
 import type { AuthorizationRequest } from './iam-evaluate.ts';
 
 export interface ParsedCall {
@@ -31,6 +32,8 @@ export interface ResourceFacts {
   vpcOfSecurityGroup(region: string, groupId: string): Promise<string | undefined>;
   /** The role ARN of an instance profile (by name or ARN). */
   roleOfInstanceProfile(nameOrArn: string): Promise<string | undefined>;
+  /** Current tags of an ECR repository (undefined when it does not exist). */
+  ecrRepositoryTags(region: string, registryId: string, name: string): Promise<Tags | undefined>;
 }
 
 export const JSON_TARGETS: Readonly<Record<string, string>> = {
@@ -39,6 +42,7 @@ export const JSON_TARGETS: Readonly<Record<string, string>> = {
   secretsmanager: 'secretsmanager',
   Logs_20140328: 'logs',
   AWSStepFunctions: 'states',
+  AmazonEC2ContainerRegistry_V20150921: 'ecr',
 };
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
@@ -235,6 +239,8 @@ export async function authorizationRequests(
       if (!table) return undefined;
       return [{ action: `dynamodb:${call.action}`, resource: tableArn(table), context: {} }];
     }
+    case 'ecr':
+      return await ecrRequests(call, account, facts);
     case 'secretsmanager': {
       const id = String(call.params.SecretId ?? '');
       if (call.action !== 'GetSecretValue' || !id) return undefined;
@@ -244,6 +250,51 @@ export async function authorizationRequests(
     default:
       return undefined;
   }
+}
+
+/**
+ * ECR (docker builds): every repository action is authorized on the repository's ARN with its tags (Kiln's roles
+ * are conditioned on `kiln:managed`), CreateRepository with its request tags; GetAuthorizationToken has no resource.
+ */
+async function ecrRequests(
+  call: ParsedCall,
+  account: string,
+  facts: ResourceFacts,
+): Promise<AuthorizationRequest[] | undefined> {
+  const action = `ecr:${call.action}`;
+  if (call.action === 'GetAuthorizationToken') return [{ action, resource: '*', context: {} }];
+  const { params, region } = call;
+  const registry = String(params.registryId ?? account);
+  const arnOf = (name: string) => `arn:aws:ecr:${region}:${registry}:repository/${name}`;
+  const fromArn = typeof params.resourceArn === 'string' ? /:repository\/(.+)$/.exec(params.resourceArn) : null;
+  const names =
+    typeof params.repositoryName === 'string'
+      ? [params.repositoryName]
+      : fromArn?.[1]
+        ? [fromArn[1]]
+        : Array.isArray(params.repositoryNames)
+          ? params.repositoryNames.map(String)
+          : [];
+  // DescribeRepositories without names lists the registry: authorized on every repository.
+  if (names.length === 0)
+    return call.action === 'DescribeRepositories' ? [{ action, resource: arnOf('*'), context: {} }] : undefined;
+  if (call.action === 'CreateRepository') {
+    const tags = Array.isArray(params.tags) ? (params.tags as { Key?: unknown; Value?: unknown }[]) : [];
+    const requested = Object.fromEntries(tags.map((t) => [String(t.Key), String(t.Value ?? '')]));
+    const context = requestTagContext(requested);
+    // Tags on create are also authorized as ecr:TagResource (modelled as AWS documents tag-on-create).
+    return names.flatMap((name) => [
+      { action, resource: arnOf(name), context },
+      ...(tags.length > 0 ? [{ action: 'ecr:TagResource', resource: arnOf(name), context }] : []),
+    ]);
+  }
+  return await Promise.all(
+    names.map(async (name) => ({
+      action,
+      resource: arnOf(name),
+      context: resourceTagContext(await facts.ecrRepositoryTags(region, registry, name), 'ecr'),
+    })),
+  );
 }
 
 /** A transaction has no IAM action of its own: AWS authorizes each item as its operation on its table. */
@@ -446,9 +497,7 @@ async function ssmRequests(
       const names = call.action === 'GetParameters' ? ((call.params.Names as unknown[]) ?? []) : [call.params.Name];
       return names.map((n) => {
         const name = String(n);
-        const resource = name.startsWith('arn:')
-          ? name
-          : `arn:aws:ssm:${call.region}:${account}:parameter/${name.replace(/^\//, '')}`;
+        const resource = name.startsWith('arn:') ? name : parameterArn(name, 'aws', call.region, account);
         return { action, resource, context: {} };
       });
     }

@@ -1,6 +1,6 @@
 /**
  * The resource facts IAM conditions depend on, read from moto (as the harness's admin) at the moment of the
- * call: EC2 tags, the VPC of a subnet or security group, the role behind an instance profile.
+ * call: EC2 tags, the VPC of a subnet or security group, the role behind an instance profile, ECR repository tags.
  */
 import {
   DescribeSecurityGroupsCommand,
@@ -8,6 +8,7 @@ import {
   DescribeTagsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
+import { ECRClient, ListTagsForResourceCommand } from '@aws-sdk/client-ecr';
 import type { ResourceFacts, Tags } from './aws-calls.ts';
 import { localClientConfig } from './clients.ts';
 import { iamCall } from './iam-policies.ts';
@@ -22,7 +23,24 @@ export function motoFacts(motoEndpoint: string): ResourceFacts {
     }
     return client;
   };
+  const ecrClients = new Map<string, ECRClient>();
+  const ecr = (region: string) => {
+    let client = ecrClients.get(region);
+    if (!client) {
+      client = new ECRClient(localClientConfig(motoEndpoint, region));
+      ecrClients.set(region, client);
+    }
+    return client;
+  };
   return {
+    ecrRepositoryTags: async (region, registryId, name) => {
+      const arn = `arn:aws:ecr:${region}:${registryId}:repository/${name}`;
+      const out = await ecr(region)
+        .send(new ListTagsForResourceCommand({ resourceArn: arn }))
+        .catch(() => undefined);
+      if (!out) return undefined;
+      return Object.fromEntries((out.tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])) as Tags;
+    },
     tags: async (region, ids) => {
       const wanted = ids.filter((id) => id.length > 0);
       const out: Record<string, Record<string, string>> = {};

@@ -2,6 +2,8 @@
  * Reading the CDK context (`cdk.json` "context" or `cdk synth -c key=value`) into typed settings. Pure: takes a
  * getter, so tests need no App. Values from `-c` arrive as strings, values from cdk.json as JSON.
  */
+
+import { TAG_MUTABILITIES, type TagMutability } from '../functions/lib/ecr/settings.ts';
 import { DEFAULT_SECRET_PREFIX } from '../functions/registry.ts';
 import type { SecretScope } from './constructs/permission-basics.ts';
 import type { ScheduledBuild } from './constructs/triggers.ts';
@@ -29,6 +31,16 @@ export interface KilnContext {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** `kiln:secretPrefix` (default `kiln/`) and `kiln:secretTag` (`key=value`): what templates may read. */
   readonly secretScope?: SecretScope;
+  /**
+   * ECR repositories Kiln creates: `kiln:ecrTagMutability` (MUTABLE | IMMUTABLE), `kiln:ecrKms` (true: the stack's
+   * data key, else AES256), `kiln:ecrUntaggedExpireDays`, `kiln:ecrKeepImages` (0: no count rule).
+   */
+  readonly ecr?: {
+    readonly tagMutability?: TagMutability;
+    readonly encryption?: 'AES256' | 'KMS';
+    readonly untaggedExpireDays?: number;
+    readonly keepImages?: number;
+  };
 }
 
 export type ContextGetter = (key: string) => unknown;
@@ -70,8 +82,10 @@ export function readKilnContext(get: ContextGetter): KilnContext {
   const secretTag = optionalString(get, 'kiln:secretTag');
   const tagMatch = secretTag === undefined ? undefined : /^([^=]+)=(.+)$/.exec(secretTag);
   if (secretTag !== undefined && !tagMatch) throw new Error('context kiln:secretTag must be key=value');
+  const ecr = ecrOptions(get);
   return {
     stackName: optionalString(get, 'kiln:stackName') ?? 'Kiln',
+    ...(Object.keys(ecr).length > 0 ? { ecr } : {}),
     ...(account ? { account } : {}),
     ...(region ? { region } : {}),
     ...(vpcId ? { existingVpc: { vpcId, subnetIds } } : {}),
@@ -99,6 +113,28 @@ export function readKilnContext(get: ContextGetter): KilnContext {
           },
         }
       : {}),
+  };
+}
+
+function ecrOptions(get: ContextGetter): NonNullable<KilnContext['ecr']> {
+  const mutability = optionalString(get, 'kiln:ecrTagMutability');
+  if (mutability !== undefined && !(TAG_MUTABILITIES as readonly string[]).includes(mutability)) {
+    throw new Error(`context kiln:ecrTagMutability must be one of ${TAG_MUTABILITIES.join(', ')}`);
+  }
+  const whole = (key: string, min: number): number | undefined => {
+    const value = get(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new Error(`context ${key} must be a whole number of ${min} or more`);
+    return n;
+  };
+  const untaggedExpireDays = whole('kiln:ecrUntaggedExpireDays', 1);
+  const keepImages = whole('kiln:ecrKeepImages', 0);
+  return {
+    ...(mutability ? { tagMutability: mutability as TagMutability } : {}),
+    ...(flag(get, 'kiln:ecrKms') ? { encryption: 'KMS' as const } : {}),
+    ...(untaggedExpireDays !== undefined ? { untaggedExpireDays } : {}),
+    ...(keepImages !== undefined ? { keepImages } : {}),
   };
 }
 

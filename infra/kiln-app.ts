@@ -67,6 +67,7 @@ export function createKilnApp(options: CreateKilnAppOptions = {}): { app: App; s
     ...(context.kmsKeyArns ? { kmsKeyArns: context.kmsKeyArns } : {}),
     ...(context.logLevel ? { logLevel: context.logLevel } : {}),
     ...(context.secretScope ? { secretScope: context.secretScope } : {}),
+    ...(context.ecr ? { ecr: context.ecr } : {}),
     schedules: context.schedules,
     ...(context.scheduleFailureLimit !== undefined ? { scheduleFailureLimit: context.scheduleFailureLimit } : {}),
   });

@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import { Aspects, CfnOutput, Lazy, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { DEFAULT_DOCKER_HOST_INSTANCE_TYPE, ECS_AL2023_AMI_PARAMETER } from '../aws/docker-host.ts';
 import { failureLimitFrom, SCHEDULE_GROUP } from '../aws/schedules.ts';
 import { parseKmsKeyArn } from '../core/validation/rules/DeploymentScope.ts';
+import { DEFAULT_ECR_SETTINGS, type TagMutability } from '../functions/lib/ecr/settings.ts';
 import { DEFAULT_SECRET_PREFIX, type FunctionSpec, KILN_FUNCTIONS, placeholderFor } from '../functions/registry.ts';
 import { ASL_SUFFIX, listStateMachines } from './asl-files.ts';
 import { BuildPipeline } from './constructs/build-pipeline.ts';
@@ -72,6 +74,26 @@ export interface KilnStackProps extends StackProps {
    * @default { prefix: 'kiln/' }
    */
   readonly secretScope?: SecretScope;
+  /** ECR repositories Kiln creates for docker builds (functions/lib/ecr/settings.ts). @default DEFAULT_ECR_SETTINGS, AES256 */
+  readonly ecr?: KilnEcrOptions;
+  /**
+   * The docker driver's builder host: an SSM parameter holding its AMI id (an AMI with docker and the SSM agent)
+   * and its instance type.
+   * @default { amiParameter: ECS-optimized Amazon Linux 2023, instanceType: 't3.medium' } (aws/docker-host.ts)
+   */
+  readonly dockerHost?: { readonly amiParameter?: string; readonly instanceType?: string };
+}
+
+/** How Kiln configures the ECR repositories it creates; an existing repository is never changed. */
+export interface KilnEcrOptions {
+  /** @default 'MUTABLE' (Packer's empty tag pushes `latest`, which every build moves) */
+  readonly tagMutability?: TagMutability;
+  /** `KMS`: the stack's data key; `AES256`: ECR's own key. @default 'AES256' */
+  readonly encryption?: 'AES256' | 'KMS';
+  /** Lifecycle: untagged images expire this many days after their push. @default 14 */
+  readonly untaggedExpireDays?: number;
+  /** Lifecycle: a repository keeps the newest this many images; 0: no count rule. @default 200 */
+  readonly keepImages?: number;
 }
 
 /**
@@ -134,6 +156,20 @@ export class KilnStack extends Stack {
         `KilnStack: secretScope.prefix "${secretScope.prefix}" must be a non-empty secret name prefix (no *)`,
       );
     }
+    const ecr = props.ecr ?? {};
+    const untaggedExpireDays = ecr.untaggedExpireDays ?? DEFAULT_ECR_SETTINGS.untaggedExpireDays;
+    const keepImages = ecr.keepImages ?? DEFAULT_ECR_SETTINGS.keepImages;
+    if (
+      !Number.isInteger(untaggedExpireDays) ||
+      untaggedExpireDays < 1 ||
+      !Number.isInteger(keepImages) ||
+      keepImages < 0
+    ) {
+      throw new Error(
+        'KilnStack: ecr.untaggedExpireDays must be a whole number of days (1 or more), ecr.keepImages 0 or more',
+      );
+    }
+    const ecrKmsKeyArn = ecr.encryption === 'KMS' ? this.keys.dataKey.keyArn : undefined;
     const scheduleGroupName = props.scheduleGroupName ?? SCHEDULE_GROUP;
     const scheduleFailureLimit = failureLimitFrom(
       props.scheduleFailureLimit === undefined ? undefined : String(props.scheduleFailureLimit),
@@ -156,6 +192,13 @@ export class KilnStack extends Stack {
         dataKeyId: this.keys.dataKey.keyId,
         secretPrefix: secretScope.prefix,
         kmsKeyArns: kmsKeyArns.join(','),
+        accountId: this.account,
+        ecrTagMutability: ecr.tagMutability ?? DEFAULT_ECR_SETTINGS.tagMutability,
+        ...(ecrKmsKeyArn ? { ecrKmsKeyArn } : {}),
+        ecrUntaggedExpireDays: String(untaggedExpireDays),
+        ecrKeepImages: String(keepImages),
+        dockerHostAmiParameter: props.dockerHost?.amiParameter ?? ECS_AL2023_AMI_PARAMETER,
+        dockerHostInstanceType: props.dockerHost?.instanceType ?? DEFAULT_DOCKER_HOST_INSTANCE_TYPE,
         scheduleGroup: scheduleGroupName,
         scheduleFailureLimit: String(scheduleFailureLimit),
       },
@@ -169,8 +212,10 @@ export class KilnStack extends Stack {
         builderRoleArn: this.builder.role.roleArn,
         builderVpcId: this.network.vpc.vpcId,
         provisionLogGroupArn: this.builder.provisionLogGroup.logGroupArn,
+        dockerHostAmiParameter: props.dockerHost?.amiParameter ?? ECS_AL2023_AMI_PARAMETER,
         secretScope,
         buildKmsKeyArns: kmsKeyArns,
+        ...(ecrKmsKeyArn ? { ecrKmsKeyArn } : {}),
         // The role is the Triggers construct's, made after the state machine (which needs the functions first).
         schedules: {
           groupName: scheduleGroupName,

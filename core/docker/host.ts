@@ -40,6 +40,7 @@ import {
   type HostStep,
   type ImageRef,
   loginOf,
+  type PublishedRepository,
   planDockerPostProcessors,
   type RegistryLogin,
 } from './postprocess.ts';
@@ -88,7 +89,7 @@ export function dockerMode(config: DockerConfig): DockerMode {
 /** One literal shell word: plain values bare, anything else single-quoted. */
 const w = (value: string, what = 'A value') => wordAt(value, 'bare', what);
 
-function stateDir(ctx: DockerHostContext): string {
+function stateDir(ctx: Pick<DockerHostContext, 'buildId' | 'stateRoot'>): string {
   if (!BUILD_ID.test(ctx.buildId)) throw new InputInvalidError(`"${printable(ctx.buildId)}" is not a build id`);
   return `${(ctx.stateRoot ?? DEFAULT_STATE_ROOT).replace(/\/+$/, '')}/${ctx.buildId}`;
 }
@@ -106,7 +107,11 @@ const REMOVE_CONTAINERS = (buildId: string) => [
  * Every step: strict mode, the state folder, a step-local registry configuration removed on exit, and (where
  * the step owns the container's life) the build's containers removed when the step fails.
  */
-function header(ctx: DockerHostContext, step: string, removeOnFailure: boolean): string[] {
+function header(
+  ctx: Pick<DockerHostContext, 'buildId' | 'stateRoot'>,
+  step: string,
+  removeOnFailure: boolean,
+): string[] {
   return [
     '#!/bin/bash',
     `# Kiln docker build ${ctx.buildId}: ${step}`,
@@ -240,7 +245,8 @@ export interface DockerProvisionerInput {
   readonly config: Config;
 }
 
-export interface ProvisionContext extends DockerHostContext {
+/** A provisioner step needs no registry: it runs inside the container the prepare step started. */
+export interface ProvisionContext extends Omit<DockerHostContext, 'registry' | 'ecrPassword' | 'buildContextUrl'> {
   /** Staged files by template path (presigned GETs), as for the AMI path. */
   readonly files: ReadonlyMap<string, StagedUrls>;
   /** file provisioner `direction = "download"`: presigned PUT for the file (or a directory's tar.gz). */
@@ -457,19 +463,36 @@ function stepLines(step: HostStep, ctx: DockerHostContext, hostFile: (written: s
   }
 }
 
-/** finish: the build's result (commit / export / discard), the container removed, then the post-processors. */
-export function renderFinish(build: PlannedDockerBuild, ctx: FinishContext): { script: string; plan: DockerPostPlan } {
-  const config = build.config;
-  const mode = dockerMode(config);
-  const exportPath = config.export_path || undefined;
-  const plan = planDockerPostProcessors({
-    mode,
+/** What the post-processor plan of a build depends on: the build id (its tag), the registry, the publish rule. */
+export type PostPlanContext = Pick<FinishContext, 'buildId' | 'registry' | 'publish'>;
+
+/** The post-processor plan the finish step runs (renderFinish renders exactly this plan). */
+export function dockerPostPlan(build: PlannedDockerBuild, ctx: PostPlanContext): DockerPostPlan {
+  const exportPath = build.config.export_path || undefined;
+  return planDockerPostProcessors({
+    mode: dockerMode(build.config),
     ...(exportPath ? { exportPath } : {}),
     chains: build.postProcessors,
     buildTag: ctx.buildId,
     registry: ctx.registry,
     ...(ctx.publish !== undefined ? { publish: ctx.publish } : {}),
   });
+}
+
+/**
+ * The repositories the finish step pushes, with their tags (the build id tag last): what the pipeline ensures
+ * before the push and reads back after it. The same plan as renderFinish's, so the two cannot disagree.
+ */
+export function publishedOf(build: PlannedDockerBuild, ctx: PostPlanContext): readonly PublishedRepository[] {
+  return dockerPostPlan(build, ctx).published;
+}
+
+/** finish: the build's result (commit / export / discard), the container removed, then the post-processors. */
+export function renderFinish(build: PlannedDockerBuild, ctx: FinishContext): { script: string; plan: DockerPostPlan } {
+  const config = build.config;
+  const mode = dockerMode(config);
+  const exportPath = config.export_path || undefined;
+  const plan = dockerPostPlan(build, ctx);
   const lines = header(ctx, 'finish', true);
   lines.push(...READ_CONTAINER, 'mkdir -p -- "$kiln_state/artifacts"');
   // Files the build writes get host names Kiln chooses; the template's path names them in the manifest only.
@@ -505,7 +528,7 @@ export function renderFinish(build: PlannedDockerBuild, ctx: FinishContext): { s
 }
 
 /** cleanup: always safe to run, any number of times; never fails. */
-export function renderCleanup(ctx: DockerHostContext): string {
+export function renderCleanup(ctx: Pick<DockerHostContext, 'buildId' | 'stateRoot'>): string {
   const lines = [
     '#!/bin/bash',
     `# Kiln docker build ${ctx.buildId}: cleanup`,

@@ -20,6 +20,17 @@ export interface ManifestBuild {
   readonly packer_run_uuid: string;
   /** Packer writes `null` when no custom_data is configured. */
   readonly custom_data: Readonly<Record<string, string>> | null;
+  /**
+   * Kiln's addition for docker builds (readers of Packer manifests ignore unknown keys): each image pushed to a
+   * registry, by repository, with its tags and the digest the registry reported.
+   */
+  readonly kiln_pushed_images?: readonly PushedImage[];
+}
+
+export interface PushedImage {
+  readonly repository: string;
+  readonly tags: readonly string[];
+  readonly digest: string;
 }
 
 export interface Manifest {
@@ -46,6 +57,8 @@ export interface BuildResult {
   readonly artifactId?: string;
   readonly files?: readonly ManifestFile[];
   readonly customData?: Readonly<Record<string, string>>;
+  /** Images a docker build pushed (`kiln_pushed_images`). */
+  readonly pushed?: readonly PushedImage[];
   /** The manifest post-processor's `strip_path`: keep only file base names. */
   readonly stripPath?: boolean;
 }
@@ -63,6 +76,15 @@ export function manifestBuild(result: BuildResult): ManifestBuild {
     artifact_id: result.amis ? amiArtifactId(result.amis) : (result.artifactId ?? ''),
     packer_run_uuid: result.runUuid,
     custom_data: result.customData && Object.keys(result.customData).length > 0 ? { ...result.customData } : null,
+    ...(result.pushed && result.pushed.length > 0
+      ? {
+          kiln_pushed_images: result.pushed.map((p) => ({
+            repository: p.repository,
+            tags: [...p.tags],
+            digest: p.digest,
+          })),
+        }
+      : {}),
   };
 }
 

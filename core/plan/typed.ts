@@ -3,11 +3,13 @@
  * kind is a clear error naming what was found and what the stage runs, never a silently empty read.
  */
 import { DriverUnavailableError, ProvisionerFailedError } from '../errors.ts';
+import type { DockerConfig } from '../builders/docker.ts';
 import type { PostProcessorType } from '../postprocessors/registry.ts';
 import type { ProvisionerType } from '../provisioners/registry.ts';
 import type {
   PlannedAmiBuild,
   PlannedBuild,
+  PlannedOtherBuild,
   PlannedPostProcessor,
   PlannedPostProcessorOf,
   PlannedProvisioner,
@@ -24,6 +26,22 @@ export function amiBuild(build: PlannedBuild): PlannedAmiBuild {
   throw new DriverUnavailableError(
     `Build "${build.name}" is a ${build.builderType} build (driver ${build.driver}); this stage runs amazon-ebs ` +
       'builds (driver ec2-ami)',
+  );
+}
+
+/** A docker build (driver ec2-docker): its configuration as the docker builder's shape decoded it at plan time. */
+export type PlannedDockerHostBuild = PlannedOtherBuild & { readonly driver: 'ec2-docker'; readonly config: DockerConfig };
+
+export function isDockerBuild(build: PlannedBuild): build is PlannedDockerHostBuild {
+  return build.driver === 'ec2-docker' && build.builderType === 'docker';
+}
+
+/** The build as a docker build (driver ec2-docker); throws Kiln.DriverUnavailable for any other. */
+export function dockerBuild(build: PlannedBuild): PlannedDockerHostBuild {
+  if (isDockerBuild(build)) return build;
+  throw new DriverUnavailableError(
+    `Build "${build.name}" is a ${build.builderType} build (driver ${build.driver}); this stage runs docker builds ` +
+      '(driver ec2-docker)',
   );
 }
 

@@ -44,6 +44,16 @@ export const createdResourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('instance'), region: z.string(), id: z.string() }),
   z.object({ kind: z.literal('image'), region: z.string(), id: z.string() }),
   z.object({ kind: z.literal('s3-object'), bucket: z.string(), key: z.string() }),
+  /** The build's containers on a docker builder host (removed over SSM before the host is terminated). */
+  z.object({ kind: z.literal('docker-containers'), region: z.string(), instanceId: z.string() }),
+  /** The build id tag a docker build pushes to one of its account's ECR repositories (removed if the build fails). */
+  z.object({
+    kind: z.literal('ecr-image'),
+    region: z.string(),
+    registryId: z.string(),
+    repository: z.string(),
+    tag: z.string(),
+  }),
 ]);
 export type CreatedResource = z.infer<typeof createdResourceSchema>;
 export type CreatedKind = CreatedResource['kind'];
@@ -124,6 +134,8 @@ export const ec2DockerStateSchema = z.object({
   ...ec2HostShape,
   driver: z.literal('ec2-docker'),
   pushed: z._default(z.array(dockerImageRecordSchema), []),
+  /** The id Packer would give the build's artifact (`my-python-app` for the reference template), for the manifest. */
+  packerArtifactId: z.optional(z.string()),
 });
 /** Self-hosted agents: nothing of their own yet (the driver is not available; RouteDriver fails the build). */
 export const agentStateSchema = z.object({ ...coreShape, driver: z.literal('agent') });

@@ -7,6 +7,7 @@
  * containers, agent leases) to the schema and an entry to their group, without touching the Cleanup stage.
  */
 
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { TAG_BUILD_ID, TAG_BUILD_INDEX } from '../../aws/tags.ts';
 import { awsErrorCode, isNotFoundAwsError } from './aws-errors.ts';
 import type { BuildState, CreatedKind, CreatedOf } from './build-state.ts';
@@ -19,7 +20,10 @@ export type CleanupAction =
   | 'deregister-image'
   | 'delete-snapshot'
   | 'terminate-instance'
-  | 'delete-object';
+  | 'delete-object'
+  | 'remove-containers'
+  /** A docker build's build id tag in ECR (functions/ec2-docker/ecr-cleanup-entries.ts). */
+  | 'remove-image-tag';
 
 export interface CleanupStep {
   readonly action: CleanupAction;
@@ -31,7 +35,11 @@ export interface CleanupStep {
 
 /** What a handler works with during one Cleanup run. */
 export interface CleanupRun {
-  readonly deps: Pick<BaseDeps, 's3' | 'ec2For'>;
+  readonly deps: Pick<BaseDeps, 's3' | 'ec2For'> & {
+    /** Commands on a builder host (removing a docker build's containers); absent: those steps fail, reported. */
+    readonly ssmFor?: (region: string) => SSMClient;
+    readonly sleep?: (ms: number) => Promise<void>;
+  };
   readonly state: BuildState;
   /**
    * Runs one removal and reports it as a step: done = removed, NotFound = already-gone, any other error = failed

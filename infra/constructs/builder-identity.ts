@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { tagComponent } from './component-tag.ts';
+import { ecrPushStatements } from './ecr-permissions.ts';
 import { acknowledge } from './nag-acknowledge.ts';
 import { STORE_LAYOUT } from './template-store.ts';
 
@@ -20,7 +21,8 @@ export interface BuilderIdentityProps {
 
 /**
  * What a builder instance is allowed to do: be managed by SSM, read the files staged for builds, write its
- * provisioner output. Nothing in EC2, nothing else in S3.
+ * provisioner output, and (docker builds) push to and pull from the account's ECR repositories tagged
+ * `kiln:managed=true` in the stack's region. Nothing in EC2, nothing else in S3 or ECR.
  *
  * Per-build isolation is NOT expressible in this role: instance-profile sessions carry no principal tags (the
  * instance's `kiln:build-id` tag is not visible as `${aws:PrincipalTag/...}`), and `ec2:SourceInstanceARN` can only
@@ -45,7 +47,8 @@ export class BuilderIdentity extends Construct {
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: 'Kiln builder instances: SSM managed, read staged build files, write build logs',
+      description:
+        'Kiln builder instances: SSM managed, read staged build files, write build logs, push Kiln ECR repositories',
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
     });
     const bucketArn = props.artifactsBucket.bucketArn;
@@ -79,6 +82,8 @@ export class BuilderIdentity extends Construct {
         resources: [this.provisionLogGroup.logGroupArn, `${this.provisionLogGroup.logGroupArn}:log-stream:*`],
       }),
     );
+    // Docker builds: the host logs in to ECR with this role and pushes (and may pull) Kiln-managed repositories only.
+    for (const statement of ecrPushStatements(Stack.of(this))) this.role.addToPrincipalPolicy(statement);
     this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.role });
 
     acknowledge(

@@ -1,10 +1,12 @@
 import { ArnFormat } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { parameterArn } from '../../aws/docker-host.ts';
 import { REGISTRY_TABLE } from '../../aws/image-registry-records.ts';
 import { KILN_EVENT_SOURCE, SCHEDULE_DISABLED_DETAIL_TYPE } from '../../aws/schedules.ts';
 import { PARAMETER_ROOT } from '../../core/image-registry/parameter.ts';
 import type { PermissionScope } from '../../functions/registry.ts';
 import { builderEc2Statements, ec2Arn } from './ec2-permissions.ts';
+import { ecrCleanupStatements, ecrLoginStatements, ecrReadStatements, ecrWriteStatements } from './ecr-permissions.ts';
 import { BUILD_ID_TAG, type PermissionTargets, tagPresent } from './permission-basics.ts';
 import { STORE_LAYOUT } from './template-store.ts';
 
@@ -52,6 +54,22 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
       return buildKmsKeyStatements(t);
     case 'registry-write':
       return registryWriteStatements(t);
+    case 'ecr-read':
+      return ecrReadStatements(t);
+    case 'ecr-write':
+      return ecrWriteStatements(t);
+    case 'ecr-login':
+      return ecrLoginStatements(t);
+    case 'ecr-cleanup':
+      return ecrCleanupStatements(t);
+    case 'docker-host-ami':
+      return [
+        new iam.PolicyStatement({
+          sid: 'ReadDockerHostAmiParameter',
+          actions: ['ssm:GetParameter'],
+          resources: [parameterArn(t.dockerHostAmiParameter, t.stack.partition, t.stack.region, t.stack.account)],
+        }),
+      ];
     case 'schedule-control':
       return scheduleControlStatements(t);
     case 'provision-logs':

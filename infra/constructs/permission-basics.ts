@@ -22,6 +22,13 @@ export interface PermissionTargets {
    */
   readonly buildKmsKeyArns?: readonly string[];
   /**
+   * The key new ECR repositories are encrypted with (`KilnStackProps.ecr.encryption: 'KMS'`: the stack's data key);
+   * `ecr-write` then holds the grant ECR needs on it. @default - AES256, no key
+   */
+  readonly ecrKmsKeyArn?: string;
+  /** The SSM parameter naming the docker builder host's AMI (LaunchBuilder reads it). */
+  readonly dockerHostAmiParameter: string;
+  /**
    * The schedule group and the role its schedules assume (`schedule-control`: Finalize disables a failing
    * schedule, which UpdateSchedule authorizes as passing that role). Absent: the scope grants nothing.
    */

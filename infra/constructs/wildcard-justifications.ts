@@ -35,6 +35,8 @@ export const STAR_ONLY_ACTIONS: ReadonlySet<string> = new Set([
   'logs:PutResourcePolicy',
   'logs:DescribeResourcePolicies',
   'logs:DescribeLogGroups',
+  // ECR login (docker builds): a token for the caller's own permissions, nothing else.
+  'ecr:GetAuthorizationToken',
 ]);
 
 /** One ARN segment: literal, or a pseudo parameter as cdk-nag prints it (`<AWS::Region>`, which holds colons). */
@@ -60,6 +62,13 @@ export const KILN_WILDCARD_JUSTIFICATIONS: readonly WildcardJustification[] = [
   {
     pattern: /\/(builds\/\*\/(files|logs)\/\*|builds\/\*|templates\/\*|manifests\/\*|secrets\/\*)$/,
     reason: 'Per-build keys are created at run time under the Kiln prefixes of a bucket this stack owns.',
+  },
+  {
+    // Region and account pinned (a pseudo parameter or a literal, never `*`).
+    pattern: /:ecr:(?:<AWS::Region>|[a-z]{2}(?:-[a-z]+)+-\d+):(?:<AWS::AccountId>|\d{12}):repository\/\*$/,
+    reason:
+      'Docker templates name their ECR repositories at run time: this account and region only; every write ' +
+      '(push, lifecycle) requires the kiln:managed=true resource tag and CreateRepository the same request tag.',
   },
   {
     pattern: /\/index\/\*$/,
@@ -123,7 +132,7 @@ export class WildcardJustifications implements IAspect {
       );
       const allowed = onStar.every((s) => [s.Action ?? []].flat().every((action) => STAR_ONLY_ACTIONS.has(action)));
       return allowed
-        ? 'Only actions without resource-level permissions (EC2/SSM read calls, X-Ray, log delivery) are on "*".'
+        ? 'Only actions without resource-level permissions (EC2/SSM read calls, X-Ray, log delivery, ECR login) are on "*".'
         : undefined;
     }
     if (!finding.startsWith('Resource::')) return undefined;

@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
+import { ECS_AL2023_AMI_PARAMETER } from '../../aws/docker-host.ts';
 import { KILN_FUNCTIONS, type PermissionScope, placeholderFor } from '../../functions/registry.ts';
 import { listStateMachines, loadStateMachine } from '../../infra/asl-files.ts';
 import { compareSubstitutions, describeMismatch, placeholdersIn } from '../../infra/asl-placeholders.ts';
@@ -125,6 +126,7 @@ describe('permission scopes', () => {
     builderVpcId: 'vpc-0123456789abcdef0',
     provisionLogGroupArn: 'arn:aws:logs:us-east-1:111122223333:log-group:provision',
     buildKmsKeyArns: ['arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
+    dockerHostAmiParameter: ECS_AL2023_AMI_PARAMETER,
   };
   const scopes = [...new Set(KILN_FUNCTIONS.flatMap((spec) => spec.permissions))] as PermissionScope[];
 

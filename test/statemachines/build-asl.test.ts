@@ -26,7 +26,17 @@ const definition = JSON.parse(filled);
 // Built once per file: schema compilation costs 100-200 ms per construction.
 const machine = new StateMachine(definition, { validationOptions: { checkArn: true } });
 
-const WAITS = ['WaitManaged', 'PauseBefore', 'WaitCommand', 'WaitStopped', 'WaitImage', 'WaitCopies'];
+const WAITS = [
+  'WaitManaged',
+  'PauseBefore',
+  'WaitCommand',
+  'WaitStopped',
+  'WaitImage',
+  'WaitCopies',
+  'DockerWaitOnline',
+  'DockerPauseBefore',
+  'DockerWaitCommand',
+];
 const TASKS = [
   'PrepareBuild',
   'LaunchBuilder',
@@ -39,6 +49,12 @@ const TASKS = [
   'Distribute',
   'CheckCopies',
   'PublishImage',
+  'DockerLaunchHost',
+  'DockerCheckOnline',
+  'DockerRunStep',
+  'DockerCheckCommand',
+  'DockerTerminate',
+  'DockerRecordImages',
   'Cleanup',
   'Finalize',
 ];
@@ -126,7 +142,8 @@ describe('build.asl.json structure', () => {
       }
     };
     visit(JSON.parse(raw).States);
-    expect(tasks).toHaveLength(13);
+    // 1 parent (PrepareBuild) + Finalize + Cleanup are 3; ec2-ami has 10, ec2-docker 6.
+    expect(tasks).toHaveLength(19);
     for (const t of tasks) {
       const lambda = t.Retry?.find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
       expect(lambda, t.name).toMatchObject({ IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 });
@@ -260,18 +277,58 @@ describe('build.asl.json execution', () => {
     expect(world.calls.map((c) => c.state)).toEqual(['PrepareBuild']);
   });
 
-  it('routes ec2-docker and agent builds to DriverUnavailable without launching anything', async () => {
+  it('runs an ec2-docker build through its driver file: host, prepare, provisioners, finish, terminate, images', async () => {
+    const { result, error, world, entered } = await run([
+      { name: 'docker.app', driver: 'ec2-docker', provisioners: 1 },
+    ]);
+    expect(error).toBeUndefined();
+    expect(result?.builds[0]).toMatchObject({ name: 'docker.app', status: 'SUCCEEDED' });
+    const order = world.calls.filter((c) => c.build === 'docker.app').map((c) => c.state);
+    // prepare, the one provisioner, finish: three host steps, each sent once and polled once.
+    expect(order).toEqual([
+      'LaunchBuilder',
+      'CheckManaged',
+      'CheckManaged',
+      'RunHostStep',
+      'CheckCommand',
+      'RunHostStep',
+      'CheckCommand',
+      'RunHostStep',
+      'CheckCommand',
+      'Terminate',
+      'RecordImages',
+    ]);
+    expect(entered).toContain('DockerLaunchHost');
+    expect(entered).not.toContain('CreateImage');
+    const state = result?.builds[0]?.state as unknown as { pushed: { digest: string }[] };
+    expect(state.pushed[0]?.digest).toMatch(/^sha256:/);
+    expect(world.cleanups).toEqual([]);
+  });
+
+  it('cleans up a docker build that fails in a provisioner: its containers first, then the host', async () => {
+    const { result, world } = await run([
+      {
+        name: 'docker.app',
+        driver: 'ec2-docker',
+        provisioners: 1,
+        failAt: { state: 'CheckCommand', error: 'Kiln.ProvisionerFailed' },
+      },
+    ]);
+    expect(result?.builds[0]).toMatchObject({ status: 'FAILED', error: 'Kiln.ProvisionerFailed' });
+    expect(world.cleanups[0]?.created.map((c) => c.kind)).toEqual(['instance', 'docker-containers']);
+    expect(world.calls.map((c) => c.state)).not.toContain('RecordImages');
+  });
+
+  it('routes agent builds to DriverUnavailable without launching anything', async () => {
     const { result, world, error } = await run([
-      { name: 'docker.app', driver: 'ec2-docker' },
       { name: 'vmware-iso.base', driver: 'agent' },
       { name: 'amazon-ebs.ok', driver: 'ec2-ami', provisioners: 0 },
     ]);
     expect(result?.builds.map((b) => [b.name, b.status, b.error])).toEqual([
-      ['docker.app', 'FAILED', 'Kiln.DriverUnavailable'],
       ['vmware-iso.base', 'FAILED', 'Kiln.DriverUnavailable'],
       ['amazon-ebs.ok', 'SUCCEEDED', undefined],
     ]);
-    expect(result?.builds[0]?.cause).toContain('ec2-docker driver is not available yet');
+    expect(result?.builds[0]?.cause).toContain('agent driver is not available yet');
     expect(world.calls.filter((c) => c.build !== 'amazon-ebs.ok' && c.build !== '*')).toEqual([]);
     // The execution fails with the Fail state's named error after Finalize wrote the manifest and record.
     expect(((error as Error).cause as Error).name).toBe('Kiln.BuildFailed');

@@ -12,8 +12,11 @@ import type { PreparedBuild } from '../../functions/common/prepare-build/prepare
 import {
   type BuildState,
   type Ec2AmiState,
+  type Ec2DockerState,
+  type Ec2HostState,
   initialState,
   requireDriver,
+  requireEc2Host,
   type StagePayload,
   type StepError,
 } from '../../functions/lib/build-state.ts';
@@ -70,12 +73,13 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
   const imageRequestedAt = new Map<string, number>();
   let counter = 0;
 
-  const stage =
-    (stateName: string, run: (p: StagePayload & { state: Ec2AmiState }, b: FakeBuild) => StagePayload) =>
+  // Each fake narrows as its real stage does: ec2-host/ stages take both EC2 drivers, the others their own.
+  const narrowed =
+    <S extends BuildState>(narrow: (state: BuildState) => S) =>
+    (stateName: string, run: (p: StagePayload & { state: S }, b: FakeBuild) => StagePayload) =>
     async (input: JSONValue): Promise<JSONValue> => {
       const raw = input as unknown as StagePayload;
-      // Every fake stage is an ec2-ami stage; RouteDriver sends no other driver here.
-      const payload = { ...raw, state: requireDriver(raw.state, 'ec2-ami') };
+      const payload = { ...raw, state: narrow(raw.state) };
       const build = byName.get(payload.state.name);
       if (!build) throw new Error(`unknown build ${payload.state.name}`);
       calls.push({ state: stateName, build: build.name });
@@ -86,6 +90,9 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
       if (out.wait && !out.wait.done) clock.set(build.name, (clock.get(build.name) ?? 0) + out.wait.waitSeconds);
       return out as unknown as JSONValue;
     };
+  const stage = narrowed<Ec2AmiState>((s) => requireDriver(s, 'ec2-ami'));
+  const hostStage = narrowed<Ec2HostState>(requireEc2Host);
+  const dockerStage = narrowed<Ec2DockerState>((s) => requireDriver(s, 'ec2-docker'));
   const now = (b: FakeBuild) => clock.get(b.name) ?? 0;
   const id = (prefix: string) => `${prefix}-${String(++counter).padStart(8, '0')}`;
 
@@ -117,20 +124,22 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
       };
       return out as unknown as JSONValue;
     },
-    LaunchBuilder: stage('LaunchBuilder', ({ state }, b) => {
+    LaunchBuilder: hostStage('LaunchBuilder', ({ state }, b) => {
       const instanceId = id('i');
+      // A docker host's cursor walks prepare, the provisioners and finish.
+      const count = (b.provisioners ?? 2) + (state.driver === 'ec2-docker' ? 2 : 0);
       return {
         state: {
           ...state,
           region: 'us-east-1',
           instanceId,
-          provision: { index: 0, count: b.provisioners ?? 2, attempt: 0 },
+          provision: { index: 0, count, attempt: 0 },
           created: [...state.created, { kind: 'instance', region: 'us-east-1', id: instanceId }],
         },
         wait: { done: false, waitSeconds: MIN },
       };
     }),
-    CheckManaged: stage('CheckManaged', ({ state }, b) => ({
+    CheckManaged: hostStage('CheckManaged', ({ state }, b) => ({
       state,
       wait: now(b) >= 30 ? { done: true, waitSeconds: 0 } : { done: false, waitSeconds: MIN },
     })),
@@ -143,8 +152,39 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
         wait: { done: false, waitSeconds: MIN },
       };
     }),
-    CheckCommand: stage('CheckCommand', ({ state }, b) => {
-      const p = state.provision as NonNullable<Ec2AmiState['provision']>;
+    RunHostStep: dockerStage('RunHostStep', ({ state }, b) => {
+      const p = state.provision as NonNullable<Ec2DockerState['provision']>;
+      if (b.pauseAt === p.index - 1 && !p.paused)
+        return { state: { ...state, provision: { ...p, paused: true } }, wait: { done: false, waitSeconds: 30 } };
+      const instanceId = state.instanceId as string;
+      return {
+        state: {
+          ...state,
+          provision: { ...p, commandId: id('cmd') },
+          created:
+            p.index === 0
+              ? [...state.created, { kind: 'docker-containers', region: 'us-east-1', instanceId }]
+              : state.created,
+        },
+        wait: { done: false, waitSeconds: MIN },
+      };
+    }),
+    RecordImages: dockerStage('RecordImages', ({ state }) => ({
+      state: {
+        ...state,
+        pushed: [
+          {
+            repository: '123456789012.dkr.ecr.us-east-1.amazonaws.com/my-python-app',
+            region: 'us-east-1',
+            tags: ['latest', state.buildId],
+            digest: `sha256:${'a'.repeat(64)}`,
+          },
+        ],
+      },
+      wait: { done: true, waitSeconds: 0 },
+    })),
+    CheckCommand: hostStage('CheckCommand', ({ state }, b) => {
+      const p = state.provision as NonNullable<Ec2HostState['provision']>;
       if (b.flakyAt?.index === p.index && p.attempt < b.flakyAt.failures) {
         return {
           state: { ...state, provision: { index: p.index, count: p.count, attempt: p.attempt + 1, paused: true } },
@@ -188,7 +228,7 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
         },
       };
     }),
-    Terminate: stage('Terminate', (p) => ({ ...p, wait: { done: true, waitSeconds: 0 } })),
+    Terminate: hostStage('Terminate', (p) => ({ ...p, wait: { done: true, waitSeconds: 0 } })),
     Distribute: stage('Distribute', ({ state }, b) => {
       let next = state;
       for (const [n, region] of (b.regions ?? []).entries()) {
@@ -217,9 +257,11 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
       calls.push({ state: 'Cleanup', build: state.name });
       cleanups.push({ build: state.name, error, created: state.created });
       if (byName.get(state.name)?.cleanupCrashes) throw new Error('cleanup crashed');
-      const steps = [...state.created]
-        .reverse()
-        .map((c) => ({ action: c.kind, target: 'id' in c ? c.id : c.key, outcome: 'removed' }));
+      const steps = [...state.created].reverse().map((c) => ({
+        action: c.kind,
+        target: 'id' in c ? c.id : 'key' in c ? c.key : 'instanceId' in c ? c.instanceId : c.tag,
+        outcome: 'removed',
+      }));
       return {
         name: state.name,
         index: state.index,
@@ -243,5 +285,16 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
       return finalized.output as unknown as JSONValue;
     },
   };
+  // The docker driver file names its states apart (state names are unique in the composed definition); they run
+  // the same functions, so the same fakes, recorded under the function's name.
+  const docker: Record<string, string> = {
+    DockerLaunchHost: 'LaunchBuilder',
+    DockerCheckOnline: 'CheckManaged',
+    DockerRunStep: 'RunHostStep',
+    DockerCheckCommand: 'CheckCommand',
+    DockerTerminate: 'Terminate',
+    DockerRecordImages: 'RecordImages',
+  };
+  for (const [state, fn] of Object.entries(docker)) handlers[state] = handlers[fn] as World['handlers'][string];
   return { handlers, calls, cleanups, clock, finalized };
 }

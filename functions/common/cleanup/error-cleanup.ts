@@ -4,12 +4,16 @@
  * for it at most `waitSeconds`, and its outcome is one step of the cleanup report.
  */
 import { GetCommandInvocationCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { BuildContext } from '../../lib/build-context.ts';
+import { renderProvisioner } from '../../../core/docker/host.ts';
+import { dockerBuild } from '../../../core/plan/typed.ts';
+import type { PlannedProvisioner } from '../../../core/plan/types.ts';
+import { unsealValue } from '../../../core/template/sensitive.ts';
+import { type BuildContext, unsealedProvisioner } from '../../lib/build-context.ts';
 import { type BuildState, isEc2Host } from '../../lib/build-state.ts';
-import { oneShotName, removeOneShot } from '../../lib/commands/one-shot.ts';
-import type { Presign } from '../../lib/commands/presign-files.ts';
+import { type Delivery, deliver, oneShotName, removeOneShot } from '../../lib/commands/one-shot.ts';
+import { type Presign, presignFiles } from '../../lib/commands/presign-files.ts';
 import { renderForSend } from '../../lib/commands/remote-render.ts';
-import { sendOnce } from '../../lib/commands/send-command.ts';
+import { type DocumentName, sendOnce } from '../../lib/commands/send-command.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 
 export interface ErrorCleanupDeps extends BaseDeps {
@@ -27,6 +31,39 @@ export interface ErrorCleanupOutcome {
 
 const FINISHED = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
 
+/**
+ * A docker build's error-cleanup-provisioner runs where its provisioners ran: inside the build's container (which
+ * a failed provisioner leaves running for it), rendered as RunHostStep renders a provisioner.
+ */
+async function renderInContainer(
+  deps: ErrorCleanupDeps,
+  ctx: BuildContext,
+  state: BuildState,
+  p: PlannedProvisioner,
+  name: string,
+): Promise<Delivery & { document: DocumentName }> {
+  if (p.type !== 'shell' && p.type !== 'file') {
+    throw new Error(`error-cleanup-provisioner: a ${p.type} provisioner cannot run in the docker container`);
+  }
+  const build = unsealValue(dockerBuild(ctx.build), ctx.table);
+  const real = unsealedProvisioner(ctx, p);
+  const files = await presignFiles(deps.s3, deps.presign, deps.artifactsBucket, state.buildId, real.files);
+  const script = renderProvisioner(
+    build.config,
+    { index: real.index, type: real.type, config: real.config },
+    { buildId: state.buildId, buildName: build.name, files },
+  );
+  const document = 'AWS-RunShellScript';
+  const delivery = await deliver(deps, {
+    buildId: state.buildId,
+    name,
+    document,
+    commands: script.replace(/\n$/, '').split('\n'),
+    secrets: ctx.secrets,
+  });
+  return { document, ...delivery };
+}
+
 export async function runErrorCleanupProvisioner(
   deps: ErrorCleanupDeps,
   ctx: BuildContext,
@@ -38,7 +75,10 @@ export async function runErrorCleanupProvisioner(
   const instanceId = state.instanceId;
   const name = oneShotName(state.index, 'error-cleanup', 0);
   try {
-    const { document, commands } = await renderForSend(deps, ctx, state, p, name);
+    const { document, commands } =
+      state.driver === 'ec2-docker'
+        ? await renderInContainer(deps, ctx, state, p, name)
+        : await renderForSend(deps, ctx, state, p, name);
     const ssm = deps.ssmFor(ctx.region);
     const commandId = await sendOnce(ssm, {
       instanceId,

@@ -14,6 +14,8 @@ import { registryTemplateName } from '../../../aws/image-registry-records.ts';
 import type { RegistryContext } from '../../../aws/image-registry-store.ts';
 import { TransientError } from '../../../core/errors.ts';
 import { amiArtifactId } from '../../../core/manifest/manifest.ts';
+import { isDockerBuild } from '../../../core/plan/typed.ts';
+import type { PlannedBuild } from '../../../core/plan/types.ts';
 import { redactValue } from '../../../core/template/sensitive.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { type BuildState, buildStateSchema, driverSchema, type ImageRecord } from '../../lib/build-state.ts';
@@ -50,6 +52,25 @@ export type FinalizeInput = z.infer<typeof finalizeInputSchema>;
 /** The AMIs a succeeded build made (the manifest's artifacts); other drivers' artifacts join here. */
 export function builtImages(state: BuildState): readonly ImageRecord[] {
   return state.driver === 'ec2-ami' ? state.images : [];
+}
+
+/**
+ * A build's artifact id as the build result and record show it: Packer's amazon id for AMIs; for a docker build
+ * that pushed to ECR, the first pushed repository pinned by digest (`<uri>@sha256:…`, what ECS task definitions
+ * and `docker pull` take), since the digest is the one immutable name of what was built. The manifest keeps
+ * Packer's own docker id in `artifact_id` and lists the digests in `kiln_pushed_images`.
+ */
+export function artifactIdOf(state: BuildState): string {
+  if (state.driver === 'ec2-docker') {
+    const first = state.pushed[0];
+    return first ? `${first.repository}@${first.digest}` : '';
+  }
+  return amiArtifactId(amisByRegion(builtImages(state)));
+}
+
+/** The docker builder's `image` of a planned build (a docker artifact's lineage). */
+function baseImageOf(build: PlannedBuild | undefined): string | undefined {
+  return build && isDockerBuild(build) ? build.config.image || undefined : undefined;
 }
 
 export interface BuildOutcome {
@@ -157,7 +178,13 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
     for (const r of input.results) {
       if (r.status !== 'SUCCEEDED') continue;
       const entry = await awsCall('recording the artifact in the image registry', transient, () =>
-        registerBuild(deps.registry, template, r.state, now.toISOString()),
+        registerBuild(
+          deps.registry,
+          template,
+          r.state,
+          now.toISOString(),
+          baseImageOf(stored.plan.builds[r.state.index]),
+        ),
       );
       if (entry) registered.set(r.name, entry);
     }
@@ -167,7 +194,7 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
       ? {
           name: r.name,
           status: r.status,
-          artifactId: amiArtifactId(amisByRegion(builtImages(r.state))),
+          artifactId: artifactIdOf(r.state),
           ...(r.state.notes ? { notes: r.state.notes } : {}),
           ...registryOutcome(registered.get(r.name)),
         }
@@ -178,7 +205,17 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
     stored?.plan.runUuid ?? runUuid(input.executionName),
     input.results.flatMap((r) =>
       r.status === 'SUCCEEDED'
-        ? [{ name: r.name, images: builtImages(r.state), finishedAt: now, build: stored?.plan.builds[r.state.index] }]
+        ? [
+            {
+              name: r.name,
+              images: builtImages(r.state),
+              ...(r.state.driver === 'ec2-docker'
+                ? { artifactId: r.state.packerArtifactId ?? '', pushed: r.state.pushed }
+                : {}),
+              finishedAt: now,
+              build: stored?.plan.builds[r.state.index],
+            },
+          ]
         : [],
     ),
   );

@@ -3,7 +3,7 @@
  * region and the manifest post-processor's custom_data.
  */
 
-import { type BuildResult, buildManifest, type Manifest } from '../../../core/manifest/manifest.ts';
+import { type BuildResult, buildManifest, type Manifest, type PushedImage } from '../../../core/manifest/manifest.ts';
 import { isPostProcessor } from '../../../core/plan/typed.ts';
 import type { PlannedBuild } from '../../../core/plan/types.ts';
 import { known } from '../../../core/schema/decoded.ts';
@@ -35,6 +35,10 @@ export interface SucceededBuild {
   readonly name: string;
   readonly build?: PlannedBuild;
   readonly images: readonly ImageRecord[];
+  /** A docker build's artifact id as Packer writes it (the AMI path derives its id from `images`). */
+  readonly artifactId?: string;
+  /** A docker build's pushed images, digests read back from the registry. */
+  readonly pushed?: readonly PushedImage[];
   readonly finishedAt: Date;
 }
 
@@ -46,7 +50,8 @@ export function executionManifest(uuid: string, builds: readonly SucceededBuild[
       builderType: b.build?.builderType ?? 'amazon-ebs',
       buildTime: b.finishedAt,
       runUuid: uuid,
-      amis: amisByRegion(b.images),
+      ...(b.artifactId !== undefined ? { artifactId: b.artifactId } : { amis: amisByRegion(b.images) }),
+      ...(b.pushed ? { pushed: b.pushed } : {}),
       ...(data ? { customData: data } : {}),
     };
   });

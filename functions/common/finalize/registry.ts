@@ -19,8 +19,34 @@ export interface RegisteredArtifact {
   readonly parameters: readonly ChannelParameter[];
 }
 
-/** The registry artifact of a succeeded build, or none when it made no image (skip_create_ami, other drivers). */
-export function artifactOf(template: string, state: BuildState, createdAt: string): Artifact | undefined {
+/**
+ * The registry artifact of a succeeded build, or none when it made no image (skip_create_ami, a docker build that
+ * pushed nothing to ECR, agents). A docker artifact is its first pushed repository, by digest; `baseImage` is the
+ * docker builder's `image` (its lineage; the digest of a base image is not resolved yet).
+ */
+export function artifactOf(
+  template: string,
+  state: BuildState,
+  createdAt: string,
+  baseImage?: string,
+): Artifact | undefined {
+  if (state.driver === 'ec2-docker') {
+    const first = state.pushed[0];
+    if (!first) return undefined;
+    return {
+      artifactId: artifactIdFor(state.buildId, state.name),
+      template,
+      build: state.name,
+      buildId: state.buildId,
+      createdAt,
+      content: {
+        kind: 'container-image',
+        imageUri: `${first.repository}:${first.tags[0] ?? state.buildId}`,
+        digest: first.digest,
+      },
+      ...(baseImage ? { source: { kind: 'image' as const, reference: baseImage } } : {}),
+    };
+  }
   if (state.driver !== 'ec2-ami' || state.images.length === 0) return undefined;
   return {
     artifactId: artifactIdFor(state.buildId, state.name),
@@ -52,8 +78,9 @@ export async function registerBuild(
   template: string,
   state: BuildState,
   createdAt: string,
+  baseImage?: string,
 ): Promise<RegisteredArtifact | undefined> {
-  const artifact = artifactOf(template, state, createdAt);
+  const artifact = artifactOf(template, state, createdAt, baseImage);
   if (!artifact) return undefined;
   await putArtifact(ctx, artifact);
   const ref: ChannelRef = { template, build: artifact.build, channel: LATEST_CHANNEL };

@@ -1,5 +1,6 @@
 /**
- * CheckCommand: one poll of the provisioner's SSM command. Success (or an exit code listed in
+ * CheckCommand: one poll of the SSM command at the build's cursor (a provisioner; on a docker host, a host step:
+ * functions/lib/host-command.ts). Success (or an exit code listed in
  * valid_exit_codes) advances to the next provisioner; a failure with `max_retries` left asks the ASL to send
  * it again; otherwise Kiln.ProvisionerFailed with the exit code and the tail of stderr (secrets redacted).
  */
@@ -9,9 +10,6 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { ProvisionerFailedError, TimeoutError } from '../../../core/errors.ts';
-import { isProvisioner } from '../../../core/plan/typed.ts';
-import { exitCodes } from '../../../core/provisioners/render/shell.ts';
-import { known } from '../../../core/schema/decoded.ts';
 import { redactText as redact } from '../../../core/template/sensitive.ts';
 import { awsCall, awsErrorCode } from '../../lib/aws-errors.ts';
 import { loadBuildContext } from '../../lib/build-context.ts';
@@ -24,6 +22,7 @@ import {
 } from '../../lib/build-state.ts';
 import { oneShotName, removeOneShot } from '../../lib/commands/one-shot.ts';
 import { MAX_EXECUTION_TIMEOUT_SECONDS } from '../../lib/commands/send-command.ts';
+import { type CursorCommand, cursorCommand } from '../../lib/host-command.ts';
 import { waitOrTimeout } from '../../lib/polling.ts';
 import { advance } from '../../lib/provision-cursor.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
@@ -66,8 +65,12 @@ export async function checkCommand(deps: CheckCommandDeps, payload: StagePayload
   if (!prov?.commandId) throw new ProvisionerFailedError(`build ${state.name}: no command to check`);
   const instanceId = requireInstance(state);
   const ctx = await loadBuildContext(deps, state, { withSecrets: true });
-  const p = ctx.build.provisioners[prov.index];
-  if (!p) throw new ProvisionerFailedError(`The plan has no provisioner #${prov.index}`);
+  let command: CursorCommand;
+  try {
+    command = cursorCommand(ctx.build, state, prov.index);
+  } catch (err) {
+    throw new ProvisionerFailedError(err instanceof Error ? err.message : String(err));
+  }
   const commandId = prov.commandId;
 
   let out: GetCommandInvocationCommandOutput | undefined;
@@ -85,11 +88,10 @@ export async function checkCommand(deps: CheckCommandDeps, payload: StagePayload
       );
     }
   }
-  // The codes the script was rendered with (shell, powershell); other types have none of their own.
-  const codes = isProvisioner(p, 'shell') || isProvisioner(p, 'powershell') ? exitCodes(p.config) : [0];
-  const expectDisconnect = isProvisioner(p, 'shell') && known(p.config.expect_disconnect) === true;
-  const outcome: Outcome = out ? classifyInvocation(out, codes, expectDisconnect) : { kind: 'running' };
-  const label = `Provisioner #${prov.index} (${p.name ?? p.type})`;
+  const outcome: Outcome = out
+    ? classifyInvocation(out, command.validExitCodes, command.expectDisconnect)
+    : { kind: 'running' };
+  const label = command.label;
   // The command ended: its one-shot script (if it carried a secret) must not outlive it, in any version.
   if (outcome.kind !== 'running' && ctx.secrets.length > 0) {
     await removeOneShot(deps, state.buildId, oneShotName(state.index, prov.index, prov.attempt));
@@ -97,7 +99,7 @@ export async function checkCommand(deps: CheckCommandDeps, payload: StagePayload
 
   if (outcome.kind === 'success') return { state: advance(state), wait: { done: true, waitSeconds: 0 } };
   if (outcome.kind === 'failed') {
-    if (prov.attempt < p.maxRetries) {
+    if (prov.attempt < command.maxRetries) {
       return {
         state: {
           ...state,
@@ -123,7 +125,7 @@ export async function checkCommand(deps: CheckCommandDeps, payload: StagePayload
         `\nFull output: s3://${deps.artifactsBucket}/builds/${state.buildId}/logs/${state.index}/${prov.index}-${prov.attempt}/`,
     );
   }
-  const deadline = (p.timeoutSeconds ?? MAX_EXECUTION_TIMEOUT_SECONDS) + DEADLINE_GRACE_SECONDS;
+  const deadline = (command.timeoutSeconds ?? MAX_EXECUTION_TIMEOUT_SECONDS) + DEADLINE_GRACE_SECONDS;
   const wait = waitOrTimeout({
     since: prov.sentAt,
     now: deps.now(),

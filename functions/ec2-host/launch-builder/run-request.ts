@@ -3,6 +3,7 @@
  * with Kiln's defaults: IMDSv2 required, encrypted volumes, no-ingress security group, SSM instance profile.
  */
 import type { Image, RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
+import type { DockerHostSettings } from '../../../aws/docker-host.ts';
 import { type KilnTagContext, kilnTags, mergeTags, toTags } from '../../../aws/tags.ts';
 import type { AmazonEbsConfig } from '../../../core/builders/amazon-ebs.ts';
 import { items, known } from '../../../core/schema/decoded.ts';
@@ -74,6 +75,50 @@ export function buildRunInstancesRequest(input: RunRequestInput): RunInstancesCo
     TagSpecifications: [
       { ResourceType: 'instance', Tags: instanceTags },
       { ResourceType: 'volume', Tags: volumeTags },
+    ],
+  };
+}
+
+export interface DockerHostRequestInput {
+  readonly imageId: string;
+  readonly host: DockerHostSettings;
+  readonly settings: LaunchSettings;
+  readonly tags: KilnTagContext;
+  readonly clientToken: string;
+}
+
+/**
+ * The builder host of a docker build: the docker builder has no EC2 options, so everything comes from the stack
+ * (instance type, volume, network) with the same defaults as an AMI builder: IMDSv2 required (hop limit 1, so a
+ * container cannot reach the host's credentials), an encrypted gp3 root volume, no ingress, the SSM profile.
+ */
+export function buildDockerHostRequest(input: DockerHostRequestInput): RunInstancesCommandInput {
+  const { settings, tags, host } = input;
+  const own: Tag[] = kilnTags(tags);
+  const name: Tag[] = [{ Key: 'Name', Value: `Kiln docker host ${tags.name}` }];
+  const subnetId =
+    settings.subnetIds.length > 0 ? settings.subnetIds[tags.index % settings.subnetIds.length] : undefined;
+  const profile = settings.instanceProfile;
+  return {
+    ImageId: input.imageId,
+    InstanceType: host.instanceType as RunInstancesCommandInput['InstanceType'],
+    MinCount: 1,
+    MaxCount: 1,
+    ClientToken: input.clientToken,
+    IamInstanceProfile: profile.startsWith('arn:') ? { Arn: profile } : { Name: profile },
+    SecurityGroupIds: [settings.securityGroupId],
+    ...(subnetId ? { SubnetId: subnetId } : {}),
+    MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
+    BlockDeviceMappings: [
+      {
+        DeviceName: '/dev/xvda',
+        Ebs: { VolumeSize: host.volumeGiB, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true },
+      },
+    ],
+    InstanceInitiatedShutdownBehavior: 'terminate',
+    TagSpecifications: [
+      { ResourceType: 'instance', Tags: mergeTags(name, own) },
+      { ResourceType: 'volume', Tags: mergeTags(name, own) },
     ],
   };
 }

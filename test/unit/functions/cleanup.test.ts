@@ -223,6 +223,8 @@ describe('the cleanup table', () => {
       instance: handler((r) => r.id),
       image: handler((r) => r.id, [{ kind: 'image', region: 'us-east-1', id: 'ami-orphan' }]),
       's3-object': handler((r) => r.key),
+      'docker-containers': handler((r) => r.instanceId),
+      'ecr-image': handler((r) => r.tag),
     };
     const result = await cleanupBuild(t.deps, { state, error }, table);
     expect(seen).toEqual([

@@ -15,6 +15,7 @@ const ENV: Record<string, string> = {
   [KILN_ENV.builderSecurityGroup]: 'sg-1',
   [KILN_ENV.subnetIds]: 'subnet-1',
   [KILN_ENV.provisionLogGroup]: '/kiln/provision',
+  [KILN_ENV.accountId]: '123456789012',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'testing',
   AWS_SECRET_ACCESS_KEY: 'testing',

@@ -8,7 +8,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import 'aws-sdk-client-mock-vitest/extend';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ECS_AL2023_AMI_PARAMETER } from '../../../aws/docker-host.ts';
 import { launchBuilder } from '../../../functions/ec2-host/launch-builder/launch-builder.ts';
 import { pickImage } from '../../../functions/lib/ec2/source-image.ts';
 import { clientToken } from '../../../functions/lib/tokens.ts';
@@ -20,13 +22,21 @@ const launch = {
   securityGroupId: 'sg-noingress',
   subnetIds: ['subnet-a', 'subnet-b'],
 };
+const DOCKER_HOST = { amiParameter: ECS_AL2023_AMI_PARAMETER, instanceType: 't3.medium', volumeGiB: 30 };
 
 function setup(planText?: string) {
   const m = mocks(planText);
   m.ec2.on(DescribeImagesCommand, { ImageIds: ['ami-0123456789abcdef0'] }).resolves({ Images: [SOURCE] });
   m.ec2.on(DescribeImagesCommand, { Owners: ['self'] }).resolves({ Images: [] });
   m.ec2.on(RunInstancesCommand).resolves({ Instances: [{ InstanceId: 'i-0new' }] });
-  return { ...m, run: () => launchBuilder({ ...m.deps, launch }, { state: baseState() }) };
+  return {
+    ...m,
+    run: () =>
+      launchBuilder(
+        { ...m.deps, launch, dockerHost: DOCKER_HOST, ssmFor: () => new SSMClient({}) },
+        { state: baseState() },
+      ),
+  };
 }
 
 describe('launchBuilder', () => {

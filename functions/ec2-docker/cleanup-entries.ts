@@ -1,0 +1,50 @@
+/**
+ * Cleanup entries of the docker driver: the build's containers on its builder host, removed with core's cleanup
+ * script over SSM before the host is terminated (the entry is recorded after the instance, and Cleanup walks
+ * `created` in reverse). On AWS terminating the host would end them too; removing them first keeps a host that
+ * outlives the build (a kept-for-debugging host, the local stand-in) clean, and is what Packer's own cleanup does.
+ */
+import { GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { renderCleanup } from '../../core/docker/host.ts';
+import type { CleanupEntries } from '../lib/cleanup-table.ts';
+
+/** How long Cleanup waits for the script (it removes containers and one folder: seconds). */
+export const CONTAINER_CLEANUP_WAIT_SECONDS = 60;
+const FINISHED = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
+
+export const ec2DockerCleanup = {
+  'docker-containers': {
+    remove: (run, resource) =>
+      run.attempt({ action: 'remove-containers', target: resource.instanceId, region: resource.region }, async () => {
+        const ssmFor = run.deps.ssmFor;
+        if (!ssmFor) throw new Error('this Cleanup has no SSM client; the host is terminated with them');
+        const ssm = ssmFor(resource.region);
+        const sent = await ssm.send(
+          new SendCommandCommand({
+            InstanceIds: [resource.instanceId],
+            DocumentName: 'AWS-RunShellScript',
+            Comment: `kiln ${run.state.buildId} b${run.state.index} remove containers`,
+            Parameters: {
+              commands: renderCleanup({ buildId: run.state.buildId }).replace(/\n$/, '').split('\n'),
+              executionTimeout: [String(CONTAINER_CLEANUP_WAIT_SECONDS)],
+            },
+          }),
+        );
+        const commandId = sent.Command?.CommandId;
+        if (!commandId) throw new Error('SendCommand returned no command id');
+        const sleep = run.deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+        const deadline = Date.now() + CONTAINER_CLEANUP_WAIT_SECONDS * 1000;
+        while (Date.now() < deadline) {
+          const out = await ssm
+            .send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: resource.instanceId }))
+            .catch(() => undefined);
+          if (out?.Status && FINISHED.has(out.Status)) {
+            if (out.Status === 'Success') return;
+            throw new Error(`the cleanup script ended ${out.Status} (exit code ${out.ResponseCode ?? -1})`);
+          }
+          await sleep(1000);
+        }
+        throw new Error(`the cleanup script gave no result within ${CONTAINER_CLEANUP_WAIT_SECONDS}s`);
+      }),
+  },
+} satisfies CleanupEntries;

@@ -1,0 +1,126 @@
+/**
+ * How Kiln configures the ECR repositories it creates for docker builds (functions/lib/ecr/ensure.ts): tag
+ * mutability, the customer-managed key, and the lifecycle policy. The deployer sets them on the stack (infra fills
+ * the environment from `KilnStackProps.ecr`); these defaults apply when a variable is absent. Pure.
+ */
+import type { CreateRepositoryCommandInput, Tag } from '@aws-sdk/client-ecr';
+import { numberEnv, optionalEnv } from '../../../aws/env.ts';
+import { TAG_MANAGED, TAG_MANAGED_VALUE } from '../../../aws/tags.ts';
+import type { ResolvedRepository } from '../../../core/schema/docker-names.ts';
+import { KILN_ENV } from '../../registry.ts';
+
+/**
+ * MUTABLE by default on purpose: a docker-tag with no tag (the reference template's `tag: ""`) pushes `latest`, as
+ * Packer does, and every build moves `latest`; an IMMUTABLE repository refuses the second build's push
+ * (ImageTagAlreadyExistsException). Choose IMMUTABLE only when every template tags with a unique value; the build
+ * id tag Kiln adds is unique either way.
+ */
+export const TAG_MUTABILITIES = ['MUTABLE', 'IMMUTABLE'] as const;
+export type TagMutability = (typeof TAG_MUTABILITIES)[number];
+
+export interface EcrRepositorySettings {
+  readonly tagMutability: TagMutability;
+  /** Customer-managed KMS key (ARN) new repositories are encrypted with; absent: AES256 (ECR's own key). */
+  readonly kmsKeyArn?: string;
+  /** Lifecycle rule 1: untagged images expire this many days after their push. */
+  readonly untaggedExpireDays: number;
+  /**
+   * Lifecycle rule 2: only the newest this many images are kept (any tag status); 0 = no count rule. An image a
+   * channel pins by digest is expired like any other once it falls out of the count: size it to the rollback depth
+   * you need.
+   */
+  readonly keepImages: number;
+}
+
+export const DEFAULT_ECR_SETTINGS: EcrRepositorySettings = {
+  tagMutability: 'MUTABLE',
+  untaggedExpireDays: 14,
+  keepImages: 200,
+};
+
+function nonNegativeIntEnv(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
+  const raw = optionalEnv(name, env);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`Environment variable ${name} must be a whole number of 0 or more, got "${raw}"`);
+  }
+  return value;
+}
+
+/** The settings from the environment (KILN_ECR_*), defaults for what is absent; a malformed value fails at cold start. */
+export function ecrSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): EcrRepositorySettings {
+  const mutability = optionalEnv(KILN_ENV.ecrTagMutability, env) ?? DEFAULT_ECR_SETTINGS.tagMutability;
+  if (!(TAG_MUTABILITIES as readonly string[]).includes(mutability)) {
+    throw new Error(
+      `Environment variable ${KILN_ENV.ecrTagMutability} must be one of ${TAG_MUTABILITIES.join(', ')}, got "${mutability}"`,
+    );
+  }
+  const kmsKeyArn = optionalEnv(KILN_ENV.ecrKmsKeyArn, env);
+  if (kmsKeyArn !== undefined && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(kmsKeyArn)) {
+    throw new Error(`Environment variable ${KILN_ENV.ecrKmsKeyArn} must be a KMS key ARN, got "${kmsKeyArn}"`);
+  }
+  return {
+    tagMutability: mutability as TagMutability,
+    ...(kmsKeyArn ? { kmsKeyArn } : {}),
+    untaggedExpireDays: numberEnv(KILN_ENV.ecrUntaggedExpireDays, DEFAULT_ECR_SETTINGS.untaggedExpireDays, env),
+    keepImages: nonNegativeIntEnv(KILN_ENV.ecrKeepImages, DEFAULT_ECR_SETTINGS.keepImages, env),
+  };
+}
+
+/** ECR's lifecycle policy document: untagged images expire first; then the count rule (`any` must rank last). */
+export function lifecyclePolicy(settings: EcrRepositorySettings): string {
+  const rules: object[] = [
+    {
+      rulePriority: 1,
+      description: `Kiln: expire untagged images ${settings.untaggedExpireDays} days after their push`,
+      selection: {
+        tagStatus: 'untagged',
+        countType: 'sinceImagePushed',
+        countUnit: 'days',
+        countNumber: settings.untaggedExpireDays,
+      },
+      action: { type: 'expire' },
+    },
+  ];
+  if (settings.keepImages > 0) {
+    rules.push({
+      rulePriority: 2,
+      description: `Kiln: keep the newest ${settings.keepImages} images`,
+      selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: settings.keepImages },
+      action: { type: 'expire' },
+    });
+  }
+  return JSON.stringify({ rules });
+}
+
+/** ECR tag values: at most 256 characters of letters, digits, spaces and `+ - = . _ : / @` (EC2 allows more). */
+export function ecrTagValue(value: string): string {
+  return value.replace(/[^\p{L}\p{N}\s+\-=._:/@]/gu, '_').slice(0, 256);
+}
+
+/** Kiln's standard tags as ECR accepts them, with `kiln:managed=true` last (a template cannot forge it). */
+export function repositoryTags(standard: readonly { Key?: string; Value?: string }[]): Tag[] {
+  const tags = new Map<string, string>();
+  for (const t of standard) if (t.Key) tags.set(t.Key, ecrTagValue(t.Value ?? ''));
+  tags.set(TAG_MANAGED, TAG_MANAGED_VALUE);
+  return [...tags].map(([Key, Value]) => ({ Key, Value }));
+}
+
+/** CreateRepository for a repository of the build's own registry: scan on push, encryption, tag mutability, tags. */
+export function createRepositoryRequest(
+  repository: ResolvedRepository,
+  settings: EcrRepositorySettings,
+  tags: Tag[],
+): CreateRepositoryCommandInput {
+  return {
+    ...(repository.ecr ? { registryId: repository.ecr.account } : {}),
+    repositoryName: repository.path,
+    imageTagMutability: settings.tagMutability,
+    imageScanningConfiguration: { scanOnPush: true },
+    encryptionConfiguration: settings.kmsKeyArn
+      ? { encryptionType: 'KMS', kmsKey: settings.kmsKeyArn }
+      : { encryptionType: 'AES256' },
+    tags,
+  };
+}
