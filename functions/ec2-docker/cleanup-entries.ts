@@ -6,6 +6,7 @@
  */
 import { GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { renderCleanup } from '../../core/docker/host.ts';
+import { awsErrorCode } from '../lib/aws-errors.ts';
 import type { CleanupEntries } from '../lib/cleanup-table.ts';
 
 /** How long Cleanup waits for the script (it removes containers and one folder: seconds). */
@@ -19,17 +20,26 @@ export const ec2DockerCleanup = {
         const ssmFor = run.deps.ssmFor;
         if (!ssmFor) throw new Error('this Cleanup has no SSM client; the host is terminated with them');
         const ssm = ssmFor(resource.region);
-        const sent = await ssm.send(
-          new SendCommandCommand({
-            InstanceIds: [resource.instanceId],
-            DocumentName: 'AWS-RunShellScript',
-            Comment: `kiln ${run.state.buildId} b${run.state.index} remove containers`,
-            Parameters: {
-              commands: renderCleanup({ buildId: run.state.buildId }).replace(/\n$/, '').split('\n'),
-              executionTimeout: [String(CONTAINER_CLEANUP_WAIT_SECONDS)],
-            },
-          }),
-        );
+        const sent = await ssm
+          .send(
+            new SendCommandCommand({
+              InstanceIds: [resource.instanceId],
+              DocumentName: 'AWS-RunShellScript',
+              Comment: `kiln ${run.state.buildId} b${run.state.index} remove containers`,
+              Parameters: {
+                commands: renderCleanup({ buildId: run.state.buildId }).replace(/\n$/, '').split('\n'),
+                executionTimeout: [String(CONTAINER_CLEANUP_WAIT_SECONDS)],
+              },
+            }),
+          )
+          .catch((err: unknown) => {
+            // The host no longer takes commands (Terminate ran after finish, or it stopped): its containers went
+            // or go with it, and the instance entry (next) terminates it. Reported as already gone.
+            if (awsErrorCode(err) !== 'InvalidInstanceId') throw err;
+            throw Object.assign(new Error(`${resource.instanceId} takes no commands: its containers go with it`), {
+              name: 'InvalidInstanceID.NotFound',
+            });
+          });
         const commandId = sent.Command?.CommandId;
         if (!commandId) throw new Error('SendCommand returned no command id');
         const sleep = run.deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));

@@ -15,8 +15,11 @@ type States = Record<string, Json>;
 
 const PARENT = 'build.asl.json';
 const CHILD = 'drivers/ec2-ami.asl.json';
+/** The second driver file: present as is in every composition below, so each refusal has one cause. */
+const DOCKER = 'drivers/ec2-docker.asl.json';
 const parentText = readFileSync(join(PROJECT_ROOT, 'statemachines', PARENT), 'utf8');
 const childText = readFileSync(join(PROJECT_ROOT, 'statemachines', CHILD), 'utf8');
+const dockerText = readFileSync(join(PROJECT_ROOT, 'statemachines', DOCKER), 'utf8');
 
 /** Composes mutated copies of the real files (plus any extra child files) in memory. */
 function compose(
@@ -27,7 +30,7 @@ function compose(
   const child = JSON.parse(childText) as Json;
   mutate.parent?.(parent);
   mutate.child?.(child);
-  const files: Record<string, string> = { [CHILD]: JSON.stringify(child), ...extra };
+  const files: Record<string, string> = { [CHILD]: JSON.stringify(child), [DOCKER]: dockerText, ...extra };
   return composeStateMachine({ name: PARENT, text: JSON.stringify(parent) }, (name) => files[name]);
 }
 
@@ -54,8 +57,8 @@ describe('the composed build state machine', () => {
       Object.entries(states).map(([name, state]) => [name, [...new Set(transitionsOf(state).map((t) => t.target))]]),
     );
 
-  it('reads the parent, then the ec2-ami driver', () => {
-    expect(composed.files.map((file) => file.name)).toEqual([PARENT, CHILD]);
+  it('reads the parent, then the ec2-ami driver, then the ec2-docker driver', () => {
+    expect(composed.files.map((file) => file.name)).toEqual([PARENT, CHILD, DOCKER]);
   });
 
   it('keeps the top level: PrepareBuild → IsTemplate → Builds (Map) → Finalize → AllBuildsSucceeded', () => {
@@ -76,7 +79,11 @@ describe('the composed build state machine', () => {
     const processor = (definition.States as States).Builds?.ItemProcessor as Json;
     expect(processor.StartAt).toBe('RouteDriver');
     // In the order of the one-file definition: the shared states before and after the include, the chain between.
-    expect(edges(processor.States as States)).toEqual({
+    const all = edges(processor.States as States);
+    const docker = Object.keys(childStates(JSON.parse(dockerText)));
+    const withoutDocker = Object.fromEntries(Object.entries(all).filter(([name]) => !docker.includes(name)));
+    expect(all.RouteDriver).toEqual(['DriverUnavailable', 'LaunchBuilder', 'DockerLaunchHost']);
+    expect({ ...withoutDocker, RouteDriver: all.RouteDriver?.filter((n) => n !== 'DockerLaunchHost') }).toEqual({
       RouteDriver: ['DriverUnavailable', 'LaunchBuilder'],
       DriverUnavailable: [],
       LaunchBuilder: ['WaitManaged', 'Cleanup'],
@@ -110,10 +117,33 @@ describe('the composed build state machine', () => {
     expect(composed.text).not.toContain(INCLUDE_TYPE);
   });
 
-  it('attributes each state to its file: 8 + 5 in the parent, 24 in the driver', () => {
+  it('puts the docker chain in place of its include, entered at DockerLaunchHost, leaving to BuildSucceeded or Cleanup', () => {
+    const processor = (definition.States as States).Builds?.ItemProcessor as Json;
+    const all = edges(processor.States as States);
+    const docker = Object.keys(childStates(JSON.parse(dockerText)));
+    expect(Object.fromEntries(docker.map((name) => [name, all[name]]))).toEqual({
+      DockerLaunchHost: ['DockerWaitOnline', 'Cleanup'],
+      DockerWaitOnline: ['DockerCheckOnline'],
+      DockerCheckOnline: ['DockerOnlineChoice', 'Cleanup'],
+      DockerOnlineChoice: ['DockerWaitOnline', 'DockerStepLoop'],
+      DockerStepLoop: ['DockerTerminate', 'DockerRunStep'],
+      DockerRunStep: ['DockerStepStarted', 'Cleanup'],
+      DockerStepStarted: ['DockerPauseBefore', 'DockerStepLoop', 'DockerWaitCommand'],
+      DockerPauseBefore: ['DockerRunStep'],
+      DockerWaitCommand: ['DockerCheckCommand'],
+      DockerCheckCommand: ['DockerCommandChoice', 'Cleanup'],
+      DockerCommandChoice: ['DockerWaitCommand', 'DockerRunStep', 'DockerStepLoop'],
+      DockerTerminate: ['DockerRecordImages', 'Cleanup'],
+      DockerRecordImages: ['BuildSucceeded', 'Cleanup'],
+    });
+  });
+
+  it('attributes each state to its file: 8 + 5 in the parent, 24 in the ami driver, 13 in the docker driver', () => {
     const byFile = (file: string) => [...composed.stateFiles].filter(([, f]) => f === file).map(([name]) => name);
     expect(byFile(PARENT)).toHaveLength(13);
     expect(byFile(CHILD)).toHaveLength(24);
+    expect(byFile(DOCKER)).toEqual(Object.keys(childStates(JSON.parse(dockerText))));
+    expect(byFile(DOCKER)).toHaveLength(13);
     expect(byFile(CHILD)).toEqual(Object.keys(childStates(JSON.parse(childText))));
   });
 

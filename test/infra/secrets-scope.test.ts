@@ -6,6 +6,7 @@ import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnRole, IRole } from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
+import { ECS_AL2023_AMI_PARAMETER } from '../../aws/docker-host.ts';
 import { readKilnContext } from '../../infra/context.ts';
 import { createKilnApp } from '../../infra/kiln-app.ts';
 import type { KilnStack } from '../../infra/kiln-stack.ts';
@@ -53,14 +54,20 @@ describe('secret scope and shell-local isolation (real registry)', () => {
     expect(text(env)).toContain('"KILN_SECRET_PREFIX":"team-a/"');
   });
 
-  it('no other function may read secrets or parameters', () => {
+  it('no other function may read secrets or parameters (LaunchBuilder: the docker host AMI parameter only)', () => {
     for (const [id] of defaults.stack.pipeline.functions) {
       if (id === 'PrepareBuild') continue;
-      const actions = statementsOf(defaults, id).flatMap(actionsOf);
-      expect(
-        actions.filter((a) => /secretsmanager:|ssm:GetParameter/.test(a)),
-        id,
-      ).toEqual([]);
+      const reading = statementsOf(defaults, id).filter((s) =>
+        actionsOf(s).some((a) => /secretsmanager:|ssm:GetParameter/.test(a)),
+      );
+      if (id !== 'LaunchBuilder') {
+        expect(reading, id).toEqual([]);
+        continue;
+      }
+      expect(reading.flatMap(actionsOf)).toEqual(['ssm:GetParameter']);
+      // AWS's public parameter: no account in its ARN, and nothing under the template secret prefix.
+      expect(text(reading.flatMap(resourcesOf))).toContain(`::parameter${ECS_AL2023_AMI_PARAMETER}`);
+      expect(reading.flatMap(resourcesOf)).toHaveLength(1);
     }
   });
 
@@ -95,7 +102,15 @@ describe('secret scope and shell-local isolation (real registry)', () => {
     const touching = [...defaults.stack.pipeline.functions.keys()].filter((id) =>
       text(statementsOf(defaults, id).flatMap(resourcesOf)).includes('/secrets/*'),
     );
-    expect(touching.sort()).toEqual(['CheckCommand', 'Cleanup', 'Finalize', 'PrepareBuild', 'RunProvisioner']);
+    // RunHostStep delivers a docker step that reveals a sensitive value (or the ECR password) as a one-shot object.
+    expect(touching.sort()).toEqual([
+      'CheckCommand',
+      'Cleanup',
+      'Finalize',
+      'PrepareBuild',
+      'RunHostStep',
+      'RunProvisioner',
+    ]);
     const buckets = defaults.template.findResources('AWS::S3::Bucket');
     const rules = Object.values(buckets).flatMap((b) => b.Properties.LifecycleConfiguration?.Rules ?? []);
     expect(rules).toContainEqual(

@@ -60,6 +60,8 @@ async function renderInContainer(
     document,
     commands: script.replace(/\n$/, '').split('\n'),
     secrets: ctx.secrets,
+    // A docker host script is bash (core/docker/host.ts), whatever the host's sh is.
+    shell: 'bash',
   });
   return { document, ...delivery };
 }

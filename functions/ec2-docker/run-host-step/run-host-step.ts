@@ -191,6 +191,8 @@ export async function runHostStep(deps: RunHostStepDeps, payload: StagePayload):
     document,
     commands: rendered.script.replace(/\n$/, '').split('\n'),
     secrets: [...ctx.secrets, ...rendered.secrets],
+    // core/docker/host.ts writes bash (`set -o pipefail`, `local`); sent inline, its `#!/bin/bash` line picks it.
+    shell: 'bash',
   });
   const commandId = await sendOnce(deps.ssmFor(ctx.region), {
     instanceId,

@@ -92,8 +92,9 @@ export async function checkCommand(deps: CheckCommandDeps, payload: StagePayload
     ? classifyInvocation(out, command.validExitCodes, command.expectDisconnect)
     : { kind: 'running' };
   const label = command.label;
-  // The command ended: its one-shot script (if it carried a secret) must not outlive it, in any version.
-  if (outcome.kind !== 'running' && ctx.secrets.length > 0) {
+  // The command ended: its one-shot script (if it carried a secret) must not outlive it, in any version. A docker
+  // host step may have carried one the plan does not know of (finish's ECR password from RunHostStep).
+  if (outcome.kind !== 'running' && (ctx.secrets.length > 0 || state.driver === 'ec2-docker')) {
     await removeOneShot(deps, state.buildId, oneShotName(state.index, prov.index, prov.attempt));
   }
 

@@ -33,14 +33,17 @@ function literal(url: string, quote: "'"): string {
   return `${quote}${url}${quote}`;
 }
 
-/** POSIX sh, as AWS-RunShellScript runs it. The script runs under sh like the commands it replaces. */
-export function shellBootstrap(getUrl: string, deleteUrl: string): string[] {
+/**
+ * POSIX sh, as AWS-RunShellScript runs it. The script runs under sh like the commands it replaces, or under bash
+ * for a bash script (a docker host step): sh is dash on Debian and Ubuntu hosts, which has no `set -o pipefail`.
+ */
+export function shellBootstrap(getUrl: string, deleteUrl: string, shell: OneShotShell = 'sh'): string[] {
   return [
     'kiln_script="$(mktemp)" || exit 1',
     `curl -fsS --retry 3 -o "$kiln_script" ${literal(getUrl, "'")} || { rm -f "$kiln_script"; echo "kiln: could not fetch the provisioner script" >&2; exit 1; }`,
     `curl -fsS -X DELETE -o /dev/null ${literal(deleteUrl, "'")} || true`,
     'chmod 700 "$kiln_script"',
-    'sh "$kiln_script"',
+    `${shell} "$kiln_script"`,
     'kiln_rc=$?',
     'rm -f "$kiln_script"',
     'exit $kiln_rc',
@@ -61,6 +64,9 @@ export function powerShellBootstrap(getUrl: string, deleteUrl: string): string[]
   ];
 }
 
+/** What runs a one-shot shell script on the instance. */
+export type OneShotShell = 'sh' | 'bash';
+
 export interface DeliverDeps extends SecretStoreDeps {
   readonly presign: Presign;
 }
@@ -74,6 +80,8 @@ export async function deliver(
     readonly document: DocumentName;
     readonly commands: readonly string[];
     readonly secrets: readonly string[];
+    /** AWS-RunShellScript only: the interpreter of the script (default sh). */
+    readonly shell?: OneShotShell;
   },
 ): Promise<Delivery> {
   const text = req.commands.join(req.document === 'AWS-RunPowerShellScript' ? '\r\n' : '\n');
@@ -87,7 +95,7 @@ export async function deliver(
   const commands =
     req.document === 'AWS-RunPowerShellScript'
       ? powerShellBootstrap(getUrl, deleteUrl)
-      : shellBootstrap(getUrl, deleteUrl);
+      : shellBootstrap(getUrl, deleteUrl, req.shell);
   return { commands, oneShotKey: key };
 }
 
