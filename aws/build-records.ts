@@ -5,11 +5,22 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
+import { type ChangeVerdict, fingerprintJson, type InputFingerprint, parseFingerprint } from './build-fingerprint.ts';
 
 /** Partition key of the builds table. */
 export const BUILD_RECORD_KEY = 'buildId';
 
-export const BUILD_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'PARTIAL'] as const;
+/**
+ * The builds table's index of a template's builds in start order: only-if-changed finds the template's last
+ * successful build with it, and auto-disable a schedule's latest builds. The CDK app creates it from these names.
+ */
+export const BUILD_TEMPLATE_INDEX = { name: 'byTemplate', partitionKey: 'templateRef', sortKey: 'createdAt' } as const;
+
+/** The index's partition value: one per template location (bucket and key). */
+export const templateRef = (t: { readonly bucket: string; readonly key: string }): string => `${t.bucket}/${t.key}`;
+
+/** SKIPPED: a scheduled build with only-if-changed whose inputs had not moved; nothing was built. */
+export const BUILD_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'PARTIAL', 'SKIPPED'] as const;
 export type BuildStatus = (typeof BUILD_STATUSES)[number];
 
 export interface BuildRecordStart {
@@ -19,6 +30,12 @@ export interface BuildRecordStart {
   readonly trigger: string;
   readonly createdAt: string;
   readonly builds: readonly { readonly index: number; readonly name: string; readonly driver: string }[];
+  /** The schedule that started it (trigger `schedule`). */
+  readonly schedule?: string;
+  /** Its inputs (aws/build-fingerprint.ts), when PrepareBuild could compute them. */
+  readonly fingerprint?: InputFingerprint;
+  /** The only-if-changed verdict, when the trigger asked for one. */
+  readonly changeCheck?: ChangeVerdict;
 }
 
 export interface BuildOutcomeRecord {
@@ -35,7 +52,9 @@ export interface BuildRecordOutcome {
   readonly outcomes: readonly BuildOutcomeRecord[];
 }
 
-export type BuildRecord = BuildRecordStart & {
+export type BuildRecord = Omit<BuildRecordStart, 'fingerprint'> & {
+  /** Undefined also when the stored form is one this code cannot read (compare as changed). */
+  readonly fingerprint?: InputFingerprint;
   readonly status: BuildStatus;
   readonly finishedAt?: string;
   readonly manifestKey?: string;
@@ -45,20 +64,38 @@ export type BuildRecord = BuildRecordStart & {
 type Item = Record<string, AttributeValue>;
 const S = (value: string): AttributeValue => ({ S: value });
 
-/** The item PrepareBuild puts (with `attribute_not_exists(buildId)`, so a retry never resets a later update). */
-export function buildStartItem(r: BuildRecordStart): Item {
+function changeCheckItem(c: ChangeVerdict): AttributeValue {
+  return {
+    M: {
+      changed: { BOOL: c.changed },
+      reason: S(c.reason),
+      ...(c.comparedWith ? { comparedWith: S(c.comparedWith) } : {}),
+    },
+  };
+}
+
+/**
+ * The item PrepareBuild puts (with `attribute_not_exists(buildId)`, so a retry never resets a later update):
+ * RUNNING, or SKIPPED with `finishedAt` when only-if-changed found nothing to build.
+ */
+export function buildStartItem(r: BuildRecordStart, skippedAt?: string): Item {
   return {
     [BUILD_RECORD_KEY]: S(r.buildId),
     executionName: S(r.executionName),
     templateBucket: S(r.template.bucket),
     templateKey: S(r.template.key),
     ...(r.template.versionId ? { templateVersion: S(r.template.versionId) } : {}),
+    [BUILD_TEMPLATE_INDEX.partitionKey]: S(templateRef(r.template)),
     trigger: S(r.trigger),
-    status: S('RUNNING'),
+    status: S(skippedAt ? 'SKIPPED' : 'RUNNING'),
+    ...(skippedAt ? { finishedAt: S(skippedAt) } : {}),
     createdAt: S(r.createdAt),
     builds: {
       L: r.builds.map((b) => ({ M: { index: { N: String(b.index) }, name: S(b.name), driver: S(b.driver) } })),
     },
+    ...(r.schedule ? { schedule: S(r.schedule) } : {}),
+    ...(r.fingerprint ? { fingerprint: S(fingerprintJson(r.fingerprint)) } : {}),
+    ...(r.changeCheck ? { changeCheck: changeCheckItem(r.changeCheck) } : {}),
   };
 }
 
@@ -97,6 +134,11 @@ const itemSchema = z.object({
   templateKey: str,
   templateVersion: optStr,
   trigger: str,
+  schedule: optStr,
+  fingerprint: optStr,
+  changeCheck: z.optional(
+    z.object({ M: z.object({ changed: z.object({ BOOL: z.boolean() }), reason: str, comparedWith: optStr }) }),
+  ),
   status: z.object({ S: z.enum(BUILD_STATUSES) }),
   createdAt: str,
   builds: z.object({
@@ -132,6 +174,17 @@ export function parseBuildRecord(item: Item): BuildRecord {
       ...(i.templateVersion ? { versionId: i.templateVersion.S } : {}),
     },
     trigger: i.trigger.S,
+    ...(i.schedule ? { schedule: i.schedule.S } : {}),
+    ...(i.fingerprint ? fingerprintField(i.fingerprint.S) : {}),
+    ...(i.changeCheck
+      ? {
+          changeCheck: {
+            changed: i.changeCheck.M.changed.BOOL,
+            reason: i.changeCheck.M.reason.S,
+            ...(i.changeCheck.M.comparedWith ? { comparedWith: i.changeCheck.M.comparedWith.S } : {}),
+          },
+        }
+      : {}),
     status: i.status.S,
     createdAt: i.createdAt.S,
     builds: i.builds.L.map(({ M }) => ({ index: Number(M.index.N), name: M.name.S, driver: M.driver.S })),
@@ -148,4 +201,9 @@ export function parseBuildRecord(item: Item): BuildRecord {
         }
       : {}),
   };
+}
+
+function fingerprintField(json: string): { fingerprint?: InputFingerprint } {
+  const fingerprint = parseFingerprint(json);
+  return fingerprint ? { fingerprint } : {};
 }

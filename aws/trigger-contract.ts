@@ -31,7 +31,12 @@ const TEMPLATE_JSON_KEYS = [
 export const SCHEDULER_SOURCE = 'kiln.scheduler';
 export const SCHEDULED_DETAIL_TYPE = 'Scheduled Build';
 
-/** What an EventBridge Scheduler schedule sends: event-shaped, so one path reads the template location. */
+/**
+ * What an EventBridge Scheduler schedule sends: event-shaped, so one path reads the template location.
+ * `onlyIfChanged`: build only when an input moved since the template's last successful build (the template's
+ * content, a resolved source AMI, a base image); otherwise the execution ends without building
+ * (functions/common/prepare-build/only-if-changed.ts). Absent means false: schedules made before it existed build.
+ */
 export const scheduledBuildSchema = z.object({
   version: z.optional(z.string()),
   source: z.literal(SCHEDULER_SOURCE),
@@ -40,16 +45,31 @@ export const scheduledBuildSchema = z.object({
     schedule: z.string().check(z.minLength(1)),
     bucket: z.object({ name: z.string().check(z.minLength(1)) }),
     object: z.object({ key: z.string().check(z.minLength(1)), 'version-id': z.optional(z.string()) }),
+    onlyIfChanged: z.optional(z.boolean()),
   }),
 });
 export type ScheduledBuildInput = z.infer<typeof scheduledBuildSchema>;
 
-export function scheduledBuildInput(schedule: string, bucket: string, key: string): ScheduledBuildInput {
+export interface ScheduledBuildRequest {
+  /** The schedule's name (PrepareBuild records it on the build; Finalize counts its failures by it). */
+  readonly schedule: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly onlyIfChanged?: boolean;
+}
+
+/** The input a schedule's target carries: the CDK app's schedules and `kiln schedules add` both build it here. */
+export function scheduledBuildInput(r: ScheduledBuildRequest): ScheduledBuildInput {
   return {
     version: '0',
     source: SCHEDULER_SOURCE,
     'detail-type': SCHEDULED_DETAIL_TYPE,
-    detail: { schedule, bucket: { name: bucket }, object: { key } },
+    detail: {
+      schedule: r.schedule,
+      bucket: { name: r.bucket },
+      object: { key: r.key },
+      ...(r.onlyIfChanged ? { onlyIfChanged: true } : {}),
+    },
   };
 }
 

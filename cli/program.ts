@@ -11,6 +11,7 @@ import type { CliIO } from './io.ts';
 import type { TemplateRequest } from './load-inputs.ts';
 import type { PlanOptions } from './plan.ts';
 import type { RegistryConnect, RegistryOptions } from './registry.ts';
+import type { AddScheduleOptions, SchedulesConnect, SchedulesOptions } from './schedules.ts';
 import type { ValidateOptions } from './validate.ts';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -102,6 +103,10 @@ export interface VerbHandlers {
   channelsRollback(args: ChannelArgs, options: RegistryOptions): Promise<number>;
   channelsList(template: string, options: RegistryOptions): Promise<number>;
   artifactsList(template: string, options: RegistryOptions & { build?: string }): Promise<number>;
+  schedulesAdd(template: string, options: AddScheduleOptions): Promise<number>;
+  schedulesList(options: SchedulesOptions): Promise<number>;
+  schedulesSetState(name: string, state: 'ENABLED' | 'DISABLED', options: SchedulesOptions): Promise<number>;
+  schedulesDelete(name: string, options: SchedulesOptions): Promise<number>;
 }
 
 interface ChannelArgs {
@@ -114,8 +119,9 @@ interface ChannelArgs {
  * Verbs load the template engine (or the AWS SDK) on first use, so `kiln --help` does not pay for it (about 0.5 s
  * with tsx). `connect` gives the registry commands their AWS clients (default: from the environment).
  */
-export function commandHandlers(io: CliIO, connect?: RegistryConnect): VerbHandlers {
+export function commandHandlers(io: CliIO, connect?: RegistryConnect, scheduler?: SchedulesConnect): VerbHandlers {
   const registry = () => import('./registry.ts');
+  const schedules = () => import('./schedules.ts');
   return {
     validate: async (options) => (await import('./validate.ts')).runValidate(options, io),
     inspect: async (options) => (await import('./inspect.ts')).runInspect(options, io),
@@ -124,6 +130,11 @@ export function commandHandlers(io: CliIO, connect?: RegistryConnect): VerbHandl
     channelsRollback: async (args, options) => (await registry()).runChannelsRollback(args, options, io, connect),
     channelsList: async (template, options) => (await registry()).runChannelsList(template, options, io, connect),
     artifactsList: async (template, options) => (await registry()).runArtifactsList(template, options, io, connect),
+    schedulesAdd: async (template, options) => (await schedules()).runSchedulesAdd(template, options, io, scheduler),
+    schedulesList: async (options) => (await schedules()).runSchedulesList(options, io, scheduler),
+    schedulesSetState: async (name, state, options) =>
+      (await schedules()).runSchedulesSetState(name, state, options, io, scheduler),
+    schedulesDelete: async (name, options) => (await schedules()).runSchedulesDelete(name, options, io, scheduler),
   };
 }
 
@@ -145,6 +156,117 @@ const registryOptions = (flags: RegistryFlags): RegistryOptions => ({
   ...(flags.table ? { table: flags.table } : {}),
   ...(flags.region ? { region: flags.region } : {}),
 });
+
+interface ScheduleFlags {
+  group?: string;
+  region?: string;
+  json?: boolean;
+}
+
+function addScheduleOptions(command: Command): Command {
+  return command
+    .option('--group <name>', "the stack's schedule group (default: kiln)")
+    .option('--region <region>', "the stack's region (default: $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)")
+    .option('--json', 'print JSON for scripts instead of text');
+}
+
+const scheduleOptions = (flags: ScheduleFlags): SchedulesOptions => ({
+  json: flags.json === true,
+  ...(flags.group ? { group: flags.group } : {}),
+  ...(flags.region ? { region: flags.region } : {}),
+});
+
+function addScheduleCommands(program: Command, handlers: VerbHandlers, setExit: (code: number) => void): void {
+  const schedules = program
+    .command('schedules')
+    .description(
+      'Scheduled rebuilds (EventBridge Scheduler, in the schedule group the Kiln stack creates): each schedule ' +
+        'starts the build state machine with the template at its latest version. With --only-if-changed a run ' +
+        "builds only when an input moved since the template's last successful build (the template's files, a " +
+        'resolved source AMI, a pinned base image digest); otherwise it ends as "skipped: unchanged since build ' +
+        'kb-…". A schedule whose builds fail 3 times in a row disables itself and puts a `Kiln Schedule ' +
+        'Disabled` event on the default event bus.',
+    );
+  addScheduleOptions(
+    schedules
+      .command('add')
+      .description(
+        'Create an enabled schedule for a template (or bundle) in the template bucket. The expression and time ' +
+          'zone are checked before anything is sent.',
+      )
+      .argument('<template-key>', 'key in the template bucket (templates/web/build.pkr.hcl) or s3://bucket/key')
+      .requiredOption(
+        '--cron <expression>',
+        'cron(minutes hours day-of-month month day-of-week year), six bare cron fields, or rate(N minutes|hours|days)',
+      )
+      .option('--timezone <zone>', 'IANA time zone of a cron expression (default: UTC)')
+      .option('--only-if-changed', "build only when an input moved since the template's last successful build")
+      .option(
+        '--name <name>',
+        'schedule name: 1 to 64 letters, digits, - _ . (default: from the key: team/web → team-web)',
+      )
+      .option('--bucket <name>', "template bucket (default: the group's, the stack output TemplateBucketName)"),
+  ).action(
+    async (
+      template: string,
+      flags: ScheduleFlags & {
+        cron: string;
+        timezone?: string;
+        onlyIfChanged?: boolean;
+        name?: string;
+        bucket?: string;
+      },
+    ) => {
+      setExit(
+        await handlers.schedulesAdd(template, {
+          ...scheduleOptions(flags),
+          cron: flags.cron,
+          onlyIfChanged: flags.onlyIfChanged === true,
+          ...(flags.timezone ? { timezone: flags.timezone } : {}),
+          ...(flags.name ? { name: flags.name } : {}),
+          ...(flags.bucket ? { bucket: flags.bucket } : {}),
+        }),
+      );
+    },
+  );
+  addScheduleOptions(
+    schedules
+      .command('list')
+      .description(
+        'List the schedules: state, expression, time zone, only-if-changed, template ((stack): declared in the CDK app).',
+      ),
+  ).action(async (flags: ScheduleFlags) => {
+    setExit(await handlers.schedulesList(scheduleOptions(flags)));
+  });
+  addScheduleOptions(
+    schedules
+      .command('pause')
+      .description(
+        'Disable a schedule (it keeps its definition); a schedule disabled after failing is resumed the same way.',
+      )
+      .argument('<name>', 'schedule name'),
+  ).action(async (name: string, flags: ScheduleFlags) => {
+    setExit(await handlers.schedulesSetState(name, 'DISABLED', scheduleOptions(flags)));
+  });
+  addScheduleOptions(
+    schedules
+      .command('resume')
+      .description('Enable a paused or auto-disabled schedule; its next run builds as usual.')
+      .argument('<name>', 'schedule name'),
+  ).action(async (name: string, flags: ScheduleFlags) => {
+    setExit(await handlers.schedulesSetState(name, 'ENABLED', scheduleOptions(flags)));
+  });
+  addScheduleOptions(
+    schedules
+      .command('delete')
+      .description(
+        'Delete a schedule made with `kiln schedules add` (those declared in the CDK app are removed there).',
+      )
+      .argument('<name>', 'schedule name'),
+  ).action(async (name: string, flags: ScheduleFlags) => {
+    setExit(await handlers.schedulesDelete(name, scheduleOptions(flags)));
+  });
+}
 
 export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: number) => void): Command {
   const program = new Command('kiln')
@@ -282,6 +404,7 @@ export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: 
     );
   });
 
+  addScheduleCommands(program, handlers, setExit);
   return program;
 }
 

@@ -7,6 +7,7 @@
 
 import { DOCKER_HOST_ENV } from '../aws/docker-host.ts';
 import { REGISTRY_TABLE_ENV } from '../aws/image-registry-records.ts';
+import { SCHEDULE_FAILURE_LIMIT_ENV } from '../aws/schedules.ts';
 
 /** Environment variables a function may need; the CDK app fills them, handlers read them once at cold start. */
 export const KILN_ENV = {
@@ -40,6 +41,10 @@ export const KILN_ENV = {
   ecrUntaggedExpireDays: 'KILN_ECR_UNTAGGED_EXPIRE_DAYS',
   /** Lifecycle: how many images a repository keeps (0: no count rule). */
   ecrKeepImages: 'KILN_ECR_KEEP_IMAGES',
+  /** The stack's schedule group: Finalize disables a failing schedule there (aws/schedules.ts). */
+  scheduleGroup: 'KILN_SCHEDULE_GROUP',
+  /** Failed scheduled builds in a row that disable their schedule (default 3). */
+  scheduleFailureLimit: SCHEDULE_FAILURE_LIMIT_ENV,
   /** Set on every function so a router or log reader can tell which registry entry a deployed function is. */
   functionId: 'KILN_FUNCTION_ID',
 } as const;
@@ -62,6 +67,8 @@ export const DEFAULT_SECRET_PREFIX = 'kiln/';
  * - `registry-write`: the image registry's table and its index (by ARN), and ssm:PutParameter on the channel
  *   parameters (`/kiln/*`, every region: an AMI's channel is published where it has an image)
  * - `docker-host-ami`: ssm:GetParameter on the one parameter naming the docker builder host's AMI
+ * - `schedule-control`: scheduler:GetSchedule/UpdateSchedule on the stack's schedule group only, iam:PassRole of
+ *   the role its schedules assume (to Scheduler only), events:PutEvents of Kiln's events on the default bus
  * - `build-kms-keys`: the deployer's customer-managed KMS keys (`kiln:kmsKeyArns`), only through EC2 (grants for
  *   encrypted volumes, images and copies); nothing when the list is empty
  * - `ecr-read`: DescribeImages/DescribeRepositories on this account's repositories in the stack's region
@@ -91,7 +98,8 @@ export type PermissionScope =
   | 'ecr-read'
   | 'ecr-write'
   | 'ecr-login'
-  | 'ecr-cleanup';
+  | 'ecr-cleanup'
+  | 'schedule-control';
 
 export interface FunctionSpec {
   /** PascalCase id; the ASL placeholder is `${<id>FunctionArn}`. */
@@ -289,9 +297,17 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   {
     id: 'Finalize',
     dir: 'common/finalize',
-    description: 'Packer manifest, build record outcome, registry artifact and latest channel, staged files removed',
-    env: ['artifactsBucket', 'buildsTable', 'registryTable'],
-    permissions: ['artifacts-rw', 'builds-table', 'manifests-write', 'build-secrets', 'registry-write'],
+    description:
+      'Packer manifest, build record outcome, registry artifact and latest channel, staged files removed, failing schedules disabled',
+    env: ['artifactsBucket', 'buildsTable', 'registryTable', 'scheduleGroup', 'scheduleFailureLimit'],
+    permissions: [
+      'artifacts-rw',
+      'builds-table',
+      'manifests-write',
+      'build-secrets',
+      'registry-write',
+      'schedule-control',
+    ],
     timeoutSeconds: 120,
     memoryMb: 256,
     trigger: { kind: 'task', stateMachine: 'build' },

@@ -23,6 +23,8 @@ export const NOT_DEPLOYED_LOCALLY: Readonly<Record<string, string>> = {
   'AWS::S3::BucketPolicy': "moto's CloudFormation skips it; moto does not evaluate resource policies",
   'AWS::SQS::QueuePolicy': "moto's CloudFormation skips it; moto does not evaluate resource policies",
   'AWS::Scheduler::Schedule': 'moto has no CloudFormation support for it and its Scheduler never fires',
+  'AWS::Scheduler::ScheduleGroup':
+    'moto has no CloudFormation support for it (its Scheduler API has: tests create it there)',
 };
 
 type Json = Record<string, unknown>;

@@ -249,6 +249,29 @@ def _patch_signature_query_encoding() -> None:
     IAMRequestBase._create_aws_request = create_aws_request
 
 
+def _patch_signature_arn_in_path() -> None:
+    """REST APIs that take an ARN as one path segment (EventBridge Scheduler's `/tags/{ResourceArn}`) send it
+    percent-encoded (`arn%3Aaws%3A...%2Fkiln`) and SDKs sign that form encoded once more; moto recomputes the
+    signature from the decoded path, where the ARN's `/` is a separator, and answers SignatureDoesNotMatch (so
+    `kiln schedules add`, which reads the schedule group's tags, could not run on the emulator with IAM on).
+    Encode the ARN segment again as the caller did before the signature is computed."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    from moto.iam.access_control import IAMRequestBase
+
+    real_create = IAMRequestBase._create_aws_request
+
+    def create_aws_request(self):
+        request = real_create(self)
+        parts = urlsplit(request.url)
+        head, sep, arn = parts.path.partition("/tags/arn:")
+        if sep and head == "":
+            request.url = urlunsplit(parts._replace(path="/tags/" + quote("arn:" + arn, safe="-_.~")))
+        return request
+
+    IAMRequestBase._create_aws_request = create_aws_request
+
+
 def _patch_unknown_resource_matches_action() -> None:
     """moto knows the resource of a request only for S3; every other service is authorized against resource
     `*`, which a least-privilege statement (`Resource: <table ARN>`) never matches, so a correct policy is
@@ -491,6 +514,7 @@ def apply_patches() -> None:
     _patch_root_volume_without_size()
     _patch_create_image_snapshot_tags()
     _patch_signature_query_encoding()
+    _patch_signature_arn_in_path()
     _patch_unknown_resource_matches_action()
     _patch_presigned_urls()
     _patch_step_functions_credentials()

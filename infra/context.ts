@@ -21,8 +21,10 @@ export interface KilnContext {
   readonly privateEndpoints?: { readonly routeTableIds?: readonly string[]; readonly kms?: boolean };
   /** `kiln:kmsKeyArns` (comma list or array): customer-managed keys templates may use. */
   readonly kmsKeyArns?: readonly string[];
-  /** `kiln:schedules`: JSON array of `{ name, cron, template: { bucket, key } }`. */
+  /** `kiln:schedules`: JSON array of `{ name, cron, template: { bucket, key }, timezone?, onlyIfChanged? }`. */
   readonly schedules: readonly ScheduledBuild[];
+  /** `kiln:scheduleFailureLimit`: failed scheduled builds in a row that disable their schedule (default 3). */
+  readonly scheduleFailureLimit?: number;
   /** `kiln:stateMachinesDir`: where the `*.asl.json` files are (relative to the project root). */
   readonly stateMachinesDir?: string;
   /** `kiln:logLevel`: Powertools log level of every function. */
@@ -70,6 +72,12 @@ export function readKilnContext(get: ContextGetter): KilnContext {
   const account = optionalString(get, 'account');
   const region = optionalString(get, 'region');
   const stateMachinesDir = optionalString(get, 'kiln:stateMachinesDir');
+  const failureLimit = get('kiln:scheduleFailureLimit');
+  const scheduleFailureLimit =
+    failureLimit === undefined || failureLimit === null || failureLimit === '' ? undefined : Number(failureLimit);
+  if (scheduleFailureLimit !== undefined && !(Number.isInteger(scheduleFailureLimit) && scheduleFailureLimit >= 1)) {
+    throw new Error(`context kiln:scheduleFailureLimit must be a whole number of at least 1, got "${failureLimit}"`);
+  }
   const secretPrefix = optionalString(get, 'kiln:secretPrefix');
   const secretTag = optionalString(get, 'kiln:secretTag');
   const tagMatch = secretTag === undefined ? undefined : /^([^=]+)=(.+)$/.exec(secretTag);
@@ -92,6 +100,7 @@ export function readKilnContext(get: ContextGetter): KilnContext {
       : {}),
     ...(kmsKeyArns.length > 0 ? { kmsKeyArns } : {}),
     schedules: schedules(get('kiln:schedules')),
+    ...(scheduleFailureLimit !== undefined ? { scheduleFailureLimit } : {}),
     ...(stateMachinesDir ? { stateMachinesDir } : {}),
     ...(logLevel ? { logLevel: logLevel as KilnContext['logLevel'] & string } : {}),
     ...(secretPrefix || tagMatch
@@ -163,6 +172,12 @@ function schedules(value: unknown): ScheduledBuild[] {
     if (typeof bucket !== 'string' || typeof key !== 'string') {
       throw new Error(`context kiln:schedules[${index}].template needs bucket and key strings`);
     }
-    return { name: s.name, cron: s.cron, template: { bucket, key }, ...(s.timezone ? { timezone: s.timezone } : {}) };
+    return {
+      name: s.name,
+      cron: s.cron,
+      template: { bucket, key },
+      ...(s.timezone ? { timezone: s.timezone } : {}),
+      ...(s.onlyIfChanged === true ? { onlyIfChanged: true } : {}),
+    };
   });
 }

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { Aspects, CfnOutput, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import { Aspects, CfnOutput, Lazy, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { DEFAULT_DOCKER_HOST_INSTANCE_TYPE, ECS_AL2023_AMI_PARAMETER } from '../aws/docker-host.ts';
+import { failureLimitFrom, SCHEDULE_GROUP } from '../aws/schedules.ts';
 import { parseKmsKeyArn } from '../core/validation/rules/DeploymentScope.ts';
 import { DEFAULT_ECR_SETTINGS, type TagMutability } from '../functions/lib/ecr/settings.ts';
 import { DEFAULT_SECRET_PREFIX, type FunctionSpec, KILN_FUNCTIONS, placeholderFor } from '../functions/registry.ts';
@@ -62,6 +63,10 @@ export interface KilnStackProps extends StackProps {
   readonly kmsKeyArns?: readonly string[];
   /** @default [] */
   readonly schedules?: readonly ScheduledBuild[];
+  /** The EventBridge Scheduler group of every Kiln schedule (`kiln schedules` uses it). @default 'kiln' */
+  readonly scheduleGroupName?: string;
+  /** A schedule whose builds fail this many times in a row disables itself (Finalize). @default 3 */
+  readonly scheduleFailureLimit?: number;
   /** @default 'INFO' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /**
@@ -165,6 +170,10 @@ export class KilnStack extends Stack {
       );
     }
     const ecrKmsKeyArn = ecr.encryption === 'KMS' ? this.keys.dataKey.keyArn : undefined;
+    const scheduleGroupName = props.scheduleGroupName ?? SCHEDULE_GROUP;
+    const scheduleFailureLimit = failureLimitFrom(
+      props.scheduleFailureLimit === undefined ? undefined : String(props.scheduleFailureLimit),
+    );
     this.pipeline = new BuildPipeline(this, 'Pipeline', {
       functions,
       functionsRoot: props.functionsRoot ?? join(props.projectRoot, 'functions'),
@@ -190,6 +199,8 @@ export class KilnStack extends Stack {
         ecrKeepImages: String(keepImages),
         dockerHostAmiParameter: props.dockerHost?.amiParameter ?? ECS_AL2023_AMI_PARAMETER,
         dockerHostInstanceType: props.dockerHost?.instanceType ?? DEFAULT_DOCKER_HOST_INSTANCE_TYPE,
+        scheduleGroup: scheduleGroupName,
+        scheduleFailureLimit: String(scheduleFailureLimit),
       },
       permissionTargets: {
         stack: this,
@@ -205,6 +216,11 @@ export class KilnStack extends Stack {
         secretScope,
         buildKmsKeyArns: kmsKeyArns,
         ...(ecrKmsKeyArn ? { ecrKmsKeyArn } : {}),
+        // The role is the Triggers construct's, made after the state machine (which needs the functions first).
+        schedules: {
+          groupName: scheduleGroupName,
+          startRoleArn: Lazy.string({ produce: () => this.triggers.startRole.roleArn }),
+        },
       },
     });
 
@@ -246,6 +262,7 @@ export class KilnStack extends Stack {
       templateBucket: this.store.templateBucket,
       templatesPrefix: STORE_LAYOUT.templatesPrefix,
       schedules: props.schedules ?? [],
+      scheduleGroupName,
     });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stateMachine: build.stateMachine,

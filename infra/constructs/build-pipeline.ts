@@ -15,8 +15,13 @@ import { type PermissionTargets, statementsFor } from './function-permissions.ts
 import { acknowledge } from './nag-acknowledge.ts';
 
 /** Env keys a deployment may leave empty (the function then gets no variable and reads its default). */
-type OptionalEnvKey = 'kmsKeyArns' | 'ecrKmsKeyArn';
-const OPTIONAL_ENV_KEYS: ReadonlySet<KilnEnvKey> = new Set<KilnEnvKey>(['kmsKeyArns', 'ecrKmsKeyArn']);
+type OptionalEnvKey = 'kmsKeyArns' | 'ecrKmsKeyArn' | 'scheduleGroup' | 'scheduleFailureLimit';
+const OPTIONAL_ENV_KEYS: ReadonlySet<KilnEnvKey> = new Set<KilnEnvKey>([
+  'kmsKeyArns',
+  'ecrKmsKeyArn',
+  'scheduleGroup',
+  'scheduleFailureLimit',
+]);
 
 /** Values for the registry's environment keys (`functionId` is filled per function). */
 export type FunctionEnvValues = Readonly<

@@ -2,6 +2,7 @@ import { ArnFormat } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { parameterArn } from '../../aws/docker-host.ts';
 import { REGISTRY_TABLE } from '../../aws/image-registry-records.ts';
+import { KILN_EVENT_SOURCE, SCHEDULE_DISABLED_DETAIL_TYPE } from '../../aws/schedules.ts';
 import { PARAMETER_ROOT } from '../../core/image-registry/parameter.ts';
 import type { PermissionScope } from '../../functions/registry.ts';
 import { builderEc2Statements, ec2Arn } from './ec2-permissions.ts';
@@ -69,6 +70,8 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
           resources: [parameterArn(t.dockerHostAmiParameter, t.stack.partition, t.stack.region, t.stack.account)],
         }),
       ];
+    case 'schedule-control':
+      return scheduleControlStatements(t);
     case 'provision-logs':
       return [
         new iam.PolicyStatement({
@@ -225,6 +228,38 @@ function registryWriteStatements(t: PermissionTargets): iam.PolicyStatement[] {
           resourceName: `${PARAMETER_ROOT.slice(1)}/*`,
         }),
       ],
+    }),
+  ];
+}
+
+/**
+ * Auto-disable (functions/common/finalize/schedule-failures.ts): read and update schedules of the stack's group
+ * only; UpdateSchedule needs iam:PassRole of the target's role, granted for that one role and to Scheduler only;
+ * PutEvents on the default bus of Kiln's `Kiln Schedule Disabled` events only.
+ */
+function scheduleControlStatements(t: PermissionTargets): iam.PolicyStatement[] {
+  if (!t.schedules) return [];
+  return [
+    new iam.PolicyStatement({
+      sid: 'DisableKilnSchedules',
+      actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'],
+      resources: [
+        t.stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${t.schedules.groupName}/*` }),
+      ],
+    }),
+    new iam.PolicyStatement({
+      sid: 'PassScheduleRoleToScheduler',
+      actions: ['iam:PassRole'],
+      resources: [t.schedules.startRoleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'PutScheduleDisabledEvents',
+      actions: ['events:PutEvents'],
+      resources: [t.stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+      conditions: {
+        StringEquals: { 'events:source': KILN_EVENT_SOURCE, 'events:detail-type': SCHEDULE_DISABLED_DETAIL_TYPE },
+      },
     }),
   ];
 }

@@ -28,6 +28,11 @@ export interface PermissionTargets {
   readonly ecrKmsKeyArn?: string;
   /** The SSM parameter naming the docker builder host's AMI (LaunchBuilder reads it). */
   readonly dockerHostAmiParameter: string;
+  /**
+   * The schedule group and the role its schedules assume (`schedule-control`: Finalize disables a failing
+   * schedule, which UpdateSchedule authorizes as passing that role). Absent: the scope grants nothing.
+   */
+  readonly schedules?: { readonly groupName: string; readonly startRoleArn: string };
 }
 
 /**

@@ -3,7 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { BUILD_RECORD_KEY } from '../../aws/build-records.ts';
+import { BUILD_RECORD_KEY, BUILD_TEMPLATE_INDEX } from '../../aws/build-records.ts';
 import { STORE_LAYOUT } from '../../aws/store-layout.ts';
 import { tagComponent } from './component-tag.ts';
 import { acknowledge } from './nag-acknowledge.ts';
@@ -110,6 +110,12 @@ export class TemplateStore extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: 'expiresAt',
       removalPolicy,
+    });
+    // A template's builds in start order: only-if-changed's last successful build, a schedule's failures in a row.
+    this.buildsTable.addGlobalSecondaryIndex({
+      indexName: BUILD_TEMPLATE_INDEX.name,
+      partitionKey: { name: BUILD_TEMPLATE_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: BUILD_TEMPLATE_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
     });
     tagComponent(this, 'template-store');
   }

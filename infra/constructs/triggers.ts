@@ -7,11 +7,22 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { scheduledBuildInput, TEMPLATE_SUFFIXES } from '../../aws/trigger-contract.ts';
+import {
+  checkScheduleName,
+  checkTimezone,
+  DEFAULT_RETRY_ATTEMPTS,
+  MAX_EVENT_AGE_SECONDS,
+  SCHEDULE_GROUP,
+  SCHEDULE_GROUP_TAGS,
+  STACK_MANAGED_MARK,
+  scheduleExpression,
+  scheduleTarget,
+} from '../../aws/schedules.ts';
+import { TEMPLATE_SUFFIXES } from '../../aws/trigger-contract.ts';
 import { tagComponent } from './component-tag.ts';
 import { acknowledge } from './nag-acknowledge.ts';
 
-export { TEMPLATE_SUFFIXES };
+export { scheduleExpression, TEMPLATE_SUFFIXES };
 
 /** A periodic rebuild of one template. */
 export interface ScheduledBuild {
@@ -22,6 +33,8 @@ export interface ScheduledBuild {
   readonly template: { readonly bucket: string; readonly key: string };
   /** IANA time zone of the cron expression. @default 'UTC' */
   readonly timezone?: string;
+  /** Build only when an input moved since the template's last successful build (README). @default false */
+  readonly onlyIfChanged?: boolean;
 }
 
 export interface TriggersProps {
@@ -33,9 +46,9 @@ export interface TriggersProps {
   readonly schedules?: readonly ScheduledBuild[];
   /** Attempts EventBridge and Scheduler make to start an execution before the event goes to the DLQ. @default 8 */
   readonly retryAttempts?: number;
+  /** The schedule group of every Kiln schedule (these and `kiln schedules add`'s). @default 'kiln' */
+  readonly scheduleGroupName?: string;
 }
-
-const SCHEDULE_NAME = /^[0-9a-zA-Z_.-]{1,64}$/;
 
 /**
  * What starts a build: an upload to the template bucket (S3 → EventBridge → StartExecution with the event as
@@ -49,11 +62,17 @@ export class Triggers extends Construct {
   /** Role EventBridge and Scheduler assume; it may start the build state machine and nothing else. */
   public readonly startRole: iam.Role;
   public readonly schedules: readonly scheduler.CfnSchedule[];
+  /**
+   * The group `kiln schedules` creates schedules in; its tags say what they target (aws/schedules.ts), so the CLI
+   * needs no stack outputs, and IAM for Finalize's auto-disable is scoped to it.
+   */
+  public readonly scheduleGroup: scheduler.CfnScheduleGroup;
 
   constructor(scope: Construct, id: string, props: TriggersProps) {
     super(scope, id);
     const schedules = props.schedules ?? [];
-    const retryAttempts = props.retryAttempts ?? 8;
+    const retryAttempts = props.retryAttempts ?? DEFAULT_RETRY_ATTEMPTS;
+    const groupName = checkScheduleName(props.scheduleGroupName ?? SCHEDULE_GROUP);
     validate(schedules, retryAttempts, props.templatesPrefix);
     const account = Stack.of(this).account;
 
@@ -99,41 +118,69 @@ export class Triggers extends Construct {
         role: this.startRole,
         deadLetterQueue: this.deadLetterQueue,
         retryAttempts,
-        maxEventAge: Duration.hours(6),
+        maxEventAge: Duration.seconds(MAX_EVENT_AGE_SECONDS),
       }),
     );
 
-    this.schedules = schedules.map((schedule) => this.createSchedule(schedule, props.stateMachine, retryAttempts));
-    if (schedules.length > 0) this.deadLetterQueue.grantSendMessages(this.startRole);
+    const target = {
+      stateMachineArn: props.stateMachine.stateMachineArn,
+      startRoleArn: this.startRole.roleArn,
+      deadLetterQueueArn: this.deadLetterQueue.queueArn,
+      templateBucket: props.templateBucket.bucketName,
+    };
+    this.scheduleGroup = new scheduler.CfnScheduleGroup(this, 'ScheduleGroup', {
+      name: groupName,
+      tags: Object.entries(SCHEDULE_GROUP_TAGS).map(([field, key]) => ({
+        key,
+        value: target[field as keyof typeof SCHEDULE_GROUP_TAGS],
+      })),
+    });
+    this.schedules = schedules.map((schedule) => {
+      const created = this.createSchedule(schedule, target, retryAttempts);
+      created.node.addDependency(this.scheduleGroup);
+      return created;
+    });
+    // Run-time schedules (`kiln schedules add`) send their undeliverable starts here too.
+    this.deadLetterQueue.grantSendMessages(this.startRole);
     tagComponent(this, 'triggers');
   }
 
-  private createSchedule(s: ScheduledBuild, machine: sfn.IStateMachine, retryAttempts: number): scheduler.CfnSchedule {
-    const input = scheduledBuildInput(s.name, s.template.bucket, s.template.key);
+  private createSchedule(
+    s: ScheduledBuild,
+    target: { stateMachineArn: string; startRoleArn: string; deadLetterQueueArn: string },
+    retryAttempts: number,
+  ): scheduler.CfnSchedule {
+    // The same target and input builder as `kiln schedules add` (aws/schedules.ts), so both start identical builds.
+    const t = scheduleTarget({
+      ...target,
+      retryAttempts,
+      request: {
+        schedule: s.name,
+        bucket: s.template.bucket,
+        key: s.template.key,
+        ...(s.onlyIfChanged ? { onlyIfChanged: true } : {}),
+      },
+    });
     return new scheduler.CfnSchedule(this, `Schedule-${s.name}`, {
       name: s.name,
-      description: `Kiln rebuild of s3://${s.template.bucket}/${s.template.key}`,
+      groupName: this.scheduleGroup.name,
+      description: `Kiln rebuild of s3://${s.template.bucket}/${s.template.key} ${STACK_MANAGED_MARK}`,
       scheduleExpression: scheduleExpression(s.cron),
       scheduleExpressionTimezone: s.timezone ?? 'UTC',
       flexibleTimeWindow: { mode: 'OFF' },
       state: 'ENABLED',
       target: {
-        arn: machine.stateMachineArn,
-        roleArn: this.startRole.roleArn,
-        input: JSON.stringify(input),
-        deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
-        retryPolicy: { maximumRetryAttempts: retryAttempts, maximumEventAgeInSeconds: 6 * 3600 },
+        arn: t.Arn,
+        roleArn: t.RoleArn,
+        input: t.Input,
+        deadLetterConfig: { arn: target.deadLetterQueueArn },
+        retryPolicy: {
+          maximumRetryAttempts: t.RetryPolicy.MaximumRetryAttempts,
+          maximumEventAgeInSeconds: t.RetryPolicy.MaximumEventAgeInSeconds,
+        },
       },
     });
   }
-}
-
-/** `cron(...)`/`rate(...)` pass through; six bare cron fields are wrapped. */
-export function scheduleExpression(cron: string): string {
-  const trimmed = cron.trim();
-  if (/^(cron|rate|at)\(.+\)$/.test(trimmed)) return trimmed;
-  if (trimmed.split(/\s+/).length === 6) return `cron(${trimmed})`;
-  throw new Error(`Triggers: "${cron}" is neither cron(...)/rate(...) nor six cron fields`);
 }
 
 function validate(schedules: readonly ScheduledBuild[], retryAttempts: number, prefix: string): void {
@@ -143,10 +190,11 @@ function validate(schedules: readonly ScheduledBuild[], retryAttempts: number, p
   }
   const names = new Set<string>();
   for (const s of schedules) {
-    if (!SCHEDULE_NAME.test(s.name)) throw new Error(`Triggers: bad schedule name "${s.name}"`);
+    checkScheduleName(s.name);
     if (names.has(s.name)) throw new Error(`Triggers: duplicate schedule "${s.name}"`);
     names.add(s.name);
     if (!s.template.bucket || !s.template.key) throw new Error(`Triggers: schedule "${s.name}" needs bucket and key`);
     scheduleExpression(s.cron);
+    if (s.timezone) checkTimezone(s.timezone);
   }
 }

@@ -88,6 +88,12 @@ export const KILN_WILDCARD_JUSTIFICATIONS: readonly WildcardJustification[] = [
       'region, and only under the prefix (and tag) the deployer allows (kiln:secretPrefix, kiln:secretTag).',
   },
   {
+    pattern: new RegExp(`:scheduler:${SEG}:${SEG}:schedule/[0-9A-Za-z_.-]+/\\*$`),
+    reason:
+      'Schedules are named at run time (kiln schedules add) inside the one schedule group this stack creates: ' +
+      'read and update only (Finalize disables a schedule that keeps failing).',
+  },
+  {
     pattern: new RegExp(`:kms:${SEG}:${SEG}:key/\\*$`),
     reason: 'Decrypt of SecureString parameters and secrets, only via SSM or Secrets Manager (kms:ViaService).',
   },

@@ -56,6 +56,10 @@ export async function kilnValidate(
     channelsRollback: reject,
     channelsList: reject,
     artifactsList: reject,
+    schedulesAdd: reject,
+    schedulesList: reject,
+    schedulesSetState: reject,
+    schedulesDelete: reject,
   });
   if (!captured) throw new Error(`kiln validate did not run (exit ${code}): ${io.stderr()}`);
   return captured;

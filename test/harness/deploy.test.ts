@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
 import { GetBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
@@ -10,6 +10,7 @@ import {
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUILD_TEMPLATE_INDEX } from '../../aws/build-records.ts';
 import { listArtifacts, promoteChannel, putArtifact } from '../../aws/image-registry-store.ts';
 import { localClientConfig } from '../../harness/clients.ts';
 import { deployKiln, type KilnDeployment } from '../../harness/deploy.ts';
@@ -73,6 +74,15 @@ describe('deployKiln: the synthesized stack created in moto', () => {
       artifact.artifactId,
     );
     expect(update.parameters.map((p) => p.value)).toEqual(['ami-0000d001']);
+  });
+
+  it('deploys the builds table with the byTemplate index (only-if-changed, auto-disable), and reports the schedule group dropped', async () => {
+    const table = deployment.outputs.BuildsTableName as string;
+    const { Table } = await client(DynamoDBClient).send(new DescribeTableCommand({ TableName: table }));
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.KeySchema?.map((k) => k.AttributeName)])).toEqual([
+      [BUILD_TEMPLATE_INDEX.name, [BUILD_TEMPLATE_INDEX.partitionKey, BUILD_TEMPLATE_INDEX.sortKey]],
+    ]);
+    expect(Object.values(deployment.transform.dropped)).toContain('AWS::Scheduler::ScheduleGroup');
   });
 
   it('puts the deployed functions into the state machine definition, no placeholder left', async () => {

@@ -18,7 +18,8 @@ describe('readKilnContext', () => {
         'kiln:stackName': 'KilnDev',
         'kiln:egressPorts': '443,80',
         'kiln:schedules':
-          '[{"name":"nightly","cron":"0 3 * * ? *","template":{"bucket":"b","key":"templates/a.pkr.hcl"}}]',
+          '[{"name":"nightly","cron":"0 3 * * ? *","template":{"bucket":"b","key":"templates/a.pkr.hcl"},"onlyIfChanged":true}]',
+        'kiln:scheduleFailureLimit': '5',
       }),
     );
     expect(context).toEqual({
@@ -30,7 +31,15 @@ describe('readKilnContext', () => {
         subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
       },
       egressPorts: [443, 80],
-      schedules: [{ name: 'nightly', cron: '0 3 * * ? *', template: { bucket: 'b', key: 'templates/a.pkr.hcl' } }],
+      schedules: [
+        {
+          name: 'nightly',
+          cron: '0 3 * * ? *',
+          template: { bucket: 'b', key: 'templates/a.pkr.hcl' },
+          onlyIfChanged: true,
+        },
+      ],
+      scheduleFailureLimit: 5,
     });
   });
 
@@ -72,6 +81,7 @@ describe('readKilnContext', () => {
     [{ subnetIds: 'subnet-0123456789abcdef0' }, /both vpcId and subnetIds/],
     [{ 'kiln:egressPorts': '443,https' }, /not a port/],
     [{ 'kiln:logLevel': 'LOUD' }, /kiln:logLevel/],
+    [{ 'kiln:scheduleFailureLimit': '0' }, /kiln:scheduleFailureLimit must be a whole number of at least 1, got "0"/],
     [{ 'kiln:schedules': '{"name":"x"}' }, /JSON array/],
     [{ 'kiln:schedules': [{ name: 'x', cron: 'rate(1 day)' }] }, /needs name, cron and template/],
   ])('rejects %j', (values, message) => {

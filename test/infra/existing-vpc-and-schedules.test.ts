@@ -31,6 +31,7 @@ beforeAll(() => {
         cron: 'rate(7 days)',
         template: { bucket: 'my-templates', key: 'templates/web.json' },
         timezone: 'Europe/Paris',
+        onlyIfChanged: true,
       },
     ]),
   }));
@@ -86,6 +87,29 @@ describe('scheduled rebuilds', () => {
     });
   });
 
+  it('puts them in the kiln schedule group, whose tags tell `kiln schedules add` what to target', () => {
+    const groups = Object.values(template.findResources('AWS::Scheduler::ScheduleGroup')).map((r) => r.Properties);
+    expect(groups.map((g) => g.Name)).toEqual(['kiln']);
+    const tags = Object.fromEntries(
+      ((groups[0]?.Tags ?? []) as { Key: string; Value: unknown }[]).map((t) => [t.Key, t.Value]),
+    );
+    const machine = stack.stateMachines.get('build');
+    if (!machine) throw new Error('missing');
+    expect(tags).toMatchObject({
+      'kiln:state-machine-arn': { Ref: logicalId(stack, machine.stateMachine) },
+      'kiln:start-role-arn': { 'Fn::GetAtt': [logicalId(stack, stack.triggers.startRole), 'Arn'] },
+      'kiln:dead-letter-queue-arn': { 'Fn::GetAtt': [logicalId(stack, stack.triggers.deadLetterQueue), 'Arn'] },
+      'kiln:template-bucket': { Ref: logicalId(stack, stack.store.templateBucket) },
+    });
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')).map((r) => r.Properties);
+    for (const s of schedules) {
+      expect(s.GroupName).toEqual('kiln');
+      // `kiln schedules delete` refuses these: the CDK app owns them.
+      expect(s.Description).toContain('(managed by the Kiln stack)');
+    }
+    expect(JSON.parse(schedules[1]?.Target.Input).detail.onlyIfChanged).toBe(true);
+  });
+
   it('sends an input PrepareBuild accepts: the synthesized schedule input crosses the contract', () => {
     const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')).map((r) => r.Properties);
     for (const s of schedules) {
@@ -120,6 +144,6 @@ describe('scheduleExpression', () => {
     expect(scheduleExpression(input)).toBe(expected);
   });
   it('rejects anything else', () => {
-    expect(() => scheduleExpression('every night')).toThrow(/neither cron/);
+    expect(() => scheduleExpression('every night')).toThrow(/not a schedule expression/);
   });
 });

@@ -380,8 +380,15 @@ describe('Triggers', () => {
     const statements = statementsOfRole(template, logicalId(stack, stack.triggers.startRole));
     // The events target repeats the grant CDK-side; the set of (action, resource) pairs is what matters.
     const pairs = new Set(statements.map((s) => text([s.Effect, s.Action, s.Resource, s.Condition ?? null])));
+    // Run-time schedules (`kiln schedules add`) send the starts they cannot deliver to the dead-letter queue.
     expect([...pairs]).toEqual([
       text(['Allow', 'states:StartExecution', { Ref: logicalId(stack, machine.stateMachine) }, null]),
+      text([
+        'Allow',
+        ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        { 'Fn::GetAtt': [logicalId(stack, stack.triggers.deadLetterQueue), 'Arn'] },
+        null,
+      ]),
     ]);
   });
 

@@ -70,7 +70,13 @@ describe('function permissions of the real registry', () => {
     ).toBe(has(id, 'builder-ec2'));
     expect(actions.has('ssm:SendCommand'), 'ssm:SendCommand').toBe(has(id, 'ssm-commands'));
     expect(actions.has('ssm:GetCommandInvocation'), 'ssm:GetCommandInvocation').toBe(has(id, 'ssm-commands'));
-    expect(actions.has('iam:PassRole'), 'iam:PassRole').toBe(has(id, 'pass-builder-role'));
+    expect(actions.has('iam:PassRole'), 'iam:PassRole').toBe(
+      has(id, 'pass-builder-role') || has(id, 'schedule-control'),
+    );
+    expect(
+      [...actions].some((a) => a.startsWith('scheduler:') || a.startsWith('events:')),
+      'scheduler, events',
+    ).toBe(has(id, 'schedule-control'));
     expect(touches(logicalId(stack, stack.store.templateBucket)), 'template bucket').toBe(has(id, 'templates-read'));
     expect(touches(logicalId(stack, stack.store.buildsTable)), 'builds table').toBe(has(id, 'builds-table'));
     expect(touches(logicalId(stack, stack.registry.table)), 'registry table').toBe(has(id, 'registry-write'));
@@ -107,9 +113,40 @@ describe('function permissions of the real registry', () => {
     expect(params[0]).toMatch(/:ssm:\*:.*:parameter\/kiln\/\*/);
   });
 
-  it('lets only LaunchBuilder pass a role, and only the builder role to EC2', () => {
+  it('lets Finalize disable schedules of the stack group only, pass only their role to Scheduler, and put only its event', () => {
+    expect(KILN_FUNCTIONS.filter((f) => f.permissions.includes('schedule-control')).map((f) => f.id)).toEqual([
+      'Finalize',
+    ]);
+    const statements = functionRole('Finalize');
+    const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
+    const scheduler = bySid('DisableKilnSchedules');
+    if (!scheduler) throw new Error('no DisableKilnSchedules statement');
+    expect(actionsOf(scheduler).sort()).toEqual(['scheduler:GetSchedule', 'scheduler:UpdateSchedule']);
+    expect(text(scheduler?.Resource)).toMatch(/:scheduler:.*:schedule\/kiln\/\*/);
+    expect(bySid('PassScheduleRoleToScheduler')).toEqual(
+      expect.objectContaining({
+        Action: 'iam:PassRole',
+        Resource: { 'Fn::GetAtt': [logicalId(stack, stack.triggers.startRole), 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
+    const events = bySid('PutScheduleDisabledEvents');
+    expect(events?.Action).toBe('events:PutEvents');
+    expect(text(events?.Resource)).toMatch(/:event-bus\/default/);
+    expect(events?.Condition).toEqual({
+      StringEquals: { 'events:source': 'kiln', 'events:detail-type': 'Kiln Schedule Disabled' },
+    });
+    const finalize = stack.pipeline.functions.get('Finalize');
+    if (!finalize) throw new Error('missing');
+    const env = template.toJSON().Resources[logicalId(stack, finalize)].Properties.Environment.Variables;
+    expect([env.KILN_SCHEDULE_GROUP, env.KILN_SCHEDULE_FAILURE_LIMIT]).toEqual(['kiln', '3']);
+  });
+
+  it('lets only LaunchBuilder pass a role to EC2 (the builder role), and Finalize only the schedule role', () => {
     for (const spec of KILN_FUNCTIONS) {
-      const pass = functionRole(spec.id).filter((s) => actionsOf(s).includes('iam:PassRole'));
+      const pass = functionRole(spec.id).filter(
+        (s) => actionsOf(s).includes('iam:PassRole') && s.Sid !== 'PassScheduleRoleToScheduler',
+      );
       if (spec.id !== 'LaunchBuilder') {
         expect(pass, spec.id).toEqual([]);
         continue;

@@ -9,7 +9,7 @@
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import * as z from 'zod/mini';
-import { buildOutcomeUpdate } from '../../../aws/build-records.ts';
+import { buildOutcomeUpdate, parseBuildRecord } from '../../../aws/build-records.ts';
 import { registryTemplateName } from '../../../aws/image-registry-records.ts';
 import type { RegistryContext } from '../../../aws/image-registry-store.ts';
 import { TransientError } from '../../../core/errors.ts';
@@ -24,6 +24,7 @@ import { deleteBuildSecrets, loadSealedValues } from '../../lib/sealed-values.ts
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 import { amisByRegion, executionManifest, runUuid } from './manifest.ts';
 import { type RegisteredArtifact, registerBuild } from './registry.ts';
+import type { ScheduleFailureDeps, ScheduleHealth } from './schedule-failures.ts';
 
 const succeededSchema = z.object({
   name: z.string(),
@@ -91,6 +92,11 @@ export interface ExecutionResult {
   /** One line for people and for the execution's failure cause: `1 of 2 builds failed: web (Kiln.Timeout)`. */
   readonly summary: string;
   readonly builds: BuildOutcome[];
+  /**
+   * A scheduled build's schedule after this outcome: its failures in a row and whether Finalize disabled it
+   * (`error` when that could not be checked; never a reason to fail the execution).
+   */
+  readonly schedule?: ScheduleHealth | { readonly schedule: string; readonly error: string };
 }
 
 /** Longest summary kept (a Fail state's cause is at most 32,768 characters; a line is what people read). */
@@ -109,6 +115,13 @@ export interface FinalizeDeps extends Pick<BaseDeps, 's3' | 'artifactsBucket' | 
   readonly buildsTable: string;
   /** The image registry (its table, and SSM per region for channel parameters). */
   readonly registry: RegistryContext;
+  /**
+   * Auto-disable of failing schedules; absent: scheduled builds are recorded, never disabled. The clients come on
+   * first use, so only a failed scheduled build loads the Scheduler and EventBridge SDKs (a chunk of its own).
+   */
+  readonly schedules?: Pick<ScheduleFailureDeps, 'group' | 'limit'> & {
+    readonly clients: () => Promise<Pick<ScheduleFailureDeps, 'scheduler' | 'events'>>;
+  };
 }
 
 const transient = (m: string, cause: unknown) => new TransientError(m, { cause });
@@ -219,10 +232,12 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
     ),
   );
   const status = overallStatus(outcomes);
-  await awsCall('recording the build outcome', transient, () =>
+  const updated = await awsCall('recording the build outcome', transient, () =>
     deps.dynamo.send(
       new UpdateItemCommand({
         TableName: deps.buildsTable,
+        // The record as stored tells whether a schedule started the build (its failures may disable it).
+        ReturnValues: 'ALL_NEW',
         ...buildOutcomeUpdate(input.buildId, {
           status,
           finishedAt: now.toISOString(),
@@ -239,11 +254,43 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
   );
   // Staged scripts are no longer needed by any build; failing to delete them must not fail the execution.
   await deleteStagedFiles(deps, input.buildId).catch(() => undefined);
+  const schedule = await scheduleAfter(deps, updated.Attributes, status, now.toISOString());
   return {
     buildId: input.buildId,
     status,
     manifest: `s3://${deps.artifactsBucket}/${manifestKey}`,
     summary: summarize(outcomes),
     builds: outcomes,
+    ...(schedule ? { schedule } : {}),
   };
+}
+
+/** For a scheduled build: count its schedule's failures in a row and disable it at the limit (schedule-failures.ts). */
+async function scheduleAfter(
+  deps: FinalizeDeps,
+  item: Parameters<typeof parseBuildRecord>[0] | undefined,
+  status: ExecutionResult['status'],
+  at: string,
+): Promise<ExecutionResult['schedule']> {
+  if (!item || !deps.schedules) return undefined;
+  let record: ReturnType<typeof parseBuildRecord>;
+  try {
+    record = parseBuildRecord(item);
+  } catch {
+    return undefined; // not a record this code reads: nothing to say about a schedule
+  }
+  if (!record.schedule) return undefined;
+  if (status === 'SUCCEEDED') {
+    return { schedule: record.schedule, consecutiveFailures: 0, limit: deps.schedules.limit, disabled: false };
+  }
+  try {
+    const { checkScheduleHealth } = await import('./schedule-failures.ts');
+    const { group, limit } = deps.schedules;
+    return await checkScheduleHealth(
+      { ...(await deps.schedules.clients()), group, limit, dynamo: deps.dynamo, buildsTable: deps.buildsTable },
+      { buildId: record.buildId, schedule: record.schedule, template: record.template, status, at },
+    );
+  } catch (err) {
+    return { schedule: record.schedule, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+  }
 }

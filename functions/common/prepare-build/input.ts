@@ -48,6 +48,8 @@ export interface BuildRequest {
   readonly trigger: 'request' | 's3-upload' | 'schedule';
   /** The schedule's name when a schedule started the build. */
   readonly schedule?: string;
+  /** Build only when an input moved since the template's last successful build (schedules only). */
+  readonly onlyIfChanged?: boolean;
   /**
    * The key exactly as the event carried it, when decoding changed it: AWS URL-encodes keys in S3 events
    * (space → `+`), moto does not, and a key may really contain `+` or `%`; PrepareBuild tries this one when the
@@ -67,7 +69,7 @@ function safeDecode(key: string): string {
 export function normalizeInput(input: z.infer<typeof prepareInputSchema>['input']): BuildRequest {
   if ('detail' in input && 'schedule' in input.detail) {
     // Scheduled rebuilds read the template's latest version (a schedule names a key, not a version).
-    const { bucket, object, schedule } = input.detail;
+    const { bucket, object, schedule, onlyIfChanged } = input.detail;
     const versionId = object['version-id'];
     return {
       template: { bucket: bucket.name, key: object.key, ...(versionId ? { versionId } : {}) },
@@ -77,6 +79,7 @@ export function normalizeInput(input: z.infer<typeof prepareInputSchema>['input'
       except: [],
       trigger: 'schedule',
       schedule,
+      ...(onlyIfChanged ? { onlyIfChanged: true } : {}),
     };
   }
   if ('detail' in input) {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, posix, resolve } from 'node:path';
 import { ConditionalCheckFailedException, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { ChangeVerdict, InputFingerprint } from '../../../aws/build-fingerprint.ts';
 import { BUILD_START_CONDITION, buildStartItem } from '../../../aws/build-records.ts';
 import { notATemplate } from '../../../aws/trigger-contract.ts';
 import type { Driver } from '../../../core/builders/driver.ts';
@@ -30,6 +31,7 @@ import type { TemplateEngine } from './engine.ts';
 import { fetchVarFiles, sourceFor, VAR_FILES_FOLDER } from './fetch-template.ts';
 import type { BuildRequest } from './input.ts';
 import { invalidTemplateCause } from './invalid-cause.ts';
+import { inputFingerprint, onlyIfChangedVerdict, unchangedSkip, withoutSensitive } from './only-if-changed.ts';
 import { awsResolvers, type ResolverDeps } from './resolvers.ts';
 import { stageFiles } from './stage-files.ts';
 
@@ -57,7 +59,10 @@ export interface PreparedBuild {
     readonly driver: Driver;
     readonly state: BuildState;
   }[];
-  /** Why nothing is built (the object that triggered is not a template), else null; the ASL ends there. */
+  /**
+   * Why nothing is built, else null; the ASL ends there: the object that triggered is not a template, or a
+   * scheduled build with only-if-changed found its inputs unchanged (`skipped: unchanged since build kb-…`).
+   */
   readonly skipped: string | null;
 }
 
@@ -118,6 +123,39 @@ export async function prepareBuild(
     const plan = await deps.engine.plan(result.template, { now, root: materialized.root });
     if (plan.builds.length === 0) throw new TemplateInvalidError('The template has no builds left after only/except');
 
+    // Every build records its inputs, so a later only-if-changed run can compare with it whatever started it.
+    const fingerprint = withoutSensitive(
+      await inputFingerprint(
+        { ec2For: deps.resolvers.ec2For, homeRegion: deps.resolvers.homeRegion },
+        {
+          root: materialized.root,
+          ...(request.template.versionId ? { versionId: request.template.versionId } : {}),
+          builds: plan.builds,
+        },
+      ),
+      secrets,
+    );
+    const changeCheck = request.onlyIfChanged
+      ? await awsCall('reading the last successful build of the template', transient, () =>
+          onlyIfChangedVerdict(deps, request.template, fingerprint),
+        )
+      : undefined;
+    if (changeCheck && !changeCheck.changed) {
+      // Nothing staged or stored yet: the record keeps the verdict, and the execution ends as NotATemplate does.
+      const summary = plan.builds.map((b, index) => ({ index, name: b.name, driver: b.driver }));
+      await recordBuild(deps, {
+        buildId,
+        executionName,
+        request,
+        builds: summary,
+        createdAt: now.toISOString(),
+        fingerprint,
+        changeCheck,
+        skippedAt: now.toISOString(),
+      });
+      return { buildId, planKey: '', builds: [], skipped: unchangedSkip(changeCheck) };
+    }
+
     const stagedKeys = await stageFiles(deps.s3, deps.artifactsBucket, buildId, materialized.root, plan.files);
     const staged = await stageBuildContext(
       deps.s3,
@@ -159,7 +197,15 @@ export async function prepareBuild(
       driver: b.driver,
       state: initialState({ buildId, executionName, planKey, index, name: b.name }, b.driver),
     }));
-    await recordBuild(deps, { buildId, executionName, request, builds, createdAt: now.toISOString() });
+    await recordBuild(deps, {
+      buildId,
+      executionName,
+      request,
+      builds,
+      createdAt: now.toISOString(),
+      fingerprint,
+      ...(changeCheck ? { changeCheck } : {}),
+    });
     return { buildId, planKey, builds, skipped: null };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -195,8 +241,12 @@ async function recordBuild(
     buildId: string;
     executionName: string;
     request: BuildRequest;
-    builds: PreparedBuild['builds'];
+    builds: readonly { readonly index: number; readonly name: string; readonly driver: string }[];
     createdAt: string;
+    fingerprint: InputFingerprint;
+    changeCheck?: ChangeVerdict;
+    /** Set when only-if-changed skipped the build: it is recorded SKIPPED, finished at this time. */
+    skippedAt?: string;
   },
 ): Promise<void> {
   const { template } = r.request;
@@ -204,14 +254,20 @@ async function recordBuild(
     await deps.dynamo.send(
       new PutItemCommand({
         TableName: deps.buildsTable,
-        Item: buildStartItem({
-          buildId: r.buildId,
-          executionName: r.executionName,
-          template,
-          trigger: r.request.trigger,
-          createdAt: r.createdAt,
-          builds: r.builds.map((b) => ({ index: b.index, name: b.name, driver: b.driver })),
-        }),
+        Item: buildStartItem(
+          {
+            buildId: r.buildId,
+            executionName: r.executionName,
+            template,
+            trigger: r.request.trigger,
+            createdAt: r.createdAt,
+            builds: r.builds.map((b) => ({ index: b.index, name: b.name, driver: b.driver })),
+            ...(r.request.schedule ? { schedule: r.request.schedule } : {}),
+            fingerprint: r.fingerprint,
+            ...(r.changeCheck ? { changeCheck: r.changeCheck } : {}),
+          },
+          r.skippedAt,
+        ),
         // A retried PrepareBuild must not reset a record that later stages already updated.
         ConditionExpression: BUILD_START_CONDITION,
       }),
