@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KILN_ENV, KILN_FUNCTIONS } from '../../functions/registry.ts';
-import { localAwsEnv, localClientConfig } from '../../harness/clients.ts';
+import { LOCAL_ACCOUNT, localAwsEnv, localClientConfig } from '../../harness/clients.ts';
 import { deployKiln, type KilnDeployment } from '../../harness/deploy.ts';
 import { uploadTemplateFolder } from '../../harness/kiln-local.ts';
 import {
@@ -84,6 +84,7 @@ function envFor(id: string): Record<string, string> {
     [KILN_ENV.builderSecurityGroup]: 'sg-0123456789abcdef0',
     [KILN_ENV.subnetIds]: 'subnet-0123456789abcdef0',
     [KILN_ENV.provisionLogGroup]: '/kiln/provision',
+    [KILN_ENV.accountId]: LOCAL_ACCOUNT,
   };
 }
 
