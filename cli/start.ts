@@ -11,7 +11,7 @@
  * Exit code: 0 when every build succeeded, 1 when one failed, 2 when the local run itself failed.
  */
 
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { basename, relative, resolve } from 'node:path';
 import { DOCKER_EXAMPLE_DIR, EXAMPLE_TEMPLATE_DIR, EXAMPLE_TEMPLATE_FILE } from '../harness/example.ts';
 import type { ReplayReport } from '../harness/iam-guard.ts';
@@ -173,10 +173,11 @@ async function main(argv: readonly string[]): Promise<number> {
       const pinned = docker.output.builds?.[0]?.artifactId;
       if (docker.ok && pinned && kiln.aws.containers) {
         // Pull the pushed image back by digest (through the ECR front) and run the app in it.
-        const run = spawnSync(
+        // Asynchronously: the ECR front answering the pull runs in this process.
+        const run = await runCommand(
           'docker',
           ['run', '--rm', '--network=none', pinned, 'python', '-c', 'import app; print(app.welcome("Kiln"))'],
-          { encoding: 'utf8', env: { ...process.env, ...kiln.aws.containers.env }, timeout: 120_000 },
+          { ...process.env, ...kiln.aws.containers.env },
         );
         say(
           run.status === 0
@@ -197,6 +198,34 @@ async function main(argv: readonly string[]): Promise<number> {
     await stopAll('error');
     return 2;
   }
+}
+
+/** Runs a command without blocking the event loop (servers of this process may have to answer it). */
+function runCommand(
+  file: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolvePromise({ status: 127, stdout, stderr: `${stderr}${error.message}` });
+    });
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolvePromise({ status, stdout, stderr });
+    });
+  });
 }
 
 /** One build's result: its AMIs, or its pushed image pinned by digest; the registry record; the error. */
@@ -243,9 +272,9 @@ function printProvenance(
     '',
     'Ran as deployed here:',
     '  - the template engine (core/): parsing, variables, source_ami_filter, planning, in the PrepareBuild bundle',
-    `  - the state machine statemachines/build.asl.json with drivers/ec2-ami.asl.json (composed as cdk synth composes them), in moto's Step Functions interpreter (${statesEntered} states entered)`,
+    `  - the state machine statemachines/build.asl.json with drivers/ec2-ami.asl.json and drivers/ec2-docker.asl.json (composed as cdk synth composes them), in moto's Step Functions interpreter (${statesEntered} states entered)`,
     `  - the Lambda handlers as the real bundles cdk synth staged (asset index.mjs, source maps on): ${functions.size} functions, ${bundled.length} invocations${fromSources > 0 ? `; ${fromSources} from TypeScript sources, NOT as deployed` : ''}`,
-    `  - the provisioner scripts, as bash (${commands.length} SSM commands)`,
+    `  - the provisioner scripts and the docker host steps, as bash (${commands.length} SSM commands); the docker build in a real container engine (podman behind a docker wrapper)`,
     `  - the deployment: the synthesized CDK stack created by moto's CloudFormation (${kiln.deployment.resources.length} resources)`,
     'Checked as AWS would (emulated):',
     '  - IAM: every call signed as its own role (function, state machine, builder instance); moto checked each action (resources for S3 only, no conditions), the router the Lambda and SSM calls it answers',
@@ -257,6 +286,11 @@ function printProvenance(
     "  - the Lambda runtime: one local Node 22 process per execution environment, with the template's environment, memory (heap limit) and timeout (killed when exceeded) and its role's credentials; no Lambda sandbox",
     '  - EC2: instances never boot; images are available at once; snapshots and copies are records',
     '  - SSM: commands run by the harness shim in a sandbox directory on this machine, not on an instance',
+    ...(kiln.aws.containers
+      ? [
+          '  - docker: the base image python:3.9-slim is a Debian stand-in served by a local registry; ECR is moto (API) plus a local registry front (data plane, no IAM check on push)',
+        ]
+      : []),
     '  - the upload trigger: a mirror rule to SQS and a pump call StartExecution (moto cannot target a state machine)',
     `  - not deployed: ${[...new Set(Object.values(kiln.deployment.transform.dropped))].join(', ') || 'nothing'}`,
     '',
