@@ -11,7 +11,6 @@
  * Exit code: 0 when every build succeeded, 1 when one failed, 2 when the local run itself failed.
  */
 
-import { spawn } from 'node:child_process';
 import { basename, relative, resolve } from 'node:path';
 import { DOCKER_EXAMPLE_DIR, EXAMPLE_TEMPLATE_DIR, EXAMPLE_TEMPLATE_FILE } from '../harness/example.ts';
 import type { ReplayReport } from '../harness/iam-guard.ts';
@@ -71,9 +70,14 @@ async function main(argv: readonly string[]): Promise<number> {
   // Handler logs (Powertools JSON) would drown the live view; --verbose shows them.
   process.env.POWERTOOLS_LOG_LEVEL ??= options.verbose ? 'INFO' : 'SILENT';
   // Imported after the log level is set: the handlers' logger reads it when first loaded.
-  const { followExecution, nextPumpedStart, startKilnLocal, uploadTemplateBundle, uploadTemplateFolder } = await import(
-    '../harness/kiln-local.ts'
-  );
+  const {
+    followExecution,
+    nextPumpedStart,
+    runPushedImage,
+    startKilnLocal,
+    uploadTemplateBundle,
+    uploadTemplateFolder,
+  } = await import('../harness/kiln-local.ts');
   const started = Date.now();
   const stamp = () => `[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s]`;
   const say = (line: string) => process.stdout.write(`${stamp()} ${line}\n`);
@@ -173,12 +177,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const pinned = docker.output.builds?.[0]?.artifactId;
       if (docker.ok && pinned && kiln.aws.containers) {
         // Pull the pushed image back by digest (through the ECR front) and run the app in it.
-        // Asynchronously: the ECR front answering the pull runs in this process.
-        const run = await runCommand(
-          'docker',
-          ['run', '--rm', '--network=none', pinned, 'python', '-c', 'import app; print(app.welcome("Kiln"))'],
-          { ...process.env, ...kiln.aws.containers.env },
-        );
+        const run = await runPushedImage(kiln, pinned, ['python', '-c', 'import app; print(app.welcome("Kiln"))']);
         say(
           run.status === 0
             ? `docker run ${pinned}: ${run.stdout.trim()}`
@@ -198,34 +197,6 @@ async function main(argv: readonly string[]): Promise<number> {
     await stopAll('error');
     return 2;
   }
-}
-
-/** Runs a command without blocking the event loop (servers of this process may have to answer it). */
-function runCommand(
-  file: string,
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise) => {
-    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      resolvePromise({ status: 127, stdout, stderr: `${stderr}${error.message}` });
-    });
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      resolvePromise({ status, stdout, stderr });
-    });
-  });
 }
 
 /** One build's result: its AMIs, or its pushed image pinned by digest; the registry record; the error. */

@@ -3,10 +3,11 @@
  * upload trigger (mirror rule + event pump), and helpers to upload a template folder and follow its build.
  * Shared by the integration tests and `npm start` (cli/start.ts), so both exercise the same path.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, sep } from 'node:path';
+import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
@@ -244,4 +245,77 @@ async function history(sfn: SFNClient, executionArn: string): Promise<HistoryEve
     nextToken = page.nextToken;
   } while (nextToken);
   return events;
+}
+
+export interface CommandResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command without blocking the event loop (the ECR front answering it lives in this process). */
+export function runAsync(
+  file: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  input?: string,
+  timeoutMs = 120_000,
+): Promise<CommandResult> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
+    child.stdin.end(input ?? '');
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolvePromise({ status: 127, stdout, stderr: `${stderr}${error.message}` });
+    });
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolvePromise({ status, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Runs a pushed image as its user would: `docker login` to its ECR registry with a password from ECR's
+ * GetAuthorizationToken (what `aws ecr get-login-password` prints), `docker run --rm`, then logout, with the
+ * docker hosts' engine (podman behind the wrapper) and a login file of its own, removed afterwards.
+ */
+export async function runPushedImage(
+  kiln: KilnLocal,
+  image: string,
+  command: readonly string[],
+): Promise<CommandResult> {
+  const containers = kiln.aws.containers;
+  if (!containers) throw new Error('runPushedImage needs the container host (startKilnLocal({ containers: true }))');
+  const host = image.split('/')[0] ?? '';
+  const ecr = new ECRClient(localClientConfig(kiln.aws.endpoint, kiln.deployment.region));
+  const token = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0]?.authorizationToken;
+  const password = Buffer.from(token ?? '', 'base64')
+    .toString('utf8')
+    .split(':')
+    .slice(1)
+    .join(':');
+  const config = mkdtempSync(join(tmpdir(), 'kiln-pull-'));
+  const env = {
+    ...process.env,
+    ...containers.env,
+    DOCKER_CONFIG: config,
+    REGISTRY_AUTH_FILE: join(config, 'config.json'),
+  };
+  try {
+    const login = await runAsync('docker', ['login', '--username', 'AWS', '--password-stdin', host], env, password);
+    if (login.status !== 0) return login;
+    return await runAsync('docker', ['run', '--rm', '--network=none', image, ...command], env);
+  } finally {
+    rmSync(config, { recursive: true, force: true });
+  }
 }

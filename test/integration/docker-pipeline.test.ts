@@ -16,7 +16,13 @@ import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_ACCOUNT, localClientConfig } from '../../harness/clients.ts';
-import { followExecution, type KilnLocal, nextPumpedStart, startKilnLocal } from '../../harness/kiln-local.ts';
+import {
+  followExecution,
+  type KilnLocal,
+  nextPumpedStart,
+  runPushedImage,
+  startKilnLocal,
+} from '../../harness/kiln-local.ts';
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
 const REFERENCE = readFileSync(join(EXAMPLES, 'docker-python-app.json'), 'utf8');
@@ -126,23 +132,12 @@ describe('docker reference template in the local emulator (real podman)', () => 
     expect(manifest.builds[0]?.kiln_pushed_images?.[0]?.digest).toBe(digest);
     expect(result?.registry?.artifactId).toMatch(/^ka-[0-9a-f]{16}$/);
 
-    // Pull the pushed image back by digest and run the app in it.
-    const env = { ...process.env, ...kiln.aws.containers?.env };
-    const run = spawnSync(
-      'docker',
-      [
-        'run',
-        '--rm',
-        '--network=none',
-        '-w',
-        '/',
-        `${uri}@${digest}`,
-        'python',
-        '-c',
-        'import app; print(app.welcome("Kiln"))',
-      ],
-      { encoding: 'utf8', env, timeout: 120_000 },
-    );
+    // Pull the pushed image back by digest (logged in as a user of the registry) and run the app in it.
+    const run = await runPushedImage(kiln, `${uri}@${digest}`, [
+      'python',
+      '-c',
+      'import app; print(app.welcome("Kiln"))',
+    ]);
     // stderr carries the pull's progress; the exit code and the app's answer are what count.
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout.trim()).toBe('Hello, Kiln!');

@@ -66,7 +66,7 @@ const alive = (pid: number): boolean => {
 };
 
 describe('npm start', () => {
-  it('builds the example AMI, reports what ran for real, stops everything and exits 0', async () => {
+  it('builds the example AMI and the docker reference bundle, reports what ran for real, stops everything and exits 0', async () => {
     const run = runStart();
     const motoPid = Number((await run.waitFor(/\(pid (\d+)\)/))[1]);
     const { code, stdout, stderr } = await run.done;
@@ -80,6 +80,14 @@ describe('npm start', () => {
     expect(stdout).toMatch(/AMI ami-[0-9a-f]+ in us-east-1/);
     expect(stdout).toMatch(/AMI ami-[0-9a-f]+ in eu-west-1/);
     expect(stdout).toMatch(/manifest: s3:\/\/\S+\/manifests\/kb-\S+\/manifest\.json/);
+    // The docker reference template, unchanged, from its example bundle: built, pushed, pulled back and run.
+    expect(stdout).toMatch(
+      /uploaded examples\/docker-python-app as the bundle s3:\/\/\S+\/templates\/docker-python-app\.tar\.gz/,
+    );
+    expect(stdout).toMatch(/docker · DockerRunStep/);
+    const image = /image (\d{12}\.dkr\.ecr\.us-east-1\.amazonaws\.com\/my-python-app@sha256:[0-9a-f]{64})/.exec(stdout);
+    expect(image).not.toBeNull();
+    expect(stdout).toContain(`docker run ${image?.[1]}: Hello, Kiln!`);
     expect(stdout).toContain('Ran as deployed here:');
     // Every Lambda invocation served by a synthesized bundle, none from sources.
     expect(stdout).toMatch(
@@ -94,7 +102,7 @@ describe('npm start', () => {
     expect(stdout).toContain('Only simulated by the emulator:');
     expect(stdout).toMatch(/stopped \(done\): moto_server pid \d+/);
     expect(alive(motoPid)).toBe(false);
-  }, 240_000);
+  }, 480_000);
 
   it('exits non-zero when the build fails, with the provisioner error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-start-failing-'));
@@ -102,7 +110,7 @@ describe('npm start', () => {
     const file = join(dir, 'amazon-ebs-basic.pkr.hcl');
     const failing = 'provisioner "shell" {\n    inline = ["exit 3"]\n  }\n';
     writeFileSync(file, readFileSync(file, 'utf8').replace(/\n}\s*$/, `\n  ${failing}}\n`));
-    const { code, stdout } = await runStart(['--template', dir]).done;
+    const { code, stdout } = await runStart(['--template', dir, '--no-docker']).done;
     expect(code).toBe(1);
     expect(stdout).toMatch(/build kb-\S+ FAILED/);
     expect(stdout).toMatch(/error Kiln\.ProvisionerFailed: .*\b3\b/);
