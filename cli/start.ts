@@ -177,7 +177,12 @@ async function main(argv: readonly string[]): Promise<number> {
       const pinned = docker.output.builds?.[0]?.artifactId;
       if (docker.ok && pinned && kiln.aws.containers) {
         // Pull the pushed image back by digest (through the ECR front) and run the app in it.
-        const run = await runPushedImage(kiln, pinned, ['python', '-c', 'import app; print(app.welcome("Kiln"))']);
+        const run = await runPushedImage(kiln, pinned, [
+          // The committed image keeps the build container's entrypoint, /bin/sh (Packer's default run_command), as
+          // `packer build` leaves it: the command goes to sh.
+          '-c',
+          `python -c 'import app; print(app.welcome("Kiln"))'`,
+        ]);
         say(
           run.status === 0
             ? `docker run ${pinned}: ${run.stdout.trim()}`
