@@ -133,10 +133,10 @@ describe('docker reference template in the local emulator (real podman)', () => 
     expect(result?.registry?.artifactId).toMatch(/^ka-[0-9a-f]{16}$/);
 
     // Pull the pushed image back by digest (logged in as a user of the registry) and run the app in it.
+    // The committed image keeps the build container's entrypoint, /bin/sh (Packer's default run_command).
     const run = await runPushedImage(kiln, `${uri}@${digest}`, [
-      'python',
       '-c',
-      'import app; print(app.welcome("Kiln"))',
+      `python -c 'import app; print(app.welcome("Kiln"))'`,
     ]);
     // stderr carries the pull's progress; the exit code and the app's answer are what count.
     expect(run.status, run.stderr).toBe(0);
