@@ -127,6 +127,7 @@ describe('permission scopes', () => {
     provisionLogGroupArn: 'arn:aws:logs:us-east-1:111122223333:log-group:provision',
     buildKmsKeyArns: ['arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
     dockerHostAmiParameter: ECS_AL2023_AMI_PARAMETER,
+    schedules: { groupName: 'kiln', startRoleArn: 'arn:aws:iam::111122223333:role/kiln-start' },
   };
   const scopes = [...new Set(KILN_FUNCTIONS.flatMap((spec) => spec.permissions))] as PermissionScope[];
 
