@@ -30,36 +30,37 @@ export function artifactOf(
   createdAt: string,
   baseImage?: string,
 ): Artifact | undefined {
-  if (state.driver === 'ec2-docker') {
-    const first = state.pushed[0];
-    if (!first) return undefined;
-    return {
-      artifactId: artifactIdFor(state.buildId, state.name),
-      template,
-      build: state.name,
-      buildId: state.buildId,
-      createdAt,
-      content: {
-        kind: 'container-image',
-        imageUri: `${first.repository}:${first.tags[0] ?? state.buildId}`,
-        digest: first.digest,
-      },
-      ...(baseImage ? { source: { kind: 'image' as const, reference: baseImage } } : {}),
-    };
-  }
-  if (state.driver !== 'ec2-ami' || state.images.length === 0) return undefined;
+  const made = contentOf(state, baseImage);
+  if (!made) return undefined;
   return {
     artifactId: artifactIdFor(state.buildId, state.name),
     template,
     build: state.name,
     buildId: state.buildId,
     createdAt,
+    ...made,
+  };
+}
+
+/** What the build made and where it started from, per driver; none when it made nothing to record. */
+function contentOf(state: BuildState, baseImage?: string): Pick<Artifact, 'content' | 'source'> | undefined {
+  if (state.driver === 'ec2-docker') {
+    const first = state.pushed[0];
+    if (!first) return undefined;
+    const imageUri = `${first.repository}:${first.tags[0] ?? state.buildId}`;
+    return {
+      content: { kind: 'container-image', imageUri, digest: first.digest },
+      ...(baseImage ? { source: { kind: 'image', reference: baseImage } } : {}),
+    };
+  }
+  if (state.driver !== 'ec2-ami' || state.images.length === 0) return undefined;
+  return {
     content: {
       kind: 'ami',
       images: state.images.map((i) => ({ region: i.region, imageId: i.imageId, snapshotIds: i.snapshotIds })),
     },
     ...(state.sourceImageId && state.region
-      ? { source: { kind: 'ami' as const, region: state.region, imageId: state.sourceImageId } }
+      ? { source: { kind: 'ami', region: state.region, imageId: state.sourceImageId } }
       : {}),
   };
 }
