@@ -4,14 +4,14 @@
  * `created` in reverse). On AWS terminating the host would end them too; removing them first keeps a host that
  * outlives the build (a kept-for-debugging host, the local stand-in) clean, and is what Packer's own cleanup does.
  */
-import { GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
+import { SendCommandCommand } from '@aws-sdk/client-ssm';
 import { renderCleanup } from '../../core/docker/host.ts';
 import { awsErrorCode } from '../lib/aws-errors.ts';
 import type { CleanupEntries } from '../lib/cleanup-table.ts';
+import { awaitCommand } from '../lib/commands/await-command.ts';
 
 /** How long Cleanup waits for the script (it removes containers and one folder: seconds). */
 export const CONTAINER_CLEANUP_WAIT_SECONDS = 60;
-const FINISHED = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
 
 export const ec2DockerCleanup = {
   'docker-containers': {
@@ -43,18 +43,17 @@ export const ec2DockerCleanup = {
         const commandId = sent.Command?.CommandId;
         if (!commandId) throw new Error('SendCommand returned no command id');
         const sleep = run.deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-        const deadline = Date.now() + CONTAINER_CLEANUP_WAIT_SECONDS * 1000;
-        while (Date.now() < deadline) {
-          const out = await ssm
-            .send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: resource.instanceId }))
-            .catch(() => undefined);
-          if (out?.Status && FINISHED.has(out.Status)) {
-            if (out.Status === 'Success') return;
-            throw new Error(`the cleanup script ended ${out.Status} (exit code ${out.ResponseCode ?? -1})`);
-          }
-          await sleep(1000);
+        const end = await awaitCommand(
+          ssm,
+          { commandId, instanceId: resource.instanceId },
+          { seconds: CONTAINER_CLEANUP_WAIT_SECONDS, pollMs: 1000, sleep },
+        );
+        if (!end.finished) {
+          throw new Error(`the cleanup script gave no result within ${CONTAINER_CLEANUP_WAIT_SECONDS}s`);
         }
-        throw new Error(`the cleanup script gave no result within ${CONTAINER_CLEANUP_WAIT_SECONDS}s`);
+        if (end.status !== 'Success') {
+          throw new Error(`the cleanup script ended ${end.status} (exit code ${end.exitCode})`);
+        }
       }),
   },
 } satisfies CleanupEntries;

@@ -8,12 +8,11 @@
  * and a failing test fails the build with no container, no host and no build tag left.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_ACCOUNT, localClientConfig } from '../../harness/clients.ts';
 import {
@@ -22,6 +21,7 @@ import {
   nextPumpedStart,
   runPushedImage,
   startKilnLocal,
+  uploadTemplateBundle,
 } from '../../harness/kiln-local.ts';
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
@@ -43,14 +43,6 @@ interface BuildOutput {
   }[];
 }
 
-/** The example folder as the .tar.gz a user uploads (files at the root). */
-function bundle(dir: string): Buffer {
-  const out = join(mkdtempSync(join(tmpdir(), 'kiln-bundle-')), 'app.tar.gz');
-  const tar = spawnSync('tar', ['-czf', out, '-C', dir, '.'], { encoding: 'utf8' });
-  expect(tar.status, tar.stderr).toBe(0);
-  return readFileSync(out);
-}
-
 /** Containers of a build on this machine (the docker hosts' engine), by Kiln's label. */
 function containersOf(buildId: string, env: Readonly<Record<string, string>>): string[] {
   const ps = spawnSync('docker', ['ps', '-aq', '--filter', `label=kiln.build-id=${buildId}`], {
@@ -68,7 +60,7 @@ describe('docker reference template in the local emulator (real podman)', () => 
 
   async function build(dir: string, key: string) {
     const before = kiln.pump.starts.length;
-    await s3().send(new PutObjectCommand({ Bucket: kiln.deployment.templateBucket, Key: key, Body: bundle(dir) }));
+    await uploadTemplateBundle(kiln.aws.endpoint, kiln.deployment.templateBucket, key, dir);
     const start = await nextPumpedStart(kiln.pump, before);
     expect(start.error).toBeUndefined();
     const done = await followExecution(kiln.aws.endpoint, start.executionArn ?? '', undefined, {
@@ -123,11 +115,10 @@ describe('docker reference template in the local emulator (real podman)', () => 
     const uri = `${LOCAL_ACCOUNT}.dkr.ecr.${kiln.deployment.region}.amazonaws.com/my-python-app`;
     expect(result?.artifactId).toBe(`${uri}@${digest}`);
     const manifestKey = output.manifest.replace(`s3://${kiln.deployment.artifactsBucket}/`, '');
-    const manifest = JSON.parse(
-      await (
-        await s3().send(new GetObjectCommand({ Bucket: kiln.deployment.artifactsBucket, Key: manifestKey }))
-      ).Body!.transformToString(),
-    ) as { builds: { builder_type: string; artifact_id: string; kiln_pushed_images?: { digest: string }[] }[] };
+    const object = await s3().send(new GetObjectCommand({ Bucket: kiln.deployment.artifactsBucket, Key: manifestKey }));
+    const manifest = JSON.parse((await object.Body?.transformToString()) ?? '{}') as {
+      builds: { builder_type: string; artifact_id: string; kiln_pushed_images?: { digest: string }[] }[];
+    };
     expect(manifest.builds[0]).toMatchObject({ builder_type: 'docker', artifact_id: 'my-python-app' });
     expect(manifest.builds[0]?.kiln_pushed_images?.[0]?.digest).toBe(digest);
     expect(result?.registry?.artifactId).toMatch(/^ka-[0-9a-f]{16}$/);

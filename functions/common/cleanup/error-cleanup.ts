@@ -3,13 +3,14 @@
  * on the instance before anything is removed (e.g. to collect logs). Best-effort and bounded: Cleanup waits
  * for it at most `waitSeconds`, and its outcome is one step of the cleanup report.
  */
-import { GetCommandInvocationCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { renderProvisioner } from '../../../core/docker/host.ts';
 import { dockerBuild } from '../../../core/plan/typed.ts';
 import type { PlannedProvisioner } from '../../../core/plan/types.ts';
 import { unsealValue } from '../../../core/template/sensitive.ts';
 import { type BuildContext, unsealedProvisioner } from '../../lib/build-context.ts';
 import { type BuildState, isEc2Host } from '../../lib/build-state.ts';
+import { awaitCommand } from '../../lib/commands/await-command.ts';
 import { type Delivery, deliver, oneShotName, removeOneShot } from '../../lib/commands/one-shot.ts';
 import { type Presign, presignFiles } from '../../lib/commands/presign-files.ts';
 import { renderForSend } from '../../lib/commands/remote-render.ts';
@@ -28,8 +29,6 @@ export interface ErrorCleanupOutcome {
   readonly target: string;
   readonly message?: string;
 }
-
-const FINISHED = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
 
 /**
  * A docker build's error-cleanup-provisioner runs where its provisioners ran: inside the build's container (which
@@ -91,19 +90,16 @@ export async function runErrorCleanupProvisioner(
       outputBucket: deps.artifactsBucket,
       outputKeyPrefix: `builds/${state.buildId}/logs/${state.index}/error-cleanup`,
     });
-    const deadline = Date.now() + deps.waitSeconds * 1000;
-    while (Date.now() < deadline) {
-      const out = await ssm
-        .send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }))
-        .catch(() => undefined);
-      if (out?.Status && FINISHED.has(out.Status)) {
-        return out.Status === 'Success'
-          ? { outcome: 'ran', target: commandId }
-          : { outcome: 'failed', target: commandId, message: `${out.Status}, exit code ${out.ResponseCode ?? -1}` };
-      }
-      await deps.sleep(2000);
-    }
-    return { outcome: 'failed', target: commandId, message: `no result within ${deps.waitSeconds}s` };
+    const end = await awaitCommand(
+      ssm,
+      { commandId, instanceId },
+      { seconds: deps.waitSeconds, pollMs: 2000, sleep: deps.sleep },
+    );
+    if (!end.finished)
+      return { outcome: 'failed', target: commandId, message: `no result within ${deps.waitSeconds}s` };
+    return end.status === 'Success'
+      ? { outcome: 'ran', target: commandId }
+      : { outcome: 'failed', target: commandId, message: `${end.status}, exit code ${end.exitCode}` };
   } catch (err) {
     return { outcome: 'failed', target: p.type, message: err instanceof Error ? err.message : String(err) };
   } finally {

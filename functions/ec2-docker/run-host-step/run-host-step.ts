@@ -67,7 +67,7 @@ export interface RunHostStepDeps extends BaseDeps, DeliverDeps {
 
 /** Where an export_path / docker-save file lands in the artifacts bucket (the manifest names it). */
 export function exportKey(buildId: string, buildIndex: number, path: string): string {
-  return downloadKey(buildId, buildIndex, path).replace('/downloads/', '/exports/');
+  return downloadKey(buildId, buildIndex, path, 'exports');
 }
 
 interface Rendered {

@@ -15,9 +15,15 @@ import { type DeliverDeps, type Delivery, deliver } from './one-shot.ts';
 import { presignFiles, URL_EXPIRY_SECONDS } from './presign-files.ts';
 import type { DocumentName } from './send-command.ts';
 
-export function downloadKey(buildId: string, buildIndex: number, destination: string): string {
+/** Where a file a build sends back lands: `downloads/` (file provisioner) or `exports/` (docker export/save). */
+export function downloadKey(
+  buildId: string,
+  buildIndex: number,
+  destination: string,
+  folder: 'downloads' | 'exports' = 'downloads',
+): string {
   const base = destination.replace(/\/+$/, '').split('/').pop() || 'download';
-  return `${buildPrefix(buildId)}downloads/${buildIndex}/${base}`;
+  return `${buildPrefix(buildId)}${folder}/${buildIndex}/${base}`;
 }
 
 /** Renders a provisioner that runs on the instance into an SSM document and its commands. */
