@@ -103,15 +103,56 @@ export const acquireRequestSchema = z.object({
   waitSeconds: z.optional(z.int().check(z.minimum(0), z.maximum(ACQUIRE_MAX_WAIT_SECONDS))),
 });
 
-/** What the agent runs: the build and the job document the pipeline prepared (opaque to the gateway). */
+// --- the job document: what PrepareBuild stages for an agent build, EnqueueAgentJob queues, kiln-agent runs ------
+const sha256Hex = z.string().check(z.regex(/^[0-9a-f]{64}$/, 'a sha256 is 64 lowercase hex digits'));
+const relativePath = z
+  .string()
+  .check(
+    z.minLength(1),
+    z.maxLength(1024),
+    z.refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'a relative path inside the bundle'),
+  );
+/**
+ * The template as uploaded (a JSON file, or an HCL2 file or folder), packed as one deterministic tar.gz of the
+ * template's root (var files the request named left out), and the build to run from it. The agent verifies the
+ * sha256 before extracting; S3 keys never reach the agent, only URLs presigned at lease time (`downloads`).
+ */
+export const agentJobPayloadSchema = z.object({
+  version: z.literal(1),
+  format: z.enum(['json', 'hcl']),
+  /** The template file (JSON) or file/folder (HCL) inside the bundle, as `packer build` is given it. */
+  templatePath: relativePath,
+  /** `packer build -only=<only>`: the build's name as packer 1.6+ matches it (`vmware-iso`, `vmware-iso.ubuntu`). */
+  only: text(256),
+  bundle: z.object({ key: text(1024), sha256: sha256Hex, bytes: z.int().check(z.minimum(0)) }),
+  /** The variables document (`agentJobVariablesSchema`), SSE-KMS in the artifacts bucket; absent: no variables. */
+  variablesKey: z.optional(text(1024)),
+});
+export type AgentJobPayload = z.infer<typeof agentJobPayloadSchema>;
+
+/**
+ * The build's variables as the request gave them: var files (in order, each `{ name, content }`) then `-var`
+ * pairs, Packer's precedence. `redact` lists the sensitive values (sensitive variables, secrets resolved by data
+ * sources): the agent removes them from every log line it sends. Lives only in S3 and the agent's job folder.
+ */
+export const agentJobVariablesSchema = z.object({
+  varFiles: z.array(z.object({ name: relativePath, content: z.string() })),
+  vars: z.array(z.tuple([z.string(), z.string()])),
+  redact: z.array(z.string()),
+});
+export type AgentJobVariables = z.infer<typeof agentJobVariablesSchema>;
+
+/** How long a download URL of a lease stays valid: the agent fetches at once, before it heartbeats. */
+export const DOWNLOAD_URL_SECONDS = 900;
+
+/** What the agent runs: the build and the job document the pipeline prepared. */
 export const jobSpecSchema = z.object({
   buildId: z.string(),
   /** The build's name in the template (`vmware-iso.ubuntu`): `packer build -only=<build>`. */
   build: z.string(),
   builderType: z.string(),
   labels: labelsSchema,
-  /** The job document (template, variables, file and artifact URLs): the agent-job contract's, stored as given. */
-  payload: z.record(z.string(), z.unknown()),
+  payload: agentJobPayloadSchema,
 });
 export type JobSpec = z.infer<typeof jobSpecSchema>;
 
@@ -124,6 +165,8 @@ export const leasedJobSchema = z.object({
   leaseExpiresAt: isoTime,
   heartbeatSeconds: z.number(),
   spec: jobSpecSchema,
+  /** GET URLs presigned at lease time (valid DOWNLOAD_URL_SECONDS): the bundle, and the variables document. */
+  downloads: z.object({ bundle: z.url(), variables: z.optional(z.url()) }),
 });
 export type LeasedJob = z.infer<typeof leasedJobSchema>;
 
@@ -204,7 +247,7 @@ export const enqueueJobInputSchema = z.object({
   build: text(256),
   builderType: text(64),
   labels: z._default(labelsSchema, []),
-  payload: z.record(z.string(), z.unknown()),
+  payload: agentJobPayloadSchema,
 });
 export type EnqueueJobInput = z.infer<typeof enqueueJobInputSchema>;
 /** What the task's output is on success (SendTaskSuccess). */

@@ -27,3 +27,9 @@ export const stagedFileKey = (buildId: string, relativePath: string): string =>
   `${filesPrefix(buildId)}${relativePath.replace(/^\.?\/+/, '')}`;
 /** `Tagging` value of a PutObject that stages a file (URL query form, as S3 wants it). */
 export const STAGED_TAGGING = `${encodeURIComponent(STORE_LAYOUT.stagedTag.key)}=${encodeURIComponent(STORE_LAYOUT.stagedTag.value)}`;
+
+/** An agent build's template bundle (staged files: shared by the execution's agent builds, removed by Finalize). */
+export const AGENT_BUNDLE_PATH = '.kiln/agent-template.tar.gz';
+/** An agent build's variables document: under `secrets/`, removed with the build's sealed values by Finalize. */
+export const agentVariablesKeyFor = (buildId: string): string =>
+  `${STORE_LAYOUT.secretsPrefix}${buildId}/agent-variables.json`;

@@ -5,6 +5,8 @@
  * list here (not in infra/) means the three cannot drift.
  */
 
+import { ACQUIRE_MAX_WAIT_SECONDS, AGENT_ROUTES, type AgentRoute } from '../aws/agent-gateway-contract.ts';
+import { AGENT_TABLE_ENV } from '../aws/agent-gateway-records.ts';
 import { DOCKER_HOST_ENV } from '../aws/docker-host.ts';
 import { REGISTRY_TABLE_ENV } from '../aws/image-registry-records.ts';
 import { SCHEDULE_FAILURE_LIMIT_ENV } from '../aws/schedules.ts';
@@ -45,6 +47,12 @@ export const KILN_ENV = {
   scheduleGroup: 'KILN_SCHEDULE_GROUP',
   /** Failed scheduled builds in a row that disable their schedule (default 3). */
   scheduleFailureLimit: SCHEDULE_FAILURE_LIMIT_ENV,
+  /** The agent gateway's table: registration tokens, agents, jobs (aws/agent-gateway-records.ts). */
+  agentTable: AGENT_TABLE_ENV,
+  /** Lease policy of the agent gateway (core/agents/lease.ts), from `KilnStackProps.agents`. */
+  agentHeartbeatSeconds: 'KILN_AGENT_HEARTBEAT_SECONDS',
+  agentMaxAttempts: 'KILN_AGENT_MAX_ATTEMPTS',
+  agentQueueTimeoutSeconds: 'KILN_AGENT_QUEUE_TIMEOUT_SECONDS',
   /** Set on every function so a router or log reader can tell which registry entry a deployed function is. */
   functionId: 'KILN_FUNCTION_ID',
 } as const;
@@ -80,6 +88,11 @@ export const DEFAULT_SECRET_PREFIX = 'kiln/';
  *   with this role's authority
  * - `ecr-cleanup`: BatchDeleteImage on repositories tagged `kiln:managed=true` (a failed build's build id tag,
  *   functions/ec2-docker/ecr-cleanup-entries.ts)
+ * - `agent-table`: the agent gateway's table and its `byState` index (by ARN)
+ * - `agent-task-callbacks`: states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat (IAM has no resource for
+ *   them: `*`; a task token is the capability, and only the gateway holds tokens)
+ * - `agent-downloads`: s3:GetObject on the agent job files of `builds/` (the bundle and variables document the
+ *   acquire handler presigns for the agent that leased the job)
  */
 export type PermissionScope =
   | 'builder-ec2'
@@ -99,7 +112,10 @@ export type PermissionScope =
   | 'ecr-write'
   | 'ecr-login'
   | 'ecr-cleanup'
-  | 'schedule-control';
+  | 'schedule-control'
+  | 'agent-table'
+  | 'agent-task-callbacks'
+  | 'agent-downloads';
 
 export interface FunctionSpec {
   /** PascalCase id; the ASL placeholder is `${<id>FunctionArn}`. */
@@ -130,8 +146,8 @@ export interface FunctionSpec {
  * - `task`: a Task state of the named state machine (`statemachines/<stateMachine>.asl.json`, children included)
  *   invokes it through `${<id>FunctionArn}`; it must appear in that machine's composed definition and no other.
  * - `function`: another registry function invokes it directly (`by`, whose `invokes` lists it); no placeholder.
- * - `api-route`: an API route (the agent gateway). `schedule`: an EventBridge schedule (the sweeper).
- *   `event`: an EventBridge rule. Typed for the next issues; no entry uses them yet.
+ * - `api-route`: a route of the agent gateway's REST API (infra/constructs/agent-gateway.ts), Lambda proxy.
+ * - `schedule`: an EventBridge rule on a schedule expression (the agent sweep). `event`: an EventBridge rule.
  */
 export type FunctionTrigger =
   | { readonly kind: 'task'; readonly stateMachine: string }
@@ -313,6 +329,32 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: 'task', stateMachine: 'build' },
   },
   {
+    id: 'EnqueueAgentJob',
+    dir: 'agent-gateway/enqueue',
+    description:
+      "The agent driver's .waitForTaskToken task: queue the build's job for a matching agent (the token stays here)",
+    env: ['artifactsBucket', 'agentTable', 'agentHeartbeatSeconds', 'agentMaxAttempts', 'agentQueueTimeoutSeconds'],
+    permissions: ['artifacts-rw', 'agent-table'],
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
+  },
+  ...agentRoute('AgentRegister', 'register', 'Exchange a one-time registration token for an agent identity'),
+  ...agentRoute('AgentDeregister', 'deregister', 'An agent leaves; its credential is refused from then on'),
+  ...agentRoute('AgentAcquire', 'acquire', 'Long poll for a job this agent can run; lease it with a job credential'),
+  ...agentRoute('AgentHeartbeat', 'heartbeat', 'Extend a lease, forward build output and the task heartbeat'),
+  ...agentRoute('AgentComplete', 'complete', "Record a job's outcome and answer its Step Functions task"),
+  {
+    id: 'AgentSweep',
+    dir: 'agent-gateway/sweep',
+    description: 'Every minute: re-offer lost leases, fail jobs no agent can take, heartbeat waiting tasks',
+    env: ['agentTable', 'agentHeartbeatSeconds', 'agentMaxAttempts', 'agentQueueTimeoutSeconds'],
+    permissions: ['agent-table', 'agent-task-callbacks'],
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    trigger: { kind: 'schedule', expression: 'rate(1 minute)' },
+  },
+  {
     id: 'ShellLocal',
     dir: 'common/shell-local',
     description:
@@ -324,6 +366,34 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     trigger: { kind: 'function', by: 'RunProvisioner' },
   },
 ];
+
+/** One route of the agent gateway (aws/agent-gateway-contract.ts AGENT_ROUTES): its function, env and scopes. */
+function agentRoute(id: string, route: AgentRoute, description: string): FunctionSpec[] {
+  const { method, path } = AGENT_ROUTES[route];
+  return [
+    {
+      id,
+      dir: `agent-gateway/${route}`,
+      description,
+      env: [
+        'agentTable',
+        'agentHeartbeatSeconds',
+        'agentMaxAttempts',
+        'agentQueueTimeoutSeconds',
+        ...(route === 'acquire' ? (['artifactsBucket'] as const) : []),
+      ],
+      permissions: [
+        'agent-table',
+        ...(route === 'heartbeat' || route === 'complete' ? (['agent-task-callbacks'] as const) : []),
+        ...(route === 'acquire' ? (['agent-downloads'] as const) : []),
+      ],
+      // acquire holds a long poll (ACQUIRE_MAX_WAIT_SECONDS) under API Gateway's 29 s integration limit.
+      timeoutSeconds: route === 'acquire' ? ACQUIRE_MAX_WAIT_SECONDS + 8 : 15,
+      memoryMb: 256,
+      trigger: { kind: 'api-route', method, path },
+    },
+  ];
+}
 
 export function placeholderFor(spec: FunctionSpec): string {
   return `${spec.id}FunctionArn`;

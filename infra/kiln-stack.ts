@@ -19,6 +19,8 @@ import type { SecretScope } from './constructs/permission-basics.ts';
 import { StateMachineFromFile } from './constructs/state-machine-from-file.ts';
 import { STORE_LAYOUT, TemplateStore } from './constructs/template-store.ts';
 import { type ScheduledBuild, Triggers } from './constructs/triggers.ts';
+import { AgentGateway, AgentTable } from './constructs/agent-gateway.ts';
+import { DEFAULT_LEASE_POLICY } from '../core/agents/lease.ts';
 import { WildcardJustifications } from './constructs/wildcard-justifications.ts';
 import { stateMachineProblems, taskFunctionsOf } from './function-triggers.ts';
 
@@ -76,6 +78,8 @@ export interface KilnStackProps extends StackProps {
   readonly secretScope?: SecretScope;
   /** ECR repositories Kiln creates for docker builds (functions/lib/ecr/settings.ts). @default DEFAULT_ECR_SETTINGS, AES256 */
   readonly ecr?: KilnEcrOptions;
+  /** Self-hosted agents: lease and queue timing of the agent gateway. */
+  readonly agents?: AgentGatewaySettings;
   /**
    * The docker driver's builder host: an SSM parameter holding its AMI id (an AMI with docker and the SSM agent)
    * and its instance type.
@@ -96,6 +100,16 @@ export interface KilnEcrOptions {
   readonly keepImages?: number;
 }
 
+/** The agent gateway's lease policy (core/agents/lease.ts); each a whole number of seconds or attempts. */
+export interface AgentGatewaySettings {
+  /** How often an agent heartbeats a job; a lease lasts LEASE_WINDOWS of them. @default 30 */
+  readonly heartbeatSeconds?: number;
+  /** Leases a job may lose (agent gone) before it fails with Kiln.AgentLost. @default 3 */
+  readonly maxAttempts?: number;
+  /** How long a job waits with no matching agent online before Kiln.NoAgentAvailable. @default 600 */
+  readonly queueTimeoutSeconds?: number;
+}
+
 /**
  * Everything Kiln deploys in the user's account: store, builder network and identity, one Lambda per registry
  * entry, one state machine per top-level ASL file (its children composed in), triggers and alarms.
@@ -106,6 +120,9 @@ export class KilnStack extends Stack {
   /** Artifacts, lineage and channels (not granted to any function yet). */
   public readonly registry: ImageRegistry;
   public readonly network: BuilderNetwork;
+  /** The agent gateway's table (tokens, agents, jobs) and its API (routes of the registry's api-route functions). */
+  public readonly agentTable: AgentTable;
+  public readonly agentGateway: AgentGateway;
   public readonly builder: BuilderIdentity;
   public readonly pipeline: BuildPipeline;
   /** By file name without `.asl.json` (`build`, ...): the names registry `task` triggers use. */
@@ -130,6 +147,7 @@ export class KilnStack extends Stack {
     this.keys = new EncryptionKeys(this, 'Keys');
     this.store = new TemplateStore(this, 'Store', { dataKey: this.keys.dataKey });
     this.registry = new ImageRegistry(this, 'Registry', { dataKey: this.keys.dataKey });
+    this.agentTable = new AgentTable(this, 'AgentTable', { dataKey: this.keys.dataKey });
     this.network = new BuilderNetwork(this, 'Network', {
       logsKey: this.keys.logsKey,
       ...(props.existingVpc ? { existingVpc: props.existingVpc } : {}),
@@ -174,6 +192,11 @@ export class KilnStack extends Stack {
     const scheduleFailureLimit = failureLimitFrom(
       props.scheduleFailureLimit === undefined ? undefined : String(props.scheduleFailureLimit),
     );
+    const { onlineSeconds: _derived, ...leaseDefaults } = DEFAULT_LEASE_POLICY;
+    const agents = { ...leaseDefaults, ...props.agents };
+    for (const [name, value] of Object.entries(agents)) {
+      if (!Number.isInteger(value) || value < 1) throw new Error(`KilnStack: agents.${name} must be a whole number, 1 or more`);
+    }
     this.pipeline = new BuildPipeline(this, 'Pipeline', {
       functions,
       functionsRoot: props.functionsRoot ?? join(props.projectRoot, 'functions'),
@@ -201,6 +224,10 @@ export class KilnStack extends Stack {
         dockerHostInstanceType: props.dockerHost?.instanceType ?? DEFAULT_DOCKER_HOST_INSTANCE_TYPE,
         scheduleGroup: scheduleGroupName,
         scheduleFailureLimit: String(scheduleFailureLimit),
+        agentTable: this.agentTable.table.tableName,
+        agentHeartbeatSeconds: String(agents.heartbeatSeconds),
+        agentMaxAttempts: String(agents.maxAttempts),
+        agentQueueTimeoutSeconds: String(agents.queueTimeoutSeconds),
       },
       permissionTargets: {
         stack: this,
@@ -213,6 +240,7 @@ export class KilnStack extends Stack {
         builderVpcId: this.network.vpc.vpcId,
         provisionLogGroupArn: this.builder.provisionLogGroup.logGroupArn,
         dockerHostAmiParameter: props.dockerHost?.amiParameter ?? ECS_AL2023_AMI_PARAMETER,
+        agentTableArn: this.agentTable.table.tableArn,
         secretScope,
         buildKmsKeyArns: kmsKeyArns,
         ...(ecrKmsKeyArn ? { ecrKmsKeyArn } : {}),
@@ -264,6 +292,11 @@ export class KilnStack extends Stack {
       schedules: props.schedules ?? [],
       scheduleGroupName,
     });
+    this.agentGateway = new AgentGateway(this, 'AgentGateway', {
+      specs: functions,
+      functions: this.pipeline.functions,
+      logsKey: this.keys.logsKey,
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stateMachine: build.stateMachine,
       alarms: [...machines.values()].flatMap((m) => [m.failedAlarm, m.timedOutAlarm]),
@@ -276,6 +309,9 @@ export class KilnStack extends Stack {
     new CfnOutput(this, 'BuildsTableName', { value: this.store.buildsTable.tableName });
     // What `kiln channels` and `kiln artifacts` read (--table or KILN_REGISTRY_TABLE).
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName });
+    // What `kiln-agent register --url` takes, and what `kiln agents` reads (--table or KILN_AGENT_TABLE).
+    new CfnOutput(this, 'AgentGatewayUrl', { value: this.agentGateway.api.url });
+    new CfnOutput(this, 'AgentTableName', { value: this.agentTable.table.tableName });
     new CfnOutput(this, 'BuildStateMachineArn', { value: build.stateMachine.stateMachineArn });
     // Acknowledge only the IAM wildcards Kiln can justify; any other wildcard fails cdk-nag.
     Aspects.of(this).add(new WildcardJustifications());

@@ -1,6 +1,8 @@
 import { ArnFormat } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { AGENT_TABLE } from '../../aws/agent-gateway-records.ts';
 import { parameterArn } from '../../aws/docker-host.ts';
+import { AGENT_BUNDLE_PATH, agentVariablesKeyFor } from '../../aws/store-layout.ts';
 import { REGISTRY_TABLE } from '../../aws/image-registry-records.ts';
 import { KILN_EVENT_SOURCE, SCHEDULE_DISABLED_DETAIL_TYPE } from '../../aws/schedules.ts';
 import { PARAMETER_ROOT } from '../../core/image-registry/parameter.ts';
@@ -72,6 +74,51 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
       ];
     case 'schedule-control':
       return scheduleControlStatements(t);
+    case 'agent-table':
+      return [
+        new iam.PolicyStatement({
+          sid: 'AgentGatewayTable',
+          actions: [
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+            'dynamodb:Query',
+          ],
+          resources: [t.agentTableArn, `${t.agentTableArn}/index/${AGENT_TABLE.stateIndex.name}`],
+        }),
+        new iam.PolicyStatement({
+          sid: 'AgentGatewayTableKey',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [t.dataKeyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${t.stack.region}.amazonaws.com` } },
+        }),
+      ];
+    case 'agent-task-callbacks':
+      // IAM has no resource type for these actions: the task token is the capability (only the gateway has them).
+      return [
+        new iam.PolicyStatement({
+          sid: 'AnswerAgentTasks',
+          actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+          resources: ['*'],
+        }),
+      ];
+    case 'agent-downloads':
+      return [
+        new iam.PolicyStatement({
+          sid: 'ReadAgentJobFiles',
+          actions: ['s3:GetObject'],
+          resources: [
+            `${t.artifactsBucketArn}/${STORE_LAYOUT.buildsPrefix}*/files/${AGENT_BUNDLE_PATH}`,
+            `${t.artifactsBucketArn}/${agentVariablesKeyFor('*')}`,
+          ],
+        }),
+        new iam.PolicyStatement({
+          sid: 'DecryptAgentJobFilesThroughS3',
+          actions: ['kms:Decrypt'],
+          resources: [t.dataKeyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${t.stack.region}.amazonaws.com` } },
+        }),
+      ];
     case 'provision-logs':
       return [
         new iam.PolicyStatement({

@@ -33,6 +33,8 @@ export interface PermissionTargets {
    * schedule, which UpdateSchedule authorizes as passing that role). Absent: the scope grants nothing.
    */
   readonly schedules?: { readonly groupName: string; readonly startRoleArn: string };
+  /** The agent gateway's table (infra/constructs/agent-gateway.ts): `agent-table`. */
+  readonly agentTableArn: string;
 }
 
 /**

@@ -121,6 +121,7 @@ describe('permission scopes', () => {
     dataKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/data',
     buildsTableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/builds',
     registryTableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/registry',
+    agentTableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/agents',
     builderRoleArn: 'arn:aws:iam::111122223333:role/builder',
     secretScope: { prefix: 'kiln/' },
     builderVpcId: 'vpc-0123456789abcdef0',

@@ -58,6 +58,7 @@ export async function gatewayHarness(
       else await new Promise((r) => setTimeout(r, ms));
     },
     pollIntervalMs: options.pollIntervalMs ?? 1000,
+    presignGet: async (key, expiresIn) => `https://artifacts.example/${key}?expires=${expiresIn}`,
   };
   return {
     deps,
@@ -75,5 +76,11 @@ export const enqueueInput = (n: number | string, over: { builderType?: string; l
   build: `${over.builderType ?? 'null'}.example`,
   builderType: over.builderType ?? 'null',
   labels: over.labels ?? [],
-  payload: { template: { builders: [{ type: over.builderType ?? 'null' }] }, n },
+  payload: {
+    version: 1 as const,
+    format: 'json' as const,
+    templatePath: 'template.json',
+    only: `${over.builderType ?? 'null'}.example`,
+    bundle: { key: `builds/b-${n}/files/.kiln/agent-template.tar.gz`, sha256: '0'.repeat(64), bytes: 10 },
+  },
 });

@@ -174,7 +174,9 @@ describe('matching and leasing', () => {
       attempt: 1,
       leaseExpiresAt: at(90).toISOString(),
       heartbeatSeconds: 30,
-      spec: { buildId: 'b-1', builderType: 'vmware-iso', labels: ['lab'], payload: { n: 1 } },
+      spec: { buildId: 'b-1', builderType: 'vmware-iso', labels: ['lab'], payload: { only: 'vmware-iso.example' } },
+      // URLs presigned for this lease; the job item keeps only keys.
+      downloads: { bundle: 'https://artifacts.example/builds/b-1/files/.kiln/agent-template.tar.gz?expires=900' },
     });
     expect(JSON.stringify(out)).not.toContain('task-token');
     // Leased: nobody else gets it.

@@ -2,20 +2,26 @@
  * The gateway's dependencies from the environment, once per container (module scope of each handler). The
  * lease policy is tunable per deployment (the CDK construct fills these from its props).
  */
-import { AGENT_TABLE_ENV } from '../../../aws/agent-gateway-records.ts';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { dynamoClient } from '../../../aws/clients/dynamodb.ts';
+import { s3Client } from '../../../aws/clients/s3.ts';
 import { sfnClient } from '../../../aws/clients/sfn.ts';
 import { homeRegion } from '../../../aws/clients.ts';
 import { numberEnv, requireEnv } from '../../../aws/env.ts';
 import { DEFAULT_LEASE_POLICY, type LeasePolicy } from '../../../core/agents/lease.ts';
 import { logger } from '../../lib/wiring.ts';
+import { KILN_ENV } from '../../registry.ts';
 import type { GatewayDeps, JobLogSink } from './gateway.ts';
 
+/** The registry's variables (KILN_ENV) the gateway reads, plus the harness's poll override. */
 export const AGENT_GATEWAY_ENV = {
-  table: AGENT_TABLE_ENV,
-  heartbeatSeconds: 'KILN_AGENT_HEARTBEAT_SECONDS',
-  maxAttempts: 'KILN_AGENT_MAX_ATTEMPTS',
-  queueTimeoutSeconds: 'KILN_AGENT_QUEUE_TIMEOUT_SECONDS',
+  table: KILN_ENV.agentTable,
+  heartbeatSeconds: KILN_ENV.agentHeartbeatSeconds,
+  maxAttempts: KILN_ENV.agentMaxAttempts,
+  queueTimeoutSeconds: KILN_ENV.agentQueueTimeoutSeconds,
+  artifactsBucket: KILN_ENV.artifactsBucket,
+  /** Not deployed: the local harness shortens a held acquire's re-look. */
   pollIntervalMs: 'KILN_AGENT_POLL_INTERVAL_MS',
 } as const;
 
@@ -49,5 +55,14 @@ export function gatewayDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Gatewa
     log: cloudWatchLogSink,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     pollIntervalMs: numberEnv(AGENT_GATEWAY_ENV.pollIntervalMs, 1000, env),
+    presignGet: presignGetIn(s3Client(region), env[AGENT_GATEWAY_ENV.artifactsBucket]),
+  };
+}
+
+/** Presigned GETs in the artifacts bucket; without the bucket (enqueue, sweep never presign) a call says so. */
+function presignGetIn(s3: S3Client, bucket: string | undefined): GatewayDeps['presignGet'] {
+  return (key, expiresIn) => {
+    if (!bucket) throw new Error(`${AGENT_GATEWAY_ENV.artifactsBucket} is not set: this function cannot presign`);
+    return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn });
   };
 }

@@ -14,7 +14,9 @@ import type * as z from 'zod/mini';
 import {
   type AcquireResponse,
   type AgentTaskOutput,
+  agentJobPayloadSchema,
   type acquireRequestSchema,
+  DOWNLOAD_URL_SECONDS,
   type CompleteRequest,
   completeRequestSchema,
   type completeResponseSchema,
@@ -74,6 +76,8 @@ export interface GatewayDeps {
   readonly sleep: (ms: number) => Promise<void>;
   /** How often a held acquire looks at the queue again. */
   readonly pollIntervalMs: number;
+  /** A GET URL for an object of the artifacts bucket, valid `expiresInSeconds` (the job's bundle and variables). */
+  readonly presignGet: (key: string, expiresInSeconds: number) => Promise<string>;
 }
 
 type Out<S extends z.core.$ZodType> = z.infer<S>;
@@ -182,8 +186,14 @@ export async function deregister(
   return { agentId: agent.agentId, status: 'DEREGISTERED' };
 }
 
-function leasedJob(deps: GatewayDeps, lease: Lease): LeasedJob {
+async function leasedJob(deps: GatewayDeps, lease: Lease): Promise<LeasedJob> {
   const { job } = lease;
+  const payload = agentJobPayloadSchema.parse(JSON.parse(job.payload));
+  // Presigned now, for this lease only: the job item keeps keys, the agent never learns the bucket's layout.
+  const bundle = await deps.presignGet(payload.bundle.key, DOWNLOAD_URL_SECONDS);
+  const variables = payload.variablesKey
+    ? await deps.presignGet(payload.variablesKey, DOWNLOAD_URL_SECONDS)
+    : undefined;
   return {
     jobId: job.jobId,
     credential: lease.credential,
@@ -195,8 +205,9 @@ function leasedJob(deps: GatewayDeps, lease: Lease): LeasedJob {
       build: job.build,
       builderType: job.requirements.builderType,
       labels: [...job.requirements.labels],
-      payload: JSON.parse(job.payload) as Record<string, unknown>,
+      payload,
     },
+    downloads: { bundle, ...(variables ? { variables } : {}) },
   };
 }
 
@@ -221,7 +232,7 @@ export async function acquire(
   const deadline = deps.store.now().getTime() + waitMs;
   for (;;) {
     const lease = await acquireJob(deps.store, profile);
-    if (lease) return { job: leasedJob(deps, lease) };
+    if (lease) return { job: await leasedJob(deps, lease) };
     if (deps.store.now().getTime() + deps.pollIntervalMs > deadline) break;
     await deps.sleep(deps.pollIntervalMs);
   }
