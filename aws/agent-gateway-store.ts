@@ -17,9 +17,9 @@ import {
 import {
   type AgentStatus,
   checkRegistrationToken,
-  type RegistrationTokenRecord,
   DEFAULT_TOKEN_TTL_SECONDS,
   MAX_TOKEN_TTL_SECONDS,
+  type RegistrationTokenRecord,
 } from '../core/agents/access.ts';
 import { formatCredential, issueCredential, jobIdForTaskToken } from '../core/agents/credentials.ts';
 import { AgentGatewayError } from '../core/agents/errors.ts';
@@ -200,7 +200,8 @@ export async function revokeRegistrationToken(ctx: AgentStoreContext, tokenId: s
     ),
   );
   const item = await getItem(ctx, tokenKey(tokenId));
-  if (!item) throw new AgentGatewayError('NotFound', `no registration token ${tokenId} (see \`kiln agents token list\`)`);
+  if (!item)
+    throw new AgentGatewayError('NotFound', `no registration token ${tokenId} (see \`kiln agents token list\`)`);
   const { secretHash: _hash, ...token } = parseToken(item);
   if (!done) {
     throw new AgentGatewayError(

@@ -23,7 +23,6 @@ import {
   type TokenSummary,
 } from '../aws/agent-gateway-store.ts';
 import { clientConfig, homeRegion } from '../aws/clients.ts';
-import { MAX_TOKEN_TTL_SECONDS } from '../core/agents/access.ts';
 import { AgentGatewayError } from '../core/agents/errors.ts';
 import type { JobRecord } from '../core/agents/jobs.ts';
 import { DEFAULT_LEASE_POLICY, isOnline } from '../core/agents/lease.ts';
@@ -248,7 +247,9 @@ export function runAgentsTokenRevoke(
       json(io, token);
       return;
     }
-    io.out(`Revoked registration token ${token.tokenId} (${formatLabels(token.labels)}): no agent can register with it.\n`);
+    io.out(
+      `Revoked registration token ${token.tokenId} (${formatLabels(token.labels)}): no agent can register with it.\n`,
+    );
   });
 }
 
@@ -271,7 +272,8 @@ export interface AgentView {
   readonly capabilityGap: Readonly<Record<(typeof HYPERVISOR_BUILDERS)[number], string | null>>;
 }
 
-const later = (a: string | undefined, b: string | undefined) => (a === undefined ? b : b === undefined || a >= b ? a : b);
+const later = (a: string | undefined, b: string | undefined) =>
+  a === undefined ? b : b === undefined || a >= b ? a : b;
 
 function agentView(agent: AgentRecord, leased: readonly IndexedJob[], now: Date): AgentView {
   const lastSeenAt = leased.reduce<string | undefined>((at, j) => later(at, j.lastHeartbeatAt), agent.lastSeenAt);
@@ -301,7 +303,13 @@ export function runAgentsList(
     // One read of the (small) LEASED partition serves every agent's current job and last heartbeat.
     const leased = await listLeasedJobs(store);
     const views = agents
-      .map((a) => agentView(a, leased.filter((j) => j.agentId === a.agentId), now))
+      .map((a) =>
+        agentView(
+          a,
+          leased.filter((j) => j.agentId === a.agentId),
+          now,
+        ),
+      )
       .sort((a, b) => a.name.localeCompare(b.name) || a.agentId.localeCompare(b.agentId));
     if (options.json) {
       json(io, views);
@@ -364,7 +372,8 @@ export function runAgentsShow(
       `  builders      ${c.builders.join(', ') || 'none'}`,
       `  hypervisors   ${hypervisorsText(view)}`,
       ...HYPERVISOR_BUILDERS.map(
-        (b) => `  ${b.padEnd(14)}${view.capabilityGap[b] === null ? 'can run' : `cannot run: ${view.capabilityGap[b]}`}`,
+        (b) =>
+          `  ${b.padEnd(14)}${view.capabilityGap[b] === null ? 'can run' : `cannot run: ${view.capabilityGap[b]}`}`,
       ),
       `  packer        ${c.packerVersion}`,
       `  os/arch       ${c.os}/${c.arch}`,
@@ -396,7 +405,9 @@ export function runAgentsRevoke(
       return;
     }
     if (already) {
-      io.out(`Agent ${agentId} (${agent.name}) is already revoked (${agent.statusChangedAt ?? '?'}); nothing changed.\n`);
+      io.out(
+        `Agent ${agentId} (${agent.name}) is already revoked (${agent.statusChangedAt ?? '?'}); nothing changed.\n`,
+      );
       return;
     }
     io.out(
