@@ -363,25 +363,30 @@ export function runAgentsShow(
       return;
     }
     const c = agent.capabilities;
+    const row = (label: string, value: string) => `  ${label.padEnd(16)}${value}`;
     const lines = [
       `Agent ${view.agentId} (${view.name})`,
-      `  status        ${view.status}${view.statusChangedAt ? ` since ${view.statusChangedAt}` : ''}`,
-      `  online        ${view.online ? 'online' : 'offline'} (last seen ${relativeTime(view.lastSeenAt, now)}${view.lastSeenAt ? `, ${view.lastSeenAt}` : ''}; online within ${POLICY.onlineSeconds} s)`,
-      `  registered    ${view.registeredAt}`,
-      `  labels        ${formatLabels(view.labels)}`,
-      `  builders      ${c.builders.join(', ') || 'none'}`,
-      `  hypervisors   ${hypervisorsText(view)}`,
-      ...HYPERVISOR_BUILDERS.map(
-        (b) =>
-          `  ${b.padEnd(14)}${view.capabilityGap[b] === null ? 'can run' : `cannot run: ${view.capabilityGap[b]}`}`,
+      row('status', `${view.status}${view.statusChangedAt ? ` since ${view.statusChangedAt}` : ''}`),
+      row(
+        'online',
+        `${view.online ? 'online' : 'offline'} (last seen ${relativeTime(view.lastSeenAt, now)}${view.lastSeenAt ? `, ${view.lastSeenAt}` : ''}; online within ${POLICY.onlineSeconds} s)`,
       ),
-      `  packer        ${c.packerVersion}`,
-      `  os/arch       ${c.os}/${c.arch}`,
+      row('registered', view.registeredAt),
+      row('labels', formatLabels(view.labels)),
+      row('builders', c.builders.join(', ') || 'none'),
+      row('hypervisors', hypervisorsText(view)),
+      ...HYPERVISOR_BUILDERS.map((b) => {
+        const gap = view.capabilityGap[b];
+        return row(b, gap === null ? 'can run' : `cannot run: ${gap}`);
+      }),
+      row('packer', c.packerVersion),
+      row('os/arch', `${c.os}/${c.arch}`),
     ];
-    if (jobs.length === 0) lines.push('  jobs          none leased now');
+    if (jobs.length === 0) lines.push(row('jobs', 'none leased now'));
     for (const j of jobs) {
       lines.push(
-        `  job           ${j.jobId}: build ${j.buildId} ${j.build} (${j.requirements.builderType}), attempt ${j.attempt}, ` +
+        row('job', '') +
+          `${j.jobId}: build ${j.buildId} ${j.build} (${j.requirements.builderType}), attempt ${j.attempt}, ` +
           `lease until ${j.leaseExpiresAt ?? '?'}${j.cancelRequested ? ', cancel requested' : ''}${j.progress ? `, ${j.progress}` : ''}`,
       );
     }
