@@ -757,25 +757,34 @@ export async function setWaitingReason(
   );
 }
 
-/** Asks the holder to stop (its next heartbeat answers `cancel`); a queued job ends at once. */
+/**
+ * Asks the holder to stop (its next heartbeat answers `cancel`); a queued job ends at once. Each step is
+ * conditioned on the state just read; when the job moved in between (leased, or re-queued), the other step is
+ * tried, so a cancel racing an acquire or the sweep is not lost.
+ */
 export async function requestCancel(ctx: AgentStoreContext, jobId: string): Promise<JobRecord | undefined> {
-  const job = await getJob(ctx, jobId);
-  if (!job || isFinal(job.status)) return job;
-  if (job.status === 'QUEUED') {
-    const seen = { jobId, builderType: '', labels: [], attempt: job.attempt, queuedAt: job.queuedAt };
-    return (await endJobAsGateway(ctx, seen, 'QUEUED', 'CANCELLED', 'cancelled while queued')) ?? getJob(ctx, jobId);
+  for (let tries = 0; tries < 3; tries++) {
+    const job = await getJob(ctx, jobId);
+    if (!job || isFinal(job.status)) return job;
+    if (job.status === 'QUEUED') {
+      const seen = { jobId, builderType: '', labels: [], attempt: job.attempt, queuedAt: job.queuedAt };
+      const ended = await endJobAsGateway(ctx, seen, 'QUEUED', 'CANCELLED', 'cancelled while queued');
+      if (ended) return ended;
+      continue;
+    }
+    const marked = await conditional(() =>
+      ctx.dynamo.send(
+        new UpdateItemCommand({
+          TableName: ctx.table,
+          Key: jobKey(jobId),
+          UpdateExpression: 'SET cancelRequested = :yes',
+          ConditionExpression: '#status = :leased',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':yes': { BOOL: true }, ':leased': S('LEASED') },
+        }),
+      ),
+    );
+    if (marked) return getJob(ctx, jobId);
   }
-  await conditional(() =>
-    ctx.dynamo.send(
-      new UpdateItemCommand({
-        TableName: ctx.table,
-        Key: jobKey(jobId),
-        UpdateExpression: 'SET cancelRequested = :yes',
-        ConditionExpression: '#status = :leased',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':yes': { BOOL: true }, ':leased': S('LEASED') },
-      }),
-    ),
-  );
   return getJob(ctx, jobId);
 }

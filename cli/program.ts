@@ -4,6 +4,7 @@
  */
 
 import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_LEASE_POLICY } from '../core/agents/lease.ts';
 import { LIMIT_NAMES, type LimitName, parseLimitAssignment } from '../core/template/limits.ts';
 import type { AgentsConnect, AgentsOptions } from './agents.ts';
 import { normalizeArgv, parseVarAssignment, splitNameList } from './argv.ts';
@@ -362,8 +363,9 @@ function addAgentCommands(program: Command, handlers: VerbHandlers, setExit: (co
       .command('list')
       .description(
         'List agents: id, name, status (ACTIVE, REVOKED, DEREGISTERED), online or offline (polled or ' +
-          'heartbeated within 90 s), labels, hypervisors found (vmrun, VBoxManage; none: it cannot run ' +
-          'vmware-iso or virtualbox-iso builds), packer version, os/arch, current job, last seen.',
+          `heartbeated within ${DEFAULT_LEASE_POLICY.onlineSeconds} s), labels, hypervisors found (vmrun, ` +
+          'VBoxManage; none: it cannot run vmware-iso or virtualbox-iso builds), packer version, os/arch, current ' +
+          'job, last seen.',
       )
       .option('--all', 'also revoked and deregistered agents'),
   ).action(async (flags: AgentFlags & { all?: boolean }) => {

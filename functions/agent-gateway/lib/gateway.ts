@@ -310,7 +310,8 @@ export interface SweepReport {
 
 /**
  * Runs every minute (EventBridge schedule): expired leases go back to the queue or, attempts spent, fail the
- * task with Kiln.AgentLost; queued jobs that no online agent can take record why, and fail with
+ * task with Kiln.AgentLost (a revoked agent's leases expire at its revocation); a cancelled job whose lease
+ * expired ends CANCELLED (Kiln.BuildCancelled), never offered again; queued jobs that no online agent can take record why, and fail with
  * Kiln.NoAgentAvailable after the queue time; jobs still waiting send their task a heartbeat, so the task's
  * HeartbeatSeconds only fires when the gateway itself stops.
  */
