@@ -19,7 +19,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
 import type { AgentStatus, RegistrationTokenRecord } from '../core/agents/access.ts';
-import { JOB_STATUSES, type JobRecord } from '../core/agents/jobs.ts';
+import { JOB_STATUSES, type JobRecord, type JobStatus } from '../core/agents/jobs.ts';
 import type { AgentCapabilities, AgentProfile } from '../core/agents/matching.ts';
 import { capabilitiesSchema } from './agent-gateway-contract.ts';
 
@@ -47,6 +47,9 @@ export const STATE_INDEX_ATTRIBUTES = [
   'capabilities',
   'lastSeenAt',
   'currentJobId',
+  // `kiln builds cancel` finds a build's open jobs, and the sweep a cancelled one's expired lease, in the index.
+  'buildId',
+  'cancelRequested',
 ] as const;
 
 export const INDEX_PARTITION = { agents: 'AGENTS', queued: 'QUEUED', leased: 'LEASED' } as const;
@@ -94,6 +97,7 @@ const tokenSchema = z.object({
   expiresAt: str,
   usedAt: z.optional(str),
   usedBy: z.optional(str),
+  revokedAt: z.optional(str),
 });
 export function parseToken(item: Item): RegistrationTokenRecord {
   const i = z.parse(tokenSchema, item);
@@ -105,6 +109,7 @@ export function parseToken(item: Item): RegistrationTokenRecord {
     expiresAt: i.expiresAt.S,
     ...(i.usedAt ? { usedAt: i.usedAt.S } : {}),
     ...(i.usedBy ? { usedBy: i.usedBy.S } : {}),
+    ...(i.revokedAt ? { revokedAt: i.revokedAt.S } : {}),
   };
 }
 
@@ -240,6 +245,10 @@ export function parseJob(item: Item): JobRecord {
 /** A job as the index shows it: enough to match and to decide on an expired lease. */
 export interface IndexedJob {
   readonly jobId: string;
+  /** QUEUED or LEASED (the index holds open jobs only); absent in the minimal form requestCancel builds. */
+  readonly status?: JobStatus;
+  readonly buildId?: string;
+  readonly cancelRequested?: boolean;
   readonly builderType: string;
   readonly labels: readonly string[];
   readonly attempt: number;
@@ -251,6 +260,9 @@ export interface IndexedJob {
 }
 const indexedJobSchema = z.object({
   jobId: str,
+  status: z.optional(z.object({ S: z.enum(JOB_STATUSES) })),
+  buildId: z.optional(str),
+  cancelRequested: z.optional(bool),
   builderType: str,
   labels: str,
   attempt: num,
@@ -264,6 +276,9 @@ export function parseIndexedJob(item: Item): IndexedJob {
   const i = z.parse(indexedJobSchema, item);
   return {
     jobId: i.jobId.S,
+    ...(i.status ? { status: i.status.S } : {}),
+    ...(i.buildId ? { buildId: i.buildId.S } : {}),
+    ...(i.cancelRequested ? { cancelRequested: i.cancelRequested.BOOL } : {}),
     builderType: i.builderType.S,
     labels: json(labelList, i.labels),
     attempt: Number(i.attempt.N),

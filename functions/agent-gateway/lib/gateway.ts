@@ -301,6 +301,8 @@ export async function enqueue(deps: GatewayDeps, input: EnqueueJobInput): Promis
 export interface SweepReport {
   readonly reoffered: readonly string[];
   readonly lost: readonly string[];
+  /** Cancelled while leased, then the agent stopped heartbeating before reporting: ended as CANCELLED. */
+  readonly cancelled: readonly string[];
   readonly noAgent: readonly string[];
   readonly waiting: readonly string[];
   readonly executionGone: readonly string[];
@@ -308,17 +310,27 @@ export interface SweepReport {
 
 /**
  * Runs every minute (EventBridge schedule): expired leases go back to the queue or, attempts spent, fail the
- * task with Kiln.AgentLost; queued jobs that no online agent can take record why, and fail with
+ * task with Kiln.AgentLost (a revoked agent's leases expire at its revocation); a cancelled job whose lease
+ * expired ends CANCELLED (Kiln.BuildCancelled), never offered again; queued jobs that no online agent can take record why, and fail with
  * Kiln.NoAgentAvailable after the queue time; jobs still waiting send their task a heartbeat, so the task's
  * HeartbeatSeconds only fires when the gateway itself stops.
  */
 export async function sweep(deps: GatewayDeps): Promise<SweepReport> {
   const { store } = deps;
   const now = store.now();
-  const report = { reoffered: [], lost: [], noAgent: [], waiting: [], executionGone: [] } as {
+  const report = { reoffered: [], lost: [], cancelled: [], noAgent: [], waiting: [], executionGone: [] } as {
     [K in keyof SweepReport]: string[];
   };
   for (const seen of await listExpiredLeases(store)) {
+    if (seen.cancelRequested) {
+      const reason = `cancelled; agent ${seen.agentId ?? '?'} stopped heartbeating before it reported`;
+      const ended = await endJobAsGateway(store, seen, 'LEASED', 'CANCELLED', reason);
+      if (ended) {
+        await failTask(deps, ended.taskToken, 'Kiln.BuildCancelled', reason);
+        report.cancelled.push(seen.jobId);
+      }
+      continue;
+    }
     const decision = afterExpiry(
       {
         agentId: seen.agentId ?? '?',
