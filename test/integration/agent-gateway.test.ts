@@ -352,6 +352,21 @@ describe('outcomes, cancellation and the sweep', () => {
     expect(failure?.cause).toMatch(/^no agent with labels \[gpu\] is online \(the job waited 300 s\)/);
   });
 
+  it('keeps a job queued behind a busy agent that heartbeats instead of polling, past the queue time', async () => {
+    const a = await newAgent('only');
+    await enqueue(h.deps, enqueueInput(20));
+    const first = await take(a);
+    const { jobId } = await enqueue(h.deps, enqueueInput(21));
+    // The agent works on its first job for longer than the queue time, heartbeating every 30 s, never polling.
+    for (let t = 30; t <= 420; t += 30) {
+      h.setClock(at(t));
+      await heartbeat(h.deps, jobAuth(first), first.jobId, {});
+    }
+    expect(await sweep(h.deps)).toMatchObject({ waiting: [jobId], noAgent: [] });
+    await complete(h.deps, jobAuth(first), first.jobId, succeeded);
+    expect((await take(a)).jobId).toBe(jobId);
+  });
+
   it('names the missing hypervisor when agents with the labels are online', async () => {
     const { jobId } = await enqueue(h.deps, enqueueInput(11, { builderType: 'vmware-iso', labels: ['lab'] }));
     const a = await newAgent('lab-1', ['lab'], capabilities({ hypervisors: [] }));

@@ -43,6 +43,7 @@ import {
   type Lease,
   listActiveAgents,
   listExpiredLeases,
+  listLeasedJobs,
   listQueuedJobs,
   registerAgent,
   requestCancel,
@@ -349,7 +350,16 @@ export async function sweep(deps: GatewayDeps): Promise<SweepReport> {
       report.lost.push(seen.jobId);
     }
   }
-  const online = (await listActiveAgents(store)).filter((a) => isOnline(a.lastSeenAt, now, store.policy));
+  // A busy agent heartbeats its job instead of polling: it is online while it holds a live lease, so a job
+  // queued behind it waits for it rather than failing with "no agent online".
+  const busy = new Set(
+    (await listLeasedJobs(store)).flatMap((j) =>
+      j.agentId && j.leaseExpiresAt && Date.parse(j.leaseExpiresAt) > now.getTime() ? [j.agentId] : [],
+    ),
+  );
+  const online = (await listActiveAgents(store)).filter(
+    (a) => busy.has(a.agentId) || isOnline(a.lastSeenAt, now, store.policy),
+  );
   for (const seen of await listQueuedJobs(store)) {
     const reason = explainNoMatch({ builderType: seen.builderType, labels: seen.labels }, online);
     if (reason !== undefined && queueTimedOut(seen.queuedAt, now, store.policy)) {
