@@ -36,6 +36,7 @@ import {
   register,
   sweep,
 } from '../../functions/agent-gateway/lib/gateway.ts';
+import { agentJobCanceller } from '../../functions/common/cleanup/agent-jobs.ts';
 import { localAwsEnv } from '../../harness/clients.ts';
 import { type MotoServer, startMoto } from '../../harness/moto.ts';
 import { capabilities, enqueueInput, gatewayHarness, type Harness, TABLE } from './agent-gateway-fixtures.ts';
@@ -365,6 +366,24 @@ describe('outcomes, cancellation and the sweep', () => {
     expect(await sweep(h.deps)).toMatchObject({ waiting: [jobId], noAgent: [] });
     await complete(h.deps, jobAuth(first), first.jobId, succeeded);
     expect((await take(a)).jobId).toBe(jobId);
+  });
+
+  it("lets Cleanup cancel a failed agent build's open jobs: queued ends, leased is told, other builds untouched", async () => {
+    const a = await newAgent('a');
+    await enqueue(h.deps, enqueueInput(30));
+    const leased = await take(a);
+    const queued = await enqueue(h.deps, { ...enqueueInput(31), buildId: 'b-30' });
+    const other = await enqueue(h.deps, { ...enqueueInput(32), buildId: 'b-30', build: 'file.other' });
+    const steps = await agentJobCanceller(h.deps.store)('b-30', 'null.example');
+    expect(steps.map((s) => [s.target, s.outcome]).sort()).toEqual(
+      [
+        [leased.jobId, 'removed'],
+        [queued.jobId, 'removed'],
+      ].sort(),
+    );
+    expect((await getJob(h.deps.store, queued.jobId))?.status).toBe('CANCELLED');
+    expect(await heartbeat(h.deps, jobAuth(leased), leased.jobId, {})).toMatchObject({ cancel: true });
+    expect((await getJob(h.deps.store, other.jobId))?.status).toBe('QUEUED');
   });
 
   it('names the missing hypervisor when agents with the labels are online', async () => {
