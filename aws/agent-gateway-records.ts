@@ -50,6 +50,7 @@ export const STATE_INDEX_ATTRIBUTES = [
   // `kiln builds cancel` finds a build's open jobs, and the sweep a cancelled one's expired lease, in the index.
   'buildId',
   'cancelRequested',
+  'diagnose',
 ] as const;
 
 export const INDEX_PARTITION = { agents: 'AGENTS', queued: 'QUEUED', leased: 'LEASED' } as const;
@@ -257,6 +258,8 @@ export interface IndexedJob {
   readonly leaseExpiresAt?: string;
   readonly lastHeartbeatAt?: string;
   readonly waitingReason?: string;
+  /** No online agent can run it for want of a hypervisor only: one that lacks it may take it to refuse it. */
+  readonly diagnose?: boolean;
 }
 const indexedJobSchema = z.object({
   jobId: str,
@@ -271,6 +274,7 @@ const indexedJobSchema = z.object({
   leaseExpiresAt: z.optional(str),
   lastHeartbeatAt: z.optional(str),
   waitingReason: z.optional(str),
+  diagnose: z.optional(bool),
 });
 export function parseIndexedJob(item: Item): IndexedJob {
   const i = z.parse(indexedJobSchema, item);
@@ -287,5 +291,6 @@ export function parseIndexedJob(item: Item): IndexedJob {
     ...(i.leaseExpiresAt ? { leaseExpiresAt: i.leaseExpiresAt.S } : {}),
     ...(i.lastHeartbeatAt ? { lastHeartbeatAt: i.lastHeartbeatAt.S } : {}),
     ...(i.waitingReason ? { waitingReason: i.waitingReason.S } : {}),
+    ...(i.diagnose?.BOOL ? { diagnose: true } : {}),
   };
 }

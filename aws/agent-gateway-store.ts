@@ -25,7 +25,7 @@ import { formatCredential, issueCredential, jobIdForTaskToken } from '../core/ag
 import { AgentGatewayError } from '../core/agents/errors.ts';
 import { type FinalJobStatus, isFinal, type JobRecord } from '../core/agents/jobs.ts';
 import { addSeconds, type LeasePolicy, leaseExpiry } from '../core/agents/lease.ts';
-import { type AgentCapabilities, type AgentProfile, matches } from '../core/agents/matching.ts';
+import { type AgentCapabilities, type AgentProfile, matches, mayDiagnose } from '../core/agents/matching.ts';
 import type { EnqueueJobInput } from './agent-gateway-contract.ts';
 import {
   AGENT_TABLE,
@@ -487,7 +487,10 @@ export async function acquireJob(
     listQueuedJobs(ctx, ACQUIRE_CANDIDATES),
     listExpiredLeases(ctx, ACQUIRE_CANDIDATES),
   ]);
-  const fits = (j: IndexedJob) => matches({ builderType: j.builderType, labels: j.labels }, agent);
+  const fits = (j: IndexedJob) => {
+    const job = { builderType: j.builderType, labels: j.labels };
+    return matches(job, agent) || (j.diagnose === true && mayDiagnose(job, agent));
+  };
   const candidates = [
     // A cancelled job's expired lease is the sweep's to end, never another agent's to take.
     ...expired.filter((j) => j.attempt < ctx.policy.maxAttempts && !j.cancelRequested && fits(j)),
@@ -733,24 +736,40 @@ export async function requeueExpired(ctx: AgentStoreContext, seen: IndexedJob): 
 }
 
 /** Records why a queued job waits (shown by `kiln builds show`); unchanged reasons are not rewritten. */
+/**
+ * Why a queued job waits (undefined: an online agent fits, it is only busy), and whether an agent lacking just the
+ * hypervisor may take it to refuse it with its own diagnosis (see core/agents/matching.ts `mayDiagnose`).
+ */
 export async function setWaitingReason(
   ctx: AgentStoreContext,
   seen: IndexedJob,
   reason: string | undefined,
+  diagnose = false,
 ): Promise<void> {
-  if (reason === seen.waitingReason) return;
+  if (reason === seen.waitingReason && diagnose === (seen.diagnose === true)) return;
+  const set = [
+    ...(reason === undefined ? [] : ['waitingReason = :reason']),
+    ...(diagnose ? ['diagnose = :diagnose'] : []),
+  ];
+  const remove = [...(reason === undefined ? ['waitingReason'] : []), ...(diagnose ? [] : ['diagnose'])];
   await conditional(() =>
     ctx.dynamo.send(
       new UpdateItemCommand({
         TableName: ctx.table,
         Key: jobKey(seen.jobId),
-        UpdateExpression: reason === undefined ? 'REMOVE waitingReason' : 'SET waitingReason = :reason',
+        UpdateExpression: [
+          set.length > 0 ? `SET ${set.join(', ')}` : '',
+          remove.length > 0 ? `REMOVE ${remove.join(', ')}` : '',
+        ]
+          .filter(Boolean)
+          .join(' '),
         ConditionExpression: '#status = :queued AND attempt = :attempt',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':queued': S('QUEUED'),
           ':attempt': N(seen.attempt),
           ...(reason === undefined ? {} : { ':reason': S(reason) }),
+          ...(diagnose ? { ':diagnose': { BOOL: true } } : {}),
         },
       }),
     ),

@@ -396,6 +396,38 @@ describe('outcomes, cancellation and the sweep', () => {
     );
   });
 
+  it('hands a job no online agent can run to one lacking only the hypervisor, to refuse it with its diagnosis', async () => {
+    const { jobId } = await enqueue(h.deps, enqueueInput(40, { builderType: 'vmware-iso' }));
+    const noVmware = await newAgent('vbox', [], capabilities({ hypervisors: ['VBoxManage'] }));
+    const noBuilder = await newAgent('null-only', [], capabilities({ builders: ['null'], hypervisors: [] }));
+    // Before the sweep looked at it, the strict match holds: nobody takes it.
+    expect((await acquire(h.deps, noVmware.auth, { capabilities: noVmware.caps })).job).toBeNull();
+    await sweep(h.deps);
+    expect((await acquire(h.deps, noBuilder.auth, { capabilities: noBuilder.caps })).job).toBeNull();
+    const taken = await take(noVmware);
+    expect(taken.jobId).toBe(jobId);
+    await complete(h.deps, jobAuth(taken), jobId, {
+      outcome: 'failed',
+      kind: 'cannot-run',
+      reason: 'vmware not available on this agent: vmrun was not found on PATH',
+    });
+    expect(h.sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toMatchObject({
+      error: 'Kiln.DriverUnavailable',
+      cause: expect.stringContaining('vmware not available on this agent'),
+    });
+  });
+
+  it('never hands a job to an agent lacking the hypervisor while one that has it is online, even busy', async () => {
+    const capable = await newAgent('vmware');
+    await enqueue(h.deps, enqueueInput(41, { builderType: 'vmware-iso' }));
+    await take(capable);
+    const { jobId } = await enqueue(h.deps, enqueueInput(42, { builderType: 'vmware-iso' }));
+    const noVmware = await newAgent('vbox', [], capabilities({ hypervisors: ['VBoxManage'] }));
+    h.setClock(at(30));
+    expect(await sweep(h.deps)).toMatchObject({ waiting: [jobId] });
+    expect((await acquire(h.deps, noVmware.auth, { capabilities: noVmware.caps })).job).toBeNull();
+  });
+
   it('enqueues one job per task token', async () => {
     const first = await enqueue(h.deps, enqueueInput(12));
     expect(await enqueue(h.deps, enqueueInput(12))).toEqual(first);

@@ -57,7 +57,7 @@ import { parseCredential } from '../../../core/agents/credentials.ts';
 import { AgentGatewayError } from '../../../core/agents/errors.ts';
 import type { FinalJobStatus, JobRecord } from '../../../core/agents/jobs.ts';
 import { afterExpiry, isOnline, queueTimedOut } from '../../../core/agents/lease.ts';
-import { explainNoMatch, formatLabels, missingLabels } from '../../../core/agents/matching.ts';
+import { explainNoMatch, formatLabels, mayDiagnose, missingLabels } from '../../../core/agents/matching.ts';
 import type { KilnErrorName } from '../../../core/errors.ts';
 
 export interface JobLogLine {
@@ -371,7 +371,9 @@ export async function sweep(deps: GatewayDeps): Promise<SweepReport> {
       }
       continue;
     }
-    await setWaitingReason(store, seen, reason);
+    const requirements = { builderType: seen.builderType, labels: seen.labels };
+    const diagnose = reason !== undefined && online.some((a) => mayDiagnose(requirements, a));
+    await setWaitingReason(store, seen, reason, diagnose);
     const job = await getJob(store, seen.jobId);
     if (job?.status !== 'QUEUED') continue;
     const alive = await tellTask(() => deps.sfn.send(new SendTaskHeartbeatCommand({ taskToken: job.taskToken })));
