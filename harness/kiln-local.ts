@@ -129,6 +129,12 @@ export async function startKilnLocal(options: KilnLocalOptions = {}): Promise<Ki
       invoke: (name, payload, type) => aws.router.invoker.invoke(name, deployment.region, payload, type),
       ...(options.scheduleSeconds !== undefined ? { intervalSeconds: options.scheduleSeconds } : {}),
     });
+    const timed = schedulesOfTemplate(front.template, { region: deployment.region, account: LOCAL_ACCOUNT }).length;
+    if (timed > 0) {
+      const every =
+        options.scheduleSeconds === undefined ? "at each rule's rate" : `every ${options.scheduleSeconds} s`;
+      phase('schedules', `${timed} schedule rule(s) fired by the harness ${every} (moto never fires them)`);
+    }
     if (front.fronts.size > 0) {
       phase('api', [...front.fronts.values()].map((f) => `API Gateway front ${f.url}`).join(', '));
     }
