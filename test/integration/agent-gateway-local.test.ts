@@ -3,18 +3,24 @@
  * API Gateway front from the template's routes (harness/api-front.ts), each request running the function's real
  * bundle with its own role; the sweep fired by the schedule timer from the template's rule. A registration token
  * is made against the deployed table with the harness's admin credentials (as `kiln agents token create` does),
- * then an agent registers, polls an empty queue, is refused with a bad credential, and the sweep runs on its
- * timer; afterwards every AWS call the gateway's roles made is replayed against their deployed policies.
+ * then an agent registers, polls an empty queue, is refused with a bad credential, the sweep runs on its timer, a
+ * queued job is leased (presigned download, heartbeat and complete on `/jobs/{jobId}/…`); afterwards every AWS call
+ * the gateway's roles made is replayed against their deployed policies. Job task tokens belong to no execution
+ * here (the agent branch of the build state machine is the lead's), so Step Functions answers InvalidToken.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as z from 'zod/mini';
 import {
   AGENT_ROUTES,
   acquireResponseSchema,
   authorizationHeader,
+  completeResponseSchema,
   errorResponseSchema,
+  heartbeatResponseSchema,
+  jobRoutePath,
   registerResponseSchema,
 } from '../../aws/agent-gateway-contract.ts';
 import { type AgentStoreContext, createRegistrationToken, enqueueJob, getJob } from '../../aws/agent-gateway-store.ts';
@@ -109,6 +115,14 @@ describe('the agent gateway in the local stack, over HTTP', () => {
 
     const served = kiln.apiFronts.get([...kiln.apiFronts.keys()][0] ?? '')?.requests ?? [];
     expect(served.filter((r) => r.functionName).map((r) => r.status)).toEqual([200, 401, 200, 401, 401]);
+    expect(served.map((r) => r.resource ?? '(none)')).toEqual([
+      '/agents/register',
+      '/agents/register',
+      '/jobs/acquire',
+      '/jobs/acquire',
+      '/jobs/acquire',
+      '(none)',
+    ]);
   });
 
   it('fires the sweep on its timer through the deployed function; it heartbeats a waiting job whose task is gone', async () => {
@@ -129,6 +143,53 @@ describe('the agent gateway in the local stack, over HTTP', () => {
     const job = await getJob(store, jobIdForTaskToken(input.taskToken));
     expect(job?.status).toBe('CANCELLED');
   }, 60_000);
+
+  it('leases a job over HTTP: the presigned download, a heartbeat and a complete on the job routes', async () => {
+    const input = enqueueInput('local-2', { labels: ['local-lab'] });
+    const bundle = Buffer.from('a template bundle, as PrepareBuild stages it');
+    const s3 = new S3Client(localClientConfig(kiln.aws.endpoint, kiln.deployment.region));
+    await s3.send(
+      new PutObjectCommand({ Bucket: kiln.deployment.artifactsBucket, Key: input.payload.bundle.key, Body: bundle }),
+    );
+    await enqueueJob(store, input);
+    const auth = authorizationHeader('agent', agent.credential);
+    const leased = await call('acquire', { capabilities: capabilities(), waitSeconds: 0 }, auth);
+    expect(leased.status).toBe(200);
+    const { job } = acquireResponseSchema.parse(await leased.json());
+    if (!job) throw new Error('expected the queued job');
+    expect(job.jobId).toBe(jobIdForTaskToken(input.taskToken));
+    expect(job.heartbeatSeconds).toBe(HEARTBEAT_SECONDS);
+
+    // The URL the acquire function presigned with its role: S3 serves it (moto, through the router).
+    const download = await fetch(job.downloads.bundle);
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer())).toEqual(bundle);
+
+    const jobAuth = authorizationHeader('job', job.credential);
+    const route = (name: 'heartbeat' | 'complete', body: unknown) =>
+      fetch(new URL(jobRoutePath(name, job.jobId).slice(1), url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: jobAuth },
+        body: JSON.stringify(body),
+      });
+    const beat = await route('heartbeat', { progress: 'provisioner 1/1' });
+    expect(beat.status).toBe(200);
+    // No execution holds this task token: the gateway tells the agent to stop.
+    expect(heartbeatResponseSchema.parse(await beat.json())).toMatchObject({ cancel: true });
+    const done = await route('complete', { outcome: 'failed', kind: 'cancelled', reason: 'told to stop' });
+    expect(done.status).toBe(200);
+    expect(completeResponseSchema.parse(await done.json())).toEqual({
+      jobId: job.jobId,
+      status: 'CANCELLED',
+      repeated: false,
+    });
+    const otherJob = await fetch(new URL(jobRoutePath('heartbeat', 'job-not-this-one').slice(1), url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: jobAuth },
+      body: '{}',
+    });
+    expect([401, 403]).toContain(otherJob.status);
+  });
 
   it('measures the front: per-request time inside it beyond the invocation, and the client round trip', async () => {
     const front = kiln.apiFronts.get([...kiln.apiFronts.keys()][0] ?? '');
@@ -181,7 +242,9 @@ describe('the agent gateway in the local stack, over HTTP', () => {
 
   it('AWS would have allowed every call the gateway roles made, and each is modelled', async () => {
     const iam = kiln.aws.router.iam as IamGuard;
-    const gatewayCalls = iam.calls.filter((c) => /Agent(Register|Acquire|Sweep)/.test(c.caller.display));
+    const gatewayCalls = iam.calls.filter((c) =>
+      /Agent(Register|Deregister|Acquire|Heartbeat|Complete|Sweep)/.test(c.caller.display),
+    );
     const report = await iam.replay(gatewayCalls);
     expect(report.unmodelled).toEqual({});
     expect(report.denied, formatDenials(report.denied)).toEqual([]);
@@ -189,7 +252,9 @@ describe('the agent gateway in the local stack, over HTTP', () => {
     for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']) {
       expect(checked, action).toContain(action);
     }
-    expect(checked).toContain('states:SendTaskHeartbeat');
+    for (const action of ['states:SendTaskHeartbeat', 'states:SendTaskFailure', 's3:GetObject']) {
+      expect(checked, action).toContain(action);
+    }
     const query = gatewayCalls.flatMap((c) => c.requests ?? []).find((r) => r.action === 'dynamodb:Query');
     expect(query?.resource).toMatch(/:table\/.+\/index\/byState$/);
   });
