@@ -18,6 +18,7 @@ import {
   acquireResponseSchema,
   authorizationHeader,
   completeResponseSchema,
+  deregisterResponseSchema,
   errorResponseSchema,
   heartbeatResponseSchema,
   jobRoutePath,
@@ -188,7 +189,8 @@ describe('the agent gateway in the local stack, over HTTP', () => {
       headers: { 'content-type': 'application/json', authorization: jobAuth },
       body: '{}',
     });
-    expect([401, 403]).toContain(otherJob.status);
+    expect(otherJob.status).toBe(403);
+    expect((await errorOf(otherJob)).error.code).toBe('Forbidden');
   });
 
   it('measures the front: per-request time inside it beyond the invocation, and the client round trip', async () => {
@@ -238,6 +240,19 @@ describe('the agent gateway in the local stack, over HTTP', () => {
       `api front, 20 acquires (waitSeconds 0), medians: over HTTP through the front ${median(client).toFixed(1)} ms (invocation ${invoke.toFixed(1)} ms, the front's own work ${inside.toFixed(2)} ms, HTTP round trip beyond the invocation ${roundTrip.toFixed(1)} ms); signed Lambda Invoke through the router ${median(direct).toFixed(1)} ms`,
     );
     expect(inside).toBeLessThan(invoke);
+  });
+
+  it('deregisters: the agent credential is refused from then on', async () => {
+    const auth = authorizationHeader('agent', agent.credential);
+    const left = await call('deregister', {}, auth);
+    expect(left.status).toBe(200);
+    expect(deregisterResponseSchema.parse(await left.json())).toEqual({
+      agentId: agent.agentId,
+      status: 'DEREGISTERED',
+    });
+    const refused = await call('acquire', { capabilities: capabilities() }, auth);
+    expect(refused.status).toBe(403);
+    expect((await errorOf(refused)).error.code).toBe('AgentRevoked');
   });
 
   it('AWS would have allowed every call the gateway roles made, and each is modelled', async () => {
