@@ -250,6 +250,13 @@ function codeOf(assembly: CloudAssembly, requested: FunctionCode | undefined): F
  * Uploads a template folder the way a user would: every other file first, the template last, so the build the
  * template's upload starts finds its scripts next to it. Returns the template's key.
  */
+/** Uploads one template file alone under `key` (its own S3 folder: no sibling is fetched with it). */
+export async function uploadTemplateFile(endpoint: string, bucket: string, key: string, path: string): Promise<string> {
+  const s3 = new S3Client(localClientConfig(endpoint));
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(path) }));
+  return key;
+}
+
 export async function uploadTemplateFolder(
   endpoint: string,
   bucket: string,

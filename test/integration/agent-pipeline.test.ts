@@ -12,12 +12,14 @@ import { join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClientConfig } from '../../harness/clients.ts';
+import { VMWARE_REFERENCE } from '../../harness/example.ts';
 import { formatDenials, type IamGuard } from '../../harness/iam-guard.ts';
 import {
   followExecution,
   type KilnLocal,
   nextPumpedStart,
   startKilnLocal,
+  uploadTemplateFile,
   uploadTemplateFolder,
 } from '../../harness/kiln-local.ts';
 import { type LocalAgent, startLocalAgent } from '../../harness/local-agent.ts';
@@ -85,9 +87,16 @@ describe('agent builds in the local emulator (real kiln-agent, real packer)', ()
   it('hands the vmware reference template, unchanged, to the agent, which refuses it: no VMware here', {
     timeout: BUILD_TIMEOUT_MS,
   }, async () => {
-    const shared = readFileSync(join(EXAMPLES, 'vmware-ubuntu-apache.json'), 'utf8');
-    expect(JSON.parse(shared).builders[0].type).toBe('vmware-iso');
-    const { status, output } = await build('.', 'vmware-ubuntu-apache.json');
+    expect(JSON.parse(readFileSync(VMWARE_REFERENCE, 'utf8')).builders[0].type).toBe('vmware-iso');
+    const before = kiln.pump.starts.length;
+    const key = 'templates/vmware/vmware-ubuntu-apache.json';
+    await uploadTemplateFile(kiln.aws.endpoint, kiln.deployment.templateBucket, key, VMWARE_REFERENCE);
+    const start = await nextPumpedStart(kiln.pump, before);
+    const done = await followExecution(kiln.aws.endpoint, start.executionArn ?? '', undefined, {
+      timeoutMs: BUILD_TIMEOUT_MS,
+    });
+    const status = done.status;
+    const output = JSON.parse(done.result ?? '{}') as BuildOutput;
     expect(status).toBe('FAILED');
     const [result] = output.builds;
     expect(result).toMatchObject({ name: 'vmware-iso', status: 'FAILED', error: 'Kiln.DriverUnavailable' });
