@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CannotRunError } from '../../../agent/errors.ts';
 import { extractBundle } from '../../../agent/extract.ts';
 
-type Entry = tar.Header & { body?: string };
+type Entry = Partial<tar.Header> & { name: string; body?: string };
 
 async function tarGz(entries: Entry[]): Promise<Buffer> {
   const pack = tar.pack();
