@@ -203,7 +203,13 @@ export async function runJob(job: LeasedJob, ctx: JobContext, leasedAt = Date.no
       const code = await exited;
       ctx.log(`job ${job.jobId}: packer exited ${code} after ${Date.now() - started} ms`);
       if (stopReason) outcome = stopOutcome(stopReason);
-      else if (code === 0) outcome = { outcome: 'succeeded', artifacts: await artifactsOf(collector, dirs.template) };
+      else if (code === 0 && collector.buildsFinished().length === 0) {
+        // packer 1.6 exits 0 when -only matches no build: a build that did nothing is not a success.
+        outcome = failed(
+          'build-failed',
+          `packer ran no build: -only=${spec.payload.only} matched no build of the template`,
+        );
+      } else if (code === 0) outcome = { outcome: 'succeeded', artifacts: await artifactsOf(collector, dirs.template) };
       else {
         const why = collector.failureReason() ?? (stderrTail.join('\n') || `packer exited with code ${code}`);
         outcome = failed('build-failed', redact(why));

@@ -38,6 +38,7 @@ export class MachineReadableCollector {
   private readonly errors: string[] = [];
   private readonly uiErrors: string[] = [];
   private latestStep: string | undefined;
+  private readonly finished: string[] = [];
 
   feed(line: string): string[] {
     if (line.trim() === '') return [];
@@ -51,6 +52,8 @@ export class MachineReadableCollector {
         const lines = message.split('\n').filter((l) => l.trim() !== '');
         const step = lines.find((l) => l.startsWith('==> '));
         if (step) this.latestStep = step.slice(4).trim();
+        const done = /^Build '(.+)' finished/.exec(message);
+        if (done?.[1]) this.finished.push(done[1]);
         return lines;
       }
       case 'artifact':
@@ -89,6 +92,11 @@ export class MachineReadableCollector {
   /** Artifacts whose `end` record was seen, in the order packer reported them. */
   result(): ParsedArtifact[] {
     return [...this.done];
+  }
+
+  /** Builds packer reported finished ("Build 'x' finished after ..."): none when `-only` matched nothing. */
+  buildsFinished(): string[] {
+    return [...this.finished];
   }
 
   /** The `==> ` step packer is on ("example: Provisioning with shell script: ..."), for heartbeats. */

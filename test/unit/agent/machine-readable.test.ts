@@ -38,6 +38,7 @@ describe('MachineReadableCollector on packer 1.6.6 output', () => {
     expect(artifacts[0]).toEqual({ builderId: 'packer.file', artifactId: 'File', files: [{ name: 'out/hello.txt' }] });
     expect(artifacts[2]).toEqual({ builderId: 'fnoeding.null', artifactId: 'Null', files: [] });
     expect(collector.failureReason()).toBeUndefined();
+    expect(collector.buildsFinished()).toEqual(['hello', 'example']);
     expect(log).toContain("Build 'hello' finished after 19 milliseconds 107 microseconds.");
     // `\n==> Wait completed` is one ui record holding a newline: the empty part is dropped.
     expect(log).toContain('==> Wait completed after 25 milliseconds 33 microseconds');
