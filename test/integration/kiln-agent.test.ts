@@ -17,6 +17,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -49,9 +50,12 @@ import {
 } from '../../functions/agent-gateway/lib/gateway.ts';
 import { type GatewayHandler, httpRoute, jobIdOf } from '../../functions/agent-gateway/lib/http.ts';
 import { type MotoServer, startMoto } from '../../harness/moto.ts';
+import { buildAgent } from '../../scripts/build-agent.ts';
 import { gatewayHarness, type Harness } from './agent-gateway-fixtures.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
+/** The project's Node 22, as users run the agent. */
+const NODE = join(ROOT, 'node_modules/.bin/node');
 const HEARTBEAT_SECONDS = 2;
 
 let moto: MotoServer;
@@ -60,6 +64,9 @@ let deps: GatewayDeps;
 let server: Server;
 let base: string;
 let work: string;
+/** dist/kiln-agent.mjs as scripts/build-agent.ts builds it, in a folder with no node_modules above it. */
+let bundle: string;
+let bundleDir: string;
 const objects = new Map<string, Buffer>();
 const agents: Agent[] = [];
 const strayGroups: number[] = [];
@@ -138,10 +145,12 @@ interface Agent {
   readonly exited: Promise<number | null>;
 }
 
-function spawnAgent(args: string[], env: Record<string, string> = {}): Agent {
+/** The agent from its sources (tsx), or from the bundle (`useBundle`), run outside the repository. */
+function spawnAgent(args: string[], env: Record<string, string> = {}, useBundle = false): Agent {
   const config = env.KILN_AGENT_CONFIG ?? join(work, 'config.json');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'agent/main.ts', ...args], {
-    cwd: ROOT,
+  const argv = useBundle ? [bundle, ...args] : ['--import', 'tsx', 'agent/main.ts', ...args];
+  const child = spawn(NODE, argv, {
+    cwd: useBundle ? bundleDir : ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '', HOME: work, KILN_AGENT_CONFIG: config, ...env },
   });
@@ -177,23 +186,26 @@ function spawnAgent(args: string[], env: Record<string, string> = {}): Agent {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Registers with `kiln-agent register` and a fresh token; returns the config path. */
-async function registerAgent(name: string, env: Record<string, string> = {}): Promise<string> {
+async function registerAgent(name: string, env: Record<string, string> = {}, useBundle = false): Promise<string> {
   const config = join(work, `${name}.json`);
   const { token } = await createRegistrationToken(deps.store, { labels: [] });
   const agent = spawnAgent(
     ['register', '--url', base, '--token', token, '--name', name, '--work-dir', join(work, name)],
-    {
-      KILN_AGENT_CONFIG: config,
-      ...env,
-    },
+    { KILN_AGENT_CONFIG: config, ...env },
+    useBundle,
   );
   expect(await agent.exited, agent.output()).toBe(0);
   return config;
 }
 
 /** `kiln-agent run` with the agent registered as `config`, waiting until it polls. */
-async function runAgent(config: string, args: string[] = [], env: Record<string, string> = {}): Promise<Agent> {
-  const agent = spawnAgent(['run', '--grace-seconds', '10', ...args], { KILN_AGENT_CONFIG: config, ...env });
+async function runAgent(
+  config: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+  useBundle = false,
+): Promise<Agent> {
+  const agent = spawnAgent(['run', '--grace-seconds', '10', ...args], { KILN_AGENT_CONFIG: config, ...env }, useBundle);
   await agent.waitFor(/waiting for jobs/);
   return agent;
 }
@@ -262,10 +274,12 @@ const packerPid = async (agent: Agent) => Number((await agent.waitFor(/packer st
 // --- lifecycle --------------------------------------------------------------------------------------------
 
 beforeAll(async () => {
-  moto = await startMoto();
+  bundleDir = mkdtempSync(join(tmpdir(), 'kiln-agent-bundle-'));
+  [moto, bundle] = await Promise.all([startMoto(), buildAgent(bundleDir)]);
   await startServer();
 }, 60_000);
 afterAll(async () => {
+  rmSync(bundleDir, { recursive: true, force: true });
   await new Promise((ok) => server?.close(ok));
   await moto?.stop();
 });
@@ -297,9 +311,10 @@ afterEach(async () => {
 // --- cases ------------------------------------------------------------------------------------------------
 
 describe('kiln-agent with real packer', () => {
-  it('runs a file + null build with its variables and reports the artifacts, then exits (--once)', async () => {
-    const config = await registerAgent('one');
-    const agent = await runAgent(config, ['--once']);
+  it('runs a file build with its variables and reports the artifacts, then exits (--once; the bundle)', async () => {
+    const config = await registerAgent('one', {}, true);
+    expect(statSync(config).mode & 0o777).toBe(0o600);
+    const agent = await runAgent(config, ['--once'], {}, true);
     const { taskToken } = await enqueueTemplate(
       {
         variables: { greeting: null },
