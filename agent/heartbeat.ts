@@ -39,7 +39,12 @@ export class Heartbeater {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+    // A tick never rejects into the timer (an unhandled rejection would end the agent mid-build).
+    this.timer = setInterval(() => {
+      this.tick().catch((error: unknown) =>
+        this.events.onWarning(`heartbeat of ${this.jobId} failed: ${String(error)}`),
+      );
+    }, this.intervalMs);
   }
 
   push(line: string): void {

@@ -6,6 +6,8 @@
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
+import * as z from 'zod/mini';
+import { LIMITS, labelsSchema } from '../aws/agent-gateway-contract.ts';
 import { capabilitiesOf, findPacker, lookupPath } from './capabilities.ts';
 import { configPath, readConfig, writeConfig } from './config.ts';
 import { AgentConfigError, GatewayResponseError, GatewayUnreachableError, PackerMissingError } from './errors.ts';
@@ -81,11 +83,20 @@ function program(): Command {
         ?.split(',')
         .map((l) => l.trim())
         .filter((l) => l !== '');
+      if (labels && !z.safeParse(labelsSchema, labels).success) {
+        throw new AgentConfigError(
+          `--labels ${opts.labels}: a label is 1-64 of A-Z a-z 0-9 . _ : / -, at most ${LIMITS.labels}`,
+        );
+      }
+      const graceSeconds = Number(opts.graceSeconds);
+      if (!Number.isFinite(graceSeconds) || graceSeconds < 0) {
+        throw new AgentConfigError(`--grace-seconds ${opts.graceSeconds}: a number of seconds, 0 or more`);
+      }
       const end = await runAgent(config, {
         once: opts.once === true,
         ...(labels ? { labels } : {}),
         path: lookupPath(),
-        graceMs: Number(opts.graceSeconds) * 1000,
+        graceMs: graceSeconds * 1000,
         allowLocalExec: opts.allowLocalExec === true || config.allowLocalExec === true,
         stop: controller.signal,
         log,

@@ -4,7 +4,8 @@
  * adapter) on moto's DynamoDB, Step Functions recorded by aws-sdk-client-mock, and the real packer
  * (/usr/bin/packer, 1.6.6) running null/file-builder templates: success with artifacts, a failing provisioner
  * (Kiln.AgentBuildFailed, redacted), cancel through the heartbeat answer, SIGTERM mid-build, an agent killed
- * mid-job whose job the sweep re-offers to a second agent, a vmware job refused by the agent itself and by the
+ * mid-job whose job the sweep re-offers to a second agent, a lease lost under a running build, backoff while
+ * the gateway is unreachable, a vmware job refused by the agent itself and by the
  * gateway's matching, a shell-local template refused, and a revoked agent exiting 3.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -384,6 +385,47 @@ describe('kiln-agent with real packer', () => {
     agent.child.kill('SIGTERM');
     const { failure } = await taskAnswer(taskToken);
     expect([failure?.error, failure?.cause]).toEqual(['Kiln.BuildCancelled', expect.stringContaining('agent stopped')]);
+    expect(await agent.exited).toBe(0);
+  });
+
+  it('stops packer without completing when a heartbeat finds the lease lost (re-offered meanwhile)', async () => {
+    const agent = await runAgent(await registerAgent('lost'), ['--once']);
+    const { jobId, taskToken } = await enqueueTemplate({
+      builders: [nullBuilder],
+      provisioners: [shellProvisioner('60s')],
+    });
+    const pid = await packerPid(agent);
+    strayGroups.push(pid);
+    // The store's clock past the lease: the sweep re-offers the job (a new lease, a new credential).
+    h.setClock(new Date(Date.now() + 60_000));
+    expect((await sweep(deps)).reoffered).toEqual([jobId]);
+    h.setClock(undefined);
+    await agent.waitFor(/lease lost, not completing/);
+    expect(await agent.exited).toBe(0);
+    expect(() => process.kill(pid, 0)).toThrow();
+    expect(h.sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(h.sfn.commandCalls(SendTaskFailureCommand).filter((c) => c.args[0].input.taskToken === taskToken)).toEqual(
+      [],
+    );
+    expect((await getJob(deps.store, jobId))?.status).toBe('QUEUED');
+  });
+
+  it('backs off while the gateway is unreachable and stops when told', async () => {
+    const config = await registerAgent('offline');
+    const saved = JSON.parse(readFileSync(config, 'utf8')) as Record<string, unknown>;
+    // A port nothing listens on (the gateway server's, closed after a listen).
+    const closed = createServer();
+    await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((ok) => closed.close(ok));
+    writeFileSync(config, JSON.stringify({ ...saved, url: `http://127.0.0.1:${port}` }), { mode: 0o600 });
+    const agent = spawnAgent(['run'], { KILN_AGENT_CONFIG: config });
+    await agent.waitFor(
+      /acquire failed, retrying in 2 s: the gateway at .* did not answer \/jobs\/acquire: .*ECONNREFUSED/,
+      10_000,
+    );
+    expect(agent.output()).toMatch(/retrying in 1 s[\s\S]*retrying in 2 s/);
+    agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
   });
 
