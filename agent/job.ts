@@ -138,8 +138,9 @@ type StopReason = 'cancel' | 'agent-stop' | 'lost';
 export async function runJob(job: LeasedJob, ctx: JobContext, leasedAt = Date.now()): Promise<JobEnd> {
   const { spec } = job;
   ctx.log(`job ${job.jobId}: build ${spec.buildId} ${spec.build} (attempt ${job.attempt})`);
+  // Without the hypervisor the build cannot run here; the job is still prepared and `packer validate`d, so the
+  // refusal also says whether the template arrived whole (the gateway only offers such a job on stale capabilities).
   const gap = hypervisorGap(spec.builderType, ctx.path);
-  if (gap) return complete(job, ctx, failed('cannot-run', gap));
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(job.jobId)) {
     return complete(job, ctx, failed('cannot-run', `the job id ${JSON.stringify(job.jobId)} cannot name a folder`));
   }
@@ -171,6 +172,18 @@ export async function runJob(job: LeasedJob, ctx: JobContext, leasedAt = Date.no
     const redact = redactor(prepared.redact);
     if (stopReason) {
       outcome = stopOutcome(stopReason);
+    } else if (gap) {
+      const env = packerEnv(dirs, ctx.path, prepared.pkrVars);
+      const checked = await validate(ctx, dirs, spec.payload, prepared.varFiles, env);
+      for (const line of checked.lines) heart.push(redact(line));
+      outcome = failed(
+        'cannot-run',
+        redact(
+          checked.ok
+            ? `${gap}; the job's template passed \`packer validate\` on this agent`
+            : `${gap}; \`packer validate\` of the job's template also failed: ${checked.reason}`,
+        ),
+      );
     } else {
       const env = packerEnv(dirs, ctx.path, prepared.pkrVars);
       const args = packerArgs(spec.payload, prepared.varFiles);
@@ -219,7 +232,12 @@ export async function runJob(job: LeasedJob, ctx: JobContext, leasedAt = Date.no
     const message = error instanceof Error ? error.message : String(error);
     outcome = stopReason
       ? stopOutcome(stopReason)
-      : failed('cannot-run', error instanceof CannotRunError ? message : `the agent could not run the job: ${message}`);
+      : gap
+        ? failed('cannot-run', `${gap} (the job could not be prepared either: ${message})`)
+        : failed(
+            'cannot-run',
+            error instanceof CannotRunError ? message : `the agent could not run the job: ${message}`,
+          );
   } finally {
     ctx.stop.removeEventListener('abort', onStop);
     await rm(dirs.root, { recursive: true, force: true }).catch((e: unknown) =>
@@ -234,6 +252,38 @@ export async function runJob(job: LeasedJob, ctx: JobContext, leasedAt = Date.no
   await heart.finish();
   if (lostError) return { status: 'lost', error: lostError };
   return complete(job, ctx, outcome);
+}
+
+/** `packer validate` of the prepared job (no build runs): whether the template arrived whole and valid. */
+async function validate(
+  ctx: JobContext,
+  dirs: JobDirs,
+  payload: LeasedJob['spec']['payload'],
+  varFiles: readonly string[],
+  env: Record<string, string>,
+): Promise<{ ok: boolean; reason: string; lines: string[] }> {
+  const args = [
+    'validate',
+    '-machine-readable',
+    `-only=${payload.only}`,
+    ...varFiles.map((f) => `-var-file=${f}`),
+    payload.templatePath,
+  ];
+  const child = spawn(ctx.packer.path, args, {
+    cwd: dirs.template,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 120_000,
+  });
+  const collector = new MachineReadableCollector();
+  const lines: string[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => lines.push(...collector.feed(line)));
+  createInterface({ input: child.stderr }).on('line', (line) => lines.push(line));
+  const code = await new Promise<number | null>((res, rej) => {
+    child.once('error', rej);
+    child.once('close', (c) => res(c));
+  });
+  return { ok: code === 0, reason: collector.failureReason() ?? (lines.join('\n') || `exit ${code}`), lines };
 }
 
 function stopOutcome(reason: StopReason): CompleteRequest {

@@ -254,6 +254,20 @@ async function enqueueTemplate(
   return { jobId, taskToken: input.taskToken };
 }
 
+/** The second reference template (../shared/examples/vmware-ubuntu-apache.json), unchanged. */
+const VMWARE_REFERENCE = {
+  builders: [
+    {
+      type: 'vmware-iso',
+      iso_url: 'https://example.com/ubuntu-20.04.2-live-server-amd64.iso',
+      iso_checksum: 'sha256:28cc03dc2cb0910ccab94c9b14a16bb081e1f13bb80924d021b6e979d31be341',
+      ssh_username: 'packer',
+      ssh_password: 'packer',
+      shutdown_command: "echo 'packer' | sudo -S shutdown -P now",
+    },
+  ],
+  provisioners: [{ type: 'shell', inline: ['sudo apt-get update', 'sudo apt-get install -y apache2'] }],
+};
 const nullBuilder = { type: 'null', name: 'example', communicator: 'none' };
 /** A shell provisioner with communicator none fails when it uploads its script, after start_retry_timeout. */
 const shellProvisioner = (retry: string) => ({ type: 'shell', inline: ['echo hi'], start_retry_timeout: retry });
@@ -465,14 +479,14 @@ describe('kiln-agent with real packer', () => {
     const agent = await runAgent(await registerAgent('vm', { KILN_AGENT_PATH: path }), [], { KILN_AGENT_PATH: path });
     expect(agent.output()).toContain('hypervisors [vmrun]');
     rmSync(join(bin, 'vmrun'));
-    const vmware = { builders: [{ type: 'vmware-iso', name: 'example', iso_url: 'x', iso_checksum: 'none' }] };
-    const first = await enqueueTemplate(vmware, { builderType: 'vmware-iso' });
+    const first = await enqueueTemplate(VMWARE_REFERENCE, { builderType: 'vmware-iso', only: 'vmware-iso' });
     const refused = await taskAnswer(first.taskToken);
     expect(refused.failure?.error).toBe('Kiln.DriverUnavailable');
     expect(refused.failure?.cause).toContain('vmware not available on this agent: vmrun was not found on PATH');
-
+    // It reached the agent whole: packer validate passed on what the agent wrote.
+    expect(refused.failure?.cause).toContain("the job's template passed `packer validate` on this agent");
     // Now its polls say no vmrun: the gateway does not hand it the next one, and the sweep explains.
-    const second = await enqueueTemplate(vmware, { builderType: 'vmware-iso' });
+    const second = await enqueueTemplate(VMWARE_REFERENCE, { builderType: 'vmware-iso', only: 'vmware-iso' });
     await sleep(3500);
     expect((await sweep(deps)).noAgent).toEqual([second.jobId]);
     const noAgent = await taskAnswer(second.taskToken);
