@@ -1,5 +1,5 @@
 /**
- * Builds the `kiln` CLI bundle, dist/kiln.mjs, with the same esbuild recipe as the Lambdas
+ * Builds the `kiln` CLI bundle, dist/kiln.mjs (and kiln-agent's, dist/kiln-agent.mjs, scripts/build-agent.ts), with the same esbuild recipe as the Lambdas
  * (infra/bundle-recipe.ts) and the template engine's wasm files beside it. Run by scripts/setup.sh and, when a
  * source is newer than the bundle, by scripts/ensure-setup.sh (npm pretest/prestart/prekiln).
  *
@@ -16,6 +16,7 @@ import {
   runtimeFileSource,
   TEMPLATE_ENGINE_FILES,
 } from '../infra/bundle-recipe.ts';
+import { buildAgent } from './build-agent.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -45,6 +46,8 @@ export async function buildCli(outdir = join(ROOT, 'dist')): Promise<string> {
   // The HCL syntax gate's worker loads @cdktf/hcl2json by name: ship it beside the bundle, as the Lambdas do, so
   // the CLI runs without the project's node_modules.
   await buildHclGatePackage(ROOT, outdir);
+  // kiln-agent (dist/kiln-agent.mjs) beside it: the folder was just emptied, and setup builds both at once.
+  await buildAgent(outdir);
   return outfile;
 }
 

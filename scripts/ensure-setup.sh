@@ -14,15 +14,15 @@ if [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: package-lock.json changed since the last install; run bash scripts/setup.sh to update" >&2
 fi
 stale=""
-if [ ! -f dist/kiln.mjs ]; then
+if [ ! -f dist/kiln.mjs ] || [ ! -f dist/kiln-agent.mjs ]; then
   stale="missing"
 else
-  stale=$(find aws cli core infra/bundle-recipe.ts scripts/build-cli.ts package-lock.json -newer dist/kiln.mjs \
+  stale=$(find aws cli core agent infra/bundle-recipe.ts scripts/build-cli.ts scripts/build-agent.ts package-lock.json -newer dist/kiln.mjs \
     -name '*.ts' -print -quit 2>/dev/null || true)
   [ -z "$stale" ] && [ package-lock.json -nt dist/kiln.mjs ] && stale="package-lock.json"
 fi
 if [ -n "$stale" ]; then
-  echo "setup: building the kiln CLI bundle (dist/kiln.mjs; $stale)" >&2
+  echo "setup: building the kiln CLI and kiln-agent bundles (dist/kiln.mjs, dist/kiln-agent.mjs; $stale)" >&2
   node_modules/.bin/node --import tsx scripts/build-cli.ts >/dev/null
 fi
 # The python:3.9-slim stand-in of the docker builder hosts: a cache hit costs one sha256sum; a changed recipe

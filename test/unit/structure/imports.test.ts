@@ -1,12 +1,12 @@
 /**
- * Product code never imports test code: the CLI, the Lambdas, the CDK app, the local runtime (harness/), the
+ * Product code never imports test code: the CLI, kiln-agent, the Lambdas, the CDK app, the local runtime (harness/), the
  * setup scripts and the benchmarks stand on their own, and tests import them, never the other way round.
  * Read from the sources' own import statements (static and dynamic with a literal path).
  */
 import { describe, expect, it } from 'vitest';
 import { importEdges, importedPaths, sources } from './source-imports.ts';
 
-const PRODUCT = ['aws', 'bench', 'cli', 'core', 'functions', 'harness', 'infra', 'scripts'];
+const PRODUCT = ['agent', 'aws', 'bench', 'cli', 'core', 'functions', 'harness', 'infra', 'scripts'];
 
 describe('import direction', () => {
   it('finds relative imports in the forms the code uses', () => {
