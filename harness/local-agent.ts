@@ -5,7 +5,7 @@
  * the API front and runs its loop as its own process, with a config and work folder of its own and this
  * machine's packer on its PATH. Used by the agent pipeline test and `npm start`.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,10 +52,10 @@ export async function startLocalAgent(kiln: KilnLocal, options: LocalAgentOption
     HOME: home,
     KILN_AGENT_CONFIG: join(home, 'config.json'),
   };
-  const registered = spawnSync(
-    process.execPath,
+  // Not spawnSync: the API front the agent calls is served by this very process.
+  const registered = await runProcess(
     [AGENT_BUNDLE, 'register', '--url', kiln.agentGatewayUrl, '--token', token, '--name', options.name],
-    { env, encoding: 'utf8' },
+    env,
   );
   if (registered.status !== 0) {
     rmSync(home, { recursive: true, force: true });
@@ -84,4 +84,23 @@ export async function startLocalAgent(kiln: KilnLocal, options: LocalAgentOption
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+function runProcess(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString('utf8');
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString('utf8');
+    });
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }

@@ -485,6 +485,21 @@ def _patch_ecr_put_image_missing_repository() -> None:
     ECRBackend.put_image = put_image
 
 
+def _patch_send_task_failure_cause() -> None:
+    """SendTaskFailure drops its `cause` (the response handler passes the error only), so a task failed by the
+    agent gateway reaches Catch with Cause null instead of the agent's reason. Pass it on, as Step Functions does."""
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def send_task_failure(self):
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+        )
+        return EmptyResult()
+
+    StepFunctionResponse.send_task_failure = send_task_failure
+
+
 def _patch_dynamodb_atomic_writes() -> None:
     """DynamoDB applies each write (its condition check and its change) atomically per item, and a transaction
     as a whole. moto's server answers requests on threads with no lock around a DynamoDB call: two UpdateItems
@@ -523,6 +538,7 @@ def apply_patches() -> None:
     _patch_ecr_image_digest()
     _patch_ecr_put_image_missing_repository()
     _patch_dynamodb_atomic_writes()
+    _patch_send_task_failure_cause()
 
 
 def _exit_when_parent_goes() -> None:

@@ -192,7 +192,7 @@ export const waitStatusSchema = z.object({
 export type WaitStatus = z.infer<typeof waitStatusSchema>;
 
 /** Step Functions' error shape (Catch with ResultPath `$.error`); stages may also return it (see distribute). */
-export const stepErrorSchema = z.object({ Error: z.string(), Cause: z.optional(z.string()) });
+export const stepErrorSchema = z.object({ Error: z.string(), Cause: z.optional(z.nullable(z.string())) });
 export type StepError = z.infer<typeof stepErrorSchema>;
 
 export const stagePayloadSchema = z.object({

@@ -158,7 +158,7 @@ export async function cleanupBuild(
     driver: state.driver,
     status: 'FAILED',
     error: input.error?.Error ?? 'States.TaskFailed',
-    cause: redact(causeMessage(input.error?.Cause), secrets),
+    cause: redact(causeMessage(input.error?.Cause ?? undefined), secrets),
     cleanup: { steps, complete: steps.every((s) => s.outcome !== 'failed') },
   };
 }
