@@ -272,6 +272,7 @@ function printBuild(build: NonNullable<BuildOutput['builds']>[number]): void {
   process.stdout.write(`  ${build.name}: ${build.status}\n`);
   const id = build.artifactId ?? '';
   if (id.includes('@sha256:')) process.stdout.write(`    image ${id}\n`);
+  else if (id && !/^[a-z0-9-]+:ami-/.test(id)) process.stdout.write(`    artifact ${id} (reported by the agent's packer)\n`);
   else {
     for (const artifact of id.split(',').filter(Boolean)) {
       const [region, ami] = artifact.split(':');

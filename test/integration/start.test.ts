@@ -88,6 +88,12 @@ describe('npm start', () => {
     const image = /image (\d{12}\.dkr\.ecr\.us-east-1\.amazonaws\.com\/my-python-app@sha256:[0-9a-f]{64})/.exec(stdout);
     expect(image).not.toBeNull();
     expect(stdout).toContain(`docker run ${image?.[1]}: Hello, Kiln!`);
+    // Agent builds on a real kiln-agent process: the null and file builds, then the vmware reference refused.
+    expect(stdout).toMatch(/kiln-agent ag-\S+ registered over http:\/\/127\.0\.0\.1:\d+\/v1\/ and polling/);
+    expect(stdout).toMatch(/release-notes: SUCCEEDED/);
+    expect(stdout).toContain(
+      'vmware reference template: reached the agent, packer validate passed there, refused as expected (no VMware on this machine)',
+    );
     expect(stdout).toContain('Ran as deployed here:');
     // Every Lambda invocation served by a synthesized bundle, none from sources.
     expect(stdout).toMatch(
@@ -110,7 +116,7 @@ describe('npm start', () => {
     const file = join(dir, 'amazon-ebs-basic.pkr.hcl');
     const failing = 'provisioner "shell" {\n    inline = ["exit 3"]\n  }\n';
     writeFileSync(file, readFileSync(file, 'utf8').replace(/\n}\s*$/, `\n  ${failing}}\n`));
-    const { code, stdout } = await runStart(['--template', dir, '--no-docker']).done;
+    const { code, stdout } = await runStart(['--template', dir, '--no-docker', '--no-agents']).done;
     expect(code).toBe(1);
     expect(stdout).toMatch(/build kb-\S+ FAILED/);
     expect(stdout).toMatch(/error Kiln\.ProvisionerFailed: .*\b3\b/);
