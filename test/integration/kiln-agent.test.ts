@@ -1,13 +1,13 @@
 /**
- * The real `kiln-agent` process (agent/main.ts through tsx) against an in-test HTTP server that implements the
- * agent contract with the real gateway operations (functions/agent-gateway/lib/gateway.ts, their http.ts
- * adapter) on moto's DynamoDB, Step Functions recorded by aws-sdk-client-mock, and the real packer
- * (/usr/bin/packer, 1.6.6) running null/file-builder templates: success with artifacts (JSON, and an HCL2 folder
- * with PKR_VAR_ values), a failing provisioner
- * (Kiln.AgentBuildFailed, redacted), cancel through the heartbeat answer, SIGTERM mid-build, an agent killed
- * mid-job whose job the sweep re-offers to a second agent, a lease lost under a running build, backoff while
- * the gateway is unreachable, a vmware job refused by the agent itself and by the
- * gateway's matching, a shell-local template refused, and a revoked agent exiting 3.
+ * The real `kiln-agent` process (agent/main.ts through tsx; the first case runs the bundle) against an in-test
+ * HTTP server that implements the agent contract with the real gateway operations
+ * (functions/agent-gateway/lib/gateway.ts and its http.ts adapter) on moto's DynamoDB, Step Functions recorded by
+ * aws-sdk-client-mock, and the real packer (/usr/bin/packer, 1.6.6) on null/file-builder templates: success with
+ * artifacts (JSON, and an HCL2 folder with PKR_VAR_ values), a failing provisioner (Kiln.AgentBuildFailed,
+ * redacted), cancel through the heartbeat answer, SIGTERM mid-build, a lease lost under a running build, backoff
+ * while the gateway is unreachable, an agent killed mid-job whose job the sweep re-offers to a second agent, the
+ * vmware reference template refused by the agent itself and by the gateway's matching, a shell-local template
+ * refused, and a revoked agent exiting 3.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
