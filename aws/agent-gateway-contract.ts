@@ -105,13 +105,11 @@ export const acquireRequestSchema = z.object({
 
 // --- the job document: what PrepareBuild stages for an agent build, EnqueueAgentJob queues, kiln-agent runs ------
 const sha256Hex = z.string().check(z.regex(/^[0-9a-f]{64}$/, 'a sha256 is 64 lowercase hex digits'));
-const relativePath = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(1024),
-    z.refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'a relative path inside the bundle'),
-  );
+const relativePath = z.string().check(
+  z.minLength(1),
+  z.maxLength(1024),
+  z.refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'a relative path inside the bundle'),
+);
 /**
  * The template as uploaded (a JSON file, or an HCL2 file or folder), packed as one deterministic tar.gz of the
  * template's root (var files the request named left out), and the build to run from it. The agent verifies the

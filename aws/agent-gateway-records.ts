@@ -19,7 +19,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
 import type { AgentStatus, RegistrationTokenRecord } from '../core/agents/access.ts';
-import { JOB_STATUSES, type JobRecord } from '../core/agents/jobs.ts';
+import { JOB_STATUSES, type JobRecord, type JobStatus } from '../core/agents/jobs.ts';
 import type { AgentCapabilities, AgentProfile } from '../core/agents/matching.ts';
 import { capabilitiesSchema } from './agent-gateway-contract.ts';
 
@@ -47,6 +47,10 @@ export const STATE_INDEX_ATTRIBUTES = [
   'capabilities',
   'lastSeenAt',
   'currentJobId',
+  // `kiln builds cancel` finds a build's open jobs, and the sweep a cancelled one's expired lease, in the index.
+  'buildId',
+  'cancelRequested',
+  'diagnose',
 ] as const;
 
 export const INDEX_PARTITION = { agents: 'AGENTS', queued: 'QUEUED', leased: 'LEASED' } as const;
@@ -94,6 +98,7 @@ const tokenSchema = z.object({
   expiresAt: str,
   usedAt: z.optional(str),
   usedBy: z.optional(str),
+  revokedAt: z.optional(str),
 });
 export function parseToken(item: Item): RegistrationTokenRecord {
   const i = z.parse(tokenSchema, item);
@@ -105,6 +110,7 @@ export function parseToken(item: Item): RegistrationTokenRecord {
     expiresAt: i.expiresAt.S,
     ...(i.usedAt ? { usedAt: i.usedAt.S } : {}),
     ...(i.usedBy ? { usedBy: i.usedBy.S } : {}),
+    ...(i.revokedAt ? { revokedAt: i.revokedAt.S } : {}),
   };
 }
 
@@ -240,6 +246,10 @@ export function parseJob(item: Item): JobRecord {
 /** A job as the index shows it: enough to match and to decide on an expired lease. */
 export interface IndexedJob {
   readonly jobId: string;
+  /** QUEUED or LEASED (the index holds open jobs only); absent in the minimal form requestCancel builds. */
+  readonly status?: JobStatus;
+  readonly buildId?: string;
+  readonly cancelRequested?: boolean;
   readonly builderType: string;
   readonly labels: readonly string[];
   readonly attempt: number;
@@ -248,9 +258,14 @@ export interface IndexedJob {
   readonly leaseExpiresAt?: string;
   readonly lastHeartbeatAt?: string;
   readonly waitingReason?: string;
+  /** No online agent can run it for want of a hypervisor only: one that lacks it may take it to refuse it. */
+  readonly diagnose?: boolean;
 }
 const indexedJobSchema = z.object({
   jobId: str,
+  status: z.optional(z.object({ S: z.enum(JOB_STATUSES) })),
+  buildId: z.optional(str),
+  cancelRequested: z.optional(bool),
   builderType: str,
   labels: str,
   attempt: num,
@@ -259,11 +274,15 @@ const indexedJobSchema = z.object({
   leaseExpiresAt: z.optional(str),
   lastHeartbeatAt: z.optional(str),
   waitingReason: z.optional(str),
+  diagnose: z.optional(bool),
 });
 export function parseIndexedJob(item: Item): IndexedJob {
   const i = z.parse(indexedJobSchema, item);
   return {
     jobId: i.jobId.S,
+    ...(i.status ? { status: i.status.S } : {}),
+    ...(i.buildId ? { buildId: i.buildId.S } : {}),
+    ...(i.cancelRequested ? { cancelRequested: i.cancelRequested.BOOL } : {}),
     builderType: i.builderType.S,
     labels: json(labelList, i.labels),
     attempt: Number(i.attempt.N),
@@ -272,5 +291,6 @@ export function parseIndexedJob(item: Item): IndexedJob {
     ...(i.leaseExpiresAt ? { leaseExpiresAt: i.leaseExpiresAt.S } : {}),
     ...(i.lastHeartbeatAt ? { lastHeartbeatAt: i.lastHeartbeatAt.S } : {}),
     ...(i.waitingReason ? { waitingReason: i.waitingReason.S } : {}),
+    ...(i.diagnose?.BOOL ? { diagnose: true } : {}),
   };
 }

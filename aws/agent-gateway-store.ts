@@ -19,12 +19,13 @@ import {
   checkRegistrationToken,
   DEFAULT_TOKEN_TTL_SECONDS,
   MAX_TOKEN_TTL_SECONDS,
+  type RegistrationTokenRecord,
 } from '../core/agents/access.ts';
 import { formatCredential, issueCredential, jobIdForTaskToken } from '../core/agents/credentials.ts';
 import { AgentGatewayError } from '../core/agents/errors.ts';
 import { type FinalJobStatus, isFinal, type JobRecord } from '../core/agents/jobs.ts';
 import { addSeconds, type LeasePolicy, leaseExpiry } from '../core/agents/lease.ts';
-import { type AgentCapabilities, type AgentProfile, matches } from '../core/agents/matching.ts';
+import { type AgentCapabilities, type AgentProfile, matches, mayDiagnose } from '../core/agents/matching.ts';
 import type { EnqueueJobInput } from './agent-gateway-contract.ts';
 import {
   AGENT_TABLE,
@@ -82,23 +83,36 @@ async function getItem(ctx: AgentStoreContext, key: Item): Promise<Item | undefi
   return out.Item;
 }
 
+/** A filter on one projected attribute (the index partitions are small: a filter costs little). */
+interface AttributeFilter {
+  readonly attribute: 'agentId' | 'buildId';
+  readonly value: string;
+}
+
 async function queryIndex(
   ctx: AgentStoreContext,
   partition: string,
-  options: { before?: string; limit?: number } = {},
+  options: { before?: string; limit?: number; filter?: AttributeFilter } = {},
 ): Promise<Item[]> {
   const items: Item[] = [];
   let start: Record<string, AttributeValue> | undefined;
+  const { filter } = options;
   do {
     const out = await ctx.dynamo.send(
       new QueryCommand({
         TableName: ctx.table,
         IndexName: STATE_INDEX,
         KeyConditionExpression: options.before ? '#pk = :pk AND #sk < :before' : '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': GSI_PK, ...(options.before ? { '#sk': GSI_SK } : {}) },
+        ...(filter ? { FilterExpression: '#f = :f' } : {}),
+        ExpressionAttributeNames: {
+          '#pk': GSI_PK,
+          ...(options.before ? { '#sk': GSI_SK } : {}),
+          ...(filter ? { '#f': filter.attribute } : {}),
+        },
         ExpressionAttributeValues: {
           ':pk': S(partition),
           ...(options.before ? { ':before': S(options.before) } : {}),
+          ...(filter ? { ':f': S(filter.value) } : {}),
         },
         ...(options.limit ? { Limit: options.limit - items.length } : {}),
         ...(start ? { ExclusiveStartKey: start } : {}),
@@ -155,6 +169,49 @@ export async function createRegistrationToken(
   };
 }
 
+/** A registration token as `kiln agents token list` shows it: never its secret or the secret's hash. */
+export type TokenSummary = Omit<RegistrationTokenRecord, 'secretHash'>;
+
+/** Every registration token still in the table (used and expired ones stay a day past expiry): a Scan, small. */
+export async function listRegistrationTokens(ctx: AgentStoreContext): Promise<TokenSummary[]> {
+  const tokens: TokenSummary[] = [];
+  for (const item of await scanType(ctx, 'registration-token')) {
+    const { secretHash: _hash, ...summary } = parseToken(item);
+    tokens.push(summary);
+  }
+  return tokens.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.tokenId.localeCompare(b.tokenId));
+}
+
+/**
+ * Revokes an unused token: a registration with it is refused from now on. A used token is the agent's
+ * identity now, so it is refused here with the agent to revoke instead.
+ */
+export async function revokeRegistrationToken(ctx: AgentStoreContext, tokenId: string): Promise<TokenSummary> {
+  const now = iso(ctx.now());
+  const done = await conditional(() =>
+    ctx.dynamo.send(
+      new UpdateItemCommand({
+        TableName: ctx.table,
+        Key: tokenKey(tokenId),
+        UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :now)',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(usedAt)',
+        ExpressionAttributeValues: { ':now': S(now) },
+      }),
+    ),
+  );
+  const item = await getItem(ctx, tokenKey(tokenId));
+  if (!item)
+    throw new AgentGatewayError('NotFound', `no registration token ${tokenId} (see \`kiln agents token list\`)`);
+  const { secretHash: _hash, ...token } = parseToken(item);
+  if (!done) {
+    throw new AgentGatewayError(
+      'InvalidRequest',
+      `registration token ${tokenId} was already used by agent ${token.usedBy ?? '?'} (${token.usedAt ?? '?'}): revoke the agent instead (\`kiln agents revoke ${token.usedBy ?? '<agent id>'}\`)`,
+    );
+  }
+  return token;
+}
+
 export interface RegisteredAgent {
   readonly agent: AgentRecord;
   /** `ag-….<secret>`: returned once, stored only as its hash. */
@@ -193,7 +250,8 @@ export async function registerAgent(
         TableName: ctx.table,
         Key: tokenKey(token.tokenId),
         UpdateExpression: 'SET usedAt = :now, usedBy = :agent',
-        ConditionExpression: 'attribute_not_exists(usedAt) AND expiresAt > :now AND secretHash = :hash',
+        ConditionExpression:
+          'attribute_not_exists(usedAt) AND attribute_not_exists(revokedAt) AND expiresAt > :now AND secretHash = :hash',
         ExpressionAttributeValues: { ':now': S(iso(now)), ':agent': S(agent.agentId), ':hash': S(token.secretHash) },
       }),
     ),
@@ -229,37 +287,46 @@ export async function listActiveAgents(ctx: AgentStoreContext): Promise<AgentRec
  * leave the index; the table holds agents, tokens and open or recently finished jobs, so it stays small.
  */
 export async function listAllAgents(ctx: AgentStoreContext): Promise<AgentRecord[]> {
-  const agents: AgentRecord[] = [];
+  return (await scanType(ctx, 'agent')).map(parseAgent);
+}
+
+/** Every item of one `type` (agents, tokens): a filtered Scan of a table that stays small. */
+async function scanType(ctx: AgentStoreContext, type: 'agent' | 'registration-token'): Promise<Item[]> {
+  const items: Item[] = [];
   let start: Record<string, AttributeValue> | undefined;
   do {
     const out = await ctx.dynamo.send(
       new ScanCommand({
         TableName: ctx.table,
-        FilterExpression: '#type = :agent',
+        FilterExpression: '#type = :type',
         ExpressionAttributeNames: { '#type': 'type' },
-        ExpressionAttributeValues: { ':agent': S('agent') },
+        ExpressionAttributeValues: { ':type': S(type) },
         ConsistentRead: true,
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
-    agents.push(...(out.Items ?? []).map(parseAgent));
+    items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
   } while (start);
-  return agents;
+  return items;
 }
 
-/** Revoke (admin) or deregister (the agent itself): refused from its next request on, out of the agent list. */
+/**
+ * Revoke (admin) or deregister (the agent itself): refused from its next request on, out of the agent list. Its
+ * leases end now (their expiry set to now), so the next sweep or acquire offers its jobs again, or fails them
+ * once their attempts are spent, instead of waiting out a lease nobody can renew. Returns those jobs' ids.
+ */
 export async function setAgentStatus(
   ctx: AgentStoreContext,
   agentId: string,
   status: Exclude<AgentStatus, 'ACTIVE'>,
-): Promise<void> {
+): Promise<string[]> {
   const done = await conditional(() =>
     ctx.dynamo.send(
       new UpdateItemCommand({
         TableName: ctx.table,
         Key: agentKey(agentId),
-        UpdateExpression: 'SET #status = :status, statusChangedAt = :now REMOVE #gpk, #gsk',
+        UpdateExpression: 'SET #status = :status, statusChangedAt = :now REMOVE #gpk, #gsk, currentJobId',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#status': 'status', '#gpk': GSI_PK, '#gsk': GSI_SK },
         ExpressionAttributeValues: { ':status': S(status), ':now': S(iso(ctx.now())) },
@@ -267,6 +334,34 @@ export async function setAgentStatus(
     ),
   );
   if (!done) throw new AgentGatewayError('NotFound', `no agent ${agentId} (see \`kiln agents list\`)`);
+  const ended: string[] = [];
+  for (const seen of await listLeasedJobsOfAgent(ctx, agentId)) {
+    if (await endLeaseNow(ctx, agentId, seen)) ended.push(seen.jobId);
+  }
+  return ended;
+}
+
+/** Moves a lease's expiry to now: from then on it is an expired lease like any other (sweep, acquire). */
+async function endLeaseNow(ctx: AgentStoreContext, agentId: string, seen: IndexedJob): Promise<boolean> {
+  const now = iso(ctx.now());
+  return conditional(() =>
+    ctx.dynamo.send(
+      new UpdateItemCommand({
+        TableName: ctx.table,
+        Key: jobKey(seen.jobId),
+        UpdateExpression: 'SET leaseExpiresAt = :now, #gsk = :sk',
+        ConditionExpression: '#status = :leased AND agentId = :agent AND leaseExpiresAt = :seenExpiry',
+        ExpressionAttributeNames: { '#status': 'status', '#gsk': GSI_SK },
+        ExpressionAttributeValues: {
+          ':now': S(now),
+          ':sk': S(leasedSortKey(now, seen.jobId)),
+          ':leased': S('LEASED'),
+          ':agent': S(agentId),
+          ':seenExpiry': S(seen.leaseExpiresAt ?? ''),
+        },
+      }),
+    ),
+  );
 }
 
 /** Records a poll: the agent is online, with what it found on its machine now. Only while it is active. */
@@ -333,6 +428,26 @@ export async function getJob(ctx: AgentStoreContext, jobId: string): Promise<Job
 export const listQueuedJobs = async (ctx: AgentStoreContext, limit?: number): Promise<IndexedJob[]> =>
   (await queryIndex(ctx, INDEX_PARTITION.queued, limit ? { limit } : {})).map(parseIndexedJob);
 
+/** Every job leased now (`kiln agents list`: each agent's current job and last heartbeat, in one read). */
+export const listLeasedJobs = async (ctx: AgentStoreContext): Promise<IndexedJob[]> =>
+  (await queryIndex(ctx, INDEX_PARTITION.leased)).map(parseIndexedJob);
+
+/** Jobs leased to this agent now (its lease may have run out unrenewed). */
+export const listLeasedJobsOfAgent = async (ctx: AgentStoreContext, agentId: string): Promise<IndexedJob[]> =>
+  (await queryIndex(ctx, INDEX_PARTITION.leased, { filter: { attribute: 'agentId', value: agentId } })).map(
+    parseIndexedJob,
+  );
+
+/** A build's jobs still open (QUEUED or LEASED): the index holds only those, so this reads two small partitions. */
+export async function listOpenJobsOfBuild(ctx: AgentStoreContext, buildId: string): Promise<IndexedJob[]> {
+  const filter = { attribute: 'buildId', value: buildId } as const;
+  const [queued, leased] = await Promise.all([
+    queryIndex(ctx, INDEX_PARTITION.queued, { filter }),
+    queryIndex(ctx, INDEX_PARTITION.leased, { filter }),
+  ]);
+  return [...queued, ...leased].map(parseIndexedJob);
+}
+
 /** Leased jobs whose lease has run out (index sort key is the expiry). */
 export const listExpiredLeases = async (ctx: AgentStoreContext, limit?: number): Promise<IndexedJob[]> =>
   (
@@ -372,9 +487,13 @@ export async function acquireJob(
     listQueuedJobs(ctx, ACQUIRE_CANDIDATES),
     listExpiredLeases(ctx, ACQUIRE_CANDIDATES),
   ]);
-  const fits = (j: IndexedJob) => matches({ builderType: j.builderType, labels: j.labels }, agent);
+  const fits = (j: IndexedJob) => {
+    const job = { builderType: j.builderType, labels: j.labels };
+    return matches(job, agent) || (j.diagnose === true && mayDiagnose(job, agent));
+  };
   const candidates = [
-    ...expired.filter((j) => j.attempt < ctx.policy.maxAttempts && fits(j)),
+    // A cancelled job's expired lease is the sweep's to end, never another agent's to take.
+    ...expired.filter((j) => j.attempt < ctx.policy.maxAttempts && !j.cancelRequested && fits(j)),
     ...shuffledFront(queued.filter(fits), ACQUIRE_SPREAD, random),
   ];
   for (const candidate of candidates) {
@@ -399,7 +518,8 @@ async function tryLease(ctx: AgentStoreContext, agentId: string, seen: IndexedJo
           'leasedAt = :now, leaseExpiresAt = :expires, #gpk = :leasedPk, #gsk = :leasedSk ' +
           'REMOVE waitingReason, lastHeartbeatAt, progress',
         ConditionExpression: fromExpired
-          ? '#status = :leased AND leaseExpiresAt = :seenExpiry AND leaseExpiresAt <= :now AND attempt = :attempt'
+          ? '#status = :leased AND leaseExpiresAt = :seenExpiry AND leaseExpiresAt <= :now AND attempt = :attempt ' +
+            'AND attribute_not_exists(cancelRequested)'
           : '#status = :queued AND attempt = :attempt',
         ExpressionAttributeNames: { '#status': 'status', '#gpk': GSI_PK, '#gsk': GSI_SK },
         ExpressionAttributeValues: {
@@ -586,7 +706,7 @@ export async function endJobAsGateway(
   }
 }
 
-/** Puts a job whose lease expired back at the front of the queue (its first queue time kept). */
+/** Puts a job whose lease expired back at the front of the queue (its first queue time kept); never a cancelled one. */
 export async function requeueExpired(ctx: AgentStoreContext, seen: IndexedJob): Promise<boolean> {
   const now = iso(ctx.now());
   return conditional(() =>
@@ -597,7 +717,8 @@ export async function requeueExpired(ctx: AgentStoreContext, seen: IndexedJob): 
         UpdateExpression:
           'SET #status = :queued, queuedAt = :now, #gpk = :queuedPk, #gsk = :queuedSk ' +
           'REMOVE credentialHash, leaseExpiresAt, leasedAt',
-        ConditionExpression: '#status = :leased AND attempt = :attempt AND leaseExpiresAt = :seenExpiry',
+        ConditionExpression:
+          '#status = :leased AND attempt = :attempt AND leaseExpiresAt = :seenExpiry AND attribute_not_exists(cancelRequested)',
         ExpressionAttributeNames: { '#status': 'status', '#gpk': GSI_PK, '#gsk': GSI_SK },
         ExpressionAttributeValues: {
           ':queued': S('QUEUED'),
@@ -615,49 +736,74 @@ export async function requeueExpired(ctx: AgentStoreContext, seen: IndexedJob): 
 }
 
 /** Records why a queued job waits (shown by `kiln builds show`); unchanged reasons are not rewritten. */
+/**
+ * Why a queued job waits (undefined: an online agent fits, it is only busy), and whether an agent lacking just the
+ * hypervisor may take it to refuse it with its own diagnosis (see core/agents/matching.ts `mayDiagnose`).
+ */
 export async function setWaitingReason(
   ctx: AgentStoreContext,
   seen: IndexedJob,
   reason: string | undefined,
+  diagnose = false,
 ): Promise<void> {
-  if (reason === seen.waitingReason) return;
+  if (reason === seen.waitingReason && diagnose === (seen.diagnose === true)) return;
+  const set = [
+    ...(reason === undefined ? [] : ['waitingReason = :reason']),
+    ...(diagnose ? ['diagnose = :diagnose'] : []),
+  ];
+  const remove = [...(reason === undefined ? ['waitingReason'] : []), ...(diagnose ? [] : ['diagnose'])];
   await conditional(() =>
     ctx.dynamo.send(
       new UpdateItemCommand({
         TableName: ctx.table,
         Key: jobKey(seen.jobId),
-        UpdateExpression: reason === undefined ? 'REMOVE waitingReason' : 'SET waitingReason = :reason',
+        UpdateExpression: [
+          set.length > 0 ? `SET ${set.join(', ')}` : '',
+          remove.length > 0 ? `REMOVE ${remove.join(', ')}` : '',
+        ]
+          .filter(Boolean)
+          .join(' '),
         ConditionExpression: '#status = :queued AND attempt = :attempt',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':queued': S('QUEUED'),
           ':attempt': N(seen.attempt),
           ...(reason === undefined ? {} : { ':reason': S(reason) }),
+          ...(diagnose ? { ':diagnose': { BOOL: true } } : {}),
         },
       }),
     ),
   );
 }
 
-/** Asks the holder to stop (its next heartbeat answers `cancel`); a queued job ends at once. */
+/**
+ * Asks the holder to stop (its next heartbeat answers `cancel`); a queued job ends at once. Each step is
+ * conditioned on the state just read; when the job moved in between (leased, or re-queued), the other step is
+ * tried, so a cancel racing an acquire or the sweep is not lost.
+ */
 export async function requestCancel(ctx: AgentStoreContext, jobId: string): Promise<JobRecord | undefined> {
-  const job = await getJob(ctx, jobId);
-  if (!job || isFinal(job.status)) return job;
-  if (job.status === 'QUEUED') {
-    const seen = { jobId, builderType: '', labels: [], attempt: job.attempt, queuedAt: job.queuedAt };
-    return (await endJobAsGateway(ctx, seen, 'QUEUED', 'CANCELLED', 'cancelled while queued')) ?? getJob(ctx, jobId);
+  for (let tries = 0; tries < 3; tries++) {
+    const job = await getJob(ctx, jobId);
+    if (!job || isFinal(job.status)) return job;
+    if (job.status === 'QUEUED') {
+      const seen = { jobId, builderType: '', labels: [], attempt: job.attempt, queuedAt: job.queuedAt };
+      const ended = await endJobAsGateway(ctx, seen, 'QUEUED', 'CANCELLED', 'cancelled while queued');
+      if (ended) return ended;
+      continue;
+    }
+    const marked = await conditional(() =>
+      ctx.dynamo.send(
+        new UpdateItemCommand({
+          TableName: ctx.table,
+          Key: jobKey(jobId),
+          UpdateExpression: 'SET cancelRequested = :yes',
+          ConditionExpression: '#status = :leased',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':yes': { BOOL: true }, ':leased': S('LEASED') },
+        }),
+      ),
+    );
+    if (marked) return getJob(ctx, jobId);
   }
-  await conditional(() =>
-    ctx.dynamo.send(
-      new UpdateItemCommand({
-        TableName: ctx.table,
-        Key: jobKey(jobId),
-        UpdateExpression: 'SET cancelRequested = :yes',
-        ConditionExpression: '#status = :leased',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':yes': { BOOL: true }, ':leased': S('LEASED') },
-      }),
-    ),
-  );
   return getJob(ctx, jobId);
 }

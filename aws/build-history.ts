@@ -1,11 +1,12 @@
 /**
- * Reads of a template's past builds through the builds table's `byTemplate` index (aws/build-records.ts owns its
+ * Reads of past builds: one by its id, and a template's through the builds table's `byTemplate` index (aws/build-records.ts owns its
  * names): the last successful build (only-if-changed compares with its fingerprint) and a schedule's latest
  * builds (auto-disable counts their failures). Newest first; each read is bounded so a template with a long
  * history of other builds costs a few pages, not the table.
  */
-import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import {
+  BUILD_RECORD_KEY,
   BUILD_TEMPLATE_INDEX,
   type BuildRecord,
   type BuildStatus,
@@ -81,4 +82,16 @@ export async function recentScheduledBuilds(
     if (enough(out)) break;
   }
   return out;
+}
+
+/** One build's record by its id (`kiln builds cancel kb-…`), or undefined when the table has none. */
+export async function getBuildRecord(
+  dynamo: DynamoDBClient,
+  table: string,
+  buildId: string,
+): Promise<BuildRecord | undefined> {
+  const out = await dynamo.send(
+    new GetItemCommand({ TableName: table, Key: { [BUILD_RECORD_KEY]: { S: buildId } }, ConsistentRead: true }),
+  );
+  return out.Item ? parseBuildRecord(out.Item) : undefined;
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { KILN_ENV, KILN_FUNCTIONS } from '../functions/registry.ts';
 import { invokeInFreshProcess, PROJECT_ROOT, sandboxFor } from '../harness/lambda-sandbox.ts';
 import { synthBundled } from '../harness/synth-bundled.ts';
-import { formatMarkdownFile } from './lib/format-markdown.ts';
+import { writeMarkedSection } from './lib/format-markdown.ts';
 import { median, ms } from './stats.ts';
 
 const RUNS = Number(process.env.KILN_BENCH_PROCESS_RUNS ?? 5);
@@ -176,15 +176,7 @@ function render(rows: readonly Row[], synthMs: number): string {
 }
 
 export function writeSection(section: string, file = join(PROJECT_ROOT, 'BENCHMARKS.md')): void {
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const start = text.indexOf(SECTION_START);
-  const end = text.indexOf(SECTION_END);
-  const next =
-    start >= 0 && end > start
-      ? `${text.slice(0, start)}${section}${text.slice(end + SECTION_END.length)}`
-      : `${text.trimEnd()}\n\n${section}\n`;
-  writeFileSync(file, next);
-  formatMarkdownFile(file);
+  writeMarkedSection(section, { start: SECTION_START, end: SECTION_END }, file);
 }
 
 await main();

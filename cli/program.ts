@@ -4,8 +4,11 @@
  */
 
 import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_LEASE_POLICY } from '../core/agents/lease.ts';
 import { LIMIT_NAMES, type LimitName, parseLimitAssignment } from '../core/template/limits.ts';
+import type { AgentsConnect, AgentsOptions } from './agents.ts';
 import { normalizeArgv, parseVarAssignment, splitNameList } from './argv.ts';
+import type { CancelBuildOptions } from './builds.ts';
 import type { InspectOptions } from './inspect.ts';
 import type { CliIO } from './io.ts';
 import type { TemplateRequest } from './load-inputs.ts';
@@ -107,6 +110,13 @@ export interface VerbHandlers {
   schedulesList(options: SchedulesOptions): Promise<number>;
   schedulesSetState(name: string, state: 'ENABLED' | 'DISABLED', options: SchedulesOptions): Promise<number>;
   schedulesDelete(name: string, options: SchedulesOptions): Promise<number>;
+  agentsTokenCreate(options: AgentsOptions & { labels: string[]; ttl?: string }): Promise<number>;
+  agentsTokenList(options: AgentsOptions & { all: boolean }): Promise<number>;
+  agentsTokenRevoke(tokenId: string, options: AgentsOptions): Promise<number>;
+  agentsList(options: AgentsOptions & { all: boolean }): Promise<number>;
+  agentsShow(agentId: string, options: AgentsOptions): Promise<number>;
+  agentsRevoke(agentId: string, options: AgentsOptions): Promise<number>;
+  buildsCancel(build: string, options: CancelBuildOptions): Promise<number>;
 }
 
 interface ChannelArgs {
@@ -119,9 +129,15 @@ interface ChannelArgs {
  * Verbs load the template engine (or the AWS SDK) on first use, so `kiln --help` does not pay for it (about 0.5 s
  * with tsx). `connect` gives the registry commands their AWS clients (default: from the environment).
  */
-export function commandHandlers(io: CliIO, connect?: RegistryConnect, scheduler?: SchedulesConnect): VerbHandlers {
+export function commandHandlers(
+  io: CliIO,
+  connect?: RegistryConnect,
+  scheduler?: SchedulesConnect,
+  agentClients?: AgentsConnect,
+): VerbHandlers {
   const registry = () => import('./registry.ts');
   const schedules = () => import('./schedules.ts');
+  const agents = () => import('./agents.ts');
   return {
     validate: async (options) => (await import('./validate.ts')).runValidate(options, io),
     inspect: async (options) => (await import('./inspect.ts')).runInspect(options, io),
@@ -135,6 +151,14 @@ export function commandHandlers(io: CliIO, connect?: RegistryConnect, scheduler?
     schedulesSetState: async (name, state, options) =>
       (await schedules()).runSchedulesSetState(name, state, options, io, scheduler),
     schedulesDelete: async (name, options) => (await schedules()).runSchedulesDelete(name, options, io, scheduler),
+    agentsTokenCreate: async (options) => (await agents()).runAgentsTokenCreate(options, io, agentClients),
+    agentsTokenList: async (options) => (await agents()).runAgentsTokenList(options, io, agentClients),
+    agentsTokenRevoke: async (id, options) => (await agents()).runAgentsTokenRevoke(id, options, io, agentClients),
+    agentsList: async (options) => (await agents()).runAgentsList(options, io, agentClients),
+    agentsShow: async (id, options) => (await agents()).runAgentsShow(id, options, io, agentClients),
+    agentsRevoke: async (id, options) => (await agents()).runAgentsRevoke(id, options, io, agentClients),
+    buildsCancel: async (build, options) =>
+      (await import('./builds.ts')).runBuildsCancel(build, options, io, agentClients),
   };
 }
 
@@ -266,6 +290,159 @@ function addScheduleCommands(program: Command, handlers: VerbHandlers, setExit: 
   ).action(async (name: string, flags: ScheduleFlags) => {
     setExit(await handlers.schedulesDelete(name, scheduleOptions(flags)));
   });
+}
+
+interface AgentFlags {
+  table?: string;
+  region?: string;
+  json?: boolean;
+}
+
+function addAgentOptions(command: Command): Command {
+  return command
+    .option('--table <name>', 'agent gateway table (default: $KILN_AGENT_TABLE, the stack output AgentTableName)')
+    .option('--region <region>', "the stack's region (default: $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)")
+    .option('--json', 'print JSON for scripts instead of text');
+}
+
+const agentOptions = (flags: AgentFlags): AgentsOptions => ({
+  json: flags.json === true,
+  ...(flags.table ? { table: flags.table } : {}),
+  ...(flags.region ? { region: flags.region } : {}),
+});
+
+function addAgentCommands(program: Command, handlers: VerbHandlers, setExit: (code: number) => void): void {
+  const agents = program
+    .command('agents')
+    .description(
+      'Self-hosted agents (kiln-agent on your own machines, for vmware-iso and virtualbox-iso builds): ' +
+        'registration tokens, the agent list with what each found on its machine, revocation. An agent registers ' +
+        'once with a single-use, expiring token; the gateway stores only hashes of tokens and agent secrets.',
+    );
+  const token = agents.command('token').description('One-time registration tokens for `kiln-agent register`.');
+  addAgentOptions(
+    token
+      .command('create')
+      .description(
+        'Create a single-use registration token and print it once (the table keeps only its hash). Every agent ' +
+          'registered with it gets these labels; builds that require labels go only to agents having them all.',
+      )
+      .option(
+        '--labels <a,b>',
+        'labels for the agent (comma-separated, repeatable; 1-64 of A-Z a-z 0-9 . _ : / -)',
+        collect,
+      )
+      .option('--ttl <duration>', 'how long the token stays usable: 90s, 30m, 1h, 7d (default 1h, at most 7d)'),
+  ).action(async (flags: AgentFlags & { labels?: string[]; ttl?: string }) => {
+    setExit(
+      await handlers.agentsTokenCreate({
+        ...agentOptions(flags),
+        labels: flags.labels ?? [],
+        ...(flags.ttl ? { ttl: flags.ttl } : {}),
+      }),
+    );
+  });
+  addAgentOptions(
+    token
+      .command('list')
+      .description('List registration tokens not yet used, revoked or expired (never their secrets).')
+      .option('--all', 'also used, revoked and expired ones (kept a day past expiry)'),
+  ).action(async (flags: AgentFlags & { all?: boolean }) => {
+    setExit(await handlers.agentsTokenList({ ...agentOptions(flags), all: flags.all === true }));
+  });
+  addAgentOptions(
+    token
+      .command('revoke')
+      .description('Revoke an unused registration token: registering with it is refused from now on.')
+      .argument('<token-id>', 'rt-… (the part of the token before the dot)'),
+  ).action(async (id: string, flags: AgentFlags) => {
+    setExit(await handlers.agentsTokenRevoke(id, agentOptions(flags)));
+  });
+  addAgentOptions(
+    agents
+      .command('list')
+      .description(
+        'List agents: id, name, status (ACTIVE, REVOKED, DEREGISTERED), online or offline (polled or ' +
+          `heartbeated within ${DEFAULT_LEASE_POLICY.onlineSeconds} s), labels, hypervisors found (vmrun, ` +
+          'VBoxManage; none: it cannot run vmware-iso or virtualbox-iso builds), packer version, os/arch, current ' +
+          'job, last seen.',
+      )
+      .option('--all', 'also revoked and deregistered agents'),
+  ).action(async (flags: AgentFlags & { all?: boolean }) => {
+    setExit(await handlers.agentsList({ ...agentOptions(flags), all: flags.all === true }));
+  });
+  addAgentOptions(
+    agents
+      .command('show')
+      .description(
+        'Show one agent: everything `list` shows, its builders, whether it can run vmware-iso and ' +
+          'virtualbox-iso (and if not, why: "vmware not available on this agent (vmrun not found)"), and the jobs ' +
+          'it holds now (build, attempt, lease, progress).',
+      )
+      .argument('<agent-id>', 'ag-… (from `kiln agents list`)'),
+  ).action(async (id: string, flags: AgentFlags) => {
+    setExit(await handlers.agentsShow(id, agentOptions(flags)));
+  });
+  addAgentOptions(
+    agents
+      .command('revoke')
+      .description(
+        'Revoke an agent: the gateway refuses it from its next request (poll, heartbeat, completion). A job it ' +
+          'holds has its lease ended now, so the next sweep (every minute) offers it to another matching agent, ' +
+          'or fails it with Kiln.AgentLost once its attempts are spent. To use the machine again, register it ' +
+          'with a new token.',
+      )
+      .argument('<agent-id>', 'ag-…'),
+  ).action(async (id: string, flags: AgentFlags) => {
+    setExit(await handlers.agentsRevoke(id, agentOptions(flags)));
+  });
+
+  const builds = program.command('builds').description('Builds the pipeline runs (one Step Functions execution each).');
+  builds
+    .command('cancel')
+    .description(
+      'Cancel a build: every agent job of it still queued is cancelled (never leased after) and every leased one ' +
+        "marked, so its agent's next heartbeat answers cancel and the agent stops packer and cleans up; then the " +
+        'execution is stopped (StopExecution, error Kiln.BuildCancelled). A build id is looked up in the builds ' +
+        'table; an execution ARN is used as given. An execution that already ended is left as it is.',
+    )
+    .argument('<build>', 'build id (kb-…) or execution ARN (arn:aws:states:…:execution:…)')
+    .option(
+      '--state-machine <arn>',
+      "build state machine, to find a build id's execution (default: $KILN_STATE_MACHINE_ARN, the stack output BuildStateMachineArn)",
+    )
+    .option('--builds-table <name>', 'builds table (default: $KILN_BUILDS_TABLE, the stack output BuildsTableName)')
+    .option(
+      '--agent-table <name>',
+      'agent gateway table (default: $KILN_AGENT_TABLE, the stack output AgentTableName); without one, agent jobs are not checked',
+    )
+    .option('--reason <text>', 'the cause recorded on the stopped execution')
+    .option('--region <region>', "the stack's region (default: $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)")
+    .option('--json', 'print JSON for scripts instead of text')
+    .action(
+      async (
+        build: string,
+        flags: {
+          stateMachine?: string;
+          buildsTable?: string;
+          agentTable?: string;
+          reason?: string;
+          region?: string;
+          json?: boolean;
+        },
+      ) => {
+        setExit(
+          await handlers.buildsCancel(build, {
+            json: flags.json === true,
+            ...(flags.stateMachine ? { stateMachine: flags.stateMachine } : {}),
+            ...(flags.buildsTable ? { buildsTable: flags.buildsTable } : {}),
+            ...(flags.agentTable ? { agentTable: flags.agentTable } : {}),
+            ...(flags.reason ? { reason: flags.reason } : {}),
+            ...(flags.region ? { region: flags.region } : {}),
+          }),
+        );
+      },
+    );
 }
 
 export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: number) => void): Command {
@@ -405,6 +582,7 @@ export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: 
   });
 
   addScheduleCommands(program, handlers, setExit);
+  addAgentCommands(program, handlers, setExit);
   return program;
 }
 

@@ -3,16 +3,24 @@
  * harness router, synthesizes and deploys Kiln's stack into moto, uploads the amazon-ebs example to the template
  * bucket (which starts a build exactly as in AWS), follows the build live, prints the AMIs and the manifest, then
  * uploads the docker reference template's example bundle, builds it with real containers (podman) and runs the
- * pushed image,
+ * pushed image, then registers a real `kiln-agent` (its bundle) and runs the agent example (null and file builds,
+ * Debian's packer) and the vmware reference template on it (refused: no VMware here),
  * says what ran as deployed (the Lambda bundles cdk synth staged, among others) and what the emulator only
  * simulated, and stops every process it started.
  *
- * Usage: npm start [-- --template <folder> --file <template file>] [--no-docker] [--verbose]
+ * Usage: npm start [-- --template <folder> --file <template file>] [--no-docker] [--no-agents] [--verbose]
  * Exit code: 0 when every build succeeded, 1 when one failed, 2 when the local run itself failed.
  */
 
 import { basename, relative, resolve } from 'node:path';
-import { DOCKER_EXAMPLE_DIR, EXAMPLE_TEMPLATE_DIR, EXAMPLE_TEMPLATE_FILE } from '../harness/example.ts';
+import {
+  AGENT_EXAMPLE_DIR,
+  AGENT_EXAMPLE_FILE,
+  DOCKER_EXAMPLE_DIR,
+  EXAMPLE_TEMPLATE_DIR,
+  EXAMPLE_TEMPLATE_FILE,
+  VMWARE_REFERENCE,
+} from '../harness/example.ts';
 import type { ReplayReport } from '../harness/iam-guard.ts';
 import type { KilnLocal, StageEvent } from '../harness/kiln-local.ts';
 import type { InvocationRecord } from '../harness/lambda-invoker.ts';
@@ -27,6 +35,11 @@ interface StartOptions {
   readonly verbose: boolean;
   /** Also build the docker reference template's example bundle (default; `--no-docker` skips it). */
   readonly docker: boolean;
+  /**
+   * Also run agent builds on a local `kiln-agent` (default; `--no-agents` skips them): the null + file example,
+   * then the vmware reference template, which the agent refuses (no VMware here).
+   */
+  readonly agents: boolean;
 }
 
 function parseArgs(argv: readonly string[]): StartOptions {
@@ -34,18 +47,20 @@ function parseArgs(argv: readonly string[]): StartOptions {
   let templateFile = DEFAULT_TEMPLATE_FILE;
   let verbose = false;
   let docker = true;
+  let agents = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--template') templateDir = resolve(argv[++i] ?? '');
     else if (arg === '--file') templateFile = argv[++i] ?? '';
     else if (arg === '--verbose') verbose = true;
     else if (arg === '--no-docker') docker = false;
+    else if (arg === '--no-agents') agents = false;
     else
       throw new Error(
-        `npm start: unknown option ${arg} (options: --template <folder>, --file <name>, --no-docker, --verbose)`,
+        `npm start: unknown option ${arg} (options: --template <folder>, --file <name>, --no-docker, --no-agents, --verbose)`,
       );
   }
-  return { templateDir, templateFile, verbose, docker };
+  return { templateDir, templateFile, verbose, docker, agents };
 }
 
 interface BuildOutput {
@@ -76,6 +91,7 @@ async function main(argv: readonly string[]): Promise<number> {
     runPushedImage,
     startKilnLocal,
     uploadTemplateBundle,
+    uploadTemplateFile,
     uploadTemplateFolder,
   } = await import('../harness/kiln-local.ts');
   const started = Date.now();
@@ -87,10 +103,12 @@ async function main(argv: readonly string[]): Promise<number> {
     'Kiln local run: the real pipeline against a local AWS emulator (moto), nothing leaves this machine\n',
   );
   let kiln: KilnLocal | undefined;
+  let agentStop: (() => Promise<void>) | undefined;
   let stopping = false;
   const stopAll = async (reason: string) => {
     if (stopping || !kiln) return;
     stopping = true;
+    await agentStop?.();
     const { moto, containers } = kiln.aws;
     await kiln.stop();
     say(
@@ -115,6 +133,9 @@ async function main(argv: readonly string[]): Promise<number> {
       // Docker builds run for real: podman, the python:3.9-slim stand-in, the local registry and ECR front.
       containers: true,
       onPhase: (phase, detail) => say(`${phase}: ${detail}`),
+      // The agent sweep every 2 s and a 5 s heartbeat, so a job nobody can run is refused in seconds, not minutes.
+      scheduleSeconds: 2,
+      agents: { heartbeatSeconds: 5, queueTimeoutSeconds: 120, pollIntervalMs: 200 },
       onInvoke: (record) => {
         invocations.push(record);
         if (options.verbose || record.errorType) {
@@ -192,6 +213,48 @@ async function main(argv: readonly string[]): Promise<number> {
       }
     }
 
+    // Agent builds: a real kiln-agent (its bundle, registered with a one-time token) runs Debian's packer.
+    if (options.agents) {
+      const { startLocalAgent } = await import('../harness/local-agent.ts');
+      const agent = await startLocalAgent(kiln, { name: 'local-lab' });
+      agentStop = () => agent.stop();
+      say(`kiln-agent ${agent.agentId} registered over ${kiln.agentGatewayUrl} and polling (packer from PATH)`);
+      let already = kiln.pump.starts.length;
+      await uploadTemplateFolder(
+        kiln.aws.endpoint,
+        deployment.templateBucket,
+        'templates/agent-builds',
+        AGENT_EXAMPLE_DIR,
+        AGENT_EXAMPLE_FILE,
+      );
+      say(`uploaded ${relative(ROOT, AGENT_EXAMPLE_DIR)} (null and file builders, run by the agent)`);
+      const builds = await follow(already);
+      ok = ok && builds.ok;
+      // The vmware reference template, unchanged: it reaches the agent, which has no VMware and says so.
+      already = kiln.pump.starts.length;
+      await uploadTemplateFile(
+        kiln.aws.endpoint,
+        deployment.templateBucket,
+        'templates/vmware/vmware-ubuntu-apache.json',
+        VMWARE_REFERENCE,
+      );
+      say('uploaded examples/vmware-ubuntu-apache.json (the vmware reference template, unchanged)');
+      const vmware = await follow(already);
+      const refusal = vmware.output.builds?.[0];
+      const refusedClearly =
+        !vmware.ok &&
+        refusal?.error === 'Kiln.DriverUnavailable' &&
+        (refusal.cause ?? '').includes('vmware not available on this agent');
+      say(
+        refusedClearly
+          ? 'vmware reference template: reached the agent, packer validate passed there, refused as expected (no VMware on this machine)'
+          : 'vmware reference template: NOT refused as expected',
+      );
+      ok = ok && refusedClearly;
+      await agent.stop();
+      agentStop = undefined;
+    }
+
     // What AWS would have said to every call the build made, conditions included (moto ignores them).
     const iam = await kiln.aws.router.iam?.replay();
     printProvenance(kiln, invocations, statesEntered, iam);
@@ -248,7 +311,7 @@ function printProvenance(
     '',
     'Ran as deployed here:',
     '  - the template engine (core/): parsing, variables, source_ami_filter, planning, in the PrepareBuild bundle',
-    `  - the state machine statemachines/build.asl.json with drivers/ec2-ami.asl.json and drivers/ec2-docker.asl.json (composed as cdk synth composes them), in moto's Step Functions interpreter (${statesEntered} states entered)`,
+    `  - the state machine statemachines/build.asl.json with drivers/ec2-ami.asl.json, drivers/ec2-docker.asl.json and drivers/agent.asl.json (composed as cdk synth composes them), in moto's Step Functions interpreter (${statesEntered} states entered)`,
     `  - the Lambda handlers as the real bundles cdk synth staged (asset index.mjs, source maps on): ${functions.size} functions, ${bundled.length} invocations${fromSources > 0 ? `; ${fromSources} from TypeScript sources, NOT as deployed` : ''}`,
     `  - the provisioner scripts and the docker host steps, as bash (${commands.length} SSM commands); the docker build in a real container engine (podman behind a docker wrapper)`,
     `  - the deployment: the synthesized CDK stack created by moto's CloudFormation (${kiln.deployment.resources.length} resources)`,
@@ -268,6 +331,11 @@ function printProvenance(
         ]
       : []),
     '  - the upload trigger: a mirror rule to SQS and a pump call StartExecution (moto cannot target a state machine)',
+    ...(kiln.agentGatewayUrl
+      ? [
+          `  - the agent gateway's API Gateway: a local front (${kiln.agentGatewayUrl}, plain HTTP) serving the template's routes with the stage throttle; the sweep rule fired by a timer`,
+        ]
+      : []),
     `  - not deployed: ${[...new Set(Object.values(kiln.deployment.transform.dropped))].join(', ') || 'nothing'}`,
     '',
   ];

@@ -303,9 +303,17 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   {
     id: 'Cleanup',
     dir: 'common/cleanup',
-    description: 'Compensation for a failed build: error-cleanup-provisioner, then remove what it created, in reverse',
-    env: ['artifactsBucket', 'dataKeyId'],
-    permissions: ['builder-ec2', 'artifacts-rw', 'ssm-commands', 'build-secrets', 'ecr-cleanup'],
+    description:
+      'Compensation for a failed build: error-cleanup-provisioner, cancel an agent job, then remove what it created, in reverse',
+    env: [
+      'artifactsBucket',
+      'dataKeyId',
+      'agentTable',
+      'agentHeartbeatSeconds',
+      'agentMaxAttempts',
+      'agentQueueTimeoutSeconds',
+    ],
+    permissions: ['builder-ec2', 'artifacts-rw', 'ssm-commands', 'build-secrets', 'ecr-cleanup', 'agent-table'],
     timeoutSeconds: 300,
     memoryMb: 256,
     trigger: { kind: 'task', stateMachine: 'build' },

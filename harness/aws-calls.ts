@@ -237,8 +237,13 @@ export async function authorizationRequests(
       if (call.action === 'TransactWriteItems') return transactWriteRequests(call, tableArn);
       const table = String(call.params.TableName ?? '');
       if (!table) return undefined;
-      return [{ action: `dynamodb:${call.action}`, resource: tableArn(table), context: {} }];
+      // A Query or Scan of an index is authorized on the index (`table/<t>/index/<i>`), not on the table.
+      const index = typeof call.params.IndexName === 'string' ? call.params.IndexName : undefined;
+      const resource = index ? `${tableArn(table)}/index/${index}` : tableArn(table);
+      return [{ action: `dynamodb:${call.action}`, resource, context: {} }];
     }
+    case 'states':
+      return statesRequests(call);
     case 'ecr':
       return await ecrRequests(call, account, facts);
     case 'secretsmanager': {
@@ -295,6 +300,22 @@ async function ecrRequests(
       context: resourceTagContext(await facts.ecrRepositoryTags(region, registry, name), 'ecr'),
     })),
   );
+}
+
+/**
+ * Step Functions calls of Kiln's functions: the task callbacks of the agent gateway have no resource type in IAM
+ * (`*`: the task token is the capability).
+ */
+function statesRequests(call: ParsedCall): AuthorizationRequest[] | undefined {
+  const action = `states:${call.action}`;
+  switch (call.action) {
+    case 'SendTaskSuccess':
+    case 'SendTaskFailure':
+    case 'SendTaskHeartbeat':
+      return [{ action, resource: '*', context: {} }];
+    default:
+      return undefined;
+  }
 }
 
 /** A transaction has no IAM action of its own: AWS authorizes each item as its operation on its table. */

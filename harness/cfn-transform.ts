@@ -10,6 +10,10 @@
  * - The bootstrap version parameter and rule: moto cannot read `AWS::SSM::Parameter::Value<String>` without a
  *   bootstrapped account; dropped (Kiln's app does not generate them anyway).
  * - Types moto's CloudFormation cannot create (NOT_DEPLOYED_LOCALLY): dropped and reported, never faked.
+ * - `AWS::ApiGateway::Stage`: moto has no such type; it skips the resource and resolves its `Ref` to "None" (so
+ *   the API URL output and every `AWS::Lambda::Permission` SourceArn would name a stage `None`). Dropped and
+ *   reported, and each `Ref` to it replaced by its `StageName`, which is exactly what that `Ref` returns in AWS.
+ *   What the stage carries (throttling, access logs) is served by the harness's API front (api-front.ts).
  * - `trustedPrincipal` (the harness's admin user) is added to every statement of every role's trust policy, so
  *   the harness can assume a function's, the state machine's or the builder's role and act as it. moto compares
  *   only `Principal.AWS` with the caller (and fails on a statement with a `Service` principal alone).
@@ -25,6 +29,13 @@ export const NOT_DEPLOYED_LOCALLY: Readonly<Record<string, string>> = {
   'AWS::Scheduler::Schedule': 'moto has no CloudFormation support for it and its Scheduler never fires',
   'AWS::Scheduler::ScheduleGroup':
     'moto has no CloudFormation support for it (its Scheduler API has: tests create it there)',
+  'AWS::ApiGateway::Stage':
+    'moto has no CloudFormation support for it (skipped, its Ref became "None"); each Ref is replaced by the StageName; the harness\'s API front (api-front.ts) serves the stage, its throttling included',
+};
+
+/** Dropped types whose `Ref` is a plain property of the resource: the transform writes that value in its place. */
+const REF_VALUE_OF_DROPPED: Readonly<Record<string, string>> = {
+  'AWS::ApiGateway::Stage': 'StageName',
 };
 
 type Json = Record<string, unknown>;
@@ -76,8 +87,12 @@ export function transformForMoto(
     if (Object.keys(template.Parameters).length === 0) delete template.Parameters;
   }
 
+  const refValues = new Map<string, string>();
   for (const [id, resource] of Object.entries(template.Resources)) {
     if (resource.Type in NOT_DEPLOYED_LOCALLY || resource.Type.startsWith('Custom::')) {
+      const property = REF_VALUE_OF_DROPPED[resource.Type];
+      const value = property === undefined ? undefined : resource.Properties?.[property];
+      if (typeof value === 'string') refValues.set(id, value);
       dropped[id] = resource.Type;
       delete template.Resources[id];
       continue;
@@ -101,6 +116,10 @@ export function transformForMoto(
     );
     if (remaining.length === 0) delete resource.DependsOn;
     else resource.DependsOn = remaining;
+  }
+  if (refValues.size > 0) {
+    template.Resources = replaceRefs(template.Resources, refValues);
+    if (template.Outputs) template.Outputs = replaceRefs(template.Outputs, refValues);
   }
   const leftover = referencesTo(template, new Set(Object.keys(dropped)));
   if (leftover.length > 0) {
@@ -148,6 +167,21 @@ export function inlineSubstitutions(definition: unknown, substitutions: Record<s
 function isJoin(value: unknown): value is { 'Fn::Join': [string, unknown[]] } {
   const join = (value as Json | null)?.['Fn::Join'];
   return Array.isArray(join) && join.length === 2 && Array.isArray(join[1]);
+}
+
+/** Every `{ "Ref": id }` with id in `values` replaced by its literal value (a copy). */
+function replaceRefs<T>(node: T, values: ReadonlyMap<string, string>): T {
+  const visit = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(visit);
+    if (value === null || typeof value !== 'object') return value;
+    const entries = Object.entries(value);
+    if (entries.length === 1 && entries[0]?.[0] === 'Ref' && typeof entries[0][1] === 'string') {
+      const literal = values.get(entries[0][1]);
+      if (literal !== undefined) return literal;
+    }
+    return Object.fromEntries(entries.map(([k, v]) => [k, visit(v)]));
+  };
+  return visit(node) as T;
 }
 
 /** `Ref`, `Fn::GetAtt` and `DependsOn` naming any of `ids`, anywhere in Resources and Outputs. */

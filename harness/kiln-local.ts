@@ -16,25 +16,55 @@ import {
   type HistoryEvent,
   SFNClient,
 } from '@aws-sdk/client-sfn';
+import { AGENT_GATEWAY_ENV } from '../functions/agent-gateway/lib/deps.ts';
+import { type ApiFront, startApiFront } from './api-front.ts';
+import { apisOfTemplate, schedulesOfTemplate } from './api-template.ts';
 import type { CloudAssembly } from './assembly.ts';
-import { localClientConfig } from './clients.ts';
+import type { CfnTemplate } from './cfn-transform.ts';
+import { LOCAL_ACCOUNT, localClientConfig } from './clients.ts';
 import { deployKiln, type KilnDeployment } from './deploy.ts';
 import { type EventPump, mirrorStateMachineRules, type PumpedStart, startEventPump } from './event-pump.ts';
 import type { FunctionCode } from './function-code.ts';
 import { type LocalAws, type LocalAwsOptions, startLocalAws } from './local-aws.ts';
+import { type ScheduleTimer, startScheduleTimer } from './schedule-timer.ts';
 import { type SynthOptions, synthKiln } from './synth.ts';
+
+/** The stack outputs that name the agent gateway's API and table (infra/kiln-stack.ts). */
+const AGENT_GATEWAY_OUTPUT = 'AgentGatewayUrl';
+const AGENT_TABLE_OUTPUT = 'AgentTableName';
+
+/** The agent gateway's lease policy for fast local runs: each replaces the deployed value (or the default). */
+export interface LocalAgentPolicy {
+  /** `KILN_AGENT_HEARTBEAT_SECONDS` (a lease lasts a few of them; deployed default 30). */
+  readonly heartbeatSeconds?: number;
+  /** `KILN_AGENT_QUEUE_TIMEOUT_SECONDS`: a job no agent takes fails after it (deployed default 600). */
+  readonly queueTimeoutSeconds?: number;
+  /** `KILN_AGENT_POLL_INTERVAL_MS`: how often a held acquire looks again (not deployed; 1000 by default). */
+  readonly pollIntervalMs?: number;
+}
 
 export interface KilnLocalOptions extends LocalAwsOptions {
   readonly synth?: SynthOptions;
   readonly onPumpedStart?: (start: PumpedStart) => void;
   /** Progress of the bring-up (`synthesized`, `deployed`, ...), for the CLI. */
   readonly onPhase?: (phase: string, detail: string) => void;
+  /** Fire every schedule rule this often (seconds) instead of its own rate (`rate(1 minute)` for the sweep). */
+  readonly scheduleSeconds?: number;
+  readonly agents?: LocalAgentPolicy;
 }
 
 export interface KilnLocal {
   readonly aws: LocalAws;
   readonly deployment: KilnDeployment;
   readonly pump: EventPump;
+  /** The API front of each REST API of the stack (api-front.ts), by logical id. */
+  readonly apiFronts: ReadonlyMap<string, ApiFront>;
+  /** `http://127.0.0.1:<port>/v1/`: the front serving the API the `AgentGatewayUrl` output names. */
+  readonly agentGatewayUrl?: string;
+  /** The agent table's name (`AgentTableName` output). */
+  readonly agentTable?: string;
+  /** Fires the stack's schedule rules (schedule-timer.ts). */
+  readonly schedules: ScheduleTimer;
   stop(): Promise<void>;
 }
 
@@ -55,7 +85,12 @@ export async function startKilnLocal(options: KilnLocalOptions = {}): Promise<Ki
       assembly.bundles ? `${assembly.bundles.size} Lambda bundles` : 'fixture sources'
     })`,
   );
-  const aws = await startLocalAws({ ...options, functionCode });
+  const aws = await startLocalAws({
+    ...options,
+    functionCode,
+    handlerEnv: { ...options.handlerEnv, ...agentEnv(options.agents).base },
+    handlerEnvOverrides: { ...options.handlerEnvOverrides, ...agentEnv(options.agents).overrides },
+  });
   phase('emulator', `moto ${aws.moto.endpoint} (pid ${aws.moto.pid}) behind the router ${aws.endpoint}`);
   if (aws.containers) {
     phase(
@@ -85,13 +120,42 @@ export async function startKilnLocal(options: KilnLocalOptions = {}): Promise<Ki
       ...(options.onPumpedStart ? { onStart: options.onPumpedStart } : {}),
     });
     phase('trigger', `${mirrors.length} upload rule(s) mirrored to SQS for the event pump`);
+    const front = await startFronts(aws, deployment, JSON.parse(readFileSync(assembly.templateFile, 'utf8')));
+    const schedules = startScheduleTimer({
+      schedules: schedulesOfTemplate(front.template, { region: deployment.region, account: LOCAL_ACCOUNT }),
+      region: deployment.region,
+      account: LOCAL_ACCOUNT,
+      physicalIds: front.physicalIds,
+      invoke: (name, payload, type) => aws.router.invoker.invoke(name, deployment.region, payload, type),
+      ...(options.scheduleSeconds !== undefined ? { intervalSeconds: options.scheduleSeconds } : {}),
+    });
+    const timed = schedulesOfTemplate(front.template, { region: deployment.region, account: LOCAL_ACCOUNT }).length;
+    if (timed > 0) {
+      const every =
+        options.scheduleSeconds === undefined ? "at each rule's rate" : `every ${options.scheduleSeconds} s`;
+      phase('schedules', `${timed} schedule rule(s) fired by the harness ${every} (moto never fires them)`);
+    }
+    if (front.fronts.size > 0) {
+      phase('api', [...front.fronts.values()].map((f) => `API Gateway front ${f.url}`).join(', '));
+    }
+    const gatewayApi = apiOfOutput(front.template, AGENT_GATEWAY_OUTPUT);
+    const agentGatewayUrl = gatewayApi ? front.fronts.get(gatewayApi)?.url : undefined;
+    const agentTable = deployment.outputs[AGENT_TABLE_OUTPUT];
     let stopped: Promise<void> | undefined;
     return {
       aws,
       deployment,
       pump,
+      apiFronts: front.fronts,
+      ...(agentGatewayUrl ? { agentGatewayUrl } : {}),
+      ...(agentTable ? { agentTable } : {}),
+      schedules,
       stop: () => {
-        stopped ??= pump.stop().finally(() => aws.stop());
+        stopped ??= (async () => {
+          schedules.stop();
+          await Promise.all([...front.fronts.values()].map((f) => f.stop()));
+          await pump.stop();
+        })().finally(() => aws.stop());
         return stopped;
       },
     };
@@ -99,6 +163,66 @@ export async function startKilnLocal(options: KilnLocalOptions = {}): Promise<Ki
     await aws.stop();
     throw error;
   }
+}
+
+/** The agent lease options as function variables: the deployed ones replaced, the poll interval added. */
+function agentEnv(policy: LocalAgentPolicy | undefined): {
+  base: Record<string, string>;
+  overrides: Record<string, string>;
+} {
+  const overrides: Record<string, string> = {};
+  if (policy?.heartbeatSeconds !== undefined) {
+    overrides[AGENT_GATEWAY_ENV.heartbeatSeconds] = String(policy.heartbeatSeconds);
+  }
+  if (policy?.queueTimeoutSeconds !== undefined) {
+    overrides[AGENT_GATEWAY_ENV.queueTimeoutSeconds] = String(policy.queueTimeoutSeconds);
+  }
+  const base: Record<string, string> =
+    policy?.pollIntervalMs !== undefined ? { [AGENT_GATEWAY_ENV.pollIntervalMs]: String(policy.pollIntervalMs) } : {};
+  return { base, overrides };
+}
+
+/** One API front per REST API of the synthesized template (not the transformed one: it still has the stage). */
+async function startFronts(
+  aws: LocalAws,
+  deployment: KilnDeployment,
+  template: CfnTemplate,
+): Promise<{ template: CfnTemplate; physicalIds: Map<string, string>; fronts: Map<string, ApiFront> }> {
+  const physicalIds = new Map(deployment.resources.map((r) => [r.logicalId, r.physicalId]));
+  const fronts = new Map<string, ApiFront>();
+  try {
+    for (const api of apisOfTemplate(template, { region: deployment.region, account: LOCAL_ACCOUNT })) {
+      const front = await startApiFront({
+        api,
+        region: deployment.region,
+        account: LOCAL_ACCOUNT,
+        physicalIds,
+        invoke: (name, payload) => aws.router.invoker.invoke(name, deployment.region, payload, 'RequestResponse'),
+      });
+      fronts.set(api.restApiId, front);
+    }
+  } catch (error) {
+    await Promise.all([...fronts.values()].map((f) => f.stop()));
+    throw error;
+  }
+  return { template, physicalIds, fronts };
+}
+
+/** The RestApi an output's value refers to (`Fn::Join` holding `{ Ref: <RestApi> }`, as `api.url` synthesizes). */
+function apiOfOutput(template: CfnTemplate, output: string): string | undefined {
+  const value = (template.Outputs?.[output] as { Value?: unknown } | undefined)?.Value;
+  const refs: string[] = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(visit);
+    else if (node && typeof node === 'object') {
+      for (const [key, child] of Object.entries(node)) {
+        if (key === 'Ref' && typeof child === 'string') refs.push(child);
+        else visit(child);
+      }
+    }
+  };
+  visit(value);
+  return refs.find((id) => template.Resources[id]?.Type === 'AWS::ApiGateway::RestApi');
 }
 
 /**
@@ -126,6 +250,13 @@ function codeOf(assembly: CloudAssembly, requested: FunctionCode | undefined): F
  * Uploads a template folder the way a user would: every other file first, the template last, so the build the
  * template's upload starts finds its scripts next to it. Returns the template's key.
  */
+/** Uploads one template file alone under `key` (its own S3 folder: no sibling is fetched with it). */
+export async function uploadTemplateFile(endpoint: string, bucket: string, key: string, path: string): Promise<string> {
+  const s3 = new S3Client(localClientConfig(endpoint));
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(path) }));
+  return key;
+}
+
 export async function uploadTemplateFolder(
   endpoint: string,
   bucket: string,

@@ -44,6 +44,11 @@ export interface LambdaInvokerOptions {
   readonly code?: FunctionCode;
   /** Environment every function gets besides its own (endpoint, poll settings); never credentials. */
   readonly baseEnv?: Readonly<Record<string, string>>;
+  /**
+   * Variables that replace the deployed ones (the harness's shorter agent lease policy for tests): applied after
+   * the function's own environment, unlike `baseEnv`. Never credentials.
+   */
+  readonly envOverrides?: Readonly<Record<string, string>>;
   /** Credentials of a role (AssumeRole), valid for a while. */
   readonly credentialsFor: (roleArn: string) => Promise<LocalCredentials & { expiration: Date }>;
   /** Called for each invocation (the CLI's live view, tests). */
@@ -182,6 +187,7 @@ export class LambdaInvoker {
         ...host,
         ...this.options.baseEnv,
         ...deployed.environment,
+        ...this.options.envOverrides,
         AWS_REGION: deployed.region,
         AWS_DEFAULT_REGION: deployed.region,
         AWS_LAMBDA_FUNCTION_NAME: deployed.name,

@@ -40,6 +40,8 @@ export interface LocalAwsOptions {
   readonly functionCode?: FunctionCode;
   /** Extra environment for the functions. */
   readonly handlerEnv?: Readonly<Record<string, string>>;
+  /** Variables that replace the deployed ones in every function (lambda-invoker.ts `envOverrides`). */
+  readonly handlerEnvOverrides?: Readonly<Record<string, string>>;
   readonly onInvoke?: (record: InvocationRecord) => void;
   readonly onCommandEnd?: (command: CommandRecord, invocation: CommandInvocation) => void;
   /** Seconds after launch before the SSM shim reports an instance Online (its default otherwise). */
@@ -153,6 +155,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
           POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
           ...options.handlerEnv,
         },
+        ...(options.handlerEnvOverrides ? { envOverrides: options.handlerEnvOverrides } : {}),
         ...(options.onInvoke ? { onInvoke: options.onInvoke } : {}),
       },
       ssm: {

@@ -4,10 +4,12 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { DEFAULT_DOCKER_HOST_INSTANCE_TYPE, ECS_AL2023_AMI_PARAMETER } from '../aws/docker-host.ts';
 import { failureLimitFrom, SCHEDULE_GROUP } from '../aws/schedules.ts';
+import { DEFAULT_LEASE_POLICY } from '../core/agents/lease.ts';
 import { parseKmsKeyArn } from '../core/validation/rules/DeploymentScope.ts';
 import { DEFAULT_ECR_SETTINGS, type TagMutability } from '../functions/lib/ecr/settings.ts';
 import { DEFAULT_SECRET_PREFIX, type FunctionSpec, KILN_FUNCTIONS, placeholderFor } from '../functions/registry.ts';
 import { ASL_SUFFIX, listStateMachines } from './asl-files.ts';
+import { AgentGateway, AgentTable } from './constructs/agent-gateway.ts';
 import { BuildPipeline } from './constructs/build-pipeline.ts';
 import { BuilderIdentity } from './constructs/builder-identity.ts';
 import { BuilderNetwork, type ExistingBuilderVpc, type PrivateEndpointsOptions } from './constructs/builder-network.ts';
@@ -19,8 +21,6 @@ import type { SecretScope } from './constructs/permission-basics.ts';
 import { StateMachineFromFile } from './constructs/state-machine-from-file.ts';
 import { STORE_LAYOUT, TemplateStore } from './constructs/template-store.ts';
 import { type ScheduledBuild, Triggers } from './constructs/triggers.ts';
-import { AgentGateway, AgentTable } from './constructs/agent-gateway.ts';
-import { DEFAULT_LEASE_POLICY } from '../core/agents/lease.ts';
 import { WildcardJustifications } from './constructs/wildcard-justifications.ts';
 import { stateMachineProblems, taskFunctionsOf } from './function-triggers.ts';
 
@@ -195,7 +195,8 @@ export class KilnStack extends Stack {
     const { onlineSeconds: _derived, ...leaseDefaults } = DEFAULT_LEASE_POLICY;
     const agents = { ...leaseDefaults, ...props.agents };
     for (const [name, value] of Object.entries(agents)) {
-      if (!Number.isInteger(value) || value < 1) throw new Error(`KilnStack: agents.${name} must be a whole number, 1 or more`);
+      if (!Number.isInteger(value) || value < 1)
+        throw new Error(`KilnStack: agents.${name} must be a whole number, 1 or more`);
     }
     this.pipeline = new BuildPipeline(this, 'Pipeline', {
       functions,
@@ -310,7 +311,7 @@ export class KilnStack extends Stack {
     // What `kiln channels` and `kiln artifacts` read (--table or KILN_REGISTRY_TABLE).
     new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName });
     // What `kiln-agent register --url` takes, and what `kiln agents` reads (--table or KILN_AGENT_TABLE).
-    new CfnOutput(this, 'AgentGatewayUrl', { value: this.agentGateway.api.url });
+    if (this.agentGateway.api) new CfnOutput(this, 'AgentGatewayUrl', { value: this.agentGateway.api.url });
     new CfnOutput(this, 'AgentTableName', { value: this.agentTable.table.tableName });
     new CfnOutput(this, 'BuildStateMachineArn', { value: build.stateMachine.stateMachineArn });
     // Acknowledge only the IAM wildcards Kiln can justify; any other wildcard fails cdk-nag.

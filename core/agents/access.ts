@@ -19,6 +19,8 @@ export interface RegistrationTokenRecord {
   readonly expiresAt: string;
   readonly usedAt?: string;
   readonly usedBy?: string;
+  /** `kiln agents token revoke`: refused from then on, as a used one is. */
+  readonly revokedAt?: string;
 }
 
 export type AgentStatus = 'ACTIVE' | 'REVOKED' | 'DEREGISTERED';
@@ -50,6 +52,12 @@ export function checkRegistrationToken(
     throw new AgentGatewayError(
       'TokenInvalid',
       `registration token ${token.tokenId} was already used (${token.usedAt}, agent ${token.usedBy ?? '?'}): tokens are single-use, create another with \`kiln agents token create\``,
+    );
+  }
+  if (token.revokedAt !== undefined) {
+    throw new AgentGatewayError(
+      'TokenInvalid',
+      `registration token ${token.tokenId} was revoked at ${token.revokedAt}: ask an admin for another (\`kiln agents token create\`)`,
     );
   }
   if (Date.parse(token.expiresAt) <= now.getTime()) {

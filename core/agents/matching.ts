@@ -66,6 +66,22 @@ export function mismatch(job: JobRequirements, agent: AgentProfile): string | un
 export const matches = (job: JobRequirements, agent: AgentProfile): boolean => mismatch(job, agent) === undefined;
 
 /**
+ * The agent has the labels and the builder, and lacks only the hypervisor. When no online agent can run a job
+ * (the sweep's verdict), such an agent may take it to refuse it: it writes the template, `packer validate`s it
+ * and fails the job with its own diagnosis (`vmware not available on this agent: …`, Kiln.DriverUnavailable)
+ * within a sweep, instead of the job waiting out the queue time. Never while an agent that can run it is online.
+ */
+export function mayDiagnose(job: JobRequirements, agent: AgentProfile): boolean {
+  const hypervisor = requiredHypervisor(job.builderType);
+  return (
+    hypervisor !== undefined &&
+    !agent.capabilities.hypervisors.includes(hypervisor.cli) &&
+    agent.capabilities.builders.includes(job.builderType) &&
+    missingLabels(job.labels, agent.labels).length === 0
+  );
+}
+
+/**
  * The message a queued job shows (and fails with after the queue time) when none of the online agents fits:
  * no agent at all, none with the labels, or agents with the labels that cannot run the builder, each named.
  * Undefined when one fits (the job is only waiting for it to be free).

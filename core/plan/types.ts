@@ -104,6 +104,19 @@ export interface PlannedOtherBuild extends BuildEntry {
   readonly config: Config;
   /** ec2-docker only, set by PrepareBuild (the planner leaves it out): what the prepare step copies in. */
   readonly buildContext?: StagedBuildContext;
+  /** agent only, set by PrepareBuild: the staged template and variables the agent's packer runs on. */
+  readonly agentJob?: StagedAgentJob;
+}
+
+/** An agent build's staged inputs (keys in the artifacts bucket); the gateway contract's job document wraps it. */
+export interface StagedAgentJob {
+  /** The template inside the bundle: its file, or `.` for an HCL2 folder. */
+  readonly templatePath: string;
+  /** `packer build -only=` this. */
+  readonly only: string;
+  readonly bundle: { readonly key: string; readonly sha256: string; readonly bytes: number };
+  /** The variables document (under `secrets/`), when the request gave variables. */
+  readonly variablesKey?: string;
 }
 
 /** One build of the plan; `driver` tells which (narrow with `amiBuild`). */

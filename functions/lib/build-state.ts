@@ -13,6 +13,7 @@
  * resource exists (before waiting on it), and cleanup walks it in reverse, like Packer's step cleanup.
  */
 import * as z from 'zod/mini';
+import { agentArtifactSchema } from '../../aws/agent-gateway-contract.ts';
 import type { Driver } from '../../core/builders/driver.ts';
 
 const nonNegativeInt = () => z.int().check(z.minimum(0));
@@ -137,8 +138,22 @@ export const ec2DockerStateSchema = z.object({
   /** The id Packer would give the build's artifact (`my-python-app` for the reference template), for the manifest. */
   packerArtifactId: z.optional(z.string()),
 });
-/** Self-hosted agents: nothing of their own yet (the driver is not available; RouteDriver fails the build). */
-export const agentStateSchema = z.object({ ...coreShape, driver: z.literal('agent') });
+/**
+ * Self-hosted agents: the outcome of the job an agent ran (the gateway's SendTaskSuccess output, contract
+ * `AgentTaskOutput`), placed here by the ASL task's ResultPath.
+ */
+export const agentStateSchema = z.object({
+  ...coreShape,
+  driver: z.literal('agent'),
+  agent: z.optional(
+    z.object({
+      jobId: z.string(),
+      agentId: z.string(),
+      attempt: z.number(),
+      artifacts: z.array(agentArtifactSchema),
+    }),
+  ),
+});
 
 export const buildStateSchema = z.discriminatedUnion('driver', [
   ec2AmiStateSchema,

@@ -23,7 +23,9 @@ export type CleanupAction =
   | 'delete-object'
   | 'remove-containers'
   /** A docker build's build id tag in ECR (functions/ec2-docker/ecr-cleanup-entries.ts). */
-  | 'remove-image-tag';
+  | 'remove-image-tag'
+  /** An agent build's job still queued or leased (functions/common/cleanup/agent-jobs.ts). */
+  | 'cancel-agent-job';
 
 export interface CleanupStep {
   readonly action: CleanupAction;

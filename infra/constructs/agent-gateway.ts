@@ -63,17 +63,34 @@ export interface AgentGatewayProps {
 
 /** The REST API agents call, and the schedule of the sweep. */
 export class AgentGateway extends Construct {
-  public readonly api: apigateway.RestApi;
+  /** Absent when the registry has no api-route function (fixture registries): a REST API needs a method. */
+  public readonly api?: apigateway.RestApi;
 
   constructor(scope: Construct, id: string, props: AgentGatewayProps) {
     super(scope, id);
+    for (const spec of props.specs) {
+      const fn = props.functions.get(spec.id);
+      if (!fn || spec.trigger.kind !== 'schedule') continue;
+      const rule = new events.Rule(this, `${spec.id}Schedule`, {
+        description: `Kiln ${spec.id}: ${spec.description}`,
+        schedule: events.Schedule.expression(spec.trigger.expression),
+        targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
+      });
+      acknowledge(
+        rule,
+        'Serverless-EventBusDLQ',
+        "A sweep that fails is simply run again by the next minute's schedule; a queued copy would only repeat it late.",
+      );
+    }
+    const routes = props.specs.filter((spec) => spec.trigger.kind === 'api-route' && props.functions.has(spec.id));
+    if (routes.length === 0) return;
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       encryptionKey: props.logsKey,
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const throttle = props.throttle ?? { rateLimit: 50, burstLimit: 100 };
-    this.api = new apigateway.RestApi(this, 'Api', {
+    const api = new apigateway.RestApi(this, 'Api', {
       restApiName: 'kiln-agent-gateway',
       description: 'Kiln self-hosted agents: register, acquire, heartbeat, complete',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
@@ -85,41 +102,40 @@ export class AgentGateway extends Construct {
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
         tracingEnabled: true,
+        // Execution logs would need the account-wide API Gateway CloudWatch role; access logs cover each request.
         loggingLevel: apigateway.MethodLoggingLevel.OFF,
       },
       cloudWatchRole: false,
     });
-    for (const spec of props.specs) {
+    for (const spec of routes) {
       const fn = props.functions.get(spec.id);
-      if (!fn) continue;
-      if (spec.trigger.kind === 'api-route') {
-        const resource = this.api.root.resourceForPath(spec.trigger.path);
-        resource.addMethod(spec.trigger.method, new apigateway.LambdaIntegration(fn, { proxy: true }));
-      } else if (spec.trigger.kind === 'schedule') {
-        new events.Rule(this, `${spec.id}Schedule`, {
-          description: `Kiln ${spec.id}: ${spec.description}`,
-          schedule: events.Schedule.expression(spec.trigger.expression),
-          targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
-        });
-      }
+      if (!fn || spec.trigger.kind !== 'api-route') continue;
+      const resource = api.root.resourceForPath(spec.trigger.path);
+      resource.addMethod(spec.trigger.method, new apigateway.LambdaIntegration(fn, { proxy: true }));
     }
     for (const rule of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
       acknowledge(
-        this.api,
+        api,
         rule,
-        'Every route authenticates in its handler: a Kiln-Agent secret or Kiln-Job credential checked against its hash in the table, or the one-time registration token; an authorizer Lambda would read the same table again.'
+        'Every route authenticates in its handler: a Kiln-Agent secret or Kiln-Job credential checked against its hash in the table, or the one-time registration token; an authorizer Lambda would read the same table again.',
       );
     }
     acknowledge(
-      this.api,
+      api,
+      'AwsSolutions-APIG6',
+      'Access logs record every request to an encrypted log group; execution logging needs an account-wide CloudWatch role this stack does not impose, and the handlers log their own decisions.',
+    );
+    acknowledge(
+      api,
       'AwsSolutions-APIG2',
       'Each handler validates its body with the shared zod contract (aws/agent-gateway-contract.ts) and answers 400 with the field.',
     );
     acknowledge(
-      this.api,
+      api,
       'AwsSolutions-APIG3',
       'A regional API reached by registered on-prem agents only; throttled per stage. A WAF web ACL can be attached by the deployer.',
     );
+    this.api = api;
     tagComponent(this, 'agent-gateway');
   }
 }

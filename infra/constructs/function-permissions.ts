@@ -2,9 +2,9 @@ import { ArnFormat } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AGENT_TABLE } from '../../aws/agent-gateway-records.ts';
 import { parameterArn } from '../../aws/docker-host.ts';
-import { AGENT_BUNDLE_PATH, agentVariablesKeyFor } from '../../aws/store-layout.ts';
 import { REGISTRY_TABLE } from '../../aws/image-registry-records.ts';
 import { KILN_EVENT_SOURCE, SCHEDULE_DISABLED_DETAIL_TYPE } from '../../aws/schedules.ts';
+import { AGENT_BUNDLE_PATH, agentVariablesKeyFor } from '../../aws/store-layout.ts';
 import { PARAMETER_ROOT } from '../../core/image-registry/parameter.ts';
 import type { PermissionScope } from '../../functions/registry.ts';
 import { builderEc2Statements, ec2Arn } from './ec2-permissions.ts';
@@ -78,12 +78,7 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
       return [
         new iam.PolicyStatement({
           sid: 'AgentGatewayTable',
-          actions: [
-            'dynamodb:GetItem',
-            'dynamodb:PutItem',
-            'dynamodb:UpdateItem',
-            'dynamodb:Query',
-          ],
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
           resources: [t.agentTableArn, `${t.agentTableArn}/index/${AGENT_TABLE.stateIndex.name}`],
         }),
         new iam.PolicyStatement({

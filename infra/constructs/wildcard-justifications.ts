@@ -37,6 +37,10 @@ export const STAR_ONLY_ACTIONS: ReadonlySet<string> = new Set([
   'logs:DescribeLogGroups',
   // ECR login (docker builds): a token for the caller's own permissions, nothing else.
   'ecr:GetAuthorizationToken',
+  // Agent gateway: answering a task needs its token, which only the gateway's table holds.
+  'states:SendTaskSuccess',
+  'states:SendTaskFailure',
+  'states:SendTaskHeartbeat',
 ]);
 
 /** One ARN segment: literal, or a pseudo parameter as cdk-nag prints it (`<AWS::Region>`, which holds colons). */
@@ -69,6 +73,11 @@ export const KILN_WILDCARD_JUSTIFICATIONS: readonly WildcardJustification[] = [
     reason:
       'Docker templates name their ECR repositories at run time: this account and region only; every write ' +
       '(push, lifecycle) requires the kiln:managed=true resource tag and CreateRepository the same request tag.',
+  },
+  {
+    pattern: /\/(builds\/\*\/files\/\.kiln\/agent-template\.tar\.gz|secrets\/\*\/agent-variables\.json)$/,
+    reason:
+      'The agent job files of any running build (build ids are made at run time): read only, presigned by the acquire handler for the agent that leased the job.',
   },
   {
     pattern: /\/index\/\*$/,

@@ -60,6 +60,13 @@ export async function kilnValidate(
     schedulesList: reject,
     schedulesSetState: reject,
     schedulesDelete: reject,
+    agentsTokenCreate: reject,
+    agentsTokenList: reject,
+    agentsTokenRevoke: reject,
+    agentsList: reject,
+    agentsShow: reject,
+    agentsRevoke: reject,
+    buildsCancel: reject,
   });
   if (!captured) throw new Error(`kiln validate did not run (exit ${code}): ${io.stderr()}`);
   return captured;

@@ -17,9 +17,11 @@ const PARENT = 'build.asl.json';
 const CHILD = 'drivers/ec2-ami.asl.json';
 /** The second driver file: present as is in every composition below, so each refusal has one cause. */
 const DOCKER = 'drivers/ec2-docker.asl.json';
+const AGENT = 'drivers/agent.asl.json';
 const parentText = readFileSync(join(PROJECT_ROOT, 'statemachines', PARENT), 'utf8');
 const childText = readFileSync(join(PROJECT_ROOT, 'statemachines', CHILD), 'utf8');
 const dockerText = readFileSync(join(PROJECT_ROOT, 'statemachines', DOCKER), 'utf8');
+const agentText = readFileSync(join(PROJECT_ROOT, 'statemachines', AGENT), 'utf8');
 
 /** Composes mutated copies of the real files (plus any extra child files) in memory. */
 function compose(
@@ -30,7 +32,12 @@ function compose(
   const child = JSON.parse(childText) as Json;
   mutate.parent?.(parent);
   mutate.child?.(child);
-  const files: Record<string, string> = { [CHILD]: JSON.stringify(child), [DOCKER]: dockerText, ...extra };
+  const files: Record<string, string> = {
+    [CHILD]: JSON.stringify(child),
+    [DOCKER]: dockerText,
+    [AGENT]: agentText,
+    ...extra,
+  };
   return composeStateMachine({ name: PARENT, text: JSON.stringify(parent) }, (name) => files[name]);
 }
 
@@ -57,8 +64,8 @@ describe('the composed build state machine', () => {
       Object.entries(states).map(([name, state]) => [name, [...new Set(transitionsOf(state).map((t) => t.target))]]),
     );
 
-  it('reads the parent, then the ec2-ami driver, then the ec2-docker driver', () => {
-    expect(composed.files.map((file) => file.name)).toEqual([PARENT, CHILD, DOCKER]);
+  it('reads the parent, then the ec2-ami, ec2-docker and agent drivers', () => {
+    expect(composed.files.map((file) => file.name)).toEqual([PARENT, CHILD, DOCKER, AGENT]);
   });
 
   it('keeps the top level: PrepareBuild → IsTemplate → Builds (Map) → Finalize → AllBuildsSucceeded', () => {
@@ -80,10 +87,13 @@ describe('the composed build state machine', () => {
     expect(processor.StartAt).toBe('RouteDriver');
     // In the order of the one-file definition: the shared states before and after the include, the chain between.
     const all = edges(processor.States as States);
-    const docker = Object.keys(childStates(JSON.parse(dockerText)));
-    const withoutDocker = Object.fromEntries(Object.entries(all).filter(([name]) => !docker.includes(name)));
-    expect(all.RouteDriver).toEqual(['DriverUnavailable', 'LaunchBuilder', 'DockerLaunchHost']);
-    expect({ ...withoutDocker, RouteDriver: all.RouteDriver?.filter((n) => n !== 'DockerLaunchHost') }).toEqual({
+    const others = [dockerText, agentText].flatMap((text) => Object.keys(childStates(JSON.parse(text))));
+    const withoutDocker = Object.fromEntries(Object.entries(all).filter(([name]) => !others.includes(name)));
+    expect(all.RouteDriver).toEqual(['DriverUnavailable', 'LaunchBuilder', 'DockerLaunchHost', 'AgentRunJob']);
+    expect({
+      ...withoutDocker,
+      RouteDriver: all.RouteDriver?.filter((n) => n !== 'DockerLaunchHost' && n !== 'AgentRunJob'),
+    }).toEqual({
       RouteDriver: ['DriverUnavailable', 'LaunchBuilder'],
       DriverUnavailable: [],
       LaunchBuilder: ['WaitManaged', 'Cleanup'],
@@ -138,13 +148,34 @@ describe('the composed build state machine', () => {
     });
   });
 
-  it('attributes each state to its file: 8 + 5 in the parent, 24 in the ami driver, 13 in the docker driver', () => {
+  it('puts the agent task in place of its include: success to BuildSucceeded, named failures to Cleanup', () => {
+    const processor = (definition.States as States).Builds?.ItemProcessor as Json;
+    const all = edges(processor.States as States);
+    expect({
+      AgentRunJob: all.AgentRunJob,
+      AgentGatewaySilent: all.AgentGatewaySilent,
+      AgentJobTimedOut: all.AgentJobTimedOut,
+    }).toEqual({
+      AgentRunJob: ['BuildSucceeded', 'AgentGatewaySilent', 'AgentJobTimedOut', 'Cleanup'],
+      AgentGatewaySilent: ['Cleanup'],
+      AgentJobTimedOut: ['Cleanup'],
+    });
+    const task = (processor.States as States).AgentRunJob as Json;
+    expect(task).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: { FunctionName: '${EnqueueAgentJobFunctionArn}', Payload: { 'taskToken.$': '$$.Task.Token' } },
+      HeartbeatSeconds: 300,
+    });
+  });
+
+  it('attributes each state to its file: 8 + 5 in the parent, 24 in the ami driver, 13 in the docker driver, 3 in the agent driver', () => {
     const byFile = (file: string) => [...composed.stateFiles].filter(([, f]) => f === file).map(([name]) => name);
     expect(byFile(PARENT)).toHaveLength(13);
     expect(byFile(CHILD)).toHaveLength(24);
     expect(byFile(DOCKER)).toEqual(Object.keys(childStates(JSON.parse(dockerText))));
     expect(byFile(DOCKER)).toHaveLength(13);
     expect(byFile(CHILD)).toEqual(Object.keys(childStates(JSON.parse(childText))));
+    expect(byFile(AGENT)).toEqual(['AgentRunJob', 'AgentGatewaySilent', 'AgentJobTimedOut']);
   });
 
   it('copies the child states unchanged (Retry, Catch, Resource as written)', () => {

@@ -81,7 +81,13 @@ describe('function permissions of the real registry', () => {
     expect(touches(logicalId(stack, stack.store.buildsTable)), 'builds table').toBe(has(id, 'builds-table'));
     expect(touches(logicalId(stack, stack.registry.table)), 'registry table').toBe(has(id, 'registry-write'));
     expect(actions.has('ssm:PutParameter'), 'ssm:PutParameter').toBe(has(id, 'registry-write'));
-    const artifacts = has(id, 'artifacts-rw') || has(id, 'manifests-write') || has(id, 'build-secrets');
+    const artifacts =
+      has(id, 'artifacts-rw') || has(id, 'manifests-write') || has(id, 'build-secrets') || has(id, 'agent-downloads');
+    expect(touches(logicalId(stack, stack.agentTable.table)), 'agent table').toBe(has(id, 'agent-table'));
+    expect(
+      [...actions].some((a) => a.startsWith('states:SendTask')),
+      'states:SendTask*',
+    ).toBe(has(id, 'agent-task-callbacks'));
     expect(touches(logicalId(stack, stack.store.artifactsBucket)), 'artifacts bucket').toBe(artifacts);
     // Deleting staged files is artifacts-rw's (Finalize and Cleanup rely on it); manifests are never deleted.
     const deletes = statements.filter((s) => actionsOf(s).includes('s3:DeleteObject')).flatMap(resourcesOf);
@@ -93,6 +99,18 @@ describe('function permissions of the real registry', () => {
       deletes.map(text).some((r) => r.includes('/manifests/')),
       's3:DeleteObject manifests/',
     ).toBe(false);
+  });
+
+  it('lets only the gateway read agent job files, presigned by acquire: the bundle and the variables document', () => {
+    expect(KILN_FUNCTIONS.filter((f) => f.permissions.includes('agent-downloads')).map((f) => f.id)).toEqual([
+      'AgentAcquire',
+    ]);
+    const reads = functionRole('AgentAcquire').filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+    expect(reads.flatMap(actionsOf)).toEqual(['s3:GetObject']);
+    expect(reads.flatMap(resourcesOf).map(text)).toEqual([
+      expect.stringMatching(/\/builds\/\*\/files\/\.kiln\/agent-template\.tar\.gz"\]\]}$/),
+      expect.stringMatching(/\/secrets\/\*\/agent-variables\.json"\]\]}$/),
+    ]);
   });
 
   it('lets Finalize write the registry table, its index and the /kiln channel parameters, nothing more', () => {

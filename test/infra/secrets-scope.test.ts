@@ -102,8 +102,10 @@ describe('secret scope and shell-local isolation (real registry)', () => {
     const touching = [...defaults.stack.pipeline.functions.keys()].filter((id) =>
       text(statementsOf(defaults, id).flatMap(resourcesOf)).includes('/secrets/*'),
     );
-    // RunHostStep delivers a docker step that reveals a sensitive value (or the ECR password) as a one-shot object.
+    // RunHostStep delivers a docker step that reveals a sensitive value (or the ECR password) as a one-shot object;
+    // AgentAcquire presigns an agent job's variables document (secrets/<build>/agent-variables.json only).
     expect(touching.sort()).toEqual([
+      'AgentAcquire',
       'CheckCommand',
       'Cleanup',
       'Finalize',

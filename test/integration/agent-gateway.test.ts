@@ -36,6 +36,7 @@ import {
   register,
   sweep,
 } from '../../functions/agent-gateway/lib/gateway.ts';
+import { agentJobCanceller } from '../../functions/common/cleanup/agent-jobs.ts';
 import { localAwsEnv } from '../../harness/clients.ts';
 import { type MotoServer, startMoto } from '../../harness/moto.ts';
 import { capabilities, enqueueInput, gatewayHarness, type Harness, TABLE } from './agent-gateway-fixtures.ts';
@@ -352,6 +353,39 @@ describe('outcomes, cancellation and the sweep', () => {
     expect(failure?.cause).toMatch(/^no agent with labels \[gpu\] is online \(the job waited 300 s\)/);
   });
 
+  it('keeps a job queued behind a busy agent that heartbeats instead of polling, past the queue time', async () => {
+    const a = await newAgent('only');
+    await enqueue(h.deps, enqueueInput(20));
+    const first = await take(a);
+    const { jobId } = await enqueue(h.deps, enqueueInput(21));
+    // The agent works on its first job for longer than the queue time, heartbeating every 30 s, never polling.
+    for (let t = 30; t <= 420; t += 30) {
+      h.setClock(at(t));
+      await heartbeat(h.deps, jobAuth(first), first.jobId, {});
+    }
+    expect(await sweep(h.deps)).toMatchObject({ waiting: [jobId], noAgent: [] });
+    await complete(h.deps, jobAuth(first), first.jobId, succeeded);
+    expect((await take(a)).jobId).toBe(jobId);
+  });
+
+  it("lets Cleanup cancel a failed agent build's open jobs: queued ends, leased is told, other builds untouched", async () => {
+    const a = await newAgent('a');
+    await enqueue(h.deps, enqueueInput(30));
+    const leased = await take(a);
+    const queued = await enqueue(h.deps, { ...enqueueInput(31), buildId: 'b-30' });
+    const other = await enqueue(h.deps, { ...enqueueInput(32), buildId: 'b-30', build: 'file.other' });
+    const steps = await agentJobCanceller(h.deps.store)('b-30', 'null.example');
+    expect(steps.map((s) => [s.target, s.outcome]).sort()).toEqual(
+      [
+        [leased.jobId, 'removed'],
+        [queued.jobId, 'removed'],
+      ].sort(),
+    );
+    expect((await getJob(h.deps.store, queued.jobId))?.status).toBe('CANCELLED');
+    expect(await heartbeat(h.deps, jobAuth(leased), leased.jobId, {})).toMatchObject({ cancel: true });
+    expect((await getJob(h.deps.store, other.jobId))?.status).toBe('QUEUED');
+  });
+
   it('names the missing hypervisor when agents with the labels are online', async () => {
     const { jobId } = await enqueue(h.deps, enqueueInput(11, { builderType: 'vmware-iso', labels: ['lab'] }));
     const a = await newAgent('lab-1', ['lab'], capabilities({ hypervisors: [] }));
@@ -360,6 +394,38 @@ describe('outcomes, cancellation and the sweep', () => {
     expect((await getJob(h.deps.store, jobId))?.waitingReason).toBe(
       `no online agent with labels [lab] can run vmware-iso: lab-1 (${a.agentId}): vmware not available on this agent (vmrun not found)`,
     );
+  });
+
+  it('hands a job no online agent can run to one lacking only the hypervisor, to refuse it with its diagnosis', async () => {
+    const { jobId } = await enqueue(h.deps, enqueueInput(40, { builderType: 'vmware-iso' }));
+    const noVmware = await newAgent('vbox', [], capabilities({ hypervisors: ['VBoxManage'] }));
+    const noBuilder = await newAgent('null-only', [], capabilities({ builders: ['null'], hypervisors: [] }));
+    // Before the sweep looked at it, the strict match holds: nobody takes it.
+    expect((await acquire(h.deps, noVmware.auth, { capabilities: noVmware.caps })).job).toBeNull();
+    await sweep(h.deps);
+    expect((await acquire(h.deps, noBuilder.auth, { capabilities: noBuilder.caps })).job).toBeNull();
+    const taken = await take(noVmware);
+    expect(taken.jobId).toBe(jobId);
+    await complete(h.deps, jobAuth(taken), jobId, {
+      outcome: 'failed',
+      kind: 'cannot-run',
+      reason: 'vmware not available on this agent: vmrun was not found on PATH',
+    });
+    expect(h.sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toMatchObject({
+      error: 'Kiln.DriverUnavailable',
+      cause: expect.stringContaining('vmware not available on this agent'),
+    });
+  });
+
+  it('never hands a job to an agent lacking the hypervisor while one that has it is online, even busy', async () => {
+    const capable = await newAgent('vmware');
+    await enqueue(h.deps, enqueueInput(41, { builderType: 'vmware-iso' }));
+    await take(capable);
+    const { jobId } = await enqueue(h.deps, enqueueInput(42, { builderType: 'vmware-iso' }));
+    const noVmware = await newAgent('vbox', [], capabilities({ hypervisors: ['VBoxManage'] }));
+    h.setClock(at(30));
+    expect(await sweep(h.deps)).toMatchObject({ waiting: [jobId] });
+    expect((await acquire(h.deps, noVmware.auth, { capabilities: noVmware.caps })).job).toBeNull();
   });
 
   it('enqueues one job per task token', async () => {

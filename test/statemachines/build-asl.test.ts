@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_ERROR_NAMES, KILN_ERROR_NAMES } from '../../core/errors.ts';
+import { BUILTIN_ERROR_NAMES, KILN_ERROR_NAMES, type KilnErrorName } from '../../core/errors.ts';
 import { KILN_FUNCTIONS } from '../../functions/registry.ts';
 import { loadStateMachine } from '../../infra/asl-files.ts';
 import { taskPlaceholdersOf } from '../../infra/function-triggers.ts';
@@ -80,7 +80,8 @@ async function run(builds: FakeBuild[], key = 'web/ubuntu.pkr.hcl') {
         waitTimeOverrides: Object.fromEntries(WAITS.map((w) => [w, 0])),
         retryIntervalOverrides: Object.fromEntries(TASKS.map((t) => [t, 0])),
       },
-      context: { Execution: { Name: 'exec-1' } } as never,
+      // The library fills no task token: a fixed one stands for it (`.waitForTaskToken` tasks read $$.Task.Token).
+      context: { Execution: { Name: 'exec-1' }, Task: { Token: 'local-task-token' } } as never,
     },
   );
   const events: EventLog[] = [];
@@ -142,8 +143,8 @@ describe('build.asl.json structure', () => {
       }
     };
     visit(JSON.parse(raw).States);
-    // 1 parent (PrepareBuild) + Finalize + Cleanup are 3; ec2-ami has 10, ec2-docker 6.
-    expect(tasks).toHaveLength(19);
+    // 1 parent (PrepareBuild) + Finalize + Cleanup are 3; ec2-ami has 10, ec2-docker 6, agent 1.
+    expect(tasks).toHaveLength(20);
     for (const t of tasks) {
       const lambda = t.Retry?.find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
       expect(lambda, t.name).toMatchObject({ IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 });
@@ -319,20 +320,50 @@ describe('build.asl.json execution', () => {
     expect(world.calls.map((c) => c.state)).not.toContain('RecordImages');
   });
 
-  it('routes agent builds to DriverUnavailable without launching anything', async () => {
-    const { result, world, error } = await run([
+  it("hands an agent build to the gateway task and keeps the agent's outcome in the state", async () => {
+    const { result, world } = await run([
       { name: 'vmware-iso.base', driver: 'agent' },
       { name: 'amazon-ebs.ok', driver: 'ec2-ami', provisioners: 0 },
     ]);
-    expect(result?.builds.map((b) => [b.name, b.status, b.error])).toEqual([
-      ['vmware-iso.base', 'FAILED', 'Kiln.DriverUnavailable'],
-      ['amazon-ebs.ok', 'SUCCEEDED', undefined],
+    expect(result?.builds.map((b) => [b.name, b.status])).toEqual([
+      ['vmware-iso.base', 'SUCCEEDED'],
+      ['amazon-ebs.ok', 'SUCCEEDED'],
     ]);
-    expect(result?.builds[0]?.cause).toContain('agent driver is not available yet');
-    expect(world.calls.filter((c) => c.build !== 'amazon-ebs.ok' && c.build !== '*')).toEqual([]);
-    // The execution fails with the Fail state's named error after Finalize wrote the manifest and record.
+    const state = result?.builds[0]?.state as unknown as { agent: { agentId: string; artifacts: unknown[] } };
+    expect(state.agent).toMatchObject({ agentId: 'ag-1', artifacts: [{ builderId: 'packer.null' }] });
+    expect(world.calls.filter((c) => c.build === 'vmware-iso.base').map((c) => c.state)).toEqual(['AgentRunJob']);
+  });
+
+  it.each([
+    ['Kiln.NoAgentAvailable', 'Kiln.NoAgentAvailable'],
+    ['Kiln.AgentBuildFailed', 'Kiln.AgentBuildFailed'],
+    ['Kiln.DriverUnavailable', 'Kiln.DriverUnavailable'],
+  ] as const)('sends an agent job failing with %s to Cleanup as a failed build', async (thrown, reported) => {
+    const { result, world, error } = await run([
+      { name: 'vmware-iso.base', driver: 'agent', failAt: { state: 'AgentRunJob', error: thrown } },
+    ]);
+    expect(result?.builds[0]).toMatchObject({ status: 'FAILED', error: reported });
+    expect(world.cleanups.map((c) => c.build)).toEqual(['vmware-iso.base']);
     expect(((error as Error).cause as Error).name).toBe('Kiln.BuildFailed');
-    expect(world.calls.at(-1)?.state).toBe('Finalize');
+  });
+
+  it('names a silent gateway (the task heartbeat timed out) Kiln.AgentLost', async () => {
+    const { result } = await run([
+      {
+        name: 'vmware-iso.base',
+        driver: 'agent',
+        failAt: { state: 'AgentRunJob', error: 'States.HeartbeatTimeout' as KilnErrorName },
+      },
+    ]);
+    expect(result?.builds[0]).toMatchObject({ status: 'FAILED', error: 'Kiln.AgentLost' });
+    expect(result?.builds[0]?.cause).toContain('No heartbeat from the agent gateway');
+  });
+
+  it('fails a build of a driver this deployment does not have without launching anything', async () => {
+    const { result, world } = await run([{ name: 'qemu.x', driver: 'qemu' as 'agent' }]);
+    expect(result?.builds[0]).toMatchObject({ status: 'FAILED', error: 'Kiln.DriverUnavailable' });
+    expect(result?.builds[0]?.cause).toContain('This deployment has no qemu driver');
+    expect(world.calls.filter((c) => c.build === 'qemu.x')).toEqual([]);
   });
 
   it('waits pause_before in a Wait state and re-sends a failed command while max_retries allows', async () => {

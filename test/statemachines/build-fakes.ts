@@ -114,10 +114,20 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
               index,
               name: b.name,
               driver: b.driver as Driver,
+              // A driver the registry does not know (a newer plan, an older deployment) has no initial state of
+              // its own: the core fields reach RouteDriver's Default.
               state: initialState(
                 { buildId: 'kb-test', executionName, planKey: 'builds/kb-test/plan.json', index, name: b.name },
                 b.driver,
-              ),
+              ) ?? {
+                buildId: 'kb-test',
+                executionName,
+                planKey: '',
+                index,
+                name: b.name,
+                driver: b.driver,
+                created: [],
+              },
             })),
         skipped,
         extra: 'x'.repeat(10),
@@ -296,5 +306,24 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
     DockerRecordImages: 'RecordImages',
   };
   for (const [state, fn] of Object.entries(docker)) handlers[state] = handlers[fn] as World['handlers'][string];
+  // The agent driver's one task (`lambda:invoke.waitForTaskToken`): the local handler stands for EnqueueAgentJob
+  // and the gateway's later SendTaskSuccess/Failure together, so its result is the task output an agent's
+  // completion sends, and its error the one SendTaskFailure names (or the state's own HeartbeatTimeout).
+  handlers.AgentRunJob = async (input) => {
+    const { Payload } = input as unknown as { Payload: { taskToken: string; state: BuildState } };
+    const { state } = Payload;
+    calls.push({ state: 'AgentRunJob', build: state.name });
+    if (!Payload.taskToken) throw new Error('AgentRunJob got no task token');
+    const build = byName.get(state.name);
+    if (build?.failAt?.state === 'AgentRunJob') {
+      throw new FakeError(build.failAt.error, `agent job of ${state.name} failed`);
+    }
+    return {
+      jobId: `job-${state.index}`,
+      agentId: 'ag-1',
+      attempt: 1,
+      artifacts: [{ builderId: 'packer.null', artifactId: 'Null', files: [] }],
+    } as unknown as JSONValue;
+  };
   return { handlers, calls, cleanups, clock, finalized };
 }

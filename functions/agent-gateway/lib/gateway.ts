@@ -14,12 +14,12 @@ import type * as z from 'zod/mini';
 import {
   type AcquireResponse,
   type AgentTaskOutput,
-  agentJobPayloadSchema,
   type acquireRequestSchema,
-  DOWNLOAD_URL_SECONDS,
+  agentJobPayloadSchema,
   type CompleteRequest,
   completeRequestSchema,
   type completeResponseSchema,
+  DOWNLOAD_URL_SECONDS,
   type deregisterResponseSchema,
   type EnqueueJobInput,
   type heartbeatRequestSchema,
@@ -43,6 +43,7 @@ import {
   type Lease,
   listActiveAgents,
   listExpiredLeases,
+  listLeasedJobs,
   listQueuedJobs,
   registerAgent,
   requestCancel,
@@ -56,7 +57,7 @@ import { parseCredential } from '../../../core/agents/credentials.ts';
 import { AgentGatewayError } from '../../../core/agents/errors.ts';
 import type { FinalJobStatus, JobRecord } from '../../../core/agents/jobs.ts';
 import { afterExpiry, isOnline, queueTimedOut } from '../../../core/agents/lease.ts';
-import { explainNoMatch, formatLabels, missingLabels } from '../../../core/agents/matching.ts';
+import { explainNoMatch, formatLabels, mayDiagnose, missingLabels } from '../../../core/agents/matching.ts';
 import type { KilnErrorName } from '../../../core/errors.ts';
 
 export interface JobLogLine {
@@ -301,6 +302,8 @@ export async function enqueue(deps: GatewayDeps, input: EnqueueJobInput): Promis
 export interface SweepReport {
   readonly reoffered: readonly string[];
   readonly lost: readonly string[];
+  /** Cancelled while leased, then the agent stopped heartbeating before reporting: ended as CANCELLED. */
+  readonly cancelled: readonly string[];
   readonly noAgent: readonly string[];
   readonly waiting: readonly string[];
   readonly executionGone: readonly string[];
@@ -308,17 +311,27 @@ export interface SweepReport {
 
 /**
  * Runs every minute (EventBridge schedule): expired leases go back to the queue or, attempts spent, fail the
- * task with Kiln.AgentLost; queued jobs that no online agent can take record why, and fail with
+ * task with Kiln.AgentLost (a revoked agent's leases expire at its revocation); a cancelled job whose lease
+ * expired ends CANCELLED (Kiln.BuildCancelled), never offered again; queued jobs that no online agent can take record why, and fail with
  * Kiln.NoAgentAvailable after the queue time; jobs still waiting send their task a heartbeat, so the task's
  * HeartbeatSeconds only fires when the gateway itself stops.
  */
 export async function sweep(deps: GatewayDeps): Promise<SweepReport> {
   const { store } = deps;
   const now = store.now();
-  const report = { reoffered: [], lost: [], noAgent: [], waiting: [], executionGone: [] } as {
+  const report = { reoffered: [], lost: [], cancelled: [], noAgent: [], waiting: [], executionGone: [] } as {
     [K in keyof SweepReport]: string[];
   };
   for (const seen of await listExpiredLeases(store)) {
+    if (seen.cancelRequested) {
+      const reason = `cancelled; agent ${seen.agentId ?? '?'} stopped heartbeating before it reported`;
+      const ended = await endJobAsGateway(store, seen, 'LEASED', 'CANCELLED', reason);
+      if (ended) {
+        await failTask(deps, ended.taskToken, 'Kiln.BuildCancelled', reason);
+        report.cancelled.push(seen.jobId);
+      }
+      continue;
+    }
     const decision = afterExpiry(
       {
         agentId: seen.agentId ?? '?',
@@ -337,7 +350,16 @@ export async function sweep(deps: GatewayDeps): Promise<SweepReport> {
       report.lost.push(seen.jobId);
     }
   }
-  const online = (await listActiveAgents(store)).filter((a) => isOnline(a.lastSeenAt, now, store.policy));
+  // A busy agent heartbeats its job instead of polling: it is online while it holds a live lease, so a job
+  // queued behind it waits for it rather than failing with "no agent online".
+  const busy = new Set(
+    (await listLeasedJobs(store)).flatMap((j) =>
+      j.agentId && j.leaseExpiresAt && Date.parse(j.leaseExpiresAt) > now.getTime() ? [j.agentId] : [],
+    ),
+  );
+  const online = (await listActiveAgents(store)).filter(
+    (a) => busy.has(a.agentId) || isOnline(a.lastSeenAt, now, store.policy),
+  );
   for (const seen of await listQueuedJobs(store)) {
     const reason = explainNoMatch({ builderType: seen.builderType, labels: seen.labels }, online);
     if (reason !== undefined && queueTimedOut(seen.queuedAt, now, store.policy)) {
@@ -349,7 +371,9 @@ export async function sweep(deps: GatewayDeps): Promise<SweepReport> {
       }
       continue;
     }
-    await setWaitingReason(store, seen, reason);
+    const requirements = { builderType: seen.builderType, labels: seen.labels };
+    const diagnose = reason !== undefined && online.some((a) => mayDiagnose(requirements, a));
+    await setWaitingReason(store, seen, reason, diagnose);
     const job = await getJob(store, seen.jobId);
     if (job?.status !== 'QUEUED') continue;
     const alive = await tellTask(() => deps.sfn.send(new SendTaskHeartbeatCommand({ taskToken: job.taskToken })));

@@ -5,5 +5,6 @@ import { gatewayDepsFromEnv } from '../lib/deps.ts';
 import { sweep } from '../lib/gateway.ts';
 
 const deps = gatewayDepsFromEnv();
-// The scheduled event carries nothing the sweep needs.
-export const handler = lambdaHandler(z.unknown(), () => sweep(deps));
+// The rule's scheduled event carries nothing the sweep needs; anything else invoking it is a wiring mistake.
+const scheduledEventSchema = z.object({ 'detail-type': z.literal('Scheduled Event'), source: z.literal('aws.events') });
+export const handler = lambdaHandler(scheduledEventSchema, () => sweep(deps));

@@ -25,6 +25,7 @@ import {
 } from '../../lib/cleanup-table.ts';
 import { deleteAllVersions, oneShotKeyFor } from '../../lib/sealed-values.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
+import type { CancelAgentJobs } from './agent-jobs.ts';
 import { type ErrorCleanupDeps, runErrorCleanupProvisioner } from './error-cleanup.ts';
 import { CLEANUP_TABLE } from './table.ts';
 
@@ -85,8 +86,12 @@ async function sweep(table: CleanupTable, run: CleanupRun, regions: readonly str
   return found;
 }
 
-/** Base dependencies; with `ssmFor` and `presign` Cleanup also runs the error-cleanup-provisioner. */
-export type CleanupDeps = BaseDeps & Partial<Omit<ErrorCleanupDeps, keyof BaseDeps>>;
+/**
+ * Base dependencies; with `ssmFor` and `presign` Cleanup also runs the error-cleanup-provisioner, with
+ * `cancelAgentJobs` it cancels an agent build's open job.
+ */
+export type CleanupDeps = BaseDeps &
+  Partial<Omit<ErrorCleanupDeps, keyof BaseDeps>> & { readonly cancelAgentJobs?: CancelAgentJobs };
 
 export async function cleanupBuild(
   deps: CleanupDeps,
@@ -132,6 +137,18 @@ export async function cleanupBuild(
     steps.push({ action: 'delete-object', target: `s3://${deps.artifactsBucket}/${oneShots}*`, outcome: 'removed' });
   }
 
+  if (state.driver === 'agent' && deps.cancelAgentJobs) {
+    steps.push(
+      ...(await deps.cancelAgentJobs(state.buildId, state.name).catch((error: unknown) => [
+        {
+          action: 'cancel-agent-job' as const,
+          target: state.name,
+          outcome: 'failed' as const,
+          message: error instanceof Error ? error.message : String(error),
+        },
+      ])),
+    );
+  }
   const run = cleanupRun(deps, state, steps);
   const extra = await sweep(table, run, [...regions]);
   for (const resource of [...state.created, ...extra].reverse()) await removeWith(table, run, resource);

@@ -13,12 +13,18 @@ import { buildOutcomeUpdate, parseBuildRecord } from '../../../aws/build-records
 import { registryTemplateName } from '../../../aws/image-registry-records.ts';
 import type { RegistryContext } from '../../../aws/image-registry-store.ts';
 import { TransientError } from '../../../core/errors.ts';
-import { amiArtifactId } from '../../../core/manifest/manifest.ts';
+import { amiArtifactId, type ManifestFile } from '../../../core/manifest/manifest.ts';
 import { isDockerBuild } from '../../../core/plan/typed.ts';
 import type { PlannedBuild } from '../../../core/plan/types.ts';
 import { redactValue } from '../../../core/template/sensitive.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
-import { type BuildState, buildStateSchema, driverSchema, type ImageRecord } from '../../lib/build-state.ts';
+import {
+  type BuildState,
+  buildStateSchema,
+  driverSchema,
+  type ImageRecord,
+  type StateOf,
+} from '../../lib/build-state.ts';
 import { filesPrefix, loadStoredPlan, manifestKeyFor } from '../../lib/plan-store.ts';
 import { deleteBuildSecrets, loadSealedValues } from '../../lib/sealed-values.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
@@ -61,11 +67,21 @@ export function builtImages(state: BuildState): readonly ImageRecord[] {
  * Packer's own docker id in `artifact_id` and lists the digests in `kiln_pushed_images`.
  */
 export function artifactIdOf(state: BuildState): string {
+  if (state.driver === 'agent') return state.agent?.artifacts[0]?.artifactId ?? '';
   if (state.driver === 'ec2-docker') {
     const first = state.pushed[0];
     return first ? `${first.repository}@${first.digest}` : '';
   }
   return amiArtifactId(amisByRegion(builtImages(state)));
+}
+
+/** An agent build's artifact as packer on the agent reported it (the first one: a build makes one artifact). */
+function agentManifestPart(state: StateOf<'agent'>): { artifactId: string; files: ManifestFile[] } {
+  const first = state.agent?.artifacts[0];
+  return {
+    artifactId: first?.artifactId ?? '',
+    files: (first?.files ?? []).map((f) => ({ name: f.name, size: f.size ?? 0 })),
+  };
 }
 
 /** The docker builder's `image` of a planned build (a docker artifact's lineage). */
@@ -212,6 +228,7 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
               ...(r.state.driver === 'ec2-docker'
                 ? { artifactId: r.state.packerArtifactId ?? '', pushed: r.state.pushed }
                 : {}),
+              ...(r.state.driver === 'agent' ? agentManifestPart(r.state) : {}),
               finishedAt: now,
               build: stored?.plan.builds[r.state.index],
             },

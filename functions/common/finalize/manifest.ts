@@ -3,7 +3,13 @@
  * region and the manifest post-processor's custom_data.
  */
 
-import { type BuildResult, buildManifest, type Manifest, type PushedImage } from '../../../core/manifest/manifest.ts';
+import {
+  type BuildResult,
+  buildManifest,
+  type Manifest,
+  type ManifestFile,
+  type PushedImage,
+} from '../../../core/manifest/manifest.ts';
 import { isPostProcessor } from '../../../core/plan/typed.ts';
 import type { PlannedBuild } from '../../../core/plan/types.ts';
 import { known } from '../../../core/schema/decoded.ts';
@@ -39,6 +45,8 @@ export interface SucceededBuild {
   readonly artifactId?: string;
   /** A docker build's pushed images, digests read back from the registry. */
   readonly pushed?: readonly PushedImage[];
+  /** Files of an agent build's artifact, as packer reported them. */
+  readonly files?: readonly ManifestFile[];
   readonly finishedAt: Date;
 }
 
@@ -52,6 +60,7 @@ export function executionManifest(uuid: string, builds: readonly SucceededBuild[
       runUuid: uuid,
       ...(b.artifactId !== undefined ? { artifactId: b.artifactId } : { amis: amisByRegion(b.images) }),
       ...(b.pushed ? { pushed: b.pushed } : {}),
+      ...(b.files ? { files: b.files } : {}),
       ...(data ? { customData: data } : {}),
     };
   });

@@ -25,6 +25,7 @@ import { type BuildState, initialState } from '../../lib/build-state.ts';
 import { planKeyFor, type StoredPlan } from '../../lib/plan-store.ts';
 import { encryptionFor, storeSealedValues } from '../../lib/sealed-values.ts';
 import { shortId } from '../../lib/tokens.ts';
+import { stageAgentJob } from './agent-job.ts';
 import { archiveKindOf } from './archive.ts';
 import { stageBuildContext } from './build-context.ts';
 import type { TemplateEngine } from './engine.ts';
@@ -91,12 +92,13 @@ export async function prepareBuild(
     }
     const sensitive: string[] = [];
     const now = deps.now();
+    const fetchedVarFiles = await fetchVarFiles(deps.s3, request.template.bucket, request.varFiles, materialized.root);
     // The pipeline's rules: every path the template names stays inside its root, env() sees nothing.
     const result = await deps.engine.load(
       materialized.templatePath,
       pipelineLoadOptions(materialized.root, {
         vars: request.vars,
-        varFiles: await fetchVarFiles(deps.s3, request.template.bucket, request.varFiles, materialized.root),
+        varFiles: fetchedVarFiles,
         only: request.only,
         except: request.except,
         now,
@@ -165,10 +167,24 @@ export async function prepareBuild(
       plan,
       stagedKeys,
     );
+    const withAgentJobs = await stageAgentJob(
+      deps,
+      buildId,
+      {
+        root: materialized.root,
+        templatePath: materialized.templatePath,
+        leaveOut: contextLeaveOut(request),
+        vars: request.vars,
+        varFiles: fetchedVarFiles,
+        redact: secrets,
+      },
+      staged,
+      stagedKeys,
+    );
     const planKey = planKeyFor(buildId);
     // plan.json never holds a sensitive value: they go to the sealed object (see functions/PIPELINE.md, Secrets).
     const values = [...new Set(secrets)];
-    const { plan: sealedPlan, table } = sealPlan(staged, values, randomBytes(12).toString('hex'));
+    const { plan: sealedPlan, table } = sealPlan(withAgentJobs, values, randomBytes(12).toString('hex'));
     const sealed = table.forms.length > 0;
     if (sealed) await storeSealedValues(deps, buildId, { version: 1, values, table });
     const stored: StoredPlan = {

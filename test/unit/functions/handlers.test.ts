@@ -16,6 +16,7 @@ const ENV: Record<string, string> = {
   [KILN_ENV.subnetIds]: 'subnet-1',
   [KILN_ENV.provisionLogGroup]: '/kiln/provision',
   [KILN_ENV.accountId]: '123456789012',
+  [KILN_ENV.agentTable]: 'kiln-agents',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'testing',
   AWS_SECRET_ACCESS_KEY: 'testing',
@@ -31,17 +32,36 @@ describe('handlers', () => {
   });
   afterEach(() => vi.unstubAllEnvs());
 
-  it.each(KILN_FUNCTIONS.map((f) => [f.id, f.dir] as const))(
+  const load = async (dir: string) => {
+    expect(existsSync(new URL(`../../../functions/${dir}/handler.ts`, import.meta.url))).toBe(true);
+    // The path is data (the registry's), so Vite's one-level glob rewrite must not apply.
+    return (await import(/* @vite-ignore */ new URL(`../../../functions/${dir}/handler.ts`, import.meta.url).href)) as {
+      handler: (e: unknown, c: unknown) => Promise<unknown>;
+    };
+  };
+
+  it.each(KILN_FUNCTIONS.filter((f) => f.trigger.kind !== 'api-route').map((f) => [f.id, f.dir] as const))(
     '%s: functions/%s/handler.ts rejects a malformed event with Kiln.InputInvalid',
     async (_id, dir) => {
-      expect(existsSync(new URL(`../../../functions/${dir}/handler.ts`, import.meta.url))).toBe(true);
-      // The path is data (the registry's), so Vite's one-level glob rewrite must not apply.
-      const mod = (await import(
-        /* @vite-ignore */ new URL(`../../../functions/${dir}/handler.ts`, import.meta.url).href
-      )) as {
-        handler: (e: unknown, c: unknown) => Promise<unknown>;
-      };
+      const mod = await load(dir);
       await expect(mod.handler({ nonsense: true }, context)).rejects.toMatchObject({ name: 'Kiln.InputInvalid' });
+    },
+  );
+
+  // API routes answer a bad request as API Gateway's caller sees it: a 4xx with the contract's error body, before
+  // any AWS call (no credentials: a call would fail with a 500 instead).
+  it.each(KILN_FUNCTIONS.filter((f) => f.trigger.kind === 'api-route').map((f) => [f.id, f.dir] as const))(
+    '%s: functions/%s/handler.ts answers a malformed request with 400 or 401, never a call',
+    async (_id, dir) => {
+      const mod = await load(dir);
+      const out = (await mod.handler({ body: '{"nonsense": true', headers: {} }, context)) as {
+        statusCode: number;
+        body: string;
+      };
+      expect(out.statusCode).toBe(400);
+      expect(JSON.parse(out.body)).toMatchObject({ error: { code: 'InvalidRequest' } });
+      const unauthenticated = (await mod.handler({ body: '{}', headers: {} }, context)) as { statusCode: number };
+      expect([400, 401]).toContain(unauthenticated.statusCode);
     },
   );
 
