@@ -116,7 +116,10 @@ async function prepare(job: LeasedJob, ctx: JobContext, dirs: JobDirs) {
   await extractBundle(archive, dirs.template);
   await rm(archive, { force: true });
   const variables = job.downloads.variables ? await fetchVariables(job.downloads.variables, ctx.stop) : undefined;
-  const template = entryPath(dirs.template, payload.templatePath);
+  // `.`: an HCL template that is the bundle's whole root folder.
+  const template = /^\.\/?$/.test(payload.templatePath)
+    ? { path: dirs.template }
+    : entryPath(dirs.template, payload.templatePath);
   if ('why' in template) throw new CannotRunError(`the job's template path ${payload.templatePath}: ${template.why}`);
   if (!(await stat(template.path).catch(() => undefined))) {
     throw new CannotRunError(`the template bundle has no ${payload.templatePath}`);

@@ -1,12 +1,13 @@
 /**
- * The real `kiln-agent` process (agent/main.ts through tsx) against an in-test HTTP server that implements the
- * agent contract with the real gateway operations (functions/agent-gateway/lib/gateway.ts, their http.ts
- * adapter) on moto's DynamoDB, Step Functions recorded by aws-sdk-client-mock, and the real packer
- * (/usr/bin/packer, 1.6.6) running null/file-builder templates: success with artifacts, a failing provisioner
- * (Kiln.AgentBuildFailed, redacted), cancel through the heartbeat answer, SIGTERM mid-build, an agent killed
- * mid-job whose job the sweep re-offers to a second agent, a lease lost under a running build, backoff while
- * the gateway is unreachable, a vmware job refused by the agent itself and by the
- * gateway's matching, a shell-local template refused, and a revoked agent exiting 3.
+ * The real `kiln-agent` process (agent/main.ts through tsx; the first case runs the bundle) against an in-test
+ * HTTP server that implements the agent contract with the real gateway operations
+ * (functions/agent-gateway/lib/gateway.ts and its http.ts adapter) on moto's DynamoDB, Step Functions recorded by
+ * aws-sdk-client-mock, and the real packer (/usr/bin/packer, 1.6.6) on null/file-builder templates: success with
+ * artifacts (JSON, and an HCL2 folder with PKR_VAR_ values), a failing provisioner (Kiln.AgentBuildFailed,
+ * redacted), cancel through the heartbeat answer, SIGTERM mid-build, a lease lost under a running build, backoff
+ * while the gateway is unreachable, an agent killed mid-job whose job the sweep re-offers to a second agent, the
+ * vmware reference template refused by the agent itself and by the gateway's matching, a shell-local template
+ * refused, and a revoked agent exiting 3.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -223,12 +224,14 @@ async function tarGz(files: Record<string, string>): Promise<Buffer> {
 }
 
 let jobs = 0;
+/** A JSON template (an object), or an HCL folder (`{ hcl: files }`, built from the bundle's root). */
 async function enqueueTemplate(
-  template: object,
+  template: object | { hcl: Record<string, string> },
   options: { builderType?: string; only?: string; variables?: AgentJobVariables } = {},
 ): Promise<{ jobId: string; taskToken: string }> {
   const n = ++jobs;
-  const bundle = await tarGz({ 'template.json': JSON.stringify(template) });
+  const hcl = 'hcl' in template ? (template.hcl as Record<string, string>) : undefined;
+  const bundle = await tarGz(hcl ?? { 'template.json': JSON.stringify(template) });
   const key = `builds/b-${n}/files/.kiln/agent-template.tar.gz`;
   objects.set(key, bundle);
   const variablesKey = options.variables ? `builds/b-${n}/agent-variables.json` : undefined;
@@ -242,8 +245,8 @@ async function enqueueTemplate(
     labels: [],
     payload: {
       version: 1,
-      format: 'json',
-      templatePath: 'template.json',
+      format: hcl ? 'hcl' : 'json',
+      templatePath: hcl ? '.' : 'template.json',
       // packer 1.6 matches a JSON template's build by its name (`example`), not `null.example`.
       only: options.only ?? 'example',
       bundle: { key, sha256: createHash('sha256').update(bundle).digest('hex'), bytes: bundle.length },
@@ -268,6 +271,9 @@ const VMWARE_REFERENCE = {
   ],
   provisioners: [{ type: 'shell', inline: ['sudo apt-get update', 'sudo apt-get install -y apache2'] }],
 };
+const HCL_BUILD =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: HCL interpolation, not a JS template
+  'source "file" "example" {\n  content = "${var.greeting} x${var.times + 1}"\n  target  = "out/hello.txt"\n}\nbuild {\n  sources = ["source.file.example"]\n}\n';
 const nullBuilder = { type: 'null', name: 'example', communicator: 'none' };
 /** A shell provisioner with communicator none fails when it uploads its script, after start_retry_timeout. */
 const shellProvisioner = (retry: string) => ({ type: 'shell', inline: ['echo hi'], start_retry_timeout: retry });
@@ -360,6 +366,34 @@ describe('kiln-agent with real packer', () => {
     // The job folder, variables included, is gone.
     expect(readdirSync(join(work, 'one'))).toEqual([]);
     expect(h.logs.flatMap((l) => l.lines.map((x) => x.line))).toContain('--> example: Stored file: out/hello.txt');
+  });
+
+  it('runs an HCL2 folder: -var pairs as PKR_VAR_ typed by packer, var files as files', async () => {
+    const config = await registerAgent('hcl');
+    const agent = await runAgent(config, ['--once']);
+    const { taskToken } = await enqueueTemplate(
+      {
+        hcl: {
+          'variables.pkr.hcl': 'variable "greeting" {\n  type = string\n}\nvariable "times" {\n  type = number\n}\n',
+          'build.pkr.hcl': HCL_BUILD,
+        },
+      },
+      {
+        builderType: 'file',
+        only: 'file.example',
+        variables: {
+          varFiles: [{ name: 'site.json', content: '{"times": 2}' }],
+          vars: [['greeting', 'hello']],
+          redact: [],
+        },
+      },
+    );
+    const answer = await taskAnswer(taskToken);
+    // "hello x3": the PKR_VAR_ string and the var file's number (typed: 2 + 1) reached packer.
+    expect(answer.success?.artifacts).toEqual([
+      { builderId: 'packer.file', artifactId: 'File', files: [{ name: 'out/hello.txt', size: 'hello x3'.length }] },
+    ]);
+    expect(await agent.exited).toBe(0);
   });
 
   it('reports a failing provisioner as Kiln.AgentBuildFailed with packer error, sensitive values redacted', async () => {
