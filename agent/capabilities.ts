@@ -62,7 +62,7 @@ export const hypervisorsOn = (path: string): Hypervisor[] => HYPERVISORS.filter(
 export function hypervisorGap(builderType: string, path: string): string | undefined {
   const needed = requiredHypervisor(builderType);
   if (!needed || which(needed.cli, path)) return undefined;
-  return `${needed.product} not available on this agent: ${needed.cli} was not found on PATH (${path || 'empty'})`;
+  return `${needed.product} not available on this agent: ${needed.cli} was not found on this agent's PATH: install it, or run builds needing it on another agent`;
 }
 
 export interface PackerInstall {

@@ -138,7 +138,8 @@ async function main(argv: readonly string[]): Promise<number> {
       agents: { heartbeatSeconds: 5, queueTimeoutSeconds: 120, pollIntervalMs: 200 },
       onInvoke: (record) => {
         invocations.push(record);
-        if (options.verbose || record.errorType) {
+        // Once stopping, held long polls (AgentAcquire) end with their processes: not a failure of the run.
+        if (!stopping && (options.verbose || record.errorType)) {
           say(`  λ ${record.functionId} ${record.durationMs} ms${record.errorType ? ` → ${record.errorType}` : ''}`);
         }
       },
@@ -272,7 +273,8 @@ function printBuild(build: NonNullable<BuildOutput['builds']>[number]): void {
   process.stdout.write(`  ${build.name}: ${build.status}\n`);
   const id = build.artifactId ?? '';
   if (id.includes('@sha256:')) process.stdout.write(`    image ${id}\n`);
-  else if (id && !/^[a-z0-9-]+:ami-/.test(id)) process.stdout.write(`    artifact ${id} (reported by the agent's packer)\n`);
+  else if (id && !/^[a-z0-9-]+:ami-/.test(id))
+    process.stdout.write(`    artifact ${id} (reported by the agent's packer)\n`);
   else {
     for (const artifact of id.split(',').filter(Boolean)) {
       const [region, ami] = artifact.split(':');

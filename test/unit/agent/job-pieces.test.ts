@@ -161,7 +161,7 @@ describe('capabilities', () => {
     expect(which('VBoxManage', bin)).toBe(join(bin, 'VBoxManage'));
     expect(hypervisorsOn(bin)).toEqual(['VBoxManage']);
     expect(hypervisorGap('vmware-iso', bin)).toBe(
-      `vmware not available on this agent: vmrun was not found on PATH (${bin})`,
+      "vmware not available on this agent: vmrun was not found on this agent's PATH: install it, or run builds needing it on another agent",
     );
     expect(hypervisorGap('virtualbox-iso', bin)).toBeUndefined();
     expect(hypervisorGap('null', '')).toBeUndefined();
