@@ -9,10 +9,11 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KILN_ENV, KILN_FUNCTIONS } from '../../functions/registry.ts';
-import { LOCAL_ACCOUNT, localAwsEnv, localClientConfig } from '../../harness/clients.ts';
+import { localAwsEnv, localClientConfig } from '../../harness/clients.ts';
 import { deployKiln, type KilnDeployment } from '../../harness/deploy.ts';
 import { uploadTemplateFolder } from '../../harness/kiln-local.ts';
 import {
@@ -69,23 +70,33 @@ function registryTable(): string {
   return name;
 }
 
+/** The function's environment as deployed (read back from moto's Lambda), pointed at moto for this process. */
 function envFor(id: string): Record<string, string> {
+  const deployed = deployedEnv.get(id);
+  if (!deployed) throw new Error(`no deployed function has ${KILN_ENV.functionId}=${id}`);
   return {
+    ...deployed,
     ...localAwsEnv(moto.endpoint),
     KILN_SDK_MAX_ATTEMPTS: '1',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
-    NODE_OPTIONS: '--enable-source-maps',
-    [KILN_ENV.functionId]: id,
-    [KILN_ENV.artifactsBucket]: deployment.artifactsBucket,
-    [KILN_ENV.templateBucket]: deployment.templateBucket,
-    [KILN_ENV.buildsTable]: deployment.buildsTable,
+    // The registry table is not part of the stack moto created here (see registryTable()).
     [KILN_ENV.registryTable]: registryTable(),
-    [KILN_ENV.builderInstanceProfile]: 'kiln-builder',
-    [KILN_ENV.builderSecurityGroup]: 'sg-0123456789abcdef0',
-    [KILN_ENV.subnetIds]: 'subnet-0123456789abcdef0',
-    [KILN_ENV.provisionLogGroup]: '/kiln/provision',
-    [KILN_ENV.accountId]: LOCAL_ACCOUNT,
   };
+}
+
+const deployedEnv = new Map<string, Record<string, string>>();
+async function readDeployedEnv(): Promise<void> {
+  const lambda = new LambdaClient(localClientConfig(moto.endpoint));
+  let marker: string | undefined;
+  do {
+    const page = await lambda.send(new ListFunctionsCommand({ ...(marker ? { Marker: marker } : {}) }));
+    for (const fn of page.Functions ?? []) {
+      const vars = fn.Environment?.Variables ?? {};
+      const id = vars[KILN_ENV.functionId];
+      if (id) deployedEnv.set(id, vars);
+    }
+    marker = page.NextMarker;
+  } while (marker);
 }
 
 beforeAll(async () => {
@@ -94,6 +105,7 @@ beforeAll(async () => {
   if (!assembly.bundles) throw new Error('synthKiln() gave no bundles for the real registry');
   bundled = { assembly, assets: assembly.bundles };
   deployment = await deployKiln({ endpoint: moto.endpoint, assembly: bundled.assembly });
+  await readDeployedEnv();
 }, 300_000);
 
 afterAll(async () => {
@@ -219,14 +231,27 @@ describe('PrepareBuild bundle on real templates', () => {
 });
 
 describe('every other bundle loads and runs', () => {
-  it.each(KILN_FUNCTIONS.filter((f) => f.id !== 'PrepareBuild').map((f) => [f.id]))(
-    '%s rejects an empty event with its typed error Kiln.InputInvalid',
-    async (id) => {
-      const result = await invokeInFreshProcess(sandbox(id).entry, {}, envFor(id));
-      expect(result.stderr).toBe('');
-      expect(result).toMatchObject({ ok: false, errorType: 'Kiln.InputInvalid', exitCode: 0 });
-      // Names the first field its own schema requires (stages: state or buildId; ShellLocal: buildName).
-      expect(result.errorMessage).toMatch(/The function input is not valid: .*(state|buildId|buildName)/);
-    },
-  );
+  const byTrigger = (api: boolean) =>
+    KILN_FUNCTIONS.filter((f) => f.id !== 'PrepareBuild' && (f.trigger.kind === 'api-route') === api).map((f) => [
+      f.id,
+    ]);
+
+  it.each(byTrigger(false))('%s rejects an empty event with its typed error Kiln.InputInvalid', async (id) => {
+    const result = await invokeInFreshProcess(sandbox(id).entry, {}, envFor(id));
+    expect(result.stderr).toBe('');
+    expect(result).toMatchObject({ ok: false, errorType: 'Kiln.InputInvalid', exitCode: 0 });
+    // Names the first field its own schema requires (stages: state or buildId; ShellLocal: buildName; the agent
+    // task: taskToken; the sweep: the scheduled event's detail-type).
+    expect(result.errorMessage).toMatch(
+      /The function input is not valid: .*(state|buildId|buildName|taskToken|detail-type)/,
+    );
+  });
+
+  it.each(byTrigger(true))('%s answers an empty proxy event with 400 and the contract error body', async (id) => {
+    const result = await invokeInFreshProcess(sandbox(id).entry, { body: '{' }, envFor(id));
+    expect(result.stderr).toBe('');
+    expect(result).toMatchObject({ ok: true, value: { statusCode: 400 } });
+    const body = JSON.parse((result.value as { body: string }).body) as { error: { code: string } };
+    expect(body.error.code).toBe('InvalidRequest');
+  });
 });
