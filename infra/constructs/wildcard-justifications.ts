@@ -82,7 +82,7 @@ export const KILN_WILDCARD_JUSTIFICATIONS: readonly WildcardJustification[] = [
   {
     pattern: /\/agent-artifacts\/\*$/,
     reason:
-      'Artifact files self-hosted agents upload (build ids and file names are made at run time): write only (s3:PutObject), presigned by the uploads handler for the current lease holder of the build\'s job.',
+      "Artifact files self-hosted agents upload (build ids and file names are made at run time): write only (s3:PutObject), presigned by the uploads handler for the current lease holder of the build's job.",
   },
   {
     pattern: /\/index\/\*$/,

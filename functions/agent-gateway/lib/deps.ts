@@ -60,10 +60,7 @@ export function gatewayDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Gatewa
 }
 
 /** Presigned GETs and PUTs in the artifacts bucket; without the bucket (enqueue, sweep never presign) a call says so. */
-function presignersIn(
-  s3: S3Client,
-  bucket: string | undefined,
-): Pick<GatewayDeps, 'presignGet' | 'presignPut'> {
+function presignersIn(s3: S3Client, bucket: string | undefined): Pick<GatewayDeps, 'presignGet' | 'presignPut'> {
   const bucketOrThrow = () => {
     if (!bucket) throw new Error(`${AGENT_GATEWAY_ENV.artifactsBucket} is not set: this function cannot presign`);
     return bucket;
