@@ -583,7 +583,10 @@ describe('handler modules (API Gateway proxy events)', () => {
     expect(answer.statusCode, answer.body).toBe(200);
     const [upload] = (JSON.parse(answer.body) as { uploads: { name: string; url: string; key: string }[] }).uploads;
     expect(upload?.key).toBe('agent-artifacts/b-60/null.example/out/notes.txt');
-    expect(new URL(upload?.url ?? '').searchParams.get('X-Amz-Expires')).toBe('3600');
+    const signed = new URL(upload?.url ?? '').searchParams;
+    expect(signed.get('X-Amz-Expires')).toBe('3600');
+    // The declared size is signed: S3 refuses another Content-Length (moto does not check signatures, AWS does).
+    expect(signed.get('X-Amz-SignedHeaders')?.split(';')).toContain('content-length');
     const put = await fetch(upload?.url ?? '', { method: 'PUT', body });
     expect(put.status, await put.text()).toBe(200);
     const stored = await s3.send(new GetObjectCommand({ Bucket: 'kiln-artifacts', Key: upload?.key }));
