@@ -600,7 +600,9 @@ describe('kiln-agent with real packer', () => {
     const first = await enqueueTemplate(VMWARE_REFERENCE, { builderType: 'vmware-iso', only: 'vmware-iso' });
     const refused = await taskAnswer(first.taskToken);
     expect(refused.failure?.error).toBe('Kiln.DriverUnavailable');
-    expect(refused.failure?.cause).toContain('vmware not available on this agent: vmrun was not found on PATH');
+    expect(refused.failure?.cause).toContain(
+      "vmware not available on this agent: vmrun was not found on this agent's PATH",
+    );
     // It reached the agent whole: packer validate passed on what the agent wrote.
     expect(refused.failure?.cause).toContain("the job's template passed `packer validate` on this agent");
     // Now its polls say no vmrun: the gateway does not hand it the next one, and the sweep explains.
