@@ -22,6 +22,8 @@ export const agentConfigSchema = z.object({
   workDir: z.string(),
   /** Run templates with `shell-local` steps (they execute on this host): off unless the operator says so. */
   allowLocalExec: z.optional(z.boolean()),
+  /** Upload artifact files through presigned URLs after a build (`--upload-artifacts`): off unless asked. */
+  uploadArtifacts: z.optional(z.boolean()),
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 

@@ -42,6 +42,14 @@ export class CannotRunError extends Error {
   override readonly name = 'KilnAgent.CannotRun';
 }
 
+/**
+ * `--upload-artifacts` could not upload an artifact file (refused: outside the job folder or a link; the gateway
+ * gave no URL; the PUT failed). Completes the job as failed kind `build-failed` with the message.
+ */
+export class UploadFailedError extends Error {
+  override readonly name = 'KilnAgent.UploadFailed';
+}
+
 /** packer is not installed where the agent looks (PATH or KILN_AGENT_PATH). */
 export class PackerMissingError extends Error {
   override readonly name = 'KilnAgent.PackerMissing';

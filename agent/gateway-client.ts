@@ -21,6 +21,8 @@ import {
   jobRoutePath,
   registerRequestSchema,
   registerResponseSchema,
+  uploadsRequestSchema,
+  uploadsResponseSchema,
 } from '../aws/agent-gateway-contract.ts';
 import { GatewayResponseError, GatewayUnreachableError } from './errors.ts';
 
@@ -111,6 +113,12 @@ export class GatewayClient {
 
   heartbeat(jobId: string, jobCredential: string, request: z.input<typeof heartbeatRequestSchema>) {
     return this.post(jobRoutePath('heartbeat', jobId), heartbeatRequestSchema.parse(request), heartbeatResponseSchema, {
+      authorization: authorizationHeader('job', jobCredential),
+    });
+  }
+
+  uploads(jobId: string, jobCredential: string, request: z.input<typeof uploadsRequestSchema>) {
+    return this.post(jobRoutePath('uploads', jobId), uploadsRequestSchema.parse(request), uploadsResponseSchema, {
       authorization: authorizationHeader('job', jobCredential),
     });
   }

@@ -22,7 +22,7 @@ import {
   LIMITS,
 } from '../aws/agent-gateway-contract.ts';
 import { hypervisorGap, type PackerInstall } from './capabilities.ts';
-import { CannotRunError, GatewayResponseError, isRetryable } from './errors.ts';
+import { CannotRunError, GatewayResponseError, isRetryable, UploadFailedError } from './errors.ts';
 import { entryPath, extractBundle } from './extract.ts';
 import type { GatewayClient } from './gateway-client.ts';
 import { Heartbeater } from './heartbeat.ts';
@@ -30,11 +30,14 @@ import { MachineReadableCollector } from './machine-readable.ts';
 import { type JobDirs, jobDirs, packerArgs, packerEnv, writeVariables } from './packer-run.ts';
 import { redactor } from './redact.ts';
 import { localExecSteps } from './template-scan.ts';
+import { uploadArtifactFiles } from './upload.ts';
 
 export interface JobContext {
   readonly client: GatewayClient;
   readonly workDir: string;
   readonly allowLocalExec: boolean;
+  /** `--upload-artifacts`: PUT the artifact files through presigned URLs before completing (agent/upload.ts). */
+  readonly uploadArtifacts: boolean;
   /** Where packer and the hypervisor CLIs are looked up; packer's PATH. */
   readonly path: string;
   readonly packer: PackerInstall;
@@ -225,8 +228,16 @@ export async function runJob(job: LeasedJob, ctx: JobContext, leasedAt = Date.no
           'build-failed',
           `packer ran no build: -only=${spec.payload.only} matched no build of the template`,
         );
-      } else if (code === 0) outcome = { outcome: 'succeeded', artifacts: await artifactsOf(collector, dirs.template) };
-      else {
+      } else if (code === 0) {
+        const artifacts = await artifactsOf(collector, dirs.template);
+        outcome = ctx.uploadArtifacts
+          ? await upload(job, ctx, dirs, artifacts, (stop) => {
+              interrupt = stop;
+              if (stopReason) stop();
+            })
+          : { outcome: 'succeeded', artifacts };
+        if (stopReason) outcome = stopOutcome(stopReason);
+      } else {
         const why = collector.failureReason() ?? (stderrTail.join('\n') || `packer exited with code ${code}`);
         outcome = failed('build-failed', redact(why));
       }
@@ -255,6 +266,30 @@ export async function runJob(job: LeasedJob, ctx: JobContext, leasedAt = Date.no
   await heart.finish();
   if (lostError) return { status: 'lost', error: lostError };
   return complete(job, ctx, outcome);
+}
+
+/** Uploads the artifact files (heartbeats go on meanwhile); a failed upload fails the build with its reason. */
+async function upload(
+  job: LeasedJob,
+  ctx: JobContext,
+  dirs: JobDirs,
+  artifacts: Awaited<ReturnType<typeof artifactsOf>>,
+  onInterrupt: (stop: () => void) => void,
+): Promise<CompleteRequest> {
+  const aborter = new AbortController();
+  onInterrupt(() => aborter.abort());
+  try {
+    const uploaded = await uploadArtifactFiles(artifacts, job, {
+      client: ctx.client,
+      templateDir: dirs.template,
+      signal: aborter.signal,
+      log: ctx.log,
+    });
+    return { outcome: 'succeeded', artifacts: uploaded };
+  } catch (error) {
+    if (!(error instanceof UploadFailedError)) throw error;
+    return failed('build-failed', `packer succeeded but the artifact upload failed: ${error.message}`);
+  }
 }
 
 /** `packer validate` of the prepared job (no build runs): whether the template arrived whole and valid. */

@@ -23,6 +23,15 @@ const hostName = () =>
     .replace(/^[^A-Za-z0-9]+/, '')
     .slice(0, 64) || 'agent';
 
+interface RunFlags {
+  once?: boolean;
+  labels?: string;
+  allowLocalExec?: boolean;
+  /** undefined: the config decides; `--upload-artifacts` true, `--no-upload-artifacts` false. */
+  uploadArtifacts?: boolean;
+  graceSeconds: string;
+}
+
 function program(): Command {
   const cli = new Command('kiln-agent')
     .description("Runs Kiln's on-prem packer builds on this machine")
@@ -37,23 +46,34 @@ function program(): Command {
     .option('--name <name>', 'display name', hostName())
     .option('--work-dir <dir>', 'where jobs run (default: a work folder beside the config)')
     .option('--allow-local-exec', 'run templates with shell-local steps (they execute on this host)')
-    .action(async (opts: { url: string; token: string; name: string; workDir?: string; allowLocalExec?: boolean }) => {
-      const path = configPath(cli.opts<{ config?: string }>().config);
-      const search = lookupPath();
-      const packer = await findPacker(search);
-      const capabilities = capabilitiesOf(packer, search);
-      const out = await new GatewayClient(opts.url).register({ token: opts.token, name: opts.name, capabilities });
-      writeConfig(path, {
-        url: opts.url,
-        agentId: out.agentId,
-        credential: out.credential,
-        labels: out.labels,
-        name: opts.name,
-        workDir: opts.workDir ?? join(dirname(path), 'work'),
-        ...(opts.allowLocalExec ? { allowLocalExec: true } : {}),
-      });
-      log(`registered ${opts.name} as ${out.agentId} (labels [${out.labels.join(', ')}]); config written to ${path}`);
-    });
+    .option('--upload-artifacts', "upload a build's artifact files to Kiln's artifacts bucket (presigned URLs)")
+    .action(
+      async (opts: {
+        url: string;
+        token: string;
+        name: string;
+        workDir?: string;
+        allowLocalExec?: boolean;
+        uploadArtifacts?: boolean;
+      }) => {
+        const path = configPath(cli.opts<{ config?: string }>().config);
+        const search = lookupPath();
+        const packer = await findPacker(search);
+        const capabilities = capabilitiesOf(packer, search);
+        const out = await new GatewayClient(opts.url).register({ token: opts.token, name: opts.name, capabilities });
+        writeConfig(path, {
+          url: opts.url,
+          agentId: out.agentId,
+          credential: out.credential,
+          labels: out.labels,
+          name: opts.name,
+          workDir: opts.workDir ?? join(dirname(path), 'work'),
+          ...(opts.allowLocalExec ? { allowLocalExec: true } : {}),
+          ...(opts.uploadArtifacts ? { uploadArtifacts: true } : {}),
+        });
+        log(`registered ${opts.name} as ${out.agentId} (labels [${out.labels.join(', ')}]); config written to ${path}`);
+      },
+    );
 
   cli
     .command('run')
@@ -61,12 +81,14 @@ function program(): Command {
     .option('--once', 'run one job then exit (an ephemeral agent)')
     .option('--labels <a,b>', "take only jobs with these of the agent's labels")
     .option('--allow-local-exec', 'run templates with shell-local steps (they execute on this host)')
+    .option('--upload-artifacts', "upload artifact files (overrides the config's choice)")
+    .option('--no-upload-artifacts', 'upload nothing, whatever the config says')
     .addOption(
       new Option('--grace-seconds <n>', 'time packer gets to clean up after an interrupt').default(
         String(DEFAULT_GRACE_SECONDS),
       ),
     )
-    .action(async (opts: { once?: boolean; labels?: string; allowLocalExec?: boolean; graceSeconds: string }) => {
+    .action(async (opts: RunFlags) => {
       const config = readConfig(configPath(cli.opts<{ config?: string }>().config));
       const controller = new AbortController();
       let signals = 0;
@@ -98,6 +120,7 @@ function program(): Command {
         path: lookupPath(),
         graceMs: graceSeconds * 1000,
         allowLocalExec: opts.allowLocalExec === true || config.allowLocalExec === true,
+        uploadArtifacts: opts.uploadArtifacts ?? config.uploadArtifacts === true,
         stop: controller.signal,
         log,
       });

@@ -16,6 +16,7 @@ export interface RunOptions {
   readonly path: string;
   readonly graceMs: number;
   readonly allowLocalExec: boolean;
+  readonly uploadArtifacts: boolean;
   readonly stop: AbortSignal;
   readonly log: (line: string) => void;
 }
@@ -83,6 +84,7 @@ export async function runAgent(config: AgentConfig, options: RunOptions): Promis
         client,
         workDir: config.workDir,
         allowLocalExec: options.allowLocalExec,
+        uploadArtifacts: options.uploadArtifacts,
         path: options.path,
         packer,
         stop,

@@ -5,7 +5,7 @@
  * and the ASL → gateway enqueue input live here; nothing else defines them.
  *
  * Auth: `Authorization: Kiln-Agent <agent id>.<agent secret>` on agent routes (acquire, deregister);
- * `Authorization: Kiln-Job <job id>.<job secret>` on job routes (heartbeat, complete), a credential issued with
+ * `Authorization: Kiln-Job <job id>.<job secret>` on job routes (heartbeat, complete, uploads), a credential issued with
  * each lease and valid only for that job and lease. Registration carries its one-time token in the body. The
  * Step Functions task token is stored with the job and never appears in any response.
  */
@@ -21,11 +21,12 @@ export const AGENT_ROUTES = {
   acquire: { method: 'POST', path: '/jobs/acquire', auth: 'agent' },
   heartbeat: { method: 'POST', path: '/jobs/{jobId}/heartbeat', auth: 'job' },
   complete: { method: 'POST', path: '/jobs/{jobId}/complete', auth: 'job' },
+  uploads: { method: 'POST', path: '/jobs/{jobId}/uploads', auth: 'job' },
 } as const;
 export type AgentRoute = keyof typeof AGENT_ROUTES;
 
 /** The path of a job route for one job (the agent side). */
-export const jobRoutePath = (route: 'heartbeat' | 'complete', jobId: string): string =>
+export const jobRoutePath = (route: 'heartbeat' | 'complete' | 'uploads', jobId: string): string =>
   AGENT_ROUTES[route].path.replace('{jobId}', encodeURIComponent(jobId));
 
 export const AUTH_SCHEMES = { agent: 'Kiln-Agent', job: 'Kiln-Job' } as const;
@@ -53,6 +54,10 @@ export const LIMITS = {
   progressLength: 1024,
   reasonLength: 4096,
   artifacts: 100,
+  /** Artifact files one uploads request may ask URLs for. */
+  uploadFiles: 100,
+  /** S3's limit for one PUT (5 GiB): a presigned PUT cannot carry more, multipart would need a URL per part. */
+  uploadFileBytes: 5 * 1024 ** 3,
   /** The job payload as JSON text: a DynamoDB item holds 400 KB, the rest of the job item is small. */
   payloadBytes: 300_000,
 } as const;
@@ -188,13 +193,52 @@ export const heartbeatResponseSchema = z.object({
   cancel: z.boolean(),
 });
 
+// --- POST /jobs/{jobId}/uploads ---------------------------------------------------------------------------
+/**
+ * An artifact file's name as packer reported it: relative to the job's template folder, inside it (no leading
+ * `/`, no `..` segment, no backslash or NUL), so it can name an S3 key under the build's prefix as it is.
+ */
+export const artifactFileName = z.string().check(
+  z.minLength(1),
+  z.maxLength(1024),
+  z.refine(
+    (p) => !p.startsWith('/') && !/[\\\0]/.test(p) && !p.split('/').some((s) => s === '..' || s === '.' || s === ''),
+    'a relative path inside the job folder: no leading /, no . or .. or empty segment, no backslash',
+  ),
+);
+export const uploadsRequestSchema = z.object({
+  files: z
+    .array(
+      z.object({
+        name: artifactFileName,
+        /** Bytes; the URL is signed for exactly this Content-Length. At most S3's single-PUT limit. */
+        size: z.int().check(z.minimum(0), z.maximum(LIMITS.uploadFileBytes)),
+      }),
+    )
+    .check(z.minLength(1), z.maxLength(LIMITS.uploadFiles)),
+});
+/** How long an upload URL stays valid: the agent PUTs at once, but a VM image over a slow line takes a while. */
+export const UPLOAD_URL_SECONDS = 3600;
+export const uploadsResponseSchema = z.object({
+  /** One per requested file, in order: PUT `url` with the file as body and its size as Content-Length. */
+  uploads: z.array(z.object({ name: z.string(), url: z.url(), key: z.string() })),
+});
+export type UploadsResponse = z.infer<typeof uploadsResponseSchema>;
+
 // --- POST /jobs/{jobId}/complete --------------------------------------------------------------------------
 export const agentArtifactSchema = z.object({
   /** Packer's builder id (`mitchellh.vmware`, `packer.null`...) and artifact id, as the manifest writes them. */
   builderId: text(256),
   artifactId: z.string().check(z.maxLength(2048)),
   files: z
-    .array(z.object({ name: text(1024), size: z.optional(z.int().check(z.minimum(0))) }))
+    .array(
+      z.object({
+        name: text(1024),
+        size: z.optional(z.int().check(z.minimum(0))),
+        /** The artifacts bucket key the agent uploaded the file to (`--upload-artifacts`); absent: not uploaded. */
+        key: z.optional(text(1024)),
+      }),
+    )
     .check(z.maxLength(1000)),
 });
 export const FAILURE_KINDS = ['build-failed', 'cannot-run', 'cancelled'] as const;

@@ -13,6 +13,11 @@ export const STORE_LAYOUT = {
   buildLogsPattern: 'builds/*/logs/*',
   /** Artifacts bucket: Packer manifests, kept (outside `builds/`, so no expiry rule reaches them). */
   manifestsPrefix: 'manifests/',
+  /**
+   * Artifacts bucket: files a self-hosted agent uploaded (`kiln-agent --upload-artifacts`), kept like manifests
+   * (outside `builds/`, so no expiry rule reaches them): `agent-artifacts/<buildId>/<build>/<file>`.
+   */
+  agentArtifactsPrefix: 'agent-artifacts/',
   /** Artifacts bucket: sealed sensitive values and one-shot scripts of running builds (minutes, not days). */
   secretsPrefix: 'secrets/',
   /** Object tag set on staged files so a lifecycle rule removes them early. */
@@ -33,3 +38,6 @@ export const AGENT_BUNDLE_PATH = '.kiln/agent-template.tar.gz';
 /** An agent build's variables document: under `secrets/`, removed with the build's sealed values by Finalize. */
 export const agentVariablesKeyFor = (buildId: string): string =>
   `${STORE_LAYOUT.secretsPrefix}${buildId}/agent-variables.json`;
+/** Where an agent uploads one artifact file of a build (`name`: relative, checked by the contract). */
+export const agentArtifactKeyFor = (buildId: string, build: string, name: string): string =>
+  `${STORE_LAYOUT.agentArtifactsPrefix}${buildId}/${build}/${name}`;

@@ -93,6 +93,8 @@ export const DEFAULT_SECRET_PREFIX = 'kiln/';
  *   them: `*`; a task token is the capability, and only the gateway holds tokens)
  * - `agent-downloads`: s3:GetObject on the agent job files of `builds/` (the bundle and variables document the
  *   acquire handler presigns for the agent that leased the job)
+ * - `agent-uploads`: s3:PutObject under `agent-artifacts/` of the artifacts bucket and kms:GenerateDataKey on the
+ *   data key through S3 (the PUT URLs the uploads handler presigns for the job's lease holder)
  */
 export type PermissionScope =
   | 'builder-ec2'
@@ -115,7 +117,8 @@ export type PermissionScope =
   | 'schedule-control'
   | 'agent-table'
   | 'agent-task-callbacks'
-  | 'agent-downloads';
+  | 'agent-downloads'
+  | 'agent-uploads';
 
 export interface FunctionSpec {
   /** PascalCase id; the ASL placeholder is `${<id>FunctionArn}`. */
@@ -352,6 +355,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
   ...agentRoute('AgentAcquire', 'acquire', 'Long poll for a job this agent can run; lease it with a job credential'),
   ...agentRoute('AgentHeartbeat', 'heartbeat', 'Extend a lease, forward build output and the task heartbeat'),
   ...agentRoute('AgentComplete', 'complete', "Record a job's outcome and answer its Step Functions task"),
+  ...agentRoute('AgentUpload', 'uploads', "Presign PUT URLs for the lease holder's artifact files (agent-artifacts/)"),
   {
     id: 'AgentSweep',
     dir: 'agent-gateway/sweep',
@@ -388,12 +392,13 @@ function agentRoute(id: string, route: AgentRoute, description: string): Functio
         'agentHeartbeatSeconds',
         'agentMaxAttempts',
         'agentQueueTimeoutSeconds',
-        ...(route === 'acquire' ? (['artifactsBucket'] as const) : []),
+        ...(route === 'acquire' || route === 'uploads' ? (['artifactsBucket'] as const) : []),
       ],
       permissions: [
         'agent-table',
         ...(route === 'heartbeat' || route === 'complete' ? (['agent-task-callbacks'] as const) : []),
         ...(route === 'acquire' ? (['agent-downloads'] as const) : []),
+        ...(route === 'uploads' ? (['agent-uploads'] as const) : []),
       ],
       // acquire holds a long poll (ACQUIRE_MAX_WAIT_SECONDS) under API Gateway's 29 s integration limit.
       timeoutSeconds: route === 'acquire' ? ACQUIRE_MAX_WAIT_SECONDS + 8 : 15,

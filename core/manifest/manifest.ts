@@ -7,6 +7,11 @@ import { InputInvalidError } from '../errors.ts';
 export interface ManifestFile {
   readonly name: string;
   readonly size: number;
+  /**
+   * Kiln's addition for agent builds run with `kiln-agent --upload-artifacts`: the artifacts bucket key the file
+   * was uploaded to (readers of Packer manifests ignore unknown keys).
+   */
+  readonly kiln_uploaded?: string;
 }
 
 export interface ManifestBuild {
@@ -67,6 +72,7 @@ export function manifestBuild(result: BuildResult): ManifestBuild {
   const files = result.files?.map((f) => ({
     name: result.stripPath ? (f.name.split(/[\\/]/).pop() ?? f.name) : f.name,
     size: f.size,
+    ...(f.kiln_uploaded ? { kiln_uploaded: f.kiln_uploaded } : {}),
   }));
   return {
     name: result.name,

@@ -92,7 +92,7 @@ export class AgentGateway extends Construct {
     const throttle = props.throttle ?? { rateLimit: 50, burstLimit: 100 };
     const api = new apigateway.RestApi(this, 'Api', {
       restApiName: 'kiln-agent-gateway',
-      description: 'Kiln self-hosted agents: register, acquire, heartbeat, complete',
+      description: 'Kiln self-hosted agents: register, acquire, heartbeat, uploads, complete',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       // TLS 1.2 is API Gateway's floor for REGIONAL endpoints; there is no plain-HTTP listener.
       deployOptions: {

@@ -114,6 +114,22 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
           conditions: { StringEquals: { 'kms:ViaService': `s3.${t.stack.region}.amazonaws.com` } },
         }),
       ];
+    case 'agent-uploads':
+      // Write only, under the kept agent-artifacts/ prefix: the uploads handler presigns PUTs with this role's
+      // authority for the lease holder; nothing it signs can read, list or delete.
+      return [
+        new iam.PolicyStatement({
+          sid: 'WriteAgentArtifacts',
+          actions: ['s3:PutObject'],
+          resources: [`${t.artifactsBucketArn}/${STORE_LAYOUT.agentArtifactsPrefix}*`],
+        }),
+        new iam.PolicyStatement({
+          sid: 'EncryptAgentArtifactsThroughS3',
+          actions: ['kms:GenerateDataKey'],
+          resources: [t.dataKeyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${t.stack.region}.amazonaws.com` } },
+        }),
+      ];
     case 'provision-logs':
       return [
         new iam.PolicyStatement({

@@ -80,6 +80,11 @@ export const KILN_WILDCARD_JUSTIFICATIONS: readonly WildcardJustification[] = [
       'The agent job files of any running build (build ids are made at run time): read only, presigned by the acquire handler for the agent that leased the job.',
   },
   {
+    pattern: /\/agent-artifacts\/\*$/,
+    reason:
+      "Artifact files self-hosted agents upload (build ids and file names are made at run time): write only (s3:PutObject), presigned by the uploads handler for the current lease holder of the build's job.",
+  },
+  {
     pattern: /\/index\/\*$/,
     reason: 'Indexes of the builds table this stack owns.',
   },

@@ -82,7 +82,11 @@ describe('function permissions of the real registry', () => {
     expect(touches(logicalId(stack, stack.registry.table)), 'registry table').toBe(has(id, 'registry-write'));
     expect(actions.has('ssm:PutParameter'), 'ssm:PutParameter').toBe(has(id, 'registry-write'));
     const artifacts =
-      has(id, 'artifacts-rw') || has(id, 'manifests-write') || has(id, 'build-secrets') || has(id, 'agent-downloads');
+      has(id, 'artifacts-rw') ||
+      has(id, 'manifests-write') ||
+      has(id, 'build-secrets') ||
+      has(id, 'agent-downloads') ||
+      has(id, 'agent-uploads');
     expect(touches(logicalId(stack, stack.agentTable.table)), 'agent table').toBe(has(id, 'agent-table'));
     expect(
       [...actions].some((a) => a.startsWith('states:SendTask')),
@@ -111,6 +115,30 @@ describe('function permissions of the real registry', () => {
       expect.stringMatching(/\/builds\/\*\/files\/\.kiln\/agent-template\.tar\.gz"\]\]}$/),
       expect.stringMatching(/\/secrets\/\*\/agent-variables\.json"\]\]}$/),
     ]);
+  });
+
+  it('lets only the uploads handler write agent artifacts: PutObject under agent-artifacts/, the data key via S3', () => {
+    expect(KILN_FUNCTIONS.filter((f) => f.permissions.includes('agent-uploads')).map((f) => f.id)).toEqual([
+      'AgentUpload',
+    ]);
+    const statements = functionRole('AgentUpload');
+    const s3 = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+    expect(s3.flatMap(actionsOf)).toEqual(['s3:PutObject']);
+    expect(s3.flatMap(resourcesOf).map(text)).toEqual([expect.stringMatching(/\/agent-artifacts\/\*"\]\]}$/)]);
+    // Through S3 only (the agent table's own key statements go through DynamoDB): encrypt, never decrypt.
+    const kms = statements.filter(
+      (s) => actionsOf(s).some((a) => a.startsWith('kms:')) && text(s.Condition).includes('s3.'),
+    );
+    expect(kms.flatMap(actionsOf)).toEqual(['kms:GenerateDataKey']);
+    expect(kms.map((s) => text(s.Condition))).toEqual([expect.stringContaining('kms:ViaService')]);
+    expect(kms.flatMap(resourcesOf).map(text)).toEqual([expect.stringContaining(logicalId(stack, stack.keys.dataKey))]);
+    // Nothing else of the bucket: no read, list or delete anywhere, builds/ (which expires) included.
+    expect(
+      statements
+        .flatMap(resourcesOf)
+        .map(text)
+        .filter((r) => r.includes('/builds/')),
+    ).toEqual([]);
   });
 
   it('lets Finalize write the registry table, its index and the /kiln channel parameters, nothing more', () => {

@@ -59,6 +59,8 @@ export async function gatewayHarness(
     },
     pollIntervalMs: options.pollIntervalMs ?? 1000,
     presignGet: async (key, expiresIn) => `https://artifacts.example/${key}?expires=${expiresIn}`,
+    presignPut: async (key, bytes, expiresIn) =>
+      `https://artifacts.example/${key}?put&bytes=${bytes}&expires=${expiresIn}`,
   };
   return {
     deps,

@@ -4,13 +4,13 @@
  * bundle with its own role; the sweep fired by the schedule timer from the template's rule. A registration token
  * is made against the deployed table with the harness's admin credentials (as `kiln agents token create` does),
  * then an agent registers, polls an empty queue, is refused with a bad credential, the sweep runs on its timer, a
- * queued job is leased (presigned download, heartbeat and complete on `/jobs/{jobId}/…`); afterwards every AWS call
- * the gateway's roles made is replayed against their deployed policies. Job task tokens belong to no execution
+ * queued job is leased (presigned download, heartbeat, a presigned upload and complete on `/jobs/{jobId}/…`);
+ * afterwards every AWS call the gateway's roles made is replayed against their deployed policies. Job task tokens belong to no execution
  * here (the agent branch of the build state machine is the lead's), so Step Functions answers InvalidToken.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as z from 'zod/mini';
 import {
@@ -23,6 +23,7 @@ import {
   heartbeatResponseSchema,
   jobRoutePath,
   registerResponseSchema,
+  uploadsResponseSchema,
 } from '../../aws/agent-gateway-contract.ts';
 import { type AgentStoreContext, createRegistrationToken, enqueueJob, getJob } from '../../aws/agent-gateway-store.ts';
 import { jobIdForTaskToken } from '../../core/agents/credentials.ts';
@@ -167,7 +168,7 @@ describe('the agent gateway in the local stack, over HTTP', () => {
     expect(Buffer.from(await download.arrayBuffer())).toEqual(bundle);
 
     const jobAuth = authorizationHeader('job', job.credential);
-    const route = (name: 'heartbeat' | 'complete', body: unknown) =>
+    const route = (name: 'heartbeat' | 'complete' | 'uploads', body: unknown) =>
       fetch(new URL(jobRoutePath(name, job.jobId).slice(1), url), {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: jobAuth },
@@ -177,6 +178,16 @@ describe('the agent gateway in the local stack, over HTTP', () => {
     expect(beat.status).toBe(200);
     // No execution holds this task token: the gateway tells the agent to stop.
     expect(heartbeatResponseSchema.parse(await beat.json())).toMatchObject({ cancel: true });
+    // The uploads function presigns a PUT with its role (s3:PutObject under agent-artifacts/ only): S3 takes it.
+    const notes = 'release notes\n';
+    const asked = await route('uploads', { files: [{ name: 'out/release-notes.txt', size: notes.length }] });
+    expect(asked.status).toBe(200);
+    const [upload] = uploadsResponseSchema.parse(await asked.json()).uploads;
+    expect(upload?.key).toBe('agent-artifacts/b-local-2/null.example/out/release-notes.txt');
+    const put = await fetch(upload?.url ?? '', { method: 'PUT', body: notes });
+    expect(put.status, await put.text()).toBe(200);
+    const object = await s3.send(new GetObjectCommand({ Bucket: kiln.deployment.artifactsBucket, Key: upload?.key }));
+    expect(await object.Body?.transformToString()).toBe(notes);
     const done = await route('complete', { outcome: 'failed', kind: 'cancelled', reason: 'told to stop' });
     expect(done.status).toBe(200);
     expect(completeResponseSchema.parse(await done.json())).toEqual({
@@ -258,7 +269,7 @@ describe('the agent gateway in the local stack, over HTTP', () => {
   it('AWS would have allowed every call the gateway roles made, and each is modelled', async () => {
     const iam = kiln.aws.router.iam as IamGuard;
     const gatewayCalls = iam.calls.filter((c) =>
-      /Agent(Register|Deregister|Acquire|Heartbeat|Complete|Sweep)/.test(c.caller.display),
+      /Agent(Register|Deregister|Acquire|Heartbeat|Upload|Complete|Sweep)/.test(c.caller.display),
     );
     const report = await iam.replay(gatewayCalls);
     expect(report.unmodelled).toEqual({});
@@ -267,7 +278,8 @@ describe('the agent gateway in the local stack, over HTTP', () => {
     for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']) {
       expect(checked, action).toContain(action);
     }
-    for (const action of ['states:SendTaskHeartbeat', 'states:SendTaskFailure', 's3:GetObject']) {
+    // s3:PutObject: the presigned upload, made with the uploads function's role (its only S3 action).
+    for (const action of ['states:SendTaskHeartbeat', 'states:SendTaskFailure', 's3:GetObject', 's3:PutObject']) {
       expect(checked, action).toContain(action);
     }
     const query = gatewayCalls.flatMap((c) => c.requests ?? []).find((r) => r.action === 'dynamodb:Query');

@@ -5,6 +5,7 @@
  * agent, completion (task success/failure, repeats), cancellation, the sweep's no-agent failure, and the
  * handler modules themselves over the proxy-event shape.
  */
+import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
@@ -13,7 +14,7 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { authorizationHeader, type LeasedJob } from '../../aws/agent-gateway-contract.ts';
+import { authorizationHeader, type LeasedJob, uploadsRequestSchema } from '../../aws/agent-gateway-contract.ts';
 import { AGENT_TABLE_ENV } from '../../aws/agent-gateway-records.ts';
 import {
   createRegistrationToken,
@@ -35,9 +36,11 @@ import {
   heartbeat,
   register,
   sweep,
+  uploads,
 } from '../../functions/agent-gateway/lib/gateway.ts';
 import { agentJobCanceller } from '../../functions/common/cleanup/agent-jobs.ts';
-import { localAwsEnv } from '../../harness/clients.ts';
+import { KILN_ENV } from '../../functions/registry.ts';
+import { LOCAL_REGION, localAwsEnv, localClientConfig } from '../../harness/clients.ts';
 import { type MotoServer, startMoto } from '../../harness/moto.ts';
 import { capabilities, enqueueInput, gatewayHarness, type Harness, TABLE } from './agent-gateway-fixtures.ts';
 
@@ -434,6 +437,79 @@ describe('outcomes, cancellation and the sweep', () => {
   });
 });
 
+describe('artifact uploads', () => {
+  const files = [
+    { name: 'output-vmware-iso/disk.vmdk', size: 5 * 1024 ** 3 },
+    { name: 'out/release notes.txt', size: 0 },
+  ];
+
+  it('presigns a PUT per file under agent-artifacts/<buildId>/<build>/ for the lease holder, 1 h, sized', async () => {
+    await enqueue(h.deps, enqueueInput(50));
+    const job = await take(await newAgent('a'));
+    const out = await uploads(h.deps, jobAuth(job), job.jobId, { files });
+    expect(out.uploads).toEqual([
+      {
+        name: 'output-vmware-iso/disk.vmdk',
+        key: 'agent-artifacts/b-50/null.example/output-vmware-iso/disk.vmdk',
+        url: `https://artifacts.example/agent-artifacts/b-50/null.example/output-vmware-iso/disk.vmdk?put&bytes=${5 * 1024 ** 3}&expires=3600`,
+      },
+      {
+        name: 'out/release notes.txt',
+        key: 'agent-artifacts/b-50/null.example/out/release notes.txt',
+        url: 'https://artifacts.example/agent-artifacts/b-50/null.example/out/release notes.txt?put&bytes=0&expires=3600',
+      },
+    ]);
+  });
+
+  it("refuses another job's credential, an agent credential, an earlier lease's and an ended job's", async () => {
+    await enqueue(h.deps, enqueueInput(51));
+    await enqueue(h.deps, enqueueInput(52));
+    const a = await newAgent('a');
+    const b = await newAgent('b');
+    const jobA = await take(a);
+    const jobB = await take(b);
+    expect((await rejection(uploads(h.deps, jobAuth(jobB), jobA.jobId, { files }))).code).toBe('Forbidden');
+    expect((await rejection(uploads(h.deps, a.auth, jobA.jobId, { files }))).code).toBe('Unauthorized');
+    expect((await rejection(uploads(h.deps, undefined, jobA.jobId, { files }))).code).toBe('Unauthorized');
+    // jobA's lease runs out and b takes it again: a's credential is an earlier lease's.
+    h.setClock(at(91));
+    await heartbeat(h.deps, jobAuth(jobB), jobB.jobId, {});
+    const again = await take(b);
+    expect(again.jobId).toBe(jobA.jobId);
+    expect((await rejection(uploads(h.deps, jobAuth(jobA), jobA.jobId, { files }))).code).toBe('LeaseLost');
+    await complete(h.deps, jobAuth(again), again.jobId, succeeded);
+    const ended = await rejection(uploads(h.deps, jobAuth(again), again.jobId, { files }));
+    expect([ended.code, ended.message]).toEqual(['LeaseLost', expect.stringContaining('is succeeded')]);
+    await setAgentStatus(h.deps.store, b.agentId, 'REVOKED');
+    expect((await rejection(uploads(h.deps, jobAuth(jobB), jobB.jobId, { files }))).code).toBe('AgentRevoked');
+  });
+
+  it('refuses a file named twice', async () => {
+    await enqueue(h.deps, enqueueInput(53));
+    const job = await take(await newAgent('a'));
+    const twice = await rejection(
+      uploads(h.deps, jobAuth(job), job.jobId, { files: [files[1], files[1]] as typeof files }),
+    );
+    expect([twice.code, twice.message]).toEqual(['InvalidRequest', expect.stringContaining('named more than once')]);
+  });
+
+  it('takes only relative names inside the job folder, at most 100 files of at most 5 GiB (the contract)', () => {
+    const ok = (name: string, size = 1) => uploadsRequestSchema.safeParse({ files: [{ name, size }] }).success;
+    expect(ok('out/hello.txt')).toBe(true);
+    expect(ok('output-vmware-iso/ubuntu.vmx')).toBe(true);
+    for (const bad of ['../x', 'out/../../x', '/etc/passwd', 'out//x', './x', 'out/', 'a\\..\\b', '']) {
+      expect(ok(bad), bad).toBe(false);
+    }
+    expect(ok('big', 5 * 1024 ** 3)).toBe(true);
+    expect(ok('big', 5 * 1024 ** 3 + 1)).toBe(false);
+    expect(ok('neg', -1)).toBe(false);
+    const many = (n: number) =>
+      uploadsRequestSchema.safeParse({ files: Array.from({ length: n }, (_, i) => ({ name: `f${i}`, size: 1 })) })
+        .success;
+    expect([many(100), many(101), many(0)]).toEqual([true, false, false]);
+  });
+});
+
 describe('handler modules (API Gateway proxy events)', () => {
   afterEach(() => {
     vi.unstubAllEnvs();
@@ -485,5 +561,43 @@ describe('handler modules (API Gateway proxy events)', () => {
       body: JSON.stringify({ token, name: 'h-2', capabilities: capabilities() }),
     });
     expect([reused.statusCode, JSON.parse(reused.body).error.code]).toEqual([401, 'TokenInvalid']);
+  });
+
+  it('uploads: presigns PUTs the artifacts bucket (moto) takes, for the job route with its credential', async () => {
+    for (const [k, v] of Object.entries(localAwsEnv(moto.endpoint))) vi.stubEnv(k, v);
+    vi.stubEnv(AGENT_TABLE_ENV, TABLE);
+    vi.stubEnv(KILN_ENV.artifactsBucket, 'kiln-artifacts');
+    const s3 = new S3Client(localClientConfig(moto.endpoint, LOCAL_REGION));
+    await s3.send(new CreateBucketCommand({ Bucket: 'kiln-artifacts' }));
+    h.setClock(undefined);
+    await enqueue(h.deps, enqueueInput(60));
+    const job = await take(await newAgent('a'));
+    const route = (await import('../../functions/agent-gateway/uploads/handler.ts')).handler;
+    const body = 'packer made this\n';
+    const answer = await route({
+      headers: { authorization: jobAuth(job) },
+      pathParameters: { jobId: job.jobId },
+      isBase64Encoded: false,
+      body: JSON.stringify({ files: [{ name: 'out/notes.txt', size: body.length }] }),
+    });
+    expect(answer.statusCode, answer.body).toBe(200);
+    const [upload] = (JSON.parse(answer.body) as { uploads: { name: string; url: string; key: string }[] }).uploads;
+    expect(upload?.key).toBe('agent-artifacts/b-60/null.example/out/notes.txt');
+    const signed = new URL(upload?.url ?? '').searchParams;
+    expect(signed.get('X-Amz-Expires')).toBe('3600');
+    // The declared size is signed: S3 refuses another Content-Length (moto does not check signatures, AWS does).
+    expect(signed.get('X-Amz-SignedHeaders')?.split(';')).toContain('content-length');
+    const put = await fetch(upload?.url ?? '', { method: 'PUT', body });
+    expect(put.status, await put.text()).toBe(200);
+    const stored = await s3.send(new GetObjectCommand({ Bucket: 'kiln-artifacts', Key: upload?.key }));
+    expect(await stored.Body?.transformToString()).toBe(body);
+
+    const dotdot = await route({
+      headers: { authorization: jobAuth(job) },
+      pathParameters: { jobId: job.jobId },
+      isBase64Encoded: false,
+      body: JSON.stringify({ files: [{ name: 'out/../../b-61/x', size: 1 }] }),
+    });
+    expect([dotdot.statusCode, JSON.parse(dotdot.body).error.code]).toEqual([400, 'InvalidRequest']);
   });
 });

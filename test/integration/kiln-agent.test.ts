@@ -27,7 +27,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import * as tar from 'tar-stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -38,6 +40,7 @@ import {
   type EnqueueJobInput,
   heartbeatRequestSchema,
   registerRequestSchema,
+  uploadsRequestSchema,
 } from '../../aws/agent-gateway-contract.ts';
 import { createRegistrationToken, getJob, requestCancel, setAgentStatus } from '../../aws/agent-gateway-store.ts';
 import {
@@ -49,8 +52,10 @@ import {
   heartbeat,
   register,
   sweep,
+  uploads,
 } from '../../functions/agent-gateway/lib/gateway.ts';
 import { type GatewayHandler, httpRoute, jobIdOf } from '../../functions/agent-gateway/lib/http.ts';
+import { LOCAL_REGION, localClientConfig } from '../../harness/clients.ts';
 import { type MotoServer, startMoto } from '../../harness/moto.ts';
 import { buildAgent } from '../../scripts/build-agent.ts';
 import { gatewayHarness, type Harness } from './agent-gateway-fixtures.ts';
@@ -101,7 +106,14 @@ const ROUTES: { method: string; path: RegExp; handler: () => GatewayHandler }[] 
     path: /^\/jobs\/(?<jobId>[^/]+)\/complete$/,
     handler: () => httpRoute(completeRequestSchema, (r) => complete(deps, r.authorization, jobIdOf(r), r.body)),
   },
+  {
+    method: 'POST',
+    path: /^\/jobs\/(?<jobId>[^/]+)\/uploads$/,
+    handler: () => httpRoute(uploadsRequestSchema, (r) => uploads(deps, r.authorization, jobIdOf(r), r.body)),
+  },
 ];
+/** Uploads go to moto's S3, through URLs presigned as the uploads function presigns them (Content-Length signed). */
+const ARTIFACTS_BUCKET = 'kiln-artifacts';
 
 function startServer(): Promise<void> {
   server = createServer((req, res) => {
@@ -188,11 +200,16 @@ function spawnAgent(args: string[], env: Record<string, string> = {}, useBundle 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Registers with `kiln-agent register` and a fresh token; returns the config path. */
-async function registerAgent(name: string, env: Record<string, string> = {}, useBundle = false): Promise<string> {
+async function registerAgent(
+  name: string,
+  env: Record<string, string> = {},
+  useBundle = false,
+  flags: string[] = [],
+): Promise<string> {
   const config = join(work, `${name}.json`);
   const { token } = await createRegistrationToken(deps.store, { labels: [] });
   const agent = spawnAgent(
-    ['register', '--url', base, '--token', token, '--name', name, '--work-dir', join(work, name)],
+    ['register', '--url', base, '--token', token, '--name', name, '--work-dir', join(work, name), ...flags],
     { KILN_AGENT_CONFIG: config, ...env },
     useBundle,
   );
@@ -311,7 +328,15 @@ beforeEach(async () => {
     { heartbeatSeconds: HEARTBEAT_SECONDS, maxAttempts: 2, queueTimeoutSeconds: 3 },
     { pollIntervalMs: 200 },
   );
-  deps = { ...h.deps, presignGet: async (key) => `${base}/objects/${encodeURIComponent(key)}` };
+  const s3 = new S3Client(localClientConfig(moto.endpoint, LOCAL_REGION));
+  deps = {
+    ...h.deps,
+    presignGet: async (key) => `${base}/objects/${encodeURIComponent(key)}`,
+    presignPut: (key, bytes, expiresIn) =>
+      getSignedUrl(s3, new PutObjectCommand({ Bucket: ARTIFACTS_BUCKET, Key: key, ContentLength: bytes }), {
+        expiresIn,
+      }),
+  };
   work = mkdtempSync(join(tmpdir(), 'kiln-agent-it-'));
   objects.clear();
 });
@@ -394,6 +419,59 @@ describe('kiln-agent with real packer', () => {
       { builderId: 'packer.file', artifactId: 'File', files: [{ name: 'out/hello.txt', size: 'hello x3'.length }] },
     ]);
     expect(await agent.exited).toBe(0);
+  });
+
+  it('uploads the artifact files through presigned URLs with --upload-artifacts (kept in the config), not with --no-upload-artifacts', async () => {
+    const s3 = new S3Client(localClientConfig(moto.endpoint, LOCAL_REGION));
+    await s3.send(new CreateBucketCommand({ Bucket: ARTIFACTS_BUCKET }));
+    const config = await registerAgent('up', {}, false, ['--upload-artifacts']);
+    expect(JSON.parse(readFileSync(config, 'utf8'))).toMatchObject({ uploadArtifacts: true });
+    const notes = 'Release 1.2\n- uploads from self-hosted agents\n';
+    const template = {
+      variables: { notes: null },
+      builders: [{ type: 'file', name: 'example', content: '{{user `notes`}}', target: 'out/release-notes.txt' }],
+    };
+    const options = {
+      builderType: 'file',
+      variables: { varFiles: [], vars: [['notes', notes]] as [string, string][], redact: [] },
+    };
+    const agent = await runAgent(config, ['--once']);
+    const first = await enqueueTemplate(template, options);
+    const answer = await taskAnswer(first.taskToken);
+    const key = `agent-artifacts/b-${jobs}/file.example/out/release-notes.txt`;
+    expect(answer.success?.artifacts).toEqual([
+      {
+        builderId: 'packer.file',
+        artifactId: 'File',
+        files: [{ name: 'out/release-notes.txt', size: notes.length, key }],
+      },
+    ]);
+    const object = await s3.send(new GetObjectCommand({ Bucket: ARTIFACTS_BUCKET, Key: key }));
+    expect(await object.Body?.transformToString()).toBe(notes);
+    expect(await agent.exited).toBe(0);
+    expect(agent.output()).toMatch(new RegExp(`uploaded out/release-notes.txt \\(${notes.length} bytes\\) to ${key}`));
+
+    // The run flag overrides the config: nothing leaves the host, the files carry no key.
+    const quiet = await runAgent(config, ['--once', '--no-upload-artifacts']);
+    const second = await enqueueTemplate(template, options);
+    const plain = await taskAnswer(second.taskToken);
+    expect(plain.success?.artifacts).toEqual([
+      { builderId: 'packer.file', artifactId: 'File', files: [{ name: 'out/release-notes.txt', size: notes.length }] },
+    ]);
+    const absent = await s3
+      .send(
+        new GetObjectCommand({
+          Bucket: ARTIFACTS_BUCKET,
+          Key: `agent-artifacts/b-${jobs}/file.example/out/release-notes.txt`,
+        }),
+      )
+      .then(
+        () => 'found',
+        (e: Error) => e.name,
+      );
+    expect(absent).toBe('NoSuchKey');
+    expect(await quiet.exited).toBe(0);
+    expect(quiet.output()).not.toContain('uploaded');
   });
 
   it('reports a failing provisioner as Kiln.AgentBuildFailed with packer error, sensitive values redacted', async () => {

@@ -2,7 +2,7 @@
  * The gateway's dependencies from the environment, once per container (module scope of each handler). The
  * lease policy is tunable per deployment (the CDK construct fills these from its props).
  */
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { dynamoClient } from '../../../aws/clients/dynamodb.ts';
 import { s3Client } from '../../../aws/clients/s3.ts';
@@ -55,14 +55,23 @@ export function gatewayDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Gatewa
     log: cloudWatchLogSink,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     pollIntervalMs: numberEnv(AGENT_GATEWAY_ENV.pollIntervalMs, 1000, env),
-    presignGet: presignGetIn(s3Client(region), env[AGENT_GATEWAY_ENV.artifactsBucket]),
+    ...presignersIn(s3Client(region), env[AGENT_GATEWAY_ENV.artifactsBucket]),
   };
 }
 
-/** Presigned GETs in the artifacts bucket; without the bucket (enqueue, sweep never presign) a call says so. */
-function presignGetIn(s3: S3Client, bucket: string | undefined): GatewayDeps['presignGet'] {
-  return (key, expiresIn) => {
+/** Presigned GETs and PUTs in the artifacts bucket; without the bucket (enqueue, sweep never presign) a call says so. */
+function presignersIn(s3: S3Client, bucket: string | undefined): Pick<GatewayDeps, 'presignGet' | 'presignPut'> {
+  const bucketOrThrow = () => {
     if (!bucket) throw new Error(`${AGENT_GATEWAY_ENV.artifactsBucket} is not set: this function cannot presign`);
-    return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn });
+    return bucket;
+  };
+  return {
+    presignGet: (key, expiresIn) =>
+      getSignedUrl(s3, new GetObjectCommand({ Bucket: bucketOrThrow(), Key: key }), { expiresIn }),
+    // Content-Length is signed: the URL takes exactly the size the agent declared, nothing larger.
+    presignPut: (key, bytes, expiresIn) =>
+      getSignedUrl(s3, new PutObjectCommand({ Bucket: bucketOrThrow(), Key: key, ContentLength: bytes }), {
+        expiresIn,
+      }),
   };
 }

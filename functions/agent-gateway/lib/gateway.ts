@@ -29,6 +29,9 @@ import {
   type registerRequestSchema,
   type registerResponseSchema,
   TASK_ERROR_OF,
+  UPLOAD_URL_SECONDS,
+  type UploadsResponse,
+  type uploadsRequestSchema,
 } from '../../../aws/agent-gateway-contract.ts';
 import type { AgentRecord } from '../../../aws/agent-gateway-records.ts';
 import {
@@ -52,6 +55,7 @@ import {
   setWaitingReason,
   touchAgent,
 } from '../../../aws/agent-gateway-store.ts';
+import { agentArtifactKeyFor } from '../../../aws/store-layout.ts';
 import { checkAgent, checkJobCredential } from '../../../core/agents/access.ts';
 import { parseCredential } from '../../../core/agents/credentials.ts';
 import { AgentGatewayError } from '../../../core/agents/errors.ts';
@@ -79,6 +83,8 @@ export interface GatewayDeps {
   readonly pollIntervalMs: number;
   /** A GET URL for an object of the artifacts bucket, valid `expiresInSeconds` (the job's bundle and variables). */
   readonly presignGet: (key: string, expiresInSeconds: number) => Promise<string>;
+  /** A PUT URL for a key of the artifacts bucket, signed for exactly `bytes` (Content-Length), valid `expiresInSeconds`. */
+  readonly presignPut: (key: string, bytes: number, expiresInSeconds: number) => Promise<string>;
 }
 
 type Out<S extends z.core.$ZodType> = z.infer<S>;
@@ -256,6 +262,39 @@ export async function heartbeat(
   // The execution was aborted or timed out: the agent should stop, and the job must not be handed out again.
   if (!alive) await requestCancel(deps.store, jobId);
   return { leaseExpiresAt: job.leaseExpiresAt ?? '', cancel: !alive || job.cancelRequested === true };
+}
+
+/**
+ * PUT URLs for the artifact files of the job's build, for its current lease holder only (a running job: the
+ * credential of an earlier lease or of an ended job is refused). Keys live under the build's kept prefix
+ * `agent-artifacts/<buildId>/<build>/`, named by the file's relative path (the contract refuses `..`).
+ */
+export async function uploads(
+  deps: GatewayDeps,
+  authorization: string | undefined,
+  jobId: string,
+  request: Out<typeof uploadsRequestSchema>,
+): Promise<UploadsResponse> {
+  const { job } = await authenticateJob(deps, authorization, jobId);
+  if (job.status !== 'LEASED') {
+    throw new AgentGatewayError(
+      'LeaseLost',
+      `${jobId} is ${job.status.toLowerCase()}: artifact files are uploaded while the job is leased, before complete`,
+    );
+  }
+  const names = request.files.map((f) => f.name);
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length > 0) {
+    throw new AgentGatewayError('InvalidRequest', `files ${[...new Set(twice)].join(', ')} are named more than once`);
+  }
+  return {
+    uploads: await Promise.all(
+      request.files.map(async ({ name, size }) => {
+        const key = agentArtifactKeyFor(job.buildId, job.build, name);
+        return { name, key, url: await deps.presignPut(key, size, UPLOAD_URL_SECONDS) };
+      }),
+    ),
+  };
 }
 
 const finalStatusOf = (request: CompleteRequest): FinalJobStatus =>

@@ -80,7 +80,11 @@ function agentManifestPart(state: StateOf<'agent'>): { artifactId: string; files
   const first = state.agent?.artifacts[0];
   return {
     artifactId: first?.artifactId ?? '',
-    files: (first?.files ?? []).map((f) => ({ name: f.name, size: f.size ?? 0 })),
+    files: (first?.files ?? []).map((f) => ({
+      name: f.name,
+      size: f.size ?? 0,
+      ...(f.key ? { kiln_uploaded: f.key } : {}),
+    })),
   };
 }
 

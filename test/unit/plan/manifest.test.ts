@@ -59,6 +59,29 @@ describe('manifest', () => {
     expect(entry?.artifact_id).toBe('VM');
   });
 
+  it("keeps an agent upload's key per file as kiln_uploaded, only where there is one", () => {
+    const [entry] = buildManifest(
+      [
+        {
+          name: 'file.example',
+          builderType: 'file',
+          buildTime: T,
+          runUuid: 'r',
+          artifactId: 'File',
+          files: [
+            { name: 'out/notes.txt', size: 3, kiln_uploaded: 'agent-artifacts/b-1/file.example/out/notes.txt' },
+            { name: 'out/other.txt', size: 1 },
+          ],
+        },
+      ],
+      'r',
+    ).builds;
+    expect(entry?.files).toEqual([
+      { name: 'out/notes.txt', size: 3, kiln_uploaded: 'agent-artifacts/b-1/file.example/out/notes.txt' },
+      { name: 'out/other.txt', size: 1 },
+    ]);
+  });
+
   it('appends to an existing manifest and moves last_run_uuid, without mutating it', () => {
     const first = buildManifest(
       [{ name: 'a', builderType: 'docker', buildTime: T, runUuid: 'r1', artifactId: 'sha256:1' }],
