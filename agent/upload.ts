@@ -10,10 +10,9 @@ import { lstat, open, realpath } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import * as z from 'zod/mini';
 import { type agentArtifactSchema, artifactFileName, LIMITS } from '../aws/agent-gateway-contract.ts';
-import { UploadFailedError } from './errors.ts';
+import { isRetryable, UploadFailedError } from './errors.ts';
 import type { GatewayClient } from './gateway-client.ts';
 
 type Artifact = z.infer<typeof agentArtifactSchema>;
@@ -76,7 +75,10 @@ async function put(url: string, file: Candidate, signal: AbortSignal): Promise<v
     req.once('error', fail);
   });
   try {
-    await pipeline(body, req);
+    // The answer is what counts: S3 answers 200 only once it has the signed length. pipeline() would also fail a
+    // PUT whose socket closed right after the answer ("Premature close"), which loaded machines do.
+    body.once('error', (error) => req.destroy(error));
+    body.pipe(req);
     const res = await answered;
     let text = '';
     for await (const chunk of res) if (text.length < 2000) text += String(chunk);
@@ -117,11 +119,7 @@ export async function uploadArtifactFiles(
   const keys = new Map<string, string>();
   for (let i = 0; i < files.length; i += LIMITS.uploadFiles) {
     const batch = files.slice(i, i + LIMITS.uploadFiles);
-    const answer = await ctx.client
-      .uploads(job.jobId, job.credential, { files: batch.map(({ name, size }) => ({ name, size })) })
-      .catch((error: unknown) => {
-        throw new UploadFailedError(`the gateway gave no upload URLs: ${(error as Error).message}`);
-      });
+    const answer = await askForUrls(ctx, job, batch);
     for (const file of batch) {
       const given = answer.uploads.find((u) => u.name === file.name);
       if (!given) throw new UploadFailedError(`the gateway gave no upload URL for ${file.name}`);
@@ -140,4 +138,26 @@ export async function uploadArtifactFiles(
       return key ? { ...f, key } : f;
     }),
   }));
+}
+
+/** The upload URLs of one batch; a request that did not reach the gateway (or a 5xx) is tried again, as complete. */
+async function askForUrls(
+  ctx: { client: GatewayClient; signal: AbortSignal; log: (line: string) => void },
+  job: { jobId: string; credential: string },
+  batch: readonly Candidate[],
+) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ctx.client.uploads(job.jobId, job.credential, {
+        files: batch.map(({ name, size }) => ({ name, size })),
+      });
+    } catch (error) {
+      if (isRetryable(error) && attempt < 5 && !ctx.signal.aborted) {
+        ctx.log(`job ${job.jobId}: the upload URLs did not come, retrying: ${(error as Error).message}`);
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+        continue;
+      }
+      throw new UploadFailedError(`the gateway gave no upload URLs: ${(error as Error).message}`);
+    }
+  }
 }

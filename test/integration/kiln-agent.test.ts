@@ -438,6 +438,8 @@ describe('kiln-agent with real packer', () => {
     const agent = await runAgent(config, ['--once']);
     const first = await enqueueTemplate(template, options);
     const answer = await taskAnswer(first.taskToken);
+    // A failure's cause says why (it is the assertion to read when this fails).
+    expect(answer.failure?.cause).toBeUndefined();
     const key = `agent-artifacts/b-${jobs}/file.example/out/release-notes.txt`;
     expect(answer.success?.artifacts).toEqual([
       {
