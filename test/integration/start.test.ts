@@ -70,7 +70,10 @@ describe('npm start', () => {
     const run = runStart();
     const motoPid = Number((await run.waitFor(/\(pid (\d+)\)/))[1]);
     const { code, stdout, stderr } = await run.done;
-    expect(stderr).toBe('');
+    // A Kiln.Transient is logged and retried by the state machine (seen on a loaded machine: a socket hang-up
+    // reading a command result); anything else on stderr is a failure.
+    const unexpected = stderr.split('\n').filter((l) => l.trim() !== '' && !l.includes('"errorName":"Kiln.Transient"'));
+    expect(unexpected).toEqual([]);
     expect(code).toBe(0);
     expect(stdout).toMatch(
       /uploaded examples\/amazon-ebs-basic to s3:\/\/\S+\/templates\/amazon-ebs-basic\/amazon-ebs-basic\.pkr\.hcl/,
