@@ -9,6 +9,7 @@
  * vmware reference template refused by the agent itself and by the gateway's matching, a shell-local template
  * refused, and a revoked agent exiting 3.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -56,6 +57,7 @@ import {
 } from '../../functions/agent-gateway/lib/gateway.ts';
 import { type GatewayHandler, httpRoute, jobIdOf } from '../../functions/agent-gateway/lib/http.ts';
 import { LOCAL_REGION, localClientConfig } from '../../harness/clients.ts';
+import { VMWARE_REFERENCE as VMWARE_REFERENCE_FILE } from '../../harness/example.ts';
 import { type MotoServer, startMoto } from '../../harness/moto.ts';
 import { buildAgent } from '../../scripts/build-agent.ts';
 import { gatewayHarness, type Harness } from './agent-gateway-fixtures.ts';
@@ -274,20 +276,8 @@ async function enqueueTemplate(
   return { jobId, taskToken: input.taskToken };
 }
 
-/** The second reference template (../shared/examples/vmware-ubuntu-apache.json), unchanged. */
-const VMWARE_REFERENCE = {
-  builders: [
-    {
-      type: 'vmware-iso',
-      iso_url: 'https://example.com/ubuntu-20.04.2-live-server-amd64.iso',
-      iso_checksum: 'sha256:28cc03dc2cb0910ccab94c9b14a16bb081e1f13bb80924d021b6e979d31be341',
-      ssh_username: 'packer',
-      ssh_password: 'packer',
-      shutdown_command: "echo 'packer' | sudo -S shutdown -P now",
-    },
-  ],
-  provisioners: [{ type: 'shell', inline: ['sudo apt-get update', 'sudo apt-get install -y apache2'] }],
-};
+/** The second reference template, unchanged: the repository's copy of ../shared/examples/vmware-ubuntu-apache.json. */
+const VMWARE_REFERENCE = JSON.parse(readFileSync(VMWARE_REFERENCE_FILE, 'utf8')) as object;
 const HCL_BUILD =
   // biome-ignore lint/suspicious/noTemplateCurlyInString: HCL interpolation, not a JS template
   'source "file" "example" {\n  content = "${var.greeting} x${var.times + 1}"\n  target  = "out/hello.txt"\n}\nbuild {\n  sources = ["source.file.example"]\n}\n';
