@@ -4,6 +4,11 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { DEFAULT_DOCKER_HOST_INSTANCE_TYPE, ECS_AL2023_AMI_PARAMETER } from '../aws/docker-host.ts';
 import { failureLimitFrom, SCHEDULE_GROUP } from '../aws/schedules.ts';
+import {
+  assertLifecyclePolicy,
+  DEFAULT_LIFECYCLE_POLICY,
+  type LifecyclePolicy,
+} from '../core/image-registry/lifecycle.ts';
 import { DEFAULT_LEASE_POLICY } from '../core/agents/lease.ts';
 import { parseKmsKeyArn } from '../core/validation/rules/DeploymentScope.ts';
 import { DEFAULT_ECR_SETTINGS, type TagMutability } from '../functions/lib/ecr/settings.ts';
@@ -80,6 +85,8 @@ export interface KilnStackProps extends StackProps {
   readonly ecr?: KilnEcrOptions;
   /** Self-hosted agents: lease and queue timing of the agent gateway. */
   readonly agents?: AgentGatewaySettings;
+  /** Artifact lifecycle (the daily Lifecycle function, core/image-registry/lifecycle.ts). @default DEFAULT_LIFECYCLE_POLICY */
+  readonly lifecycle?: KilnLifecycleOptions;
   /**
    * The docker driver's builder host: an SSM parameter holding its AMI id (an AMI with docker and the SSM agent)
    * and its instance type.
@@ -98,6 +105,20 @@ export interface KilnEcrOptions {
   readonly untaggedExpireDays?: number;
   /** Lifecycle: a repository keeps the newest this many images; 0: no count rule. @default 200 */
   readonly keepImages?: number;
+}
+
+/**
+ * Lifecycle of the registry's artifacts: per template build the newest `keepArtifacts` are kept (plus whatever a
+ * channel holds and each channel's nearest `rollbackProtection` rollback targets); older AMIs are deprecated, then
+ * deregistered with their snapshots in every region `graceDays` later.
+ */
+export interface KilnLifecycleOptions {
+  /** @default 10 */
+  readonly keepArtifacts?: number;
+  /** @default 7 */
+  readonly graceDays?: number;
+  /** @default 3 */
+  readonly rollbackProtection?: number;
 }
 
 /** The agent gateway's lease policy (core/agents/lease.ts); each a whole number of seconds or attempts. */
@@ -198,6 +219,7 @@ export class KilnStack extends Stack {
       if (!Number.isInteger(value) || value < 1)
         throw new Error(`KilnStack: agents.${name} must be a whole number, 1 or more`);
     }
+    const lifecycle = lifecyclePolicyOf(props.lifecycle);
     this.pipeline = new BuildPipeline(this, 'Pipeline', {
       functions,
       functionsRoot: props.functionsRoot ?? join(props.projectRoot, 'functions'),
@@ -229,6 +251,9 @@ export class KilnStack extends Stack {
         agentHeartbeatSeconds: String(agents.heartbeatSeconds),
         agentMaxAttempts: String(agents.maxAttempts),
         agentQueueTimeoutSeconds: String(agents.queueTimeoutSeconds),
+        lifecycleKeep: String(lifecycle.keepPerBuild),
+        lifecycleGraceDays: String(lifecycle.graceDays),
+        lifecycleRollbackProtection: String(lifecycle.rollbackProtection),
       },
       permissionTargets: {
         stack: this,
@@ -326,4 +351,22 @@ function pascal(name: string): string {
     .filter(Boolean)
     .map((part) => part[0]?.toUpperCase() + part.slice(1))
     .join('');
+}
+
+/** The stack's lifecycle props as the core policy; a value that is not a whole number (or below its floor) fails synth. */
+export function lifecyclePolicyOf(options: KilnLifecycleOptions = {}): LifecyclePolicy {
+  const d = DEFAULT_LIFECYCLE_POLICY;
+  const policy = {
+    keepPerBuild: options.keepArtifacts ?? d.keepPerBuild,
+    graceDays: options.graceDays ?? d.graceDays,
+    rollbackProtection: options.rollbackProtection ?? d.rollbackProtection,
+  };
+  try {
+    return assertLifecyclePolicy(policy);
+  } catch {
+    throw new Error(
+      'KilnStack: lifecycle.keepArtifacts must be a whole number of 1 or more, lifecycle.graceDays and ' +
+        `lifecycle.rollbackProtection whole numbers of 0 or more (got ${JSON.stringify(policy)})`,
+    );
+  }
 }
