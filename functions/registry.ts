@@ -39,10 +39,8 @@ export const KILN_ENV = {
   ecrTagMutability: 'KILN_ECR_TAG_MUTABILITY',
   /** Customer-managed KMS key ARN new repositories are encrypted with; absent: AES256. */
   ecrKmsKeyArn: 'KILN_ECR_KMS_KEY_ARN',
-  /** Lifecycle: days after which untagged images expire. */
+  /** ECR lifecycle policy: days after which untagged images expire (its only rule). */
   ecrUntaggedExpireDays: 'KILN_ECR_UNTAGGED_EXPIRE_DAYS',
-  /** Lifecycle: how many images a repository keeps (0: no count rule). */
-  ecrKeepImages: 'KILN_ECR_KEEP_IMAGES',
   /** The stack's schedule group: Finalize disables a failing schedule there (aws/schedules.ts). */
   scheduleGroup: 'KILN_SCHEDULE_GROUP',
   /** Failed scheduled builds in a row that disable their schedule (default 3). */
@@ -235,7 +233,6 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
       'ecrTagMutability',
       'ecrKmsKeyArn',
       'ecrUntaggedExpireDays',
-      'ecrKeepImages',
     ],
     // finish: ensure the repositories it publishes (ecr-write), then the login password (ecr-login).
     permissions: ['ssm-commands', 'artifacts-rw', 'build-secrets', 'ecr-write', 'ecr-login'],

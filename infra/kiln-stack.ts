@@ -101,10 +101,11 @@ export interface KilnEcrOptions {
   readonly tagMutability?: TagMutability;
   /** `KMS`: the stack's data key; `AES256`: ECR's own key. @default 'AES256' */
   readonly encryption?: 'AES256' | 'KMS';
-  /** Lifecycle: untagged images expire this many days after their push. @default 14 */
+  /**
+   * The lifecycle policy's only rule: untagged images expire this many days after their push (no count rule: it
+   * could expire an image a channel holds; the Lifecycle function deletes old images instead). @default 14
+   */
   readonly untaggedExpireDays?: number;
-  /** Lifecycle: a repository keeps the newest this many images; 0: no count rule. @default 200 */
-  readonly keepImages?: number;
 }
 
 /**
@@ -197,16 +198,8 @@ export class KilnStack extends Stack {
     }
     const ecr = props.ecr ?? {};
     const untaggedExpireDays = ecr.untaggedExpireDays ?? DEFAULT_ECR_SETTINGS.untaggedExpireDays;
-    const keepImages = ecr.keepImages ?? DEFAULT_ECR_SETTINGS.keepImages;
-    if (
-      !Number.isInteger(untaggedExpireDays) ||
-      untaggedExpireDays < 1 ||
-      !Number.isInteger(keepImages) ||
-      keepImages < 0
-    ) {
-      throw new Error(
-        'KilnStack: ecr.untaggedExpireDays must be a whole number of days (1 or more), ecr.keepImages 0 or more',
-      );
+    if (!Number.isInteger(untaggedExpireDays) || untaggedExpireDays < 1) {
+      throw new Error('KilnStack: ecr.untaggedExpireDays must be a whole number of days (1 or more)');
     }
     const ecrKmsKeyArn = ecr.encryption === 'KMS' ? this.keys.dataKey.keyArn : undefined;
     const scheduleGroupName = props.scheduleGroupName ?? SCHEDULE_GROUP;
@@ -242,7 +235,6 @@ export class KilnStack extends Stack {
         ecrTagMutability: ecr.tagMutability ?? DEFAULT_ECR_SETTINGS.tagMutability,
         ...(ecrKmsKeyArn ? { ecrKmsKeyArn } : {}),
         ecrUntaggedExpireDays: String(untaggedExpireDays),
-        ecrKeepImages: String(keepImages),
         dockerHostAmiParameter: props.dockerHost?.amiParameter ?? ECS_AL2023_AMI_PARAMETER,
         dockerHostInstanceType: props.dockerHost?.instanceType ?? DEFAULT_DOCKER_HOST_INSTANCE_TYPE,
         scheduleGroup: scheduleGroupName,
