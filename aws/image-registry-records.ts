@@ -191,9 +191,7 @@ export function parseArtifact(item: Item): Artifact {
   const content: ArtifactContent = contentSchema.parse(JSON.parse(i.content.S));
   const source: ArtifactSource | undefined = i.source ? sourceSchema.parse(JSON.parse(i.source.S)) : undefined;
   const parent: ArtifactParent | undefined = i.parent ? parentSchema.parse(JSON.parse(i.parent.S)) : undefined;
-  const revoked: ArtifactRevocation | undefined = i.revoked
-    ? revokedSchema.parse(JSON.parse(i.revoked.S))
-    : undefined;
+  const revoked: ArtifactRevocation | undefined = i.revoked ? revokedSchema.parse(JSON.parse(i.revoked.S)) : undefined;
   const retirement: ArtifactRetirement | undefined = i.retirement
     ? retirementSchema.parse(JSON.parse(i.retirement.S))
     : undefined;

@@ -40,29 +40,29 @@ import {
   ARTIFACT_PUT_CONDITION,
   artifactIndexPrefix,
   artifactItem,
-  artifactPartition,
-  CHILD_PREFIX,
-  childItem,
-  itemType,
-  LIFECYCLE_SCAN,
-  parseChild,
-  retirementUpdate,
-  revokeUpdate,
   artifactKey,
+  artifactPartition,
   CHANGE_WRITE_CONDITION,
   CHANNEL_PREFIX,
+  CHILD_PREFIX,
   changeItem,
   changePrefix,
   channelItem,
   channelKey,
   channelWriteCondition,
+  childItem,
   imagePointerItem,
   imagePointerKey,
+  itemType,
+  LIFECYCLE_SCAN,
   parseArtifact,
   parseChange,
   parseChannel,
+  parseChild,
   parseImagePointer,
   REGISTRY_TABLE,
+  retirementUpdate,
+  revokeUpdate,
   templatePartition,
 } from './image-registry-records.ts';
 
@@ -174,7 +174,10 @@ export async function revokeArtifacts(
   const at = nowIso(ctx);
   const root = await requireArtifact(ctx, artifactId);
   revocationOf(request.by, request.reason, at);
-  const ids = [root.artifactId, ...(request.cascade ? await descendantsOf(root.artifactId, (id) => childrenOf(ctx, id)) : [])];
+  const ids = [
+    root.artifactId,
+    ...(request.cascade ? await descendantsOf(root.artifactId, (id) => childrenOf(ctx, id)) : []),
+  ];
   const out: RevokedArtifact[] = [];
   for (const id of ids) {
     const revoked = revocationOf(request.by, request.reason, at, id === root.artifactId ? undefined : root.artifactId);

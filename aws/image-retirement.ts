@@ -6,8 +6,8 @@
  * the next one. Registry records are written by the caller (image-registry-store.ts), after these succeed.
  */
 import {
-  DeregisterImageCommand,
   DeleteSnapshotCommand,
+  DeregisterImageCommand,
   DescribeImagesCommand,
   type EC2Client,
   EnableImageDeprecationCommand,
@@ -142,7 +142,9 @@ async function deleteContainerImage(
   );
   const failure = out.failures?.[0];
   if (failure && failure.failureCode !== 'ImageNotFound') {
-    throw new Error(`ECR BatchDeleteImage ${repo.name}@${digest}: ${failure.failureCode} ${failure.failureReason ?? ''}`);
+    throw new Error(
+      `ECR BatchDeleteImage ${repo.name}@${digest}: ${failure.failureCode} ${failure.failureReason ?? ''}`,
+    );
   }
   return [{ ...where, outcome: failure ? 'gone' : 'deleted' }];
 }

@@ -4,12 +4,12 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { DEFAULT_DOCKER_HOST_INSTANCE_TYPE, ECS_AL2023_AMI_PARAMETER } from '../aws/docker-host.ts';
 import { failureLimitFrom, SCHEDULE_GROUP } from '../aws/schedules.ts';
+import { DEFAULT_LEASE_POLICY } from '../core/agents/lease.ts';
 import {
   assertLifecyclePolicy,
   DEFAULT_LIFECYCLE_POLICY,
   type LifecyclePolicy,
 } from '../core/image-registry/lifecycle.ts';
-import { DEFAULT_LEASE_POLICY } from '../core/agents/lease.ts';
 import { parseKmsKeyArn } from '../core/validation/rules/DeploymentScope.ts';
 import { DEFAULT_ECR_SETTINGS, type TagMutability } from '../functions/lib/ecr/settings.ts';
 import { DEFAULT_SECRET_PREFIX, type FunctionSpec, KILN_FUNCTIONS, placeholderFor } from '../functions/registry.ts';

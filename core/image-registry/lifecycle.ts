@@ -54,7 +54,10 @@ export interface LifecyclePlan {
 const DAY_MS = 86_400_000;
 
 /** Artifact ids no lifecycle run may touch: each channel's current assignment and its nearest rollback targets. */
-export function protectedArtifacts(channels: readonly ChannelState[], rollbackProtection: number): Map<string, KeepReason> {
+export function protectedArtifacts(
+  channels: readonly ChannelState[],
+  rollbackProtection: number,
+): Map<string, KeepReason> {
   const held = new Map<string, KeepReason>();
   for (const c of channels) {
     const targets = rollbackProtection > 0 ? c.previous.slice(-rollbackProtection) : [];

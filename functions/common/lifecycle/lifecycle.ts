@@ -6,8 +6,9 @@
  * artifact recorded retired). Each artifact is done on its own: a failure is reported and the others go on; the
  * registry records a step only after AWS did it, so the next run redoes (idempotently) what a failed one left.
  */
-import { deleteImages, deprecateImages, type ImageAction, type ImageClients } from '../../../aws/image-retirement.ts';
+
 import { type RegistryContext, recordRetirement, scanRegistry } from '../../../aws/image-registry-store.ts';
+import { deleteImages, deprecateImages, type ImageAction, type ImageClients } from '../../../aws/image-retirement.ts';
 import type { Artifact } from '../../../core/image-registry/artifact.ts';
 import { RegistryError } from '../../../core/image-registry/errors.ts';
 import { type KeepReason, type LifecyclePolicy, planLifecycle } from '../../../core/image-registry/lifecycle.ts';
@@ -54,7 +55,10 @@ export async function runLifecycle(deps: LifecycleDeps): Promise<LifecycleReport
     try {
       await step(a);
     } catch (error) {
-      failures.push({ artifactId: a.artifactId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      failures.push({
+        artifactId: a.artifactId,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
     }
   };
   await eachLimited(
