@@ -220,7 +220,7 @@ describe('kiln artifacts show', () => {
     expect(shown).toMatchObject({ code: 0, stderr: '' });
     expect(shown.stdout).toMatch(/^Artifact: +ka-/);
     expect(shown.stdout).toMatch(/\nStatus: +active\n/);
-    expect(shown.stdout).toContain(`Children:  ${app.artifactId}`.replace('  ', ' '.repeat(2)));
+    expect(shown.stdout).toMatch(new RegExp(`\\nChildren: +${app.artifactId}\\n`));
     expect(shown.stdout).toMatch(/\nChannels: +amazon-ebs\.os prod \(\/kiln\/base\/amazon-ebs\.os\/prod\)\n/);
     expect(shown.stdout).toMatch(new RegExp(`\\nus-east-1 +${homeAmi(base)} +`));
     expect(shown.stdout).toMatch(/\neu-west-1 +ami-/);
