@@ -19,10 +19,16 @@ import {
   EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import {
+  CreateRepositoryCommand,
+  DescribeImagesCommand as DescribeImagesCommand_ECR,
+  ECRClient,
+  PutImageCommand,
+} from '@aws-sdk/client-ecr';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getArtifact, promoteChannel, putArtifact, type RegistryContext } from '../../aws/image-registry-store.ts';
-import { TAG_BUILD_ID } from '../../aws/tags.ts';
+import { TAG_BUILD_ID, TAG_MANAGED, TAG_MANAGED_VALUE } from '../../aws/tags.ts';
 import { type Artifact, artifactIdFor } from '../../core/image-registry/artifact.ts';
 import { KILN_ENV } from '../../functions/registry.ts';
 import { localClientConfig } from '../../harness/clients.ts';
@@ -218,6 +224,62 @@ describe('the Lifecycle function in the local stack', () => {
     expect(third.kept).toEqual({ recent: 2, channel: 1, 'rollback-target': 1, retired: 2 });
   });
 
+  it('deletes an old container image by digest from a Kiln-managed repository, keeping the newest two', {
+    timeout: 120_000,
+  }, async () => {
+    const ecr = new ECRClient(localClientConfig(kiln.aws.endpoint, HOME));
+    await ecr.send(
+      new CreateRepositoryCommand({ repositoryName: 'app', tags: [{ Key: TAG_MANAGED, Value: TAG_MANAGED_VALUE }] }),
+    );
+    const images: Artifact[] = [];
+    for (let i = 1; i <= 3; i++) {
+      const manifest = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+        config: {
+          mediaType: 'application/vnd.docker.container.image.v1+json',
+          size: 1,
+          digest: `sha256:${String(i).repeat(64)}`,
+        },
+        layers: [],
+      });
+      const put = await ecr.send(
+        new PutImageCommand({ repositoryName: 'app', imageManifest: manifest, imageTag: `b-app-${i}` }),
+      );
+      const buildId = `b-app-${i}`;
+      const artifact: Artifact = {
+        artifactId: artifactIdFor(buildId, 'docker.app'),
+        template: 'app',
+        build: 'docker.app',
+        buildId,
+        createdAt: new Date(Date.UTC(2026, 10, i)).toISOString(),
+        content: {
+          kind: 'container-image',
+          imageUri: `123456789012.dkr.ecr.${HOME}.amazonaws.com/app:${buildId}`,
+          digest: put.image?.imageId?.imageDigest ?? '',
+        },
+      };
+      await putArtifact(registry, artifact);
+      images.push(artifact);
+    }
+    const digests = async () =>
+      ((await ecr.send(new DescribeImagesCommand_ECR({ repositoryName: 'app' }))).imageDetails ?? [])
+        .map((d) => d.imageDigest)
+        .sort();
+    const [oldest] = images as [Artifact];
+    expect((await runLifecycle()).deprecated).toEqual([oldest.artifactId]);
+    expect(await digests()).toHaveLength(3);
+    expect((await runLifecycle()).retired).toEqual([oldest.artifactId]);
+    const left = await digests();
+    expect(left).toEqual(
+      images
+        .slice(1)
+        .map((a) => (a.content.kind === 'container-image' ? a.content.digest : ''))
+        .sort(),
+    );
+    expect((await getArtifact(registry, oldest.artifactId))?.retirement?.retiredAt).toBeDefined();
+  });
+
   it('made only calls AWS would allow its role, conditions included (IAM replay)', async () => {
     const iam = kiln.aws.router.iam as IamGuard;
     const calls = iam.calls.filter((c) => /Lifecycle/.test(c.caller.display));
@@ -231,6 +293,7 @@ describe('the Lifecycle function in the local stack', () => {
       'ec2:EnableImageDeprecation',
       'ec2:DeregisterImage',
       'ec2:DeleteSnapshot',
+      'ecr:BatchDeleteImage',
     ]) {
       expect(checked, action).toContain(action);
     }
