@@ -395,7 +395,8 @@ export function runArtifactsRevoke(
 ): Promise<number> {
   return run(options, io, connect, async (ctx) => {
     const ec2 = ctx.clients.ec2;
-    if (!ec2) throw new Error('unreachable: the registry clients have no EC2 client');
+    // connectFromEnvironment always gives one; a test's connect that leaves it out is a wiring mistake.
+    if (!ec2) throw new Error('kiln artifacts revoke: the registry clients have no EC2 client to deprecate AMIs with');
     const by = ctx.clients.identity ? await ctx.clients.identity() : (io.env.USER ?? 'unknown caller');
     const revoked = await revokeArtifacts(ctx, artifactId, {
       by,
