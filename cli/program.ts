@@ -14,7 +14,7 @@ import type { CliIO } from './io.ts';
 import type { TemplateRequest } from './load-inputs.ts';
 import { LocalStackError, takeLocalFlag } from './local-stack.ts';
 import type { PlanOptions } from './plan.ts';
-import type { RegistryConnect, RegistryOptions } from './registry.ts';
+import type { RegistryConnect, RegistryOptions, RevokeOptions } from './registry.ts';
 import type { AddScheduleOptions, SchedulesConnect, SchedulesOptions } from './schedules.ts';
 import type { ValidateOptions } from './validate.ts';
 
@@ -107,6 +107,8 @@ export interface VerbHandlers {
   channelsRollback(args: ChannelArgs, options: RegistryOptions): Promise<number>;
   channelsList(template: string, options: RegistryOptions): Promise<number>;
   artifactsList(template: string, options: RegistryOptions & { build?: string }): Promise<number>;
+  artifactsShow(artifactId: string, options: RegistryOptions): Promise<number>;
+  artifactsRevoke(artifactId: string, options: RevokeOptions): Promise<number>;
   schedulesAdd(template: string, options: AddScheduleOptions): Promise<number>;
   schedulesList(options: SchedulesOptions): Promise<number>;
   schedulesSetState(name: string, state: 'ENABLED' | 'DISABLED', options: SchedulesOptions): Promise<number>;
@@ -147,6 +149,8 @@ export function commandHandlers(
     channelsRollback: async (args, options) => (await registry()).runChannelsRollback(args, options, io, connect),
     channelsList: async (template, options) => (await registry()).runChannelsList(template, options, io, connect),
     artifactsList: async (template, options) => (await registry()).runArtifactsList(template, options, io, connect),
+    artifactsShow: async (id, options) => (await registry()).runArtifactsShow(id, options, io, connect),
+    artifactsRevoke: async (id, options) => (await registry()).runArtifactsRevoke(id, options, io, connect),
     schedulesAdd: async (template, options) => (await schedules()).runSchedulesAdd(template, options, io, scheduler),
     schedulesList: async (options) => (await schedules()).runSchedulesList(options, io, scheduler),
     schedulesSetState: async (name, state, options) =>
@@ -580,6 +584,38 @@ export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: 
       await handlers.artifactsList(template, {
         ...registryOptions(flags),
         ...(flags.build ? { build: flags.build } : {}),
+      }),
+    );
+  });
+
+  addRegistryOptions(
+    artifacts
+      .command('show')
+      .description(
+        'Show one artifact: its images per region (with snapshots) or container image, lineage (source, parent, ' +
+          'children), the channels holding it, and its status (active, outdated, deprecated, retired, revoked).',
+      )
+      .argument('<artifact>', 'artifact id (ka-…)'),
+  ).action(async (artifactId: string, flags: RegistryFlags) => {
+    setExit(await handlers.artifactsShow(artifactId, registryOptions(flags)));
+  });
+  addRegistryOptions(
+    artifacts
+      .command('revoke')
+      .description(
+        'Mark an artifact revoked (who, why, when are recorded) and deprecate its AMIs now in every region; a ' +
+          'revoked artifact cannot be promoted or rolled back onto. Channels holding it are not moved (the ' +
+          'output names them); ECR images are not deleted.',
+      )
+      .argument('<artifact>', 'artifact id (ka-…)')
+      .requiredOption('--reason <text>', 'why it is revoked (recorded with it)')
+      .option('--cascade', 'also revoke every artifact built from it, transitively (its lineage descendants)'),
+  ).action(async (artifactId: string, flags: RegistryFlags & { reason: string; cascade?: boolean }) => {
+    setExit(
+      await handlers.artifactsRevoke(artifactId, {
+        ...registryOptions(flags),
+        reason: flags.reason,
+        cascade: flags.cascade === true,
       }),
     );
   });

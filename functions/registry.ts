@@ -41,10 +41,8 @@ export const KILN_ENV = {
   ecrTagMutability: 'KILN_ECR_TAG_MUTABILITY',
   /** Customer-managed KMS key ARN new repositories are encrypted with; absent: AES256. */
   ecrKmsKeyArn: 'KILN_ECR_KMS_KEY_ARN',
-  /** Lifecycle: days after which untagged images expire. */
+  /** ECR lifecycle policy: days after which untagged images expire (its only rule). */
   ecrUntaggedExpireDays: 'KILN_ECR_UNTAGGED_EXPIRE_DAYS',
-  /** Lifecycle: how many images a repository keeps (0: no count rule). */
-  ecrKeepImages: 'KILN_ECR_KEEP_IMAGES',
   /** The stack's schedule group: Finalize disables a failing schedule there (aws/schedules.ts). */
   scheduleGroup: 'KILN_SCHEDULE_GROUP',
   /** Failed scheduled builds in a row that disable their schedule (default 3). */
@@ -55,6 +53,12 @@ export const KILN_ENV = {
   agentHeartbeatSeconds: 'KILN_AGENT_HEARTBEAT_SECONDS',
   agentMaxAttempts: 'KILN_AGENT_MAX_ATTEMPTS',
   agentQueueTimeoutSeconds: 'KILN_AGENT_QUEUE_TIMEOUT_SECONDS',
+  /** Lifecycle (functions/common/lifecycle): newest artifacts kept per template build (`KilnStackProps.lifecycle`). */
+  lifecycleKeep: 'KILN_LIFECYCLE_KEEP',
+  /** Lifecycle: days between an artifact's deprecation and the deletion of its images. */
+  lifecycleGraceDays: 'KILN_LIFECYCLE_GRACE_DAYS',
+  /** Lifecycle: rollback targets per channel kept with its current assignment. */
+  lifecycleRollbackProtection: 'KILN_LIFECYCLE_ROLLBACK_PROTECTION',
   /** Set on every function so a router or log reader can tell which registry entry a deployed function is. */
   functionId: 'KILN_FUNCTION_ID',
 } as const;
@@ -90,6 +94,10 @@ export const DEFAULT_SECRET_PREFIX = 'kiln/';
  *   with this role's authority
  * - `ecr-cleanup`: BatchDeleteImage on repositories tagged `kiln:managed=true` (a failed build's build id tag,
  *   functions/ec2-docker/ecr-cleanup-entries.ts)
+ * - `registry-lifecycle`: the registry table (Scan, GetItem, Query, UpdateItem: read everything, mark artifacts
+ *   deprecated/retired); ec2:EnableImageDeprecation, DeregisterImage and DeleteSnapshot in any region only on
+ *   images and snapshots tagged `kiln:build-id`; ecr:BatchDeleteImage only on repositories tagged
+ *   `kiln:managed=true` (describe and list tags on this account's repositories to check it first)
  * - `agent-table`: the agent gateway's table and its `byState` index (by ARN)
  * - `agent-task-callbacks`: states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat (IAM has no resource for
  *   them: `*`; a task token is the capability, and only the gateway holds tokens)
@@ -117,6 +125,7 @@ export type PermissionScope =
   | 'ecr-login'
   | 'ecr-cleanup'
   | 'schedule-control'
+  | 'registry-lifecycle'
   | 'agent-table'
   | 'agent-task-callbacks'
   | 'agent-downloads'
@@ -226,7 +235,6 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
       'ecrTagMutability',
       'ecrKmsKeyArn',
       'ecrUntaggedExpireDays',
-      'ecrKeepImages',
     ],
     // finish: ensure the repositories it publishes (ecr-write), then the login password (ecr-login).
     permissions: ['ssm-commands', 'artifacts-rw', 'build-secrets', 'ecr-write', 'ecr-login'],
@@ -367,6 +375,17 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     timeoutSeconds: 60,
     memoryMb: 256,
     trigger: { kind: 'schedule', expression: 'rate(1 minute)' },
+  },
+  {
+    id: 'Lifecycle',
+    dir: 'common/lifecycle',
+    description:
+      'Daily: keep the newest artifacts per build and channel members; deprecate older AMIs, delete them with their snapshots (and old container images) after the grace period',
+    env: ['registryTable', 'lifecycleKeep', 'lifecycleGraceDays', 'lifecycleRollbackProtection'],
+    permissions: ['registry-lifecycle'],
+    timeoutSeconds: 900,
+    memoryMb: 512,
+    trigger: { kind: 'schedule', expression: 'rate(1 day)' },
   },
   {
     id: 'ShellLocal',

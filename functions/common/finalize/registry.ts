@@ -104,9 +104,15 @@ export async function registerBuild(
 ): Promise<RegisteredArtifact | undefined> {
   const artifact = artifactOf(template, state, createdAt, baseImage, artifactsBucket);
   if (!artifact) return undefined;
-  await putArtifact(ctx, artifact);
+  const stored = await putArtifact(ctx, artifact);
   const ref: ChannelRef = { template, build: artifact.build, channel: LATEST_CHANNEL };
-  if (!shouldPromote(await getChannel(ctx, ref), artifact.artifactId)) {
+  // A retried Finalize may find its artifact revoked (or retired) meanwhile: `latest` must not take it, and the
+  // build itself succeeded, so it is not promoted rather than failed (promote would refuse it: RegistryError).
+  if (
+    stored.revoked ||
+    stored.retirement?.retiredAt ||
+    !shouldPromote(await getChannel(ctx, ref), artifact.artifactId)
+  ) {
     return { artifactId: artifact.artifactId, parameters: [] };
   }
   const update = await promoteChannel(ctx, ref, artifact.artifactId);
