@@ -220,7 +220,9 @@ function bucketStatements(
     }),
     new iam.PolicyStatement({
       sid: `List${label}Prefix`,
-      actions: ['s3:ListBucket'],
+      // Read-only (the template bucket): versions too, so PrepareBuild reads a sidecar as it was when the
+      // template's version was written (functions/common/prepare-build/sidecar.ts).
+      actions: write ? ['s3:ListBucket'] : ['s3:ListBucket', 's3:ListBucketVersions'],
       resources: [bucketArn],
       conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
     }),
