@@ -27,7 +27,11 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
     case 'artifacts-rw':
       return bucketStatements(t, 'Artifacts', t.artifactsBucketArn, STORE_LAYOUT.buildsPrefix, true);
     case 'templates-read':
-      return bucketStatements(t, 'Templates', t.templateBucketArn, STORE_LAYOUT.templatesPrefix, false);
+      return [
+        ...bucketStatements(t, 'Templates', t.templateBucketArn, STORE_LAYOUT.templatesPrefix, false),
+        // What `kiln submit` uploads (a bundle and its var files), built by a direct request.
+        ...bucketStatements(t, 'Submissions', t.templateBucketArn, STORE_LAYOUT.submissionsPrefix, false),
+      ];
     case 'builds-table':
       return buildsTableStatements(t);
     case 'pass-builder-role':
