@@ -354,7 +354,8 @@ export async function runSubmit(
     if (check.exitCode !== 0) {
       if (check.failure) io.err(`Error: ${shown(check.failure)}\n`);
       for (const d of check.result?.diagnostics ?? []) {
-        if (d.severity === 'error') io.err(`${shown(formatDiagnostic(d, check.result ? { sources: check.result.sources } : {}))}\n`);
+        if (d.severity === 'error')
+          io.err(`${shown(formatDiagnostic(d, check.result ? { sources: check.result.sources } : {}))}\n`);
       }
       io.err('Not submitted: the template is not valid (nothing was uploaded).\n');
       return 1;
