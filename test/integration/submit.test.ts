@@ -57,7 +57,7 @@ describe('starting builds: kiln submit, sidecar uploads, checked inputs (local s
   beforeAll(async () => {
     kiln = await startKilnLocal();
     work = mkdtempSync(join(tmpdir(), 'kiln-submit-it-'));
-  }, 240_000);
+  }, 900_000);
   afterAll(async () => {
     await kiln?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
