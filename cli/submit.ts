@@ -195,6 +195,8 @@ export interface StageLine {
   readonly previousSeconds?: number;
 }
 
+const STAGE_EVENTS = new Set(['TaskStateEntered', 'MapStateEntered', 'SucceedStateEntered', 'FailStateEntered']);
+
 /** States entered, by build, from the history (the build of a Map state is in its input's `state.name`). */
 export function stageChanges(
   events: readonly HistoryEvent[],
@@ -204,7 +206,8 @@ export function stageChanges(
   const lines: StageLine[] = [];
   for (const event of events) {
     const entered = event.stateEnteredEventDetails;
-    if (!entered?.name || !event.timestamp) continue;
+    // Stages are the tasks (and the end): the Choice and Wait states of a poll loop are not news.
+    if (!entered?.name || !event.timestamp || !STAGE_EVENTS.has(event.type ?? '')) continue;
     let build: string | undefined;
     try {
       build = (JSON.parse(entered.input ?? '{}') as { state?: { name?: string } }).state?.name;

@@ -1,6 +1,6 @@
 /**
  * A template's sidecar: the inputs an upload (or a schedule) cannot carry, variables, var files and only/except,
- * in `<template key>.kiln.json` beside the template or `kiln.json` at a bundle's root, checked with the same
+ * in `<template key>.kiln.json` beside the template (or bundle) or `kiln.json` at a bundle's root, checked with the same
  * contract as a direct request (aws/build-input.ts). Direct requests carry their inputs and read no sidecar.
  *
  * Which version: the one that was current when the template's version was written, so a build uses the inputs
@@ -117,10 +117,12 @@ export async function readSidecar(s3: S3Client, request: BuildRequest, root: str
   if (request.trigger === 'request') return undefined;
   const { bucket, key, versionId } = request.template;
   if (archiveKindOf(key) !== undefined) {
+    // Inside the bundle first (the same object, so the same version); else beside it, as for a plain template.
     const text = await readFile(join(root, BUNDLE_SIDECAR_FILE), 'utf8').catch(() => undefined);
-    if (text === undefined) return undefined;
-    const label = `s3://${bucket}/${key}!${BUNDLE_SIDECAR_FILE}`;
-    return { input: parseText(text, label), label, localPath: BUNDLE_SIDECAR_FILE };
+    if (text !== undefined) {
+      const label = `s3://${bucket}/${key}!${BUNDLE_SIDECAR_FILE}`;
+      return { input: parseText(text, label), label, localPath: BUNDLE_SIDECAR_FILE };
+    }
   }
   const sidecarKey = sidecarKeyFor(key);
   let version: string | undefined;
@@ -136,7 +138,9 @@ export async function readSidecar(s3: S3Client, request: BuildRequest, root: str
   if (!read) return undefined;
   const label = `s3://${bucket}/${sidecarKey}${read.versionId ? `?versionId=${read.versionId}` : ''}`;
   const slash = sidecarKey.lastIndexOf('/');
-  return { input: parseText(read.text, label), label, localPath: sidecarKey.slice(slash + 1) };
+  // Beside a bundle it is not in the extracted root; beside a plain template it was fetched with the siblings.
+  const localPath = archiveKindOf(key) === undefined ? { localPath: sidecarKey.slice(slash + 1) } : {};
+  return { input: parseText(read.text, label), label, ...localPath };
 }
 
 /** The request with the sidecar's inputs (an upload or a schedule carries none of its own). */

@@ -88,6 +88,15 @@ describe('readSidecar', () => {
     });
     expect(await readSidecar(new S3Client({}), { ...bundle, trigger: 'request' }, root)).toBeUndefined();
     expect(s3.calls()).toHaveLength(0);
+    // Without one inside, the sidecar beside the bundle (the latest, for a schedule without a version id).
+    rmSync(join(root, 'kiln.json'));
+    s3.on(GetObjectCommand, { Key: 'templates/app.tar.gz.kiln.json' }).resolves({ Body: body('{"except":["x"]}') });
+    expect(
+      await readSidecar(new S3Client({}), { ...upload('templates/app.tar.gz'), trigger: 'schedule' }, root),
+    ).toEqual({
+      input: { except: ['x'] },
+      label: 's3://tpl/templates/app.tar.gz.kiln.json',
+    });
   });
 
   it('a sidecar that is not JSON or breaks the schema fails with Kiln.InputInvalid, without quoting its text', async () => {
