@@ -22,6 +22,7 @@ import { bufferedIO } from '../../cli/io.ts';
 import { runSubmit, type SubmitConnect } from '../../cli/submit.ts';
 import { localClientConfig } from '../../harness/clients.ts';
 import { EXAMPLE_TEMPLATE_DIR, EXAMPLE_TEMPLATE_FILE } from '../../harness/example.ts';
+import { formatDenials, type IamGuard } from '../../harness/iam-guard.ts';
 import { followExecution, type KilnLocal, startKilnLocal, uploadTemplateFolder } from '../../harness/kiln-local.ts';
 
 const BUILD_TIMEOUT_MS = 300_000;
@@ -209,5 +210,13 @@ describe('starting builds: kiln submit, sidecar uploads, checked inputs (local s
     const history = await sfn().send(new GetExecutionHistoryCommand({ executionArn: started.executionArn }));
     const entered = (history.events ?? []).flatMap((e) => e.stateEnteredEventDetails?.name ?? []);
     expect(entered).toEqual(['PrepareBuild']);
+  });
+
+  it('made only calls AWS would allow: the claim, the sidecar version reads, the submissions/ reads (IAM replay)', async () => {
+    await kiln.aws.router.shim.idle();
+    const report = await (kiln.aws.router.iam as IamGuard).replay();
+    expect(formatDenials(report.denied)).toBe('');
+    expect(report.checked).toBeGreaterThan(100);
+    expect(Object.keys(report.unmodelled)).toEqual([]);
   });
 });
