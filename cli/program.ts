@@ -483,7 +483,10 @@ function addSubmitCommand(program: Command, handlers: VerbHandlers, setExit: (co
       '--state-machine <arn>',
       "build state machine (default: $KILN_STATE_MACHINE_ARN, else the stack's schedule group tags)",
     )
-    .option('--bucket <name>', "template bucket (default: $KILN_TEMPLATE_BUCKET, else the stack's schedule group tags)")
+    .option(
+      '--bucket <name>',
+      "template bucket (default: $KILN_TEMPLATE_BUCKET, else the stack's schedule group tags; --local sets both)",
+    )
     .option('--group <name>', "the stack's schedule group, read for the two above (default: kiln)")
     .option('--region <region>', "the stack's region (default: $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)")
     .option('--timeout <seconds>', 'stop watching after this long (the build goes on; default 14400)')

@@ -25,6 +25,7 @@ import { type BuildInput, parseBuildInput } from '../aws/build-input.ts';
 import { clientConfig, homeRegion } from '../aws/clients.ts';
 import { groupTarget } from '../aws/schedule-store.ts';
 import { SCHEDULE_GROUP, ScheduleError } from '../aws/schedules.ts';
+import { STACK_OUTPUTS } from '../aws/stack-outputs.ts';
 import { STORE_LAYOUT } from '../aws/store-layout.ts';
 import { InputInvalidError, KilnError } from '../core/errors.ts';
 import { formatDiagnostic } from '../core/template/diagnostics.ts';
@@ -36,8 +37,8 @@ import { STATE_MACHINE_ENV } from './builds.ts';
 import type { CliIO } from './io.ts';
 import { checkTemplate } from './validate.ts';
 
-/** The template bucket for the CLI (the stack output TemplateBucketName). */
-export const TEMPLATE_BUCKET_ENV = 'KILN_TEMPLATE_BUCKET';
+/** The template bucket for the CLI (the stack output TemplateBucketName; `--local` sets it). */
+export const TEMPLATE_BUCKET_ENV = STACK_OUTPUTS.templateBucket.env;
 
 export interface SubmitOptions {
   readonly path: string;
