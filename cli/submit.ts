@@ -461,6 +461,12 @@ export async function runSubmit(
       io.err(`Error: ${error.message}\n`);
       return 1;
     }
+    if (error instanceof Error && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT/.test(error.message)) {
+      io.err(
+        `Error: cannot reach AWS in ${region} (${error.message}): check the network, --region and AWS_ENDPOINT_URL (or --local)\n`,
+      );
+      return 1;
+    }
     if (error instanceof Error && '$metadata' in error) {
       io.err(`Error: AWS ${error.name} in ${region}: ${error.message}\n`);
       return 1;

@@ -7,6 +7,7 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -17,6 +18,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getBuildRecord } from '../../aws/build-history.ts';
 import { sidecarKeyFor } from '../../aws/build-input.ts';
 import { bufferedIO } from '../../cli/io.ts';
 import { runSubmit, type SubmitConnect } from '../../cli/submit.ts';
@@ -100,6 +102,13 @@ describe('starting builds: kiln submit, sidecar uploads, checked inputs (local s
     const names = await amiNames(buildId);
     expect(names).toHaveLength(1);
     expect(names[0]).toMatch(/^kiln-example-web-2\.0\.1-\d{14}$/);
+    // The build record says who asked (the input's trigger metadata).
+    const record = await getBuildRecord(
+      new DynamoDBClient(localClientConfig(kiln.aws.endpoint)),
+      kiln.deployment.buildsTable,
+      buildId,
+    );
+    expect(record).toMatchObject({ trigger: 'request', requestedVia: { source: 'kiln-submit' }, status: 'SUCCEEDED' });
     // Nothing went through the upload rule: the bundle is outside templates/.
     expect(kiln.pump.starts).toHaveLength(0);
 

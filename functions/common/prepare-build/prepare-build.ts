@@ -288,6 +288,7 @@ async function recordBuild(
             createdAt: r.createdAt,
             builds: r.builds.map((b) => ({ index: b.index, name: b.name, driver: b.driver })),
             ...(r.request.schedule ? { schedule: r.request.schedule } : {}),
+            ...(r.request.requestedVia ? { requestedVia: r.request.requestedVia } : {}),
             fingerprint: r.fingerprint,
             ...(r.changeCheck ? { changeCheck: r.changeCheck } : {}),
           },
