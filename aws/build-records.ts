@@ -32,6 +32,8 @@ export interface BuildRecordStart {
   readonly builds: readonly { readonly index: number; readonly name: string; readonly driver: string }[];
   /** The schedule that started it (trigger `schedule`). */
   readonly schedule?: string;
+  /** A direct start's trigger metadata (aws/build-input.ts `trigger`): what and who asked, for people. */
+  readonly requestedVia?: { readonly source: string; readonly requestedBy?: string };
   /** Its inputs (aws/build-fingerprint.ts), when PrepareBuild could compute them. */
   readonly fingerprint?: InputFingerprint;
   /** The only-if-changed verdict, when the trigger asked for one. */
@@ -94,6 +96,16 @@ export function buildStartItem(r: BuildRecordStart, skippedAt?: string): Item {
       L: r.builds.map((b) => ({ M: { index: { N: String(b.index) }, name: S(b.name), driver: S(b.driver) } })),
     },
     ...(r.schedule ? { schedule: S(r.schedule) } : {}),
+    ...(r.requestedVia
+      ? {
+          requestedVia: {
+            M: {
+              source: S(r.requestedVia.source),
+              ...(r.requestedVia.requestedBy ? { requestedBy: S(r.requestedVia.requestedBy) } : {}),
+            },
+          },
+        }
+      : {}),
     ...(r.fingerprint ? { fingerprint: S(fingerprintJson(r.fingerprint)) } : {}),
     ...(r.changeCheck ? { changeCheck: changeCheckItem(r.changeCheck) } : {}),
   };
@@ -135,6 +147,7 @@ const itemSchema = z.object({
   templateVersion: optStr,
   trigger: str,
   schedule: optStr,
+  requestedVia: z.optional(z.object({ M: z.object({ source: str, requestedBy: optStr }) })),
   fingerprint: optStr,
   changeCheck: z.optional(
     z.object({ M: z.object({ changed: z.object({ BOOL: z.boolean() }), reason: str, comparedWith: optStr }) }),
@@ -175,6 +188,14 @@ export function parseBuildRecord(item: Item): BuildRecord {
     },
     trigger: i.trigger.S,
     ...(i.schedule ? { schedule: i.schedule.S } : {}),
+    ...(i.requestedVia
+      ? {
+          requestedVia: {
+            source: i.requestedVia.M.source.S,
+            ...(i.requestedVia.M.requestedBy ? { requestedBy: i.requestedVia.M.requestedBy.S } : {}),
+          },
+        }
+      : {}),
     ...(i.fingerprint ? fingerprintField(i.fingerprint.S) : {}),
     ...(i.changeCheck
       ? {

@@ -5,6 +5,11 @@
 export const STORE_LAYOUT = {
   /** Uploads under this prefix of the template bucket start builds. */
   templatesPrefix: 'templates/',
+  /**
+   * Template bucket: bundles and var files `kiln submit` uploads (content-addressed), outside `templates/` so no
+   * upload rule fires: the command starts the build itself with a direct request.
+   */
+  submissionsPrefix: 'submissions/',
   /** Artifacts bucket: everything per build that ages out (plan, staged files, logs, downloads). */
   buildsPrefix: 'builds/',
   /** Artifacts bucket: per-build staged files (scripts, uploads) read by the builder. */

@@ -4,11 +4,15 @@
  * parses with these; tests cross the boundary by feeding one to the other.
  */
 import * as z from 'zod/mini';
+import { isSidecarKey, SIDECAR_SUFFIX } from './build-input.ts';
 
 /** Uploads with these suffixes under the templates prefix start a build: templates, and bundles holding one. */
 export const TEMPLATE_SUFFIXES = ['.pkr.hcl', '.pkr.json', '.json', '.zip', '.tar.gz', '.tgz'] as const;
 
-/** Variable files match `.json` too; they are inputs of a template, never a build of their own. */
+/**
+ * Variable files match `.json` too; they are inputs of a template, never a build of their own. So are sidecars
+ * (`<template key>.kiln.json`, aws/build-input.ts).
+ */
 export const VAR_FILE_SUFFIXES = ['.pkrvars.json', '.pkrvars.hcl'] as const;
 
 /** Top-level keys of a JSON file that is a Packer template (legacy `builders`, or HCL2 in JSON syntax). */
@@ -79,6 +83,10 @@ export function scheduledBuildInput(r: ScheduledBuildRequest): ScheduledBuildInp
  */
 export function notATemplate(key: string, content?: string): string | undefined {
   const lower = key.toLowerCase();
+  // Its template reads it when it builds (functions/common/prepare-build/sidecar.ts); uploading it builds nothing.
+  if (isSidecarKey(key)) {
+    return `${key} is a Kiln sidecar (the inputs of ${key.slice(0, -SIDECAR_SUFFIX.length)}), not a template: it is read when that template builds`;
+  }
   if (VAR_FILE_SUFFIXES.some((s) => lower.endsWith(s))) return `${key} is a variable file, not a template`;
   if (!TEMPLATE_SUFFIXES.some((s) => lower.endsWith(s)))
     return `${key} does not end in ${TEMPLATE_SUFFIXES.join(', ')}`;

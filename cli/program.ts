@@ -16,6 +16,7 @@ import { LocalStackError, takeLocalFlag } from './local-stack.ts';
 import type { PlanOptions } from './plan.ts';
 import type { RegistryConnect, RegistryOptions, RevokeOptions } from './registry.ts';
 import type { AddScheduleOptions, SchedulesConnect, SchedulesOptions } from './schedules.ts';
+import type { SubmitConnect, SubmitOptions } from './submit.ts';
 import type { ValidateOptions } from './validate.ts';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -120,6 +121,7 @@ export interface VerbHandlers {
   agentsShow(agentId: string, options: AgentsOptions): Promise<number>;
   agentsRevoke(agentId: string, options: AgentsOptions): Promise<number>;
   buildsCancel(build: string, options: CancelBuildOptions): Promise<number>;
+  submit(options: SubmitOptions): Promise<number>;
 }
 
 interface ChannelArgs {
@@ -137,6 +139,7 @@ export function commandHandlers(
   connect?: RegistryConnect,
   scheduler?: SchedulesConnect,
   agentClients?: AgentsConnect,
+  submitClients?: SubmitConnect,
 ): VerbHandlers {
   const registry = () => import('./registry.ts');
   const schedules = () => import('./schedules.ts');
@@ -164,6 +167,7 @@ export function commandHandlers(
     agentsRevoke: async (id, options) => (await agents()).runAgentsRevoke(id, options, io, agentClients),
     buildsCancel: async (build, options) =>
       (await import('./builds.ts')).runBuildsCancel(build, options, io, agentClients),
+    submit: async (options) => (await import('./submit.ts')).runSubmit(options, io, submitClients),
   };
 }
 
@@ -450,6 +454,83 @@ function addAgentCommands(program: Command, handlers: VerbHandlers, setExit: (co
     );
 }
 
+function addSubmitCommand(program: Command, handlers: VerbHandlers, setExit: (code: number) => void): void {
+  program
+    .command('submit')
+    .description(
+      'Build a template in the deployed stack: pack PATH (a folder, or a template file with the files of its ' +
+        'folder) as a bundle, validate it locally with the pipeline rules, upload it and the var files under ' +
+        'submissions/ of the template bucket and start the build state machine with a direct request (the ' +
+        'execution name derives from the content, so a retried submit starts no second build). Prints the ' +
+        'execution ARN and build id; --watch follows every build to its artifacts (exit 0 only when all succeeded). ' +
+        '-var values are in the execution input (and history): pass secrets in a -var-file.',
+    )
+    .argument('<path>', 'template file (.pkr.hcl, .pkr.json, .json) or folder')
+    .addOption(
+      new Option('--var <name=value>', 'set a template variable (repeatable; split on the first "=")').argParser(
+        collect,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--var-file <path>',
+        'variable file, uploaded with the bundle (repeatable, applied in order)',
+      ).argParser(collect),
+    )
+    .addOption(
+      new Option('--only <names>', 'build only these builds (comma-separated names or globs)').argParser(collect),
+    )
+    .addOption(new Option('--except <names>', 'skip these builds (comma-separated names or globs)').argParser(collect))
+    .option('--watch', 'follow the builds live: one line per stage change per build, then the artifacts')
+    .option('--json', 'print JSON for scripts instead of text (with --watch: once, at the end)')
+    .option(
+      '--state-machine <arn>',
+      "build state machine (default: $KILN_STATE_MACHINE_ARN, else the stack's schedule group tags)",
+    )
+    .option(
+      '--bucket <name>',
+      "template bucket (default: $KILN_TEMPLATE_BUCKET, else the stack's schedule group tags; --local sets both)",
+    )
+    .option('--group <name>', "the stack's schedule group, read for the two above (default: kiln)")
+    .option('--region <region>', "the stack's region (default: $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)")
+    .option('--timeout <seconds>', 'stop watching after this long (the build goes on; default 14400)')
+    .action(
+      async (
+        path: string,
+        flags: InputFlags & {
+          watch?: boolean;
+          stateMachine?: string;
+          bucket?: string;
+          group?: string;
+          region?: string;
+          timeout?: string;
+        },
+      ) => {
+        const request = toRequest(path, flags);
+        const timeout = flags.timeout === undefined ? undefined : Number(flags.timeout);
+        if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) {
+          throw new UsageError(`invalid value "${flags.timeout}" for --timeout: a whole number of seconds`);
+        }
+        setExit(
+          await handlers.submit({
+            path,
+            vars: request.vars ?? [],
+            varFiles: request.varFiles ?? [],
+            only: request.only ?? [],
+            except: request.except ?? [],
+            watch: flags.watch === true,
+            json: flags.json === true,
+            ...(flags.stateMachine ? { stateMachine: flags.stateMachine } : {}),
+            ...(flags.bucket ? { bucket: flags.bucket } : {}),
+            ...(flags.group ? { group: flags.group } : {}),
+            ...(flags.region ? { region: flags.region } : {}),
+            ...(timeout !== undefined ? { timeoutSeconds: timeout } : {}),
+          }),
+        );
+      },
+    );
+}
+
 export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: number) => void): Command {
   const program = new Command('kiln')
     .description('Kiln: run Packer templates (JSON and HCL2) as a serverless image factory in your AWS account.')
@@ -622,6 +703,7 @@ export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: 
 
   addScheduleCommands(program, handlers, setExit);
   addAgentCommands(program, handlers, setExit);
+  addSubmitCommand(program, handlers, setExit);
   return program;
 }
 

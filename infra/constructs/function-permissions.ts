@@ -34,7 +34,11 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
     case 'artifacts-rw':
       return bucketStatements(t, 'Artifacts', t.artifactsBucketArn, STORE_LAYOUT.buildsPrefix, true);
     case 'templates-read':
-      return bucketStatements(t, 'Templates', t.templateBucketArn, STORE_LAYOUT.templatesPrefix, false);
+      return [
+        ...bucketStatements(t, 'Templates', t.templateBucketArn, STORE_LAYOUT.templatesPrefix, false),
+        // What `kiln submit` uploads (a bundle and its var files), built by a direct request.
+        ...bucketStatements(t, 'Submissions', t.templateBucketArn, STORE_LAYOUT.submissionsPrefix, false),
+      ];
     case 'builds-table':
       return buildsTableStatements(t);
     case 'pass-builder-role':
@@ -229,7 +233,9 @@ function bucketStatements(
     }),
     new iam.PolicyStatement({
       sid: `List${label}Prefix`,
-      actions: ['s3:ListBucket'],
+      // Read-only (the template bucket): versions too, so PrepareBuild reads a sidecar as it was when the
+      // template's version was written (functions/common/prepare-build/sidecar.ts).
+      actions: write ? ['s3:ListBucket'] : ['s3:ListBucket', 's3:ListBucketVersions'],
       resources: [bucketArn],
       conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
     }),

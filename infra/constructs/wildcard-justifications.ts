@@ -64,7 +64,7 @@ export const KILN_WILDCARD_JUSTIFICATIONS: readonly WildcardJustification[] = [
       'the kiln:build-id tag, RunInstances may read any source AMI.',
   },
   {
-    pattern: /\/(builds\/\*\/(files|logs)\/\*|builds\/\*|templates\/\*|manifests\/\*|secrets\/\*)$/,
+    pattern: /\/(builds\/\*\/(files|logs)\/\*|builds\/\*|templates\/\*|submissions\/\*|manifests\/\*|secrets\/\*)$/,
     reason: 'Per-build keys are created at run time under the Kiln prefixes of a bucket this stack owns.',
   },
   {

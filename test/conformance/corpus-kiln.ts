@@ -69,6 +69,7 @@ export async function kilnValidate(
     agentsShow: reject,
     agentsRevoke: reject,
     buildsCancel: reject,
+    submit: reject,
   });
   if (!captured) throw new Error(`kiln validate did not run (exit ${code}): ${io.stderr()}`);
   return captured;

@@ -7,6 +7,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { BUNDLE_SIDECAR_FILE } from '../../../aws/build-input.ts';
 import { NotFoundError, TemplateInvalidError } from '../../../core/errors.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import type { TemplateLocation } from '../../lib/plan-store.ts';
@@ -154,7 +155,8 @@ async function bundleRoot(dir: string): Promise<string> {
  */
 export async function bundleTemplate(root: string, label: string): Promise<string> {
   const files = (await readdir(root, { withFileTypes: true }))
-    .filter((e) => e.isFile() && !VAR_FILE.test(e.name))
+    // A bundle's sidecar (`kiln.json`) holds its inputs; it is never the template.
+    .filter((e) => e.isFile() && !VAR_FILE.test(e.name) && e.name !== BUNDLE_SIDECAR_FILE)
     .map((e) => e.name)
     .sort();
   if (files.some((f) => HCL_FILE.test(f))) return root;

@@ -9,7 +9,7 @@ import { requireKilnEnv } from '../../lib/env.ts';
 import { lambdaHandler } from '../../lib/wiring.ts';
 import { DEFAULT_SECRET_PREFIX, KILN_ENV } from '../../registry.ts';
 import { coreEngine } from './engine.ts';
-import { normalizeInput, prepareInputSchema } from './input.ts';
+import { prepareEnvelopeSchema, readBuildStart } from './input.ts';
 import { type PrepareDeps, prepareBuild } from './prepare-build.ts';
 
 const region = homeRegion();
@@ -38,6 +38,8 @@ const deps: PrepareDeps = {
   },
 };
 
-export const handler = lambdaHandler(prepareInputSchema, (event) =>
-  prepareBuild(deps, normalizeInput(event.input), event.executionName),
+// The input is checked first, against the published schema (aws/build-input.ts): a wrong start fails with
+// Kiln.InputInvalid before any file is read or anything is created.
+export const handler = lambdaHandler(prepareEnvelopeSchema, (event) =>
+  prepareBuild(deps, readBuildStart(event.input), event.executionName),
 );

@@ -1,29 +1,15 @@
 /**
- * PrepareBuild's input, normalized: a direct request (console, CLI, schedule) or the raw EventBridge
- * "Object Created" event from the template bucket. The ASL wraps either as `{ input, executionName }`.
+ * PrepareBuild's input, normalized: a direct request (console, API, `kiln submit`: aws/build-input.ts), the raw
+ * EventBridge "Object Created" event from the template bucket, or a schedule's event-shaped input
+ * (aws/trigger-contract.ts). The ASL wraps either as `{ input, executionName }`.
  */
 
 import * as z from 'zod/mini';
-import { scheduledBuildSchema } from '../../../aws/trigger-contract.ts';
+import { buildInputSchema, parseBuildInput, varPairs } from '../../../aws/build-input.ts';
+import { SCHEDULER_SOURCE, scheduledBuildSchema } from '../../../aws/trigger-contract.ts';
+import { InputInvalidError } from '../../../core/errors.ts';
 import type { TemplateLocation } from '../../lib/plan-store.ts';
-
-const varsSchema = z.union([
-  z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
-  z.array(z.tuple([z.string(), z.string()])),
-]);
-
-export const directRequestSchema = z.object({
-  template: z.object({
-    bucket: z.string().check(z.minLength(1)),
-    key: z.string().check(z.minLength(1)),
-    versionId: z.optional(z.string()),
-  }),
-  vars: z.optional(varsSchema),
-  /** Keys in the template bucket, relative to the bucket root. */
-  varFiles: z.optional(z.array(z.string())),
-  only: z.optional(z.array(z.string())),
-  except: z.optional(z.array(z.string())),
-});
+import { parseEvent } from '../../lib/wiring.ts';
 
 export const objectCreatedSchema = z.object({
   source: z.optional(z.literal('aws.s3')),
@@ -34,10 +20,39 @@ export const objectCreatedSchema = z.object({
   }),
 });
 
+/** Every start input PrepareBuild accepts (for callers that hold a parsed one; the handler reads `readBuildStart`). */
 export const prepareInputSchema = z.object({
-  input: z.union([directRequestSchema, objectCreatedSchema, scheduledBuildSchema]),
+  input: z.union([buildInputSchema, objectCreatedSchema, scheduledBuildSchema]),
   executionName: z.string().check(z.minLength(1)),
 });
+
+/** What the handler parses first: the input is classified and checked by `readBuildStart`, with field-level errors. */
+export const prepareEnvelopeSchema = z.object({
+  input: z.unknown(),
+  executionName: z.string().check(z.minLength(1)),
+});
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The start input checked before anything else runs: an S3 event and a schedule's input by their own contract, any
+ * other input as a direct request against the published schema, so a console or API start that is wrong fails
+ * with `Kiln.InputInvalid` naming each wrong field (not a union's "Invalid input").
+ */
+export function readBuildStart(input: unknown): BuildRequest {
+  if (isRecord(input) && input['detail-type'] === 'Object Created') {
+    return normalizeInput(parseEvent(objectCreatedSchema, input));
+  }
+  if (isRecord(input) && input.source === SCHEDULER_SOURCE) {
+    return normalizeInput(parseEvent(scheduledBuildSchema, input));
+  }
+  if (isRecord(input) && 'detail' in input && !('template' in input)) {
+    throw new InputInvalidError(
+      `The build input is an event PrepareBuild does not take (detail-type ${JSON.stringify(input['detail-type'])}): start builds with an S3 "Object Created" event, a schedule's input, or a build request { "template": { "bucket", "key" } }`,
+    );
+  }
+  return normalizeInput(parseBuildInput(input));
+}
 
 export interface BuildRequest {
   readonly template: TemplateLocation;
@@ -56,6 +71,8 @@ export interface BuildRequest {
    * decoded key does not exist.
    */
   readonly rawKey?: string;
+  /** A direct request's trigger metadata (who or what asked), kept for people. */
+  readonly requestedVia?: { readonly source: string; readonly requestedBy?: string };
 }
 
 function safeDecode(key: string): string {
@@ -97,15 +114,21 @@ export function normalizeInput(input: z.infer<typeof prepareInputSchema>['input'
       ...(key !== object.key ? { rawKey: object.key } : {}),
     };
   }
-  const vars = Array.isArray(input.vars)
-    ? input.vars.map(([k, v]) => [k, v] as const)
-    : Object.entries(input.vars ?? {}).map(([k, v]) => [k, String(v)] as const);
+  const { versionId } = input.template;
   return {
-    template: input.template,
-    vars,
+    template: { bucket: input.template.bucket, key: input.template.key, ...(versionId ? { versionId } : {}) },
+    vars: varPairs(input.vars),
     varFiles: input.varFiles ?? [],
     only: input.only ?? [],
     except: input.except ?? [],
     trigger: 'request',
+    ...(input.trigger
+      ? {
+          requestedVia: {
+            source: input.trigger.source,
+            ...(input.trigger.requestedBy ? { requestedBy: input.trigger.requestedBy } : {}),
+          },
+        }
+      : {}),
   };
 }

@@ -34,7 +34,9 @@ import type { BuildRequest } from './input.ts';
 import { invalidTemplateCause } from './invalid-cause.ts';
 import { inputFingerprint, onlyIfChangedVerdict, unchangedSkip, withoutSensitive } from './only-if-changed.ts';
 import { awsResolvers, type ResolverDeps } from './resolvers.ts';
+import { readSidecar, withSidecar } from './sidecar.ts';
 import { stageFiles } from './stage-files.ts';
+import { claimUpload } from './upload-claim.ts';
 
 export interface PrepareDeps {
   readonly s3: S3Client;
@@ -73,23 +75,30 @@ const transient = (m: string, c: unknown) => new TransientError(m, { cause: c })
 
 export async function prepareBuild(
   deps: PrepareDeps,
-  request: BuildRequest,
+  started: BuildRequest,
   executionName: string,
 ): Promise<PreparedBuild> {
   const buildId = buildIdFor(executionName);
   const dir = await mkdtemp(join(tmpdir(), 'kiln-template-'));
   try {
-    const key = request.template.key;
+    const key = started.template.key;
     const lower = key.toLowerCase();
     const keySkip = notATemplate(key);
     if (keySkip) return { buildId, planKey: '', builds: [], skipped: keySkip };
-    const materialized = await materialize(deps.s3, request, dir);
+    // Before anything is read: a duplicated upload event ends here (upload-claim.ts).
+    const duplicate = await claimUpload(deps, started, { name: executionName, buildId });
+    if (duplicate) return { buildId, planKey: '', builds: [], skipped: duplicate };
+    const materialized = await materialize(deps.s3, started, dir);
     // `.json` is shared by templates, var files and app files beside them: only a Packer template builds.
     if (lower.endsWith('.json') && !lower.endsWith('.pkr.json')) {
       const content = await readFile(materialized.templatePath, 'utf8');
       const skipped = notATemplate(key, content);
       if (skipped) return { buildId, planKey: '', builds: [], skipped };
     }
+    // An upload or a schedule takes its inputs from the template's sidecar, checked like a direct request.
+    const sidecar = await readSidecar(deps.s3, started, materialized.root);
+    const request = withSidecar(started, sidecar);
+    const leaveOut = [...contextLeaveOut(request), ...(sidecar?.localPath ? [sidecar.localPath] : [])];
     const sensitive: string[] = [];
     const now = deps.now();
     const fetchedVarFiles = await fetchVarFiles(deps.s3, request.template.bucket, request.varFiles, materialized.root);
@@ -163,7 +172,7 @@ export async function prepareBuild(
       deps.s3,
       deps.artifactsBucket,
       buildId,
-      { root: materialized.root, templatePath: materialized.templatePath, leaveOut: contextLeaveOut(request) },
+      { root: materialized.root, templatePath: materialized.templatePath, leaveOut },
       plan,
       stagedKeys,
     );
@@ -173,7 +182,7 @@ export async function prepareBuild(
       {
         root: materialized.root,
         templatePath: materialized.templatePath,
-        leaveOut: contextLeaveOut(request),
+        leaveOut,
         vars: request.vars,
         varFiles: fetchedVarFiles,
         redact: secrets,
@@ -279,6 +288,7 @@ async function recordBuild(
             createdAt: r.createdAt,
             builds: r.builds.map((b) => ({ index: b.index, name: b.name, driver: b.driver })),
             ...(r.request.schedule ? { schedule: r.request.schedule } : {}),
+            ...(r.request.requestedVia ? { requestedVia: r.request.requestedVia } : {}),
             fingerprint: r.fingerprint,
             ...(r.changeCheck ? { changeCheck: r.changeCheck } : {}),
           },

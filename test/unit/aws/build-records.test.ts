@@ -35,6 +35,16 @@ function applySet(item: Record<string, AttributeValue>, update: ReturnType<typeo
 }
 
 describe('build records (PrepareBuild and Finalize write, the CLI reads)', () => {
+  it("keeps a direct start's trigger metadata (what and who asked), and none for an upload", () => {
+    const requested = { ...start, trigger: 'request', requestedVia: { source: 'kiln-submit', requestedBy: 'ops' } };
+    expect(parseBuildRecord(buildStartItem(requested)).requestedVia).toEqual({
+      source: 'kiln-submit',
+      requestedBy: 'ops',
+    });
+    expect(buildStartItem(start).requestedVia).toBeUndefined();
+    expect(parseBuildRecord(buildStartItem(start)).requestedVia).toBeUndefined();
+  });
+
   it('reads back what PrepareBuild writes', () => {
     const item = buildStartItem(start);
     expect(item[BUILD_RECORD_KEY]).toEqual({ S: 'kb-1' });
