@@ -302,8 +302,14 @@ export function kilnEventsStatement(t: Pick<PermissionTargets, 'stack'>): iam.Po
     sid: 'PutKilnEvents',
     actions: ['events:PutEvents'],
     resources: [t.stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+    // Both keys are multivalued (ArrayOfString in the service authorization reference): StringEquals on them
+    // never matches under strict evaluation, so a set operator, with Null so that an absent key cannot pass.
     conditions: {
-      StringEquals: { 'events:source': KILN_EVENT_SOURCE, 'events:detail-type': [...ALL_KILN_DETAIL_TYPES] },
+      'ForAllValues:StringEquals': {
+        'events:source': [KILN_EVENT_SOURCE],
+        'events:detail-type': [...ALL_KILN_DETAIL_TYPES],
+      },
+      Null: { 'events:source': 'false', 'events:detail-type': 'false' },
     },
   });
 }

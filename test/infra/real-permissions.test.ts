@@ -175,8 +175,9 @@ describe('function permissions of the real registry', () => {
       expect(statement?.Action).toBe('events:PutEvents');
       expect(text(statement?.Resource)).toMatch(/:event-bus\/default/);
       expect(statement?.Condition).toEqual({
-        StringEquals: {
-          'events:source': 'kiln',
+        Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+        'ForAllValues:StringEquals': {
+          'events:source': ['kiln'],
           'events:detail-type': [
             'Kiln Build Started',
             'Kiln Build Succeeded',
