@@ -4,8 +4,10 @@
  * `--region` or the AWS environment; tables for people, `--json` for scripts.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { clientConfig, homeRegion } from '../aws/clients.ts';
+import { describeFailures, type EventSink, eventSinkFor } from '../aws/events-emitter.ts';
 import { REGISTRY_TABLE_ENV } from '../aws/image-registry-records.ts';
 import {
   type ChannelUpdate,
@@ -33,6 +35,8 @@ export interface RegistryOptions {
 export interface RegistryClients {
   readonly dynamo: DynamoDBClient;
   readonly ssm: (region: string) => SSMClient;
+  /** `Kiln Channel Updated` after a promote or rollback (the default bus of the table's region); absent: none. */
+  readonly events?: EventSink;
 }
 export type RegistryConnect = (region: string) => RegistryClients;
 
@@ -41,6 +45,7 @@ export const connectFromEnvironment: RegistryConnect = (region) => {
   const ssm = new Map<string, SSMClient>();
   return {
     dynamo: new DynamoDBClient(clientConfig(region)),
+    events: eventSinkFor(new EventBridgeClient(clientConfig(region))),
     ssm: (r) => {
       let client = ssm.get(r);
       if (!client) {
@@ -59,7 +64,15 @@ function context(options: RegistryOptions, io: CliIO, connect: RegistryConnect):
   }
   const region = options.region ?? homeRegion(io.env as NodeJS.ProcessEnv);
   const clients = connect(region);
-  return { dynamo: clients.dynamo, ssm: clients.ssm, table, homeRegion: region, now: io.now };
+  return {
+    dynamo: clients.dynamo,
+    ssm: clients.ssm,
+    table,
+    homeRegion: region,
+    now: io.now,
+    ...(clients.events ? { events: clients.events } : {}),
+    origin: { by: 'cli' },
+  };
 }
 
 /** Runs a registry command: usage and registry errors become `Error: …` on stderr and exit code 1. */
@@ -108,9 +121,13 @@ export function awsErrorMessage(error: unknown, ctx: RegistryContext): string | 
 }
 
 function reportUpdate(update: ChannelUpdate, verb: string, options: RegistryOptions, io: CliIO): void {
+  // The change is made and published; an event EventBridge refused is said, never a failure of the command.
+  for (const line of describeFailures(update.events?.failed ?? [])) {
+    io.err(`Warning: the event was not delivered (${line}); the channel did change\n`);
+  }
   if (options.json) {
     io.out(
-      `${JSON.stringify({ channel: update.state, change: update.change ?? null, parameters: update.parameters }, null, 2)}\n`,
+      `${JSON.stringify({ channel: update.state, change: update.change ?? null, parameters: update.parameters, events: update.events ?? null }, null, 2)}\n`,
     );
     return;
   }

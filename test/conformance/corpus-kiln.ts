@@ -67,6 +67,9 @@ export async function kilnValidate(
     agentsShow: reject,
     agentsRevoke: reject,
     buildsCancel: reject,
+    buildsList: reject,
+    buildsShow: reject,
+    buildsLogs: reject,
   });
   if (!captured) throw new Error(`kiln validate did not run (exit ${code}): ${io.stderr()}`);
   return captured;
