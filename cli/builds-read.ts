@@ -361,7 +361,8 @@ function logObjectOf(key: string, prefix: string): LogObject | undefined {
     step: m ? Number(m[1]) : -1,
     attempt: m ? Number(m[2]) : 0,
     stream,
-    label: m ? `step ${m[1]} (attempt ${m[2]})` : stepAttempt,
+    // The key's attempt counts from 0 (functions/lib/provision-cursor.ts); people count tries from 1.
+    label: m ? `step ${m[1]}${Number(m[2]) > 0 ? ` (try ${Number(m[2]) + 1})` : ''}` : stepAttempt,
   };
 }
 

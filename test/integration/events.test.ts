@@ -163,7 +163,7 @@ describe('Kiln events and `kiln builds` on the emulator', () => {
         {
           name: 'amazon-ebs.web',
           status: 'SUCCEEDED',
-          artifactId: expect.stringMatching(/^us-east-1:ami-.*,eu-west-1:ami-/),
+          artifactId: expect.stringMatching(/^eu-west-1:ami-\w+,us-east-1:ami-\w+$/),
           registryArtifactId: registryId,
           channelParameter: '/kiln/events-ok-amazon-ebs-basic/amazon-ebs.web/latest',
         },
