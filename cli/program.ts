@@ -13,6 +13,7 @@ import type { BuildsListOptions, BuildsReadConnect, BuildsReadOptions } from './
 import type { InspectOptions } from './inspect.ts';
 import type { CliIO } from './io.ts';
 import type { TemplateRequest } from './load-inputs.ts';
+import { LocalStackError, takeLocalFlag } from './local-stack.ts';
 import type { PlanOptions } from './plan.ts';
 import type { RegistryConnect, RegistryOptions } from './registry.ts';
 import type { AddScheduleOptions, SchedulesConnect, SchedulesOptions } from './schedules.ts';
@@ -559,7 +560,9 @@ export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: 
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
-      '\nPacker-style single-dash flags are accepted too: kiln validate -var region=us-east-1 -syntax-only x.pkr.hcl',
+      '\nPacker-style single-dash flags are accepted too: kiln validate -var region=us-east-1 -syntax-only x.pkr.hcl' +
+        '\n--local (any command, anywhere on the line): run against the local stack that `npm start -- --keep` ' +
+        'leaves running (its endpoint, credentials and stack outputs, from .kiln/local-stack.json or $KILN_LOCAL_STACK)',
     );
 
   addInputOptions(
@@ -694,17 +697,28 @@ export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: 
 }
 
 /** Runs `kiln <argv>` against the given IO and returns the process exit code. */
-export async function runCli(
-  argv: readonly string[],
-  io: CliIO,
-  handlers: VerbHandlers = commandHandlers(io),
-): Promise<number> {
+export async function runCli(argv: readonly string[], given: CliIO, handlersGiven?: VerbHandlers): Promise<number> {
+  let io = given;
+  let local: ReturnType<typeof takeLocalFlag>;
+  try {
+    local = takeLocalFlag(argv, given.env, given.cwd);
+  } catch (error) {
+    if (!(error instanceof LocalStackError)) throw error;
+    given.err(`Error: ${error.message}\n`);
+    return 1;
+  }
+  if (local.env) {
+    io = { ...given, env: { ...given.env, ...local.env } };
+    // The AWS SDK reads the endpoint and credentials from the process environment: the binary's is io.env.
+    if (given.env === process.env) Object.assign(process.env, local.env);
+  }
+  const handlers = handlersGiven ?? commandHandlers(io);
   let exitCode = 0;
   const program = buildProgram(io, handlers, (code) => {
     exitCode = code;
   });
   try {
-    await program.parseAsync(normalizeArgv(argv), { from: 'user' });
+    await program.parseAsync(normalizeArgv(local.argv), { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here with exit code 0; usage errors with 1 (already printed).

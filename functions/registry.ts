@@ -10,12 +10,14 @@ import { AGENT_TABLE_ENV } from '../aws/agent-gateway-records.ts';
 import { DOCKER_HOST_ENV } from '../aws/docker-host.ts';
 import { REGISTRY_TABLE_ENV } from '../aws/image-registry-records.ts';
 import { SCHEDULE_FAILURE_LIMIT_ENV } from '../aws/schedules.ts';
+import { STACK_OUTPUTS } from '../aws/stack-outputs.ts';
 
 /** Environment variables a function may need; the CDK app fills them, handlers read them once at cold start. */
 export const KILN_ENV = {
-  artifactsBucket: 'KILN_ARTIFACTS_BUCKET',
-  templateBucket: 'KILN_TEMPLATE_BUCKET',
-  buildsTable: 'KILN_BUILDS_TABLE',
+  // The same names the CLI reads the stack's outputs from.
+  artifactsBucket: STACK_OUTPUTS.artifactsBucket.env,
+  templateBucket: STACK_OUTPUTS.templateBucket.env,
+  buildsTable: STACK_OUTPUTS.buildsTable.env,
   /** The image registry's table (the CLI reads the same variable). */
   registryTable: REGISTRY_TABLE_ENV,
   builderInstanceProfile: 'KILN_BUILDER_INSTANCE_PROFILE',

@@ -4,6 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { DEFAULT_DOCKER_HOST_INSTANCE_TYPE, ECS_AL2023_AMI_PARAMETER } from '../aws/docker-host.ts';
 import { failureLimitFrom, SCHEDULE_GROUP } from '../aws/schedules.ts';
+import { STACK_OUTPUTS } from '../aws/stack-outputs.ts';
 import { DEFAULT_LEASE_POLICY } from '../core/agents/lease.ts';
 import { parseKmsKeyArn } from '../core/validation/rules/DeploymentScope.ts';
 import { DEFAULT_ECR_SETTINGS, type TagMutability } from '../functions/lib/ecr/settings.ts';
@@ -319,15 +320,16 @@ export class KilnStack extends Stack {
       new CfnOutput(this, 'NotificationsTopicArn', { value: this.notifications.topic.topicArn });
     }
 
-    new CfnOutput(this, 'TemplateBucketName', { value: this.store.templateBucket.bucketName });
-    new CfnOutput(this, 'ArtifactsBucketName', { value: this.store.artifactsBucket.bucketName });
-    new CfnOutput(this, 'BuildsTableName', { value: this.store.buildsTable.tableName });
+    new CfnOutput(this, STACK_OUTPUTS.templateBucket.output, { value: this.store.templateBucket.bucketName });
+    new CfnOutput(this, STACK_OUTPUTS.artifactsBucket.output, { value: this.store.artifactsBucket.bucketName });
+    new CfnOutput(this, STACK_OUTPUTS.buildsTable.output, { value: this.store.buildsTable.tableName });
     // What `kiln channels` and `kiln artifacts` read (--table or KILN_REGISTRY_TABLE).
-    new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName });
+    new CfnOutput(this, STACK_OUTPUTS.registryTable.output, { value: this.registry.table.tableName });
     // What `kiln-agent register --url` takes, and what `kiln agents` reads (--table or KILN_AGENT_TABLE).
-    if (this.agentGateway.api) new CfnOutput(this, 'AgentGatewayUrl', { value: this.agentGateway.api.url });
-    new CfnOutput(this, 'AgentTableName', { value: this.agentTable.table.tableName });
-    new CfnOutput(this, 'BuildStateMachineArn', { value: build.stateMachine.stateMachineArn });
+    if (this.agentGateway.api)
+      new CfnOutput(this, STACK_OUTPUTS.agentGatewayUrl.output, { value: this.agentGateway.api.url });
+    new CfnOutput(this, STACK_OUTPUTS.agentTable.output, { value: this.agentTable.table.tableName });
+    new CfnOutput(this, STACK_OUTPUTS.buildStateMachine.output, { value: build.stateMachine.stateMachineArn });
     // Acknowledge only the IAM wildcards Kiln can justify; any other wildcard fails cdk-nag.
     Aspects.of(this).add(new WildcardJustifications());
     tagComponent(this, 'kiln');

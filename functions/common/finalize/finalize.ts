@@ -213,7 +213,14 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
     for (const r of input.results) {
       if (r.status !== 'SUCCEEDED') continue;
       const entry = await awsCall('recording the artifact in the image registry', transient, () =>
-        registerBuild(registry, template, r.state, now.toISOString(), baseImageOf(stored.plan.builds[r.state.index])),
+        registerBuild(
+          registry,
+          template,
+          r.state,
+          now.toISOString(),
+          baseImageOf(stored.plan.builds[r.state.index]),
+          deps.artifactsBucket,
+        ),
       );
       if (entry) registered.set(r.name, entry);
       if (entry?.events) emitted.push(entry.events);
