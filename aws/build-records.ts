@@ -38,7 +38,20 @@ export interface BuildRecordStart {
   readonly fingerprint?: InputFingerprint;
   /** The only-if-changed verdict, when the trigger asked for one. */
   readonly changeCheck?: ChangeVerdict;
+  /** The template's variables as the build used them, sensitive values redacted (`kiln builds show`). */
+  readonly variables?: readonly RecordedVariable[];
 }
+
+/** One variable on the record: its final value as text (`<sensitive>` when sensitive) and what set it. */
+export interface RecordedVariable {
+  readonly name: string;
+  readonly value?: string;
+  readonly source?: string;
+}
+
+/** Bounds of the recorded variables (the item stays far below DynamoDB's 400 KB). */
+export const MAX_RECORDED_VARIABLES = 100;
+export const MAX_RECORDED_VALUE = 256;
 
 export interface BuildOutcomeRecord {
   readonly name: string;
@@ -108,6 +121,7 @@ export function buildStartItem(r: BuildRecordStart, skippedAt?: string): Item {
       : {}),
     ...(r.fingerprint ? { fingerprint: S(fingerprintJson(r.fingerprint)) } : {}),
     ...(r.changeCheck ? { changeCheck: changeCheckItem(r.changeCheck) } : {}),
+    ...(r.variables?.length ? { variables: S(JSON.stringify(r.variables.slice(0, MAX_RECORDED_VARIABLES))) } : {}),
   };
 }
 
@@ -152,6 +166,7 @@ const itemSchema = z.object({
   changeCheck: z.optional(
     z.object({ M: z.object({ changed: z.object({ BOOL: z.boolean() }), reason: str, comparedWith: optStr }) }),
   ),
+  variables: optStr,
   status: z.object({ S: z.enum(BUILD_STATUSES) }),
   createdAt: str,
   builds: z.object({
@@ -206,6 +221,7 @@ export function parseBuildRecord(item: Item): BuildRecord {
           },
         }
       : {}),
+    ...(i.variables ? variablesField(i.variables.S) : {}),
     status: i.status.S,
     createdAt: i.createdAt.S,
     builds: i.builds.L.map(({ M }) => ({ index: Number(M.index.N), name: M.name.S, driver: M.driver.S })),
@@ -227,4 +243,18 @@ export function parseBuildRecord(item: Item): BuildRecord {
 function fingerprintField(json: string): { fingerprint?: InputFingerprint } {
   const fingerprint = parseFingerprint(json);
   return fingerprint ? { fingerprint } : {};
+}
+
+const variablesSchema = z.array(
+  z.object({ name: z.string(), value: z.optional(z.string()), source: z.optional(z.string()) }),
+);
+
+/** Stored variables that do not read as such are left out (the record stays readable). */
+function variablesField(json: string): { variables?: RecordedVariable[] } {
+  try {
+    const parsed = variablesSchema.safeParse(JSON.parse(json));
+    return parsed.success ? { variables: parsed.data } : {};
+  } catch {
+    return {};
+  }
 }

@@ -36,6 +36,8 @@ import { RegistryError } from '../core/image-registry/errors.ts';
 import { byNewest, linkParent } from '../core/image-registry/lineage.ts';
 import { type ChannelParameter, channelParameters } from '../core/image-registry/parameter.ts';
 import { descendantsOf, revocationOf } from '../core/image-registry/revocation.ts';
+import { channelUpdatedEvent } from './events-contract.ts';
+import type { EmitResult, EventSink } from './events-emitter.ts';
 import {
   ARTIFACT_PUT_CONDITION,
   artifactIndexPrefix,
@@ -74,6 +76,13 @@ export interface RegistryContext {
   /** Where parameters of non-AMI artifacts go: the registry table's region. */
   readonly homeRegion: string;
   readonly now?: () => Date;
+  /**
+   * Where `Kiln Channel Updated` goes after each promote or rollback that changed a channel (both the pipeline's
+   * `latest` and `kiln channels` come through changeChannel, so both emit); absent: no event.
+   */
+  readonly events?: EventSink;
+  /** Who changes channels through this context (the event's `by`, and the build whose Finalize moved `latest`). */
+  readonly origin?: { readonly by: 'pipeline' | 'cli'; readonly buildId?: string };
 }
 
 /** How often a promote or rollback reads again after another writer moved the channel first. */
@@ -340,6 +349,8 @@ export interface ChannelUpdate {
   readonly state: ChannelState;
   readonly change?: ChannelChange;
   readonly parameters: readonly ChannelParameter[];
+  /** The `Kiln Channel Updated` event's delivery (absent when nothing changed or the context has no sink). */
+  readonly events?: EmitResult;
 }
 
 async function changeChannel(
@@ -358,7 +369,12 @@ async function changeChannel(
       throw error;
     }
     const parameters = await publishChannel(ctx, transition.state);
-    return { ...transition, parameters };
+    // After the write and the parameters: the event says what consumers can now read. Never throws.
+    const events =
+      transition.change && ctx.events
+        ? await ctx.events([channelUpdatedEvent(transition.change, parameters, ctx.origin ?? { by: 'cli' })])
+        : undefined;
+    return { ...transition, parameters, ...(events ? { events } : {}) };
   }
 }
 

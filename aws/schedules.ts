@@ -5,6 +5,7 @@
  * tags that tell the CLI what a schedule targets, the target itself and the `Kiln Schedule Disabled` event are
  * owned here. Pure: no AWS call.
  */
+import { KILN_DETAIL_TYPES } from './events-contract.ts';
 import { type ScheduledBuildRequest, scheduledBuildInput } from './trigger-contract.ts';
 
 /** The schedule group the stack creates; every Kiln schedule lives in it (IAM scopes to it). */
@@ -241,9 +242,9 @@ export function scheduleTarget(spec: ScheduleTargetSpec) {
 export const SCHEDULE_FAILURE_LIMIT_ENV = 'KILN_SCHEDULE_FAILURE_LIMIT';
 export const DEFAULT_SCHEDULE_FAILURE_LIMIT = 3;
 
-/** The event Finalize puts on the account's default bus when it disables a schedule. */
-export const KILN_EVENT_SOURCE = 'kiln';
-export const SCHEDULE_DISABLED_DETAIL_TYPE = 'Kiln Schedule Disabled';
+/** The event Finalize puts on the account's default bus when it disables a schedule (aws/events-contract.ts). */
+export { KILN_EVENT_SOURCE } from './events-contract.ts';
+export const SCHEDULE_DISABLED_DETAIL_TYPE = KILN_DETAIL_TYPES.scheduleDisabled;
 
 /** `detail` of `Kiln Schedule Disabled` (documented in README, "Scheduled rebuilds"). */
 export interface ScheduleDisabledDetail {

@@ -9,6 +9,7 @@ import { LIMIT_NAMES, type LimitName, parseLimitAssignment } from '../core/templ
 import type { AgentsConnect, AgentsOptions } from './agents.ts';
 import { normalizeArgv, parseVarAssignment, splitNameList } from './argv.ts';
 import type { CancelBuildOptions } from './builds.ts';
+import type { BuildsListOptions, BuildsReadConnect, BuildsReadOptions } from './builds-read.ts';
 import type { InspectOptions } from './inspect.ts';
 import type { CliIO } from './io.ts';
 import type { TemplateRequest } from './load-inputs.ts';
@@ -122,6 +123,9 @@ export interface VerbHandlers {
   agentsRevoke(agentId: string, options: AgentsOptions): Promise<number>;
   buildsCancel(build: string, options: CancelBuildOptions): Promise<number>;
   submit(options: SubmitOptions): Promise<number>;
+  buildsList(options: BuildsListOptions): Promise<number>;
+  buildsShow(build: string, options: BuildsReadOptions): Promise<number>;
+  buildsLogs(build: string, options: BuildsReadOptions & { build?: string; full?: boolean }): Promise<number>;
 }
 
 interface ChannelArgs {
@@ -140,7 +144,9 @@ export function commandHandlers(
   scheduler?: SchedulesConnect,
   agentClients?: AgentsConnect,
   submitClients?: SubmitConnect,
+  buildClients?: BuildsReadConnect,
 ): VerbHandlers {
+  const buildsRead = () => import('./builds-read.ts');
   const registry = () => import('./registry.ts');
   const schedules = () => import('./schedules.ts');
   const agents = () => import('./agents.ts');
@@ -168,6 +174,9 @@ export function commandHandlers(
     buildsCancel: async (build, options) =>
       (await import('./builds.ts')).runBuildsCancel(build, options, io, agentClients),
     submit: async (options) => (await import('./submit.ts')).runSubmit(options, io, submitClients),
+    buildsList: async (options) => (await buildsRead()).runBuildsList(options, io, buildClients),
+    buildsShow: async (build, options) => (await buildsRead()).runBuildsShow(build, options, io, buildClients),
+    buildsLogs: async (build, options) => (await buildsRead()).runBuildsLogs(build, options, io, buildClients),
   };
 }
 
@@ -531,6 +540,103 @@ function addSubmitCommand(program: Command, handlers: VerbHandlers, setExit: (co
     );
 }
 
+interface BuildsReadFlags {
+  buildsTable?: string;
+  stateMachine?: string;
+  artifactsBucket?: string;
+  region?: string;
+  json?: boolean;
+}
+
+function addBuildsReadOptions(command: Command): Command {
+  return command
+    .option('--builds-table <name>', 'builds table (default: $KILN_BUILDS_TABLE, the stack output BuildsTableName)')
+    .option('--region <region>', "the stack's region (default: $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)")
+    .option('--json', 'print JSON for scripts instead of text');
+}
+
+const buildsReadOptions = (flags: BuildsReadFlags): BuildsReadOptions => ({
+  json: flags.json === true,
+  ...(flags.buildsTable ? { buildsTable: flags.buildsTable } : {}),
+  ...(flags.stateMachine ? { stateMachine: flags.stateMachine } : {}),
+  ...(flags.artifactsBucket ? { artifactsBucket: flags.artifactsBucket } : {}),
+  ...(flags.region ? { region: flags.region } : {}),
+});
+
+const STATE_MACHINE_HELP =
+  "build state machine, to find a build id's execution (default: $KILN_STATE_MACHINE_ARN, the stack output BuildStateMachineArn)";
+const ARTIFACTS_BUCKET_HELP =
+  'artifacts bucket (default: $KILN_ARTIFACTS_BUCKET, the stack output ArtifactsBucketName)';
+
+/** `kiln builds list | show | logs` (cli/builds-read.ts); `cancel` is added with the agent commands. */
+function addBuildsReadCommands(program: Command, handlers: VerbHandlers, setExit: (code: number) => void): void {
+  const builds =
+    program.commands.find((c) => c.name() === 'builds') ??
+    program.command('builds').description('Builds the pipeline runs (one Step Functions execution each).');
+  addBuildsReadOptions(
+    builds
+      .command('list')
+      .description(
+        'List builds newest first: id, status, start, duration, template (registry name), trigger, and each ' +
+          "build's name (with its error when it failed).",
+      )
+      .option(
+        '--template <template>',
+        'only this template: s3://bucket/key (read through the index), its key, or its registry name',
+      )
+      .option(
+        '--status <status>',
+        'only these statuses (comma-separated): RUNNING, SUCCEEDED, FAILED, PARTIAL, SKIPPED',
+      )
+      .option('--limit <n>', 'at most this many (default 20)'),
+  ).action(async (flags: BuildsReadFlags & { template?: string; status?: string; limit?: string }) => {
+    const limit = flags.limit === undefined ? undefined : Number(flags.limit);
+    setExit(
+      await handlers.buildsList({
+        ...buildsReadOptions(flags),
+        ...(flags.template ? { template: flags.template } : {}),
+        ...(flags.status ? { status: flags.status } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      }),
+    );
+  });
+  addBuildsReadOptions(
+    builds
+      .command('show')
+      .description(
+        'Show one build: template location, version and content hash, trigger, variables (sensitive redacted), ' +
+          'status, each build with its artifact or error, the manifest, and per-stage timings from the ' +
+          "execution's history.",
+      )
+      .argument('<build>', 'build id (kb-…) or execution ARN (arn:aws:states:…:execution:…)')
+      .option('--state-machine <arn>', STATE_MACHINE_HELP)
+      .option('--artifacts-bucket <name>', ARTIFACTS_BUCKET_HELP),
+  ).action(async (build: string, flags: BuildsReadFlags) => {
+    setExit(await handlers.buildsShow(build, buildsReadOptions(flags)));
+  });
+  addBuildsReadOptions(
+    builds
+      .command('logs')
+      .description(
+        "Print a build's provisioner output (stdout and stderr of every step, in order, from the artifacts " +
+          "bucket's builds/<id>/logs/), then each failed build's error and the execution's failure cause.",
+      )
+      .argument('<build>', 'build id (kb-…) or execution ARN')
+      .option('--build <name>', 'only this build of the template (amazon-ebs.web)')
+      .option('--full', 'print whole outputs (default: the last 20,000 characters of each)')
+      .option('--state-machine <arn>', STATE_MACHINE_HELP)
+      .option('--artifacts-bucket <name>', ARTIFACTS_BUCKET_HELP),
+  ).action(async (build: string, flags: BuildsReadFlags & { build?: string; full?: boolean }) => {
+    setExit(
+      await handlers.buildsLogs(build, {
+        ...buildsReadOptions(flags),
+        ...(flags.build ? { build: flags.build } : {}),
+        ...(flags.full ? { full: true } : {}),
+      }),
+    );
+  });
+}
+
 export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: number) => void): Command {
   const program = new Command('kiln')
     .description('Kiln: run Packer templates (JSON and HCL2) as a serverless image factory in your AWS account.')
@@ -704,6 +810,7 @@ export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: 
   addScheduleCommands(program, handlers, setExit);
   addAgentCommands(program, handlers, setExit);
   addSubmitCommand(program, handlers, setExit);
+  addBuildsReadCommands(program, handlers, setExit);
   return program;
 }
 

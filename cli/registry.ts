@@ -5,8 +5,11 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { clientConfig, homeRegion } from '../aws/clients.ts';
+import { artifactRevokedEvent } from '../aws/events-contract.ts';
+import { describeFailures, type EventSink, eventSinkFor } from '../aws/events-emitter.ts';
 import { REGISTRY_TABLE_ENV } from '../aws/image-registry-records.ts';
 import {
   type ChannelUpdate,
@@ -43,6 +46,8 @@ export interface RegistryClients {
   readonly ec2?: (region: string) => EC2Client;
   /** Who is calling (recorded by revoke): the caller's ARN. */
   readonly identity?: () => Promise<string>;
+  /** `Kiln Channel Updated` after a promote or rollback (the default bus of the table's region); absent: none. */
+  readonly events?: EventSink;
 }
 export type RegistryConnect = (region: string) => RegistryClients;
 
@@ -63,6 +68,7 @@ export const connectFromEnvironment: RegistryConnect = (region) => {
     dynamo: new DynamoDBClient(clientConfig(region)),
     ssm: perRegion((r) => new SSMClient(clientConfig(r))),
     ec2: perRegion((r) => new EC2Client(clientConfig(r))),
+    events: eventSinkFor(new EventBridgeClient(clientConfig(region))),
     identity: async () => {
       const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
       const out = await new STSClient(clientConfig(region)).send(new GetCallerIdentityCommand({}));
@@ -82,7 +88,16 @@ function context(options: RegistryOptions, io: CliIO, connect: RegistryConnect):
   }
   const region = options.region ?? homeRegion(io.env as NodeJS.ProcessEnv);
   const clients = connect(region);
-  return { dynamo: clients.dynamo, ssm: clients.ssm, table, homeRegion: region, now: io.now, clients };
+  return {
+    dynamo: clients.dynamo,
+    ssm: clients.ssm,
+    table,
+    homeRegion: region,
+    now: io.now,
+    clients,
+    ...(clients.events ? { events: clients.events } : {}),
+    origin: { by: 'cli' },
+  };
 }
 
 /** Runs a registry command: usage and registry errors become `Error: …` on stderr and exit code 1. */
@@ -131,9 +146,13 @@ export function awsErrorMessage(error: unknown, ctx: RegistryContext): string | 
 }
 
 function reportUpdate(update: ChannelUpdate, verb: string, options: RegistryOptions, io: CliIO): void {
+  // The change is made and published; an event EventBridge refused is said, never a failure of the command.
+  for (const line of describeFailures(update.events?.failed ?? [])) {
+    io.err(`Warning: the event was not delivered (${line}); the channel did change\n`);
+  }
   if (options.json) {
     io.out(
-      `${JSON.stringify({ channel: update.state, change: update.change ?? null, parameters: update.parameters }, null, 2)}\n`,
+      `${JSON.stringify({ channel: update.state, change: update.change ?? null, parameters: update.parameters, events: update.events ?? null }, null, 2)}\n`,
     );
     return;
   }
@@ -410,6 +429,24 @@ export function runArtifactsRevoke(
       const deprecated = await deprecateImages({ ec2, ecr: unusedEcr }, r.artifact, at);
       const holding = await channelsHolding(ctx, r.artifact);
       rows.push({ ...r, deprecated, channels: holding.current });
+    }
+    // `Kiln Artifact Revoked` for each artifact this call revoked (not for those revoked before): never fails the
+    // command, which has done its work; an undelivered event is a warning.
+    const fresh = rows.filter((r) => !r.alreadyRevoked && r.artifact.revoked);
+    const delivery =
+      ctx.events && fresh.length > 0
+        ? await ctx.events(
+            fresh.map((r) =>
+              artifactRevokedEvent(r.artifact, {
+                revokedAt: r.artifact.revoked?.at ?? at.toISOString(),
+                reason: r.artifact.revoked?.reason ?? '',
+                ...(r.artifact.revoked?.cascadedFrom ? { cascadeFrom: r.artifact.revoked.cascadedFrom } : {}),
+              }),
+            ),
+          )
+        : undefined;
+    for (const line of describeFailures(delivery?.failed ?? [])) {
+      io.err(`Warning: the event was not delivered (${line}); the artifact is revoked\n`);
     }
     if (options.json) {
       io.out(

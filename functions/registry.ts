@@ -82,7 +82,9 @@ export const DEFAULT_SECRET_PREFIX = 'kiln/';
  *   parameters (`/kiln/*`, every region: an AMI's channel is published where it has an image)
  * - `docker-host-ami`: ssm:GetParameter on the one parameter naming the docker builder host's AMI
  * - `schedule-control`: scheduler:GetSchedule/UpdateSchedule on the stack's schedule group only, iam:PassRole of
- *   the role its schedules assume (to Scheduler only), events:PutEvents of Kiln's events on the default bus
+ *   the role its schedules assume (to Scheduler only); its `Kiln Schedule Disabled` event needs `kiln-events`
+ * - `kiln-events`: events:PutEvents on the default bus, only with source `kiln` and Kiln's detail-types
+ *   (aws/events-contract.ts)
  * - `build-kms-keys`: the deployer's customer-managed KMS keys (`kiln:kmsKeyArns`), only through EC2 (grants for
  *   encrypted volumes, images and copies); nothing when the list is empty
  * - `ecr-read`: DescribeImages/DescribeRepositories on this account's repositories in the stack's region
@@ -126,6 +128,7 @@ export type PermissionScope =
   | 'ecr-cleanup'
   | 'schedule-control'
   | 'registry-lifecycle'
+  | 'kiln-events'
   | 'agent-table'
   | 'agent-task-callbacks'
   | 'agent-downloads'
@@ -178,7 +181,14 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     dir: 'common/prepare-build',
     description: 'Fetch the template by version id, validate, plan, stage files, record the build',
     env: ['artifactsBucket', 'buildsTable', 'templateBucket', 'dataKeyId', 'secretPrefix', 'kmsKeyArns'],
-    permissions: ['templates-read', 'artifacts-rw', 'builds-table', 'read-params-secrets', 'build-secrets'],
+    permissions: [
+      'templates-read',
+      'artifacts-rw',
+      'builds-table',
+      'read-params-secrets',
+      'build-secrets',
+      'kiln-events',
+    ],
     timeoutSeconds: 300,
     memoryMb: 1024,
     templateEngine: true,
@@ -335,7 +345,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     id: 'Finalize',
     dir: 'common/finalize',
     description:
-      'Packer manifest, build record outcome, registry artifact and latest channel, staged files removed, failing schedules disabled',
+      'Packer manifest, build record outcome, registry artifact and latest channel, staged files removed, failing schedules disabled, Kiln events',
     env: ['artifactsBucket', 'buildsTable', 'registryTable', 'scheduleGroup', 'scheduleFailureLimit'],
     permissions: [
       'artifacts-rw',
@@ -344,6 +354,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
       'build-secrets',
       'registry-write',
       'schedule-control',
+      'kiln-events',
     ],
     timeoutSeconds: 120,
     memoryMb: 256,

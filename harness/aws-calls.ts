@@ -244,6 +244,8 @@ export async function authorizationRequests(
     }
     case 'states':
       return statesRequests(call);
+    case 'events':
+      return eventsRequests(call, account);
     case 'ecr':
       return await ecrRequests(call, account, facts);
     case 'secretsmanager': {
@@ -316,6 +318,26 @@ function statesRequests(call: ParsedCall): AuthorizationRequest[] | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * EventBridge PutEvents (Kiln's events): AWS authorizes each entry on its bus (`default` when none is named) with
+ * the entry's `events:source` and `events:detail-type`, which Kiln's `kiln-events` statement conditions on.
+ */
+function eventsRequests(call: ParsedCall, account: string): AuthorizationRequest[] | undefined {
+  if (call.action !== 'PutEvents' || !Array.isArray(call.params.Entries)) return undefined;
+  return (call.params.Entries as Record<string, unknown>[]).map((entry) => {
+    const bus = typeof entry.EventBusName === 'string' && entry.EventBusName !== '' ? entry.EventBusName : 'default';
+    return {
+      action: 'events:PutEvents',
+      resource: bus.startsWith('arn:') ? bus : `arn:aws:events:${call.region}:${account}:event-bus/${bus}`,
+      // Multivalued keys (ArrayOfString), one value each per entry.
+      context: {
+        'events:source': [String(entry.Source ?? '')],
+        'events:detail-type': [String(entry.DetailType ?? '')],
+      },
+    };
+  });
 }
 
 /** A transaction has no IAM action of its own: AWS authorizes each item as its operation on its table. */

@@ -5,6 +5,7 @@
 
 import { TAG_MUTABILITIES, type TagMutability } from '../functions/lib/ecr/settings.ts';
 import { DEFAULT_SECRET_PREFIX } from '../functions/registry.ts';
+import type { KilnNotifications } from './constructs/notifications.ts';
 import type { SecretScope } from './constructs/permission-basics.ts';
 import type { ScheduledBuild } from './constructs/triggers.ts';
 
@@ -25,6 +26,11 @@ export interface KilnContext {
   readonly schedules: readonly ScheduledBuild[];
   /** `kiln:scheduleFailureLimit`: failed scheduled builds in a row that disable their schedule (default 3). */
   readonly scheduleFailureLimit?: number;
+  /**
+   * `kiln:notifications`: JSON `{ "email": ["ops@example.com"], "detailTypes": ["Kiln Build Failed"] }` or
+   * `{ "topicArn": "arn:aws:sns:..." }`: Kiln's events to an SNS topic (constructs/notifications.ts).
+   */
+  readonly notifications?: KilnNotifications;
   /** `kiln:stateMachinesDir`: where the `*.asl.json` files are (relative to the project root). */
   readonly stateMachinesDir?: string;
   /** `kiln:logLevel`: Powertools log level of every function. */
@@ -99,6 +105,7 @@ export function readKilnContext(get: ContextGetter): KilnContext {
       : {}),
     ...(kmsKeyArns.length > 0 ? { kmsKeyArns } : {}),
     schedules: schedules(get('kiln:schedules')),
+    ...notificationsContext(get('kiln:notifications')),
     ...(scheduleFailureLimit !== undefined ? { scheduleFailureLimit } : {}),
     ...(stateMachinesDir ? { stateMachinesDir } : {}),
     ...(logLevel ? { logLevel: logLevel as KilnContext['logLevel'] & string } : {}),
@@ -177,4 +184,45 @@ function schedules(value: unknown): ScheduledBuild[] {
       ...(s.onlyIfChanged === true ? { onlyIfChanged: true } : {}),
     };
   });
+}
+
+/** `kiln:notifications` as the stack prop; the construct checks the addresses and detail-types. */
+function notificationsContext(raw: unknown): { notifications?: KilnNotifications } {
+  if (raw === undefined || raw === null || raw === '') return {};
+  let value: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new Error(
+        'context kiln:notifications must be JSON: {"email":["ops@example.com"]} or {"topicArn":"arn:aws:sns:..."}',
+      );
+    }
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new Error('context kiln:notifications must be a JSON object with email, topicArn or detailTypes');
+  }
+  const v = value as Record<string, unknown>;
+  const extra = Object.keys(v).filter((k) => !['email', 'topicArn', 'detailTypes'].includes(k));
+  if (extra.length > 0) throw new Error(`context kiln:notifications: unknown keys ${extra.join(', ')}`);
+  const strings = (key: string): string[] | undefined => {
+    const x = v[key];
+    if (x === undefined) return undefined;
+    if (!Array.isArray(x) || !x.every((e) => typeof e === 'string')) {
+      throw new Error(`context kiln:notifications.${key} must be a list of strings`);
+    }
+    return x;
+  };
+  const email = strings('email');
+  const detailTypes = strings('detailTypes');
+  if (v.topicArn !== undefined && typeof v.topicArn !== 'string') {
+    throw new Error('context kiln:notifications.topicArn must be an SNS topic ARN');
+  }
+  return {
+    notifications: {
+      ...(email ? { email } : {}),
+      ...(typeof v.topicArn === 'string' ? { topicArn: v.topicArn } : {}),
+      ...(detailTypes ? { detailTypes: detailTypes as KilnNotifications['detailTypes'] & string[] } : {}),
+    },
+  };
 }

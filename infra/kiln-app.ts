@@ -69,6 +69,7 @@ export function createKilnApp(options: CreateKilnAppOptions = {}): { app: App; s
     ...(context.secretScope ? { secretScope: context.secretScope } : {}),
     ...(context.ecr ? { ecr: context.ecr } : {}),
     schedules: context.schedules,
+    ...(context.notifications ? { notifications: context.notifications } : {}),
     ...(context.scheduleFailureLimit !== undefined ? { scheduleFailureLimit: context.scheduleFailureLimit } : {}),
   });
   if (options.nag ?? true) {

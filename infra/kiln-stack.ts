@@ -23,6 +23,7 @@ import { tagComponent } from './constructs/component-tag.ts';
 import { EncryptionKeys } from './constructs/encryption-keys.ts';
 import { ImageRegistry } from './constructs/image-registry.ts';
 import { Monitoring } from './constructs/monitoring.ts';
+import { type KilnNotifications, Notifications } from './constructs/notifications.ts';
 import type { SecretScope } from './constructs/permission-basics.ts';
 import { StateMachineFromFile } from './constructs/state-machine-from-file.ts';
 import { STORE_LAYOUT, TemplateStore } from './constructs/template-store.ts';
@@ -75,6 +76,12 @@ export interface KilnStackProps extends StackProps {
   readonly scheduleGroupName?: string;
   /** A schedule whose builds fail this many times in a row disables itself (Finalize). @default 3 */
   readonly scheduleFailureLimit?: number;
+  /**
+   * Kiln's events to an SNS topic: a KMS-encrypted, TLS-only topic Kiln creates (with `email` subscriptions), or
+   * an existing `topicArn`; an EventBridge rule on Kiln's source forwards `detailTypes` (default Build Failed,
+   * Artifact Revoked, Schedule Disabled) to it. @default - none
+   */
+  readonly notifications?: KilnNotifications;
   /** @default 'INFO' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /**
@@ -152,6 +159,8 @@ export class KilnStack extends Stack {
   public readonly stateMachines: ReadonlyMap<string, StateMachineFromFile>;
   public readonly triggers: Triggers;
   public readonly monitoring: Monitoring;
+  /** Present with the `notifications` prop. */
+  public readonly notifications?: Notifications;
 
   constructor(scope: Construct, id: string, props: KilnStackProps) {
     super(scope, id, props);
@@ -322,6 +331,11 @@ export class KilnStack extends Stack {
       deadLetterQueue: this.triggers.deadLetterQueue,
       functions: this.pipeline.functions,
     });
+
+    if (props.notifications) {
+      this.notifications = new Notifications(this, 'Notifications', props.notifications);
+      new CfnOutput(this, 'NotificationsTopicArn', { value: this.notifications.topic.topicArn });
+    }
 
     new CfnOutput(this, STACK_OUTPUTS.templateBucket.output, { value: this.store.templateBucket.bucketName });
     new CfnOutput(this, STACK_OUTPUTS.artifactsBucket.output, { value: this.store.artifactsBucket.bucketName });

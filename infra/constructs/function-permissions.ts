@@ -2,8 +2,8 @@ import { ArnFormat } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AGENT_TABLE } from '../../aws/agent-gateway-records.ts';
 import { parameterArn } from '../../aws/docker-host.ts';
+import { ALL_KILN_DETAIL_TYPES, KILN_EVENT_SOURCE } from '../../aws/events-contract.ts';
 import { REGISTRY_TABLE } from '../../aws/image-registry-records.ts';
-import { KILN_EVENT_SOURCE, SCHEDULE_DISABLED_DETAIL_TYPE } from '../../aws/schedules.ts';
 import { AGENT_BUNDLE_PATH, agentVariablesKeyFor } from '../../aws/store-layout.ts';
 import { PARAMETER_ROOT } from '../../core/image-registry/parameter.ts';
 import type { PermissionScope } from '../../functions/registry.ts';
@@ -87,6 +87,8 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
       return scheduleControlStatements(t);
     case 'registry-lifecycle':
       return registryLifecycleStatements(t);
+    case 'kiln-events':
+      return [kilnEventsStatement(t)];
     case 'agent-table':
       return [
         new iam.PolicyStatement({
@@ -355,9 +357,31 @@ function registryLifecycleStatements(t: PermissionTargets): iam.PolicyStatement[
 }
 
 /**
+ * Kiln's events (aws/events-contract.ts): PutEvents on the account's default bus, only with Kiln's source and
+ * one of its detail-types (PutEvents is authorized per entry, with that entry's source and detail-type), so a
+ * function holding it cannot impersonate `aws.s3` or another application on the bus.
+ */
+export function kilnEventsStatement(t: Pick<PermissionTargets, 'stack'>): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'PutKilnEvents',
+    actions: ['events:PutEvents'],
+    resources: [t.stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+    // Both keys are multivalued (ArrayOfString in the service authorization reference): StringEquals on them
+    // never matches under strict evaluation, so a set operator, with Null so that an absent key cannot pass.
+    conditions: {
+      'ForAllValues:StringEquals': {
+        'events:source': [KILN_EVENT_SOURCE],
+        'events:detail-type': [...ALL_KILN_DETAIL_TYPES],
+      },
+      Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+    },
+  });
+}
+
+/**
  * Auto-disable (functions/common/finalize/schedule-failures.ts): read and update schedules of the stack's group
- * only; UpdateSchedule needs iam:PassRole of the target's role, granted for that one role and to Scheduler only;
- * PutEvents on the default bus of Kiln's `Kiln Schedule Disabled` events only.
+ * only; UpdateSchedule needs iam:PassRole of the target's role, granted for that one role and to Scheduler only.
+ * Its `Kiln Schedule Disabled` event is put with the `kiln-events` scope, which Finalize holds.
  */
 function scheduleControlStatements(t: PermissionTargets): iam.PolicyStatement[] {
   if (!t.schedules) return [];
@@ -374,14 +398,6 @@ function scheduleControlStatements(t: PermissionTargets): iam.PolicyStatement[] 
       actions: ['iam:PassRole'],
       resources: [t.schedules.startRoleArn],
       conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-    }),
-    new iam.PolicyStatement({
-      sid: 'PutScheduleDisabledEvents',
-      actions: ['events:PutEvents'],
-      resources: [t.stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
-      conditions: {
-        StringEquals: { 'events:source': KILN_EVENT_SOURCE, 'events:detail-type': SCHEDULE_DISABLED_DETAIL_TYPE },
-      },
     }),
   ];
 }

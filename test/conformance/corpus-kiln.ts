@@ -70,6 +70,9 @@ export async function kilnValidate(
     agentsRevoke: reject,
     buildsCancel: reject,
     submit: reject,
+    buildsList: reject,
+    buildsShow: reject,
+    buildsLogs: reject,
   });
   if (!captured) throw new Error(`kiln validate did not run (exit ${code}): ${io.stderr()}`);
   return captured;

@@ -84,9 +84,13 @@ describe('function permissions of the real registry', () => {
       has(id, 'pass-builder-role') || has(id, 'schedule-control'),
     );
     expect(
-      [...actions].some((a) => a.startsWith('scheduler:') || a.startsWith('events:')),
-      'scheduler, events',
+      [...actions].some((a) => a.startsWith('scheduler:')),
+      'scheduler',
     ).toBe(has(id, 'schedule-control'));
+    expect(
+      [...actions].some((a) => a.startsWith('events:')),
+      'events',
+    ).toBe(has(id, 'kiln-events'));
     expect(touches(logicalId(stack, stack.store.templateBucket)), 'template bucket').toBe(has(id, 'templates-read'));
     expect(touches(logicalId(stack, stack.store.buildsTable)), 'builds table').toBe(has(id, 'builds-table'));
     expect(touches(logicalId(stack, stack.registry.table)), 'registry table').toBe(
@@ -216,6 +220,34 @@ describe('function permissions of the real registry', () => {
     }
   });
 
+  it('lets PrepareBuild and Finalize put only Kiln events (source kiln, its detail-types) on the default bus', () => {
+    expect(KILN_FUNCTIONS.filter((f) => f.permissions.includes('kiln-events')).map((f) => f.id)).toEqual([
+      'PrepareBuild',
+      'Finalize',
+    ]);
+    for (const id of ['PrepareBuild', 'Finalize']) {
+      const events = functionRole(id).filter((s) => actionsOf(s).some((a) => a.startsWith('events:')));
+      expect(events.map((s) => s.Sid)).toEqual(['PutKilnEvents']);
+      const [statement] = events;
+      expect(statement?.Action).toBe('events:PutEvents');
+      expect(text(statement?.Resource)).toMatch(/:event-bus\/default/);
+      expect(statement?.Condition).toEqual({
+        Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+        'ForAllValues:StringEquals': {
+          'events:source': ['kiln'],
+          'events:detail-type': [
+            'Kiln Build Started',
+            'Kiln Build Succeeded',
+            'Kiln Build Failed',
+            'Kiln Channel Updated',
+            'Kiln Artifact Revoked',
+            'Kiln Schedule Disabled',
+          ],
+        },
+      });
+    }
+  });
+
   it('lets Finalize disable schedules of the stack group only, pass only their role to Scheduler, and put only its event', () => {
     expect(KILN_FUNCTIONS.filter((f) => f.permissions.includes('schedule-control')).map((f) => f.id)).toEqual([
       'Finalize',
@@ -233,12 +265,9 @@ describe('function permissions of the real registry', () => {
         Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
       }),
     );
-    const events = bySid('PutScheduleDisabledEvents');
-    expect(events?.Action).toBe('events:PutEvents');
-    expect(text(events?.Resource)).toMatch(/:event-bus\/default/);
-    expect(events?.Condition).toEqual({
-      StringEquals: { 'events:source': 'kiln', 'events:detail-type': 'Kiln Schedule Disabled' },
-    });
+    // Its `Kiln Schedule Disabled` event goes through kiln-events' one statement.
+    expect(bySid('PutScheduleDisabledEvents')).toBeUndefined();
+    expect(text(bySid('PutKilnEvents')?.Condition)).toContain('Kiln Schedule Disabled');
     const finalize = stack.pipeline.functions.get('Finalize');
     if (!finalize) throw new Error('missing');
     const env = template.toJSON().Resources[logicalId(stack, finalize)].Properties.Environment.Variables;

@@ -9,7 +9,9 @@
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import * as z from 'zod/mini';
-import { buildOutcomeUpdate, parseBuildRecord } from '../../../aws/build-records.ts';
+import { type BuildRecord, buildOutcomeUpdate, parseBuildRecord } from '../../../aws/build-records.ts';
+import { buildEndedEvent, type KilnEvent } from '../../../aws/events-contract.ts';
+import { describeFailures, type EmitResult, type EventSink } from '../../../aws/events-emitter.ts';
 import { registryTemplateName } from '../../../aws/image-registry-records.ts';
 import type { RegistryContext } from '../../../aws/image-registry-store.ts';
 import { TransientError } from '../../../core/errors.ts';
@@ -117,6 +119,11 @@ export interface ExecutionResult {
    * (`error` when that could not be checked; never a reason to fail the execution).
    */
   readonly schedule?: ScheduleHealth | { readonly schedule: string; readonly error: string };
+  /**
+   * Kiln events this Finalize could not deliver (`Kiln Channel Updated`, `Kiln Build Succeeded|Failed`), one line
+   * each; absent when all were accepted. A notification never fails the execution: the handler logs these too.
+   */
+  readonly undeliveredEvents?: readonly string[];
 }
 
 /** Longest summary kept (a Fail state's cause is at most 32,768 characters; a line is what people read). */
@@ -137,11 +144,13 @@ export interface FinalizeDeps extends Pick<BaseDeps, 's3' | 'artifactsBucket' | 
   readonly registry: RegistryContext;
   /**
    * Auto-disable of failing schedules; absent: scheduled builds are recorded, never disabled. The clients come on
-   * first use, so only a failed scheduled build loads the Scheduler and EventBridge SDKs (a chunk of its own).
+   * first use, so only a failed scheduled build loads the Scheduler SDK (a chunk of its own).
    */
   readonly schedules?: Pick<ScheduleFailureDeps, 'group' | 'limit'> & {
     readonly clients: () => Promise<Pick<ScheduleFailureDeps, 'scheduler' | 'events'>>;
   };
+  /** Kiln's events (aws/events-emitter.ts): the build's end and each `latest` it moved; absent: none. */
+  readonly events?: EventSink;
 }
 
 const transient = (m: string, cause: unknown) => new TransientError(m, { cause });
@@ -192,14 +201,20 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
   await deleteBuildSecrets(deps, input.buildId).catch(() => undefined);
   const now = deps.now();
   const registered = new Map<string, RegisteredArtifact>();
+  const emitted: EmitResult[] = [];
   if (stored) {
     // The template's registry name comes from where the build's template was uploaded (one owner, aws/).
     const template = registryTemplateName(stored.template.key);
+    const registry = {
+      ...deps.registry,
+      ...(deps.events ? { events: deps.events } : {}),
+      origin: { by: 'pipeline' as const, buildId: input.buildId },
+    };
     for (const r of input.results) {
       if (r.status !== 'SUCCEEDED') continue;
       const entry = await awsCall('recording the artifact in the image registry', transient, () =>
         registerBuild(
-          deps.registry,
+          registry,
           template,
           r.state,
           now.toISOString(),
@@ -208,6 +223,7 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
         ),
       );
       if (entry) registered.set(r.name, entry);
+      if (entry?.events) emitted.push(entry.events);
     }
   }
   const rawOutcomes: BuildOutcome[] = input.results.map((r) =>
@@ -276,8 +292,9 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
   );
   // Staged scripts are no longer needed by any build; failing to delete them must not fail the execution.
   await deleteStagedFiles(deps, input.buildId).catch(() => undefined);
-  const schedule = await scheduleAfter(deps, updated.Attributes, status, now.toISOString());
-  return {
+  const record = recordOf(updated.Attributes);
+  const schedule = await scheduleAfter(deps, record, status, now.toISOString());
+  const result: ExecutionResult = {
     buildId: input.buildId,
     status,
     manifest: `s3://${deps.artifactsBucket}/${manifestKey}`,
@@ -285,22 +302,83 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
     builds: outcomes,
     ...(schedule ? { schedule } : {}),
   };
+  if (deps.events) {
+    const template = record?.template ?? stored?.template;
+    if (template) {
+      emitted.push(
+        await deps.events([
+          buildEndedEventOf(result, {
+            executionName: input.executionName,
+            template,
+            record,
+            manifest: { bucket: deps.artifactsBucket, key: manifestKey },
+            finishedAt: now.toISOString(),
+          }),
+        ]),
+      );
+    }
+  }
+  const undelivered = emitted.flatMap((e) => describeFailures(e.failed));
+  return { ...result, ...(undelivered.length > 0 ? { undeliveredEvents: undelivered } : {}) };
+}
+
+/** The stored record as Finalize's update returned it; undefined when it is not one this code reads. */
+function recordOf(item: Parameters<typeof parseBuildRecord>[0] | undefined): BuildRecord | undefined {
+  if (!item) return undefined;
+  try {
+    return parseBuildRecord(item);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `Kiln Build Succeeded | Failed` from the execution's result (outcomes already redacted of sensitive values;
+ * causes trimmed by the builder).
+ */
+export function buildEndedEventOf(
+  result: ExecutionResult,
+  r: {
+    readonly executionName: string;
+    readonly template: { readonly bucket: string; readonly key: string; readonly versionId?: string };
+    readonly record: BuildRecord | undefined;
+    readonly manifest: { readonly bucket: string; readonly key: string };
+    readonly finishedAt: string;
+  },
+): KilnEvent {
+  const { bucket, key, versionId } = r.template;
+  return buildEndedEvent({
+    buildId: result.buildId,
+    executionName: r.executionName,
+    template: { bucket, key, ...(versionId ? { versionId } : {}) },
+    registryTemplate: registryTemplateName(key),
+    ...(r.record ? { trigger: r.record.trigger, startedAt: r.record.createdAt } : {}),
+    ...(r.record?.schedule ? { schedule: r.record.schedule } : {}),
+    status: result.status,
+    finishedAt: r.finishedAt,
+    summary: result.summary,
+    manifest: { ...r.manifest, uri: `s3://${r.manifest.bucket}/${r.manifest.key}` },
+    builds: result.builds.map((b) => ({
+      name: b.name,
+      status: b.status,
+      ...(b.artifactId ? { artifactId: b.artifactId } : {}),
+      ...(b.registry ? { registryArtifactId: b.registry.artifactId } : {}),
+      ...(b.registry?.channelParameter ? { channelParameter: b.registry.channelParameter } : {}),
+      ...(b.error ? { error: b.error } : {}),
+      ...(b.cause ? { cause: b.cause } : {}),
+    })),
+  });
 }
 
 /** For a scheduled build: count its schedule's failures in a row and disable it at the limit (schedule-failures.ts). */
 async function scheduleAfter(
   deps: FinalizeDeps,
-  item: Parameters<typeof parseBuildRecord>[0] | undefined,
+  record: BuildRecord | undefined,
   status: ExecutionResult['status'],
   at: string,
 ): Promise<ExecutionResult['schedule']> {
-  if (!item || !deps.schedules) return undefined;
-  let record: ReturnType<typeof parseBuildRecord>;
-  try {
-    record = parseBuildRecord(item);
-  } catch {
-    return undefined; // not a record this code reads: nothing to say about a schedule
-  }
+  // No record this code reads: nothing to say about a schedule.
+  if (!record || !deps.schedules) return undefined;
   if (!record.schedule) return undefined;
   if (status === 'SUCCEEDED') {
     return { schedule: record.schedule, consecutiveFailures: 0, limit: deps.schedules.limit, disabled: false };

@@ -1,10 +1,12 @@
 import { dynamoClient } from '../../../aws/clients/dynamodb.ts';
+import { eventBridgeClient } from '../../../aws/clients/eventbridge.ts';
 import { ssmClient } from '../../../aws/clients/ssm.ts';
 import { optionalEnv } from '../../../aws/env.ts';
+import { eventSinkFor } from '../../../aws/events-emitter.ts';
 import { failureLimitFrom } from '../../../aws/schedules.ts';
 import { requireKilnEnv } from '../../lib/env.ts';
 import { baseDepsFromEnv, noEc2 } from '../../lib/handler-deps.ts';
-import { lambdaHandler } from '../../lib/wiring.ts';
+import { lambdaHandler, logger } from '../../lib/wiring.ts';
 import { KILN_ENV } from '../../registry.ts';
 import { type FinalizeDeps, finalize, finalizeInputSchema } from './finalize.ts';
 
@@ -15,6 +17,7 @@ const scheduleGroup = optionalEnv(KILN_ENV.scheduleGroup);
 const deps: FinalizeDeps = {
   ...base,
   dynamo,
+  events: eventSinkFor(eventBridgeClient(base.homeRegion)),
   buildsTable: requireKilnEnv('buildsTable'),
   registry: { dynamo, table: requireKilnEnv('registryTable'), ssm: ssmClient, homeRegion: base.homeRegion },
   ...(scheduleGroup
@@ -22,7 +25,7 @@ const deps: FinalizeDeps = {
         schedules: {
           clients: async () => ({
             scheduler: (await import('../../../aws/clients/scheduler.ts')).schedulerClient(base.homeRegion),
-            events: (await import('../../../aws/clients/eventbridge.ts')).eventBridgeClient(base.homeRegion),
+            events: eventBridgeClient(base.homeRegion),
           }),
           group: scheduleGroup,
           limit: failureLimitFrom(optionalEnv(KILN_ENV.scheduleFailureLimit)),
@@ -31,4 +34,9 @@ const deps: FinalizeDeps = {
     : {}),
 };
 
-export const handler = lambdaHandler(finalizeInputSchema, (input) => finalize(deps, input));
+export const handler = lambdaHandler(finalizeInputSchema, async (input) => {
+  const result = await finalize(deps, input);
+  // A notification never fails the build; a refused one is said here and in the execution's output.
+  for (const line of result.undeliveredEvents ?? []) logger.warn('kiln event not delivered', { event: line });
+  return result;
+});

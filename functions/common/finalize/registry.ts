@@ -6,6 +6,7 @@
  * that artifact before (a retry after a later build moved `latest` does not move it back).
  */
 
+import type { EmitResult } from '../../../aws/events-emitter.ts';
 import { getChannel, promoteChannel, putArtifact, type RegistryContext } from '../../../aws/image-registry-store.ts';
 import { type Artifact, artifactIdFor } from '../../../core/image-registry/artifact.ts';
 import { type ChannelRef, type ChannelState, LATEST_CHANNEL } from '../../../core/image-registry/channels.ts';
@@ -17,6 +18,8 @@ export interface RegisteredArtifact {
   /** The `latest` parameter's name (one name, published in each region of the AMI). */
   readonly channelParameter?: string;
   readonly parameters: readonly ChannelParameter[];
+  /** Delivery of the `Kiln Channel Updated` event when `latest` moved (the context's sink). */
+  readonly events?: EmitResult;
 }
 
 /**
@@ -120,5 +123,6 @@ export async function registerBuild(
     artifactId: artifact.artifactId,
     ...(update.parameters[0] ? { channelParameter: update.parameters[0].name } : {}),
     parameters: update.parameters,
+    ...(update.events ? { events: update.events } : {}),
   };
 }

@@ -1,12 +1,14 @@
 import { dynamoClient } from '../../../aws/clients/dynamodb.ts';
 import { ec2Client } from '../../../aws/clients/ec2.ts';
+import { eventBridgeClient } from '../../../aws/clients/eventbridge.ts';
 import { s3Client } from '../../../aws/clients/s3.ts';
 import { secretsClient } from '../../../aws/clients/secrets-manager.ts';
 import { ssmClient } from '../../../aws/clients/ssm.ts';
 import { homeRegion } from '../../../aws/clients.ts';
 import { optionalEnv } from '../../../aws/env.ts';
+import { eventSinkFor } from '../../../aws/events-emitter.ts';
 import { requireKilnEnv } from '../../lib/env.ts';
-import { lambdaHandler } from '../../lib/wiring.ts';
+import { lambdaHandler, logger } from '../../lib/wiring.ts';
 import { DEFAULT_SECRET_PREFIX, KILN_ENV } from '../../registry.ts';
 import { coreEngine } from './engine.ts';
 import { prepareEnvelopeSchema, readBuildStart } from './input.ts';
@@ -29,6 +31,8 @@ const deps: PrepareDeps = {
   },
   engine: coreEngine,
   now: () => new Date(),
+  events: eventSinkFor(eventBridgeClient(region)),
+  warn: (message, detail) => logger.warn(message, detail),
   // The same list the deployment's IAM grants cover (infra: kmsKeyArns); empty means AWS-managed keys only.
   deployment: {
     kmsKeyArns: (optionalEnv(KILN_ENV.kmsKeyArns) ?? '')

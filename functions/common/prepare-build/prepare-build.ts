@@ -11,14 +11,24 @@ import { join, posix, resolve } from 'node:path';
 import { ConditionalCheckFailedException, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ChangeVerdict, InputFingerprint } from '../../../aws/build-fingerprint.ts';
-import { BUILD_START_CONDITION, buildStartItem } from '../../../aws/build-records.ts';
+import {
+  BUILD_START_CONDITION,
+  buildStartItem,
+  MAX_RECORDED_VALUE,
+  MAX_RECORDED_VARIABLES,
+  type RecordedVariable,
+} from '../../../aws/build-records.ts';
+import { buildStartedEvent, trimText } from '../../../aws/events-contract.ts';
+import { describeFailures, type EventSink } from '../../../aws/events-emitter.ts';
+import { registryTemplateName } from '../../../aws/image-registry-records.ts';
 import { notATemplate } from '../../../aws/trigger-contract.ts';
 import type { Driver } from '../../../core/builders/driver.ts';
 import { NotFoundError, TemplateInvalidError, TransientError } from '../../../core/errors.ts';
 import { sealPlan } from '../../../core/plan/seal.ts';
 import type { DeploymentAllowances } from '../../../core/template/deployment.ts';
 import { hasErrors } from '../../../core/template/diagnostics.ts';
-import { redactText as redact } from '../../../core/template/sensitive.ts';
+import type { VariableInfo } from '../../../core/template/model.ts';
+import { REDACTED, redactText as redact } from '../../../core/template/sensitive.ts';
 import { pipelineLoadOptions } from '../../../core/validation/pipeline.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { type BuildState, initialState } from '../../lib/build-state.ts';
@@ -50,6 +60,10 @@ export interface PrepareDeps {
   readonly now: () => Date;
   /** What the deployment lets templates use (its KMS keys); absent means none (AWS-managed keys only). */
   readonly deployment?: DeploymentAllowances;
+  /** `Kiln Build Started` goes here once the build is recorded; absent: no event. */
+  readonly events?: EventSink;
+  /** Says an event EventBridge did not take (the handler logs it); a notification never fails the build. */
+  readonly warn?: (message: string, detail: Record<string, unknown>) => void;
 }
 
 export interface PreparedBuild {
@@ -151,8 +165,10 @@ export async function prepareBuild(
           onlyIfChangedVerdict(deps, request.template, fingerprint),
         )
       : undefined;
+    const variables = recordedVariables(result.template.variables, secrets);
     if (changeCheck && !changeCheck.changed) {
       // Nothing staged or stored yet: the record keeps the verdict, and the execution ends as NotATemplate does.
+      // No event: nothing is built (docs/events.md); the builds table lists it SKIPPED with the verdict.
       const summary = plan.builds.map((b, index) => ({ index, name: b.name, driver: b.driver }));
       await recordBuild(deps, {
         buildId,
@@ -162,6 +178,7 @@ export async function prepareBuild(
         createdAt: now.toISOString(),
         fingerprint,
         changeCheck,
+        variables,
         skippedAt: now.toISOString(),
       });
       return { buildId, planKey: '', builds: [], skipped: unchangedSkip(changeCheck) };
@@ -229,6 +246,15 @@ export async function prepareBuild(
       builds,
       createdAt: now.toISOString(),
       fingerprint,
+      variables,
+      ...(changeCheck ? { changeCheck } : {}),
+    });
+    await emitStarted(deps, {
+      buildId,
+      executionName,
+      request,
+      builds,
+      createdAt: now.toISOString(),
       ...(changeCheck ? { changeCheck } : {}),
     });
     return { buildId, planKey, builds, skipped: null };
@@ -270,6 +296,7 @@ async function recordBuild(
     createdAt: string;
     fingerprint: InputFingerprint;
     changeCheck?: ChangeVerdict;
+    variables?: readonly RecordedVariable[];
     /** Set when only-if-changed skipped the build: it is recorded SKIPPED, finished at this time. */
     skippedAt?: string;
   },
@@ -291,6 +318,7 @@ async function recordBuild(
             ...(r.request.requestedVia ? { requestedVia: r.request.requestedVia } : {}),
             fingerprint: r.fingerprint,
             ...(r.changeCheck ? { changeCheck: r.changeCheck } : {}),
+            ...(r.variables ? { variables: r.variables } : {}),
           },
           r.skippedAt,
         ),
@@ -302,4 +330,62 @@ async function recordBuild(
     if (err instanceof ConditionalCheckFailedException) return;
     await awsCall('recording the build', transient, () => Promise.reject(err));
   }
+}
+
+/**
+ * The template's variables as the record keeps them: each final value as text, `<sensitive>` for a sensitive
+ * variable, every known secret redacted from the others, cut to MAX_RECORDED_VALUE characters.
+ */
+export function recordedVariables(variables: readonly VariableInfo[], secrets: readonly string[]): RecordedVariable[] {
+  return variables.slice(0, MAX_RECORDED_VARIABLES).map((v) => {
+    const raw = v.value === undefined ? undefined : typeof v.value === 'string' ? v.value : JSON.stringify(v.value);
+    const value =
+      raw === undefined ? undefined : v.sensitive ? REDACTED : trimText(redact(raw, secrets), MAX_RECORDED_VALUE);
+    return {
+      name: v.name,
+      ...(value !== undefined ? { value } : {}),
+      ...(v.valueSource ? { source: v.valueSource } : {}),
+    };
+  });
+}
+
+/**
+ * `Kiln Build Started`, after the record is written (a retried PrepareBuild emits again: at least once). A failed
+ * PutEvents is said through `warn`, never thrown: the build goes on.
+ */
+async function emitStarted(
+  deps: PrepareDeps,
+  r: {
+    buildId: string;
+    executionName: string;
+    request: BuildRequest;
+    builds: readonly { readonly index: number; readonly name: string; readonly driver: string }[];
+    createdAt: string;
+    changeCheck?: ChangeVerdict;
+  },
+): Promise<void> {
+  if (!deps.events) return;
+  const { bucket, key, versionId } = r.request.template;
+  const result = await deps.events([
+    buildStartedEvent({
+      buildId: r.buildId,
+      executionName: r.executionName,
+      template: { bucket, key, ...(versionId ? { versionId } : {}) },
+      registryTemplate: registryTemplateName(key),
+      trigger: r.request.trigger,
+      ...(r.request.schedule ? { schedule: r.request.schedule } : {}),
+      startedAt: r.createdAt,
+      builds: r.builds.map((b) => ({ index: b.index, name: b.name, driver: b.driver })),
+      ...(r.changeCheck?.changed
+        ? {
+            changeCheck: {
+              changed: true as const,
+              reason: r.changeCheck.reason,
+              ...(r.changeCheck.comparedWith ? { comparedWith: r.changeCheck.comparedWith } : {}),
+            },
+          }
+        : {}),
+    }),
+  ]);
+  for (const line of describeFailures(result.failed)) deps.warn?.('kiln event not delivered', { event: line });
 }

@@ -3,6 +3,8 @@ import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@a
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
+import { checkDetail, type KilnEvent } from '../../../aws/events-contract.ts';
+import type { EmitResult } from '../../../aws/events-emitter.ts';
 import { builtImages, finalize } from '../../../functions/common/finalize/finalize.ts';
 import { runUuid } from '../../../functions/common/finalize/manifest.ts';
 import { launchedState, mocks, PLAN_KEY } from './fakes.ts';
@@ -115,5 +117,69 @@ describe('finalize', () => {
     expect(t.s3).toHaveReceivedCommandWith(DeleteObjectsCommand, {
       Delete: { Objects: [{ Key: 'builds/kb-test/files/scripts/setup.sh' }], Quiet: true },
     });
+  });
+
+  it('emits Channel Updated for the latest it moved and Build Failed for a partial build; a refused event is reported, not thrown', async () => {
+    const t = mocks();
+    const ddb = mockClient(DynamoDBClient);
+    serveRegistryTable(ddb);
+    t.s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    const image = {
+      region: 'us-east-1',
+      imageId: 'ami-05c05c05',
+      snapshotIds: [],
+      requestedAt: 't',
+      available: true,
+      copy: false,
+    };
+    const sent: KilnEvent[] = [];
+    const sink = async (events: readonly KilnEvent[]): Promise<EmitResult> => {
+      sent.push(...events);
+      const refused = events.filter((e) => e.detailType === 'Kiln Build Failed');
+      return {
+        sent: events.filter((e) => !refused.includes(e)).map((e) => ({ detailType: e.detailType, eventId: 'id' })),
+        failed: refused.map((e) => ({ detailType: e.detailType, code: 'AccessDeniedException', message: 'no' })),
+      };
+    };
+    const dynamo = new DynamoDBClient({ region: 'us-east-1' });
+    const result = await finalize(
+      {
+        ...t.deps,
+        dynamo,
+        buildsTable: 'kiln-builds',
+        registry: { dynamo, table: 'kiln-registry', ssm: () => t.ssmClient, homeRegion: 'us-east-1' },
+        events: sink,
+      },
+      {
+        buildId: 'kb-test',
+        planKey: PLAN_KEY,
+        executionName: 'exec-1',
+        results: [
+          { name: 'amazon-ebs.ubuntu', status: 'SUCCEEDED', state: launchedState({ images: [image] }) },
+          { name: 'docker.app', status: 'FAILED', error: 'Kiln.Timeout', cause: `waited ${'x'.repeat(3000)}` },
+        ],
+      },
+    );
+    expect(result.status).toBe('PARTIAL');
+    expect(sent.map((e) => e.detailType)).toEqual(['Kiln Channel Updated', 'Kiln Build Failed']);
+    for (const e of sent) expect(() => checkDetail(e.detailType, e.detail)).not.toThrow();
+    expect(sent[0]?.detail).toMatchObject({ channel: 'latest', action: 'promote', by: 'pipeline', buildId: 'kb-test' });
+    const ended = sent[1]?.detail as { status: string; manifest: { uri: string }; builds: { cause?: string }[] };
+    expect(ended).toMatchObject({
+      buildId: 'kb-test',
+      status: 'PARTIAL',
+      manifest: { uri: 's3://kiln-artifacts/manifests/kb-test/manifest.json' },
+      builds: [
+        {
+          name: 'amazon-ebs.ubuntu',
+          status: 'SUCCEEDED',
+          artifactId: 'us-east-1:ami-05c05c05',
+          registryArtifactId: expect.stringMatching(/^ka-/),
+        },
+        { name: 'docker.app', status: 'FAILED', error: 'Kiln.Timeout' },
+      ],
+    });
+    expect(ended.builds[1]?.cause).toHaveLength(1000);
+    expect(result.undeliveredEvents).toEqual(['Kiln Build Failed: AccessDeniedException: no']);
   });
 });

@@ -216,8 +216,15 @@ describe('prepareBuild of a scheduled build with only-if-changed', () => {
       onlyIfChanged: true,
     });
     const request = normalizeInput(prepareInputSchema.parse({ input, executionName: 'x' }).input);
-    const deps = prepareDeps({ dataKeyId: 'data-key-id' });
-    return { s3, ddb, run: (execution: string) => prepareBuild(deps, request, execution) };
+    const sent: string[] = [];
+    const deps = {
+      ...prepareDeps({ dataKeyId: 'data-key-id' }),
+      events: async (events: readonly { detailType: string; detail: object }[]) => {
+        sent.push(...events.map((e) => e.detailType));
+        return { sent: [], failed: [] };
+      },
+    };
+    return { s3, ddb, sent, run: (execution: string) => prepareBuild(deps, request, execution) };
   }
 
   const putItem = (ddb: ReturnType<typeof mockClient>, n = 0) =>
@@ -274,8 +281,10 @@ describe('prepareBuild of a scheduled build with only-if-changed', () => {
         ),
       ),
     });
-    // Nothing staged, no plan stored: the execution ends at PrepareBuild.
+    // Nothing staged, no plan stored, no event (nothing is built): the execution ends at PrepareBuild.
     expect(t.s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(first.sent).toEqual(['Kiln Build Started']);
+    expect(t.sent).toEqual([]);
     expect(putItem(t.ddb)).toMatchObject({
       status: 'SKIPPED',
       finishedAt: '2026-01-01T00:00:00.000Z',

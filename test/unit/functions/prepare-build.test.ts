@@ -10,6 +10,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { describe, expect, it } from 'vitest';
+import { checkDetail, type KilnEvent } from '../../../aws/events-contract.ts';
 import { sourceFor } from '../../../functions/common/prepare-build/fetch-template.ts';
 import { normalizeInput, prepareInputSchema } from '../../../functions/common/prepare-build/input.ts';
 import { MAX_CAUSE_CHARS } from '../../../functions/common/prepare-build/invalid-cause.ts';
@@ -178,6 +179,75 @@ describe('prepareBuild with the real template engine', () => {
       status: { S: 'RUNNING' },
       createdAt: { S: '2026-01-01T00:00:00.000Z' },
     });
+  });
+
+  it('records the variables with sensitive ones redacted, then emits Build Started; a refused event only warns', async () => {
+    const t = setup('ubuntu.pkr.hcl');
+    const sent: { event: KilnEvent; recordedBefore: number }[] = [];
+    const warnings: unknown[] = [];
+    const deps: PrepareDeps = {
+      ...t.deps,
+      events: async (events) => {
+        for (const event of events) sent.push({ event, recordedBefore: t.ddb.commandCalls(PutItemCommand).length });
+        return {
+          sent: [],
+          failed: [{ detailType: 'Kiln Build Started', code: 'AccessDeniedException', message: 'no' }],
+        };
+      },
+      warn: (message, detail) => warnings.push([message, detail]),
+    };
+    const out = await prepareBuild(
+      deps,
+      normalizeInput({ template: { bucket: 'templates', key: 'web/ubuntu.pkr.hcl', versionId: 'v7' } }),
+      'exec-1',
+    );
+    expect(out.skipped).toBeNull();
+    const item = t.ddb.commandCalls(PutItemCommand)[0]?.args[0].input.Item;
+    expect(JSON.parse(item?.variables?.S ?? '[]')).toEqual([
+      { name: 'db_password', value: '<sensitive>', source: 'default' },
+    ]);
+    expect(JSON.stringify(item)).not.toContain('hunter2-secret');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.recordedBefore).toBe(1);
+    const event = sent[0]?.event;
+    expect(event?.detailType).toBe('Kiln Build Started');
+    expect(() => checkDetail('Kiln Build Started', event?.detail)).not.toThrow();
+    expect(event?.detail).toMatchObject({
+      buildId: out.buildId,
+      executionName: 'exec-1',
+      template: { bucket: 'templates', key: 'web/ubuntu.pkr.hcl', versionId: 'v7' },
+      registryTemplate: 'web/ubuntu',
+      trigger: 'request',
+      builds: [{ index: 0, name: 'amazon-ebs.ubuntu', driver: 'ec2-ami' }],
+    });
+    expect(JSON.stringify(event)).not.toContain('hunter2-secret');
+    expect(warnings).toEqual([
+      ['kiln event not delivered', { event: 'Kiln Build Started: AccessDeniedException: no' }],
+    ]);
+  });
+
+  it('emits nothing for an invalid template or an upload that is not a template', async () => {
+    const sent: KilnEvent[] = [];
+    const events = async (e: readonly KilnEvent[]) => {
+      sent.push(...e);
+      return { sent: [], failed: [] };
+    };
+    const broken = setup('broken.pkr.hcl');
+    await expect(
+      prepareBuild(
+        { ...broken.deps, events },
+        normalizeInput({ template: { bucket: 'templates', key: 'web/broken.pkr.hcl' } }),
+        'e',
+      ),
+    ).rejects.toThrow();
+    const vars = setup('ubuntu.pkr.hcl');
+    const out = await prepareBuild(
+      { ...vars.deps, events },
+      normalizeInput({ template: { bucket: 'templates', key: 'web/site.pkrvars.hcl' } }),
+      'e2',
+    );
+    expect(out.skipped).not.toBeNull();
+    expect(sent).toEqual([]);
   });
 
   it('is idempotent per execution: same buildId, and an existing record is left alone', async () => {
