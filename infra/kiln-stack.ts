@@ -213,7 +213,28 @@ export class KilnStack extends Stack {
     const fleet: FleetPolicy = { ...DEFAULT_FLEET_POLICY, ...props.fleet };
     const fleetProblems = fleetPolicyProblems(fleet);
     if (fleetProblems.length > 0) throw new Error(`KilnStack: ${fleetProblems.join('; ')}`);
-    let permissionTargets: PermissionTargets;
+    const permissionTargets: PermissionTargets = {
+      stack: this,
+      artifactsBucketArn: this.store.artifactsBucket.bucketArn,
+      templateBucketArn: this.store.templateBucket.bucketArn,
+      dataKeyArn: this.keys.dataKey.keyArn,
+      buildsTableArn: this.store.buildsTable.tableArn,
+      registryTableArn: this.registry.table.tableArn,
+      builderRoleArn: this.builder.role.roleArn,
+      builderVpcId: this.network.vpc.vpcId,
+      provisionLogGroupArn: this.builder.provisionLogGroup.logGroupArn,
+      dockerHostAmiParameter: props.dockerHost?.amiParameter ?? ECS_AL2023_AMI_PARAMETER,
+      agentTableArn: this.agentTable.table.tableArn,
+      fleetTableArn: this.fleet.table.tableArn,
+      secretScope,
+      buildKmsKeyArns: kmsKeyArns,
+      ...(ecrKmsKeyArn ? { ecrKmsKeyArn } : {}),
+      // The role is the Triggers construct's, made after the state machine (which needs the functions first).
+      schedules: {
+        groupName: scheduleGroupName,
+        startRoleArn: Lazy.string({ produce: () => this.triggers.startRole.roleArn }),
+      },
+    };
     this.pipeline = new BuildPipeline(this, 'Pipeline', {
       functions,
       functionsRoot: props.functionsRoot ?? join(props.projectRoot, 'functions'),
@@ -251,28 +272,7 @@ export class KilnStack extends Stack {
         fleetRecheckSeconds: String(fleet.recheckSeconds),
         fleetMaxWaitSeconds: String(fleet.maxWaitSeconds),
       },
-      permissionTargets: (permissionTargets = {
-        stack: this,
-        artifactsBucketArn: this.store.artifactsBucket.bucketArn,
-        templateBucketArn: this.store.templateBucket.bucketArn,
-        dataKeyArn: this.keys.dataKey.keyArn,
-        buildsTableArn: this.store.buildsTable.tableArn,
-        registryTableArn: this.registry.table.tableArn,
-        builderRoleArn: this.builder.role.roleArn,
-        builderVpcId: this.network.vpc.vpcId,
-        provisionLogGroupArn: this.builder.provisionLogGroup.logGroupArn,
-        dockerHostAmiParameter: props.dockerHost?.amiParameter ?? ECS_AL2023_AMI_PARAMETER,
-        agentTableArn: this.agentTable.table.tableArn,
-        fleetTableArn: this.fleet.table.tableArn,
-        secretScope,
-        buildKmsKeyArns: kmsKeyArns,
-        ...(ecrKmsKeyArn ? { ecrKmsKeyArn } : {}),
-        // The role is the Triggers construct's, made after the state machine (which needs the functions first).
-        schedules: {
-          groupName: scheduleGroupName,
-          startRoleArn: Lazy.string({ produce: () => this.triggers.startRole.roleArn }),
-        },
-      }),
+      permissionTargets,
     });
 
     const sharedSubstitutions: Record<SharedSubstitutionName, string> = {
