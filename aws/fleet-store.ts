@@ -224,7 +224,7 @@ export async function releaseSlot(store: FleetStore, holder: SlotHolder): Promis
 /** Releases the slots of ended executions among those due a check; returns how many it released. */
 export async function reclaimEnded(deps: AcquireDeps): Promise<number> {
   const now = (deps.now ?? (() => new Date()))();
-  const { slots } = await readFleet(deps.store);
+  const slots = await readSlots(deps.store);
   let freed = 0;
   for (const slot of slots.filter((s) => dueForCheck(s, now, deps.policy))) {
     // One checker per slot and period: the waiter whose claim on checkedAt wins asks Step Functions.
@@ -318,6 +318,34 @@ function waiterOf(item: Item): WaitingBuild {
   };
 }
 
+/** The held slots only (a Query on the slot prefix: the waiters, possibly hundreds, are not read). */
+async function readSlots(store: FleetStore): Promise<HeldSlot[]> {
+  return (await queryPartition(store, FLEET_TABLE.slotPrefix)).map(slotOf);
+}
+
+async function queryPartition(store: FleetStore, prefix?: string): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const out = await store.dynamo.send(
+      new QueryCommand({
+        TableName: store.table,
+        KeyConditionExpression: prefix ? '#pk = :pk AND begins_with(#sk, :prefix)' : '#pk = :pk',
+        ExpressionAttributeNames: {
+          '#pk': FLEET_TABLE.partitionKey,
+          ...(prefix ? { '#sk': FLEET_TABLE.sortKey } : {}),
+        },
+        ExpressionAttributeValues: { ':pk': S(FLEET_TABLE.partition), ...(prefix ? { ':prefix': S(prefix) } : {}) },
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
 export interface FleetSnapshot {
   /** The counter: slots taken (equals `slots.length` unless a write is in flight). */
   readonly held: number;
@@ -330,22 +358,7 @@ export interface FleetSnapshot {
 
 /** The whole fleet partition, read consistently (the counter, slots oldest first, waiters oldest first). */
 export async function readFleet(store: FleetStore): Promise<FleetSnapshot> {
-  const items: Item[] = [];
-  let start: Item | undefined;
-  do {
-    const out = await store.dynamo.send(
-      new QueryCommand({
-        TableName: store.table,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': FLEET_TABLE.partitionKey },
-        ExpressionAttributeValues: { ':pk': S(FLEET_TABLE.partition) },
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const items = await queryPartition(store);
   const sk = (item: Item) => str(item, FLEET_TABLE.sortKey) ?? '';
   const counter = items.find((item) => sk(item) === FLEET_TABLE.counterSortKey);
   const slots = items
