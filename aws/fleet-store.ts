@@ -99,9 +99,10 @@ export async function acquireSlot(deps: AcquireDeps, holder: SlotHolder): Promis
     if (freed === 0) break;
   }
   const at = now().toISOString();
-  const since = await recordWaiting(deps, holder, at);
+  const waitSeconds = nextWaitSeconds(deps.policy, deps.random);
+  const since = await recordWaiting(deps, holder, at, waitSeconds);
   const held = (await readCounter(deps.store)).held;
-  return { acquired: false, waitSeconds: nextWaitSeconds(deps.policy, deps.random), held, cap, since, reclaimed };
+  return { acquired: false, waitSeconds, held, cap, since, reclaimed };
 }
 
 async function tryTake(
@@ -257,7 +258,7 @@ async function claimCheck(store: FleetStore, slot: HeldSlot, at: string): Promis
 }
 
 /** Records (or refreshes) the holder as waiting; returns when it first waited. */
-async function recordWaiting(deps: AcquireDeps, holder: SlotHolder, at: string): Promise<string> {
+async function recordWaiting(deps: AcquireDeps, holder: SlotHolder, at: string, waitSeconds: number): Promise<string> {
   // Kept well past the longest wait, so a waiter whose execution ended disappears by itself.
   const ttl = Math.floor(Date.parse(at) / 1000) + deps.policy.maxWaitSeconds + 86_400;
   const out = await deps.store.dynamo.send(
@@ -265,7 +266,7 @@ async function recordWaiting(deps: AcquireDeps, holder: SlotHolder, at: string):
       TableName: deps.store.table,
       Key: waiterKey(holder),
       UpdateExpression:
-        'SET #since = if_not_exists(#since, :at), #last = :at, executionArn = :arn, #build = :build, #ttl = :ttl',
+        'SET #since = if_not_exists(#since, :at), #last = :at, executionArn = :arn, #build = :build, #ttl = :ttl, waitSeconds = :wait',
       ExpressionAttributeNames: {
         '#since': 'since',
         '#last': 'lastSeenAt',
@@ -277,6 +278,7 @@ async function recordWaiting(deps: AcquireDeps, holder: SlotHolder, at: string):
         ':arn': S(holder.executionArn),
         ':build': S(holder.build),
         ':ttl': N(ttl),
+        ':wait': N(waitSeconds),
       },
       ReturnValues: 'ALL_NEW',
     }),
@@ -310,7 +312,9 @@ function slotOf(item: Item): HeldSlot {
 }
 
 function waiterOf(item: Item): WaitingBuild {
+  const waitSeconds = num(item, 'waitSeconds');
   return {
+    ...(waitSeconds === undefined ? {} : { waitSeconds }),
     executionArn: str(item, 'executionArn') ?? '',
     build: str(item, 'build') ?? '',
     since: str(item, 'since') ?? '',

@@ -15,6 +15,7 @@ import type { TemplateRequest } from './load-inputs.ts';
 import type { PlanOptions } from './plan.ts';
 import type { RegistryConnect, RegistryOptions } from './registry.ts';
 import type { AddScheduleOptions, SchedulesConnect, SchedulesOptions } from './schedules.ts';
+import type { StatusOptions } from './status.ts';
 import type { ValidateOptions } from './validate.ts';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -117,6 +118,7 @@ export interface VerbHandlers {
   agentsShow(agentId: string, options: AgentsOptions): Promise<number>;
   agentsRevoke(agentId: string, options: AgentsOptions): Promise<number>;
   buildsCancel(build: string, options: CancelBuildOptions): Promise<number>;
+  status(options: StatusOptions): Promise<number>;
 }
 
 interface ChannelArgs {
@@ -159,6 +161,7 @@ export function commandHandlers(
     agentsRevoke: async (id, options) => (await agents()).runAgentsRevoke(id, options, io, agentClients),
     buildsCancel: async (build, options) =>
       (await import('./builds.ts')).runBuildsCancel(build, options, io, agentClients),
+    status: async (options) => (await import('./status.ts')).runStatus(options, io, agentClients),
   };
 }
 
@@ -445,6 +448,30 @@ function addAgentCommands(program: Command, handlers: VerbHandlers, setExit: (co
     );
 }
 
+function addStatusCommand(program: Command, handlers: VerbHandlers, setExit: (code: number) => void): void {
+  program
+    .command('status')
+    .description(
+      'The fleet bound now: the cap on builds holding capacity at once (a builder instance or an agent job; ' +
+        'stack prop fleet.maxConcurrentBuilds), the slots in use with their holders (build, execution, since ' +
+        'when), the builds waiting for a slot, and agents online when the agent table is known.',
+    )
+    .option('--table <name>', 'fleet table (default: $KILN_FLEET_TABLE, the stack output FleetTableName)')
+    .option('--agent-table <name>', 'agent gateway table, to count agents online (default: $KILN_AGENT_TABLE)')
+    .option('--region <region>', "the stack's region (default: $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)")
+    .option('--json', 'print JSON for scripts instead of text')
+    .action(async (flags: { table?: string; agentTable?: string; region?: string; json?: boolean }) => {
+      setExit(
+        await handlers.status({
+          json: flags.json === true,
+          ...(flags.table ? { table: flags.table } : {}),
+          ...(flags.agentTable ? { agentTable: flags.agentTable } : {}),
+          ...(flags.region ? { region: flags.region } : {}),
+        }),
+      );
+    });
+}
+
 export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: number) => void): Command {
   const program = new Command('kiln')
     .description('Kiln: run Packer templates (JSON and HCL2) as a serverless image factory in your AWS account.')
@@ -583,6 +610,7 @@ export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: 
 
   addScheduleCommands(program, handlers, setExit);
   addAgentCommands(program, handlers, setExit);
+  addStatusCommand(program, handlers, setExit);
   return program;
 }
 

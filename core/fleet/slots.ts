@@ -73,6 +73,8 @@ export interface WaitingBuild extends SlotHolder {
   readonly since: string;
   /** Its latest refused attempt. */
   readonly lastSeenAt: string;
+  /** The wait it was given at that attempt (absent: unknown, the default policy's is assumed). */
+  readonly waitSeconds?: number;
 }
 
 /** Seconds until the next attempt: waitSeconds × [0.5, 1.5), so 500 builds refused together do not ask together. */
@@ -101,11 +103,12 @@ export function waitedTooLong(since: string, now: Date, policy: FleetPolicy): bo
 }
 
 /**
- * A waiter still counts as waiting when it asked within three waits: one whose execution ended while waiting
- * stops asking, and `kiln status` stops showing it (its item expires by TTL).
+ * A waiter still counts as waiting while it is due to ask again, with two waits to spare: one whose execution
+ * ended while waiting stops asking, and `kiln status` stops counting it (its item expires by TTL).
  */
-export function stillWaiting(waiter: WaitingBuild, now: Date, policy: FleetPolicy): boolean {
-  return now.getTime() - Date.parse(waiter.lastSeenAt) <= 3 * 1.5 * policy.waitSeconds * 1000;
+export function stillWaiting(waiter: WaitingBuild, now: Date, policy: FleetPolicy = DEFAULT_FLEET_POLICY): boolean {
+  const wait = waiter.waitSeconds ?? 1.5 * policy.waitSeconds;
+  return now.getTime() - Date.parse(waiter.lastSeenAt) <= 3 * wait * 1000;
 }
 
 /** The message a build that waited too long fails with: what happened and what to change. */

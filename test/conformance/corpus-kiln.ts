@@ -67,6 +67,7 @@ export async function kilnValidate(
     agentsShow: reject,
     agentsRevoke: reject,
     buildsCancel: reject,
+    status: reject,
   });
   if (!captured) throw new Error(`kiln validate did not run (exit ${code}): ${io.stderr()}`);
   return captured;
