@@ -154,6 +154,9 @@ export class KilnStack extends Stack {
       machineFiles.map((machine) => machine.name),
     );
     if (triggerProblems.length > 0) throw new Error(`KilnStack: ${triggerProblems.join('; ')}`);
+    const fleet: FleetPolicy = { ...DEFAULT_FLEET_POLICY, ...props.fleet };
+    const fleetProblems = fleetPolicyProblems(fleet);
+    if (fleetProblems.length > 0) throw new Error(`KilnStack: ${fleetProblems.join('; ')}`);
 
     this.keys = new EncryptionKeys(this, 'Keys');
     this.store = new TemplateStore(this, 'Store', { dataKey: this.keys.dataKey });
@@ -210,9 +213,6 @@ export class KilnStack extends Stack {
       if (!Number.isInteger(value) || value < 1)
         throw new Error(`KilnStack: agents.${name} must be a whole number, 1 or more`);
     }
-    const fleet: FleetPolicy = { ...DEFAULT_FLEET_POLICY, ...props.fleet };
-    const fleetProblems = fleetPolicyProblems(fleet);
-    if (fleetProblems.length > 0) throw new Error(`KilnStack: ${fleetProblems.join('; ')}`);
     const permissionTargets: PermissionTargets = {
       stack: this,
       artifactsBucketArn: this.store.artifactsBucket.bucketArn,
