@@ -91,6 +91,8 @@ export interface FleetRunFigures {
   readonly acquireCalls: number;
   /** Slots held when everything ended (0: every slot came back). */
   readonly heldAtEnd: number;
+  /** The first few builds that did not succeed, with their error and cause. */
+  readonly failures: readonly string[];
 }
 
 export const percentile = (sorted: readonly number[], p: number): number =>
@@ -138,6 +140,7 @@ export async function runFleet(
   let waitingSeen = false;
   const pending = new Set(arns);
   const statuses = new Map<string, string>();
+  const failures: string[] = [];
   const deadline = started + options.timeoutMs;
   let lastStatusCheck = 0;
   while (pending.size > 0) {
@@ -162,7 +165,15 @@ export async function runFleet(
         const out = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
         if (out.status !== 'RUNNING') {
           pending.delete(arn);
-          statuses.set(arn, out.status ?? 'UNKNOWN');
+          // The build's result, not the execution's status: a failed build result (SlotUnavailable) still
+          // ends the execution successfully, as in the build state machine.
+          const result = JSON.parse(out.output ?? '{}') as { status?: string; error?: string; cause?: string };
+          statuses.set(arn, out.status === 'SUCCEEDED' ? (result.status ?? 'UNKNOWN') : (out.status ?? 'UNKNOWN'));
+          if (result.status !== 'SUCCEEDED' && failures.length < 3) {
+            failures.push(
+              `${arn.split(':').at(-1)}: ${out.status} ${result.error ?? ''} ${result.cause ?? out.cause ?? ''}`,
+            );
+          }
         }
       }
       options.onProgress?.(options.builds - pending.size, options.builds);
@@ -227,6 +238,7 @@ export async function runFleet(
     acquireWaitMax: round(sorted.at(-1) ?? Number.NaN),
     acquireCalls,
     heldAtEnd,
+    failures,
   };
 }
 

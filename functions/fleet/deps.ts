@@ -4,7 +4,9 @@ import { dynamoClient } from '../../aws/clients/dynamodb.ts';
 import { sfnClient } from '../../aws/clients/sfn.ts';
 import { fleetPolicyFromEnv } from '../../aws/fleet-contract.ts';
 import type { ExecutionStatusReader, FleetStore } from '../../aws/fleet-store.ts';
+import { TransientError } from '../../core/errors.ts';
 import { type FleetPolicy, fleetPolicyProblems } from '../../core/fleet/slots.ts';
+import { isTransientAwsError } from '../lib/aws-errors.ts';
 import { requireKilnEnv } from '../lib/env.ts';
 
 export function fleetStoreFromEnv(env: NodeJS.ProcessEnv = process.env): FleetStore {
@@ -33,3 +35,24 @@ export const executionStatusReader =
   };
 
 const defaultDescribe = (executionArn: string) => sfnClient().send(new DescribeExecutionCommand({ executionArn }));
+
+/**
+ * Throttling, 5xx and network trouble (an aborted request included) become Kiln.Transient, which the ASL retries
+ * with back-off: both operations are idempotent, so a retry after a lost answer is safe.
+ */
+export async function transientAware<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (
+      error instanceof Error &&
+      (error.name === 'AbortError' || isTransientAwsError(error)) &&
+      !('retryable' in error)
+    ) {
+      throw new TransientError(`The fleet table or Step Functions did not answer: ${error.name}: ${error.message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}

@@ -9,14 +9,14 @@ import { acquireSlot } from '../../../aws/fleet-store.ts';
 import { FleetWaitTimedOutError } from '../../../core/errors.ts';
 import { waitedTooLong, waitTimedOutMessage } from '../../../core/fleet/slots.ts';
 import { lambdaHandler, logger } from '../../lib/wiring.ts';
-import { executionStatusReader, fleetPolicyOrThrow, fleetStoreFromEnv } from '../deps.ts';
+import { executionStatusReader, fleetPolicyOrThrow, fleetStoreFromEnv, transientAware } from '../deps.ts';
 
 const store = fleetStoreFromEnv();
 const policy = fleetPolicyOrThrow();
 const executionStatus = executionStatusReader();
 
 export const handler = lambdaHandler(slotTaskInputSchema, async (holder): Promise<AcquireOutput> => {
-  const result = await acquireSlot({ store, policy, executionStatus }, holder);
+  const result = await transientAware(() => acquireSlot({ store, policy, executionStatus }, holder));
   if (result.reclaimed > 0) logger.info('took back slots of ended executions', { reclaimed: result.reclaimed });
   if (!result.acquired && waitedTooLong(result.since, new Date(), policy)) {
     throw new FleetWaitTimedOutError(waitTimedOutMessage(holder, result.since, policy));

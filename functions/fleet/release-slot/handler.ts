@@ -2,11 +2,11 @@
 import { type ReleaseOutput, slotTaskInputSchema } from '../../../aws/fleet-contract.ts';
 import { releaseSlot } from '../../../aws/fleet-store.ts';
 import { lambdaHandler } from '../../lib/wiring.ts';
-import { fleetStoreFromEnv } from '../deps.ts';
+import { fleetStoreFromEnv, transientAware } from '../deps.ts';
 
 const store = fleetStoreFromEnv();
 
 export const handler = lambdaHandler(
   slotTaskInputSchema,
-  async (holder): Promise<ReleaseOutput> => ({ released: await releaseSlot(store, holder) }),
+  async (holder): Promise<ReleaseOutput> => ({ released: await transientAware(() => releaseSlot(store, holder)) }),
 );
