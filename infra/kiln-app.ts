@@ -70,6 +70,7 @@ export function createKilnApp(options: CreateKilnAppOptions = {}): { app: App; s
     ...(context.ecr ? { ecr: context.ecr } : {}),
     schedules: context.schedules,
     ...(context.scheduleFailureLimit !== undefined ? { scheduleFailureLimit: context.scheduleFailureLimit } : {}),
+    ...(context.fleet ? { fleet: context.fleet } : {}),
   });
   if (options.nag ?? true) {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
