@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FLEET_ENV, FLEET_TABLE } from '../../aws/fleet-contract.ts';
 import { DEFAULT_FLEET_POLICY } from '../../core/fleet/slots.ts';
@@ -124,6 +124,3 @@ describe('fleet permissions', () => {
     ).toThrow('KilnStack: fleet.maxConcurrentBuilds must be a whole number from 1 to 10000 (got 0)');
   });
 });
-
-// Template is imported for its type in helpers; keep the import used for the class check above.
-void Template;
