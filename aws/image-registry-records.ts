@@ -6,6 +6,7 @@
  * | item            | pk                       | sk                                   | byTemplate (gsi1pk / gsi1sk)                  |
  * |-----------------|--------------------------|--------------------------------------|-----------------------------------------------|
  * | artifact        | `ARTIFACT#<id>`          | `ARTIFACT`                           | `TEMPLATE#<t>` / `ARTIFACT#<b>#<createdAt>#<id>` |
+ * | child pointer   | `ARTIFACT#<parent id>`   | `CHILD#<child id>`                   | -                                             |
  * | image pointer   | `IMAGE#<ami id / digest>`| `IMAGE`                              | -                                             |
  * | channel head    | `TEMPLATE#<t>`           | `CHANNEL#<b>#<c>`                    | -                                             |
  * | channel change  | `TEMPLATE#<t>`           | `CHANGE#<b>#<c>#<version, 10 digits>`| -                                             |
@@ -13,12 +14,23 @@
  * Access patterns: an artifact by id (GetItem); a template's artifacts, or one build's, newest last (Query on
  * byTemplate, `begins_with`); the artifact that produced a source AMI or digest (the pointer, then the artifact);
  * a channel's current assignment (GetItem, consistent) and a template's channels (Query `CHANNEL#`); a channel's
- * history in order (Query `CHANGE#<b>#<c>#`). Names are URI-encoded in keys, so `#` in a build name cannot
+ * history in order (Query `CHANGE#<b>#<c>#`); an artifact's children, the artifacts whose lineage parent it is (Query
+ * `ARTIFACT#<id>` / `CHILD#`, written with the child by putArtifact: revoke --cascade walks them); every artifact
+ * and channel head at once for the daily lifecycle run (Scan filtered on `type`, LIFECYCLE_SCAN). An artifact's
+ * revocation and retirement are attributes of its item (`revoked`, `retirement`, JSON), set by UpdateItem and
+ * kept by the pipeline's writes (ARTIFACT_PUT_CONDITION). Names are URI-encoded in keys, so `#` in a build name cannot
  * forge another key.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
-import type { Artifact, ArtifactContent, ArtifactParent, ArtifactSource } from '../core/image-registry/artifact.ts';
+import type {
+  Artifact,
+  ArtifactContent,
+  ArtifactParent,
+  ArtifactRetirement,
+  ArtifactRevocation,
+  ArtifactSource,
+} from '../core/image-registry/artifact.ts';
 import type { ChannelChange, ChannelRef, ChannelState } from '../core/image-registry/channels.ts';
 import { STORE_LAYOUT } from './store-layout.ts';
 import { TEMPLATE_SUFFIXES } from './trigger-contract.ts';
@@ -51,6 +63,12 @@ const changeKey = (c: ChannelChange): Key => ({
   pk: S(templatePartition(c.template)),
   sk: S(`${changePrefix(c)}${String(c.version).padStart(10, '0')}`),
 });
+export const childKey = (parentId: string, childId: string): Key => ({
+  pk: S(`ARTIFACT#${parentId}`),
+  sk: S(`${CHILD_PREFIX}${childId}`),
+});
+export const CHILD_PREFIX = 'CHILD#';
+export const artifactPartition = (artifactId: string): string => `ARTIFACT#${artifactId}`;
 /** gsi1sk prefix of one build's artifacts; `ARTIFACT#` alone selects all of the template's. */
 export const artifactIndexPrefix = (build?: string): string =>
   build === undefined ? 'ARTIFACT#' : `ARTIFACT#${enc(build)}#`;
@@ -69,6 +87,17 @@ const sourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('image'), reference: z.string(), digest: z.optional(z.string()) }),
 ]);
 const parentSchema = z.object({ artifactId: z.string(), template: z.string(), build: z.string() });
+const revokedSchema = z.object({
+  at: z.string(),
+  by: z.string(),
+  reason: z.string(),
+  cascadedFrom: z.optional(z.string()),
+});
+const retirementSchema = z.object({
+  deprecatedAt: z.string(),
+  retiredAt: z.optional(z.string()),
+  note: z.optional(z.string()),
+});
 
 export function artifactItem(a: Artifact): Item {
   return {
@@ -85,7 +114,60 @@ export function artifactItem(a: Artifact): Item {
     content: S(JSON.stringify(a.content)),
     ...(a.source ? { source: S(JSON.stringify(a.source)) } : {}),
     ...(a.parent ? { parent: S(JSON.stringify(a.parent)) } : {}),
+    ...(a.revoked ? { revoked: S(JSON.stringify(a.revoked)) } : {}),
+    ...(a.retirement ? { retirement: S(JSON.stringify(a.retirement)) } : {}),
   };
+}
+
+/**
+ * The pipeline's put of an artifact (a Finalize retry rewrites the same record) must not wipe a revoke or a
+ * lifecycle step that happened in between: it applies only while neither is recorded. Otherwise the record is
+ * already there, with the same content (the id derives from execution and build), and is left as it is.
+ */
+export const ARTIFACT_PUT_CONDITION = 'attribute_not_exists(revoked) AND attribute_not_exists(retirement)';
+
+/** Marks an artifact revoked, once (a second revoke keeps the first record of who and why). */
+export function revokeUpdate(artifactId: string, revoked: ArtifactRevocation) {
+  return {
+    Key: artifactKey(artifactId),
+    UpdateExpression: 'SET revoked = :revoked',
+    ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revoked)',
+    ExpressionAttributeValues: { ':revoked': S(JSON.stringify(revoked)) },
+  };
+}
+
+/**
+ * Records a lifecycle step. Deprecation is recorded once (its time starts the grace period, so a re-run must not
+ * move it); retirement replaces it with the retired form, which keeps `deprecatedAt`.
+ */
+export function retirementUpdate(artifactId: string, retirement: ArtifactRetirement) {
+  const first = retirement.retiredAt === undefined;
+  return {
+    Key: artifactKey(artifactId),
+    UpdateExpression: 'SET retirement = :retirement',
+    ConditionExpression: first ? 'attribute_exists(pk) AND attribute_not_exists(retirement)' : 'attribute_exists(pk)',
+    ExpressionAttributeValues: { ':retirement': S(JSON.stringify(retirement)) },
+  };
+}
+
+export function childItem(parentId: string, childId: string): Item {
+  return { ...childKey(parentId, childId), type: S('child'), artifactId: S(childId) };
+}
+
+export function parseChild(item: Item): string {
+  return z.object({ artifactId: str }).parse(item).artifactId.S;
+}
+
+/** The lifecycle run's Scan: artifacts and channel heads only (pointers and history are not needed). */
+export const LIFECYCLE_SCAN = {
+  FilterExpression: '#type IN (:artifact, :channel)',
+  ExpressionAttributeNames: { '#type': 'type' },
+  ExpressionAttributeValues: { ':artifact': S('artifact'), ':channel': S('channel') },
+} as const;
+
+/** Which item a scanned one is (the `type` attribute every item carries). */
+export function itemType(item: Item): string | undefined {
+  return item.type?.S;
 }
 
 const str = z.object({ S: z.string() });
@@ -99,6 +181,8 @@ const artifactItemSchema = z.object({
   content: str,
   source: z.optional(str),
   parent: z.optional(str),
+  revoked: z.optional(str),
+  retirement: z.optional(str),
 });
 
 /** A stored item back as an Artifact; an item that is not one throws with the zod issue. */
@@ -107,6 +191,10 @@ export function parseArtifact(item: Item): Artifact {
   const content: ArtifactContent = contentSchema.parse(JSON.parse(i.content.S));
   const source: ArtifactSource | undefined = i.source ? sourceSchema.parse(JSON.parse(i.source.S)) : undefined;
   const parent: ArtifactParent | undefined = i.parent ? parentSchema.parse(JSON.parse(i.parent.S)) : undefined;
+  const revoked: ArtifactRevocation | undefined = i.revoked ? revokedSchema.parse(JSON.parse(i.revoked.S)) : undefined;
+  const retirement: ArtifactRetirement | undefined = i.retirement
+    ? retirementSchema.parse(JSON.parse(i.retirement.S))
+    : undefined;
   return {
     artifactId: i.artifactId.S,
     template: i.template.S,
@@ -116,6 +204,8 @@ export function parseArtifact(item: Item): Artifact {
     content,
     ...(source ? { source } : {}),
     ...(parent ? { parent } : {}),
+    ...(revoked ? { revoked } : {}),
+    ...(retirement ? { retirement } : {}),
   };
 }
 

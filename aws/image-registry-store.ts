@@ -5,14 +5,23 @@
  */
 import {
   type AttributeValue,
+  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   QueryCommand,
+  ScanCommand,
   TransactionCanceledException,
   TransactWriteItemsCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { type Artifact, assertArtifact, imageKeysOf, sourceKeyOf } from '../core/image-registry/artifact.ts';
+import {
+  type Artifact,
+  type ArtifactRetirement,
+  assertArtifact,
+  imageKeysOf,
+  sourceKeyOf,
+} from '../core/image-registry/artifact.ts';
 import {
   type ChannelChange,
   type ChannelRef,
@@ -21,28 +30,39 @@ import {
   emptyChannel,
   promote,
   rollback,
+  rollbackTarget,
 } from '../core/image-registry/channels.ts';
 import { RegistryError } from '../core/image-registry/errors.ts';
 import { byNewest, linkParent } from '../core/image-registry/lineage.ts';
 import { type ChannelParameter, channelParameters } from '../core/image-registry/parameter.ts';
+import { descendantsOf, revocationOf } from '../core/image-registry/revocation.ts';
 import {
+  ARTIFACT_PUT_CONDITION,
   artifactIndexPrefix,
   artifactItem,
   artifactKey,
+  artifactPartition,
   CHANGE_WRITE_CONDITION,
   CHANNEL_PREFIX,
+  CHILD_PREFIX,
   changeItem,
   changePrefix,
   channelItem,
   channelKey,
   channelWriteCondition,
+  childItem,
   imagePointerItem,
   imagePointerKey,
+  itemType,
+  LIFECYCLE_SCAN,
   parseArtifact,
   parseChange,
   parseChannel,
+  parseChild,
   parseImagePointer,
   REGISTRY_TABLE,
+  retirementUpdate,
+  revokeUpdate,
   templatePartition,
 } from './image-registry-records.ts';
 
@@ -83,24 +103,135 @@ export async function findArtifactByImage(ctx: RegistryContext, imageKey: string
 }
 
 /**
- * Records an artifact, its parent found by its source, and a pointer per AMI id or digest (so builds started
- * from it find it), in one transaction. Idempotent: the id derives from execution and build, so a retry writes
- * the same items. A digest two builds share points at the later record.
+ * Records an artifact, its parent found by its source, a pointer per AMI id or digest (so builds started from it
+ * find it) and, with a parent, a child pointer under the parent (so revoke --cascade finds it), in one
+ * transaction. Idempotent: the id derives from execution and build, so a retry writes the same items. A digest two
+ * builds share points at the later record. A record already revoked or touched by lifecycle is kept as stored
+ * (ARTIFACT_PUT_CONDITION) and returned: a retried Finalize must not undo either.
  */
 export async function putArtifact(ctx: RegistryContext, artifact: Artifact): Promise<Artifact> {
   assertArtifact(artifact);
-  const key = artifact.source ? sourceKeyOf(artifact.source) : undefined;
+  const { revoked: _r, retirement: _l, ...fresh } = artifact;
+  const key = fresh.source ? sourceKeyOf(fresh.source) : undefined;
   const candidate = key === undefined ? undefined : await findArtifactByImage(ctx, key);
-  const linked = linkParent(artifact, candidate);
-  const puts = [
-    artifactItem(linked),
+  const linked = linkParent(fresh, candidate);
+  const others = [
     ...imageKeysOf(linked.content).map((k) => imagePointerItem(k, linked.artifactId)),
+    ...(linked.parent ? [childItem(linked.parent.artifactId, linked.artifactId)] : []),
   ];
   // TransactWriteItems takes 100 items: an AMI in every region is about 30.
-  await ctx.dynamo.send(
-    new TransactWriteItemsCommand({ TransactItems: puts.map((Item) => ({ Put: { TableName: ctx.table, Item } })) }),
-  );
+  try {
+    await ctx.dynamo.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          { Put: { TableName: ctx.table, Item: artifactItem(linked), ConditionExpression: ARTIFACT_PUT_CONDITION } },
+          ...others.map((Item) => ({ Put: { TableName: ctx.table, Item } })),
+        ],
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error)) return requireArtifact(ctx, linked.artifactId);
+    throw error;
+  }
   return linked;
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return (
+    (error instanceof TransactionCanceledException &&
+      (error.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed')) ||
+    error instanceof ConditionalCheckFailedException
+  );
+}
+
+/** The ids of the artifacts built from this one (their lineage parent is it), in id order. */
+export async function childrenOf(ctx: RegistryContext, artifactId: string): Promise<string[]> {
+  const items = await queryAll(ctx, {
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': { S: artifactPartition(artifactId) }, ':prefix': { S: CHILD_PREFIX } },
+    ConsistentRead: true,
+  });
+  return items.map(parseChild);
+}
+
+/** One artifact a revoke reached: `alreadyRevoked` when an earlier revoke had marked it (its record is kept). */
+export interface RevokedArtifact {
+  readonly artifact: Artifact;
+  readonly alreadyRevoked: boolean;
+}
+
+/**
+ * Marks an artifact revoked and, with `cascade`, every descendant (children through child pointers,
+ * transitively); descendants record `cascadedFrom`. Returns every artifact reached, root first: the caller
+ * deprecates their images (aws/image-retirement.ts) and is where a `Kiln Artifact Revoked` event belongs.
+ * Idempotent: an artifact already revoked keeps its first record and is reported `alreadyRevoked`.
+ */
+export async function revokeArtifacts(
+  ctx: RegistryContext,
+  artifactId: string,
+  request: { readonly by: string; readonly reason: string; readonly cascade: boolean },
+): Promise<RevokedArtifact[]> {
+  const at = nowIso(ctx);
+  const root = await requireArtifact(ctx, artifactId);
+  revocationOf(request.by, request.reason, at);
+  const ids = [
+    root.artifactId,
+    ...(request.cascade ? await descendantsOf(root.artifactId, (id) => childrenOf(ctx, id)) : []),
+  ];
+  const out: RevokedArtifact[] = [];
+  for (const id of ids) {
+    const revoked = revocationOf(request.by, request.reason, at, id === root.artifactId ? undefined : root.artifactId);
+    try {
+      await ctx.dynamo.send(new UpdateItemCommand({ TableName: ctx.table, ...revokeUpdate(id, revoked) }));
+      out.push({ artifact: await requireArtifact(ctx, id), alreadyRevoked: false });
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Revoked before (or a child pointer whose artifact is gone: requireArtifact says so).
+      out.push({ artifact: await requireArtifact(ctx, id), alreadyRevoked: true });
+    }
+  }
+  return out;
+}
+
+/**
+ * Records a lifecycle step on an artifact (retirementUpdate): a deprecation only once (false when one was already
+ * recorded, whose time stands), a retirement always.
+ */
+export async function recordRetirement(
+  ctx: RegistryContext,
+  artifactId: string,
+  retirement: ArtifactRetirement,
+): Promise<boolean> {
+  try {
+    await ctx.dynamo.send(new UpdateItemCommand({ TableName: ctx.table, ...retirementUpdate(artifactId, retirement) }));
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** Every artifact and channel head of the registry (one Scan, paged): the lifecycle run's input. */
+export async function scanRegistry(ctx: RegistryContext): Promise<{ artifacts: Artifact[]; channels: ChannelState[] }> {
+  const artifacts: Artifact[] = [];
+  const channels: ChannelState[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const out = await ctx.dynamo.send(
+      new ScanCommand({
+        TableName: ctx.table,
+        ...LIFECYCLE_SCAN,
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of out.Items ?? []) {
+      if (itemType(item) === 'artifact') artifacts.push(parseArtifact(item));
+      else if (itemType(item) === 'channel') channels.push(parseChannel(item));
+    }
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return { artifacts, channels };
 }
 
 async function queryAll(ctx: RegistryContext, input: Omit<QueryCommand['input'], 'TableName'>) {
@@ -214,11 +345,11 @@ export interface ChannelUpdate {
 async function changeChannel(
   ctx: RegistryContext,
   ref: ChannelRef,
-  step: (state: ChannelState, at: string) => ChannelTransition,
+  step: (state: ChannelState, at: string) => ChannelTransition | Promise<ChannelTransition>,
 ): Promise<ChannelUpdate> {
   for (let attempt = 1; ; attempt++) {
     const state = await getChannel(ctx, ref);
-    const transition = step(state, nowIso(ctx));
+    const transition = await step(state, nowIso(ctx));
     try {
       await writeTransition(ctx, state.version, transition);
     } catch (error) {
@@ -241,9 +372,15 @@ export async function promoteChannel(
   return changeChannel(ctx, ref, (state, at) => promote(state, artifact, at));
 }
 
-/** Returns a channel to its previous assignment and publishes it. */
+/**
+ * Returns a channel to its previous assignment and publishes it. A revoked or retired previous assignment is
+ * refused (channels.ts rollback says why and what to do).
+ */
 export async function rollbackChannel(ctx: RegistryContext, ref: ChannelRef): Promise<ChannelUpdate> {
-  return changeChannel(ctx, ref, (state, at) => rollback(state, at));
+  return changeChannel(ctx, ref, async (state, at) => {
+    const id = rollbackTarget(state);
+    return rollback(state, at, id === undefined ? undefined : await getArtifact(ctx, id));
+  });
 }
 
 async function putParameters(ctx: RegistryContext, parameters: readonly ChannelParameter[]): Promise<void> {

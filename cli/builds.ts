@@ -15,6 +15,7 @@ import {
 import { listOpenJobsOfBuild, requestCancel } from '../aws/agent-gateway-store.ts';
 import { getBuildRecord } from '../aws/build-history.ts';
 import { homeRegion } from '../aws/clients.ts';
+import { STACK_OUTPUTS } from '../aws/stack-outputs.ts';
 import { DEFAULT_LEASE_POLICY } from '../core/agents/lease.ts';
 import { InputInvalidError, NotFoundError } from '../core/errors.ts';
 import { buildIdFor } from '../functions/common/prepare-build/prepare-build.ts';
@@ -23,7 +24,7 @@ import { type AgentsConnect, agentsFromEnvironment, agentTable, NO_AGENT_TABLE, 
 import type { CliIO } from './io.ts';
 
 /** The build state machine's ARN for the CLI (the stack output BuildStateMachineArn). */
-export const STATE_MACHINE_ENV = 'KILN_STATE_MACHINE_ARN';
+export const STATE_MACHINE_ENV = STACK_OUTPUTS.buildStateMachine.env;
 
 export interface CancelBuildOptions {
   readonly stateMachine?: string;

@@ -12,8 +12,9 @@ import type { CancelBuildOptions } from './builds.ts';
 import type { InspectOptions } from './inspect.ts';
 import type { CliIO } from './io.ts';
 import type { TemplateRequest } from './load-inputs.ts';
+import { LocalStackError, takeLocalFlag } from './local-stack.ts';
 import type { PlanOptions } from './plan.ts';
-import type { RegistryConnect, RegistryOptions } from './registry.ts';
+import type { RegistryConnect, RegistryOptions, RevokeOptions } from './registry.ts';
 import type { AddScheduleOptions, SchedulesConnect, SchedulesOptions } from './schedules.ts';
 import type { StatusOptions } from './status.ts';
 import type { ValidateOptions } from './validate.ts';
@@ -107,6 +108,8 @@ export interface VerbHandlers {
   channelsRollback(args: ChannelArgs, options: RegistryOptions): Promise<number>;
   channelsList(template: string, options: RegistryOptions): Promise<number>;
   artifactsList(template: string, options: RegistryOptions & { build?: string }): Promise<number>;
+  artifactsShow(artifactId: string, options: RegistryOptions): Promise<number>;
+  artifactsRevoke(artifactId: string, options: RevokeOptions): Promise<number>;
   schedulesAdd(template: string, options: AddScheduleOptions): Promise<number>;
   schedulesList(options: SchedulesOptions): Promise<number>;
   schedulesSetState(name: string, state: 'ENABLED' | 'DISABLED', options: SchedulesOptions): Promise<number>;
@@ -148,6 +151,8 @@ export function commandHandlers(
     channelsRollback: async (args, options) => (await registry()).runChannelsRollback(args, options, io, connect),
     channelsList: async (template, options) => (await registry()).runChannelsList(template, options, io, connect),
     artifactsList: async (template, options) => (await registry()).runArtifactsList(template, options, io, connect),
+    artifactsShow: async (id, options) => (await registry()).runArtifactsShow(id, options, io, connect),
+    artifactsRevoke: async (id, options) => (await registry()).runArtifactsRevoke(id, options, io, connect),
     schedulesAdd: async (template, options) => (await schedules()).runSchedulesAdd(template, options, io, scheduler),
     schedulesList: async (options) => (await schedules()).runSchedulesList(options, io, scheduler),
     schedulesSetState: async (name, state, options) =>
@@ -480,7 +485,9 @@ export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: 
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
-      '\nPacker-style single-dash flags are accepted too: kiln validate -var region=us-east-1 -syntax-only x.pkr.hcl',
+      '\nPacker-style single-dash flags are accepted too: kiln validate -var region=us-east-1 -syntax-only x.pkr.hcl' +
+        '\n--local (any command, anywhere on the line): run against the local stack that `npm start -- --keep` ' +
+        'leaves running (its endpoint, credentials and stack outputs, from .kiln/local-stack.json or $KILN_LOCAL_STACK)',
     );
 
   addInputOptions(
@@ -608,6 +615,38 @@ export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: 
     );
   });
 
+  addRegistryOptions(
+    artifacts
+      .command('show')
+      .description(
+        'Show one artifact: its images per region (with snapshots) or container image, lineage (source, parent, ' +
+          'children), the channels holding it, and its status (active, outdated, deprecated, retired, revoked).',
+      )
+      .argument('<artifact>', 'artifact id (ka-…)'),
+  ).action(async (artifactId: string, flags: RegistryFlags) => {
+    setExit(await handlers.artifactsShow(artifactId, registryOptions(flags)));
+  });
+  addRegistryOptions(
+    artifacts
+      .command('revoke')
+      .description(
+        'Mark an artifact revoked (who, why, when are recorded) and deprecate its AMIs now in every region; a ' +
+          'revoked artifact cannot be promoted or rolled back onto. Channels holding it are not moved (the ' +
+          'output names them); ECR images are not deleted.',
+      )
+      .argument('<artifact>', 'artifact id (ka-…)')
+      .requiredOption('--reason <text>', 'why it is revoked (recorded with it)')
+      .option('--cascade', 'also revoke every artifact built from it, transitively (its lineage descendants)'),
+  ).action(async (artifactId: string, flags: RegistryFlags & { reason: string; cascade?: boolean }) => {
+    setExit(
+      await handlers.artifactsRevoke(artifactId, {
+        ...registryOptions(flags),
+        reason: flags.reason,
+        cascade: flags.cascade === true,
+      }),
+    );
+  });
+
   addScheduleCommands(program, handlers, setExit);
   addAgentCommands(program, handlers, setExit);
   addStatusCommand(program, handlers, setExit);
@@ -615,17 +654,28 @@ export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: 
 }
 
 /** Runs `kiln <argv>` against the given IO and returns the process exit code. */
-export async function runCli(
-  argv: readonly string[],
-  io: CliIO,
-  handlers: VerbHandlers = commandHandlers(io),
-): Promise<number> {
+export async function runCli(argv: readonly string[], given: CliIO, handlersGiven?: VerbHandlers): Promise<number> {
+  let io = given;
+  let local: ReturnType<typeof takeLocalFlag>;
+  try {
+    local = takeLocalFlag(argv, given.env, given.cwd);
+  } catch (error) {
+    if (!(error instanceof LocalStackError)) throw error;
+    given.err(`Error: ${error.message}\n`);
+    return 1;
+  }
+  if (local.env) {
+    io = { ...given, env: { ...given.env, ...local.env } };
+    // The AWS SDK reads the endpoint and credentials from the process environment: the binary's is io.env.
+    if (given.env === process.env) Object.assign(process.env, local.env);
+  }
+  const handlers = handlersGiven ?? commandHandlers(io);
   let exitCode = 0;
   const program = buildProgram(io, handlers, (code) => {
     exitCode = code;
   });
   try {
-    await program.parseAsync(normalizeArgv(argv), { from: 'user' });
+    await program.parseAsync(normalizeArgv(local.argv), { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here with exit code 0; usage errors with 1 (already printed).

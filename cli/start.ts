@@ -5,14 +5,20 @@
  * uploads the docker reference template's example bundle, builds it with real containers (podman) and runs the
  * pushed image, then registers a real `kiln-agent` (its bundle) and runs the agent example (null and file builds,
  * Debian's packer) and the vmware reference template on it (refused: no VMware here),
- * says what ran as deployed (the Lambda bundles cdk synth staged, among others) and what the emulator only
- * simulated, and stops every process it started.
+ * ends with channels: promotes the amazon-ebs artifact to `prod` with the real `kiln` CLI (`--local`), prints the
+ * SSM parameter, promotes a second build and rolls back to the first (cli/start-channels.ts); says what ran as
+ * deployed (the Lambda bundles cdk synth staged, among others) and what the emulator only simulated, and stops
+ * every process it started. With `--keep` the stack stays up until Ctrl-C, for `kiln … --local`.
  *
- * Usage: npm start [-- --template <folder> --file <template file>] [--no-docker] [--no-agents] [--verbose]
+ * Usage: npm start [-- --template <folder> --file <template file>] [--no-docker] [--no-agents] [--no-channels]
+ *                  [--keep] [--verbose]
  * Exit code: 0 when every build succeeded, 1 when one failed, 2 when the local run itself failed.
  */
 
 import { basename, relative, resolve } from 'node:path';
+import { registryTemplateName } from '../aws/image-registry-records.ts';
+import { STACK_OUTPUTS } from '../aws/stack-outputs.ts';
+import { adminCredentials, LOCAL_REGION } from '../harness/clients.ts';
 import {
   AGENT_EXAMPLE_DIR,
   AGENT_EXAMPLE_FILE,
@@ -24,6 +30,7 @@ import {
 import type { ReplayReport } from '../harness/iam-guard.ts';
 import type { KilnLocal, StageEvent } from '../harness/kiln-local.ts';
 import type { InvocationRecord } from '../harness/lambda-invoker.ts';
+import { localStackFile, removeLocalStack, writeLocalStack } from './local-stack.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DEFAULT_TEMPLATE_DIR = EXAMPLE_TEMPLATE_DIR;
@@ -40,6 +47,10 @@ interface StartOptions {
    * then the vmware reference template, which the agent refuses (no VMware here).
    */
   readonly agents: boolean;
+  /** End with the prod channel: promote, second build, promote, rollback (default; `--no-channels` skips it). */
+  readonly channels: boolean;
+  /** Keep the local stack up after the run, until Ctrl-C, for `kiln … --local`. */
+  readonly keep: boolean;
 }
 
 function parseArgs(argv: readonly string[]): StartOptions {
@@ -48,6 +59,8 @@ function parseArgs(argv: readonly string[]): StartOptions {
   let verbose = false;
   let docker = true;
   let agents = true;
+  let channels = true;
+  let keep = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--template') templateDir = resolve(argv[++i] ?? '');
@@ -55,12 +68,14 @@ function parseArgs(argv: readonly string[]): StartOptions {
     else if (arg === '--verbose') verbose = true;
     else if (arg === '--no-docker') docker = false;
     else if (arg === '--no-agents') agents = false;
+    else if (arg === '--no-channels') channels = false;
+    else if (arg === '--keep') keep = true;
     else
       throw new Error(
-        `npm start: unknown option ${arg} (options: --template <folder>, --file <name>, --no-docker, --no-agents, --verbose)`,
+        `npm start: unknown option ${arg} (options: --template <folder>, --file <name>, --no-docker, --no-agents, --no-channels, --keep, --verbose)`,
       );
   }
-  return { templateDir, templateFile, verbose, docker, agents };
+  return { templateDir, templateFile, verbose, docker, agents, channels, keep };
 }
 
 interface BuildOutput {
@@ -103,11 +118,14 @@ async function main(argv: readonly string[]): Promise<number> {
     'Kiln local run: the real pipeline against a local AWS emulator (moto), nothing leaves this machine\n',
   );
   let kiln: KilnLocal | undefined;
+  // What `kiln … --local` reads while this run is up (cli/local-stack.ts); removed when it stops.
+  const stateFile = localStackFile(process.env, ROOT);
   let agentStop: (() => Promise<void>) | undefined;
   let stopping = false;
   const stopAll = async (reason: string) => {
     if (stopping || !kiln) return;
     stopping = true;
+    removeLocalStack(stateFile);
     await agentStop?.();
     const { moto, containers } = kiln.aws;
     await kiln.stop();
@@ -148,6 +166,19 @@ async function main(argv: readonly string[]): Promise<number> {
     });
     const { deployment } = kiln;
     const local = kiln;
+    writeLocalStack(stateFile, {
+      version: 1,
+      pid: process.pid,
+      endpoint: kiln.aws.endpoint,
+      region: LOCAL_REGION,
+      credentials: adminCredentials(kiln.aws.endpoint),
+      // The agent gateway's URL is the local API front's (moto's own URL for the stage serves nothing).
+      outputs: {
+        ...deployment.outputs,
+        ...(kiln.agentGatewayUrl ? { [STACK_OUTPUTS.agentGatewayUrl.output]: kiln.agentGatewayUrl } : {}),
+      },
+      startedAt: new Date().toISOString(),
+    });
     /** Follows the build an upload started; prints its artifacts; true when it succeeded. */
     const follow = async (already: number): Promise<{ ok: boolean; output: BuildOutput }> => {
       const start = await nextPumpedStart(local.pump, already);
@@ -180,7 +211,8 @@ async function main(argv: readonly string[]): Promise<number> {
     say(
       `uploaded ${relative(ROOT, options.templateDir) || options.templateDir} to s3://${deployment.templateBucket}/${key}`,
     );
-    let ok = (await follow(0)).ok;
+    const first = await follow(0);
+    let ok = first.ok;
 
     // The docker reference template (unchanged) from its example bundle, built for real with podman.
     if (options.docker) {
@@ -256,9 +288,44 @@ async function main(argv: readonly string[]): Promise<number> {
       agentStop = undefined;
     }
 
+    // Channels, as a user runs them: promote, a second build, promote, rollback; each value read from SSM.
+    const promoted = first.output.builds?.find((b) => b.registry);
+    if (options.channels && first.ok && promoted?.registry) {
+      const { channelDemo } = await import('./start-channels.ts');
+      ok =
+        (await channelDemo({
+          endpoint: kiln.aws.endpoint,
+          stateFile,
+          template: registryTemplateName(key),
+          build: promoted.name,
+          firstArtifact: promoted.registry.artifactId,
+          buildAgain: async () => {
+            const already = local.pump.starts.length;
+            await uploadTemplateFile(
+              local.aws.endpoint,
+              deployment.templateBucket,
+              key,
+              resolve(options.templateDir, options.templateFile),
+            );
+            say(`uploaded ${key} again (a new object version: a new build)`);
+            const again = await follow(already);
+            return again.ok
+              ? again.output.builds?.find((b) => b.name === promoted.name)?.registry?.artifactId
+              : undefined;
+          },
+          say,
+        })) && ok;
+    }
+
     // What AWS would have said to every call the build made, conditions included (moto ignores them).
     const iam = await kiln.aws.router.iam?.replay();
     printProvenance(kiln, invocations, statesEntered, iam);
+    if (options.keep) {
+      say(
+        `the local stack stays up for \`kiln … --local\` (state in ${relative(ROOT, stateFile) || stateFile}): e.g. \`npm run kiln -- artifacts list ${registryTemplateName(key)} --local\`; Ctrl-C stops it`,
+      );
+      await new Promise<never>(() => undefined); // the signal handler stops everything and exits
+    }
     await stopAll('done');
     return ok && (iam?.denied.length ?? 0) === 0 ? 0 : 1;
   } catch (error) {

@@ -11,12 +11,14 @@ import { DOCKER_HOST_ENV } from '../aws/docker-host.ts';
 import { FLEET_ENV } from '../aws/fleet-contract.ts';
 import { REGISTRY_TABLE_ENV } from '../aws/image-registry-records.ts';
 import { SCHEDULE_FAILURE_LIMIT_ENV } from '../aws/schedules.ts';
+import { STACK_OUTPUTS } from '../aws/stack-outputs.ts';
 
 /** Environment variables a function may need; the CDK app fills them, handlers read them once at cold start. */
 export const KILN_ENV = {
-  artifactsBucket: 'KILN_ARTIFACTS_BUCKET',
-  templateBucket: 'KILN_TEMPLATE_BUCKET',
-  buildsTable: 'KILN_BUILDS_TABLE',
+  // The same names the CLI reads the stack's outputs from.
+  artifactsBucket: STACK_OUTPUTS.artifactsBucket.env,
+  templateBucket: STACK_OUTPUTS.templateBucket.env,
+  buildsTable: STACK_OUTPUTS.buildsTable.env,
   /** The image registry's table (the CLI reads the same variable). */
   registryTable: REGISTRY_TABLE_ENV,
   builderInstanceProfile: 'KILN_BUILDER_INSTANCE_PROFILE',
@@ -40,10 +42,8 @@ export const KILN_ENV = {
   ecrTagMutability: 'KILN_ECR_TAG_MUTABILITY',
   /** Customer-managed KMS key ARN new repositories are encrypted with; absent: AES256. */
   ecrKmsKeyArn: 'KILN_ECR_KMS_KEY_ARN',
-  /** Lifecycle: days after which untagged images expire. */
+  /** ECR lifecycle policy: days after which untagged images expire (its only rule). */
   ecrUntaggedExpireDays: 'KILN_ECR_UNTAGGED_EXPIRE_DAYS',
-  /** Lifecycle: how many images a repository keeps (0: no count rule). */
-  ecrKeepImages: 'KILN_ECR_KEEP_IMAGES',
   /** The stack's schedule group: Finalize disables a failing schedule there (aws/schedules.ts). */
   scheduleGroup: 'KILN_SCHEDULE_GROUP',
   /** Failed scheduled builds in a row that disable their schedule (default 3). */
@@ -60,6 +60,12 @@ export const KILN_ENV = {
   fleetWaitSeconds: FLEET_ENV.waitSeconds,
   fleetRecheckSeconds: FLEET_ENV.recheckSeconds,
   fleetMaxWaitSeconds: FLEET_ENV.maxWaitSeconds,
+  /** Lifecycle (functions/common/lifecycle): newest artifacts kept per template build (`KilnStackProps.lifecycle`). */
+  lifecycleKeep: 'KILN_LIFECYCLE_KEEP',
+  /** Lifecycle: days between an artifact's deprecation and the deletion of its images. */
+  lifecycleGraceDays: 'KILN_LIFECYCLE_GRACE_DAYS',
+  /** Lifecycle: rollback targets per channel kept with its current assignment. */
+  lifecycleRollbackProtection: 'KILN_LIFECYCLE_ROLLBACK_PROTECTION',
   /** Set on every function so a router or log reader can tell which registry entry a deployed function is. */
   functionId: 'KILN_FUNCTION_ID',
 } as const;
@@ -95,6 +101,10 @@ export const DEFAULT_SECRET_PREFIX = 'kiln/';
  *   with this role's authority
  * - `ecr-cleanup`: BatchDeleteImage on repositories tagged `kiln:managed=true` (a failed build's build id tag,
  *   functions/ec2-docker/ecr-cleanup-entries.ts)
+ * - `registry-lifecycle`: the registry table (Scan, GetItem, Query, UpdateItem: read everything, mark artifacts
+ *   deprecated/retired); ec2:EnableImageDeprecation, DeregisterImage and DeleteSnapshot in any region only on
+ *   images and snapshots tagged `kiln:build-id`; ecr:BatchDeleteImage only on repositories tagged
+ *   `kiln:managed=true` (describe and list tags on this account's repositories to check it first)
  * - `agent-table`: the agent gateway's table and its `byState` index (by ARN)
  * - `agent-task-callbacks`: states:SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat (IAM has no resource for
  *   them: `*`; a task token is the capability, and only the gateway holds tokens)
@@ -125,6 +135,7 @@ export type PermissionScope =
   | 'ecr-login'
   | 'ecr-cleanup'
   | 'schedule-control'
+  | 'registry-lifecycle'
   | 'agent-table'
   | 'agent-task-callbacks'
   | 'agent-downloads'
@@ -236,7 +247,6 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
       'ecrTagMutability',
       'ecrKmsKeyArn',
       'ecrUntaggedExpireDays',
-      'ecrKeepImages',
     ],
     // finish: ensure the repositories it publishes (ecr-write), then the login password (ecr-login).
     permissions: ['ssm-commands', 'artifacts-rw', 'build-secrets', 'ecr-write', 'ecr-login'],
@@ -398,6 +408,17 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     timeoutSeconds: 60,
     memoryMb: 256,
     trigger: { kind: 'schedule', expression: 'rate(1 minute)' },
+  },
+  {
+    id: 'Lifecycle',
+    dir: 'common/lifecycle',
+    description:
+      'Daily: keep the newest artifacts per build and channel members; deprecate older AMIs, delete them with their snapshots (and old container images) after the grace period',
+    env: ['registryTable', 'lifecycleKeep', 'lifecycleGraceDays', 'lifecycleRollbackProtection'],
+    permissions: ['registry-lifecycle'],
+    timeoutSeconds: 900,
+    memoryMb: 512,
+    trigger: { kind: 'schedule', expression: 'rate(1 day)' },
   },
   {
     id: 'ShellLocal',

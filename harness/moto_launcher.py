@@ -518,6 +518,31 @@ def _patch_dynamodb_atomic_writes() -> None:
     DynamoHandler.call_action = call_action
 
 
+def _patch_image_deprecation() -> None:
+    """EC2's EnableImageDeprecation sets an AMI's DeprecationTime (DescribeImages returns it); moto 5.2.1 does not
+    implement it (the lifecycle function and `kiln artifacts revoke` deprecate Kiln's AMIs). Record the time on
+    moto's image and return it as DescribeImages' DeprecationTime, as EC2 does (seconds dropped, UTC)."""
+    from moto.ec2.exceptions import InvalidAMIIdError
+    from moto.ec2.models.amis import Ami
+    from moto.core.responses import ActionResult
+    from moto.ec2.responses.amis import AmisResponse
+
+    def enable_image_deprecation(self):
+        ami_id = self._get_param("ImageId")
+        deprecate_at = self._get_param("DeprecateAt")
+        self.error_on_dryrun()
+        images = self.ec2_backend.describe_images(ami_ids=[ami_id])
+        if not images:
+            raise InvalidAMIIdError(ami_id)
+        at = deprecate_at if isinstance(deprecate_at, str) else deprecate_at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        images[0].deprecation_time = at[:16] + ":00.000Z"
+        return ActionResult({"Return": True})
+
+    AmisResponse.enable_image_deprecation = enable_image_deprecation
+    if not hasattr(Ami, "deprecation_time"):
+        Ami.deprecation_time = None
+
+
 def apply_patches() -> None:
     _patch_clone_without_backend()
     _patch_execution_names()
@@ -539,6 +564,7 @@ def apply_patches() -> None:
     _patch_ecr_put_image_missing_repository()
     _patch_dynamodb_atomic_writes()
     _patch_send_task_failure_cause()
+    _patch_image_deprecation()
 
 
 def _exit_when_parent_goes() -> None:

@@ -38,13 +38,12 @@ export interface KilnContext {
   readonly secretScope?: SecretScope;
   /**
    * ECR repositories Kiln creates: `kiln:ecrTagMutability` (MUTABLE | IMMUTABLE), `kiln:ecrKms` (true: the stack's
-   * data key, else AES256), `kiln:ecrUntaggedExpireDays`, `kiln:ecrKeepImages` (0: no count rule).
+   * data key, else AES256), `kiln:ecrUntaggedExpireDays` (untagged images only: old images are the Lifecycle function's).
    */
   readonly ecr?: {
     readonly tagMutability?: TagMutability;
     readonly encryption?: 'AES256' | 'KMS';
     readonly untaggedExpireDays?: number;
-    readonly keepImages?: number;
   };
 }
 
@@ -136,12 +135,10 @@ function ecrOptions(get: ContextGetter): NonNullable<KilnContext['ecr']> {
     return n;
   };
   const untaggedExpireDays = whole('kiln:ecrUntaggedExpireDays', 1);
-  const keepImages = whole('kiln:ecrKeepImages', 0);
   return {
     ...(mutability ? { tagMutability: mutability as TagMutability } : {}),
     ...(flag(get, 'kiln:ecrKms') ? { encryption: 'KMS' as const } : {}),
     ...(untaggedExpireDays !== undefined ? { untaggedExpireDays } : {}),
-    ...(keepImages !== undefined ? { keepImages } : {}),
   };
 }
 

@@ -5,8 +5,14 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { DEFAULT_DOCKER_HOST_INSTANCE_TYPE, ECS_AL2023_AMI_PARAMETER } from '../aws/docker-host.ts';
 import { failureLimitFrom, SCHEDULE_GROUP } from '../aws/schedules.ts';
+import { STACK_OUTPUTS } from '../aws/stack-outputs.ts';
 import { DEFAULT_LEASE_POLICY } from '../core/agents/lease.ts';
 import { DEFAULT_FLEET_POLICY, type FleetPolicy, fleetPolicyProblems } from '../core/fleet/slots.ts';
+import {
+  assertLifecyclePolicy,
+  DEFAULT_LIFECYCLE_POLICY,
+  type LifecyclePolicy,
+} from '../core/image-registry/lifecycle.ts';
 import { parseKmsKeyArn } from '../core/validation/rules/DeploymentScope.ts';
 import { DEFAULT_ECR_SETTINGS, type TagMutability } from '../functions/lib/ecr/settings.ts';
 import { DEFAULT_SECRET_PREFIX, type FunctionSpec, KILN_FUNCTIONS, placeholderFor } from '../functions/registry.ts';
@@ -84,6 +90,8 @@ export interface KilnStackProps extends StackProps {
   readonly ecr?: KilnEcrOptions;
   /** Self-hosted agents: lease and queue timing of the agent gateway. */
   readonly agents?: AgentGatewaySettings;
+  /** Artifact lifecycle (the daily Lifecycle function, core/image-registry/lifecycle.ts). @default DEFAULT_LIFECYCLE_POLICY */
+  readonly lifecycle?: KilnLifecycleOptions;
   /**
    * The docker driver's builder host: an SSM parameter holding its AMI id (an AMI with docker and the SSM agent)
    * and its instance type.
@@ -103,10 +111,25 @@ export interface KilnEcrOptions {
   readonly tagMutability?: TagMutability;
   /** `KMS`: the stack's data key; `AES256`: ECR's own key. @default 'AES256' */
   readonly encryption?: 'AES256' | 'KMS';
-  /** Lifecycle: untagged images expire this many days after their push. @default 14 */
+  /**
+   * The lifecycle policy's only rule: untagged images expire this many days after their push (no count rule: it
+   * could expire an image a channel holds; the Lifecycle function deletes old images instead). @default 14
+   */
   readonly untaggedExpireDays?: number;
-  /** Lifecycle: a repository keeps the newest this many images; 0: no count rule. @default 200 */
-  readonly keepImages?: number;
+}
+
+/**
+ * Lifecycle of the registry's artifacts: per template build the newest `keepArtifacts` are kept (plus whatever a
+ * channel holds and each channel's nearest `rollbackProtection` rollback targets); older AMIs are deprecated, then
+ * deregistered with their snapshots in every region `graceDays` later.
+ */
+export interface KilnLifecycleOptions {
+  /** @default 10 */
+  readonly keepArtifacts?: number;
+  /** @default 7 */
+  readonly graceDays?: number;
+  /** @default 3 */
+  readonly rollbackProtection?: number;
 }
 
 /** The agent gateway's lease policy (core/agents/lease.ts); each a whole number of seconds or attempts. */
@@ -191,16 +214,8 @@ export class KilnStack extends Stack {
     }
     const ecr = props.ecr ?? {};
     const untaggedExpireDays = ecr.untaggedExpireDays ?? DEFAULT_ECR_SETTINGS.untaggedExpireDays;
-    const keepImages = ecr.keepImages ?? DEFAULT_ECR_SETTINGS.keepImages;
-    if (
-      !Number.isInteger(untaggedExpireDays) ||
-      untaggedExpireDays < 1 ||
-      !Number.isInteger(keepImages) ||
-      keepImages < 0
-    ) {
-      throw new Error(
-        'KilnStack: ecr.untaggedExpireDays must be a whole number of days (1 or more), ecr.keepImages 0 or more',
-      );
+    if (!Number.isInteger(untaggedExpireDays) || untaggedExpireDays < 1) {
+      throw new Error('KilnStack: ecr.untaggedExpireDays must be a whole number of days (1 or more)');
     }
     const ecrKmsKeyArn = ecr.encryption === 'KMS' ? this.keys.dataKey.keyArn : undefined;
     const scheduleGroupName = props.scheduleGroupName ?? SCHEDULE_GROUP;
@@ -235,6 +250,7 @@ export class KilnStack extends Stack {
         startRoleArn: Lazy.string({ produce: () => this.triggers.startRole.roleArn }),
       },
     };
+    const lifecycle = lifecyclePolicyOf(props.lifecycle);
     this.pipeline = new BuildPipeline(this, 'Pipeline', {
       functions,
       functionsRoot: props.functionsRoot ?? join(props.projectRoot, 'functions'),
@@ -257,7 +273,6 @@ export class KilnStack extends Stack {
         ecrTagMutability: ecr.tagMutability ?? DEFAULT_ECR_SETTINGS.tagMutability,
         ...(ecrKmsKeyArn ? { ecrKmsKeyArn } : {}),
         ecrUntaggedExpireDays: String(untaggedExpireDays),
-        ecrKeepImages: String(keepImages),
         dockerHostAmiParameter: props.dockerHost?.amiParameter ?? ECS_AL2023_AMI_PARAMETER,
         dockerHostInstanceType: props.dockerHost?.instanceType ?? DEFAULT_DOCKER_HOST_INSTANCE_TYPE,
         scheduleGroup: scheduleGroupName,
@@ -271,6 +286,9 @@ export class KilnStack extends Stack {
         fleetWaitSeconds: String(fleet.waitSeconds),
         fleetRecheckSeconds: String(fleet.recheckSeconds),
         fleetMaxWaitSeconds: String(fleet.maxWaitSeconds),
+        lifecycleKeep: String(lifecycle.keepPerBuild),
+        lifecycleGraceDays: String(lifecycle.graceDays),
+        lifecycleRollbackProtection: String(lifecycle.rollbackProtection),
       },
       permissionTargets,
     });
@@ -329,17 +347,18 @@ export class KilnStack extends Stack {
       functions: this.pipeline.functions,
     });
 
-    new CfnOutput(this, 'TemplateBucketName', { value: this.store.templateBucket.bucketName });
-    new CfnOutput(this, 'ArtifactsBucketName', { value: this.store.artifactsBucket.bucketName });
-    new CfnOutput(this, 'BuildsTableName', { value: this.store.buildsTable.tableName });
+    new CfnOutput(this, STACK_OUTPUTS.templateBucket.output, { value: this.store.templateBucket.bucketName });
+    new CfnOutput(this, STACK_OUTPUTS.artifactsBucket.output, { value: this.store.artifactsBucket.bucketName });
+    new CfnOutput(this, STACK_OUTPUTS.buildsTable.output, { value: this.store.buildsTable.tableName });
     // What `kiln channels` and `kiln artifacts` read (--table or KILN_REGISTRY_TABLE).
-    new CfnOutput(this, 'RegistryTableName', { value: this.registry.table.tableName });
+    new CfnOutput(this, STACK_OUTPUTS.registryTable.output, { value: this.registry.table.tableName });
     // What `kiln-agent register --url` takes, and what `kiln agents` reads (--table or KILN_AGENT_TABLE).
-    if (this.agentGateway.api) new CfnOutput(this, 'AgentGatewayUrl', { value: this.agentGateway.api.url });
-    new CfnOutput(this, 'AgentTableName', { value: this.agentTable.table.tableName });
+    if (this.agentGateway.api)
+      new CfnOutput(this, STACK_OUTPUTS.agentGatewayUrl.output, { value: this.agentGateway.api.url });
+    new CfnOutput(this, STACK_OUTPUTS.agentTable.output, { value: this.agentTable.table.tableName });
+    new CfnOutput(this, STACK_OUTPUTS.buildStateMachine.output, { value: build.stateMachine.stateMachineArn });
     // What `kiln status` reads (--table or KILN_FLEET_TABLE).
-    new CfnOutput(this, 'FleetTableName', { value: this.fleet.table.tableName });
-    new CfnOutput(this, 'BuildStateMachineArn', { value: build.stateMachine.stateMachineArn });
+    new CfnOutput(this, STACK_OUTPUTS.fleetTable.output, { value: this.fleet.table.tableName });
     // Acknowledge only the IAM wildcards Kiln can justify; any other wildcard fails cdk-nag.
     Aspects.of(this).add(new WildcardJustifications());
     tagComponent(this, 'kiln');
@@ -376,4 +395,22 @@ function pascal(name: string): string {
     .filter(Boolean)
     .map((part) => part[0]?.toUpperCase() + part.slice(1))
     .join('');
+}
+
+/** The stack's lifecycle props as the core policy; a value that is not a whole number (or below its floor) fails synth. */
+export function lifecyclePolicyOf(options: KilnLifecycleOptions = {}): LifecyclePolicy {
+  const d = DEFAULT_LIFECYCLE_POLICY;
+  const policy = {
+    keepPerBuild: options.keepArtifacts ?? d.keepPerBuild,
+    graceDays: options.graceDays ?? d.graceDays,
+    rollbackProtection: options.rollbackProtection ?? d.rollbackProtection,
+  };
+  try {
+    return assertLifecyclePolicy(policy);
+  } catch {
+    throw new Error(
+      'KilnStack: lifecycle.keepArtifacts must be a whole number of 1 or more, lifecycle.graceDays and ' +
+        `lifecycle.rollbackProtection whole numbers of 0 or more (got ${JSON.stringify(policy)})`,
+    );
+  }
 }

@@ -17,7 +17,7 @@ stale=""
 if [ ! -f dist/kiln.mjs ] || [ ! -f dist/kiln-agent.mjs ]; then
   stale="missing"
 else
-  stale=$(find aws cli core agent infra/bundle-recipe.ts scripts/build-cli.ts scripts/build-agent.ts package-lock.json -newer dist/kiln.mjs \
+  stale=$(find aws cli core agent functions/registry.ts infra/bundle-recipe.ts scripts/build-cli.ts scripts/build-agent.ts package-lock.json -newer dist/kiln.mjs \
     -name '*.ts' -print -quit 2>/dev/null || true)
   [ -z "$stale" ] && [ package-lock.json -nt dist/kiln.mjs ] && stale="package-lock.json"
 fi

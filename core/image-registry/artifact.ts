@@ -31,6 +31,25 @@ export interface ArtifactParent {
   readonly build: string;
 }
 
+/** Who revoked an artifact, why and when (`kiln artifacts revoke`); `cascadedFrom` when an ancestor's revoke reached it. */
+export interface ArtifactRevocation {
+  readonly at: string;
+  readonly by: string;
+  readonly reason: string;
+  readonly cascadedFrom?: string;
+}
+
+/**
+ * Where lifecycle (lifecycle.ts) has taken an artifact: deprecated (its AMIs deprecated, deletion due after the
+ * grace period), then retired (AMIs deregistered and snapshots deleted in every region, or its container image
+ * deleted). A retired artifact stays in the registry as history; `note` says what was left and why.
+ */
+export interface ArtifactRetirement {
+  readonly deprecatedAt: string;
+  readonly retiredAt?: string;
+  readonly note?: string;
+}
+
 export interface Artifact {
   readonly artifactId: string;
   /** The template's name in the registry (its key in the templates bucket, or a name the user gives it). */
@@ -44,6 +63,10 @@ export interface Artifact {
   readonly content: ArtifactContent;
   readonly source?: ArtifactSource;
   readonly parent?: ArtifactParent;
+  /** Set by revoke (revocation.ts); never by the pipeline, whose writes keep it (image-registry-store.ts putArtifact). */
+  readonly revoked?: ArtifactRevocation;
+  /** Set by the lifecycle function. */
+  readonly retirement?: ArtifactRetirement;
 }
 
 /**

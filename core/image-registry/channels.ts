@@ -8,6 +8,7 @@
 import type { Artifact } from './artifact.ts';
 import { RegistryError } from './errors.ts';
 import { assertName } from './names.ts';
+import { assertAssignable } from './revocation.ts';
 
 /** The channel the pipeline moves on every successful build (when the pipeline writes artifacts). */
 export const LATEST_CHANNEL = 'latest';
@@ -54,7 +55,10 @@ export function emptyChannel(ref: ChannelRef): ChannelState {
   return { template: ref.template, build: ref.build, channel: ref.channel, version: 0, previous: [] };
 }
 
-/** Assigns `artifact` to the channel. Idempotent: promoting the current artifact again changes nothing. */
+/**
+ * Assigns `artifact` to the channel. Idempotent: promoting the current artifact again changes nothing. A revoked
+ * or retired artifact is refused (revocation.ts), the pipeline's `latest` included.
+ */
 export function promote(state: ChannelState, artifact: Artifact, at: string): ChannelTransition {
   assertName('channel', state.channel);
   if (artifact.template !== state.template || artifact.build !== state.build) {
@@ -64,15 +68,25 @@ export function promote(state: ChannelState, artifact: Artifact, at: string): Ch
         `${state.build}: a channel holds one template's build (see \`kiln artifacts list ${state.template}\`)`,
     );
   }
+  assertAssignable(artifact, 'promote', state.channel);
   if (state.current === artifact.artifactId) return { state };
   const previous = state.current === undefined ? state.previous : [...state.previous, state.current];
   return transition(state, 'promote', artifact.artifactId, previous.slice(-ROLLBACK_DEPTH), at);
 }
 
-/** Returns the channel to the assignment before the current one. */
-export function rollback(state: ChannelState, at: string): ChannelTransition {
-  const target = state.previous.at(-1);
-  if (target === undefined) {
+/** The assignment a rollback would return to, if any. */
+export function rollbackTarget(state: ChannelState): string | undefined {
+  return state.previous.at(-1);
+}
+
+/**
+ * Returns the channel to the assignment before the current one. `target`, when given, is that assignment's
+ * record: a revoked or retired one is refused rather than skipped (skipping would land on an assignment older
+ * than the user asked for, silently); the message says to promote the wanted artifact instead.
+ */
+export function rollback(state: ChannelState, at: string, target?: Artifact): ChannelTransition {
+  const targetId = rollbackTarget(state);
+  if (targetId === undefined) {
     const what = state.current === undefined ? 'has never been assigned' : `has only ever held ${state.current}`;
     throw new RegistryError(
       'NoPreviousAssignment',
@@ -80,7 +94,8 @@ export function rollback(state: ChannelState, at: string): ChannelTransition {
         'roll back to (promote an artifact instead)',
     );
   }
-  return transition(state, 'rollback', target, state.previous.slice(0, -1), at);
+  if (target?.artifactId === targetId) assertAssignable(target, 'rollback', state.channel);
+  return transition(state, 'rollback', targetId, state.previous.slice(0, -1), at);
 }
 
 function transition(

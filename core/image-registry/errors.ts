@@ -12,6 +12,14 @@ export type RegistryErrorCode =
   /** Rolling back a channel that has no earlier assignment. */
   | 'NoPreviousAssignment'
   | 'NotFound'
+  /** Promoting (or rolling back onto) an artifact that was revoked. */
+  | 'Revoked'
+  /** Promoting (or rolling back onto) an artifact whose images lifecycle deleted. */
+  | 'Retired'
+  /** A revoke without a reason, or a lifecycle policy that cannot be applied. */
+  | 'InvalidRequest'
+  /** A lifecycle run that could not finish every artifact (the next run picks them up again). */
+  | 'LifecycleIncomplete'
   /** Another writer changed the channel between our read and our write. */
   | 'Conflict';
 

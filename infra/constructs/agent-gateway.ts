@@ -79,7 +79,7 @@ export class AgentGateway extends Construct {
       acknowledge(
         rule,
         'Serverless-EventBusDLQ',
-        "A sweep that fails is simply run again by the next minute's schedule; a queued copy would only repeat it late.",
+        'A scheduled run that fails (the sweep, the daily lifecycle) is simply run again by its next schedule; a queued copy would only repeat it late.',
       );
     }
     const routes = props.specs.filter((spec) => spec.trigger.kind === 'api-route' && props.functions.has(spec.id));

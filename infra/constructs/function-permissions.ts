@@ -8,7 +8,14 @@ import { AGENT_BUNDLE_PATH, agentVariablesKeyFor } from '../../aws/store-layout.
 import { PARAMETER_ROOT } from '../../core/image-registry/parameter.ts';
 import type { PermissionScope } from '../../functions/registry.ts';
 import { builderEc2Statements, ec2Arn } from './ec2-permissions.ts';
-import { ecrCleanupStatements, ecrLoginStatements, ecrReadStatements, ecrWriteStatements } from './ecr-permissions.ts';
+import {
+  ecrCleanupStatements,
+  ecrLoginStatements,
+  ecrReadStatements,
+  ecrRepositoriesArn,
+  ecrWriteStatements,
+  managedRepository,
+} from './ecr-permissions.ts';
 import { BUILD_ID_TAG, type PermissionTargets, tagPresent } from './permission-basics.ts';
 import { STORE_LAYOUT } from './template-store.ts';
 
@@ -74,6 +81,8 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
       ];
     case 'schedule-control':
       return scheduleControlStatements(t);
+    case 'registry-lifecycle':
+      return registryLifecycleStatements(t);
     case 'agent-table':
       return [
         new iam.PolicyStatement({
@@ -317,6 +326,55 @@ function registryWriteStatements(t: PermissionTargets): iam.PolicyStatement[] {
           resourceName: `${PARAMETER_ROOT.slice(1)}/*`,
         }),
       ],
+    }),
+  ];
+}
+
+/**
+ * The lifecycle function (functions/common/lifecycle): reads the whole registry (one Scan) and marks artifacts
+ * deprecated or retired (UpdateItem; no PutItem, no SSM: it never moves a channel); deprecates, deregisters and
+ * deletes only images and snapshots carrying Kiln's build tag, in any region (an AMI is copied to every
+ * ami_regions); deletes container images only in repositories tagged `kiln:managed=true`, after reading the
+ * repository's tags (ListTagsForResource/DescribeRepositories: read-only, this account's repositories).
+ */
+function registryLifecycleStatements(t: PermissionTargets): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'ReadAndMarkRegistryArtifacts',
+      actions: ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      resources: [t.registryTableArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'UseRegistryKeyThroughDynamoDbForLifecycle',
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [t.dataKeyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${t.stack.region}.amazonaws.com` } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'RetireKilnImages',
+      actions: ['ec2:EnableImageDeprecation', 'ec2:DeregisterImage', 'ec2:DeleteSnapshot'],
+      resources: [
+        ec2Arn(t, 'image', { anyRegion: true, noAccount: true }),
+        ec2Arn(t, 'snapshot', { anyRegion: true, noAccount: true }),
+      ],
+      conditions: tagPresent(`aws:ResourceTag/${BUILD_ID_TAG}`),
+    }),
+    new iam.PolicyStatement({
+      sid: 'DescribeImagesForLifecycle',
+      // Describe* has no resource-level permissions.
+      actions: ['ec2:DescribeImages'],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadRepositoryTagsForLifecycle',
+      actions: ['ecr:DescribeRepositories', 'ecr:ListTagsForResource'],
+      resources: [ecrRepositoriesArn(t.stack)],
+    }),
+    new iam.PolicyStatement({
+      sid: 'DeleteImagesOfKilnManagedRepositories',
+      actions: ['ecr:BatchDeleteImage'],
+      resources: [ecrRepositoriesArn(t.stack)],
+      conditions: managedRepository,
     }),
   ];
 }

@@ -56,6 +56,8 @@ export async function kilnValidate(
     channelsRollback: reject,
     channelsList: reject,
     artifactsList: reject,
+    artifactsShow: reject,
+    artifactsRevoke: reject,
     schedulesAdd: reject,
     schedulesList: reject,
     schedulesSetState: reject,

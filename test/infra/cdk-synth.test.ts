@@ -34,6 +34,7 @@ async function cdkSynth(app: string | undefined, context: string[]): Promise<str
   return outdir;
 }
 
+// Timeouts leave room for a loaded 2-core machine: alone the real synth takes ~40 s, beside a full test run 3 min.
 describe('cdk synth (real CLI)', () => {
   it('synthesizes the real app (registry, statemachines/) without bundling, passes cdk-nag and cfn-lint', async () => {
     const outdir = await cdkSynth(undefined, ['kiln:skipBundling=true']);
@@ -52,7 +53,7 @@ describe('cdk synth (real CLI)', () => {
       (error: { stdout?: string; code?: number }) => ({ stdout: error.stdout ?? '', code: error.code }),
     );
     expect(lint.stdout).toBe('');
-  }, 180_000);
+  }, 360_000);
 
   it('bundles every function with esbuild into a runnable ESM file that keeps class names', async () => {
     // The fixture app: small handlers this test can run after bundling.
@@ -77,5 +78,5 @@ describe('cdk synth (real CLI)', () => {
       expect(mod.FixtureFailedError.name).toBe('FixtureFailedError');
       await expect(mod.handler({ fail: true })).rejects.toMatchObject({ name: 'Kiln.Transient' });
     }
-  }, 180_000);
+  }, 360_000);
 });

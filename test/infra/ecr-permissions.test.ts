@@ -131,15 +131,13 @@ describe('context', () => {
         'kiln:ecrTagMutability': 'IMMUTABLE',
         'kiln:ecrKms': 'true',
         'kiln:ecrUntaggedExpireDays': '3',
-        'kiln:ecrKeepImages': 0,
       }).ecr,
-    ).toEqual({ tagMutability: 'IMMUTABLE', encryption: 'KMS', untaggedExpireDays: 3, keepImages: 0 });
+    ).toEqual({ tagMutability: 'IMMUTABLE', encryption: 'KMS', untaggedExpireDays: 3 });
   });
 
   it.each([
     [{ 'kiln:ecrTagMutability': 'sometimes' }, /kiln:ecrTagMutability must be one of MUTABLE, IMMUTABLE/],
     [{ 'kiln:ecrUntaggedExpireDays': '0' }, /kiln:ecrUntaggedExpireDays must be a whole number of 1 or more/],
-    [{ 'kiln:ecrKeepImages': '1.5' }, /kiln:ecrKeepImages must be a whole number of 0 or more/],
   ])('refuses %j', (values, message) => {
     expect(() => read(values)).toThrow(message);
   });

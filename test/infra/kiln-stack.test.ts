@@ -3,8 +3,9 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REGISTRY_TABLE } from '../../aws/image-registry-records.ts';
+import { cliEnvFromOutputs, STACK_OUTPUTS } from '../../aws/stack-outputs.ts';
 import { manifestKeyFor, STAGED_TAGGING } from '../../aws/store-layout.ts';
-import type { FunctionSpec, FunctionTrigger } from '../../functions/registry.ts';
+import { type FunctionSpec, type FunctionTrigger, KILN_ENV } from '../../functions/registry.ts';
 import { loadStateMachine } from '../../infra/asl-files.ts';
 import { placeholdersIn } from '../../infra/asl-placeholders.ts';
 import { createKilnApp } from '../../infra/kiln-app.ts';
@@ -26,6 +27,20 @@ let stack: KilnStack;
 let template: Template;
 beforeAll(() => {
   ({ stack, template } = synthFixtureStack());
+});
+
+describe('stack outputs (aws/stack-outputs.ts, what the CLI and --local read)', () => {
+  it("declares exactly the contract's outputs (the agent gateway URL only with an API), names shared with KILN_ENV", () => {
+    const declared = Object.keys(template.toJSON().Outputs as Record<string, unknown>).sort();
+    const contract = Object.values(STACK_OUTPUTS).map((o) => o.output);
+    // The fixture registry has no api-route function, so the stack builds no REST API and has no URL to output.
+    expect(declared).toEqual(contract.filter((o) => o !== STACK_OUTPUTS.agentGatewayUrl.output).sort());
+    expect(KILN_ENV.templateBucket).toBe(STACK_OUTPUTS.templateBucket.env);
+    expect(KILN_ENV.buildsTable).toBe(STACK_OUTPUTS.buildsTable.env);
+    expect(KILN_ENV.registryTable).toBe(STACK_OUTPUTS.registryTable.env);
+    expect(KILN_ENV.agentTable).toBe(STACK_OUTPUTS.agentTable.env);
+    expect(cliEnvFromOutputs({ TemplateBucketName: 'b', Other: 'x' })).toEqual({ KILN_TEMPLATE_BUCKET: 'b' });
+  });
 });
 
 describe('TemplateStore', () => {

@@ -64,10 +64,20 @@ describe('function permissions of the real registry', () => {
     const statements = functionRole(id);
     const actions = allActions(statements);
     const touches = (logical: string) => statements.some((s) => text(s.Resource).includes(logical));
+    const lifecycleEc2 = new Set([
+      'ec2:DescribeImages',
+      'ec2:EnableImageDeprecation',
+      'ec2:DeregisterImage',
+      'ec2:DeleteSnapshot',
+    ]);
     expect(
-      [...actions].some((a) => a.startsWith('ec2:') && a !== 'ec2:DescribeImages'),
+      [...actions].some((a) => a.startsWith('ec2:') && !lifecycleEc2.has(a)),
       'ec2',
     ).toBe(has(id, 'builder-ec2'));
+    expect(
+      [...actions].some((a) => lifecycleEc2.has(a) && a !== 'ec2:DescribeImages'),
+      'ec2 retire images',
+    ).toBe(has(id, 'builder-ec2') || has(id, 'registry-lifecycle'));
     expect(actions.has('ssm:SendCommand'), 'ssm:SendCommand').toBe(has(id, 'ssm-commands'));
     expect(actions.has('ssm:GetCommandInvocation'), 'ssm:GetCommandInvocation').toBe(has(id, 'ssm-commands'));
     expect(actions.has('iam:PassRole'), 'iam:PassRole').toBe(
@@ -79,7 +89,9 @@ describe('function permissions of the real registry', () => {
     ).toBe(has(id, 'schedule-control'));
     expect(touches(logicalId(stack, stack.store.templateBucket)), 'template bucket').toBe(has(id, 'templates-read'));
     expect(touches(logicalId(stack, stack.store.buildsTable)), 'builds table').toBe(has(id, 'builds-table'));
-    expect(touches(logicalId(stack, stack.registry.table)), 'registry table').toBe(has(id, 'registry-write'));
+    expect(touches(logicalId(stack, stack.registry.table)), 'registry table').toBe(
+      has(id, 'registry-write') || has(id, 'registry-lifecycle'),
+    );
     expect(actions.has('ssm:PutParameter'), 'ssm:PutParameter').toBe(has(id, 'registry-write'));
     const artifacts =
       has(id, 'artifacts-rw') ||
@@ -159,6 +171,51 @@ describe('function permissions of the real registry', () => {
     const params = put.flatMap(resourcesOf).map(text);
     expect(params).toHaveLength(1);
     expect(params[0]).toMatch(/:ssm:\*:.*:parameter\/kiln\/\*/);
+  });
+
+  it('lets only Lifecycle retire images: Kiln-tagged AMIs and snapshots in any region, Kiln-managed ECR repositories, the registry marked by UpdateItem only', () => {
+    expect(KILN_FUNCTIONS.filter((f) => f.permissions.includes('registry-lifecycle')).map((f) => f.id)).toEqual([
+      'Lifecycle',
+    ]);
+    const statements = functionRole('Lifecycle');
+    const table = logicalId(stack, stack.registry.table);
+    const onTable = statements.filter((s) => text(s.Resource).includes(table));
+    expect(onTable.flatMap(actionsOf).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:UpdateItem',
+    ]);
+    const retire = statements.find((s) => s.Sid === 'RetireKilnImages') as Statement;
+    expect(actionsOf(retire).sort()).toEqual([
+      'ec2:DeleteSnapshot',
+      'ec2:DeregisterImage',
+      'ec2:EnableImageDeprecation',
+    ]);
+    expect(retire.Condition).toEqual({ Null: { 'aws:ResourceTag/kiln:build-id': 'false' } });
+    expect(resourcesOf(retire).map(text).join()).toMatch(/:ec2:\*::image\/\*.*:ec2:\*::snapshot\/\*/);
+    const ecrDelete = statements.filter((s) => actionsOf(s).includes('ecr:BatchDeleteImage'));
+    expect(ecrDelete).toHaveLength(1);
+    expect(ecrDelete[0]?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/kiln:managed': 'true' } });
+    const all = allActions(statements);
+    for (const never of ['ssm:PutParameter', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'ec2:CreateTags']) {
+      expect(all.has(never), never).toBe(false);
+    }
+  });
+
+  it('schedules Lifecycle daily through an EventBridge rule that may invoke it', () => {
+    const fn = stack.pipeline.functions.get('Lifecycle');
+    const rules = template.findResources('AWS::Events::Rule', {
+      Properties: { ScheduleExpression: 'rate(1 day)' },
+    });
+    const targets = Object.values(rules).flatMap(
+      (r) => (r as { Properties: { Targets: { Arn: unknown }[] } }).Properties.Targets,
+    );
+    expect(targets.map((t) => text(t.Arn))).toEqual([expect.stringContaining(logicalId(stack, fn as never))]);
+    const env = text(template.findResources('AWS::Lambda::Function'));
+    for (const key of ['KILN_LIFECYCLE_KEEP', 'KILN_LIFECYCLE_GRACE_DAYS', 'KILN_LIFECYCLE_ROLLBACK_PROTECTION']) {
+      expect(env).toContain(key);
+    }
   });
 
   it('lets Finalize disable schedules of the stack group only, pass only their role to Scheduler, and put only its event', () => {

@@ -9,8 +9,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getArtifact } from '../../aws/image-registry-store.ts';
 import { localClientConfig } from '../../harness/clients.ts';
 import { VMWARE_REFERENCE } from '../../harness/example.ts';
 import { formatDenials, type IamGuard } from '../../harness/iam-guard.ts';
@@ -31,7 +34,14 @@ interface BuildOutput {
   buildId: string;
   status: string;
   manifest: string;
-  builds: { name: string; status: string; artifactId?: string; error?: string; cause?: string }[];
+  builds: {
+    name: string;
+    status: string;
+    artifactId?: string;
+    error?: string;
+    cause?: string;
+    registry?: { artifactId: string };
+  }[];
 }
 
 describe('agent builds in the local emulator (real kiln-agent, real packer)', () => {
@@ -82,6 +92,22 @@ describe('agent builds in the local emulator (real kiln-agent, real packer)', ()
       ['null', 'null', 'Null', undefined],
       ['release-notes', 'file', 'File', ['release-notes.txt']],
     ]);
+    // The image registry: the file build is an agent artifact on `latest` (the file stays on the agent's host:
+    // this agent does not upload); the null build made no file and is not recorded.
+    expect(output.builds[0]?.registry).toBeUndefined();
+    const artifactId = output.builds[1]?.registry?.artifactId ?? '';
+    const registry = {
+      dynamo: new DynamoDBClient(localClientConfig(kiln.aws.endpoint)),
+      table: kiln.deployment.outputs.RegistryTableName ?? '',
+      ssm: (region: string) => new SSMClient(localClientConfig(kiln.aws.endpoint, region)),
+      homeRegion: 'us-east-1',
+    };
+    const artifact = await getArtifact(registry, artifactId);
+    expect(artifact?.content).toEqual({
+      kind: 'agent',
+      files: [{ name: 'release-notes.txt', location: `agent://${agent.agentId}/release-notes.txt` }],
+    });
+    expect(artifact).toMatchObject({ template: 'agent-builds/agent-builds', build: 'release-notes' });
   });
 
   it('hands the vmware reference template, unchanged, to the agent, which refuses it: no VMware here', {

@@ -77,7 +77,7 @@ const options = { settings: DEFAULT_ECR_SETTINGS, registry: REGISTRY, tagContext
 
 describe('ensureRepositories on moto', () => {
   it('creates the repository as configured: scan on push, encryption, mutability, tags, lifecycle', async () => {
-    const settings = { ...DEFAULT_ECR_SETTINGS, tagMutability: 'IMMUTABLE' as const, keepImages: 30 };
+    const settings = { ...DEFAULT_ECR_SETTINGS, tagMutability: 'IMMUTABLE' as const };
     const out = await ensureRepositories(ecr, publishedOf('team/my-python-app'), { ...options, settings });
     expect(out.map((o) => o.action)).toEqual(['created']);
     const repo = (await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['team/my-python-app'] })))

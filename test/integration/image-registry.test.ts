@@ -301,7 +301,7 @@ describe('kiln channels and kiln artifacts', () => {
     ]);
     const text = await kiln(['artifacts', 'list', 'web']);
     expect(text.stdout).toContain(`${base1.artifactId} (outdated)`);
-    expect(text.stdout).toMatch(/^ARTIFACT +BUILD +CREATED +KIND +CONTENT +PARENT\n/);
+    expect(text.stdout).toMatch(/^ARTIFACT +BUILD +CREATED +KIND +CONTENT +PARENT +STATUS\n/);
     expect((await kiln(['artifacts', 'list', 'web', '--build', 'other'])).stdout).toBe('No artifacts for web other.\n');
   });
 

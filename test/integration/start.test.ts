@@ -3,10 +3,12 @@
  * that it leaves no process behind, also when stopped with SIGTERM mid-build.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LOCAL_STACK_FILE_ENV } from '../../cli/local-stack.ts';
+import { runKiln } from '../../cli/start-channels.ts';
 import { KILN_FUNCTIONS } from '../../functions/registry.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -18,11 +20,16 @@ interface Run {
   waitFor(pattern: RegExp): Promise<RegExpExecArray>;
 }
 
-function runStart(args: string[] = []): Run {
+/** Each run's `--local` state file, apart from a developer's own `npm start -- --keep`. */
+function stateFileFor(): string {
+  return join(mkdtempSync(join(tmpdir(), 'kiln-start-state-')), 'local-stack.json');
+}
+
+function runStart(args: string[] = [], stateFile = stateFileFor()): Run {
   const child = spawn(process.execPath, ['--import', 'tsx', 'cli/start.ts', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT', [LOCAL_STACK_FILE_ENV]: stateFile },
   });
   let stdout = '';
   let stderr = '';
@@ -97,6 +104,17 @@ describe('npm start', () => {
     expect(stdout).toContain(
       'vmware reference template: reached the agent, packer validate passed there, refused as expected (no VMware on this machine)',
     );
+    // Channels with the real CLI: prod gets the first AMI, then the second build's, then the first again.
+    expect(stdout).toMatch(
+      /\$ kiln channels promote amazon-ebs-basic\/amazon-ebs-basic amazon-ebs\.web prod ka-[0-9a-f]{16} --local/,
+    );
+    // npm start's own reads of the parameter (the CLI's output lists it per region, indented).
+    const values = [...stdout.matchAll(/^\[[\s\d.]+s\] \/kiln\/\S+\/prod = (ami-[0-9a-f]+)/gm)].map((m) => m[1]);
+    expect(values).toHaveLength(3);
+    expect(values[1]).not.toBe(values[0]);
+    expect(values[2]).toBe(values[0]);
+    expect(stdout).toMatch(/\$ kiln channels rollback amazon-ebs-basic\/amazon-ebs-basic amazon-ebs\.web prod --local/);
+    expect(stdout).toContain('(the first build’s AMI again)');
     expect(stdout).toContain('Ran as deployed here:');
     // Every Lambda invocation served by a synthesized bundle, none from sources.
     expect(stdout).toMatch(
@@ -124,6 +142,26 @@ describe('npm start', () => {
     expect(stdout).toMatch(/build kb-\S+ FAILED/);
     expect(stdout).toMatch(/error Kiln\.ProvisionerFailed: .*\b3\b/);
     expect(stdout).toMatch(/stopped \(done\)/);
+  }, 240_000);
+
+  it('with --keep stays up for `kiln … --local` (the CLI bundle) until a signal, then removes its state file', async () => {
+    const stateFile = stateFileFor();
+    const run = runStart(['--no-docker', '--no-agents', '--no-channels', '--keep'], stateFile);
+    await run.waitFor(/stays up for `kiln … --local`/);
+    expect(statSync(stateFile).mode & 0o777).toBe(0o600);
+    const listed = await runKiln(['artifacts', 'list', 'amazon-ebs-basic/amazon-ebs-basic'], stateFile);
+    expect(listed.stderr).toBe('');
+    expect(listed.status).toBe(0);
+    expect(listed.stdout).toMatch(/ka-[0-9a-f]{16}/);
+    expect(listed.stdout).toContain('amazon-ebs.web');
+    run.child.kill('SIGTERM');
+    const { code } = await run.done;
+    expect(code).toBe(143);
+    expect(existsSync(stateFile)).toBe(false);
+    // And the CLI says the stack is gone instead of calling a dead endpoint.
+    const after = await runKiln(['artifacts', 'list', 'x'], stateFile);
+    expect(after.status).toBe(1);
+    expect(after.stderr).toContain('no local stack');
   }, 240_000);
 
   it('stops moto and exits 143 on SIGTERM in the middle of a build', async () => {

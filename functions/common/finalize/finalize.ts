@@ -204,6 +204,7 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
           r.state,
           now.toISOString(),
           baseImageOf(stored.plan.builds[r.state.index]),
+          deps.artifactsBucket,
         ),
       );
       if (entry) registered.set(r.name, entry);

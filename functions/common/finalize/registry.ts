@@ -20,17 +20,20 @@ export interface RegisteredArtifact {
 }
 
 /**
- * The registry artifact of a succeeded build, or none when it made no image (skip_create_ami, a docker build that
- * pushed nothing to ECR, agents). A docker artifact is its first pushed repository, by digest; `baseImage` is the
- * docker builder's `image` (its lineage; the digest of a base image is not resolved yet).
+ * The registry artifact of a succeeded build, or none when it made nothing to record (skip_create_ami, a docker
+ * build that pushed nothing to ECR, an agent build without files such as `null`). A docker artifact is its first
+ * pushed repository, by digest; `baseImage` is the docker builder's `image` (its lineage; the digest of a base
+ * image is not resolved yet). An agent artifact lists the files packer reported: `s3://<artifactsBucket>/<key>`
+ * for those the agent uploaded, `agent://<agent id>/<name>` for those left on the agent's host.
  */
 export function artifactOf(
   template: string,
   state: BuildState,
   createdAt: string,
   baseImage?: string,
+  artifactsBucket?: string,
 ): Artifact | undefined {
-  const made = contentOf(state, baseImage);
+  const made = contentOf(state, baseImage, artifactsBucket);
   if (!made) return undefined;
   return {
     artifactId: artifactIdFor(state.buildId, state.name),
@@ -43,7 +46,24 @@ export function artifactOf(
 }
 
 /** What the build made and where it started from, per driver; none when it made nothing to record. */
-function contentOf(state: BuildState, baseImage?: string): Pick<Artifact, 'content' | 'source'> | undefined {
+function contentOf(
+  state: BuildState,
+  baseImage?: string,
+  artifactsBucket?: string,
+): Pick<Artifact, 'content' | 'source'> | undefined {
+  if (state.driver === 'agent') {
+    const job = state.agent;
+    if (!job) return undefined;
+    // Packer may report one file under several artifacts (a post-processor passing the builder's on): once each.
+    const byLocation = new Map<string, { name: string; location: string }>();
+    for (const f of job.artifacts.flatMap((a) => a.files)) {
+      const location =
+        f.key && artifactsBucket ? `s3://${artifactsBucket}/${f.key}` : `agent://${job.agentId}/${f.name}`;
+      if (!byLocation.has(location)) byLocation.set(location, { name: f.name, location });
+    }
+    const files = [...byLocation.values()];
+    return files.length > 0 ? { content: { kind: 'agent', files } } : undefined;
+  }
   if (state.driver === 'ec2-docker') {
     const first = state.pushed[0];
     if (!first) return undefined;
@@ -80,12 +100,19 @@ export async function registerBuild(
   state: BuildState,
   createdAt: string,
   baseImage?: string,
+  artifactsBucket?: string,
 ): Promise<RegisteredArtifact | undefined> {
-  const artifact = artifactOf(template, state, createdAt, baseImage);
+  const artifact = artifactOf(template, state, createdAt, baseImage, artifactsBucket);
   if (!artifact) return undefined;
-  await putArtifact(ctx, artifact);
+  const stored = await putArtifact(ctx, artifact);
   const ref: ChannelRef = { template, build: artifact.build, channel: LATEST_CHANNEL };
-  if (!shouldPromote(await getChannel(ctx, ref), artifact.artifactId)) {
+  // A retried Finalize may find its artifact revoked (or retired) meanwhile: `latest` must not take it, and the
+  // build itself succeeded, so it is not promoted rather than failed (promote would refuse it: RegistryError).
+  if (
+    stored.revoked ||
+    stored.retirement?.retiredAt ||
+    !shouldPromote(await getChannel(ctx, ref), artifact.artifactId)
+  ) {
     return { artifactId: artifact.artifactId, parameters: [] };
   }
   const update = await promoteChannel(ctx, ref, artifact.artifactId);

@@ -22,31 +22,19 @@ export interface EcrRepositorySettings {
   readonly tagMutability: TagMutability;
   /** Customer-managed KMS key (ARN) new repositories are encrypted with; absent: AES256 (ECR's own key). */
   readonly kmsKeyArn?: string;
-  /** Lifecycle rule 1: untagged images expire this many days after their push. */
-  readonly untaggedExpireDays: number;
   /**
-   * Lifecycle rule 2: only the newest this many images are kept (any tag status); 0 = no count rule. An image a
-   * channel pins by digest is expired like any other once it falls out of the count: size it to the rollback depth
-   * you need.
+   * The lifecycle policy's one rule: untagged images expire this many days after their push. There is no count
+   * rule on purpose: ECR would expire an image a channel holds once it fell out of the count. Old images Kiln
+   * built (each keeps its unique build id tag) are deleted by the Lifecycle function instead, which spares
+   * channel members (core/image-registry/lifecycle.ts).
    */
-  readonly keepImages: number;
+  readonly untaggedExpireDays: number;
 }
 
 export const DEFAULT_ECR_SETTINGS: EcrRepositorySettings = {
   tagMutability: 'MUTABLE',
   untaggedExpireDays: 14,
-  keepImages: 200,
 };
-
-function nonNegativeIntEnv(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
-  const raw = optionalEnv(name, env);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) {
-    throw new Error(`Environment variable ${name} must be a whole number of 0 or more, got "${raw}"`);
-  }
-  return value;
-}
 
 /** The settings from the environment (KILN_ECR_*), defaults for what is absent; a malformed value fails at cold start. */
 export function ecrSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): EcrRepositorySettings {
@@ -64,11 +52,10 @@ export function ecrSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): EcrRep
     tagMutability: mutability as TagMutability,
     ...(kmsKeyArn ? { kmsKeyArn } : {}),
     untaggedExpireDays: numberEnv(KILN_ENV.ecrUntaggedExpireDays, DEFAULT_ECR_SETTINGS.untaggedExpireDays, env),
-    keepImages: nonNegativeIntEnv(KILN_ENV.ecrKeepImages, DEFAULT_ECR_SETTINGS.keepImages, env),
   };
 }
 
-/** ECR's lifecycle policy document: untagged images expire first; then the count rule (`any` must rank last). */
+/** ECR's lifecycle policy document: only untagged images expire (see `untaggedExpireDays`). */
 export function lifecyclePolicy(settings: EcrRepositorySettings): string {
   const rules: object[] = [
     {
@@ -83,14 +70,6 @@ export function lifecyclePolicy(settings: EcrRepositorySettings): string {
       action: { type: 'expire' },
     },
   ];
-  if (settings.keepImages > 0) {
-    rules.push({
-      rulePriority: 2,
-      description: `Kiln: keep the newest ${settings.keepImages} images`,
-      selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: settings.keepImages },
-      action: { type: 'expire' },
-    });
-  }
   return JSON.stringify({ rules });
 }
 

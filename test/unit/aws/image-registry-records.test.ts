@@ -1,19 +1,27 @@
 /** The registry's item forms: every record survives its round trip, keys cannot be forged by names. */
 import { describe, expect, it } from 'vitest';
 import {
+  ARTIFACT_PUT_CONDITION,
   artifactIndexPrefix,
   artifactItem,
+  CHILD_PREFIX,
   changeItem,
   changePrefix,
   channelItem,
   channelKey,
   channelWriteCondition,
+  childItem,
   imagePointerItem,
+  itemType,
+  LIFECYCLE_SCAN,
   parseArtifact,
   parseChange,
   parseChannel,
+  parseChild,
   parseImagePointer,
   REGISTRY_TABLE,
+  retirementUpdate,
+  revokeUpdate,
 } from '../../../aws/image-registry-records.ts';
 import { emptyChannel, promote } from '../../../core/image-registry/channels.ts';
 import { amiArtifact, imageArtifact } from '../image-registry/fixtures.ts';
@@ -33,6 +41,41 @@ describe('registry records', () => {
     const image = imageArtifact({ source: { kind: 'image', reference: 'alpine:3' } });
     const agent = amiArtifact({ content: { kind: 'agent', files: [{ name: 'disk.qcow2', location: 's3://b/k' }] } });
     for (const a of [ami, image, agent]) expect(parseArtifact(artifactItem(a))).toEqual(a);
+  });
+
+  it('round-trips revocation and retirement; a child pointer sits under its parent, beside the artifact item', () => {
+    const revoked = amiArtifact({
+      revoked: {
+        at: '2026-03-01T00:00:00.000Z',
+        by: 'arn:aws:iam::1:user/a',
+        reason: 'CVE',
+        cascadedFrom: 'ka-0000000000000001',
+      },
+      retirement: { deprecatedAt: '2026-03-02T00:00:00.000Z', retiredAt: '2026-03-09T00:00:00.000Z', note: 'x left' },
+    });
+    expect(parseArtifact(artifactItem(revoked))).toEqual(revoked);
+    const child = childItem('ka-00000000000000aa', 'ka-00000000000000bb');
+    expect(child.pk).toEqual(artifactItem({ ...revoked, artifactId: 'ka-00000000000000aa' }).pk);
+    expect(child.sk?.S).toBe(`${CHILD_PREFIX}ka-00000000000000bb`);
+    expect(parseChild(child)).toBe('ka-00000000000000bb');
+    // The lifecycle Scan keeps artifacts and channel heads, nothing else.
+    expect(LIFECYCLE_SCAN.ExpressionAttributeValues[':artifact'].S).toBe(itemType(artifactItem(revoked)));
+    expect(LIFECYCLE_SCAN.ExpressionAttributeValues[':channel'].S).toBe(itemType(channelItem(emptyChannel(ref))));
+    expect([itemType(child), itemType(imagePointerItem('ami-1', 'ka-1'))]).not.toContain('artifact');
+  });
+
+  it('records a deprecation once, a revoke once, and never lets the pipeline overwrite either', () => {
+    const first = retirementUpdate('ka-1', { deprecatedAt: '2026-01-01T00:00:00.000Z' });
+    expect(first.ConditionExpression).toContain('attribute_not_exists(retirement)');
+    const retire = retirementUpdate('ka-1', {
+      deprecatedAt: '2026-01-01T00:00:00.000Z',
+      retiredAt: '2026-01-08T00:00:00.000Z',
+    });
+    expect(retire.ConditionExpression).not.toContain('attribute_not_exists(retirement)');
+    expect(revokeUpdate('ka-1', { at: 'a', by: 'b', reason: 'c' }).ConditionExpression).toContain(
+      'attribute_not_exists(revoked)',
+    );
+    expect(ARTIFACT_PUT_CONDITION).toBe('attribute_not_exists(revoked) AND attribute_not_exists(retirement)');
   });
 
   it('indexes artifacts under their template and build, newest sorting last', () => {

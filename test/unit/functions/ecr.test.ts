@@ -219,8 +219,8 @@ describe('ensureRepositories', () => {
 });
 
 describe('lifecyclePolicy', () => {
-  it('expires untagged images after N days first, then keeps the newest M (the `any` rule ranks last)', () => {
-    expect(JSON.parse(lifecyclePolicy({ ...DEFAULT_ECR_SETTINGS, untaggedExpireDays: 3, keepImages: 50 }))).toEqual({
+  it('only expires untagged images, after N days: no count rule could expire an image a channel holds', () => {
+    expect(JSON.parse(lifecyclePolicy({ ...DEFAULT_ECR_SETTINGS, untaggedExpireDays: 3 }))).toEqual({
       rules: [
         {
           rulePriority: 1,
@@ -228,26 +228,14 @@ describe('lifecyclePolicy', () => {
           selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 3 },
           action: { type: 'expire' },
         },
-        {
-          rulePriority: 2,
-          description: 'Kiln: keep the newest 50 images',
-          selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 50 },
-          action: { type: 'expire' },
-        },
       ],
     });
-  });
-
-  it('has no count rule when keepImages is 0', () => {
-    const rules = (JSON.parse(lifecyclePolicy({ ...DEFAULT_ECR_SETTINGS, keepImages: 0 })) as { rules: unknown[] })
-      .rules;
-    expect(rules).toHaveLength(1);
   });
 });
 
 describe('ecrSettingsFromEnv', () => {
-  it('defaults to MUTABLE, AES256, 14 days, 200 images', () => {
-    expect(ecrSettingsFromEnv({})).toEqual({ tagMutability: 'MUTABLE', untaggedExpireDays: 14, keepImages: 200 });
+  it('defaults to MUTABLE, AES256, 14 days', () => {
+    expect(ecrSettingsFromEnv({})).toEqual({ tagMutability: 'MUTABLE', untaggedExpireDays: 14 });
   });
 
   it('reads every KILN_ECR_* variable', () => {
@@ -256,15 +244,13 @@ describe('ecrSettingsFromEnv', () => {
         KILN_ECR_TAG_MUTABILITY: 'IMMUTABLE',
         KILN_ECR_KMS_KEY_ARN: KEY,
         KILN_ECR_UNTAGGED_EXPIRE_DAYS: '3',
-        KILN_ECR_KEEP_IMAGES: '0',
       }),
-    ).toEqual({ tagMutability: 'IMMUTABLE', kmsKeyArn: KEY, untaggedExpireDays: 3, keepImages: 0 });
+    ).toEqual({ tagMutability: 'IMMUTABLE', kmsKeyArn: KEY, untaggedExpireDays: 3 });
   });
 
   it.each([
     [{ KILN_ECR_TAG_MUTABILITY: 'mutable' }, /KILN_ECR_TAG_MUTABILITY must be one of MUTABLE, IMMUTABLE/],
     [{ KILN_ECR_KMS_KEY_ARN: 'alias/x' }, /KILN_ECR_KMS_KEY_ARN must be a KMS key ARN/],
-    [{ KILN_ECR_KEEP_IMAGES: '-1' }, /KILN_ECR_KEEP_IMAGES must be a whole number/],
     [{ KILN_ECR_UNTAGGED_EXPIRE_DAYS: '0' }, /KILN_ECR_UNTAGGED_EXPIRE_DAYS must be a positive number/],
   ])('refuses %j at cold start', (env, message) => {
     expect(() => ecrSettingsFromEnv(env)).toThrow(message);
