@@ -4,6 +4,7 @@
  * and the harness. A command's `--table`-style flag still wins over its variable.
  */
 import { AGENT_TABLE_ENV } from './agent-gateway-records.ts';
+import { FLEET_ENV } from './fleet-contract.ts';
 import { REGISTRY_TABLE_ENV } from './image-registry-records.ts';
 
 export const STACK_OUTPUTS = {
@@ -14,6 +15,7 @@ export const STACK_OUTPUTS = {
   agentGatewayUrl: { output: 'AgentGatewayUrl', env: 'KILN_AGENT_GATEWAY_URL' },
   agentTable: { output: 'AgentTableName', env: AGENT_TABLE_ENV },
   buildStateMachine: { output: 'BuildStateMachineArn', env: 'KILN_STATE_MACHINE_ARN' },
+  fleetTable: { output: 'FleetTableName', env: FLEET_ENV.table },
 } as const;
 
 export type StackOutputKey = keyof typeof STACK_OUTPUTS;

@@ -6,6 +6,7 @@ const BENCHMARKS: Record<string, () => Promise<unknown>> = {
   template: () => import('./template.ts'),
   bundles: () => import('./bundles.ts'),
   agents: () => import('./agents.ts'),
+  fleet: () => import('./fleet.ts'),
 };
 
 // No argument: all of them, template first (it rewrites the file; the others replace only their own section).

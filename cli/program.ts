@@ -17,6 +17,7 @@ import { LocalStackError, takeLocalFlag } from './local-stack.ts';
 import type { PlanOptions } from './plan.ts';
 import type { RegistryConnect, RegistryOptions, RevokeOptions } from './registry.ts';
 import type { AddScheduleOptions, SchedulesConnect, SchedulesOptions } from './schedules.ts';
+import type { StatusOptions } from './status.ts';
 import type { SubmitConnect, SubmitOptions } from './submit.ts';
 import type { ValidateOptions } from './validate.ts';
 
@@ -126,6 +127,7 @@ export interface VerbHandlers {
   buildsList(options: BuildsListOptions): Promise<number>;
   buildsShow(build: string, options: BuildsReadOptions): Promise<number>;
   buildsLogs(build: string, options: BuildsReadOptions & { build?: string; full?: boolean }): Promise<number>;
+  status(options: StatusOptions): Promise<number>;
 }
 
 interface ChannelArgs {
@@ -177,6 +179,7 @@ export function commandHandlers(
     buildsList: async (options) => (await buildsRead()).runBuildsList(options, io, buildClients),
     buildsShow: async (build, options) => (await buildsRead()).runBuildsShow(build, options, io, buildClients),
     buildsLogs: async (build, options) => (await buildsRead()).runBuildsLogs(build, options, io, buildClients),
+    status: async (options) => (await import('./status.ts')).runStatus(options, io, agentClients),
   };
 }
 
@@ -637,6 +640,30 @@ function addBuildsReadCommands(program: Command, handlers: VerbHandlers, setExit
   });
 }
 
+function addStatusCommand(program: Command, handlers: VerbHandlers, setExit: (code: number) => void): void {
+  program
+    .command('status')
+    .description(
+      'The fleet bound now: the cap on builds holding capacity at once (a builder instance or an agent job; ' +
+        'stack prop fleet.maxConcurrentBuilds), the slots in use with their holders (build, execution, since ' +
+        'when), the builds waiting for a slot, and agents online when the agent table is known.',
+    )
+    .option('--table <name>', 'fleet table (default: $KILN_FLEET_TABLE, the stack output FleetTableName)')
+    .option('--agent-table <name>', 'agent gateway table, to count agents online (default: $KILN_AGENT_TABLE)')
+    .option('--region <region>', "the stack's region (default: $AWS_REGION, $AWS_DEFAULT_REGION, us-east-1)")
+    .option('--json', 'print JSON for scripts instead of text')
+    .action(async (flags: { table?: string; agentTable?: string; region?: string; json?: boolean }) => {
+      setExit(
+        await handlers.status({
+          json: flags.json === true,
+          ...(flags.table ? { table: flags.table } : {}),
+          ...(flags.agentTable ? { agentTable: flags.agentTable } : {}),
+          ...(flags.region ? { region: flags.region } : {}),
+        }),
+      );
+    });
+}
+
 export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: number) => void): Command {
   const program = new Command('kiln')
     .description('Kiln: run Packer templates (JSON and HCL2) as a serverless image factory in your AWS account.')
@@ -811,6 +838,7 @@ export function buildProgram(io: CliIO, handlers: VerbHandlers, setExit: (code: 
   addAgentCommands(program, handlers, setExit);
   addSubmitCommand(program, handlers, setExit);
   addBuildsReadCommands(program, handlers, setExit);
+  addStatusCommand(program, handlers, setExit);
   return program;
 }
 

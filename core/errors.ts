@@ -31,6 +31,8 @@ export const KILN_ERROR_NAMES = [
   'Kiln.NoAgentAvailable',
   /** The build was cancelled while an agent held it (`kiln builds cancel`). */
   'Kiln.BuildCancelled',
+  /** A build waited longer than the fleet's maxWaitSeconds for a slot (core/fleet/slots.ts) and was not started. */
+  'Kiln.FleetWaitTimedOut',
 ] as const;
 
 export type KilnErrorName = (typeof KILN_ERROR_NAMES)[number];
@@ -89,6 +91,9 @@ export class LimitExceededError extends KilnError {
 }
 export class PublishFailedError extends KilnError {
   override readonly name = 'Kiln.PublishFailed' as const;
+}
+export class FleetWaitTimedOutError extends KilnError {
+  override readonly name = 'Kiln.FleetWaitTimedOut' as const;
 }
 
 /** Step Functions and Lambda built-in error names that ASL may also match. */

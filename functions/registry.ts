@@ -8,6 +8,7 @@
 import { ACQUIRE_MAX_WAIT_SECONDS, AGENT_ROUTES, type AgentRoute } from '../aws/agent-gateway-contract.ts';
 import { AGENT_TABLE_ENV } from '../aws/agent-gateway-records.ts';
 import { DOCKER_HOST_ENV } from '../aws/docker-host.ts';
+import { FLEET_ENV } from '../aws/fleet-contract.ts';
 import { REGISTRY_TABLE_ENV } from '../aws/image-registry-records.ts';
 import { SCHEDULE_FAILURE_LIMIT_ENV } from '../aws/schedules.ts';
 import { STACK_OUTPUTS } from '../aws/stack-outputs.ts';
@@ -53,6 +54,12 @@ export const KILN_ENV = {
   agentHeartbeatSeconds: 'KILN_AGENT_HEARTBEAT_SECONDS',
   agentMaxAttempts: 'KILN_AGENT_MAX_ATTEMPTS',
   agentQueueTimeoutSeconds: 'KILN_AGENT_QUEUE_TIMEOUT_SECONDS',
+  /** The fleet bound's table and policy (aws/fleet-contract.ts, core/fleet/slots.ts), from `KilnStackProps.fleet`. */
+  fleetTable: FLEET_ENV.table,
+  fleetMaxConcurrentBuilds: FLEET_ENV.maxConcurrentBuilds,
+  fleetWaitSeconds: FLEET_ENV.waitSeconds,
+  fleetRecheckSeconds: FLEET_ENV.recheckSeconds,
+  fleetMaxWaitSeconds: FLEET_ENV.maxWaitSeconds,
   /** Lifecycle (functions/common/lifecycle): newest artifacts kept per template build (`KilnStackProps.lifecycle`). */
   lifecycleKeep: 'KILN_LIFECYCLE_KEEP',
   /** Lifecycle: days between an artifact's deprecation and the deletion of its images. */
@@ -107,6 +114,9 @@ export const DEFAULT_SECRET_PREFIX = 'kiln/';
  *   acquire handler presigns for the agent that leased the job)
  * - `agent-uploads`: s3:PutObject under `agent-artifacts/` of the artifacts bucket and kms:GenerateDataKey on the
  *   data key through S3 (the PUT URLs the uploads handler presigns for the job's lease holder)
+ * - `fleet-table`: the fleet bound's table (by ARN): the slot counter, slots and waiters (aws/fleet-store.ts)
+ * - `fleet-executions`: states:DescribeExecution on the executions of the stack's build state machine (a slot
+ *   whose execution ended is taken back); attached by the stack once the state machine exists
  */
 export type PermissionScope =
   | 'builder-ec2'
@@ -132,7 +142,9 @@ export type PermissionScope =
   | 'agent-table'
   | 'agent-task-callbacks'
   | 'agent-downloads'
-  | 'agent-uploads';
+  | 'agent-uploads'
+  | 'fleet-table'
+  | 'fleet-executions';
 
 export interface FunctionSpec {
   /** PascalCase id; the ASL placeholder is `${<id>FunctionArn}`. */
@@ -368,6 +380,27 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     env: ['artifactsBucket', 'agentTable', 'agentHeartbeatSeconds', 'agentMaxAttempts', 'agentQueueTimeoutSeconds'],
     permissions: ['artifacts-rw', 'agent-table'],
     timeoutSeconds: 60,
+    memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
+  },
+  {
+    id: 'AcquireSlot',
+    dir: 'fleet/acquire-slot',
+    description:
+      'Take one of the fleet slots before a build starts its driver, or say how long to wait; reclaims slots of ended executions',
+    env: ['fleetTable', 'fleetMaxConcurrentBuilds', 'fleetWaitSeconds', 'fleetRecheckSeconds', 'fleetMaxWaitSeconds'],
+    permissions: ['fleet-table', 'fleet-executions'],
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    trigger: { kind: 'task', stateMachine: 'build' },
+  },
+  {
+    id: 'ReleaseSlot',
+    dir: 'fleet/release-slot',
+    description: "Give a build's fleet slot back on every exit path (idempotent)",
+    env: ['fleetTable'],
+    permissions: ['fleet-table'],
+    timeoutSeconds: 30,
     memoryMb: 256,
     trigger: { kind: 'task', stateMachine: 'build' },
   },

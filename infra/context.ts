@@ -31,6 +31,11 @@ export interface KilnContext {
    * `{ "topicArn": "arn:aws:sns:..." }`: Kiln's events to an SNS topic (constructs/notifications.ts).
    */
   readonly notifications?: KilnNotifications;
+  /**
+   * The fleet bound (`KilnStackProps.fleet`): `kiln:fleetMaxConcurrentBuilds`, `kiln:fleetWaitSeconds`,
+   * `kiln:fleetRecheckSeconds`, `kiln:fleetMaxWaitSeconds` (whole numbers; the stack checks their bounds).
+   */
+  readonly fleet?: Partial<Record<'maxConcurrentBuilds' | 'waitSeconds' | 'recheckSeconds' | 'maxWaitSeconds', number>>;
   /** `kiln:stateMachinesDir`: where the `*.asl.json` files are (relative to the project root). */
   readonly stateMachinesDir?: string;
   /** `kiln:logLevel`: Powertools log level of every function. */
@@ -88,7 +93,9 @@ export function readKilnContext(get: ContextGetter): KilnContext {
   const tagMatch = secretTag === undefined ? undefined : /^([^=]+)=(.+)$/.exec(secretTag);
   if (secretTag !== undefined && !tagMatch) throw new Error('context kiln:secretTag must be key=value');
   const ecr = ecrOptions(get);
+  const fleet = fleetOptions(get);
   return {
+    ...(Object.keys(fleet).length > 0 ? { fleet } : {}),
     stackName: optionalString(get, 'kiln:stackName') ?? 'Kiln',
     ...(Object.keys(ecr).length > 0 ? { ecr } : {}),
     ...(account ? { account } : {}),
@@ -225,4 +232,19 @@ function notificationsContext(raw: unknown): { notifications?: KilnNotifications
       ...(detailTypes ? { detailTypes: detailTypes as KilnNotifications['detailTypes'] & string[] } : {}),
     },
   };
+}
+
+/** `kiln:fleet*` context values as numbers; anything not a number is refused here, bounds by the stack. */
+function fleetOptions(get: ContextGetter): NonNullable<KilnContext['fleet']> {
+  const keys = ['maxConcurrentBuilds', 'waitSeconds', 'recheckSeconds', 'maxWaitSeconds'] as const;
+  const fleet: Partial<Record<(typeof keys)[number], number>> = {};
+  for (const key of keys) {
+    const name = `kiln:fleet${key[0]?.toUpperCase()}${key.slice(1)}`;
+    const raw = get(name);
+    if (raw === undefined || raw === null || raw === '') continue;
+    const value = Number(raw);
+    if (!Number.isFinite(value)) throw new Error(`context ${name} must be a number, got "${String(raw)}"`);
+    fleet[key] = value;
+  }
+  return fleet;
 }

@@ -71,6 +71,7 @@ export function createKilnApp(options: CreateKilnAppOptions = {}): { app: App; s
     schedules: context.schedules,
     ...(context.notifications ? { notifications: context.notifications } : {}),
     ...(context.scheduleFailureLimit !== undefined ? { scheduleFailureLimit: context.scheduleFailureLimit } : {}),
+    ...(context.fleet ? { fleet: context.fleet } : {}),
   });
   if (options.nag ?? true) {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));

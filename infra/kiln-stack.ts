@@ -1,11 +1,13 @@
 import { join } from 'node:path';
-import { Aspects, CfnOutput, Lazy, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aspects, CfnOutput, Lazy, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { DEFAULT_DOCKER_HOST_INSTANCE_TYPE, ECS_AL2023_AMI_PARAMETER } from '../aws/docker-host.ts';
 import { failureLimitFrom, SCHEDULE_GROUP } from '../aws/schedules.ts';
 import { STACK_OUTPUTS } from '../aws/stack-outputs.ts';
 import { DEFAULT_LEASE_POLICY } from '../core/agents/lease.ts';
+import { DEFAULT_FLEET_POLICY, type FleetPolicy, fleetPolicyProblems } from '../core/fleet/slots.ts';
 import {
   assertLifecyclePolicy,
   DEFAULT_LIFECYCLE_POLICY,
@@ -21,6 +23,8 @@ import { BuilderIdentity } from './constructs/builder-identity.ts';
 import { BuilderNetwork, type ExistingBuilderVpc, type PrivateEndpointsOptions } from './constructs/builder-network.ts';
 import { tagComponent } from './constructs/component-tag.ts';
 import { EncryptionKeys } from './constructs/encryption-keys.ts';
+import { FleetTable } from './constructs/fleet-table.ts';
+import { type PermissionTargets, statementsFor } from './constructs/function-permissions.ts';
 import { ImageRegistry } from './constructs/image-registry.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { type KilnNotifications, Notifications } from './constructs/notifications.ts';
@@ -101,6 +105,11 @@ export interface KilnStackProps extends StackProps {
    * @default { amiParameter: ECS-optimized Amazon Linux 2023, instanceType: 't3.medium' } (aws/docker-host.ts)
    */
   readonly dockerHost?: { readonly amiParameter?: string; readonly instanceType?: string };
+  /**
+   * The fleet bound: how many builds may hold capacity (a builder instance or an agent job) at once; the others
+   * wait for a slot (core/fleet/slots.ts). @default DEFAULT_FLEET_POLICY (20 builds, waits of 60 s ± 50 %)
+   */
+  readonly fleet?: Partial<FleetPolicy>;
 }
 
 /** How Kiln configures the ECR repositories it creates; an existing repository is never changed. */
@@ -153,6 +162,8 @@ export class KilnStack extends Stack {
   /** The agent gateway's table (tokens, agents, jobs) and its API (routes of the registry's api-route functions). */
   public readonly agentTable: AgentTable;
   public readonly agentGateway: AgentGateway;
+  /** The fleet bound's semaphore (AcquireSlot, ReleaseSlot, `kiln status`). */
+  public readonly fleet: FleetTable;
   public readonly builder: BuilderIdentity;
   public readonly pipeline: BuildPipeline;
   /** By file name without `.asl.json` (`build`, ...): the names registry `task` triggers use. */
@@ -175,11 +186,15 @@ export class KilnStack extends Stack {
       machineFiles.map((machine) => machine.name),
     );
     if (triggerProblems.length > 0) throw new Error(`KilnStack: ${triggerProblems.join('; ')}`);
+    const fleet: FleetPolicy = { ...DEFAULT_FLEET_POLICY, ...props.fleet };
+    const fleetProblems = fleetPolicyProblems(fleet);
+    if (fleetProblems.length > 0) throw new Error(`KilnStack: ${fleetProblems.join('; ')}`);
 
     this.keys = new EncryptionKeys(this, 'Keys');
     this.store = new TemplateStore(this, 'Store', { dataKey: this.keys.dataKey });
     this.registry = new ImageRegistry(this, 'Registry', { dataKey: this.keys.dataKey });
     this.agentTable = new AgentTable(this, 'AgentTable', { dataKey: this.keys.dataKey });
+    this.fleet = new FleetTable(this, 'Fleet', { dataKey: this.keys.dataKey });
     this.network = new BuilderNetwork(this, 'Network', {
       logsKey: this.keys.logsKey,
       ...(props.existingVpc ? { existingVpc: props.existingVpc } : {}),
@@ -222,6 +237,28 @@ export class KilnStack extends Stack {
       if (!Number.isInteger(value) || value < 1)
         throw new Error(`KilnStack: agents.${name} must be a whole number, 1 or more`);
     }
+    const permissionTargets: PermissionTargets = {
+      stack: this,
+      artifactsBucketArn: this.store.artifactsBucket.bucketArn,
+      templateBucketArn: this.store.templateBucket.bucketArn,
+      dataKeyArn: this.keys.dataKey.keyArn,
+      buildsTableArn: this.store.buildsTable.tableArn,
+      registryTableArn: this.registry.table.tableArn,
+      builderRoleArn: this.builder.role.roleArn,
+      builderVpcId: this.network.vpc.vpcId,
+      provisionLogGroupArn: this.builder.provisionLogGroup.logGroupArn,
+      dockerHostAmiParameter: props.dockerHost?.amiParameter ?? ECS_AL2023_AMI_PARAMETER,
+      agentTableArn: this.agentTable.table.tableArn,
+      fleetTableArn: this.fleet.table.tableArn,
+      secretScope,
+      buildKmsKeyArns: kmsKeyArns,
+      ...(ecrKmsKeyArn ? { ecrKmsKeyArn } : {}),
+      // The role is the Triggers construct's, made after the state machine (which needs the functions first).
+      schedules: {
+        groupName: scheduleGroupName,
+        startRoleArn: Lazy.string({ produce: () => this.triggers.startRole.roleArn }),
+      },
+    };
     const lifecycle = lifecyclePolicyOf(props.lifecycle);
     this.pipeline = new BuildPipeline(this, 'Pipeline', {
       functions,
@@ -253,31 +290,16 @@ export class KilnStack extends Stack {
         agentHeartbeatSeconds: String(agents.heartbeatSeconds),
         agentMaxAttempts: String(agents.maxAttempts),
         agentQueueTimeoutSeconds: String(agents.queueTimeoutSeconds),
+        fleetTable: this.fleet.table.tableName,
+        fleetMaxConcurrentBuilds: String(fleet.maxConcurrentBuilds),
+        fleetWaitSeconds: String(fleet.waitSeconds),
+        fleetRecheckSeconds: String(fleet.recheckSeconds),
+        fleetMaxWaitSeconds: String(fleet.maxWaitSeconds),
         lifecycleKeep: String(lifecycle.keepPerBuild),
         lifecycleGraceDays: String(lifecycle.graceDays),
         lifecycleRollbackProtection: String(lifecycle.rollbackProtection),
       },
-      permissionTargets: {
-        stack: this,
-        artifactsBucketArn: this.store.artifactsBucket.bucketArn,
-        templateBucketArn: this.store.templateBucket.bucketArn,
-        dataKeyArn: this.keys.dataKey.keyArn,
-        buildsTableArn: this.store.buildsTable.tableArn,
-        registryTableArn: this.registry.table.tableArn,
-        builderRoleArn: this.builder.role.roleArn,
-        builderVpcId: this.network.vpc.vpcId,
-        provisionLogGroupArn: this.builder.provisionLogGroup.logGroupArn,
-        dockerHostAmiParameter: props.dockerHost?.amiParameter ?? ECS_AL2023_AMI_PARAMETER,
-        agentTableArn: this.agentTable.table.tableArn,
-        secretScope,
-        buildKmsKeyArns: kmsKeyArns,
-        ...(ecrKmsKeyArn ? { ecrKmsKeyArn } : {}),
-        // The role is the Triggers construct's, made after the state machine (which needs the functions first).
-        schedules: {
-          groupName: scheduleGroupName,
-          startRoleArn: Lazy.string({ produce: () => this.triggers.startRole.roleArn }),
-        },
-      },
+      permissionTargets,
     });
 
     const sharedSubstitutions: Record<SharedSubstitutionName, string> = {
@@ -313,6 +335,8 @@ export class KilnStack extends Stack {
     const build = machines.get(BUILD_STATE_MACHINE_FILE.slice(0, -ASL_SUFFIX.length));
     if (!build) throw new Error('unreachable: build state machine checked above');
 
+    this.attachFleetExecutions(functions, permissionTargets, build.stateMachine.stateMachineName);
+
     this.triggers = new Triggers(this, 'Triggers', {
       stateMachine: build.stateMachine,
       templateBucket: this.store.templateBucket,
@@ -347,9 +371,35 @@ export class KilnStack extends Stack {
       new CfnOutput(this, STACK_OUTPUTS.agentGatewayUrl.output, { value: this.agentGateway.api.url });
     new CfnOutput(this, STACK_OUTPUTS.agentTable.output, { value: this.agentTable.table.tableName });
     new CfnOutput(this, STACK_OUTPUTS.buildStateMachine.output, { value: build.stateMachine.stateMachineArn });
+    // What `kiln status` reads (--table or KILN_FLEET_TABLE).
+    new CfnOutput(this, STACK_OUTPUTS.fleetTable.output, { value: this.fleet.table.tableName });
     // Acknowledge only the IAM wildcards Kiln can justify; any other wildcard fails cdk-nag.
     Aspects.of(this).add(new WildcardJustifications());
     tagComponent(this, 'kiln');
+  }
+
+  /**
+   * The `fleet-executions` scope names the build state machine's executions, which exist only after the state
+   * machine, which needs the functions: a policy of its own per function (not the role's default policy, which
+   * each function depends on) keeps the template free of a dependency cycle.
+   */
+  private attachFleetExecutions(
+    functions: readonly FunctionSpec[],
+    targets: PermissionTargets,
+    stateMachineName: string,
+  ): void {
+    const buildExecutionsArn = this.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    for (const spec of functions.filter((f) => f.permissions.includes('fleet-executions'))) {
+      const role = this.pipeline.functions.get(spec.id)?.role;
+      if (!role) throw new Error(`unreachable: ${spec.id} is deployed by the pipeline with its own role`);
+      const statements = statementsFor('fleet-executions', { ...targets, buildExecutionsArn });
+      new iam.Policy(this, `${spec.id}FleetExecutions`, { roles: [role], statements });
+    }
   }
 }
 

@@ -145,6 +145,37 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
           conditions: { StringEquals: { 'kms:ViaService': `s3.${t.stack.region}.amazonaws.com` } },
         }),
       ];
+    case 'fleet-table':
+      // Transactions are authorized per item (Update of the counter, Put/Delete of a slot or waiter).
+      return [
+        new iam.PolicyStatement({
+          sid: 'FleetTable',
+          actions: [
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:Query',
+          ],
+          resources: [t.fleetTableArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'FleetTableKey',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [t.dataKeyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${t.stack.region}.amazonaws.com` } },
+        }),
+      ];
+    case 'fleet-executions':
+      return t.buildExecutionsArn
+        ? [
+            new iam.PolicyStatement({
+              sid: 'DescribeBuildExecutions',
+              actions: ['states:DescribeExecution'],
+              resources: [t.buildExecutionsArn],
+            }),
+          ]
+        : [];
     case 'provision-logs':
       return [
         new iam.PolicyStatement({

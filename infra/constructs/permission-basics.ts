@@ -35,6 +35,14 @@ export interface PermissionTargets {
   readonly schedules?: { readonly groupName: string; readonly startRoleArn: string };
   /** The agent gateway's table (infra/constructs/agent-gateway.ts): `agent-table`. */
   readonly agentTableArn: string;
+  /** The fleet bound's table (infra/constructs/fleet-table.ts): `fleet-table`. */
+  readonly fleetTableArn: string;
+  /**
+   * The executions of the build state machine (`arn:…:execution:<name>:*`): `fleet-executions`. Known only once
+   * the state machine exists, which needs the functions first, so the stack attaches that scope's statements in a
+   * policy of their own (a role's default policy would close a dependency cycle). Absent: the scope grants nothing.
+   */
+  readonly buildExecutionsArn?: string;
 }
 
 /**

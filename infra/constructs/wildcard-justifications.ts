@@ -108,6 +108,13 @@ export const KILN_WILDCARD_JUSTIFICATIONS: readonly WildcardJustification[] = [
       'read and update only (Finalize disables a schedule that keeps failing).',
   },
   {
+    // The state machine's name is its own GetAtt (cdk-nag prints `<LogicalId.Name>`); only its executions.
+    pattern: new RegExp(`:states:${SEG}:${SEG}:execution:<[A-Za-z0-9]+\\.Name>:\\*$`),
+    reason:
+      "Executions of the stack's build state machine are named at run time: states:DescribeExecution only (AcquireSlot " +
+      'takes back the fleet slot of an execution that ended without releasing it).',
+  },
+  {
     pattern: new RegExp(`:kms:${SEG}:${SEG}:key/\\*$`),
     reason: 'Decrypt of SecureString parameters and secrets, only via SSM or Secrets Manager (kms:ViaService).',
   },

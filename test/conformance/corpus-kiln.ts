@@ -73,6 +73,7 @@ export async function kilnValidate(
     buildsList: reject,
     buildsShow: reject,
     buildsLogs: reject,
+    status: reject,
   });
   if (!captured) throw new Error(`kiln validate did not run (exit ${code}): ${io.stderr()}`);
   return captured;

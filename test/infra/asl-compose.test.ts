@@ -84,7 +84,8 @@ describe('the composed build state machine', () => {
 
   it('puts the driver chain in place of the include, entered at LaunchBuilder, leaving to BuildSucceeded or Cleanup', () => {
     const processor = (definition.States as States).Builds?.ItemProcessor as Json;
-    expect(processor.StartAt).toBe('RouteDriver');
+    // The fleet bound's slot loop comes first (test/statemachines/fleet-asl.test.ts), then the driver router.
+    expect(processor.StartAt).toBe('NeedsSlot');
     // In the order of the one-file definition: the shared states before and after the include, the chain between.
     const all = edges(processor.States as States);
     const others = [dockerText, agentText].flatMap((text) => Object.keys(childStates(JSON.parse(text))));
@@ -94,6 +95,11 @@ describe('the composed build state machine', () => {
       ...withoutDocker,
       RouteDriver: all.RouteDriver?.filter((n) => n !== 'DockerLaunchHost' && n !== 'AgentRunJob'),
     }).toEqual({
+      NeedsSlot: ['RouteDriver', 'AcquireSlot'],
+      AcquireSlot: ['SlotAcquired', 'SlotUnavailable'],
+      SlotAcquired: ['WaitForSlot', 'RouteDriver'],
+      WaitForSlot: ['AcquireSlot'],
+      SlotUnavailable: ['ReleaseSlot'],
       RouteDriver: ['DriverUnavailable', 'LaunchBuilder'],
       DriverUnavailable: [],
       LaunchBuilder: ['WaitManaged', 'Cleanup'],
@@ -120,9 +126,11 @@ describe('the composed build state machine', () => {
       CheckCopies: ['CopiesChoice', 'Cleanup'],
       CopiesChoice: ['WaitCopies', 'PublishImage'],
       PublishImage: ['BuildSucceeded', 'Cleanup'],
-      BuildSucceeded: [],
-      Cleanup: ['CleanupFailed'],
-      CleanupFailed: [],
+      BuildSucceeded: ['ReleaseSlot'],
+      Cleanup: ['ReleaseSlot', 'CleanupFailed'],
+      CleanupFailed: ['ReleaseSlot'],
+      ReleaseSlot: ['SlotReleaseFailed'],
+      SlotReleaseFailed: [],
     });
     expect(composed.text).not.toContain(INCLUDE_TYPE);
   });
@@ -168,9 +176,9 @@ describe('the composed build state machine', () => {
     });
   });
 
-  it('attributes each state to its file: 8 + 5 in the parent, 24 in the ami driver, 13 in the docker driver, 3 in the agent driver', () => {
+  it('attributes each state to its file: 8 + 12 in the parent, 24 in the ami driver, 13 in the docker driver, 3 in the agent driver', () => {
     const byFile = (file: string) => [...composed.stateFiles].filter(([, f]) => f === file).map(([name]) => name);
-    expect(byFile(PARENT)).toHaveLength(13);
+    expect(byFile(PARENT)).toHaveLength(20);
     expect(byFile(CHILD)).toHaveLength(24);
     expect(byFile(DOCKER)).toEqual(Object.keys(childStates(JSON.parse(dockerText))));
     expect(byFile(DOCKER)).toHaveLength(13);
@@ -309,7 +317,7 @@ describe('refusals', () => {
       }),
     );
     expect(message).toBe(
-      `${PARENT}: Builds.ItemProcessor: unreachable after composition (from RouteDriver): Orphan (${CHILD})`,
+      `${PARENT}: Builds.ItemProcessor: unreachable after composition (from NeedsSlot): Orphan (${CHILD})`,
     );
   });
 
@@ -322,7 +330,7 @@ describe('refusals', () => {
         },
       }),
     );
-    expect(message).toMatch(/unreachable after composition \(from RouteDriver\): LaunchBuilder \(drivers\/ec2-ami/);
+    expect(message).toMatch(/unreachable after composition \(from NeedsSlot\): LaunchBuilder \(drivers\/ec2-ami/);
   });
 
   it('a child going to a parent state its include does not list in Exits', () => {

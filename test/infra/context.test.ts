@@ -8,6 +8,18 @@ describe('readKilnContext', () => {
     expect(readKilnContext(from({}))).toEqual({ stackName: 'Kiln', schedules: [] });
   });
 
+  it('reads the fleet bound from kiln:fleet* (numbers; the stack checks the bounds) and refuses a non-number', () => {
+    expect(readKilnContext(from({ 'kiln:fleetMaxConcurrentBuilds': '50', 'kiln:fleetWaitSeconds': 30 })).fleet).toEqual(
+      {
+        maxConcurrentBuilds: 50,
+        waitSeconds: 30,
+      },
+    );
+    expect(() => readKilnContext(from({ 'kiln:fleetMaxWaitSeconds': 'long' }))).toThrow(
+      'context kiln:fleetMaxWaitSeconds must be a number, got "long"',
+    );
+  });
+
   it('reads -c strings: comma lists, JSON schedules, stack name, environment', () => {
     const context = readKilnContext(
       from({

@@ -104,6 +104,8 @@ describe('function permissions of the real registry', () => {
       has(id, 'agent-downloads') ||
       has(id, 'agent-uploads');
     expect(touches(logicalId(stack, stack.agentTable.table)), 'agent table').toBe(has(id, 'agent-table'));
+    expect(touches(logicalId(stack, stack.fleet.table)), 'fleet table').toBe(has(id, 'fleet-table'));
+    expect(actions.has('states:DescribeExecution'), 'states:DescribeExecution').toBe(has(id, 'fleet-executions'));
     expect(
       [...actions].some((a) => a.startsWith('states:SendTask')),
       'states:SendTask*',

@@ -122,6 +122,8 @@ describe('permission scopes', () => {
     buildsTableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/builds',
     registryTableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/registry',
     agentTableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/agents',
+    fleetTableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/fleet',
+    buildExecutionsArn: 'arn:aws:states:us-east-1:111122223333:execution:build:*',
     builderRoleArn: 'arn:aws:iam::111122223333:role/builder',
     secretScope: { prefix: 'kiln/' },
     builderVpcId: 'vpc-0123456789abcdef0',

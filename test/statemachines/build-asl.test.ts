@@ -36,6 +36,7 @@ const WAITS = [
   'DockerWaitOnline',
   'DockerPauseBefore',
   'DockerWaitCommand',
+  'WaitForSlot',
 ];
 const TASKS = [
   'PrepareBuild',
@@ -57,6 +58,8 @@ const TASKS = [
   'DockerRecordImages',
   'Cleanup',
   'Finalize',
+  'AcquireSlot',
+  'ReleaseSlot',
 ];
 
 type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
@@ -70,8 +73,10 @@ interface BuildResult {
   state?: { images: { region: string }[] };
 }
 
-async function run(builds: FakeBuild[], key = 'web/ubuntu.pkr.hcl') {
-  const world = makeWorld(builds);
+const EXECUTION_ARN = 'arn:aws:states:us-east-1:123456789012:execution:build:exec-1';
+
+async function run(builds: FakeBuild[], key = 'web/ubuntu.pkr.hcl', fleetCap?: number) {
+  const world = makeWorld(builds, fleetCap);
   const execution = machine.run(
     { template: { bucket: 'templates', key, versionId: 'v1' } },
     {
@@ -81,7 +86,7 @@ async function run(builds: FakeBuild[], key = 'web/ubuntu.pkr.hcl') {
         retryIntervalOverrides: Object.fromEntries(TASKS.map((t) => [t, 0])),
       },
       // The library fills no task token: a fixed one stands for it (`.waitForTaskToken` tasks read $$.Task.Token).
-      context: { Execution: { Name: 'exec-1' }, Task: { Token: 'local-task-token' } } as never,
+      context: { Execution: { Name: 'exec-1', Id: EXECUTION_ARN }, Task: { Token: 'local-task-token' } } as never,
     },
   );
   const events: EventLog[] = [];
@@ -143,8 +148,9 @@ describe('build.asl.json structure', () => {
       }
     };
     visit(JSON.parse(raw).States);
-    // 1 parent (PrepareBuild) + Finalize + Cleanup are 3; ec2-ami has 10, ec2-docker 6, agent 1.
-    expect(tasks).toHaveLength(20);
+    // 1 parent (PrepareBuild) + Finalize + Cleanup + AcquireSlot + ReleaseSlot are 5; ec2-ami has 10, ec2-docker
+    // 6, agent 1.
+    expect(tasks).toHaveLength(22);
     for (const t of tasks) {
       const lambda = t.Retry?.find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
       expect(lambda, t.name).toMatchObject({ IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 });
@@ -287,6 +293,7 @@ describe('build.asl.json execution', () => {
     const order = world.calls.filter((c) => c.build === 'docker.app').map((c) => c.state);
     // prepare, the one provisioner, finish: three host steps, each sent once and polled once.
     expect(order).toEqual([
+      'AcquireSlot',
       'LaunchBuilder',
       'CheckManaged',
       'CheckManaged',
@@ -298,6 +305,7 @@ describe('build.asl.json execution', () => {
       'CheckCommand',
       'Terminate',
       'RecordImages',
+      'ReleaseSlot',
     ]);
     expect(entered).toContain('DockerLaunchHost');
     expect(entered).not.toContain('CreateImage');
@@ -331,7 +339,11 @@ describe('build.asl.json execution', () => {
     ]);
     const state = result?.builds[0]?.state as unknown as { agent: { agentId: string; artifacts: unknown[] } };
     expect(state.agent).toMatchObject({ agentId: 'ag-1', artifacts: [{ builderId: 'packer.null' }] });
-    expect(world.calls.filter((c) => c.build === 'vmware-iso.base').map((c) => c.state)).toEqual(['AgentRunJob']);
+    expect(world.calls.filter((c) => c.build === 'vmware-iso.base').map((c) => c.state)).toEqual([
+      'AcquireSlot',
+      'AgentRunJob',
+      'ReleaseSlot',
+    ]);
   });
 
   it.each([
@@ -401,7 +413,7 @@ describe('build.asl.json execution', () => {
     const out = (await machine.run(
       { template: { bucket: 'b', key: 'k.pkr.hcl' } },
       {
-        context: { Execution: { Name: 'exec-2' } } as never,
+        context: { Execution: { Name: 'exec-2', Id: `${EXECUTION_ARN}-2` } } as never,
         overrides: {
           taskResourceLocalHandlers: handlers as never,
           waitTimeOverrides: Object.fromEntries(WAITS.map((w) => [w, 0])),

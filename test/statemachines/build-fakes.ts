@@ -41,6 +41,20 @@ export interface FakeBuild {
   readonly cleanupCrashes?: boolean;
 }
 
+/** The fleet slots the fake AcquireSlot/ReleaseSlot keep (the real semaphore's contract, in memory). */
+export interface FakeFleet {
+  readonly cap: number;
+  /** Holders (`<execution>#<build>`) holding a slot now. */
+  readonly held: Set<string>;
+  /** The most slots ever held at once. */
+  maxHeld: number;
+  /** Every AcquireSlot call that was refused (the build waited). */
+  refusals: number;
+  /** Holders in release order, and releases that found nothing held. */
+  readonly released: string[];
+  emptyReleases: number;
+}
+
 /** The library's JSON value type (not exported by name). */
 export type JSONValue = Parameters<StateMachine['run']>[0];
 
@@ -58,13 +72,15 @@ export interface World {
   readonly cleanups: { build: string; error: StepError; created: BuildState['created'] }[];
   /** Simulated seconds per build, advanced by every wait the ASL is told to do. */
   readonly clock: Map<string, number>;
+  readonly fleet: FakeFleet;
   /** What Finalize returned (the execution's output, or the input of its Fail state). */
   readonly finalized: { output?: { buildId: string; status: string; summary: string; builds: unknown[] } };
 }
 
 const MIN = 15;
 
-export function makeWorld(builds: readonly FakeBuild[]): World {
+export function makeWorld(builds: readonly FakeBuild[], fleetCap = 100): World {
+  const fleet: FakeFleet = { cap: fleetCap, held: new Set(), maxHeld: 0, refusals: 0, released: [], emptyReleases: 0 };
   const byName = new Map(builds.map((b) => [b.name, b]));
   const finalized: World['finalized'] = {};
   const calls: World['calls'] = [];
@@ -282,6 +298,36 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
         cleanup: { steps, complete: true },
       } as unknown as JSONValue;
     },
+    AcquireSlot: async (input) => {
+      const { executionArn, build } = input as { executionArn: string; build: string };
+      if (!executionArn || !build) throw new Error('AcquireSlot got no holder');
+      calls.push({ state: 'AcquireSlot', build });
+      const failAt = byName.get(build)?.failAt;
+      if (failAt?.state === 'AcquireSlot') throw new FakeError(failAt.error, `no fleet slot for ${build}`);
+      const holder = `${executionArn}#${build}`;
+      const acquired = fleet.held.has(holder) || fleet.held.size < fleet.cap;
+      if (acquired) fleet.held.add(holder);
+      else fleet.refusals++;
+      fleet.maxHeld = Math.max(fleet.maxHeld, fleet.held.size);
+      const at = new Date(0).toISOString();
+      return {
+        acquired,
+        waitSeconds: acquired ? 0 : 30,
+        held: fleet.held.size,
+        cap: fleet.cap,
+        since: at,
+        reclaimed: 0,
+      };
+    },
+    ReleaseSlot: async (input) => {
+      const { executionArn, build } = input as { executionArn: string; build: string };
+      calls.push({ state: 'ReleaseSlot', build });
+      const holder = `${executionArn}#${build}`;
+      if (fleet.held.delete(holder)) fleet.released.push(holder);
+      else fleet.emptyReleases++;
+      // Its output is discarded by the state (ResultPath null): something unlike a build result shows a leak.
+      return { released: true, leaked: 'ReleaseSlot output' };
+    },
     Finalize: async (input) => {
       calls.push({ state: 'Finalize', build: '*' });
       const { results } = input as unknown as { results: BuildOutcome[] };
@@ -325,5 +371,5 @@ export function makeWorld(builds: readonly FakeBuild[]): World {
       artifacts: [{ builderId: 'packer.null', artifactId: 'Null', files: [] }],
     } as unknown as JSONValue;
   };
-  return { handlers, calls, cleanups, clock, finalized };
+  return { handlers, calls, cleanups, clock, fleet, finalized };
 }

@@ -17,6 +17,7 @@ const ENV: Record<string, string> = {
   [KILN_ENV.provisionLogGroup]: '/kiln/provision',
   [KILN_ENV.accountId]: '123456789012',
   [KILN_ENV.agentTable]: 'kiln-agents',
+  [KILN_ENV.fleetTable]: 'kiln-fleet',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'testing',
   AWS_SECRET_ACCESS_KEY: 'testing',

@@ -27,7 +27,7 @@ const LAYERS: readonly (readonly (readonly string[])[])[] = [
   [['core/plan/'], ['core/manifest/']],
   [['core/docker/']],
   [['core/validation/']],
-  [['core/image-registry/'], ['core/agents/']],
+  [['core/image-registry/'], ['core/agents/'], ['core/fleet/']],
 ];
 
 /** Edges allowed to run up, `from → to` by module path, each with its reason; at most one. None today. */
