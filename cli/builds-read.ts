@@ -11,14 +11,13 @@ import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
   ExecutionDoesNotExist,
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { getBuildRecord, listBuildRecords } from '../aws/build-history.ts';
 import { BUILD_STATUSES, type BuildRecord, type BuildStatus } from '../aws/build-records.ts';
 import { formatDuration, type StageTiming, stageTimings } from '../aws/build-timings.ts';
 import { clientConfig, homeRegion } from '../aws/clients.ts';
+import { executionHistory } from '../aws/execution-history.ts';
 import { registryTemplateName } from '../aws/image-registry-records.ts';
 import { buildPrefix } from '../aws/store-layout.ts';
 import { InputInvalidError, NotFoundError } from '../core/errors.ts';
@@ -229,17 +228,7 @@ async function executionView(sfn: SFNClient, executionArn: string, withTimings: 
   };
   if (!withTimings) return base;
   try {
-    const events: HistoryEvent[] = [];
-    let token: string | undefined;
-    // A build of a few hundred states fits in a few pages; bounded so a runaway loop cannot hang the CLI.
-    for (let page = 0; page < 50; page++) {
-      const out = await sfn.send(
-        new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, ...(token ? { nextToken: token } : {}) }),
-      );
-      events.push(...(out.events ?? []));
-      token = out.nextToken;
-      if (!token) break;
-    }
+    const events = await executionHistory(sfn, executionArn);
     return { ...base, timings: stageTimings(events) };
   } catch (error) {
     return { ...base, note: `per-stage timings unavailable: ${errorText(error)}` };

@@ -16,13 +16,13 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
-  GetExecutionHistoryCommand,
   type HistoryEvent,
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { type BuildInput, parseBuildInput } from '../aws/build-input.ts';
 import { clientConfig, homeRegion } from '../aws/clients.ts';
+import { executionHistory } from '../aws/execution-history.ts';
 import { groupTarget } from '../aws/schedule-store.ts';
 import { SCHEDULE_GROUP, ScheduleError } from '../aws/schedules.ts';
 import { STACK_OUTPUTS } from '../aws/stack-outputs.ts';
@@ -235,17 +235,6 @@ export const formatStageLine = (l: StageLine): string =>
     l.previousSeconds !== undefined ? `  (${l.previousSeconds}s in the previous stage)` : ''
   }`;
 
-async function allHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
-}
-
 interface Watched {
   readonly status: string;
   readonly error?: string;
@@ -267,7 +256,7 @@ async function watch(
   let consumed = 0;
   for (;;) {
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    const events = await allHistory(sfn, executionArn);
+    const events = await executionHistory(sfn, executionArn);
     for (const l of stageChanges(events.slice(consumed), execution.startDate ?? new Date(), seen)) {
       stages.push(l);
       onLine(l);

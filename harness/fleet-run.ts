@@ -12,11 +12,10 @@ import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { executionHistory } from '../aws/execution-history.ts';
 import { FLEET_ASL } from '../aws/fleet-contract.ts';
 import { readFleet } from '../aws/fleet-store.ts';
 import { localClientConfig } from './clients.ts';
@@ -188,7 +187,7 @@ export async function runFleet(
   const waits: number[] = [];
   let acquireCalls = 0;
   for (const arn of arns) {
-    const events = await historyOf(sfn, arn);
+    const events = await executionHistory(sfn, arn);
     const startedAt = events.find((e) => e.type === 'ExecutionStarted')?.timestamp?.getTime() ?? started;
     const exits = events.filter(
       (e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === FLEET_ASL.acquire,
@@ -240,15 +239,4 @@ export async function runFleet(
     heldAtEnd,
     failures,
   };
-}
-
-async function historyOf(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
 }

@@ -9,13 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, sep } from 'node:path';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import {
-  DescribeExecutionCommand,
-  type DescribeExecutionCommandOutput,
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  SFNClient,
-} from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type DescribeExecutionCommandOutput, SFNClient } from '@aws-sdk/client-sfn';
+import { executionHistory } from '../aws/execution-history.ts';
 import { AGENT_GATEWAY_ENV } from '../functions/agent-gateway/lib/deps.ts';
 import { type ApiFront, startApiFront } from './api-front.ts';
 import { apisOfTemplate, schedulesOfTemplate } from './api-template.ts';
@@ -348,7 +343,7 @@ export async function followExecution(
   let failedResult: string | undefined;
   for (;;) {
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-    const events = await history(sfn, executionArn);
+    const events = await executionHistory(sfn, executionArn);
     for (const event of events.slice(seen)) {
       const state = event.stateEnteredEventDetails?.name;
       const input = event.stateEnteredEventDetails?.input;
@@ -365,17 +360,6 @@ export async function followExecution(
     if (Date.now() > deadline) throw new Error(`execution ${executionArn} still running after the timeout`);
     await new Promise((r) => setTimeout(r, options.pollMs ?? 250));
   }
-}
-
-async function history(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return events;
 }
 
 export interface CommandResult {
