@@ -4,7 +4,10 @@
  * for each build's driver (harness/fleet-run.ts says why). Records the most slots held at once (sampled from the
  * fleet table while it runs, and reconstructed from every execution's history), the total time and the acquire
  * waits, and fails when the cap was exceeded or a build did not finish. Writes its section of BENCHMARKS.md.
- * Sizes: KILN_BENCH_FLEET_BUILDS, _CAP, _BUILD_SECONDS, _WAIT_SECONDS (defaults 500, 20, 20, 10).
+ * Sizes: KILN_BENCH_FLEET_BUILDS, _CAP, _BUILD_SECONDS, _WAIT_SECONDS, _LAMBDA_CONCURRENCY (defaults 500, 20, 5,
+ * 20, 4). The router gives each function at most _LAMBDA_CONCURRENCY invocations in flight and throttles the rest
+ * as Lambda's reserved concurrency does (429 TooManyRequestsException, retried by the SDK and the ASL's Retry):
+ * without it 500 simultaneous first invocations would start 500 processes on this machine.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FLEET_ENV } from '../aws/fleet-contract.ts';
@@ -18,8 +21,9 @@ const MARKERS = { start: '<!-- fleet:start -->', end: '<!-- fleet:end -->' } as 
 const size = (name: string, fallback: number) => Number(process.env[`KILN_BENCH_FLEET_${name}`] ?? fallback);
 const BUILDS = size('BUILDS', 500);
 const CAP = size('CAP', 20);
-const BUILD_SECONDS = size('BUILD_SECONDS', 20);
-const WAIT_SECONDS = size('WAIT_SECONDS', 10);
+const BUILD_SECONDS = size('BUILD_SECONDS', 5);
+const WAIT_SECONDS = size('WAIT_SECONDS', 20);
+const LAMBDA_CONCURRENCY = size('LAMBDA_CONCURRENCY', 4);
 
 const kiln = await startKilnLocal({
   handlerEnvOverrides: {
@@ -30,6 +34,7 @@ const kiln = await startKilnLocal({
     [FLEET_ENV.maxWaitSeconds]: String(30 * 86_400),
   },
   onPhase: (phase, detail) => process.stderr.write(`${phase}: ${detail}\n`),
+  lambdaConcurrencyLimit: LAMBDA_CONCURRENCY,
 });
 let statusLine = '';
 try {
@@ -82,11 +87,10 @@ try {
       `| total time | ${figures.totalSeconds} s (ideal with cap ${CAP}: ${serial} s) |`,
       `| acquire wait p50 / p99 / max (execution start → slot) | ${figures.acquireWaitP50} s / ${figures.acquireWaitP99} s / ${figures.acquireWaitMax} s |`,
       `| AcquireSlot calls | ${figures.acquireCalls} (${(figures.acquireCalls / BUILDS).toFixed(1)} per build) |`,
+      `| invocations throttled (limit ${LAMBDA_CONCURRENCY} in flight per function, retried) | ${kiln.aws.router.invoker.throttled} |`,
       '',
       `\`kiln status\` while they ran: \`${statusLine}\`. Verdict: ${ok ? 'the cap was never exceeded and every build finished' : 'FAILED (see the figures)'}. The time above the ideal is moto's (one Python process serving every Step Functions thread, Lambda invocation and DynamoDB call of the run), not the semaphore's.${
-        BUILDS < 500
-          ? ` Run at ${BUILDS} builds, not 500: the emulator's Lambda router starts one Node process per concurrent first invocation, and moto gives up on an invocation after 60 s (botocore's read timeout), which 40 cold starts at once on this 2-core machine already exceed (measured); 500 needs the router to queue invocations beyond a concurrency limit, as Lambda's reserved concurrency would.`
-          : ''
+        BUILDS < 500 ? ` Run at ${BUILDS} builds, not 500 (KILN_BENCH_FLEET_BUILDS).` : ''
       }`,
       MARKERS.end,
     ].join('\n'),

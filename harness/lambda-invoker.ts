@@ -53,6 +53,12 @@ export interface LambdaInvokerOptions {
   readonly credentialsFor: (roleArn: string) => Promise<LocalCredentials & { expiration: Date }>;
   /** Called for each invocation (the CLI's live view, tests). */
   readonly onInvoke?: (record: InvocationRecord) => void;
+  /**
+   * In-flight invocations one function may have (Lambda's reserved concurrency); one more is throttled as Lambda
+   * throttles it: HTTP 429 `TooManyRequestsException`, which the caller retries (the SDK, the ASL's Retry on
+   * `Lambda.TooManyRequestsException`). Unset: no limit (each concurrent invocation gets an environment).
+   */
+  readonly concurrencyLimit?: number;
 }
 
 export interface InvocationRecord {
@@ -72,6 +78,10 @@ const HOST_ENV = ['PATH', 'LANG', 'TMPDIR'] as const;
 export class LambdaInvoker {
   readonly invocations: InvocationRecord[] = [];
   private environments = new Map<string, ExecutionEnvironment[]>();
+  /** Invocations in flight per function ARN, counted before any await so the limit holds under a burst. */
+  private inFlight = new Map<string, number>();
+  /** Invocations refused by the concurrency limit. */
+  throttled = 0;
   /** Bumped by every reset, so an environment that finishes starting afterwards is stopped, not leaked. */
   private generation = 0;
 
@@ -95,7 +105,20 @@ export class LambdaInvoker {
     } catch {
       return awsError(400, 'InvalidRequestContentException', 'Could not parse request body into json');
     }
-    const run = this.run(spec, deployed, event);
+    const limit = this.options.concurrencyLimit;
+    const busy = this.inFlight.get(deployed.arn) ?? 0;
+    if (limit !== undefined && busy >= limit) {
+      this.throttled += 1;
+      return awsError(
+        429,
+        'TooManyRequestsException',
+        `Rate Exceeded. (${deployed.name}: ${busy} invocations in flight, its concurrency limit is ${limit})`,
+      );
+    }
+    this.inFlight.set(deployed.arn, busy + 1);
+    const run = this.run(spec, deployed, event).finally(() => {
+      this.inFlight.set(deployed.arn, (this.inFlight.get(deployed.arn) ?? 1) - 1);
+    });
     if (invocationType === 'Event') {
       run.catch(() => undefined);
       return { status: 202, headers: {}, body: '' };

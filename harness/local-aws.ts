@@ -55,6 +55,8 @@ export interface LocalAwsOptions {
   readonly containers?: boolean;
   /** SSM parameter naming the docker host AMI per region (default: the ECS-optimized AL2023 one, as LaunchBuilder). */
   readonly dockerHostAmiParameter?: string;
+  /** Concurrent invocations per function beyond which the router throttles (lambda-invoker.ts); default none. */
+  readonly lambdaConcurrencyLimit?: number;
 }
 
 /** The roles of a deployment the harness acts as (deploy.ts finds them in the stack). */
@@ -157,6 +159,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
         },
         ...(options.handlerEnvOverrides ? { envOverrides: options.handlerEnvOverrides } : {}),
         ...(options.onInvoke ? { onInvoke: options.onInvoke } : {}),
+        ...(options.lambdaConcurrencyLimit ? { concurrencyLimit: options.lambdaConcurrencyLimit } : {}),
       },
       ssm: {
         sandboxRoot,

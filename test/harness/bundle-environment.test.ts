@@ -141,6 +141,34 @@ describe('a bundle in its local execution environment', () => {
     expect(invoker.invocations.at(-1)).toMatchObject({ coldStart: true, code: 'bundles' });
   }, 60_000);
 
+  it('throttles past its concurrency limit, per function, as Lambda does (429 TooManyRequestsException)', async () => {
+    const limited = new LambdaInvoker({
+      lookup: async (name) => FUNCTIONS[name],
+      functions: [spec('Echo')],
+      code: { kind: 'bundles', assets: new Map([['Echo', asset]]) },
+      credentialsFor: async () => ({
+        accessKeyId: 'AKIAROLE',
+        secretAccessKey: 's',
+        expiration: new Date(Date.now() + 3_600_000),
+      }),
+      concurrencyLimit: 1,
+    });
+    try {
+      const hanging = limited.invoke('kiln-hang', 'us-east-1', '{"mode":"hang"}', 'RequestResponse');
+      const refused = await limited.invoke('kiln-hang', 'us-east-1', '{}', 'RequestResponse');
+      expect(refused.status).toBe(429);
+      expect(refused.headers['X-Amzn-ErrorType']).toBe('TooManyRequestsException');
+      expect(refused.body).toContain('its concurrency limit is 1');
+      // Another function has its own limit; and once the first invocation ends, the function takes one again.
+      expect((await limited.invoke('kiln-echo', 'us-east-1', '{}', 'RequestResponse')).status).toBe(200);
+      expect((await hanging).headers['X-Amz-Function-Error']).toBe('Unhandled');
+      expect((await limited.invoke('kiln-hang', 'us-east-1', '{}', 'RequestResponse')).status).toBe(200);
+      expect(limited.throttled).toBe(1);
+    } finally {
+      await limited.reset();
+    }
+  }, 60_000);
+
   it('fails loudly when the assembly has no bundle for a deployed function (no fallback to sources)', async () => {
     const { headers, json } = await call('kiln-missing', {});
     expect(headers['X-Amz-Function-Error']).toBe('Unhandled');
