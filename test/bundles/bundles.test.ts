@@ -241,9 +241,9 @@ describe('every other bundle loads and runs', () => {
     expect(result.stderr).toBe('');
     expect(result).toMatchObject({ ok: false, errorType: 'Kiln.InputInvalid', exitCode: 0 });
     // Names the first field its own schema requires (stages: state or buildId; ShellLocal: buildName; the agent
-    // task: taskToken; the sweep: the scheduled event's detail-type).
+    // task: taskToken; the scheduled ones: the event's detail-type; the fleet slots: executionArn).
     expect(result.errorMessage).toMatch(
-      /The function input is not valid: .*(state|buildId|buildName|taskToken|detail-type)/,
+      /The function input is not valid: .*(state|buildId|buildName|taskToken|detail-type|executionArn)/,
     );
   });
 
