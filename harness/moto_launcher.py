@@ -368,20 +368,37 @@ def _patch_step_functions_credentials() -> None:
                     out.write(json.dumps({"accessKeyId": role.access_key_id, "roleArn": role_arn}) + "\n")
             return role
 
+    clients = {}
+
     def boto_client_for(region, service, state_credentials=None):
         role_arn = getattr(state_credentials, "role_arn", None)
         if not role_arn or not str(role_arn).startswith("arn:"):
             return real_for(region, service, state_credentials)
         role = credentials_for(role_arn, region)
-        return boto3.client(
-            service_name=service,
-            region_name=region,
-            endpoint_url=f"http://localhost:{moto_server_port()}",
-            aws_access_key_id=role.access_key_id,
-            aws_secret_access_key=role.secret_access_key,
-            aws_session_token=role.session_token,
-            config=Config(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1}),
-        )
+        # One client per session, region and service (boto3 clients are thread-safe): making one per task costs
+        # tens of ms of this process's CPU, which hundreds of concurrent executions cannot afford.
+        key = (role.access_key_id, region, service)
+        with lock:
+            client = clients.get(key)
+            if client is None:
+                client = boto3.client(
+                    service_name=service,
+                    region_name=region,
+                    endpoint_url=f"http://localhost:{moto_server_port()}",
+                    aws_access_key_id=role.access_key_id,
+                    aws_secret_access_key=role.secret_access_key,
+                    aws_session_token=role.session_token,
+                    # Step Functions waits for a Lambda task up to the function's timeout (at most 900 s), not
+                    # botocore's 60 s read timeout; connections enough for many executions at once.
+                    config=Config(
+                        parameter_validation=False,
+                        retries={"max_attempts": 0, "total_max_attempts": 1},
+                        read_timeout=960,
+                        max_pool_connections=64,
+                    ),
+                )
+                clients[key] = client
+            return client
 
     from moto.settings import moto_server_port
 
@@ -543,6 +560,30 @@ def _patch_image_deprecation() -> None:
         Ami.deprecation_time = None
 
 
+def _patch_lambda_client_error_names() -> None:
+    """A Task invoking a Lambda function fails with `Lambda.<code>` when the Invoke call itself fails (throttling:
+    `Lambda.TooManyRequestsException`, the error the ASL's Retry names); moto names every such failure `Exception`,
+    so no Retry matched a throttled invocation. Name it as Step Functions does."""
+    from botocore.exceptions import ClientError
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
+
+    real_from_error = StateTaskLambda._from_error
+
+    def _from_error(self, env, ex):
+        event = real_from_error(self, env, ex)
+        if isinstance(ex, ClientError):
+            name = f"Lambda.{ex.response.get('Error', {}).get('Code', 'Exception')}"
+            event.error_name = CustomErrorName(name)
+            details = getattr(event.event_details, "get", None)
+            failed = details("lambdaFunctionFailedEventDetails") if details else None
+            if isinstance(failed, dict):
+                failed["error"] = name
+        return event
+
+    StateTaskLambda._from_error = _from_error
+
+
 def apply_patches() -> None:
     _patch_clone_without_backend()
     _patch_execution_names()
@@ -565,6 +606,7 @@ def apply_patches() -> None:
     _patch_dynamodb_atomic_writes()
     _patch_send_task_failure_cause()
     _patch_image_deprecation()
+    _patch_lambda_client_error_names()
 
 
 def _exit_when_parent_goes() -> None:
