@@ -12,6 +12,7 @@ import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
+  ListExecutionsCommand,
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
@@ -157,10 +158,12 @@ export async function runFleet(
       waitingSeen = true;
       await options.whileWaiting();
     }
-    // Execution statuses are polled less often than the table: DescribeExecution costs moto more.
+    // Execution statuses are polled less often than the table: one listing of the running ones, then a
+    // DescribeExecution only for each that ended (one per execution over the run, not one per round).
     if (Date.now() - lastStatusCheck >= 2000) {
       lastStatusCheck = Date.now();
-      for (const arn of [...pending]) {
+      const running = await runningExecutions(sfn, machine.stateMachineArn as string);
+      for (const arn of [...pending].filter((a) => !running.has(a))) {
         const out = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
         if (out.status !== 'RUNNING') {
           pending.delete(arn);
@@ -239,4 +242,17 @@ export async function runFleet(
     heldAtEnd,
     failures,
   };
+}
+
+async function runningExecutions(sfn: SFNClient, stateMachineArn: string): Promise<Set<string>> {
+  const running = new Set<string>();
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, nextToken }),
+    );
+    for (const e of page.executions ?? []) if (e.executionArn) running.add(e.executionArn);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return running;
 }
