@@ -63,12 +63,20 @@ export const FLEET_ASL = {
   slotAcquired: 'SlotAcquired',
   /** Wait of `<resultPath>.waitSeconds`, then AcquireSlot again. */
   waitForSlot: 'WaitForSlot',
+  /**
+   * AcquireSlot throttled past its retries (Lambda.TooManyRequestsException, its Catch): an answer of "not yet"
+   * with a wait of States.MathRandom(THROTTLED_WAIT_SECONDS), then WaitForSlot. Throttling is never a build failure.
+   */
+  slotThrottled: 'SlotThrottled',
   /** AcquireSlot failed for good (its Catch): a failed build result, then the release. */
   slotUnavailable: 'SlotUnavailable',
   /** Every build result passes here before the iteration ends (BuildSucceeded, Cleanup, CleanupFailed, SlotUnavailable). */
   release: 'ReleaseSlot',
   /** ReleaseSlot failed for good: the result is kept; the slot is taken back once the execution ends. */
   releaseFailed: 'SlotReleaseFailed',
+  /** ReleaseSlot throttled past its retries: a jittered wait (at `$.slotRelease.waitSeconds`), then ReleaseSlot again. */
+  releaseThrottled: 'ReleaseThrottled',
+  waitToRelease: 'WaitToRelease',
   /** The driver router the loop hands over to. */
   routeDriver: 'RouteDriver',
   /** Where AcquireSlot's output is put in the iteration's input (`$.slot`). */
@@ -76,6 +84,12 @@ export const FLEET_ASL = {
   /** The build result states that end by releasing. */
   releasedFrom: ['BuildSucceeded', 'Cleanup', 'CleanupFailed', 'SlotUnavailable'],
 } as const;
+
+/**
+ * The jittered wait, in seconds, after AcquireSlot or ReleaseSlot was throttled past its Retry: the bounds of the
+ * ASL's `States.MathRandom` (a fixed wait would send every throttled build back at the same instant).
+ */
+export const THROTTLED_WAIT_SECONDS = { min: 5, max: 30 } as const;
 
 /** AcquireSlot's and ReleaseSlot's input: the holder (ASL: `$$.Execution.Id` and the build's name). */
 export const slotTaskInputSchema = z.object({

@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { executionHistory } from '../aws/execution-history.ts';
 import { FLEET_ASL } from '../aws/fleet-contract.ts';
-import { readFleet } from '../aws/fleet-store.ts';
+import { readFleet, readHolding } from '../aws/fleet-store.ts';
 import { localClientConfig } from './clients.ts';
 import type { KilnLocal } from './kiln-local.ts';
 
@@ -28,9 +28,12 @@ export const REAL_SLOT_STATES = [
   FLEET_ASL.acquire,
   FLEET_ASL.slotAcquired,
   FLEET_ASL.waitForSlot,
+  FLEET_ASL.slotThrottled,
   FLEET_ASL.slotUnavailable,
   'BuildSucceeded',
   FLEET_ASL.release,
+  FLEET_ASL.releaseThrottled,
+  FLEET_ASL.waitToRelease,
   FLEET_ASL.releaseFailed,
 ] as const;
 
@@ -149,12 +152,13 @@ export async function runFleet(
         `fleet run: ${pending.size} of ${options.builds} executions still running after ${options.timeoutMs} ms`,
       );
     }
-    const fleet = await readFleet(store);
+    // The counter and slot items each round; the waiters (hundreds of items, a load on moto) only until one is seen.
+    const fleet = await readHolding(store);
     samples++;
     maxHeldSampled = Math.max(maxHeldSampled, fleet.held);
     maxSlotItemsSampled = Math.max(maxSlotItemsSampled, fleet.slots.length);
     cap = fleet.cap ?? cap;
-    if (!waitingSeen && fleet.waiters.length > 0 && options.whileWaiting) {
+    if (!waitingSeen && options.whileWaiting && (await readFleet(store)).waiters.length > 0) {
       waitingSeen = true;
       await options.whileWaiting();
     }

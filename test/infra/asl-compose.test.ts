@@ -96,9 +96,10 @@ describe('the composed build state machine', () => {
       RouteDriver: all.RouteDriver?.filter((n) => n !== 'DockerLaunchHost' && n !== 'AgentRunJob'),
     }).toEqual({
       NeedsSlot: ['RouteDriver', 'AcquireSlot'],
-      AcquireSlot: ['SlotAcquired', 'SlotUnavailable'],
+      AcquireSlot: ['SlotAcquired', 'SlotThrottled', 'SlotUnavailable'],
       SlotAcquired: ['WaitForSlot', 'RouteDriver'],
       WaitForSlot: ['AcquireSlot'],
+      SlotThrottled: ['WaitForSlot'],
       SlotUnavailable: ['ReleaseSlot'],
       RouteDriver: ['DriverUnavailable', 'LaunchBuilder'],
       DriverUnavailable: [],
@@ -129,7 +130,9 @@ describe('the composed build state machine', () => {
       BuildSucceeded: ['ReleaseSlot'],
       Cleanup: ['ReleaseSlot', 'CleanupFailed'],
       CleanupFailed: ['ReleaseSlot'],
-      ReleaseSlot: ['SlotReleaseFailed'],
+      ReleaseSlot: ['ReleaseThrottled', 'SlotReleaseFailed'],
+      ReleaseThrottled: ['WaitToRelease'],
+      WaitToRelease: ['ReleaseSlot'],
       SlotReleaseFailed: [],
     });
     expect(composed.text).not.toContain(INCLUDE_TYPE);
@@ -176,9 +179,9 @@ describe('the composed build state machine', () => {
     });
   });
 
-  it('attributes each state to its file: 8 + 12 in the parent, 24 in the ami driver, 13 in the docker driver, 3 in the agent driver', () => {
+  it('attributes each state to its file: 8 + 15 in the parent, 24 in the ami driver, 13 in the docker driver, 3 in the agent driver', () => {
     const byFile = (file: string) => [...composed.stateFiles].filter(([, f]) => f === file).map(([name]) => name);
-    expect(byFile(PARENT)).toHaveLength(20);
+    expect(byFile(PARENT)).toHaveLength(23);
     expect(byFile(CHILD)).toHaveLength(24);
     expect(byFile(DOCKER)).toEqual(Object.keys(childStates(JSON.parse(dockerText))));
     expect(byFile(DOCKER)).toHaveLength(13);

@@ -39,6 +39,13 @@ export interface FakeBuild {
   readonly flakyAt?: { readonly index: number; readonly failures: number };
   /** The Cleanup Lambda itself crashes (after the build failed). */
   readonly cleanupCrashes?: boolean;
+  /** AcquireSlot/ReleaseSlot calls for this build refused by Lambda (Lambda.TooManyRequestsException) first. */
+  readonly throttled?: { readonly AcquireSlot?: number; readonly ReleaseSlot?: number };
+}
+
+/** Lambda refusing an invocation past its concurrency, as Step Functions names it. */
+class ThrottledError extends Error {
+  override readonly name = 'Lambda.TooManyRequestsException';
 }
 
 /** The fleet slots the fake AcquireSlot/ReleaseSlot keep (the real semaphore's contract, in memory). */
@@ -84,6 +91,15 @@ export function makeWorld(builds: readonly FakeBuild[], fleetCap = 100): World {
   const byName = new Map(builds.map((b) => [b.name, b]));
   const finalized: World['finalized'] = {};
   const calls: World['calls'] = [];
+  const throttles = new Map<string, number>();
+  const throttle = (state: 'AcquireSlot' | 'ReleaseSlot', build: string) => {
+    const key = `${state}#${build}`;
+    const done = throttles.get(key) ?? 0;
+    if (done < (byName.get(build)?.throttled?.[state] ?? 0)) {
+      throttles.set(key, done + 1);
+      throw new ThrottledError(`Rate Exceeded. (${state} for ${build})`);
+    }
+  };
   const cleanups: World['cleanups'] = [];
   const clock = new Map<string, number>();
   const imageRequestedAt = new Map<string, number>();
@@ -302,6 +318,7 @@ export function makeWorld(builds: readonly FakeBuild[], fleetCap = 100): World {
       const { executionArn, build } = input as { executionArn: string; build: string };
       if (!executionArn || !build) throw new Error('AcquireSlot got no holder');
       calls.push({ state: 'AcquireSlot', build });
+      throttle('AcquireSlot', build);
       const failAt = byName.get(build)?.failAt;
       if (failAt?.state === 'AcquireSlot') throw new FakeError(failAt.error, `no fleet slot for ${build}`);
       const holder = `${executionArn}#${build}`;
@@ -322,6 +339,7 @@ export function makeWorld(builds: readonly FakeBuild[], fleetCap = 100): World {
     ReleaseSlot: async (input) => {
       const { executionArn, build } = input as { executionArn: string; build: string };
       calls.push({ state: 'ReleaseSlot', build });
+      throttle('ReleaseSlot', build);
       const holder = `${executionArn}#${build}`;
       if (fleet.held.delete(holder)) fleet.released.push(holder);
       else fleet.emptyReleases++;

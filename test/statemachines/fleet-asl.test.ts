@@ -7,7 +7,13 @@
 import { fileURLToPath } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
-import { acquireOutputSchema, CAPACITY_DRIVERS, FLEET_ASL, slotTaskInputSchema } from '../../aws/fleet-contract.ts';
+import {
+  acquireOutputSchema,
+  CAPACITY_DRIVERS,
+  FLEET_ASL,
+  slotTaskInputSchema,
+  THROTTLED_WAIT_SECONDS,
+} from '../../aws/fleet-contract.ts';
 import { loadStateMachine } from '../../infra/asl-files.ts';
 import { type FakeBuild, makeWorld } from './build-fakes.ts';
 
@@ -31,6 +37,7 @@ const stateOf = (name: string): State => {
 };
 const machine = new StateMachine(definition, { validationOptions: { checkArn: true } });
 const EXECUTION_ARN = 'arn:aws:states:us-east-1:123456789012:execution:build:fleet-1';
+const THROTTLED = 'Lambda.TooManyRequestsException';
 
 describe('the slot loop of build.asl.json and aws/fleet-contract.ts agree', () => {
   it('starts every iteration at NeedsSlot, which sends exactly the capacity drivers to AcquireSlot', () => {
@@ -92,8 +99,49 @@ describe('the slot loop of build.asl.json and aws/fleet-contract.ts agree', () =
     expect(release.Parameters).toEqual({ 'executionArn.$': '$$.Execution.Id', 'build.$': '$.name' });
     expect(release.ResultPath).toBeNull();
     expect(release.Catch).toEqual([
+      { ErrorEquals: [THROTTLED], ResultPath: '$.slotRelease', Next: FLEET_ASL.releaseThrottled },
       { ErrorEquals: ['States.ALL'], ResultPath: '$.slotReleaseError', Next: FLEET_ASL.releaseFailed },
     ]);
+  });
+
+  it('never fails a build for throttling: past a few retries it waits a jittered while and asks again', () => {
+    const random = `States.MathRandom(${THROTTLED_WAIT_SECONDS.min}, ${THROTTLED_WAIT_SECONDS.max})`;
+    for (const name of [FLEET_ASL.acquire, FLEET_ASL.release]) {
+      const task = stateOf(name) as State & {
+        Retry: { ErrorEquals: string[]; MaxAttempts: number; JitterStrategy?: string }[];
+        Catch: { ErrorEquals: string[]; Next: string }[];
+      };
+      const retry = task.Retry.find((r) => r.ErrorEquals.includes(THROTTLED));
+      expect(retry, name).toMatchObject({ MaxAttempts: 3, JitterStrategy: 'FULL' });
+      expect(
+        task.Retry.filter((r) => r.ErrorEquals.includes(THROTTLED)),
+        name,
+      ).toHaveLength(1);
+      // The throttle's Catch comes before States.ALL, which would end the build.
+      expect(task.Catch[0]?.ErrorEquals, name).toEqual([THROTTLED]);
+    }
+    const acquireThrottled = stateOf(FLEET_ASL.slotThrottled) as State & {
+      Parameters: Record<string, unknown>;
+      ResultPath: string;
+    };
+    expect(acquireThrottled).toMatchObject({
+      Type: 'Pass',
+      ResultPath: FLEET_ASL.resultPath,
+      Next: FLEET_ASL.waitForSlot,
+    });
+    expect(acquireThrottled.Parameters).toEqual({ acquired: false, throttled: true, 'waitSeconds.$': random });
+    const releaseThrottled = stateOf(FLEET_ASL.releaseThrottled) as State & { Parameters: Record<string, unknown> };
+    expect(releaseThrottled).toMatchObject({
+      Type: 'Pass',
+      ResultPath: '$.slotRelease',
+      Next: FLEET_ASL.waitToRelease,
+    });
+    expect(releaseThrottled.Parameters).toEqual({ 'waitSeconds.$': random });
+    expect(stateOf(FLEET_ASL.waitToRelease)).toMatchObject({
+      Type: 'Wait',
+      SecondsPath: '$.slotRelease.waitSeconds',
+      Next: FLEET_ASL.release,
+    });
   });
 
   it('ends an iteration only after the release, or where no slot was taken (DriverUnavailable)', () => {
@@ -128,6 +176,7 @@ async function run(builds: FakeBuild[], cap: number) {
             'DockerPauseBefore',
             'DockerWaitCommand',
             FLEET_ASL.waitForSlot,
+            FLEET_ASL.waitToRelease,
           ].map((w) => [w, 1]),
         ),
         retryIntervalOverrides: { AcquireSlot: 0, ReleaseSlot: 0, Cleanup: 0 },
@@ -214,6 +263,26 @@ describe('the slot loop running (aws-local-stepfunctions, in-memory semaphore)',
     ]);
     // Nothing was held for it: the release found nothing, and said so without failing.
     expect(world.fleet.emptyReleases).toBe(1);
+  });
+
+  it('rides out throttling: a build throttled past every retry waits and asks again, and its slot still comes back', async () => {
+    // 3 retries each: 4 refused calls exhaust one Retry, 9 exhaust two and a half rounds of the loop.
+    const builds: FakeBuild[] = [
+      { name: 'amazon-ebs.slow-acquire', driver: 'ec2-ami', provisioners: 0, throttled: { AcquireSlot: 9 } },
+      { name: 'amazon-ebs.slow-release', driver: 'ec2-ami', provisioners: 0, throttled: { ReleaseSlot: 9 } },
+    ];
+    const { world, output, error } = await run(builds, 1);
+    expect(error).toBeUndefined();
+    expect(output.builds.map((b) => [b.name, b.status])).toEqual(builds.map((b) => [b.name, 'SUCCEEDED']));
+    const callsOf = (build: string, state: string) =>
+      world.calls.filter((c) => c.build === build && c.state === state).length;
+    expect(callsOf('amazon-ebs.slow-release', 'ReleaseSlot')).toBe(10);
+    expect(callsOf('amazon-ebs.slow-acquire', 'AcquireSlot')).toBeGreaterThanOrEqual(10);
+    expect(world.fleet.maxHeld).toBe(1);
+    expect(world.fleet.held.size).toBe(0);
+    expect(world.fleet.released).toHaveLength(2);
+    // Nothing of the throttle reaches the result: Finalize sees the build's own fields.
+    expect(JSON.stringify(output.builds)).not.toContain('TooManyRequests');
   });
 
   it('takes no slot for a driver this deployment does not have', async () => {
