@@ -6,7 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { InputInvalidError, KilnError } from '../../core/errors.ts';
+import { InputInvalidError, KilnError, TransientError } from '../../core/errors.ts';
 import { redactForLog } from '../../core/template/sensitive.ts';
 import './zod-messages.ts';
 import * as z from 'zod/mini';
@@ -25,15 +25,38 @@ export function parseEvent<S extends z.core.$ZodType>(schema: S, event: unknown)
 
 export type KilnHandler<O> = (event: unknown, context: Context) => Promise<O>;
 
+export interface HandlerOptions {
+  /**
+   * The handler may run again with the same input and do nothing twice (the fleet's AcquireSlot and ReleaseSlot):
+   * running out of time then fails with Kiln.Transient, which the ASL retries, a second before Lambda would end
+   * it with an error no Retry names (its dependencies were slow, as when hundreds of builds start at once).
+   */
+  readonly idempotent?: boolean;
+}
+
+/** How long before the function's timeout an idempotent handler gives up with Kiln.Transient. */
+export const IDEMPOTENT_TIMEOUT_MARGIN_MS = 1000;
+
 export function lambdaHandler<S extends z.core.$ZodType, O>(
   schema: S,
   run: (input: z.infer<S>) => Promise<O>,
+  options: HandlerOptions = {},
 ): KilnHandler<O> {
   const base = async (event: unknown): Promise<O> => {
     logger.debug('input', { event: redactForLog(event) });
     return run(parseEvent(schema, event));
   };
-  return middy<unknown, O>(base)
+  const timeout = options.idempotent
+    ? {
+        timeoutEarlyInMillis: IDEMPOTENT_TIMEOUT_MARGIN_MS,
+        timeoutEarlyResponse: () => {
+          throw new TransientError(
+            'The function ran out of time waiting for its dependencies; it is safe to run again, and the state machine retries it',
+          );
+        },
+      }
+    : {};
+  return middy<unknown, O>(base, timeout)
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({
       // Messages of Kiln errors are written to be shown (secrets already redacted); log them once with the

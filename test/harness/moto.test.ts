@@ -1,4 +1,12 @@
 import { CloudFormationClient, CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   CreateStateMachineCommand,
@@ -170,6 +178,83 @@ describe('moto_server with the launcher patches', () => {
     expect(stateMachineArn).toMatch(/:stateMachine:from-stack$/);
     const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn }));
     expect((await waitForEnd(sfn, executionArn ?? '')).status).toBe('SUCCEEDED');
+  });
+
+  it('rolls a cancelled transaction back item by item, in-place updates included, as DynamoDB does', async () => {
+    const dynamo = new DynamoDBClient(localClientConfig(moto.endpoint));
+    const S = (value: string) => ({ S: value });
+    const ranged = {
+      TableName: 'ranged',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' as const },
+        { AttributeName: 'sk', KeyType: 'RANGE' as const },
+      ],
+    };
+    await dynamo.send(
+      new CreateTableCommand({
+        ...ranged,
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: 'flat',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    await dynamo.send(
+      new PutItemCommand({ TableName: 'ranged', Item: { pk: S('P'), sk: S('COUNTER'), n: { N: '1' } } }),
+    );
+    await dynamo.send(new PutItemCommand({ TableName: 'ranged', Item: { pk: S('P'), sk: S('OTHER') } }));
+    await dynamo.send(new PutItemCommand({ TableName: 'flat', Item: { id: S('x'), v: S('before') } }));
+    const counter = { pk: S('P'), sk: S('COUNTER') };
+    const write = (check: string) =>
+      dynamo.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: 'ranged',
+                Key: counter,
+                UpdateExpression: 'SET n = n + :one',
+                ExpressionAttributeValues: { ':one': { N: '1' } },
+              },
+            },
+            { Put: { TableName: 'ranged', Item: { pk: S('P'), sk: S('NEW') } } },
+            {
+              Update: {
+                TableName: 'flat',
+                Key: { id: S('x') },
+                UpdateExpression: 'SET v = :v',
+                ExpressionAttributeValues: { ':v': S('after') },
+              },
+            },
+            {
+              ConditionCheck: { TableName: 'ranged', Key: { pk: S('P'), sk: S('OTHER') }, ConditionExpression: check },
+            },
+          ],
+        }),
+      );
+    const read = async () => ({
+      n: (await dynamo.send(new GetItemCommand({ TableName: 'ranged', Key: counter }))).Item?.n?.N,
+      added:
+        (await dynamo.send(new GetItemCommand({ TableName: 'ranged', Key: { pk: S('P'), sk: S('NEW') } }))).Item !==
+        undefined,
+      other:
+        (await dynamo.send(new GetItemCommand({ TableName: 'ranged', Key: { pk: S('P'), sk: S('OTHER') } }))).Item !==
+        undefined,
+      v: (await dynamo.send(new GetItemCommand({ TableName: 'flat', Key: { id: S('x') } }))).Item?.v?.S,
+    });
+    await expect(write('attribute_not_exists(pk)')).rejects.toThrow(TransactionCanceledException);
+    expect(await read()).toEqual({ n: '1', added: false, other: true, v: 'before' });
+    await write('attribute_exists(pk)');
+    expect(await read()).toEqual({ n: '2', added: true, other: true, v: 'after' });
   });
 
   it('stops: the process group is gone and the port refuses connections', async () => {

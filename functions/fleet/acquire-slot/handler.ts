@@ -15,11 +15,15 @@ const store = fleetStoreFromEnv();
 const policy = fleetPolicyOrThrow();
 const executionStatus = executionStatusReader();
 
-export const handler = lambdaHandler(slotTaskInputSchema, async (holder): Promise<AcquireOutput> => {
-  const result = await transientAware(() => acquireSlot({ store, policy, executionStatus }, holder));
-  if (result.reclaimed > 0) logger.info('took back slots of ended executions', { reclaimed: result.reclaimed });
-  if (!result.acquired && waitedTooLong(result.since, new Date(), policy)) {
-    throw new FleetWaitTimedOutError(waitTimedOutMessage(holder, result.since, policy));
-  }
-  return result;
-});
+export const handler = lambdaHandler(
+  slotTaskInputSchema,
+  async (holder): Promise<AcquireOutput> => {
+    const result = await transientAware(() => acquireSlot({ store, policy, executionStatus }, holder));
+    if (result.reclaimed > 0) logger.info('took back slots of ended executions', { reclaimed: result.reclaimed });
+    if (!result.acquired && waitedTooLong(result.since, new Date(), policy)) {
+      throw new FleetWaitTimedOutError(waitTimedOutMessage(holder, result.since, policy));
+    }
+    return result;
+  },
+  { idempotent: true },
+);

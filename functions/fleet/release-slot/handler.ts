@@ -9,4 +9,5 @@ const store = fleetStoreFromEnv();
 export const handler = lambdaHandler(
   slotTaskInputSchema,
   async (holder): Promise<ReleaseOutput> => ({ released: await transientAware(() => releaseSlot(store, holder)) }),
+  { idempotent: true },
 );
