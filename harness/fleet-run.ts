@@ -92,6 +92,9 @@ export interface FleetRunFigures {
   readonly acquireWaitMax: number;
   /** AcquireSlot calls in all (acquired ones included). */
   readonly acquireCalls: number;
+  /** Turns through SlotThrottled and ReleaseThrottled (AcquireSlot/ReleaseSlot throttled past their Retry). */
+  readonly acquireThrottledTurns: number;
+  readonly releaseThrottledTurns: number;
   /** Slots held when everything ended (0: every slot came back). */
   readonly heldAtEnd: number;
   /** The first few builds that did not succeed, with their error and cause. */
@@ -193,8 +196,14 @@ export async function runFleet(
   const spans: { from: number; to: number }[] = [];
   const waits: number[] = [];
   let acquireCalls = 0;
+  let acquireThrottledTurns = 0;
+  let releaseThrottledTurns = 0;
   for (const arn of arns) {
     const events = await executionHistory(sfn, arn);
+    const entered = (name: string) =>
+      events.filter((e) => e.type === 'PassStateEntered' && e.stateEnteredEventDetails?.name === name).length;
+    acquireThrottledTurns += entered(FLEET_ASL.slotThrottled);
+    releaseThrottledTurns += entered(FLEET_ASL.releaseThrottled);
     const startedAt = events.find((e) => e.type === 'ExecutionStarted')?.timestamp?.getTime() ?? started;
     const exits = events.filter(
       (e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === FLEET_ASL.acquire,
@@ -243,6 +252,8 @@ export async function runFleet(
     acquireWaitP99: round(percentile(sorted, 99)),
     acquireWaitMax: round(sorted.at(-1) ?? Number.NaN),
     acquireCalls,
+    acquireThrottledTurns,
+    releaseThrottledTurns,
     heldAtEnd,
     failures,
   };

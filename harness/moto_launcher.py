@@ -93,6 +93,31 @@ def _patch_cloudformation_state_machines() -> None:
     sfn_models.stepfunctions_backends = _BackendByConfig()
 
 
+def _patch_json_path_parse_cache() -> None:
+    """The Step Functions interpreter parses every JSONPath each time it evaluates it (InputPath, Parameters,
+    ResultPath, Choice variables, SecondsPath), and jsonpath_ng's parser builds its grammar on each call: 13.9 ms
+    per `jsonpath_ng.ext.parse`, 4.4 ms per `jsonpath_ng.parse`, measured here, so a state machine looping on a
+    Wait costs tens of ms of moto's one CPU per turn (500 builds waiting for fleet slots saturated it before any
+    finished). Parsed paths are immutable: parse each path once. Applied before the patches that import `parse`."""
+    import functools
+
+    import jsonpath_ng
+    import jsonpath_ng.ext
+
+    import moto.stepfunctions.parser.asl.component.common.path.result_path as result_path
+    import moto.stepfunctions.parser.asl.utils.json_path as json_path
+
+    ext_parse = functools.lru_cache(maxsize=4096)(jsonpath_ng.ext.parse)
+    plain_parse = functools.lru_cache(maxsize=4096)(jsonpath_ng.parse)
+    jsonpath_ng.ext.parse = ext_parse
+    jsonpath_ng.parse = plain_parse
+    # Modules that bound `parse` at import.
+    if getattr(json_path, "parse", None) is ext_parse.__wrapped__:
+        json_path.parse = ext_parse
+    if getattr(result_path, "parse", None) is plain_parse.__wrapped__:
+        result_path.parse = plain_parse
+
+
 def _patch_definite_json_paths() -> None:
     """`$.Instances[0].InstanceId` evaluates to `["i-..."]` in moto (a fix for moto issue 7825 wraps any match
     reached through an array index), where AWS returns the string. AWS follows Jayway JsonPath: a *definite*
@@ -630,8 +655,10 @@ def _patch_image_deprecation() -> None:
 def _patch_lambda_client_error_names() -> None:
     """A Task invoking a Lambda function fails with `Lambda.<code>` when the Invoke call itself fails (throttling:
     `Lambda.TooManyRequestsException`, the error the ASL's Retry names); moto names every such failure `Exception`,
-    so no Retry matched a throttled invocation. Name it as Step Functions does."""
-    from botocore.exceptions import ClientError
+    so no Retry matched a throttled invocation. Name it as Step Functions does. A failure to reach the Lambda
+    endpoint at all (a connection closed or refused, a read timeout) is `Lambda.SdkClientException`, as Step
+    Functions names client-side failures of its Lambda calls (the ASL retries it)."""
+    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
     from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
 
@@ -639,8 +666,11 @@ def _patch_lambda_client_error_names() -> None:
 
     def _from_error(self, env, ex):
         event = real_from_error(self, env, ex)
-        if isinstance(ex, ClientError):
-            name = f"Lambda.{ex.response.get('Error', {}).get('Code', 'Exception')}"
+        if isinstance(ex, (ClientError, ConnectionError, HTTPClientError)):
+            if isinstance(ex, ClientError):
+                name = f"Lambda.{ex.response.get('Error', {}).get('Code', 'Exception')}"
+            else:
+                name = "Lambda.SdkClientException"
             event.error_name = CustomErrorName(name)
             details = getattr(event.event_details, "get", None)
             failed = details("lambdaFunctionFailedEventDetails") if details else None
@@ -656,6 +686,7 @@ def apply_patches() -> None:
     _patch_execution_names()
     _patch_output_datetimes()
     _patch_cloudformation_state_machines()
+    _patch_json_path_parse_cache()
     _patch_definite_json_paths()
     _patch_rule_targets_moto_cannot_deliver()
     _patch_kms_stack_tags()
