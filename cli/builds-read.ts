@@ -13,7 +13,7 @@ import {
   ExecutionDoesNotExist,
   SFNClient,
 } from '@aws-sdk/client-sfn';
-import { getBuildRecord, listBuildRecords } from '../aws/build-history.ts';
+import { listBuildRecords } from '../aws/build-history.ts';
 import { BUILD_STATUSES, type BuildRecord, type BuildStatus } from '../aws/build-records.ts';
 import { formatDuration, type StageTiming, stageTimings } from '../aws/build-timings.ts';
 import { clientConfig, homeRegion } from '../aws/clients.ts';
@@ -21,10 +21,9 @@ import { executionHistory } from '../aws/execution-history.ts';
 import { registryTemplateName } from '../aws/image-registry-records.ts';
 import { buildPrefix } from '../aws/store-layout.ts';
 import { InputInvalidError, NotFoundError } from '../core/errors.ts';
-import { buildIdFor } from '../functions/common/prepare-build/prepare-build.ts';
 import { KILN_ENV } from '../functions/registry.ts';
 import { reportError } from './agents.ts';
-import { STATE_MACHINE_ENV } from './builds.ts';
+import { buildsTableOf, resolveBuildTarget, STATE_MACHINE_ENV } from './build-target.ts';
 import type { CliIO } from './io.ts';
 import { renderTable } from './table.ts';
 
@@ -56,20 +55,6 @@ export interface BuildsListOptions extends BuildsReadOptions {
 }
 
 export const DEFAULT_LIST_LIMIT = 20;
-const EXECUTION_ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):execution:([^:]+):([^:]+)$/;
-const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/;
-const BUILD_ID = /^kb-[0-9a-z]+$/;
-
-function buildsTable(options: BuildsReadOptions, io: CliIO): string {
-  const table = options.buildsTable ?? io.env[KILN_ENV.buildsTable];
-  if (!table) {
-    throw new InputInvalidError(
-      `no builds table: pass --builds-table <name> or set ${KILN_ENV.buildsTable} (the stack's BuildsTableName output)`,
-    );
-  }
-  return table;
-}
-
 const artifactsBucketOf = (options: BuildsReadOptions, io: CliIO): string | undefined =>
   options.artifactsBucket ?? io.env[KILN_ENV.artifactsBucket];
 
@@ -113,7 +98,7 @@ export async function runBuildsList(
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
       throw new InputInvalidError(`--limit ${options.limit}: give a whole number from 1 to 1000`);
     }
-    const table = buildsTable(options, io);
+    const table = buildsTableOf(options, io);
     const template = templateFilter(options.template);
     const status = statusFilter(options.status);
     const listing = await listBuildRecords(connect(region).dynamo, table, {
@@ -175,39 +160,6 @@ interface ExecutionView {
   readonly note?: string;
 }
 
-/** The build record and where its execution is, from a build id or an execution ARN. */
-async function locate(
-  arg: string,
-  options: BuildsReadOptions,
-  io: CliIO,
-  clients: BuildsReadClients,
-  region: string,
-): Promise<{ record: BuildRecord; executionArn?: string }> {
-  const arn = EXECUTION_ARN.exec(arg);
-  if (!arn && !BUILD_ID.test(arg)) {
-    throw new InputInvalidError(
-      `"${arg}" is neither a build id (kb-…, from \`kiln builds list\`) nor an execution ARN (arn:aws:states:…:execution:…)`,
-    );
-  }
-  const buildId = arn ? buildIdFor(arn[4] as string) : arg;
-  const table = buildsTable(options, io);
-  const record = await getBuildRecord(clients.dynamo, table, buildId);
-  if (!record) {
-    throw new NotFoundError(
-      `no build ${buildId} in table ${table} (${region}): check the id and --region (\`kiln builds list\` shows the recorded ones; a template that failed validation has no record, its execution's error says why)`,
-    );
-  }
-  if (arn) return { record, executionArn: arg };
-  const machine = options.stateMachine ?? io.env[STATE_MACHINE_ENV];
-  if (machine && !STATE_MACHINE_ARN.test(machine)) {
-    throw new InputInvalidError(`"${machine}" is not a state machine ARN (--state-machine or ${STATE_MACHINE_ENV})`);
-  }
-  return {
-    record,
-    ...(machine ? { executionArn: `${machine.replace(':stateMachine:', ':execution:')}:${record.executionName}` } : {}),
-  };
-}
-
 async function executionView(sfn: SFNClient, executionArn: string, withTimings: boolean): Promise<ExecutionView> {
   let described: DescribeExecutionCommandOutput;
   try {
@@ -245,9 +197,19 @@ export async function runBuildsShow(
 ): Promise<number> {
   const region = options.region ?? homeRegion(io.env as NodeJS.ProcessEnv);
   try {
-    const target = EXECUTION_ARN.exec(arg.trim());
-    const clients = connect(target?.[1] ?? region);
-    const { record, executionArn } = await locate(arg.trim(), options, io, clients, region);
+    const {
+      record,
+      executionArn,
+      region: at,
+    } = await resolveBuildTarget(
+      arg.trim(),
+      { record: true, execution: false },
+      options,
+      io,
+      region,
+      (r) => connect(r).dynamo,
+    );
+    const clients = connect(at);
     const execution = executionArn ? await executionView(clients.sfn, executionArn, true) : undefined;
     const bucket = artifactsBucketOf(options, io);
     const manifest = record.manifestKey
@@ -366,9 +328,19 @@ export async function runBuildsLogs(
 ): Promise<number> {
   const region = options.region ?? homeRegion(io.env as NodeJS.ProcessEnv);
   try {
-    const target = EXECUTION_ARN.exec(arg.trim());
-    const clients = connect(target?.[1] ?? region);
-    const { record, executionArn } = await locate(arg.trim(), options, io, clients, region);
+    const {
+      record,
+      executionArn,
+      region: at,
+    } = await resolveBuildTarget(
+      arg.trim(),
+      { record: true, execution: false },
+      options,
+      io,
+      region,
+      (r) => connect(r).dynamo,
+    );
+    const clients = connect(at);
     const bucket = artifactsBucketOf(options, io);
     if (!bucket) {
       throw new InputInvalidError(

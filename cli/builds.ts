@@ -13,18 +13,15 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { listOpenJobsOfBuild, requestCancel } from '../aws/agent-gateway-store.ts';
-import { getBuildRecord } from '../aws/build-history.ts';
 import { homeRegion } from '../aws/clients.ts';
-import { STACK_OUTPUTS } from '../aws/stack-outputs.ts';
 import { DEFAULT_LEASE_POLICY } from '../core/agents/lease.ts';
-import { InputInvalidError, NotFoundError } from '../core/errors.ts';
-import { buildIdFor } from '../functions/common/prepare-build/prepare-build.ts';
-import { KILN_ENV } from '../functions/registry.ts';
+import { NotFoundError } from '../core/errors.ts';
 import { type AgentsConnect, agentsFromEnvironment, agentTable, NO_AGENT_TABLE, reportError } from './agents.ts';
+import { resolveBuildTarget } from './build-target.ts';
 import type { CliIO } from './io.ts';
 
 /** The build state machine's ARN for the CLI (the stack output BuildStateMachineArn). */
-export const STATE_MACHINE_ENV = STACK_OUTPUTS.buildStateMachine.env;
+export { STATE_MACHINE_ENV } from './build-target.ts';
 
 export interface CancelBuildOptions {
   readonly stateMachine?: string;
@@ -37,50 +34,6 @@ export interface CancelBuildOptions {
 
 /** The StopExecution `error` (what the execution's failure says), named as the agent branch names a cancel. */
 export const CANCEL_ERROR = 'Kiln.BuildCancelled';
-
-const EXECUTION_ARN = /^arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):execution:([^:]+):([^:]+)$/;
-const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/;
-
-interface Target {
-  readonly buildId: string;
-  readonly executionArn: string;
-  readonly region?: string;
-}
-
-/** An execution ARN as given, or a build id's execution through the builds table and the state machine's ARN. */
-async function resolveTarget(
-  arg: string,
-  options: CancelBuildOptions,
-  io: CliIO,
-  connect: AgentsConnect,
-  region: string,
-): Promise<Target> {
-  const arn = EXECUTION_ARN.exec(arg);
-  if (arn) return { buildId: buildIdFor(arn[4] as string), executionArn: arg, region: arn[1] as string };
-  if (!/^kb-[0-9a-z]+$/.test(arg)) {
-    throw new InputInvalidError(
-      `"${arg}" is neither a build id (kb-…, as npm start and the build record show) nor an execution ARN (arn:aws:states:…:execution:…)`,
-    );
-  }
-  const table = options.buildsTable ?? io.env[KILN_ENV.buildsTable];
-  if (!table) {
-    throw new InputInvalidError(
-      `to find build ${arg}'s execution: pass --builds-table <name> or set ${KILN_ENV.buildsTable} (the stack's BuildsTableName output), or pass the execution ARN`,
-    );
-  }
-  const machine = options.stateMachine ?? io.env[STATE_MACHINE_ENV];
-  if (!machine || !STATE_MACHINE_ARN.test(machine)) {
-    throw new InputInvalidError(
-      `${machine ? `"${machine}" is not a state machine ARN; ` : ''}pass --state-machine <arn> or set ${STATE_MACHINE_ENV} (the stack's BuildStateMachineArn output), or pass the execution ARN`,
-    );
-  }
-  const record = await getBuildRecord(connect(region).dynamo, table, arg);
-  if (!record) throw new NotFoundError(`no build ${arg} in table ${table} (${region}): check the id and --region`);
-  return {
-    buildId: arg,
-    executionArn: `${machine.replace(':stateMachine:', ':execution:')}:${record.executionName}`,
-  };
-}
 
 async function executionStatus(sfn: SFNClient, executionArn: string): Promise<string> {
   try {
@@ -108,8 +61,15 @@ export async function runBuildsCancel(
 ): Promise<number> {
   const region = options.region ?? homeRegion(io.env as NodeJS.ProcessEnv);
   try {
-    const target = await resolveTarget(arg.trim(), options, io, connect, region);
-    const clients = connect(target.region ?? region);
+    const target = await resolveBuildTarget(
+      arg.trim(),
+      { record: false, execution: true },
+      options,
+      io,
+      region,
+      (r) => connect(r).dynamo,
+    );
+    const clients = connect(target.region);
     // Checked before anything changes: a wrong ARN cancels no job.
     const status = await executionStatus(clients.sfn, target.executionArn);
 
