@@ -20,7 +20,7 @@ import { clientConfig, homeRegion } from '../aws/clients.ts';
 import { executionHistory } from '../aws/execution-history.ts';
 import { registryTemplateName } from '../aws/image-registry-records.ts';
 import { buildPrefix } from '../aws/store-layout.ts';
-import { InputInvalidError, NotFoundError } from '../core/errors.ts';
+import { InputInvalidError } from '../core/errors.ts';
 import { KILN_ENV } from '../functions/registry.ts';
 import { reportError } from './agents.ts';
 import { buildsTableOf, resolveBuildTarget, STATE_MACHINE_ENV } from './build-target.ts';
