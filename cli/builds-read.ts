@@ -160,6 +160,25 @@ interface ExecutionView {
   readonly note?: string;
 }
 
+/** show and logs: the build's record (it must exist), its execution when known, clients in its region. */
+async function recordedBuild(
+  arg: string,
+  options: BuildsReadOptions,
+  io: CliIO,
+  region: string,
+  connect: BuildsReadConnect,
+) {
+  const target = await resolveBuildTarget(
+    arg.trim(),
+    { record: true, execution: false },
+    options,
+    io,
+    region,
+    (r) => connect(r).dynamo,
+  );
+  return { ...target, clients: connect(target.region) };
+}
+
 async function executionView(sfn: SFNClient, executionArn: string, withTimings: boolean): Promise<ExecutionView> {
   let described: DescribeExecutionCommandOutput;
   try {
@@ -197,19 +216,7 @@ export async function runBuildsShow(
 ): Promise<number> {
   const region = options.region ?? homeRegion(io.env as NodeJS.ProcessEnv);
   try {
-    const {
-      record,
-      executionArn,
-      region: at,
-    } = await resolveBuildTarget(
-      arg.trim(),
-      { record: true, execution: false },
-      options,
-      io,
-      region,
-      (r) => connect(r).dynamo,
-    );
-    const clients = connect(at);
+    const { record, executionArn, clients } = await recordedBuild(arg, options, io, region, connect);
     const execution = executionArn ? await executionView(clients.sfn, executionArn, true) : undefined;
     const bucket = artifactsBucketOf(options, io);
     const manifest = record.manifestKey
@@ -328,19 +335,7 @@ export async function runBuildsLogs(
 ): Promise<number> {
   const region = options.region ?? homeRegion(io.env as NodeJS.ProcessEnv);
   try {
-    const {
-      record,
-      executionArn,
-      region: at,
-    } = await resolveBuildTarget(
-      arg.trim(),
-      { record: true, execution: false },
-      options,
-      io,
-      region,
-      (r) => connect(r).dynamo,
-    );
-    const clients = connect(at);
+    const { record, executionArn, clients } = await recordedBuild(arg, options, io, region, connect);
     const bucket = artifactsBucketOf(options, io);
     if (!bucket) {
       throw new InputInvalidError(
