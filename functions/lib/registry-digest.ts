@@ -259,6 +259,24 @@ async function boundedText(response: Response, max: number): Promise<string | un
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * PrepareBuild's resolver as its environment configures it (the contract is functions/registry.ts KILN_ENV):
+ * the allowlist, the mirror map and the own account's ECR in `region`. A malformed setting throws (cold start).
+ */
+export function digestResolverFromEnv(
+  env: NodeJS.ProcessEnv,
+  own: { readonly region: string; readonly ecr: ECRClient },
+): ImageDigestResolver {
+  const value = (name: string) => (env[name] === '' ? undefined : env[name]);
+  const account = value(KILN_ENV.accountId);
+  if (!account) throw new Error(`Environment variable ${KILN_ENV.accountId} is required`);
+  return registryDigestResolver({
+    registries: parseDigestRegistries(value(KILN_ENV.digestRegistries)),
+    mirrors: parseRegistryMirrors(value(KILN_ENV.registryMirrors)),
+    ownEcr: { account, region: own.region, client: own.ecr },
+  });
+}
+
 /** The mirror map of `KILN_REGISTRY_MIRRORS` (JSON object registry → http(s) base URL); malformed: throws. */
 export function parseRegistryMirrors(raw: string | undefined): Record<string, string> {
   if (!raw) return {};

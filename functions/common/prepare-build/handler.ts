@@ -9,7 +9,7 @@ import { homeRegion } from '../../../aws/clients.ts';
 import { optionalEnv } from '../../../aws/env.ts';
 import { eventSinkFor } from '../../../aws/events-emitter.ts';
 import { requireKilnEnv } from '../../lib/env.ts';
-import { parseDigestRegistries, parseRegistryMirrors, registryDigestResolver } from '../../lib/registry-digest.ts';
+import { digestResolverFromEnv } from '../../lib/registry-digest.ts';
 import { lambdaHandler, logger } from '../../lib/wiring.ts';
 import { DEFAULT_SECRET_PREFIX, KILN_ENV } from '../../registry.ts';
 import { coreEngine } from './engine.ts';
@@ -34,11 +34,7 @@ const deps: PrepareDeps = {
   engine: coreEngine,
   // Base image digests: the allowlisted registries, the deployment's mirrors, its own ECR (a malformed setting
   // fails at cold start).
-  resolveImageDigest: registryDigestResolver({
-    registries: parseDigestRegistries(optionalEnv(KILN_ENV.digestRegistries)),
-    mirrors: parseRegistryMirrors(optionalEnv(KILN_ENV.registryMirrors)),
-    ownEcr: { account: requireKilnEnv('accountId'), region, client: ecrClient(region) },
-  }),
+  resolveImageDigest: digestResolverFromEnv(process.env, { region, ecr: ecrClient(region) }),
   now: () => new Date(),
   events: eventSinkFor(eventBridgeClient(region)),
   warn: (message, detail) => logger.warn(message, detail),
