@@ -91,7 +91,8 @@ export function registryDigestResolver(options: DigestResolverOptions): ImageDig
     if (!mirror) {
       if (!allowed.has(ref.registry)) {
         return unresolved(
-          `${ref.registry} is not among the registries Kiln reads digests from (${KILN_ENV.digestRegistries}: ` +
+          `${ref.registry} is not among the registries Kiln reads digests from (kiln:digestRegistries, ` +
+            `${KILN_ENV.digestRegistries}: ` +
             `${[...allowed].join(', ') || 'none'})`,
         );
       }

@@ -245,7 +245,7 @@ describe('what is never contacted', () => {
   it.each([
     [
       '10.0.0.1:5000/app:1',
-      /10\.0\.0\.1:5000 is not among the registries Kiln reads digests from \(KILN_DIGEST_REGISTRIES: docker\.io, /,
+      /10\.0\.0\.1:5000 is not among the registries Kiln reads digests from \(kiln:digestRegistries, KILN_DIGEST_REGISTRIES: docker\.io, /,
     ],
     ['169.254.169.254/latest/meta-data', /169\.254\.169\.254 is not among/],
     ['localhost:5000/app', /localhost:5000 is not among/],
