@@ -44,6 +44,16 @@ export const KILN_ENV = {
   ecrKmsKeyArn: 'KILN_ECR_KMS_KEY_ARN',
   /** ECR lifecycle policy: days after which untagged images expire (its only rule). */
   ecrUntaggedExpireDays: 'KILN_ECR_UNTAGGED_EXPIRE_DAYS',
+  /**
+   * Registries PrepareBuild reads base image digests from (functions/lib/registry-digest.ts), comma-separated;
+   * unset: DEFAULT_DIGEST_REGISTRIES there, `none`: no registry (the own account's ECR is read either way).
+   */
+  digestRegistries: 'KILN_DIGEST_REGISTRIES',
+  /**
+   * Registry → base URL serving it, as JSON (`{"docker.io":"http://127.0.0.1:5000"}`): the only hosts a digest
+   * lookup may reach over http or on a local address. Unset in a deployed stack; the local harness sets it.
+   */
+  registryMirrors: 'KILN_REGISTRY_MIRRORS',
   /** The stack's schedule group: Finalize disables a failing schedule there (aws/schedules.ts). */
   scheduleGroup: 'KILN_SCHEDULE_GROUP',
   /** Failed scheduled builds in a row that disable their schedule (default 3). */
@@ -95,6 +105,8 @@ export const DEFAULT_SECRET_PREFIX = 'kiln/';
  * - `build-kms-keys`: the deployer's customer-managed KMS keys (`kiln:kmsKeyArns`), only through EC2 (grants for
  *   encrypted volumes, images and copies); nothing when the list is empty
  * - `ecr-read`: DescribeImages/DescribeRepositories on this account's repositories in the stack's region
+ * - `ecr-digests`: DescribeImages only, on repositories tagged `kiln:managed=true` of this account in the stack's
+ *   region (a docker base image's digest for the fingerprint: the repositories builder hosts may pull)
  * - `ecr-write`: ensure repositories (functions/lib/ecr/ensure.ts): describe and list tags on this account's
  *   repositories, CreateRepository only with the `kiln:managed=true` request tag, PutLifecyclePolicy only on
  *   repositories carrying it; with an ECR KMS key, the grant ECR needs on that key (through ECR only)
@@ -133,6 +145,7 @@ export type PermissionScope =
   | 'registry-write'
   | 'docker-host-ami'
   | 'ecr-read'
+  | 'ecr-digests'
   | 'ecr-write'
   | 'ecr-login'
   | 'ecr-cleanup'
@@ -192,7 +205,18 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
     id: 'PrepareBuild',
     dir: 'common/prepare-build',
     description: 'Fetch the template by version id, validate, plan, stage files, record the build',
-    env: ['artifactsBucket', 'buildsTable', 'templateBucket', 'dataKeyId', 'secretPrefix', 'kmsKeyArns'],
+    env: [
+      'artifactsBucket',
+      'buildsTable',
+      'templateBucket',
+      'dataKeyId',
+      'secretPrefix',
+      'kmsKeyArns',
+      'accountId',
+      'digestRegistries',
+      'registryMirrors',
+    ],
+    // ecr-digests: a docker build's base image in the account's own ECR (functions/lib/registry-digest.ts).
     permissions: [
       'templates-read',
       'artifacts-rw',
@@ -200,6 +224,7 @@ export const KILN_FUNCTIONS: readonly FunctionSpec[] = [
       'read-params-secrets',
       'build-secrets',
       'kiln-events',
+      'ecr-digests',
     ],
     timeoutSeconds: 300,
     memoryMb: 1024,

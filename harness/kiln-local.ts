@@ -90,7 +90,7 @@ export async function startKilnLocal(options: KilnLocalOptions = {}): Promise<Ki
   if (aws.containers) {
     phase(
       'containers',
-      `podman behind a docker wrapper for docker hosts; registry ${aws.containers.registry} (docker.io mirror: python:3.9-slim stand-in); ECR front ${aws.containers.ecrFront} (pushes bridged into moto's ECR)`,
+      `podman behind a docker wrapper for docker hosts; registry ${aws.containers.registry} (docker.io mirror: python:3.9-slim stand-in); ECR front ${aws.containers.ecrFront} (pushes bridged into moto's ECR); PrepareBuild reads base image digests from the registry (KILN_REGISTRY_MIRRORS)`,
     );
   }
   try {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Instance } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ECS_AL2023_AMI_PARAMETER } from '../aws/docker-host.ts';
-import { type FunctionSpec, KILN_FUNCTIONS } from '../functions/registry.ts';
+import { type FunctionSpec, KILN_ENV, KILN_FUNCTIONS } from '../functions/registry.ts';
 import { CallerDirectory } from './callers.ts';
 import {
   adminCredentials,
@@ -155,6 +155,8 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
           KILN_SDK_MAX_ATTEMPTS: '1',
           KILN_MIN_POLL_SECONDS: '1',
           POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+          // Base image digests are read where the builder hosts pull from (PrepareBuild's registry-digest.ts).
+          ...(containers ? { [KILN_ENV.registryMirrors]: JSON.stringify(containers.mirrors) } : {}),
           ...options.handlerEnv,
         },
         ...(options.handlerEnvOverrides ? { envOverrides: options.handlerEnvOverrides } : {}),

@@ -22,6 +22,8 @@ export interface KilnContext {
   readonly privateEndpoints?: { readonly routeTableIds?: readonly string[]; readonly kms?: boolean };
   /** `kiln:kmsKeyArns` (comma list or array): customer-managed keys templates may use. */
   readonly kmsKeyArns?: readonly string[];
+  /** `kiln:digestRegistries` (comma list or array, `none` for none): registries base image digests are read from. */
+  readonly digestRegistries?: readonly string[];
   /** `kiln:schedules`: JSON array of `{ name, cron, template: { bucket, key }, timezone?, onlyIfChanged? }`. */
   readonly schedules: readonly ScheduledBuild[];
   /** `kiln:scheduleFailureLimit`: failed scheduled builds in a row that disable their schedule (default 3). */
@@ -79,6 +81,7 @@ export function readKilnContext(get: ContextGetter): KilnContext {
     throw new Error('context kiln:routeTableIds and kiln:endpointsKms need kiln:privateEndpoints=true');
   }
   const kmsKeyArns = list(get('kiln:kmsKeyArns'), 'kiln:kmsKeyArns');
+  const digestRegistries = list(get('kiln:digestRegistries'), 'kiln:digestRegistries');
   const account = optionalString(get, 'account');
   const region = optionalString(get, 'region');
   const stateMachinesDir = optionalString(get, 'kiln:stateMachinesDir');
@@ -111,6 +114,9 @@ export function readKilnContext(get: ContextGetter): KilnContext {
         }
       : {}),
     ...(kmsKeyArns.length > 0 ? { kmsKeyArns } : {}),
+    ...(digestRegistries.length > 0
+      ? { digestRegistries: digestRegistries.length === 1 && digestRegistries[0] === 'none' ? [] : digestRegistries }
+      : {}),
     schedules: schedules(get('kiln:schedules')),
     ...notificationsContext(get('kiln:notifications')),
     ...(scheduleFailureLimit !== undefined ? { scheduleFailureLimit } : {}),

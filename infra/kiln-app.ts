@@ -65,6 +65,7 @@ export function createKilnApp(options: CreateKilnAppOptions = {}): { app: App; s
     ...(context.egressPorts ? { egressPorts: context.egressPorts } : {}),
     ...(context.privateEndpoints ? { privateEndpoints: context.privateEndpoints } : {}),
     ...(context.kmsKeyArns ? { kmsKeyArns: context.kmsKeyArns } : {}),
+    ...(context.digestRegistries ? { baseImageDigests: { registries: context.digestRegistries } } : {}),
     ...(context.logLevel ? { logLevel: context.logLevel } : {}),
     ...(context.secretScope ? { secretScope: context.secretScope } : {}),
     ...(context.ecr ? { ecr: context.ecr } : {}),

@@ -15,6 +15,7 @@ import {
 } from '../core/image-registry/lifecycle.ts';
 import { parseKmsKeyArn } from '../core/validation/rules/DeploymentScope.ts';
 import { DEFAULT_ECR_SETTINGS, type TagMutability } from '../functions/lib/ecr/settings.ts';
+import { parseRegistryMirrors } from '../functions/lib/registry-digest.ts';
 import { DEFAULT_SECRET_PREFIX, type FunctionSpec, KILN_FUNCTIONS, placeholderFor } from '../functions/registry.ts';
 import { ASL_SUFFIX, listStateMachines } from './asl-files.ts';
 import { AgentGateway, AgentTable } from './constructs/agent-gateway.ts';
@@ -93,6 +94,14 @@ export interface KilnStackProps extends StackProps {
    * @default { prefix: 'kiln/' }
    */
   readonly secretScope?: SecretScope;
+  /**
+   * Where PrepareBuild reads docker base image digests (functions/lib/registry-digest.ts; the account's own ECR is
+   * always read, with DescribeImages): `registries` it may contact anonymously over https (context
+   * `kiln:digestRegistries`, comma list; `[]` for none), and `mirrors`, registry → the http(s) origin serving it (the
+   * only plain-http or private hosts a lookup may reach; a template's reference never chooses one).
+   * @default { registries: DEFAULT_DIGEST_REGISTRIES, mirrors: {} }
+   */
+  readonly baseImageDigests?: BaseImageDigestOptions;
   /** ECR repositories Kiln creates for docker builds (functions/lib/ecr/settings.ts). @default DEFAULT_ECR_SETTINGS, AES256 */
   readonly ecr?: KilnEcrOptions;
   /** Self-hosted agents: lease and queue timing of the agent gateway. */
@@ -110,6 +119,13 @@ export interface KilnStackProps extends StackProps {
    * wait for a slot (core/fleet/slots.ts). @default DEFAULT_FLEET_POLICY (20 builds, waits of 60 s ± 50 %)
    */
   readonly fleet?: Partial<FleetPolicy>;
+}
+
+export interface BaseImageDigestOptions {
+  /** Registries as docker names them (`docker.io`, `ghcr.io`, `host:port`). @default DEFAULT_DIGEST_REGISTRIES */
+  readonly registries?: readonly string[];
+  /** Registry → `http(s)://host[:port]` serving it (a pull-through cache). @default {} */
+  readonly mirrors?: Readonly<Record<string, string>>;
 }
 
 /** How Kiln configures the ECR repositories it creates; an existing repository is never changed. */
@@ -221,6 +237,7 @@ export class KilnStack extends Stack {
         `KilnStack: secretScope.prefix "${secretScope.prefix}" must be a non-empty secret name prefix (no *)`,
       );
     }
+    const digests = baseImageDigestEnv(props.baseImageDigests);
     const ecr = props.ecr ?? {};
     const untaggedExpireDays = ecr.untaggedExpireDays ?? DEFAULT_ECR_SETTINGS.untaggedExpireDays;
     if (!Number.isInteger(untaggedExpireDays) || untaggedExpireDays < 1) {
@@ -278,6 +295,7 @@ export class KilnStack extends Stack {
         dataKeyId: this.keys.dataKey.keyId,
         secretPrefix: secretScope.prefix,
         kmsKeyArns: kmsKeyArns.join(','),
+        ...digests,
         accountId: this.account,
         ecrTagMutability: ecr.tagMutability ?? DEFAULT_ECR_SETTINGS.tagMutability,
         ...(ecrKmsKeyArn ? { ecrKmsKeyArn } : {}),
@@ -427,4 +445,29 @@ export function lifecyclePolicyOf(options: KilnLifecycleOptions = {}): Lifecycle
         `lifecycle.rollbackProtection whole numbers of 0 or more (got ${JSON.stringify(policy)})`,
     );
   }
+}
+
+/** The digest settings as PrepareBuild's environment (unset keys: its defaults); malformed values throw at synth. */
+export function baseImageDigestEnv(options: BaseImageDigestOptions | undefined): {
+  digestRegistries?: string;
+  registryMirrors?: string;
+} {
+  if (!options) return {};
+  const registries = options.registries?.map((r) => r.trim().toLowerCase());
+  const bad = (registries ?? []).filter((r) => !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/.test(r));
+  if (bad.length > 0) {
+    throw new Error(
+      `KilnStack: baseImageDigests.registries must be registry hosts (host or host:port): ${bad.join(', ')}`,
+    );
+  }
+  const mirrors = options.mirrors ?? {};
+  try {
+    parseRegistryMirrors(JSON.stringify(mirrors));
+  } catch (err) {
+    throw new Error(`KilnStack: baseImageDigests.mirrors: ${(err as Error).message}`);
+  }
+  return {
+    ...(registries ? { digestRegistries: registries.length > 0 ? registries.join(',') : 'none' } : {}),
+    ...(Object.keys(mirrors).length > 0 ? { registryMirrors: JSON.stringify(mirrors) } : {}),
+  };
 }

@@ -3,6 +3,7 @@
  * reads it by key and picks its build by index. The plan is immutable per buildId, so a warm container caches it.
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { InputFingerprint } from '../../aws/build-fingerprint.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import type { BuildPlan, PlannedBuild } from '../../core/plan/types.ts';
 import { awsCall } from './aws-errors.ts';
@@ -24,7 +25,23 @@ export interface StoredPlan {
    * and the plan holds placeholders (provisioners) or `<sensitive>` (everything else) instead.
    */
   readonly sealed?: boolean;
+  /**
+   * Docker builds' base images with the digest PrepareBuild resolved (its fingerprint), by build name: Finalize
+   * records it as the artifact's source, so lineage finds the Kiln artifact that built the base image.
+   */
+  readonly baseImages?: Readonly<Record<string, { readonly reference: string; readonly digest: string }>>;
   readonly createdAt: string;
+}
+
+/** The resolved base images of a fingerprint (docker builds whose image has a digest), by build name. */
+export function baseImagesOf(fp: InputFingerprint): Record<string, { reference: string; digest: string }> {
+  const out: Record<string, { reference: string; digest: string }> = {};
+  for (const b of fp.builds) {
+    if (b.source.kind === 'image' && b.source.digest) {
+      out[b.name] = { reference: b.source.reference, digest: b.source.digest };
+    }
+  }
+  return out;
 }
 
 export { buildPrefix, filesPrefix, manifestKeyFor, planKeyFor, stagedFileKey } from '../../aws/store-layout.ts';

@@ -30,6 +30,11 @@ export interface ContainerHost {
   readonly registry: string;
   /** The ECR front (`127.0.0.1:<port>`): every ECR host's data plane. */
   readonly ecrFront: string;
+  /**
+   * The registries this host serves locally, as the functions' mirror map (`KILN_REGISTRY_MIRRORS`): `docker.io` →
+   * the local registry, so PrepareBuild reads the stand-in's digest where the builder hosts pull it from.
+   */
+  readonly mirrors: Readonly<Record<string, string>>;
   /** Images pushed to ECR hosts and bridged into moto's ECR, oldest first. */
   pushes(): readonly BridgedPush[];
   /** Environment to run the wrapper outside the SSM stand-in (tests): PATH with the wrapper first. */
@@ -69,6 +74,7 @@ export async function startContainerHost(options: ContainerHostOptions): Promise
       wrapper,
       registry: registry.address,
       ecrFront: front.address,
+      mirrors: { 'docker.io': `http://${registry.address}` },
       pushes: () => started.front.pushes(),
       env: { PATH: `${wrapper.binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` },
       stop: () => {

@@ -15,12 +15,20 @@ import { type PermissionTargets, statementsFor } from './function-permissions.ts
 import { acknowledge } from './nag-acknowledge.ts';
 
 /** Env keys a deployment may leave empty (the function then gets no variable and reads its default). */
-type OptionalEnvKey = 'kmsKeyArns' | 'ecrKmsKeyArn' | 'scheduleGroup' | 'scheduleFailureLimit';
+type OptionalEnvKey =
+  | 'kmsKeyArns'
+  | 'ecrKmsKeyArn'
+  | 'scheduleGroup'
+  | 'scheduleFailureLimit'
+  | 'digestRegistries'
+  | 'registryMirrors';
 const OPTIONAL_ENV_KEYS: ReadonlySet<KilnEnvKey> = new Set<KilnEnvKey>([
   'kmsKeyArns',
   'ecrKmsKeyArn',
   'scheduleGroup',
   'scheduleFailureLimit',
+  'digestRegistries',
+  'registryMirrors',
 ]);
 
 /** Values for the registry's environment keys (`functionId` is filled per function). */

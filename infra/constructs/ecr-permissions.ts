@@ -56,6 +56,18 @@ export function ecrReadStatements(t: PermissionTargets): iam.PolicyStatement[] {
   ];
 }
 
+/** A docker base image's digest (PrepareBuild): DescribeImages on the repositories builder hosts may pull, only. */
+export function ecrDigestStatements(t: PermissionTargets): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'ReadBaseImageDigests',
+      actions: ['ecr:DescribeImages'],
+      resources: [ecrRepositoriesArn(t.stack)],
+      conditions: managedRepository,
+    }),
+  ];
+}
+
 export function ecrWriteStatements(t: PermissionTargets): iam.PolicyStatement[] {
   const repositories = ecrRepositoriesArn(t.stack);
   const statements = [

@@ -10,6 +10,7 @@ import type { PermissionScope } from '../../functions/registry.ts';
 import { builderEc2Statements, ec2Arn } from './ec2-permissions.ts';
 import {
   ecrCleanupStatements,
+  ecrDigestStatements,
   ecrLoginStatements,
   ecrReadStatements,
   ecrRepositoriesArn,
@@ -69,6 +70,8 @@ export function statementsFor(scope: PermissionScope, t: PermissionTargets): iam
       return registryWriteStatements(t);
     case 'ecr-read':
       return ecrReadStatements(t);
+    case 'ecr-digests':
+      return ecrDigestStatements(t);
     case 'ecr-write':
       return ecrWriteStatements(t);
     case 'ecr-login':

@@ -24,6 +24,7 @@ import { planDockerPostProcessors } from '../../core/docker/postprocess.ts';
 import { ensureRepositories } from '../../functions/lib/ecr/ensure.ts';
 import { ecrPassword } from '../../functions/lib/ecr/password.ts';
 import { DEFAULT_ECR_SETTINGS } from '../../functions/lib/ecr/settings.ts';
+import { registryDigestResolver } from '../../functions/lib/registry-digest.ts';
 import type { PermissionScope } from '../../functions/registry.ts';
 import { authorizationRequests, type ResourceFacts, type Tags } from '../../harness/aws-calls.ts';
 import { evaluate } from '../../harness/iam-evaluate.ts';
@@ -131,6 +132,33 @@ describe('ecr-write: the calls ensureRepositories makes', () => {
     expect(await allowed(policy, new PutLifecyclePolicyCommand(lifecycle))).toBe(false);
     repositories.set('theirs', MANAGED);
     expect(await allowed(policy, new PutLifecyclePolicyCommand(lifecycle))).toBe(true);
+  });
+});
+
+describe("ecr-digests: PrepareBuild's base image digest lookup", () => {
+  it('is allowed on a Kiln-managed repository of the account, denied on any other', async () => {
+    ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: `sha256:${'d'.repeat(64)}` }] });
+    const resolve = registryDigestResolver({
+      registries: [],
+      mirrors: {},
+      ownEcr: { account: ACCOUNT, region: REGION, client: new ECRClient({ region: REGION }) },
+    });
+    const host = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
+    await resolve(`${host}/base/python:3.12`);
+    await resolve(`${host}/prod:latest`);
+    const [base, prod] = ecr
+      .calls()
+      .map((c) => c.args[0] as unknown as { constructor: { name: string }; input: object });
+    const policy = scope('ecr-digests');
+    repositories.set('base/python', MANAGED);
+    repositories.set('prod', { team: 'x' });
+    expect(await allowed(policy, base as never)).toBe(true);
+    expect(await allowed(policy, prod as never)).toBe(false);
+    // Nothing but DescribeImages: not the repository list, not an image's content.
+    expect(await allowed(policy, new DescribeRepositoriesCommand({}))).toBe(false);
+    expect(await allowed(policy, new PutImageCommand({ repositoryName: 'base/python', imageManifest: '{}' }))).toBe(
+      false,
+    );
   });
 });
 

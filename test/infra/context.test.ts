@@ -55,6 +55,15 @@ describe('readKilnContext', () => {
     });
   });
 
+  it('reads the registries base image digests are read from: a list, or none', () => {
+    expect(readKilnContext(from({ 'kiln:digestRegistries': 'docker.io, ghcr.io' })).digestRegistries).toEqual([
+      'docker.io',
+      'ghcr.io',
+    ]);
+    expect(readKilnContext(from({ 'kiln:digestRegistries': 'none' })).digestRegistries).toEqual([]);
+    expect(readKilnContext(from({})).digestRegistries).toBeUndefined();
+  });
+
   it('reads KMS keys and private endpoint options', () => {
     const key = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     expect(

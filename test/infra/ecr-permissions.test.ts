@@ -64,6 +64,13 @@ describe('function scopes', () => {
     expect(text(read?.Resource)).toMatch(REPOSITORIES);
   });
 
+  it('ecr-digests: DescribeImages only, on Kiln-managed repositories of this account and region', () => {
+    const [read, ...rest] = json('ecr-digests');
+    expect(rest).toEqual([]);
+    expect(read).toMatchObject({ Sid: 'ReadBaseImageDigests', Action: 'ecr:DescribeImages', Condition: MANAGED });
+    expect(text(read?.Resource)).toMatch(REPOSITORIES);
+  });
+
   it('ecr-write: creates only with the kiln:managed request tag, sets lifecycle only on managed repositories', () => {
     const statements = json('ecr-write');
     const bySid = new Map(statements.map((s) => [s.Sid, s]));

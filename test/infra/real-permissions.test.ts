@@ -222,6 +222,23 @@ describe('function permissions of the real registry', () => {
     }
   });
 
+  it("lets PrepareBuild read base image digests only with DescribeImages on the account's Kiln-managed repositories", () => {
+    expect(KILN_FUNCTIONS.filter((f) => f.permissions.includes('ecr-digests')).map((f) => f.id)).toEqual([
+      'PrepareBuild',
+    ]);
+    const ecr = functionRole('PrepareBuild').filter((s) => actionsOf(s).some((a) => a.startsWith('ecr:')));
+    expect(ecr.map((s) => s.Sid)).toEqual(['ReadBaseImageDigests']);
+    expect(ecr[0]?.Action).toBe('ecr:DescribeImages');
+    expect(text(ecr[0]?.Resource)).toMatch(/:ecr:.*:repository\/\*"\]\]\}$/);
+    expect(ecr[0]?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/kiln:managed': 'true' } });
+    // The mirror map is not set by the stack: a deployed PrepareBuild reaches only https registries.
+    const fn = stack.pipeline.functions.get('PrepareBuild');
+    const resources = template.findResources('AWS::Lambda::Function');
+    const own = resources[logicalId(stack, fn as never)] as { Properties: { Environment: { Variables: object } } };
+    expect(Object.keys(own.Properties.Environment.Variables)).toContain('KILN_ACCOUNT_ID');
+    expect(Object.keys(own.Properties.Environment.Variables)).not.toContain('KILN_REGISTRY_MIRRORS');
+  });
+
   it('lets PrepareBuild and Finalize put only Kiln events (source kiln, its detail-types) on the default bus', () => {
     expect(KILN_FUNCTIONS.filter((f) => f.permissions.includes('kiln-events')).map((f) => f.id)).toEqual([
       'PrepareBuild',

@@ -17,7 +17,6 @@ import type { RegistryContext } from '../../../aws/image-registry-store.ts';
 import { TransientError } from '../../../core/errors.ts';
 import { amiArtifactId, type ManifestFile } from '../../../core/manifest/manifest.ts';
 import { isDockerBuild } from '../../../core/plan/typed.ts';
-import type { PlannedBuild } from '../../../core/plan/types.ts';
 import { redactValue } from '../../../core/template/sensitive.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import {
@@ -27,11 +26,11 @@ import {
   type ImageRecord,
   type StateOf,
 } from '../../lib/build-state.ts';
-import { filesPrefix, loadStoredPlan, manifestKeyFor } from '../../lib/plan-store.ts';
+import { filesPrefix, loadStoredPlan, manifestKeyFor, type StoredPlan } from '../../lib/plan-store.ts';
 import { deleteBuildSecrets, loadSealedValues } from '../../lib/sealed-values.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 import { amisByRegion, executionManifest, runUuid } from './manifest.ts';
-import { type RegisteredArtifact, registerBuild } from './registry.ts';
+import { type BaseImage, type RegisteredArtifact, registerBuild } from './registry.ts';
 import type { ScheduleFailureDeps, ScheduleHealth } from './schedule-failures.ts';
 
 const succeededSchema = z.object({
@@ -90,9 +89,16 @@ function agentManifestPart(state: StateOf<'agent'>): { artifactId: string; files
   };
 }
 
-/** The docker builder's `image` of a planned build (a docker artifact's lineage). */
-function baseImageOf(build: PlannedBuild | undefined): string | undefined {
-  return build && isDockerBuild(build) ? build.config.image || undefined : undefined;
+/**
+ * The docker builder's `image` of a planned build (a docker artifact's lineage), with the digest PrepareBuild
+ * resolved for it (the stored plan's `baseImages`) when it is the same reference.
+ */
+function baseImageOf(stored: StoredPlan, index: number): BaseImage | undefined {
+  const build = stored.plan.builds[index];
+  const reference = build && isDockerBuild(build) ? build.config.image || undefined : undefined;
+  if (!reference || !build) return undefined;
+  const resolved = stored.baseImages?.[build.name];
+  return resolved?.reference === reference ? { reference, digest: resolved.digest } : { reference };
 }
 
 export interface BuildOutcome {
@@ -218,7 +224,7 @@ export async function finalize(deps: FinalizeDeps, input: FinalizeInput): Promis
           template,
           r.state,
           now.toISOString(),
-          baseImageOf(stored.plan.builds[r.state.index]),
+          baseImageOf(stored, r.state.index),
           deps.artifactsBucket,
         ),
       );

@@ -13,6 +13,12 @@ import { type ChannelRef, type ChannelState, LATEST_CHANNEL } from '../../../cor
 import type { ChannelParameter } from '../../../core/image-registry/parameter.ts';
 import type { BuildState } from '../../lib/build-state.ts';
 
+/** A docker build's base image as written, with its digest when PrepareBuild resolved one. */
+export interface BaseImage {
+  readonly reference: string;
+  readonly digest?: string;
+}
+
 export interface RegisteredArtifact {
   readonly artifactId: string;
   /** The `latest` parameter's name (one name, published in each region of the AMI). */
@@ -25,15 +31,15 @@ export interface RegisteredArtifact {
 /**
  * The registry artifact of a succeeded build, or none when it made nothing to record (skip_create_ami, a docker
  * build that pushed nothing to ECR, an agent build without files such as `null`). A docker artifact is its first
- * pushed repository, by digest; `baseImage` is the docker builder's `image` (its lineage; the digest of a base
- * image is not resolved yet). An agent artifact lists the files packer reported: `s3://<artifactsBucket>/<key>`
+ * pushed repository, by digest; `baseImage` is the docker builder's `image` with the digest PrepareBuild resolved
+ * for it (its lineage: a digest finds the Kiln artifact that built the base image). An agent artifact lists the files packer reported: `s3://<artifactsBucket>/<key>`
  * for those the agent uploaded, `agent://<agent id>/<name>` for those left on the agent's host.
  */
 export function artifactOf(
   template: string,
   state: BuildState,
   createdAt: string,
-  baseImage?: string,
+  baseImage?: BaseImage,
   artifactsBucket?: string,
 ): Artifact | undefined {
   const made = contentOf(state, baseImage, artifactsBucket);
@@ -51,7 +57,7 @@ export function artifactOf(
 /** What the build made and where it started from, per driver; none when it made nothing to record. */
 function contentOf(
   state: BuildState,
-  baseImage?: string,
+  baseImage?: BaseImage,
   artifactsBucket?: string,
 ): Pick<Artifact, 'content' | 'source'> | undefined {
   if (state.driver === 'agent') {
@@ -73,7 +79,15 @@ function contentOf(
     const imageUri = `${first.repository}:${first.tags[0] ?? state.buildId}`;
     return {
       content: { kind: 'container-image', imageUri, digest: first.digest },
-      ...(baseImage ? { source: { kind: 'image', reference: baseImage } } : {}),
+      ...(baseImage
+        ? {
+            source: {
+              kind: 'image',
+              reference: baseImage.reference,
+              ...(baseImage.digest ? { digest: baseImage.digest } : {}),
+            },
+          }
+        : {}),
     };
   }
   if (state.driver !== 'ec2-ami' || state.images.length === 0) return undefined;
@@ -102,7 +116,7 @@ export async function registerBuild(
   template: string,
   state: BuildState,
   createdAt: string,
-  baseImage?: string,
+  baseImage?: BaseImage,
   artifactsBucket?: string,
 ): Promise<RegisteredArtifact | undefined> {
   const artifact = artifactOf(template, state, createdAt, baseImage, artifactsBucket);

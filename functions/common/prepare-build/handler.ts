@@ -1,5 +1,6 @@
 import { dynamoClient } from '../../../aws/clients/dynamodb.ts';
 import { ec2Client } from '../../../aws/clients/ec2.ts';
+import { ecrClient } from '../../../aws/clients/ecr.ts';
 import { eventBridgeClient } from '../../../aws/clients/eventbridge.ts';
 import { s3Client } from '../../../aws/clients/s3.ts';
 import { secretsClient } from '../../../aws/clients/secrets-manager.ts';
@@ -8,6 +9,7 @@ import { homeRegion } from '../../../aws/clients.ts';
 import { optionalEnv } from '../../../aws/env.ts';
 import { eventSinkFor } from '../../../aws/events-emitter.ts';
 import { requireKilnEnv } from '../../lib/env.ts';
+import { digestResolverFromEnv } from '../../lib/registry-digest.ts';
 import { lambdaHandler, logger } from '../../lib/wiring.ts';
 import { DEFAULT_SECRET_PREFIX, KILN_ENV } from '../../registry.ts';
 import { coreEngine } from './engine.ts';
@@ -30,6 +32,9 @@ const deps: PrepareDeps = {
     secretPrefix: optionalEnv(KILN_ENV.secretPrefix) ?? DEFAULT_SECRET_PREFIX,
   },
   engine: coreEngine,
+  // Base image digests: the allowlisted registries, the deployment's mirrors, its own ECR (a malformed setting
+  // fails at cold start).
+  resolveImageDigest: digestResolverFromEnv(process.env, { region, ecr: ecrClient(region) }),
   now: () => new Date(),
   events: eventSinkFor(eventBridgeClient(region)),
   warn: (message, detail) => logger.warn(message, detail),

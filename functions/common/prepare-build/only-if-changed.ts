@@ -6,12 +6,12 @@
  *   beside it, a bundle's entries, fetched var files), path by path;
  * - amazon-ebs: `source_ami` as written, or `source_ami_filter` resolved now with LaunchBuilder's own rules
  *   (functions/lib/ec2/source-image.ts: newest when most_recent);
- * - docker: `image` with its digest when the reference pins one (`name@sha256:...`) or `resolveImageDigest`
- *   finds it. No resolver is deployed yet (it needs registry access: ECR DescribeImages, Docker Hub's API), so a
- *   tag stays unresolved and such a build always counts as changed; a `build` block's Dockerfile base is not
- *   read either.
- * A lookup that fails makes that source `unresolved` (never a failed build): the build is then not skipped, and
- * LaunchBuilder reports the real error.
+ * - docker: `image` with its digest: the one the reference pins (`name@sha256:...`), else the tag's current digest
+ *   from `resolveImageDigest` (functions/lib/registry-digest.ts: the own account's ECR by DescribeImages, the
+ *   allowlisted public registries by the Registry HTTP API, the deployment's mirrors); a `build` block's
+ *   Dockerfile base is not read. The digest also becomes the artifact's lineage (Finalize reads it from the plan).
+ * A lookup that fails makes that source `unresolved` with its reason (never a failed build): the build is then not
+ * skipped, and LaunchBuilder (or the docker host's pull) reports the real error.
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
@@ -28,12 +28,13 @@ import { lastSuccessfulBuild } from '../../../aws/build-history.ts';
 import type { PlannedBuild } from '../../../core/plan/types.ts';
 import { known } from '../../../core/schema/decoded.ts';
 import { resolveSourceImage } from '../../lib/ec2/source-image.ts';
+import type { ImageDigestResolver } from '../../lib/registry-digest.ts';
 
 export interface FingerprintDeps {
   readonly ec2For: (region: string) => EC2Client;
   readonly homeRegion: string;
-  /** A docker image reference's current digest (`sha256:...`), or undefined when it cannot be resolved. */
-  readonly resolveImageDigest?: (reference: string) => Promise<string | undefined>;
+  /** A docker image reference's current digest (`sha256:...`), or why it cannot be resolved; absent: not looked up. */
+  readonly resolveImageDigest?: ImageDigestResolver;
 }
 
 /** sha256 over the tree: for each regular file in path order, `<relative path>\0<sha256 of content>\n`. */
@@ -79,7 +80,11 @@ async function amiSource(deps: FingerprintDeps, build: PlannedBuild & { driver: 
   }
 }
 
-async function imageSource(deps: FingerprintDeps, config: Record<string, unknown>): Promise<SourceInput> {
+async function imageSource(
+  deps: FingerprintDeps,
+  config: Record<string, unknown>,
+  lookups: Map<string, Promise<SourceInput>>,
+): Promise<SourceInput> {
   const reference = typeof config.image === 'string' && config.image !== '' ? config.image : undefined;
   if (!reference) {
     return config.build
@@ -88,28 +93,43 @@ async function imageSource(deps: FingerprintDeps, config: Record<string, unknown
   }
   const pinned = DIGEST_IN_REFERENCE.exec(reference)?.[1];
   if (pinned) return { kind: 'image', reference, digest: pinned };
-  if (!deps.resolveImageDigest) return { kind: 'image', reference };
-  try {
-    const digest = await deps.resolveImageDigest(reference);
-    return digest ? { kind: 'image', reference, digest } : { kind: 'image', reference };
-  } catch (err) {
-    return { kind: 'unresolved', what: `image ${reference}`, reason: message(err) };
+  const resolve = deps.resolveImageDigest;
+  if (!resolve) return { kind: 'image', reference };
+  // One lookup per reference per execution: builds starting from the same image see the same digest.
+  let lookup = lookups.get(reference);
+  if (!lookup) {
+    lookup = resolve(reference).then(
+      (found): SourceInput =>
+        found.kind === 'digest'
+          ? { kind: 'image', reference, digest: found.digest }
+          : { kind: 'unresolved', what: `image ${reference}`, reason: found.reason },
+      (err: unknown): SourceInput => ({ kind: 'unresolved', what: `image ${reference}`, reason: message(err) }),
+    );
+    lookups.set(reference, lookup);
   }
+  return lookup;
 }
 
-async function sourceOf(deps: FingerprintDeps, build: PlannedBuild): Promise<SourceInput> {
+async function sourceOf(
+  deps: FingerprintDeps,
+  build: PlannedBuild,
+  lookups: Map<string, Promise<SourceInput>>,
+): Promise<SourceInput> {
   if (build.driver === 'ec2-ami') return amiSource(deps, build);
-  if (build.driver === 'ec2-docker') return imageSource(deps, build.config);
+  if (build.driver === 'ec2-docker') return imageSource(deps, build.config, lookups);
   return { kind: 'none' };
 }
 
-/** The fingerprint of a planned execution; builds are resolved one after another (a few DescribeImages). */
+/** The fingerprint of a planned execution; builds are resolved one after another (a few lookups). */
 export async function inputFingerprint(
   deps: FingerprintDeps,
   input: { readonly root: string; readonly versionId?: string; readonly builds: readonly PlannedBuild[] },
 ): Promise<InputFingerprint> {
   const builds: InputFingerprint['builds'] = [];
-  for (const b of input.builds) builds.push({ name: b.name, driver: b.driver, source: await sourceOf(deps, b) });
+  const lookups = new Map<string, Promise<SourceInput>>();
+  for (const b of input.builds) {
+    builds.push({ name: b.name, driver: b.driver, source: await sourceOf(deps, b, lookups) });
+  }
   return {
     version: 1,
     template: { sha256: await treeSha256(input.root), ...(input.versionId ? { versionId: input.versionId } : {}) },

@@ -32,7 +32,8 @@ import { REDACTED, redactText as redact } from '../../../core/template/sensitive
 import { pipelineLoadOptions } from '../../../core/validation/pipeline.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import { type BuildState, initialState } from '../../lib/build-state.ts';
-import { planKeyFor, type StoredPlan } from '../../lib/plan-store.ts';
+import { baseImagesOf, planKeyFor, type StoredPlan } from '../../lib/plan-store.ts';
+import type { ImageDigestResolver } from '../../lib/registry-digest.ts';
 import { encryptionFor, storeSealedValues } from '../../lib/sealed-values.ts';
 import { shortId } from '../../lib/tokens.ts';
 import { stageAgentJob } from './agent-job.ts';
@@ -60,6 +61,11 @@ export interface PrepareDeps {
   readonly now: () => Date;
   /** What the deployment lets templates use (its KMS keys); absent means none (AWS-managed keys only). */
   readonly deployment?: DeploymentAllowances;
+  /**
+   * A docker base image's current digest (functions/lib/registry-digest.ts), for the fingerprint and the lineage;
+   * absent: a tag is recorded as written (and an only-if-changed build of it always counts as changed).
+   */
+  readonly resolveImageDigest?: ImageDigestResolver;
   /** `Kiln Build Started` goes here once the build is recorded; absent: no event. */
   readonly events?: EventSink;
   /** Says an event EventBridge did not take (the handler logs it); a notification never fails the build. */
@@ -151,7 +157,11 @@ export async function prepareBuild(
     // Every build records its inputs, so a later only-if-changed run can compare with it whatever started it.
     const fingerprint = withoutSensitive(
       await inputFingerprint(
-        { ec2For: deps.resolvers.ec2For, homeRegion: deps.resolvers.homeRegion },
+        {
+          ec2For: deps.resolvers.ec2For,
+          homeRegion: deps.resolvers.homeRegion,
+          ...(deps.resolveImageDigest ? { resolveImageDigest: deps.resolveImageDigest } : {}),
+        },
         {
           root: materialized.root,
           ...(request.template.versionId ? { versionId: request.template.versionId } : {}),
@@ -213,6 +223,7 @@ export async function prepareBuild(
     const { plan: sealedPlan, table } = sealPlan(withAgentJobs, values, randomBytes(12).toString('hex'));
     const sealed = table.forms.length > 0;
     if (sealed) await storeSealedValues(deps, buildId, { version: 1, values, table });
+    const baseImages = baseImagesOf(fingerprint);
     const stored: StoredPlan = {
       version: 1,
       buildId,
@@ -220,6 +231,7 @@ export async function prepareBuild(
       template: request.template,
       plan: sealedPlan,
       ...(sealed ? { sealed: true } : {}),
+      ...(Object.keys(baseImages).length > 0 ? { baseImages } : {}),
       createdAt: now.toISOString(),
     };
     await awsCall('storing the build plan', transient, () =>

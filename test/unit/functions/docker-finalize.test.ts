@@ -122,10 +122,33 @@ describe('Finalize of a docker build', () => {
     expect(result.builds[0]?.registry).toEqual({ artifactId: id, channelParameter: name });
   });
 
+  it('records the base image digest PrepareBuild resolved (the stored plan), which lineage follows', async () => {
+    const base = `sha256:${'b'.repeat(64)}`;
+    const stored = JSON.parse(await dockerPlanText());
+    const withDigest = { ...stored, baseImages: { docker: { reference: 'python:3.9-slim', digest: base } } };
+    t = mocks(JSON.stringify(withDigest));
+    t.s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    t.ssm.on(PutParameterCommand).resolves({ Version: 1 });
+    await finalize(deps(), input(pushedState()));
+    expect(artifacts()[0]?.source).toEqual({ kind: 'image', reference: 'python:3.9-slim', digest: base });
+    // A digest resolved for another reference than the plan's image is not taken.
+    const other = { ...stored, baseImages: { docker: { reference: 'python:3.12', digest: base } } };
+    expect(artifactOf('t', pushedState(), 'now', { reference: 'python:3.9-slim' })?.source).toEqual({
+      kind: 'image',
+      reference: 'python:3.9-slim',
+    });
+    table.clear();
+    t = mocks(JSON.stringify(other));
+    t.s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    t.ssm.on(PutParameterCommand).resolves({ Version: 1 });
+    await finalize(deps(), input(pushedState()));
+    expect(artifacts()[0]?.source).toEqual({ kind: 'image', reference: 'python:3.9-slim' });
+  });
+
   it('a docker build that pushed nothing has no artifact id and no registry artifact', async () => {
     const state = pushedState({ pushed: [], packerArtifactId: 'my-python-app' });
     expect(artifactIdOf(state)).toBe('');
-    expect(artifactOf('docker-python-app', state, 't', 'python:3.9-slim')).toBeUndefined();
+    expect(artifactOf('docker-python-app', state, 't', { reference: 'python:3.9-slim' })).toBeUndefined();
     const result = await finalize(deps(), input(state));
     const entry = manifestOf().builds[0];
     expect(entry).toMatchObject({ builder_type: 'docker', artifact_id: 'my-python-app' });

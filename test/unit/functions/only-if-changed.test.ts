@@ -18,6 +18,7 @@ import { scheduledBuildInput } from '../../../aws/trigger-contract.ts';
 import type { PlannedBuild } from '../../../core/plan/types.ts';
 import { normalizeInput, prepareInputSchema } from '../../../functions/common/prepare-build/input.ts';
 import {
+  type FingerprintDeps,
   inputFingerprint,
   treeSha256,
   withoutSensitive,
@@ -66,7 +67,7 @@ const DIGEST = `sha256:${'c'.repeat(64)}`;
 describe('inputFingerprint', () => {
   const ec2 = mockClient(EC2Client);
   beforeEach(() => ec2.reset());
-  const deps = (extra = {}) => ({
+  const deps = (extra: Partial<FingerprintDeps> = {}): FingerprintDeps => ({
     ec2For: (r: string) => new EC2Client({ region: r }),
     homeRegion: 'us-east-1',
     ...extra,
@@ -145,8 +146,32 @@ describe('inputFingerprint', () => {
       { kind: 'unresolved', what: 'the Dockerfile of the build block', reason: 'its FROM image is not read' },
       { kind: 'none' },
     ]);
-    const resolved = await inputFingerprint(deps({ resolveImageDigest: async () => DIGEST }), { root, builds });
+    const asked: string[] = [];
+    const resolved = await inputFingerprint(
+      deps({
+        resolveImageDigest: async (reference) => {
+          asked.push(reference);
+          return { kind: 'digest', digest: DIGEST };
+        },
+      }),
+      {
+        root,
+        builds: [...builds, { ...dockerBuild({ image: 'python:3.12-slim' }), name: 'docker.again' } as PlannedBuild],
+      },
+    );
     expect(resolved.builds[1]?.source).toEqual({ kind: 'image', reference: 'python:3.12-slim', digest: DIGEST });
+    expect(resolved.builds[4]?.source).toEqual({ kind: 'image', reference: 'python:3.12-slim', digest: DIGEST });
+    // A pinned reference is never looked up; one lookup per reference per execution.
+    expect(asked).toEqual(['python:3.12-slim']);
+    const refused = await inputFingerprint(
+      deps({ resolveImageDigest: async () => ({ kind: 'unresolved', reason: 'example.com is not allowed' }) }),
+      { root, builds },
+    );
+    expect(refused.builds[1]?.source).toEqual({
+      kind: 'unresolved',
+      what: 'image python:3.12-slim',
+      reason: 'example.com is not allowed',
+    });
     const failing = await inputFingerprint(
       deps({
         resolveImageDigest: async () => {
