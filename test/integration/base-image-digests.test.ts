@@ -12,18 +12,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateRepositoryCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateScheduleGroupCommand, GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BUILD_RECORD_KEY, BUILD_TEMPLATE_INDEX, buildOutcomeUpdate } from '../../aws/build-records.ts';
-import { SCHEDULE_GROUP, SCHEDULE_GROUP_TAGS } from '../../aws/schedules.ts';
-import { bufferedIO } from '../../cli/io.ts';
-import { commandHandlers, runCli } from '../../cli/program.ts';
+import { BUILD_RECORD_KEY, buildOutcomeUpdate } from '../../aws/build-records.ts';
+import { SCHEDULE_GROUP } from '../../aws/schedules.ts';
 import { coreEngine } from '../../functions/common/prepare-build/engine.ts';
 import { normalizeInput, prepareInputSchema } from '../../functions/common/prepare-build/input.ts';
 import { buildIdFor, type PrepareDeps, prepareBuild } from '../../functions/common/prepare-build/prepare-build.ts';
@@ -35,6 +33,7 @@ import { missingContainerTools } from '../../harness/containers/host.ts';
 import { type LocalRegistry, startRegistry } from '../../harness/containers/registry.ts';
 import { STANDIN_REPOSITORY, STANDIN_TAG, standinRegistrySeed } from '../../harness/containers/standin.ts';
 import { type MotoServer, startMoto } from '../../harness/moto.ts';
+import { createBuildsTable, createScheduleGroup, kilnWithScheduler } from './schedules-fixture.ts';
 
 const REGION = 'us-east-1';
 const TEMPLATES = 'kiln-templates';
@@ -79,50 +78,16 @@ beforeEach(async () => {
   await moto.reset();
   for (const Bucket of [TEMPLATES, ARTIFACTS]) await s3.send(new CreateBucketCommand({ Bucket }));
   await s3.send(new PutObjectCommand({ Bucket: TEMPLATES, Key: KEY, Body: template('python:3.9-slim') }));
-  const { name, partitionKey, sortKey } = BUILD_TEMPLATE_INDEX;
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: BUILDS,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [BUILD_RECORD_KEY, partitionKey, sortKey].map((n) => ({
-        AttributeName: n,
-        AttributeType: 'S',
-      })),
-      KeySchema: [{ AttributeName: BUILD_RECORD_KEY, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: name,
-          KeySchema: [
-            { AttributeName: partitionKey, KeyType: 'HASH' },
-            { AttributeName: sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
-  await scheduler.send(
-    new CreateScheduleGroupCommand({
-      Name: SCHEDULE_GROUP,
-      Tags: [
-        { Key: SCHEDULE_GROUP_TAGS.stateMachineArn, Value: MACHINE },
-        { Key: SCHEDULE_GROUP_TAGS.startRoleArn, Value: ROLE },
-        { Key: SCHEDULE_GROUP_TAGS.deadLetterQueueArn, Value: DLQ },
-        { Key: SCHEDULE_GROUP_TAGS.templateBucket, Value: TEMPLATES },
-      ],
-    }),
-  );
+  await createBuildsTable(dynamo, BUILDS);
+  await createScheduleGroup(scheduler, {
+    machine: MACHINE,
+    role: ROLE,
+    deadLetterQueue: DLQ,
+    templateBucket: TEMPLATES,
+  });
 });
 
-async function kiln(argv: string[]) {
-  const io = bufferedIO({ env: { AWS_REGION: REGION } });
-  const code = await runCli(
-    argv,
-    io,
-    commandHandlers(io, undefined, () => scheduler),
-  );
-  return { code, stdout: io.stdout(), stderr: io.stderr() };
-}
+const kiln = (argv: string[]) => kilnWithScheduler(scheduler, REGION, argv);
 
 /** PrepareBuild's deps, its resolver built from the environment the local harness gives the deployed function. */
 const deps = (): PrepareDeps => {
