@@ -67,6 +67,15 @@ export interface BuildRecordOutcome {
   readonly outcomes: readonly BuildOutcomeRecord[];
 }
 
+/** Why the build never started: PrepareBuild failed (an invalid template, a missing object), as its error said. */
+export interface PrepareFailure {
+  readonly error: string;
+  readonly cause: string;
+}
+
+/** The longest cause a record keeps (a Packer-style diagnostic list can be long). */
+export const PREPARE_FAILURE_CAUSE_MAX = 4_000;
+
 export type BuildRecord = Omit<BuildRecordStart, 'fingerprint'> & {
   /** Undefined also when the stored form is one this code cannot read (compare as changed). */
   readonly fingerprint?: InputFingerprint;
@@ -74,6 +83,7 @@ export type BuildRecord = Omit<BuildRecordStart, 'fingerprint'> & {
   readonly finishedAt?: string;
   readonly manifestKey?: string;
   readonly outcomes?: readonly BuildOutcomeRecord[];
+  readonly prepareFailure?: PrepareFailure;
 };
 
 type Item = Record<string, AttributeValue>;
@@ -128,6 +138,35 @@ export function buildStartItem(r: BuildRecordStart, skippedAt?: string): Item {
 export const BUILD_START_CONDITION = `attribute_not_exists(${BUILD_RECORD_KEY})`;
 
 /** The UpdateItem parts that record an execution's outcome. */
+/**
+ * The item of a build whose PrepareBuild failed (the state machine's RecordPrepareFailure): FAILED from the start,
+ * with the error and cause, so `kiln builds` lists it and a schedule's run of failures counts it.
+ */
+export function prepareFailedItem(r: BuildRecordStart, failure: PrepareFailure, at: string): Item {
+  return {
+    ...buildStartItem(r),
+    status: S('FAILED'),
+    finishedAt: S(at),
+    prepareFailure: {
+      M: { error: S(failure.error), cause: S(failure.cause.slice(0, PREPARE_FAILURE_CAUSE_MAX)) },
+    },
+  };
+}
+
+/** PrepareBuild wrote the record, then failed: the same record, now FAILED with the error. */
+export function prepareFailedUpdate(buildId: string, failure: PrepareFailure, at: string) {
+  return {
+    Key: { [BUILD_RECORD_KEY]: S(buildId) },
+    UpdateExpression: 'SET #s = :s, finishedAt = :f, prepareFailure = :p',
+    ExpressionAttributeNames: { '#s': 'status' },
+    ExpressionAttributeValues: {
+      ':s': S('FAILED'),
+      ':f': S(at),
+      ':p': { M: { error: S(failure.error), cause: S(failure.cause.slice(0, PREPARE_FAILURE_CAUSE_MAX)) } },
+    } satisfies Item,
+  };
+}
+
 export function buildOutcomeUpdate(buildId: string, o: BuildRecordOutcome) {
   return {
     Key: { [BUILD_RECORD_KEY]: S(buildId) },
@@ -174,6 +213,7 @@ const itemSchema = z.object({
   }),
   finishedAt: optStr,
   manifestKey: optStr,
+  prepareFailure: z.optional(z.object({ M: z.object({ error: str, cause: str }) })),
   outcomes: z.optional(
     z.object({
       L: z.array(
@@ -227,6 +267,9 @@ export function parseBuildRecord(item: Item): BuildRecord {
     builds: i.builds.L.map(({ M }) => ({ index: Number(M.index.N), name: M.name.S, driver: M.driver.S })),
     ...(i.finishedAt ? { finishedAt: i.finishedAt.S } : {}),
     ...(i.manifestKey ? { manifestKey: i.manifestKey.S } : {}),
+    ...(i.prepareFailure
+      ? { prepareFailure: { error: i.prepareFailure.M.error.S, cause: i.prepareFailure.M.cause.S } }
+      : {}),
     ...(i.outcomes
       ? {
           outcomes: i.outcomes.L.map(({ M }) => ({

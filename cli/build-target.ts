@@ -102,7 +102,7 @@ async function resolve(
   const record = await getBuildRecord(dynamoFor(region), table, buildId);
   if (!record) {
     throw new NotFoundError(
-      `no build ${buildId} in table ${table} (${region}): check the id and --region (\`kiln builds list\` shows the recorded ones; a template that failed validation has no record, its execution's error says why)`,
+      `no build ${buildId} in table ${table} (${region}): check the id and --region (\`kiln builds list\` shows the recorded ones; a start whose input was not a build request has no record, its execution's error says why)`,
     );
   }
   if (given) return { buildId, region, ...given, record };

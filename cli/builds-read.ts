@@ -143,6 +143,7 @@ export async function runBuildsList(
 }
 
 function buildsColumn(r: BuildRecord): string {
+  if (r.prepareFailure) return `not built (${r.prepareFailure.error})`;
   if (r.outcomes)
     return r.outcomes.map((o) => `${o.name}${o.status === 'FAILED' ? ` (${o.error ?? 'failed'})` : ''}`).join(', ');
   return r.builds.map((b) => b.name).join(', ');
@@ -279,7 +280,11 @@ export async function runBuildsShow(
         )}`,
       );
     }
-    if (execution?.error) io.out(`\nExecution failed: ${execution.error}: ${execution.cause ?? ''}\n`);
+    if (record.prepareFailure) {
+      io.out(`\nNot built: PrepareBuild failed: ${record.prepareFailure.error}\n${record.prepareFailure.cause}\n`);
+    } else if (execution?.error) {
+      io.out(`\nExecution failed: ${execution.error}: ${execution.cause ?? ''}\n`);
+    }
     if (execution?.note) io.err(`Note: ${execution.note}\n`);
     if (!executionArn) {
       io.err(
@@ -397,11 +402,14 @@ export async function runBuildsLogs(
     if (logs.every((l) => l.text.trim() === '')) {
       const agents = record.builds.filter((b) => b.driver === 'agent').map((b) => b.name);
       io.err(
-        `No provisioner output under s3://${bucket}/${prefix}${record.status === 'SKIPPED' ? ' (the build was skipped: nothing ran)' : ''}${agents.length ? `; agent builds (${agents.join(', ')}) keep their output on the agent` : ''} (it expires with builds/: the provision log group in CloudWatch keeps it longer).\n`,
+        `No provisioner output under s3://${bucket}/${prefix}${record.status === 'SKIPPED' ? ' (the build was skipped: nothing ran)' : record.prepareFailure ? ' (PrepareBuild failed: nothing ran)' : ''}${agents.length ? `; agent builds (${agents.join(', ')}) keep their output on the agent` : ''} (it expires with builds/: the provision log group in CloudWatch keeps it longer).\n`,
       );
     }
     for (const f of failures) io.out(`==> ${f.name} failed: ${f.error ?? 'failed'}\n`);
-    if (execution?.error) io.out(`==> execution ${execution.status}: ${execution.error}: ${execution.cause ?? ''}\n`);
+    if (record.prepareFailure) {
+      io.out(`==> not built: PrepareBuild failed: ${record.prepareFailure.error}\n${record.prepareFailure.cause}\n`);
+    } else if (execution?.error)
+      io.out(`==> execution ${execution.status}: ${execution.error}: ${execution.cause ?? ''}\n`);
     if (execution?.note) io.err(`Note: ${execution.note}\n`);
     return 0;
   } catch (error) {

@@ -13,3 +13,6 @@ export function clientToken(...parts: readonly (string | number)[]): string {
 export function shortId(prefix: string, ...parts: readonly (string | number)[]): string {
   return `${prefix}-${clientToken(...parts).slice(0, 20)}`;
 }
+
+/** The build id of an execution (PrepareBuild names its record by it; Finalize and the CLI find it by it). */
+export const buildIdFor = (executionName: string): string => shortId('kb', executionName);

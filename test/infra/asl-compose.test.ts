@@ -71,7 +71,9 @@ describe('the composed build state machine', () => {
   it('keeps the top level: PrepareBuild → IsTemplate → Builds (Map) → Finalize → AllBuildsSucceeded', () => {
     expect(definition.StartAt).toBe('PrepareBuild');
     expect(edges(definition.States as States)).toEqual({
-      PrepareBuild: ['IsTemplate'],
+      PrepareBuild: ['IsTemplate', 'RecordPrepareFailure'],
+      RecordPrepareFailure: ['PrepareFailed'],
+      PrepareFailed: [],
       IsTemplate: ['Builds', 'NotATemplate'],
       NotATemplate: [],
       Builds: ['Finalize'],
@@ -179,9 +181,9 @@ describe('the composed build state machine', () => {
     });
   });
 
-  it('attributes each state to its file: 8 + 15 in the parent, 24 in the ami driver, 13 in the docker driver, 3 in the agent driver', () => {
+  it('attributes each state to its file: 10 + 15 in the parent, 24 in the ami driver, 13 in the docker driver, 3 in the agent driver', () => {
     const byFile = (file: string) => [...composed.stateFiles].filter(([, f]) => f === file).map(([name]) => name);
-    expect(byFile(PARENT)).toHaveLength(23);
+    expect(byFile(PARENT)).toHaveLength(25);
     expect(byFile(CHILD)).toHaveLength(24);
     expect(byFile(DOCKER)).toEqual(Object.keys(childStates(JSON.parse(dockerText))));
     expect(byFile(DOCKER)).toHaveLength(13);

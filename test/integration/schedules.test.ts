@@ -17,8 +17,10 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BUILD_RECORD_KEY, buildOutcomeUpdate } from '../../aws/build-records.ts';
+import { BUILD_RECORD_KEY, buildOutcomeUpdate, parseBuildRecord } from '../../aws/build-records.ts';
 import { SCHEDULE_GROUP } from '../../aws/schedules.ts';
+import type { FinalizeDeps } from '../../functions/common/finalize/finalize.ts';
+import { recordPrepareFailure } from '../../functions/common/finalize/prepare-failure.ts';
 import { checkScheduleHealth } from '../../functions/common/finalize/schedule-failures.ts';
 import { coreEngine } from '../../functions/common/prepare-build/engine.ts';
 import { normalizeInput, prepareInputSchema } from '../../functions/common/prepare-build/input.ts';
@@ -267,6 +269,61 @@ describe('a schedule made with kiln schedules add, fired with its exact target i
     // UpdateSchedule replaced the definition: the target input must have survived both updates.
     expect(resumed.Target?.Input).toBe(disabled.Target?.Input);
     expect(resumed.ScheduleExpression).toBe('rate(1 day)');
+  });
+
+  it('counts builds that fail in PrepareBuild (a template turned invalid): the schedule disables itself', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: TEMPLATES, Key: KEY, Body: 'source "amazon-ebs" "x" {' }));
+    await kiln(['schedules', 'add', KEY, '--cron', 'rate(1 day)', '--name', 'base-broken']);
+    const stored = await scheduler.send(new GetScheduleCommand({ GroupName: SCHEDULE_GROUP, Name: 'base-broken' }));
+    const start = JSON.parse(stored.Target?.Input ?? '');
+    const finalizeDeps = {
+      s3,
+      dynamo,
+      artifactsBucket: ARTIFACTS,
+      buildsTable: BUILDS,
+      now: () => new Date(),
+      registry: {
+        dynamo,
+        table: 'unused',
+        ssm: () => {
+          throw new Error('no SSM here');
+        },
+        homeRegion: REGION,
+      },
+      schedules: { clients: async () => ({ scheduler, events }), group: SCHEDULE_GROUP, limit: 3 },
+    } as unknown as FinalizeDeps; // only the fields RecordPrepareFailure reads
+    const results = [];
+    for (const n of [1, 2, 3]) {
+      // What the state machine does: PrepareBuild fails for good, its Catch hands the error to RecordPrepareFailure.
+      const error = await fire('base-broken', `broken-${n}`).then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      );
+      expect(error?.name).toBe('Kiln.TemplateInvalid');
+      results.push(
+        await recordPrepareFailure(finalizeDeps, {
+          prepareFailed: { start, error: error?.name ?? '', cause: error?.message ?? '' },
+          executionName: `broken-${n}`,
+        }),
+      );
+    }
+    expect(
+      results.map((r) => [r.recorded, r.schedule && 'disabled' in r.schedule ? r.schedule.disabled : r.schedule]),
+    ).toEqual([
+      [true, false],
+      [true, false],
+      [true, true],
+    ]);
+    expect(
+      (await scheduler.send(new GetScheduleCommand({ GroupName: SCHEDULE_GROUP, Name: 'base-broken' }))).State,
+    ).toBe('DISABLED');
+    const { Item } = await dynamo.send(
+      new GetItemCommand({ TableName: BUILDS, Key: { [BUILD_RECORD_KEY]: { S: buildIdFor('broken-3') } } }),
+    );
+    const record = parseBuildRecord(Item ?? {});
+    expect(record).toMatchObject({ status: 'FAILED', trigger: 'schedule', schedule: 'base-broken', builds: [] });
+    expect(record.prepareFailure?.error).toBe('Kiln.TemplateInvalid');
+    expect(record.prepareFailure?.cause).toMatch(/Unclosed configuration block\s+on base\.pkr\.hcl line 1, column \d+/);
   });
 
   it('pauses and deletes through the CLI', async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
   GetExecutionHistoryCommand,
@@ -22,6 +22,7 @@ import { getBuildRecord } from '../../aws/build-history.ts';
 import { sidecarKeyFor } from '../../aws/build-input.ts';
 import { bufferedIO } from '../../cli/io.ts';
 import { runSubmit, type SubmitConnect } from '../../cli/submit.ts';
+import { buildIdFor } from '../../functions/lib/tokens.ts';
 import { localClientConfig } from '../../harness/clients.ts';
 import { EXAMPLE_TEMPLATE_DIR, EXAMPLE_TEMPLATE_FILE } from '../../harness/example.ts';
 import { formatDenials, type IamGuard } from '../../harness/iam-guard.ts';
@@ -215,10 +216,47 @@ describe('starting builds: kiln submit, sidecar uploads, checked inputs (local s
     expect(cause).toContain('vars.region: expected one of string, number, boolean, got an object');
     expect(cause).toContain('unknown field "variables" (variables go in "vars"): remove it');
     expect(cause).toContain('schemas/build-input.schema.json');
-    // Nothing past PrepareBuild ran.
+    // Nothing past PrepareBuild ran but the failure's record, which a start this wrong cannot have (no template).
     const history = await sfn().send(new GetExecutionHistoryCommand({ executionArn: started.executionArn }));
     const entered = (history.events ?? []).flatMap((e) => e.stateEnteredEventDetails?.name ?? []);
-    expect(entered).toEqual(['PrepareBuild']);
+    expect(entered).toEqual(['PrepareBuild', 'RecordPrepareFailure', 'PrepareFailed']);
+    const recorded = (history.events ?? []).find(
+      (e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === 'RecordPrepareFailure',
+    );
+    expect(JSON.parse(recorded?.stateExitedEventDetails?.output ?? '{}').prepareFailureRecord).toMatchObject({
+      recorded: false,
+      reason: expect.stringContaining('The build input is not valid'),
+    });
+  });
+
+  it('a start whose template is invalid fails with Kiln.TemplateInvalid and leaves a FAILED record with the diagnostic', {
+    timeout: 120_000,
+  }, async () => {
+    const key = 'submissions/broken/broken.pkr.hcl';
+    await new S3Client(localClientConfig(kiln.aws.endpoint)).send(
+      new PutObjectCommand({ Bucket: kiln.deployment.templateBucket, Key: key, Body: 'source "amazon-ebs" "x" {' }),
+    );
+    const started = await sfn().send(
+      new StartExecutionCommand({
+        stateMachineArn: kiln.deployment.stateMachineArn,
+        name: 'console-broken',
+        input: JSON.stringify({ template: { bucket: kiln.deployment.templateBucket, key } }),
+      }),
+    );
+    const run = await followExecution(kiln.aws.endpoint, started.executionArn ?? '', undefined, { timeoutMs: 100_000 });
+    expect([run.status, run.error]).toEqual(['FAILED', 'Kiln.TemplateInvalid']);
+    expect(run.cause).toContain('Unclosed configuration block');
+    const history = await sfn().send(new GetExecutionHistoryCommand({ executionArn: started.executionArn }));
+    const entered = (history.events ?? []).flatMap((e) => e.stateEnteredEventDetails?.name ?? []);
+    expect(entered).toEqual(['PrepareBuild', 'RecordPrepareFailure', 'PrepareFailed']);
+    const record = await getBuildRecord(
+      new DynamoDBClient(localClientConfig(kiln.aws.endpoint)),
+      kiln.deployment.buildsTable,
+      buildIdFor('console-broken'),
+    );
+    expect(record).toMatchObject({ status: 'FAILED', trigger: 'request', builds: [], template: { key } });
+    expect(record?.prepareFailure?.error).toBe('Kiln.TemplateInvalid');
+    expect(record?.prepareFailure?.cause).toMatch(/Unclosed configuration block\s+on broken\.pkr\.hcl line 1/);
   });
 
   it('made only calls AWS would allow: the claim, the sidecar version reads, the submissions/ reads (IAM replay)', async () => {

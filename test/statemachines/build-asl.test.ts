@@ -77,18 +77,19 @@ const EXECUTION_ARN = 'arn:aws:states:us-east-1:123456789012:execution:build:exe
 
 async function run(builds: FakeBuild[], key = 'web/ubuntu.pkr.hcl', fleetCap?: number) {
   const world = makeWorld(builds, fleetCap);
-  const execution = machine.run(
-    { template: { bucket: 'templates', key, versionId: 'v1' } },
-    {
-      overrides: {
-        taskResourceLocalHandlers: world.handlers,
-        waitTimeOverrides: Object.fromEntries(WAITS.map((w) => [w, 0])),
-        retryIntervalOverrides: Object.fromEntries(TASKS.map((t) => [t, 0])),
-      },
-      // The library fills no task token: a fixed one stands for it (`.waitForTaskToken` tasks read $$.Task.Token).
-      context: { Execution: { Name: 'exec-1', Id: EXECUTION_ARN }, Task: { Token: 'local-task-token' } } as never,
+  const input = { template: { bucket: 'templates', key, versionId: 'v1' } };
+  const execution = machine.run(input, {
+    overrides: {
+      taskResourceLocalHandlers: world.handlers,
+      waitTimeOverrides: Object.fromEntries(WAITS.map((w) => [w, 0])),
+      retryIntervalOverrides: Object.fromEntries(TASKS.map((t) => [t, 0])),
     },
-  );
+    // The library fills no task token: a fixed one stands for it (`.waitForTaskToken` tasks read $$.Task.Token).
+    context: {
+      Execution: { Name: 'exec-1', Id: EXECUTION_ARN, Input: input },
+      Task: { Token: 'local-task-token' },
+    } as never,
+  });
   const events: EventLog[] = [];
   const collect = (async () => {
     for await (const e of execution.eventLogs) events.push(e);
@@ -148,9 +149,9 @@ describe('build.asl.json structure', () => {
       }
     };
     visit(JSON.parse(raw).States);
-    // 1 parent (PrepareBuild) + Finalize + Cleanup + AcquireSlot + ReleaseSlot are 5; ec2-ami has 10, ec2-docker
-    // 6, agent 1.
-    expect(tasks).toHaveLength(22);
+    // 1 parent (PrepareBuild) + RecordPrepareFailure + Finalize + Cleanup + AcquireSlot + ReleaseSlot are 6; ec2-ami
+    // has 10, ec2-docker 6, agent 1.
+    expect(tasks).toHaveLength(23);
     for (const t of tasks) {
       const lambda = t.Retry?.find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
       expect(lambda, t.name).toMatchObject({ IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 });
@@ -398,7 +399,31 @@ describe('build.asl.json execution', () => {
     expect(error).toBeInstanceOf(Error);
     expect(((error as Error).cause as Error).name).toBe('Kiln.TemplateInvalid');
     expect((error as Error).message).toContain('template.pkr.hcl:3:5');
-    expect(world.calls.map((c) => c.state)).toEqual(['PrepareBuild']);
+    // Recorded first (a FAILED record; a schedule counts it), with the execution's input as started.
+    expect(world.calls.map((c) => c.state)).toEqual(['PrepareBuild', 'RecordPrepareFailure']);
+    expect(world.prepareFailures).toEqual([
+      {
+        prepareFailed: {
+          start: { template: { bucket: 'templates', key: 'web/ubuntu.pkr.hcl', versionId: 'v1' } },
+          error: 'Kiln.TemplateInvalid',
+          cause: expect.stringContaining('template.pkr.hcl:3:5'),
+        },
+        executionName: 'exec-1',
+      },
+    ]);
+  });
+
+  it("still fails with PrepareBuild's error when recording the failure fails too", async () => {
+    const { error, world } = await run([
+      {
+        name: 'amazon-ebs.x',
+        driver: 'ec2-ami',
+        failAt: { state: 'PrepareBuild', error: 'Kiln.TemplateInvalid' },
+        recordPrepareFailureCrashes: true,
+      },
+    ]);
+    expect(((error as Error).cause as Error).name).toBe('Kiln.TemplateInvalid');
+    expect(world.calls.map((c) => c.state)).toEqual(['PrepareBuild', 'RecordPrepareFailure']);
   });
 
   it('retries Kiln.Transient on the same state instead of failing the build', async () => {

@@ -39,6 +39,8 @@ export interface FakeBuild {
   readonly flakyAt?: { readonly index: number; readonly failures: number };
   /** The Cleanup Lambda itself crashes (after the build failed). */
   readonly cleanupCrashes?: boolean;
+  /** RecordPrepareFailure itself crashes (after PrepareBuild failed). */
+  readonly recordPrepareFailureCrashes?: boolean;
   /** AcquireSlot/ReleaseSlot calls for this build refused by Lambda (Lambda.TooManyRequestsException) first. */
   readonly throttled?: { readonly AcquireSlot?: number; readonly ReleaseSlot?: number };
 }
@@ -82,6 +84,8 @@ export interface World {
   readonly fleet: FakeFleet;
   /** What Finalize returned (the execution's output, or the input of its Fail state). */
   readonly finalized: { output?: { buildId: string; status: string; summary: string; builds: unknown[] } };
+  /** What RecordPrepareFailure was given (PrepareBuild failed for good). */
+  readonly prepareFailures: unknown[];
 }
 
 const MIN = 15;
@@ -91,6 +95,7 @@ export function makeWorld(builds: readonly FakeBuild[], fleetCap = 100): World {
   const byName = new Map(builds.map((b) => [b.name, b]));
   const finalized: World['finalized'] = {};
   const calls: World['calls'] = [];
+  const prepareFailures: unknown[] = [];
   const throttles = new Map<string, number>();
   const throttle = (state: 'AcquireSlot' | 'ReleaseSlot', build: string) => {
     const key = `${state}#${build}`;
@@ -346,6 +351,12 @@ export function makeWorld(builds: readonly FakeBuild[], fleetCap = 100): World {
       // Its output is discarded by the state (ResultPath null): something unlike a build result shows a leak.
       return { released: true, leaked: 'ReleaseSlot output' };
     },
+    RecordPrepareFailure: async (input) => {
+      calls.push({ state: 'RecordPrepareFailure', build: '*' });
+      prepareFailures.push(input);
+      if (builds.some((b) => b.recordPrepareFailureCrashes)) throw new Error('the builds table is unreachable');
+      return { buildId: 'kb-test', recorded: true };
+    },
     Finalize: async (input) => {
       calls.push({ state: 'Finalize', build: '*' });
       const { results } = input as unknown as { results: BuildOutcome[] };
@@ -389,5 +400,5 @@ export function makeWorld(builds: readonly FakeBuild[], fleetCap = 100): World {
       artifacts: [{ builderId: 'packer.null', artifactId: 'Null', files: [] }],
     } as unknown as JSONValue;
   };
-  return { handlers, calls, cleanups, clock, fleet, finalized };
+  return { handlers, calls, cleanups, clock, fleet, finalized, prepareFailures };
 }

@@ -377,7 +377,7 @@ export function buildEndedEventOf(
 }
 
 /** For a scheduled build: count its schedule's failures in a row and disable it at the limit (schedule-failures.ts). */
-async function scheduleAfter(
+export async function scheduleAfter(
   deps: FinalizeDeps,
   record: BuildRecord | undefined,
   status: ExecutionResult['status'],

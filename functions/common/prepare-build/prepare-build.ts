@@ -35,7 +35,7 @@ import { type BuildState, initialState } from '../../lib/build-state.ts';
 import { baseImagesOf, planKeyFor, type StoredPlan } from '../../lib/plan-store.ts';
 import type { ImageDigestResolver } from '../../lib/registry-digest.ts';
 import { encryptionFor, storeSealedValues } from '../../lib/sealed-values.ts';
-import { shortId } from '../../lib/tokens.ts';
+import { buildIdFor } from '../../lib/tokens.ts';
 import { stageAgentJob } from './agent-job.ts';
 import { archiveKindOf } from './archive.ts';
 import { stageBuildContext } from './build-context.ts';
@@ -89,7 +89,7 @@ export interface PreparedBuild {
   readonly skipped: string | null;
 }
 
-export const buildIdFor = (executionName: string): string => shortId('kb', executionName);
+export { buildIdFor } from '../../lib/tokens.ts';
 
 const transient = (m: string, c: unknown) => new TransientError(m, { cause: c });
 

@@ -3,7 +3,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { buildOutcomeUpdate, buildStartItem } from '../../../aws/build-records.ts';
+import { buildOutcomeUpdate, buildStartItem, prepareFailedItem } from '../../../aws/build-records.ts';
 import { runBuildsList, runBuildsLogs, runBuildsShow } from '../../../cli/builds-read.ts';
 import { bufferedIO } from '../../../cli/io.ts';
 import { commandHandlers, runCli } from '../../../cli/program.ts';
@@ -130,6 +130,44 @@ describe('kiln builds show', () => {
     expect(sfn.commandCalls(DescribeExecutionCommand)[0]?.args[0].input.executionArn).toBe(
       'arn:aws:states:us-east-1:111122223333:execution:Build:exec-kb-old',
     );
+  });
+
+  it('shows a build that never started: PrepareBuild’s error and cause, in show and in the list', async () => {
+    const failed = prepareFailedItem(
+      {
+        buildId: 'kb-broken',
+        executionName: 'exec-kb-broken',
+        template: { bucket: 'tpl', key: 'templates/web.pkr.hcl' },
+        trigger: 'schedule',
+        schedule: 'web-nightly',
+        createdAt: '2026-12-02T11:00:00.000Z',
+        builds: [],
+      },
+      {
+        error: 'Kiln.TemplateInvalid',
+        cause: 'Error: Unclosed configuration block\n\n  on web.pkr.hcl line 1, column 25:',
+      },
+      '2026-12-02T11:00:02.000Z',
+    );
+    ddb.on(GetItemCommand).resolves({ Item: failed });
+    sfn.on(DescribeExecutionCommand).resolves({
+      status: 'FAILED',
+      executionArn: 'x',
+      stateMachineArn: MACHINE,
+      startDate: new Date(),
+      error: 'Kiln.TemplateInvalid',
+    });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
+    const io = bufferedIO({ env, now });
+    expect(await runBuildsShow('kb-broken', { json: false }, io, connect)).toBe(0);
+    expect(io.stdout()).toContain('Build kb-broken: FAILED');
+    expect(io.stdout()).toContain(
+      'Not built: PrepareBuild failed: Kiln.TemplateInvalid\nError: Unclosed configuration block\n\n  on web.pkr.hcl line 1, column 25:',
+    );
+    ddb.on(ScanCommand).resolves({ Items: [failed] });
+    const listed = bufferedIO({ env, now });
+    expect(await runBuildsList({ json: false }, listed, connect)).toBe(0);
+    expect(listed.stdout()).toMatch(/kb-broken .*FAILED .*not built \(Kiln\.TemplateInvalid\)/);
   });
 
   it('says where to find a build that is not recorded, and what an argument must look like', async () => {
