@@ -22,8 +22,8 @@ import {
   runHostStep,
 } from '../../../functions/ec2-docker/run-host-step/run-host-step.ts';
 import type { Ec2DockerState } from '../../../functions/lib/build-state.ts';
-import type { StoredPlan } from '../../../functions/lib/plan-store.ts';
 import { DOCKER_STEP_TIMEOUT_SECONDS } from '../../../functions/lib/host-command.ts';
+import type { StoredPlan } from '../../../functions/lib/plan-store.ts';
 import { oneShotKeyFor } from '../../../functions/lib/sealed-values.ts';
 import { shellcheck } from '../docker/fake-docker.ts';
 import { CONTEXT, dockerHostState, dockerPlanText, referenceTemplate } from './docker-fakes.ts';
