@@ -35,6 +35,7 @@ import { items, known } from '../schema/decoded.ts';
 import type { EcrRegistry } from '../schema/docker-names.ts';
 import { printable } from '../schema/env-names.ts';
 import type { Config } from '../template/model.ts';
+import { pinnedReference } from './image-reference.ts';
 import {
   type DockerPostPlan,
   type HostStep,
@@ -66,6 +67,12 @@ export interface DockerHostContext {
   readonly buildContextUrl?: string;
   /** ECR password the pipeline fetched (GetAuthorizationToken); absent: the host's `aws ecr get-login-password`. */
   readonly ecrPassword?: string;
+  /**
+   * The builder's `image` with the digest PrepareBuild resolved for it (the stored plan's `baseImages`, read through
+   * functions/lib/plan-store.ts `baseImageOf`): prepare pulls and runs that digest, so the build runs the image its
+   * lineage records. Ignored when it names another reference, has no digest, or the builder does not pull.
+   */
+  readonly baseImage?: { readonly reference: string; readonly digest?: string };
 }
 
 export interface PlannedDockerBuild {
@@ -172,9 +179,15 @@ export function renderRunCommand(runCommand: readonly string[], image: string): 
   });
 }
 
-/** Arguments of `docker run` in the plugin's order, Kiln's label first. */
-export function runArguments(config: DockerConfig, buildId: string): { words: string[]; containerDir: string } {
-  const image = config.image || undefined;
+/**
+ * Arguments of `docker run` in the plugin's order, Kiln's label first. `image` is what `{{.Image}}` renders to:
+ * the builder's `image`, or the digest reference prepare pulled for it (renderPrepare).
+ */
+export function runArguments(
+  config: DockerConfig,
+  buildId: string,
+  image: string | undefined = config.image || undefined,
+): { words: string[]; containerDir: string } {
   if (!image) throw new ProvisionerFailedError('docker: image must be specified');
   const words = ['run', '--label', w(`${BUILD_LABEL}=${buildId}`)];
   for (const v of items(config.device)) words.push('--device', w(v, 'device'));
@@ -198,7 +211,20 @@ export function runArguments(config: DockerConfig, buildId: string): { words: st
   return { words, containerDir };
 }
 
-/** prepare: pull (with the builder's login around it), run the container, copy the build context in. */
+/** The digest reference to pull and run for `image`, when the context has a resolved digest for that reference. */
+function pinnedImage(
+  image: string,
+  base: DockerHostContext['baseImage'],
+): { reference: string; digest: string } | undefined {
+  if (!base?.digest || base.reference !== image) return undefined;
+  const reference = pinnedReference(image, base.digest);
+  return reference ? { reference, digest: base.digest } : undefined;
+}
+
+/**
+ * prepare: pull (with the builder's login around it), run the container, copy the build context in. With a
+ * resolved base image digest (`ctx.baseImage`) and `pull` on, the pull and the run use `<name>@<digest>`.
+ */
 export function renderPrepare(config: DockerConfig, ctx: DockerHostContext): string {
   if (known(config.windows_container)) {
     throw new ProvisionerFailedError("windows_container: Kiln's docker builder hosts run Linux containers only");
@@ -210,14 +236,21 @@ export function renderPrepare(config: DockerConfig, ctx: DockerHostContext): str
   const image = config.image || undefined;
   if (!image) throw new ProvisionerFailedError('docker: image must be specified');
   lines.push('rm -rf -- "$kiln_state/files"', 'mkdir -p -- "$kiln_state/files"');
-  if (known(config.pull) ?? true) {
+  const pull = known(config.pull) ?? true;
+  // The digest Kiln recorded for the tag is the image that runs: pulled by digest, so a tag moved since is not used.
+  const pinned = pull ? pinnedImage(image, ctx.baseImage) : undefined;
+  const used = pinned?.reference ?? image;
+  if (pull) {
     const login = loginOf(config);
     if (login) lines.push(...loginLines(login, ctx));
+    if (pinned && pinned.reference !== image) {
+      lines.push(`echo ${shq(`pulling ${printable(image)} pinned to ${pinned.digest}`)}`);
+    }
     const platform = config.platform || undefined;
-    lines.push(`docker pull${platform ? ` --platform ${w(platform, 'platform')}` : ''} -- ${w(image, 'image')}`);
+    lines.push(`docker pull${platform ? ` --platform ${w(platform, 'platform')}` : ''} -- ${w(used, 'image')}`);
     if (login) lines.push(logoutLine(login.server));
   }
-  const { words } = runArguments(config, ctx.buildId);
+  const { words } = runArguments(config, ctx.buildId, used);
   lines.push(
     `kiln_cid=$(docker ${words.join(' ')} </dev/null)`,
     'case "$kiln_cid" in',
@@ -246,7 +279,8 @@ export interface DockerProvisionerInput {
 }
 
 /** A provisioner step needs no registry: it runs inside the container the prepare step started. */
-export interface ProvisionContext extends Omit<DockerHostContext, 'registry' | 'ecrPassword' | 'buildContextUrl'> {
+export interface ProvisionContext
+  extends Omit<DockerHostContext, 'registry' | 'ecrPassword' | 'buildContextUrl' | 'baseImage'> {
   /** Staged files by template path (presigned GETs), as for the AMI path. */
   readonly files: ReadonlyMap<string, StagedUrls>;
   /** file provisioner `direction = "download"`: presigned PUT for the file (or a directory's tar.gz). */

@@ -106,3 +106,19 @@ export function internalHostProblem(host: string): string | undefined {
   if (!h.includes('.')) return `${h} is not a public host name`;
   return undefined;
 }
+
+/**
+ * The reference `docker pull` should use so that it gets exactly `digest` (the one Kiln resolved for `reference`):
+ * the reference as written with its tag replaced by the digest, in docker's short form (`python:3.9-slim` →
+ * `python@sha256:…`, `host:5000/team/app:1.0` → `host:5000/team/app@sha256:…`; same registry and repository).
+ * A reference already pinned by digest is returned as is. None when the reference or the digest is not valid.
+ */
+export function pinnedReference(reference: string, digest: string): string | undefined {
+  const parsed = parseImageReference(reference);
+  if (!parsed.ok) return undefined;
+  if (parsed.ref.digest) return reference;
+  if (!SHA256_DIGEST.test(digest)) return undefined;
+  const colon = reference.lastIndexOf(':');
+  const name = colon > reference.lastIndexOf('/') ? reference.slice(0, colon) : reference;
+  return `${name}@${digest}`;
+}

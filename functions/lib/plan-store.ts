@@ -5,6 +5,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { InputFingerprint } from '../../aws/build-fingerprint.ts';
 import { NotFoundError } from '../../core/errors.ts';
+import { isDockerBuild } from '../../core/plan/typed.ts';
 import type { BuildPlan, PlannedBuild } from '../../core/plan/types.ts';
 import { awsCall } from './aws-errors.ts';
 
@@ -42,6 +43,22 @@ export function baseImagesOf(fp: InputFingerprint): Record<string, { reference: 
     }
   }
   return out;
+}
+
+/**
+ * The docker builder's `image` of a planned build, with the digest PrepareBuild resolved for it (`baseImages`) when
+ * it is the same reference: what the host pulls and runs (RunHostStep's prepare) and what Finalize records as the
+ * artifact's source, so the two are the same image. None for a build that is not docker or has no image.
+ */
+export function baseImageOf(
+  stored: StoredPlan,
+  index: number,
+): { readonly reference: string; readonly digest?: string } | undefined {
+  const build = stored.plan.builds[index];
+  const reference = build && isDockerBuild(build) ? build.config.image || undefined : undefined;
+  if (!reference || !build) return undefined;
+  const resolved = stored.baseImages?.[build.name];
+  return resolved?.reference === reference ? { reference, digest: resolved.digest } : { reference };
 }
 
 export { buildPrefix, filesPrefix, manifestKeyFor, planKeyFor, stagedFileKey } from '../../aws/store-layout.ts';

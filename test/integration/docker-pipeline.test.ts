@@ -5,16 +5,22 @@
  * where podman (behind the `docker` wrapper) pulls the python:3.9-slim stand-in, runs the app's unit tests in the
  * container, commits and pushes to the ECR front, which bridges the push into moto's ECR. Asserted against moto,
  * the registry and podman: the digest in ECR, the manifest and the registry record agree, the pushed image runs,
+ * the host pulled and ran the base image by the digest PrepareBuild resolved, which is the one the artifact records,
  * and a failing test fails the build with no container, no host and no build tag left.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetCommandInvocationCommand, ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getArtifact } from '../../aws/image-registry-store.ts';
+import { MANIFEST_ACCEPT } from '../../functions/lib/registry-digest.ts';
 import { LOCAL_ACCOUNT, localClientConfig } from '../../harness/clients.ts';
+import { STANDIN_REPOSITORY, STANDIN_TAG } from '../../harness/containers/standin.ts';
 import {
   followExecution,
   type KilnLocal,
@@ -122,6 +128,40 @@ describe('docker reference template in the local emulator (real podman)', () => 
     expect(manifest.builds[0]).toMatchObject({ builder_type: 'docker', artifact_id: 'my-python-app' });
     expect(manifest.builds[0]?.kiln_pushed_images?.[0]?.digest).toBe(digest);
     expect(result?.registry?.artifactId).toMatch(/^ka-[0-9a-f]{16}$/);
+
+    // The base image: PrepareBuild resolved python:3.9-slim to the registry's digest, the host pulled and ran that
+    // digest (the prepare command the SSM stand-in ran, and its output), and the artifact records the same digest.
+    const head = await fetch(
+      `http://${kiln.aws.containers?.registry}/v2/${STANDIN_REPOSITORY}/manifests/${STANDIN_TAG}`,
+      { method: 'HEAD', headers: { Accept: MANIFEST_ACCEPT } },
+    );
+    const baseDigest = head.headers.get('docker-content-digest') ?? '';
+    expect(baseDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const ssm = new SSMClient(localClientConfig(kiln.aws.endpoint, kiln.deployment.region));
+    const prepare = (await ssm.send(new ListCommandsCommand({}))).Commands?.find(
+      (c) => c.Comment === `kiln ${output.buildId} b0 p0 a0`,
+    );
+    const script = (prepare?.Parameters?.commands ?? []).join('\n');
+    expect(script).toContain(`docker pull -- python@${baseDigest}`);
+    expect(script).toContain(`--entrypoint=/bin/sh -- python@${baseDigest} </dev/null`);
+    expect(script).not.toContain('docker pull -- python:3.9-slim');
+    const invocation = await ssm.send(
+      new GetCommandInvocationCommand({
+        CommandId: prepare?.CommandId ?? '',
+        InstanceId: prepare?.InstanceIds?.[0] ?? '',
+      }),
+    );
+    expect(invocation.StandardOutputContent).toContain(`pulling python:3.9-slim pinned to ${baseDigest}`);
+    const artifact = await getArtifact(
+      {
+        dynamo: new DynamoDBClient(localClientConfig(kiln.aws.endpoint)),
+        table: kiln.deployment.outputs.RegistryTableName ?? '',
+        ssm: (region: string) => new SSMClient(localClientConfig(kiln.aws.endpoint, region)),
+        homeRegion: kiln.deployment.region,
+      },
+      result?.registry?.artifactId ?? '',
+    );
+    expect(artifact?.source).toEqual({ kind: 'image', reference: 'python:3.9-slim', digest: baseDigest });
 
     // Pull the pushed image back by digest (logged in as a user of the registry) and run the app in it.
     // The committed image keeps the build container's entrypoint, /bin/sh (Packer's default run_command).

@@ -16,7 +16,6 @@ import { registryTemplateName } from '../../../aws/image-registry-records.ts';
 import type { RegistryContext } from '../../../aws/image-registry-store.ts';
 import { TransientError } from '../../../core/errors.ts';
 import { amiArtifactId, type ManifestFile } from '../../../core/manifest/manifest.ts';
-import { isDockerBuild } from '../../../core/plan/typed.ts';
 import { redactValue } from '../../../core/template/sensitive.ts';
 import { awsCall } from '../../lib/aws-errors.ts';
 import {
@@ -26,11 +25,11 @@ import {
   type ImageRecord,
   type StateOf,
 } from '../../lib/build-state.ts';
-import { filesPrefix, loadStoredPlan, manifestKeyFor, type StoredPlan } from '../../lib/plan-store.ts';
+import { baseImageOf, filesPrefix, loadStoredPlan, manifestKeyFor } from '../../lib/plan-store.ts';
 import { deleteBuildSecrets, loadSealedValues } from '../../lib/sealed-values.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 import { amisByRegion, executionManifest, runUuid } from './manifest.ts';
-import { type BaseImage, type RegisteredArtifact, registerBuild } from './registry.ts';
+import { type RegisteredArtifact, registerBuild } from './registry.ts';
 import type { ScheduleFailureDeps, ScheduleHealth } from './schedule-failures.ts';
 
 const succeededSchema = z.object({
@@ -87,18 +86,6 @@ function agentManifestPart(state: StateOf<'agent'>): { artifactId: string; files
       ...(f.key ? { kiln_uploaded: f.key } : {}),
     })),
   };
-}
-
-/**
- * The docker builder's `image` of a planned build (a docker artifact's lineage), with the digest PrepareBuild
- * resolved for it (the stored plan's `baseImages`) when it is the same reference.
- */
-function baseImageOf(stored: StoredPlan, index: number): BaseImage | undefined {
-  const build = stored.plan.builds[index];
-  const reference = build && isDockerBuild(build) ? build.config.image || undefined : undefined;
-  if (!reference || !build) return undefined;
-  const resolved = stored.baseImages?.[build.name];
-  return resolved?.reference === reference ? { reference, digest: resolved.digest } : { reference };
 }
 
 export interface BuildOutcome {

@@ -37,7 +37,7 @@ import { type Presign, presignFiles, URL_EXPIRY_SECONDS } from '../../lib/comman
 import { downloadKey } from '../../lib/commands/remote-render.ts';
 import { commandComment, sendOnce } from '../../lib/commands/send-command.ts';
 import { cursorCommand, dockerStepAt } from '../../lib/host-command.ts';
-import { buildPrefix } from '../../lib/plan-store.ts';
+import { baseImageOf, buildPrefix } from '../../lib/plan-store.ts';
 import { advance } from '../../lib/provision-cursor.ts';
 import type { BaseDeps } from '../../lib/stage-deps.ts';
 
@@ -97,8 +97,11 @@ async function renderStep(
     const contextUrl = build.buildContext
       ? await deps.presign('GET', deps.artifactsBucket, build.buildContext.key, URL_EXPIRY_SECONDS)
       : undefined;
+    // The digest PrepareBuild resolved (and Finalize records as the artifact's source) is the one the host pulls.
+    const baseImage = baseImageOf(ctx.stored, state.index);
     const script = renderPrepare(build.config, {
       ...host,
+      ...(baseImage ? { baseImage } : {}),
       ...(contextUrl ? { buildContextUrl: contextUrl } : {}),
       ...(ecrPassword ? { ecrPassword } : {}),
     });

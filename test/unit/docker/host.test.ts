@@ -167,6 +167,66 @@ describe('prepare: pull and docker run, option by option (plugin order)', () => 
     expect(argvs().map((a) => a[0])).toEqual(['run']);
   });
 
+  it('pulls and runs the digest PrepareBuild resolved for the tag, saying which tag it pins', () => {
+    const digest = `sha256:${'b'.repeat(64)}`;
+    const r = runOk(
+      renderPrepare(
+        { image: 'python:3.9-slim', commit: true },
+        ctx({ baseImage: { reference: 'python:3.9-slim', digest } }),
+      ),
+    );
+    expect(argvs()).toEqual([
+      ['pull', '--', `python@${digest}`],
+      ['run', ...LABEL, '-v', FILES, '-d', '-i', '-t', '--entrypoint=/bin/sh', '--', `python@${digest}`],
+    ]);
+    expect(r.stdout).toContain(`pulling python:3.9-slim pinned to ${digest}`);
+    host.reset();
+    // Same registry and repository as written; {{.Image}} in run_command is the pinned reference too.
+    runOk(
+      renderPrepare(
+        { image: 'myhost:5000/team/app:1.0', commit: true, run_command: ['-d', '--', '{{.Image}}'] },
+        ctx({ baseImage: { reference: 'myhost:5000/team/app:1.0', digest } }),
+      ),
+    );
+    expect(argvs()).toEqual([
+      ['pull', '--', `myhost:5000/team/app@${digest}`],
+      ['run', ...LABEL, '-v', FILES, '-d', '--', `myhost:5000/team/app@${digest}`],
+    ]);
+  });
+
+  it('a reference already pinned by digest is pulled as is; unresolved pulls the tag; pull = false runs the image as given', () => {
+    const digest = `sha256:${'c'.repeat(64)}`;
+    const pinned = `python:3.9-slim@sha256:${'d'.repeat(64)}`;
+    let r = runOk(renderPrepare({ image: pinned, commit: true }, ctx({ baseImage: { reference: pinned, digest } })));
+    expect(argvs().map((a) => a.at(-1))).toEqual([pinned, pinned]);
+    expect(r.stdout).not.toContain('pinned to');
+    host.reset();
+    r = runOk(
+      renderPrepare({ image: 'python:3.9-slim', commit: true }, ctx({ baseImage: { reference: 'python:3.9-slim' } })),
+    );
+    expect(argvs().map((a) => a.at(-1))).toEqual(['python:3.9-slim', 'python:3.9-slim']);
+    expect(r.stdout).not.toContain('pinned to');
+    host.reset();
+    // A digest resolved for another reference is not this image's.
+    runOk(
+      renderPrepare(
+        { image: 'python:3.9-slim', commit: true },
+        ctx({ baseImage: { reference: 'python:3.12', digest } }),
+      ),
+    );
+    expect(argvs().map((a) => a.at(-1))).toEqual(['python:3.9-slim', 'python:3.9-slim']);
+    host.reset();
+    runOk(
+      renderPrepare(
+        { image: 'python:3.9-slim', commit: true, pull: false },
+        ctx({ baseImage: { reference: 'python:3.9-slim', digest } }),
+      ),
+    );
+    expect(argvs()).toEqual([
+      ['run', ...LABEL, '-v', FILES, '-d', '-i', '-t', '--entrypoint=/bin/sh', '--', 'python:3.9-slim'],
+    ]);
+  });
+
   it('refuses Windows containers and Dockerfile builds, which the builder host does not run', () => {
     expect(() => renderPrepare({ image: 'i', commit: true, windows_container: true }, ctx())).toThrow(
       /Linux containers only/,

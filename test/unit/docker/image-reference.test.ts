@@ -3,7 +3,7 @@
  * hosts a template's reference must never make Kiln contact.
  */
 import { describe, expect, it } from 'vitest';
-import { internalHostProblem, parseImageReference } from '../../../core/docker/image-reference.ts';
+import { internalHostProblem, parseImageReference, pinnedReference } from '../../../core/docker/image-reference.ts';
 
 const D = `sha256:${'a'.repeat(64)}`;
 
@@ -87,4 +87,24 @@ describe('internalHostProblem', () => {
       expect(internalHostProblem(host)).toBeUndefined();
     },
   );
+});
+
+describe('pinnedReference', () => {
+  it.each([
+    ['python:3.9-slim', `python@${D}`],
+    ['python', `python@${D}`],
+    ['docker.io/library/python:3.9-slim', `docker.io/library/python@${D}`],
+    ['myhost:5000/team/app:1.0', `myhost:5000/team/app@${D}`],
+    ['myhost:5000/team/app', `myhost:5000/team/app@${D}`],
+    ['ghcr.io/org/app:v1', `ghcr.io/org/app@${D}`],
+  ])('%s → %s', (reference, pinned) => {
+    expect(pinnedReference(reference, D)).toBe(pinned);
+    expect(parseImageReference(pinned)).toMatchObject({ ok: true, ref: { digest: D } });
+  });
+  it('keeps a reference already pinned by digest, and refuses an invalid reference or digest', () => {
+    const already = `python:3.9-slim@sha256:${'e'.repeat(64)}`;
+    expect(pinnedReference(already, D)).toBe(already);
+    expect(pinnedReference('Not A Reference', D)).toBeUndefined();
+    expect(pinnedReference('python:3.9-slim', 'sha256:short')).toBeUndefined();
+  });
 });

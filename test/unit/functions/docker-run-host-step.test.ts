@@ -23,6 +23,7 @@ import {
 } from '../../../functions/ec2-docker/run-host-step/run-host-step.ts';
 import type { Ec2DockerState } from '../../../functions/lib/build-state.ts';
 import { DOCKER_STEP_TIMEOUT_SECONDS } from '../../../functions/lib/host-command.ts';
+import type { StoredPlan } from '../../../functions/lib/plan-store.ts';
 import { oneShotKeyFor } from '../../../functions/lib/sealed-values.ts';
 import { shellcheck } from '../docker/fake-docker.ts';
 import { CONTEXT, dockerHostState, dockerPlanText, referenceTemplate } from './docker-fakes.ts';
@@ -138,6 +139,21 @@ describe('RunHostStep: prepare (cursor 0)', () => {
     expect(script).toContain('docker pull -- python:3.9-slim');
     expect(script).not.toContain('kiln_fetch ');
     expect(script).not.toContain('docker cp');
+  });
+
+  it('pulls and runs the digest PrepareBuild resolved for python:3.9-slim (the stored plan’s baseImages)', async () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const stored = JSON.parse(await dockerPlanText()) as StoredPlan;
+    const t = await setup(
+      JSON.stringify({ ...stored, baseImages: { docker: { reference: 'python:3.9-slim', digest } } }),
+    );
+    await t.run(dockerHostState(0));
+    const script = sentScript(t);
+    expect(script).toContain(`echo 'pulling python:3.9-slim pinned to ${digest}'`);
+    expect(script).toContain(`docker pull -- python@${digest}`);
+    expect(script).not.toContain('docker pull -- python:3.9-slim');
+    expect(script).toContain(`--entrypoint=/bin/sh -- python@${digest} </dev/null)`);
+    expect(shellcheck([script], scratch)).toBe('');
   });
 
   it('logs in to an ecr_login registry around the pull with a pipeline password sent through the one-shot object', async () => {
